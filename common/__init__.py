@@ -1,0 +1,1 @@
+"""Cross-cutting pieces: settings (the one place the environment is read) and errors."""

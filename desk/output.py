@@ -1,0 +1,42 @@
+"""How commands speak: JSON for scripts, rich text for people, one-line errors for both."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def _default(obj: Any) -> Any:
+    if isinstance(obj, date | datetime):
+        return obj.isoformat()
+    if isinstance(obj, Path):
+        return str(obj)
+    if hasattr(obj, "as_dict"):
+        return obj.as_dict()
+    raise TypeError(f"cannot serialise {type(obj).__name__}")
+
+
+def to_json(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False, indent=2, default=_default)
+
+
+def emit(data: Any, as_json: bool, human: Callable[[Any], None] | None = None) -> None:
+    """Print ``data`` as JSON on stdout when asked, else through ``human`` (or as JSON)."""
+    if as_json or human is None:
+        sys.stdout.write(to_json(data) + "\n")
+    else:
+        human(data)
+
+
+def fail(message: str) -> None:
+    """The one-line error every user-facing failure becomes."""
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)

@@ -1,0 +1,1 @@
+"""Certification rules that are neither numbering nor documents: pure functions."""
