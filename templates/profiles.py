@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -151,7 +151,7 @@ def _load_toml(path: Path, pid: str) -> dict:
         raise ConfigError(f"profile {pid!r}: {path.name}: {exc}") from None
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_profile(pid: str) -> Profile:
     folder = TEMPLATES_DIR / pid
     path = folder / "profile.toml"

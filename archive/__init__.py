@@ -1,0 +1,1 @@
+"""The records archive: database (SQLModel), write-once blob store and the event log."""

@@ -1,0 +1,149 @@
+"""Staff commands for certificates: issue, demo, verify, number."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+import typer
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from common.errors import InputError, VerificationFailed
+from desk.output import console, emit, err_console
+
+JSON_OPT = typer.Option(False, "--json", help="Print machine-readable JSON on stdout.")
+
+number_app = typer.Typer(help="Certificate numbers: parse and check.", no_args_is_help=True)
+
+
+def _progress() -> Progress:
+    return Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TextColumn("{task.fields[rate]}"), TimeElapsedColumn(),
+                    TextColumn("eta"), TimeRemainingColumn(), console=err_console,
+                    transient=False)
+
+
+def run_issue(profile_id: str, orgs: list, as_json: bool) -> None:
+    import time
+
+    from lifecycle.issuing import Issuer
+    from templates.profiles import load_profile
+
+    profile = load_profile(profile_id)
+    show_bar = len(orgs) > 1 and err_console.is_terminal
+    with Issuer(profile) as issuer, _progress() as progress:
+        task = progress.add_task(f"issuing {profile_id}", total=len(orgs), rate="",
+                                 visible=show_bar)
+        started = time.monotonic()
+        count = {"docs": 0}
+
+        def on_done(org, certs, error) -> None:
+            count["docs"] += len(certs or [])
+            rate = count["docs"] / max(time.monotonic() - started, 1e-6)
+            progress.update(task, advance=1, rate=f"{rate:.1f} docs/s")
+            if error and not as_json:
+                err_console.print(f"[red]failed:[/] {error}", highlight=False)
+
+        if len(orgs) == 1:  # a single record: let its error be the command's error
+            result_certs = issuer.issue(orgs[0])
+            failed, interrupted = [], False
+        else:
+            result = issuer.issue_many(orgs, on_done)
+            result_certs, failed, interrupted = result.issued, result.failed, result.interrupted
+    data = {"certificates": [c.as_dict() for c in result_certs],
+            "failed": [{"organisation": o, "reason": r} for o, r in failed]}
+    if len(orgs) > 1 or failed:
+        data["summary"] = {"organisations": len(orgs), "certificates": len(result_certs),
+                           "failed": len(failed), "interrupted": interrupted}
+
+    def human(d: dict) -> None:
+        for c in d["certificates"]:
+            console.print(f"[green]issued[/] {c['number']}  {c['pdf']}", highlight=False)
+        if "summary" in d:
+            s = d["summary"]
+            console.print(f"{s['certificates']} certificate(s) for "
+                          f"{s['organisations'] - s['failed']} organisation(s); "
+                          f"{s['failed']} failed" + (" (interrupted)" if interrupted else ""))
+
+    emit(data, as_json, human)
+    if failed or interrupted:
+        raise typer.Exit(130 if interrupted else 1)
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("issue")
+    def issue_cmd(
+        profile: str = typer.Option(..., "--profile", "-p", help="Body profile id."),
+        input_file: Path = typer.Option(..., "--input", "-i", help="JSON or CSV of organisations "
+                                        "(see docs/input-format.md)."),
+        as_json: bool = JSON_OPT,
+    ) -> None:
+        """Issue certificates (and one sub-certificate per site) for the organisations in FILE."""
+        from lifecycle.inputs import load_organisations
+        from templates.profiles import load_profile
+
+        load_profile(profile)  # unknown profile: say so before reading the input
+        run_issue(profile, load_organisations(input_file), as_json)
+
+    @app.command("demo")
+    def demo_cmd(as_json: bool = JSON_OPT) -> None:
+        """Issue one XBHT certificate with three sites from bundled example data."""
+        from lifecycle.inputs import parse_json
+
+        text = resources.files("desk").joinpath("demo.json").read_text(encoding="utf-8")
+        run_issue("xbht", parse_json(text, "demo.json"), as_json)
+
+    @app.command("verify")
+    def verify_cmd(
+        pdf: Path = typer.Argument(..., help="The certificate PDF to check."),
+        as_json: bool = JSON_OPT,
+    ) -> None:
+        """Check that FILE is a genuine, intact, archived certificate and show its status.
+
+        Exit 0 when genuine (whatever its status), 1 when tampered, re-signed or unknown.
+        """
+        from archive.db import get_engine
+        from common.settings import get_settings
+        from signing.verify import verify_pdf
+
+        try:
+            data = pdf.read_bytes()
+        except OSError as exc:
+            raise InputError(f"cannot read {pdf}: {exc.strerror}") from None
+        settings = get_settings()
+        verdict = verify_pdf(data, settings, get_engine(settings.db_url))
+
+        def human(v: dict) -> None:
+            if v["genuine"]:
+                console.print(f"[green]{v['verdict']}[/]: {v['number']} {v['holder']} — "
+                              f"status [bold]{v['status']}[/], valid until {v['expiry_date']}",
+                              highlight=False)
+
+        if as_json:
+            emit(verdict.as_dict(), True)
+        elif verdict.genuine:
+            human(verdict.as_dict())
+        if not verdict.genuine:
+            if as_json:
+                raise typer.Exit(1)
+            raise VerificationFailed(f"{pdf.name}: {verdict.verdict}: {verdict.reason}")
+
+    @number_app.command("parse")
+    def number_parse(number: str = typer.Argument(..., help="e.g. '0273 26 FWF 0001 R0 00 -1'"),
+                     as_json: bool = JSON_OPT) -> None:
+        """Split a certificate number into its parts (exit 2 with the reason if invalid)."""
+        from numbering.grammar import parse
+
+        n = parse(number)
+        emit(n.as_dict(), as_json, lambda d: console.print(
+            f"{n.format(spaced=True)}\n" + "\n".join(f"  {k}: {v}" for k, v in d.items()),
+            highlight=False))
+
+    app.add_typer(number_app, name="number")

@@ -1,0 +1,1 @@
+"""Documents from Word templates: context, docxtpl rendering, QR images, PDF conversion."""

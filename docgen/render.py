@@ -1,0 +1,60 @@
+"""Fill a Word template with docxtpl: autoescaped, sandboxed, strict about missing values.
+
+A template cannot read files or call Python (Jinja's sandbox), text is XML-escaped (so
+``&`` and ``<`` in names cannot break the .docx), and a value the template asks for but
+the context lacks is an error naming both — never an empty gap on the page.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from docx.shared import Mm
+from docxtpl import DocxTemplate, InlineImage
+from jinja2 import StrictUndefined
+from jinja2 import TemplateError as JinjaTemplateError
+from jinja2.sandbox import SandboxedEnvironment
+
+from common.errors import TemplateError
+
+
+class Image:
+    """A picture for the template (QR code, seal): PNG bytes and printed width."""
+
+    def __init__(self, png: bytes, width_mm: float) -> None:
+        self.png = png
+        self.width_mm = width_mm
+
+
+def _environment() -> SandboxedEnvironment:
+    return SandboxedEnvironment(undefined=StrictUndefined, autoescape=True)
+
+
+def render_docx(template: Path, context: Mapping[str, Any]) -> bytes:
+    """Render ``template`` with ``context``; ``Image`` values become inline pictures."""
+    try:
+        tpl = DocxTemplate(str(template))
+    except Exception as exc:  # python-docx raises several unrelated types for a bad file
+        raise TemplateError(f"template {template.name}: cannot be opened ({exc})") from None
+    ctx = {k: (InlineImage(tpl, io.BytesIO(v.png), width=Mm(v.width_mm))
+               if isinstance(v, Image) else v) for k, v in context.items()}
+    try:
+        tpl.render(ctx, jinja_env=_environment(), autoescape=True)
+    except JinjaTemplateError as exc:
+        raise TemplateError(f"template {template.name}: {describe(exc)}") from None
+    buf = io.BytesIO()
+    tpl.save(buf)
+    return buf.getvalue()
+
+
+def describe(exc: JinjaTemplateError) -> str:
+    msg = str(exc.message or exc)
+    if "undefined" in msg or "has no attribute" in msg:
+        return f"missing value {msg}"
+    if type(exc).__name__ == "SecurityError":
+        return f"forbidden in a template: {msg}"
+    line = getattr(exc, "lineno", None)
+    return f"{type(exc).__name__}: {msg}" + (f" (line {line})" if line else "")

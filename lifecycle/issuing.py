@@ -1,0 +1,265 @@
+"""Issuing certificates: number → Word → PDF/A → certification signature → archive.
+
+The number is drawn in its own short transaction (so concurrent issuers do not wait on a
+whole conversion); if anything after that fails, the number is recorded void with the
+reason, so a gap in the sequence is always explained and never reused. Template problems
+are found by a dry run *before* a number is drawn.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
+from pathlib import Path
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from archive import events
+from archive.blobs import BlobStore
+from archive.db import get_engine, session_scope
+from archive.models import Certificate, Organisation, Record
+from common.errors import CertdeskError, InputError, RuleViolation
+from common.settings import Settings, get_settings
+from docgen.context import CertificateFacts, certificate_context
+from docgen.convert import ConverterPool
+from docgen.qr import qr_png
+from docgen.render import Image, render_docx
+from lifecycle.inputs import OrganisationInput
+from numbering.allocate import allocate, void
+from numbering.grammar import CertNumber, parse
+from signing.keys import ensure_keys
+from signing.pdf import SignatureSpec, load_signer, sign_pdf
+from templates.profiles import Profile
+
+QR_WIDTH_MM = 26
+PLACEHOLDER_NUMBER = "0000000FWA0000R000"
+
+
+GRADES = ("达标级", "三星级", "四星级", "五星级")
+
+
+@dataclass(frozen=True)
+class CertificateDates:
+    issue_date: date
+    effective_from: date
+    expiry_date: date
+
+
+def initial_dates(decision: date, issue: date | None) -> CertificateDates:
+    issue = issue or decision
+    if issue < decision:
+        raise RuleViolation(f"issue date {issue} is before the decision date {decision} "
+                            "[CACQ 8.4, XBHT 7.8.2(2)]")
+    try:
+        end = issue.replace(year=issue.year + 3)
+    except ValueError:  # 29 February
+        end = issue.replace(year=issue.year + 3, day=28)
+    return CertificateDates(issue, issue, end - timedelta(days=1))
+
+
+@dataclass(frozen=True)
+class IssuedCertificate:
+    number: str
+    main_number: str | None
+    pdf: Path
+    verify_url: str
+    sha256: str
+
+    def as_dict(self) -> dict:
+        return {"number": self.number, "main_number": self.main_number, "pdf": str(self.pdf),
+                "verify_url": self.verify_url, "sha256": self.sha256}
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    issued: list[IssuedCertificate]
+    failed: list[tuple[str, str]]
+    """(organisation, one-line reason) per failed record."""
+    interrupted: bool = False
+
+
+def verify_url(settings: Settings, number: str) -> str:
+    return f"{settings.public_url.rstrip('/')}/v/{number}"
+
+
+class Issuer:
+    """Issues certificates for one body profile. Thread-safe; use as a context manager."""
+
+    def __init__(self, profile: Profile, *, settings: Settings | None = None,
+                 engine: Engine | None = None, pool: ConverterPool | None = None,
+                 actor: str = "issuer") -> None:
+        self.profile = profile
+        self.settings = settings or get_settings()
+        self.engine = engine or get_engine(self.settings.db_url)
+        self.blobs = BlobStore(self.settings.blob_dir)
+        self._own_pool = pool is None
+        self.pool = pool or ConverterPool(settings=self.settings)
+        self.key = ensure_keys(self.settings)
+        self.signer = load_signer(self.key, self.settings.key_passphrase)
+        self.actor = actor
+        self.template = profile.template_path("certificate")
+        self.sub_template = profile.template_path("sub_certificate")
+
+    def close(self) -> None:
+        if self._own_pool:
+            self.pool.close()
+
+    def __enter__(self) -> Issuer:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- one organisation ----------------------------------------------------------------
+
+    def _facts(self, org: OrganisationInput, number: CertNumber,
+               dates: CertificateDates) -> list[CertificateFacts]:
+        sites = tuple({"address": s.address, "scope": s.scope, "temporary": s.temporary}
+                      for s in org.sites)
+        main = CertificateFacts(
+            number=str(number), main_number=None, holder_name=org.name, uscc=org.uscc,
+            registered_address=org.registered_address, scope=org.scope, grade=org.grade,
+            issue_date=dates.issue_date, expiry_date=dates.expiry_date, sites=sites)
+        if len(sites) < 2:  # one site: the main certificate names it, no sub-certificate
+            return [main]
+        subs = [replace(main, number=str(number.with_sub(i)), main_number=str(number),
+                        scope=site["scope"], site=site)
+                for i, site in enumerate(sites, start=1)]
+        return [main, *subs]
+
+    def _render(self, facts: CertificateFacts) -> bytes:
+        png, _version = qr_png(verify_url(self.settings, facts.number))
+        ctx = certificate_context(self.profile, facts, Image(png, QR_WIDTH_MM))
+        template = self.sub_template if facts.main_number else self.template
+        return render_docx(template, ctx)
+
+    def _check(self, org: OrganisationInput) -> CertificateDates:
+        if self.profile.scheme.graded and not org.grade:
+            raise InputError(f"{org.name}: a grade is required for profile {self.profile.id!r}")
+        if org.grade and org.grade not in GRADES:
+            raise InputError(f"{org.name}: grade {org.grade!r} is not one of "
+                             f"{', '.join(GRADES)}")
+        return initial_dates(org.decision_date, org.issue_date)
+
+    def issue(self, org: OrganisationInput) -> list[IssuedCertificate]:
+        dates = self._check(org)
+        placeholder = CertNumber("000", dates.issue_date.year % 100, self.profile.scheme.code,
+                                 "0" * (self.profile.numbering.sequence_width - 1) + "1")
+        for facts in self._facts(org, placeholder, dates)[:2]:  # dry run: main + one sub
+            self._render(facts)
+        with session_scope(self.engine) as s:
+            number = allocate(s, self.profile, dates.issue_date.year)
+            events.append(s, "number.drawn", str(number), {"profile": self.profile.id},
+                          self.actor)
+        try:
+            return self._produce_and_store(org, number, dates)
+        except BaseException as exc:
+            reason = str(exc) if isinstance(exc, CertdeskError) else type(exc).__name__
+            with session_scope(self.engine) as s:
+                void(s, number, f"issue failed: {reason}")
+                events.append(s, "number.void", str(number), {"reason": reason}, self.actor)
+            raise
+
+    def _produce_and_store(self, org: OrganisationInput, number: CertNumber,
+                           dates: CertificateDates) -> list[IssuedCertificate]:
+        spec = SignatureSpec(reason=f"{self.profile.body.name} 认证证书",
+                             location=self.profile.body.address, name=self.profile.body.name)
+        produced = []
+        for facts in self._facts(org, number, dates):
+            pdf = self.pool.convert_bytes(self._render(facts), facts.number)
+            signed = sign_pdf(pdf, self.signer, spec, self.settings.tsa_url)
+            produced.append((facts, signed, self.blobs.put(signed)))
+        out = []
+        with session_scope(self.engine) as s:
+            org_row = _upsert_organisation(s, org)
+            for facts, signed, sha in produced:
+                s.add(Certificate(
+                    number=facts.number, main_number=facts.main_number, profile=self.profile.id,
+                    organisation_id=org_row.id, sub=parse(facts.number).sub, cycle=number.cycle,
+                    holder_name=facts.holder_name, scope=facts.scope,
+                    site_address=facts.site["address"] if facts.site else None,
+                    sites_json=json.dumps(list(facts.sites), ensure_ascii=False),
+                    grade=facts.grade, decision_date=org.decision_date,
+                    issue_date=dates.issue_date, effective_from=dates.effective_from,
+                    expiry_date=dates.expiry_date, pdf_sha256=sha))
+                s.add(Record(sha256=sha, size=len(signed), record_type="certificate",
+                             filename=f"{facts.number}.pdf", profile=self.profile.id,
+                             organisation_id=org_row.id, certificate_number=facts.number,
+                             signer=self.key.kid))
+                events.append(s, "certificate.issued", facts.number, {
+                    "sha256": sha, "profile": self.profile.id, "holder": facts.holder_name,
+                    "issue_date": dates.issue_date, "expiry_date": dates.expiry_date,
+                    "main_number": facts.main_number}, self.actor)
+                url = verify_url(self.settings, facts.number)
+                out.append(IssuedCertificate(facts.number, facts.main_number,
+                                             self._export(facts.number, signed), url, sha))
+        return out
+
+    def _export(self, number: str, data: bytes) -> Path:
+        """A named copy for the user; the archived blob stays the record of truth."""
+        self.settings.out_dir.mkdir(parents=True, exist_ok=True)
+        path = self.settings.out_dir / f"{number}.pdf"
+        path.write_bytes(data)
+        return path
+
+    # -- batches ---------------------------------------------------------------------------
+
+    def issue_many(self, orgs: Iterable[OrganisationInput],
+                   on_done: Callable[[OrganisationInput, list | None, str | None], None]
+                   | None = None) -> BatchResult:
+        """Issue for each organisation; one failure never stops the others.
+
+        On Ctrl-C, no new organisation is started; those under way finish (archived) or
+        fail (number void) before this returns with ``interrupted=True``.
+        """
+        orgs = list(orgs)
+        issued: list[IssuedCertificate] = []
+        failed: list[tuple[str, str]] = []
+        lock = threading.Lock()
+        interrupted = False
+
+        def record(org: OrganisationInput, fut: Future) -> None:
+            exc = fut.exception()
+            with lock:
+                if exc is None:
+                    issued.extend(fut.result())
+                else:
+                    reason = str(exc) if isinstance(exc, CertdeskError) else \
+                        f"internal error: {type(exc).__name__}: {exc}"
+                    failed.append((org.name, reason))
+            if on_done:
+                on_done(org, fut.result() if exc is None else None,
+                        None if exc is None else failed[-1][1])
+
+        with ThreadPoolExecutor(max_workers=self.pool.size) as ex:
+            pending = {ex.submit(self.issue, org): org for org in orgs}
+            try:
+                while pending:
+                    done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                    for fut in done:
+                        record(pending.pop(fut), fut)
+            except KeyboardInterrupt:
+                interrupted = True
+                for fut in list(pending):
+                    if fut.cancel():
+                        pending.pop(fut)
+                for fut in list(pending):
+                    wait([fut])
+                    record(pending.pop(fut), fut)
+        return BatchResult(issued, failed, interrupted)
+
+
+def _upsert_organisation(s: Session, org: OrganisationInput) -> Organisation:
+    row = s.exec(select(Organisation).where(Organisation.uscc == org.uscc)).first()
+    if row is None:
+        row = Organisation(uscc=org.uscc, name=org.name, registered_address=org.registered_address)
+    else:
+        row.name, row.registered_address = org.name, org.registered_address
+    s.add(row)
+    s.flush()
+    return row

@@ -1,0 +1,56 @@
+"""Drawing sequence numbers that never repeat, also with several issuers at once.
+
+The counter row is incremented by a single ``UPDATE … RETURNING`` (a row lock on
+PostgreSQL, the write lock on SQLite), never by ``max(number) + 1``. A number drawn for an
+issue that then fails is recorded void, so gaps are explained rather than reused.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+from sqlmodel import Session
+
+from archive.models import Certificate, VoidNumber
+from common.errors import RuleViolation
+from numbering.grammar import CertNumber
+from templates.profiles import Profile
+
+
+def draw_sequence(session: Session, body_code: str, scheme: str, year: int) -> int:
+    key = {"b": body_code, "s": scheme, "y": year}
+    session.execute(
+        text("INSERT INTO numbercounter (body_code, scheme, year, last_value) "
+             "VALUES (:b, :s, :y, 0) ON CONFLICT DO NOTHING"), key)
+    return session.execute(
+        text("UPDATE numbercounter SET last_value = last_value + 1 "
+             "WHERE body_code = :b AND scheme = :s AND year = :y RETURNING last_value"), key,
+    ).scalar_one()
+
+
+def allocate(session: Session, profile: Profile, issue_year: int, cycle: int = 0) -> CertNumber:
+    """A fresh main-certificate number for ``profile`` in ``issue_year`` (commit promptly)."""
+    width = profile.numbering.sequence_width
+    while True:
+        seq = draw_sequence(session, profile.body.body_code, profile.scheme.code, issue_year % 100)
+        if seq >= 10**width:
+            raise RuleViolation(
+                f"sequence for {profile.scheme.code} {issue_year} exhausted at {width} digits "
+                f"[XBHT annex A]; widen numbering.sequence_width in profile {profile.id!r}")
+        number = CertNumber(profile.body.body_code, issue_year % 100, profile.scheme.code,
+                            str(seq).zfill(width), cycle, profile.body.accreditation_code)
+        # A counter reset by hand must still never re-issue a used or void number.
+        if not _taken(session, str(number)):
+            return number
+
+
+def _taken(session: Session, number: str) -> bool:
+    from sqlmodel import select
+
+    return (session.get(VoidNumber, number) is not None
+            or session.exec(select(Certificate.id).where(Certificate.number == number)).first()
+            is not None)
+
+
+def void(session: Session, number: CertNumber | str, reason: str) -> None:
+    if session.get(VoidNumber, str(number)) is None:
+        session.add(VoidNumber(number=str(number), reason=reason))

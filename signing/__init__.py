@@ -1,0 +1,1 @@
+"""Key material, PAdES signing and validation, verification against the archive."""

@@ -1,0 +1,94 @@
+"""Is this PDF a genuine, intact certificate of ours, and what is its status now?
+
+Two independent checks must agree: the certification signature validates strictly (whole
+file covered, DocMDP no-changes, our CA), and the file's sha256 is an archived record.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from archive.blobs import sha256_hex
+from archive.models import Certificate, Record
+from common.settings import Settings
+from lifecycle.status import effective_status
+from signing.keys import ca_certificate
+from signing.pdf import SignatureReport, validate
+
+
+@dataclass(frozen=True)
+class Verdict:
+    verdict: str
+    """genuine | superseded | tampered | unknown"""
+    reason: str
+    sha256: str
+    number: str | None = None
+    status: str | None = None
+    holder: str | None = None
+    issue_date: date | None = None
+    expiry_date: date | None = None
+    current_number: str | None = None
+    signature: SignatureReport | None = None
+
+    @property
+    def genuine(self) -> bool:
+        return self.verdict in ("genuine", "superseded")
+
+    def as_dict(self) -> dict:
+        sig = self.signature
+        return {
+            "verdict": self.verdict, "genuine": self.genuine, "reason": self.reason,
+            "sha256": self.sha256, "number": self.number, "status": self.status,
+            "holder": self.holder, "issue_date": self.issue_date,
+            "expiry_date": self.expiry_date, "current_number": self.current_number,
+            "signature": None if sig is None else {
+                "signed": sig.signed, "intact": sig.intact, "trusted": sig.trusted,
+                "certified": sig.certified, "whole_file": sig.whole_file,
+                "signer_kid": sig.signer_kid, "timestamped": sig.timestamped,
+                "problems": list(sig.problems)},
+        }
+
+
+def verify_pdf(data: bytes, settings: Settings, engine: Engine,
+               today: date | None = None) -> Verdict:
+    sha = sha256_hex(data)
+    report = validate(data, [ca_certificate(settings)])
+    with Session(engine) as s:
+        record = s.exec(select(Record).where(Record.sha256 == sha)).first()
+        cert = None
+        if record is not None and record.certificate_number:
+            cert = s.exec(select(Certificate).where(
+                Certificate.number == record.certificate_number)).first()
+    if record is None or cert is None:
+        return Verdict(_unknown_verdict(report), _unknown_reason(report), sha, signature=report)
+    if not report.ok:
+        return Verdict("tampered", "archived file fails signature validation: "
+                       + "; ".join(report.problems), sha, cert.number, signature=report)
+    status = effective_status(cert.status, cert.expiry_date, today)
+    facts = dict(number=cert.number, status=status, holder=cert.holder_name,
+                 issue_date=cert.issue_date, expiry_date=cert.expiry_date, signature=report)
+    if cert.pdf_sha256 != sha:
+        return Verdict("superseded", "a genuine earlier version; the certificate was re-issued",
+                       sha, current_number=cert.number, **facts)
+    return Verdict("genuine", f"genuine certificate, status {status}", sha, **facts)
+
+
+def _unknown_verdict(report: SignatureReport) -> str:
+    if report.signed and (not report.intact or not report.whole_file):
+        return "tampered"
+    return "unknown"
+
+
+def _unknown_reason(report: SignatureReport) -> str:
+    if not report.signed:
+        return "not a certificate of this body: " + "; ".join(report.problems)
+    if not report.intact or not report.whole_file:
+        return "tampered: " + "; ".join(p for p in report.problems
+                                         if "changed" in p or "updated" in p)
+    if not report.trusted:
+        return "not a certificate of this body: signed by a key this body does not trust"
+    return "signed by this body's key but not in the archive (unknown record)"
