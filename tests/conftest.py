@@ -1,0 +1,130 @@
+"""Shared fixtures: a fresh data home per test, a warm LibreOffice pool per session, a real
+PostgreSQL server started by the suite, and a CLI runner that runs the installed script."""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+from common.settings import Settings, get_settings
+
+REPO = Path(__file__).resolve().parents[1]
+CERTDESK = Path(sys.executable).with_name("certdesk")
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch) -> Path:
+    """An empty CERTDESK_HOME for this test; settings are re-read from it."""
+    path = tmp_path / "home"
+    monkeypatch.setenv("CERTDESK_HOME", str(path))
+    monkeypatch.delenv("CERTDESK_DATABASE_URL", raising=False)
+    get_settings.cache_clear()
+    yield path
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def settings(home) -> Settings:
+    return get_settings()
+
+
+@pytest.fixture
+def engine(settings):
+    from archive.db import make_engine, init_db
+
+    eng = make_engine(settings.db_url)
+    init_db(eng)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture(scope="session")
+def pool():
+    """One warm converter pool for the whole session (starting LibreOffice costs seconds)."""
+    from docgen.convert import ConverterPool
+
+    with ConverterPool(size=2, settings=Settings()) as p:
+        yield p
+
+
+def run_cli(*args: str, home: Path | None = None, env: dict | None = None,
+            input: str | None = None, timeout: float = 600) -> subprocess.CompletedProcess:
+    """Run the installed ``certdesk`` script as a user would."""
+    full_env = {**os.environ, **(env or {})}
+    if home is not None:
+        full_env["CERTDESK_HOME"] = str(home)
+    return subprocess.run([str(CERTDESK), *args], capture_output=True, text=True, env=full_env,
+                          input=input, timeout=timeout)
+
+
+@pytest.fixture
+def cli(home):
+    def _run(*args: str, **kw) -> subprocess.CompletedProcess:
+        return run_cli(*args, home=home, **kw)
+
+    return _run
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _pg_bin(name: str) -> str:
+    found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
+    if not found:
+        pytest.skip("PostgreSQL server binaries are not installed (run scripts/setup.sh)")
+    return found[-1]
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A real PostgreSQL server in a temp dir on a loopback port, stopped after the session.
+
+    PostgreSQL refuses to run as root, so as root the server runs as the ``postgres`` user.
+    """
+    root = Path(tempfile.mkdtemp(prefix="certdesk-pg-"))
+    data = root / "data"
+    as_user: list[str] = []
+    if os.geteuid() == 0:
+        shutil.chown(root, "postgres", "postgres")
+        as_user = ["runuser", "-u", "postgres", "--"]
+    port = _free_port()
+    subprocess.run([*as_user, _pg_bin("initdb"), "-D", str(data), "-U", "certdesk",
+                    "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8"],
+                   check=True, capture_output=True)
+    subprocess.run([*as_user, _pg_bin("pg_ctl"), "-D", str(data), "-l", str(root / "log"),
+                    "-o", f"-p {port} -k {root} -c listen_addresses=127.0.0.1 "
+                    "-c max_connections=200 -c fsync=off", "-w", "start"],
+                   check=True, capture_output=True)
+    try:
+        subprocess.run([_pg_bin("createdb"), "-h", "127.0.0.1", "-p", str(port), "-U",
+                        "certdesk", "certdesk"], check=True, capture_output=True)
+        yield f"postgresql+psycopg://certdesk@127.0.0.1:{port}/certdesk"
+    finally:
+        subprocess.run([*as_user, _pg_bin("pg_ctl"), "-D", str(data), "-m", "immediate",
+                        "stop"], capture_output=True)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def wait_for():
+    def _wait(pred, timeout: float = 30.0, step: float = 0.1):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if pred():
+                return True
+            time.sleep(step)
+        return False
+
+    return _wait
