@@ -20,24 +20,22 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from archive import events
-from archive.blobs import BlobStore
-from archive.db import get_engine, session_scope
-from archive.models import Certificate, Organisation, Record
+from archive.db import session_scope
+from archive.models import Certificate, Organisation
 from common.errors import CertdeskError, InputError, RuleViolation
-from common.settings import Settings, get_settings
+from common.settings import Settings
 from docgen.context import CertificateFacts, certificate_context
 from docgen.convert import ConverterPool
 from docgen.qr import qr_png
 from docgen.render import Image, render_docx
 from lifecycle.inputs import OrganisationInput
+from lifecycle.publisher import Publisher
 from numbering.allocate import allocate, void
 from numbering.grammar import CertNumber, parse
-from signing.keys import ensure_keys
-from signing.pdf import SignatureSpec, load_signer, sign_pdf
+from signing.pdf import SignatureSpec
 from templates.profiles import Profile
 
 QR_WIDTH_MM = 26
-PLACEHOLDER_NUMBER = "0000000FWA0000R000"
 
 
 GRADES = ("达标级", "三星级", "四星级", "五星级")
@@ -87,33 +85,17 @@ def verify_url(settings: Settings, number: str) -> str:
     return f"{settings.public_url.rstrip('/')}/v/{number}"
 
 
-class Issuer:
+class Issuer(Publisher):
     """Issues certificates for one body profile. Thread-safe; use as a context manager."""
 
     def __init__(self, profile: Profile, *, settings: Settings | None = None,
                  engine: Engine | None = None, pool: ConverterPool | None = None,
                  actor: str = "issuer") -> None:
+        super().__init__(settings=settings, engine=engine, pool=pool)
         self.profile = profile
-        self.settings = settings or get_settings()
-        self.engine = engine or get_engine(self.settings.db_url)
-        self.blobs = BlobStore(self.settings.blob_dir)
-        self._own_pool = pool is None
-        self.pool = pool or ConverterPool(settings=self.settings)
-        self.key = ensure_keys(self.settings)
-        self.signer = load_signer(self.key, self.settings.key_passphrase)
         self.actor = actor
         self.template = profile.template_path("certificate")
         self.sub_template = profile.template_path("sub_certificate")
-
-    def close(self) -> None:
-        if self._own_pool:
-            self.pool.close()
-
-    def __enter__(self) -> Issuer:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
 
     # -- one organisation ----------------------------------------------------------------
 
@@ -132,11 +114,10 @@ class Issuer:
                 for i, site in enumerate(sites, start=1)]
         return [main, *subs]
 
-    def _render(self, facts: CertificateFacts) -> bytes:
+    def _context(self, facts: CertificateFacts) -> tuple[Path, dict]:
         png, _version = qr_png(verify_url(self.settings, facts.number))
         ctx = certificate_context(self.profile, facts, Image(png, QR_WIDTH_MM))
-        template = self.sub_template if facts.main_number else self.template
-        return render_docx(template, ctx)
+        return (self.sub_template if facts.main_number else self.template), ctx
 
     def _check(self, org: OrganisationInput) -> CertificateDates:
         if self.profile.scheme.graded and not org.grade:
@@ -151,7 +132,7 @@ class Issuer:
         placeholder = CertNumber("000", dates.issue_date.year % 100, self.profile.scheme.code,
                                  "0" * (self.profile.numbering.sequence_width - 1) + "1")
         for facts in self._facts(org, placeholder, dates)[:2]:  # dry run: main + one sub
-            self._render(facts)
+            render_docx(*self._context(facts))
         with session_scope(self.engine) as s:
             number = allocate(s, self.profile, dates.issue_date.year)
             events.append(s, "number.drawn", str(number), {"profile": self.profile.id},
@@ -171,13 +152,14 @@ class Issuer:
                              location=self.profile.body.address, name=self.profile.body.name)
         produced = []
         for facts in self._facts(org, number, dates):
-            pdf = self.pool.convert_bytes(self._render(facts), facts.number)
-            signed = sign_pdf(pdf, self.signer, spec, self.settings.tsa_url)
-            produced.append((facts, signed, self.blobs.put(signed)))
+            produced.append((facts, self.signed_pdf(*self._context(facts), facts.number, spec)))
         out = []
         with session_scope(self.engine) as s:
             org_row = _upsert_organisation(s, org)
-            for facts, signed, sha in produced:
+            for facts, signed in produced:
+                sha = self.keep(s, signed, record_type="certificate",
+                                filename=f"{facts.number}.pdf", profile=self.profile.id,
+                                organisation_id=org_row.id, certificate_number=facts.number)
                 s.add(Certificate(
                     number=facts.number, main_number=facts.main_number, profile=self.profile.id,
                     organisation_id=org_row.id, sub=parse(facts.number).sub, cycle=number.cycle,
@@ -187,25 +169,15 @@ class Issuer:
                     grade=facts.grade, decision_date=org.decision_date,
                     issue_date=dates.issue_date, effective_from=dates.effective_from,
                     expiry_date=dates.expiry_date, pdf_sha256=sha))
-                s.add(Record(sha256=sha, size=len(signed), record_type="certificate",
-                             filename=f"{facts.number}.pdf", profile=self.profile.id,
-                             organisation_id=org_row.id, certificate_number=facts.number,
-                             signer=self.key.kid))
                 events.append(s, "certificate.issued", facts.number, {
                     "sha256": sha, "profile": self.profile.id, "holder": facts.holder_name,
                     "issue_date": dates.issue_date, "expiry_date": dates.expiry_date,
                     "main_number": facts.main_number}, self.actor)
                 url = verify_url(self.settings, facts.number)
                 out.append(IssuedCertificate(facts.number, facts.main_number,
-                                             self._export(facts.number, signed), url, sha))
+                                             self.export(f"{facts.number}.pdf", signed), url,
+                                             sha))
         return out
-
-    def _export(self, number: str, data: bytes) -> Path:
-        """A named copy for the user; the archived blob stays the record of truth."""
-        self.settings.out_dir.mkdir(parents=True, exist_ok=True)
-        path = self.settings.out_dir / f"{number}.pdf"
-        path.write_bytes(data)
-        return path
 
     # -- batches ---------------------------------------------------------------------------
 

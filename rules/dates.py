@@ -26,7 +26,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from datetime import date, timedelta
 from enum import StrEnum
-from functools import lru_cache
+from functools import cache
 from typing import Any, TypeVar
 
 from common.errors import ConfigError, InputError, RuleViolation
@@ -175,7 +175,7 @@ class DateRules:
     nc_closeout: Mapping[Audit, CloseOut]
 
 
-@lru_cache(maxsize=None)
+@cache
 def date_rules(profile_id: str) -> DateRules:
     """The date rules of a body profile (loaded once per profile)."""
     from templates.profiles import load_profile
@@ -346,7 +346,9 @@ def surveillance_plan(
                 due, rule = cap, f"within {limit.months} months of the {spec.anchor} date"
             if extended is not None:
                 extended = min(extended, cap)
-        plan.append(SurveillanceDue(n, due, rule, extended if extended and extended > due else None))
+        if extended is not None and extended <= due:
+            extended = None
+        plan.append(SurveillanceDue(n, due, rule, extended))
         previous = first_held if (n == 1 and first_held is not None) else due
     return tuple(plan)
 

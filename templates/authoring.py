@@ -199,8 +199,31 @@ def certificate(doc) -> None:
     para(doc, "认证机构批准号：{{ body.approval_number }}", size=9, align="right")
 
 
+def notice(doc) -> None:
+    """Status notices to the certified organisation: suspension, restoration, revocation,
+    cancellation [CACQ 9.3, ZPIC 7, XBHT 8]. One template; the wording comes from context."""
+    para(doc, "{{ body.name }}", size=14, font=HEI, align="center", after=4, color="1F4E79")
+    para(doc, "{{ notice.title }}", size=20, bold=True, font=HEI, align="center", after=4)
+    para(doc, "文号：{{ notice.reference }}", size=10.5, align="right", after=8)
+    para(doc, "{{ org.name }}：", size=12, after=6)
+    para(doc, "　　{{ notice.body }}", size=12, align="justify", after=6)
+    para(doc, "　　原因：{{ notice.reason }}", size=12, align="justify", after=6)
+    para(doc, "涉及的认证证书：", size=12, after=2)
+    table(doc, ["证书编号", "认证范围", "有效期至"], [52, 82, 32], loop="c in certificates",
+          cells=["{{ c.number }}", "{{ c.scope }}", "{{ c.expiry_date }}"], size=10)
+    para(doc, "", after=6)
+    para(doc, "{%p for line in notice.consequences %}")
+    para(doc, "　　{{ line }}", size=11, align="justify")
+    para(doc, "{%p endfor %}")
+    para(doc, "　　证书状态可扫描证书二维码或登录 {{ body.website }} 查询；{{ cnca_notice }}。",
+         size=11, align="justify", after=18)
+    para(doc, "{{ body.name }}", size=12, font=HEI, align="right")
+    para(doc, "{{ notice.date }}", size=12, align="right")
+
+
 BASE_TEMPLATES: dict[str, tuple[Callable, bool]] = {
     "certificate": (certificate, True),
+    "notice": (notice, False),
 }
 
 

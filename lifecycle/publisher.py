@@ -1,0 +1,66 @@
+"""The shared path of every record certdesk produces: Word template → PDF/A → signature →
+write-once blob + record row. Issuing and status notices both go through it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from archive.blobs import BlobStore
+from archive.db import get_engine
+from archive.models import Record
+from common.settings import Settings, get_settings
+from docgen.convert import ConverterPool
+from docgen.render import render_docx
+from signing.keys import ensure_keys
+from signing.pdf import SignatureSpec, load_signer, sign_pdf
+
+
+class Publisher:
+    """Holds the warm converter, the signing key and the stores. Thread-safe."""
+
+    def __init__(self, *, settings: Settings | None = None, engine: Engine | None = None,
+                 pool: ConverterPool | None = None) -> None:
+        self.settings = settings or get_settings()
+        self.engine = engine or get_engine(self.settings.db_url)
+        self.blobs = BlobStore(self.settings.blob_dir)
+        self._own_pool = pool is None
+        self.pool = pool or ConverterPool(settings=self.settings)
+        self.key = ensure_keys(self.settings)
+        self.signer = load_signer(self.key, self.settings.key_passphrase)
+
+    def close(self) -> None:
+        if self._own_pool:
+            self.pool.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def signed_pdf(self, template: Path, context: Mapping[str, Any], name: str,
+                   spec: SignatureSpec) -> bytes:
+        pdf = self.pool.convert_bytes(render_docx(template, context), name)
+        return sign_pdf(pdf, self.signer, spec, self.settings.tsa_url)
+
+    def keep(self, session: Session, data: bytes, *, record_type: str, filename: str,
+             profile: str, organisation_id: int | None,
+             certificate_number: str | None) -> str:
+        """Write the blob (fsynced) first, then add its row to the caller's transaction."""
+        sha = self.blobs.put(data)
+        session.add(Record(sha256=sha, size=len(data), record_type=record_type,
+                           filename=filename, profile=profile, organisation_id=organisation_id,
+                           certificate_number=certificate_number, signer=self.key.kid))
+        return sha
+
+    def export(self, filename: str, data: bytes) -> Path:
+        """A named copy for the user; the archived blob stays the record of truth."""
+        self.settings.out_dir.mkdir(parents=True, exist_ok=True)
+        path = self.settings.out_dir / filename
+        path.write_bytes(data)
+        return path

@@ -1,0 +1,147 @@
+"""Status changes of a certificate: suspend, restore, revoke, cancel.
+
+Each change is checked against the allowed transitions, applied to the certificate and
+(for a main certificate) to its sub-certificates, announced by a signed notice that is
+archived, and written to the event log — all in one transaction after the notice exists.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from sqlmodel import select
+
+from archive import events
+from archive.db import session_scope
+from archive.models import Certificate, Organisation
+from common.errors import NotFound, RuleViolation
+from docgen.context import CNCA_NOTICE, body_context, cn_date, full_scope
+from lifecycle.publisher import Publisher
+from lifecycle.status import effective_status
+from numbering.allocate import void
+from numbering.grammar import parse
+from signing.pdf import SignatureSpec
+from templates.profiles import load_profile
+
+
+@dataclass(frozen=True)
+class Transition:
+    allowed_from: frozenset[str]
+    to: str
+    title: str
+    body: str
+    consequences: tuple[str, ...]
+    clause: str
+
+
+TRANSITIONS: dict[str, Transition] = {
+    "suspend": Transition(
+        frozenset({"valid"}), "suspended", "暂停认证证书通知书",
+        "经审查，贵组织的下列认证证书自{date}起暂停使用。",
+        ("暂停期间认证证书暂时无效，贵组织不得以任何方式使用认证证书、认证标志或引用认证信息。",
+         "请在暂停期限内完成纠正并书面报告；期满仍未满足要求的，将撤销认证证书。"),
+        "CACQ 9.1, DNI 6.7, ZPIC 7.2, XBHT 8.2"),
+    "restore": Transition(
+        frozenset({"suspended"}), "valid", "恢复认证证书通知书",
+        "经验证，导致暂停的问题已得到纠正，贵组织的下列认证证书自{date}起恢复有效。",
+        ("认证证书恢复后，贵组织应继续按规定接受监督审查。",),
+        "CACQ 9.1, DNI 6.8, ZPIC 7.2, XBHT 8.2.3"),
+    "revoke": Transition(
+        frozenset({"valid", "suspended"}), "revoked", "撤销认证证书通知书",
+        "贵组织的下列认证证书自{date}起撤销，原认证证书编号废止，不再使用。",
+        ("请立即停止使用认证证书及认证标志，并在收到本通知后交回认证证书。",),
+        "CACQ 9.2, DNI 6.9, ZPIC 7.3, XBHT 8.3, XBHT A.5"),
+    "cancel": Transition(
+        frozenset({"valid", "suspended"}), "cancelled", "注销认证证书通知书",
+        "根据贵组织的申请，贵组织的下列认证证书自{date}起注销。",
+        ("注销后贵组织不得继续使用认证证书及认证标志。",),
+        "CACQ 9.2.2, XBHT 8.4"),
+}
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    number: str
+    action: str
+    status: str
+    affected: tuple[str, ...]
+    notice_pdf: Path
+    notice_sha256: str
+
+    def as_dict(self) -> dict:
+        return {"number": self.number, "action": self.action, "status": self.status,
+                "affected": list(self.affected), "notice_pdf": str(self.notice_pdf),
+                "notice_sha256": self.notice_sha256}
+
+
+def _refuse(action: str, cert: Certificate, status: str, t: Transition) -> RuleViolation:
+    if status == "revoked":
+        why = "a revoked certificate's number is void forever [XBHT A.5]"
+    elif status == "expired":
+        why = f"it expired on {cert.expiry_date}"
+    else:
+        why = f"{action} applies only to {', '.join(sorted(t.allowed_from))} certificates"
+    return RuleViolation(f"cannot {action} {cert.number}: it is {status}; {why} [{t.clause}]")
+
+
+def change_status(publisher: Publisher, number: str, action: str, reason: str, *,
+                  actor: str = "issuer", on: date | None = None) -> StatusChange:
+    t = TRANSITIONS.get(action)
+    if t is None:
+        raise RuleViolation(f"unknown action {action!r} (one of {', '.join(TRANSITIONS)})")
+    if not reason.strip():
+        raise RuleViolation(f"a reason is required to {action} a certificate")
+    number = str(parse(number))
+    on = on or date.today()
+    with session_scope(publisher.engine) as s:
+        cert = s.exec(select(Certificate).where(Certificate.number == number)).first()
+        if cert is None:
+            raise NotFound(f"no certificate {number}")
+        status = effective_status(cert.status, cert.expiry_date, on)
+        if status not in t.allowed_from:
+            raise _refuse(action, cert, status, t)
+        if cert.main_number and t.to == "valid":
+            main = s.exec(select(Certificate).where(Certificate.number == cert.main_number)).one()
+            main_status = effective_status(main.status, main.expiry_date, on)
+            if main_status != "valid":
+                raise RuleViolation(
+                    f"cannot {action} {number}: its main certificate {main.number} is "
+                    f"{main_status}; a sub-certificate is valid only with it [CACQ 8.4.2(6)]")
+        subs = [] if cert.main_number else list(s.exec(
+            select(Certificate).where(Certificate.main_number == number)
+            .order_by(Certificate.sub)))
+        affected = [cert, *(c for c in subs if c.status in t.allowed_from)]
+        org = s.get(Organisation, cert.organisation_id)
+    profile = load_profile(cert.profile)
+    ref = f"{profile.body.short_name}-{action.upper()}-{on:%Y%m%d}-{number}"
+    context = {
+        "body": body_context(profile),
+        "org": {"name": org.name, "uscc": org.uscc},
+        "notice": {"title": t.title, "reference": ref, "body": t.body.format(date=cn_date(on)),
+                   "reason": reason, "consequences": list(t.consequences), "date": cn_date(on)},
+        "certificates": [{"number": c.number, "scope": full_scope(profile, c.scope),
+                          "expiry_date": cn_date(c.expiry_date)} for c in affected],
+        "cnca_notice": CNCA_NOTICE,
+    }
+    pdf = publisher.signed_pdf(profile.template_path("notice"), context, ref,
+                               SignatureSpec(reason=t.title, name=profile.body.name,
+                                             location=profile.body.address))
+    with session_scope(publisher.engine) as s:
+        sha = publisher.keep(s, pdf, record_type="notice", filename=f"{ref}.pdf",
+                             profile=profile.id, organisation_id=org.id,
+                             certificate_number=number)
+        for c in affected:
+            row = s.exec(select(Certificate).where(Certificate.number == c.number)).one()
+            if row.status != c.status:  # changed by someone else meanwhile: refuse, roll back
+                raise RuleViolation(f"{c.number} changed status meanwhile; try again")
+            row.status, row.status_reason = t.to, reason
+            s.add(row)
+            if t.to == "revoked":
+                void(s, c.number, f"revoked: {reason}")
+            events.append(s, f"certificate.{action}", c.number,
+                          {"from": c.status, "to": t.to, "reason": reason, "notice": ref,
+                           "notice_sha256": sha, "on": on}, actor)
+    path = publisher.export(f"{ref}.pdf", pdf)
+    return StatusChange(number, action, t.to, tuple(c.number for c in affected), path, sha)
