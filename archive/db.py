@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
+from pathlib import Path
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
@@ -20,6 +21,8 @@ from common.settings import get_settings
 
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
+        if url.startswith("sqlite:///") and ":memory:" not in url:
+            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": 60, "check_same_thread": False})
 
         @event.listens_for(engine, "connect")
@@ -49,11 +52,7 @@ def init_db(engine: Engine) -> None:
 
 @lru_cache(maxsize=4)
 def get_engine(url: str | None = None) -> Engine:
-    settings = get_settings()
-    url = url or settings.db_url
-    if url.startswith("sqlite:///"):
-        settings.home.mkdir(parents=True, exist_ok=True)
-    engine = make_engine(url)
+    engine = make_engine(url or get_settings().db_url)
     init_db(engine)
     return engine
 
