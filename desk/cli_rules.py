@@ -14,7 +14,7 @@ import typer
 
 from common.errors import InputError, InvalidUSCC
 from desk.output import console, emit, fail
-from rules.dates import Audit, parse_date
+from rules.spec import Audit, parse_date
 
 # Defined here rather than imported: desk.cli imports this module while it is loading.
 JSON_OPT = typer.Option(False, "--json", help="Print machine-readable JSON on stdout.")

@@ -13,7 +13,6 @@ import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
-from datetime import date, timedelta
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
@@ -22,7 +21,7 @@ from sqlmodel import Session, select
 from archive import events
 from archive.db import session_scope
 from archive.models import Certificate, Organisation
-from common.errors import CertdeskError, InputError, RuleViolation
+from common.errors import CertdeskError, InputError
 from common.settings import Settings
 from docgen.context import CertificateFacts, certificate_context
 from docgen.convert import ConverterPool
@@ -32,32 +31,13 @@ from lifecycle.inputs import OrganisationInput
 from lifecycle.publisher import Publisher
 from numbering.allocate import allocate, void
 from numbering.grammar import CertNumber, parse
+from rules.dates import CertificateDates, certificate_dates, date_rules
+from rules.scoring import scoring_rules
+from rules.spec import Audit
 from signing.pdf import SignatureSpec
 from templates.profiles import Profile
 
 QR_WIDTH_MM = 26
-
-
-GRADES = ("达标级", "三星级", "四星级", "五星级")
-
-
-@dataclass(frozen=True)
-class CertificateDates:
-    issue_date: date
-    effective_from: date
-    expiry_date: date
-
-
-def initial_dates(decision: date, issue: date | None) -> CertificateDates:
-    issue = issue or decision
-    if issue < decision:
-        raise RuleViolation(f"issue date {issue} is before the decision date {decision} "
-                            "[CACQ 8.4, XBHT 7.8.2(2)]")
-    try:
-        end = issue.replace(year=issue.year + 3)
-    except ValueError:  # 29 February
-        end = issue.replace(year=issue.year + 3, day=28)
-    return CertificateDates(issue, issue, end - timedelta(days=1))
 
 
 @dataclass(frozen=True)
@@ -120,12 +100,16 @@ class Issuer(Publisher):
         return (self.sub_template if facts.main_number else self.template), ctx
 
     def _check(self, org: OrganisationInput) -> CertificateDates:
-        if self.profile.scheme.graded and not org.grade:
-            raise InputError(f"{org.name}: a grade is required for profile {self.profile.id!r}")
-        if org.grade and org.grade not in GRADES:
-            raise InputError(f"{org.name}: grade {org.grade!r} is not one of "
-                             f"{', '.join(GRADES)}")
-        return initial_dates(org.decision_date, org.issue_date)
+        if self.profile.scheme.graded:
+            grades = [g.name for g in scoring_rules(self.profile.id).grades]
+            if not org.grade:
+                raise InputError(f"{org.name}: a grade is required for profile "
+                                 f"{self.profile.id!r} ({' / '.join(grades)})")
+            if org.grade not in grades:
+                raise InputError(f"{org.name}: grade {org.grade!r} is not one of "
+                                 f"{' / '.join(grades)}")
+        return certificate_dates(date_rules(self.profile.id), Audit.INITIAL,
+                                 org.decision_date, issue=org.issue_date)
 
     def issue(self, org: OrganisationInput) -> list[IssuedCertificate]:
         dates = self._check(org)

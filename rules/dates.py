@@ -22,55 +22,15 @@ convention, so both readings agree on "six months after 2027-03-14" = 2027-09-14
 from __future__ import annotations
 
 import calendar
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 from functools import cache
-from typing import Any, TypeVar
+from typing import Any
 
 from common.errors import ConfigError, InputError, RuleViolation
-
-
-class Audit(StrEnum):
-    """The audits of a certification cycle (shared by man-days, sampling and dates)."""
-
-    INITIAL = "initial"
-    SURVEILLANCE = "surveillance"
-    RECERTIFICATION = "recertification"
-
-
-T = TypeVar("T")
-
-
-def section(profile: Any, name: str) -> Mapping[str, Any]:
-    """A ``rules.toml`` section of a profile, or ``ConfigError`` naming what is missing."""
-    value = profile.rules.get(name)
-    if not isinstance(value, Mapping):
-        raise ConfigError(f"profile {profile.id!r}: rules.toml has no [{name}] section")
-    return value
-
-
-def build(cls: type[T], data: Mapping[str, Any], where: str, **converters: Callable) -> T:
-    """Make a frozen spec from TOML data; unknown, missing or malformed keys -> ConfigError."""
-    known = {f.name for f in fields(cls)}  # type: ignore[arg-type]
-    unknown = sorted(set(data) - known)
-    if unknown:
-        raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)}")
-    try:
-        values = {k: converters[k](v) if k in converters else v for k, v in data.items()}
-        return cls(**values)
-    except (TypeError, ValueError, KeyError, ArithmeticError) as exc:
-        raise ConfigError(f"{where}: {exc}") from None
-
-
-def parse_date(text: str, what: str) -> date:
-    """An ISO date from user input, or ``InputError`` naming the option."""
-    try:
-        return date.fromisoformat(text.strip())
-    except (AttributeError, ValueError):
-        raise InputError(f"{what} {text!r} is not a date (expected YYYY-MM-DD)") from None
-
+from rules.spec import Audit, build, section
 
 # -- the period convention ------------------------------------------------------------
 

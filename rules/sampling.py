@@ -17,7 +17,7 @@ from functools import cache
 from typing import Any
 
 from common.errors import ConfigError, InputError, RuleViolation
-from rules.dates import Audit, build, section
+from rules.spec import Audit, build, section
 
 
 def _frac(value: Any) -> Fraction:

@@ -24,7 +24,7 @@ from functools import cache
 from typing import Any
 
 from common.errors import ConfigError, InputError, RuleViolation
-from rules.dates import build, section
+from rules.spec import build, section
 
 
 @dataclass(frozen=True)

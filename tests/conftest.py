@@ -39,7 +39,7 @@ def settings(home) -> Settings:
 
 @pytest.fixture
 def engine(settings):
-    from archive.db import make_engine, init_db
+    from archive.db import init_db, make_engine
 
     eng = make_engine(settings.db_url)
     init_db(eng)
