@@ -55,8 +55,8 @@ def _register_subcommands() -> None:
     """Sub-apps live in their own modules (one per domain) and join here."""
     import importlib
 
-    for module in ("desk.cli_issue", "desk.cli_status", "desk.cli_rules", "desk.cli_archive",
-                   "desk.cli_signing", "desk.cli_docs", "desk.cli_web"):
+    for module in ("desk.cli_issue", "desk.cli_status", "desk.cli_lifecycle", "desk.cli_rules",
+                   "desk.cli_archive", "desk.cli_signing", "desk.cli_docs", "desk.cli_web"):
         try:
             mod = importlib.import_module(module)
         except ModuleNotFoundError as exc:

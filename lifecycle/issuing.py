@@ -21,7 +21,7 @@ from sqlmodel import Session, select
 from archive import events
 from archive.db import session_scope
 from archive.models import Certificate, Organisation
-from common.errors import CertdeskError, InputError
+from common.errors import CertdeskError, InputError, RuleViolation
 from common.settings import Settings
 from docgen.context import CertificateFacts, certificate_context
 from docgen.convert import ConverterPool
@@ -29,7 +29,7 @@ from docgen.qr import qr_png
 from docgen.render import Image, render_docx
 from lifecycle.inputs import OrganisationInput
 from lifecycle.publisher import Publisher
-from numbering.allocate import allocate, void
+from numbering.allocate import allocate, taken, void
 from numbering.grammar import CertNumber, parse
 from rules.dates import CertificateDates, certificate_dates, date_rules
 from rules.scoring import scoring_rules
@@ -94,12 +94,13 @@ class Issuer(Publisher):
                 for i, site in enumerate(sites, start=1)]
         return [main, *subs]
 
-    def _context(self, facts: CertificateFacts) -> tuple[Path, dict]:
+    def context_for(self, facts: CertificateFacts) -> tuple[Path, dict]:
         png, _version = qr_png(verify_url(self.settings, facts.number))
         ctx = certificate_context(self.profile, facts, Image(png, QR_WIDTH_MM))
         return (self.sub_template if facts.main_number else self.template), ctx
 
-    def _check(self, org: OrganisationInput) -> CertificateDates:
+    def _check(self, org: OrganisationInput,
+               previous: Certificate | None = None) -> CertificateDates:
         if self.profile.scheme.graded:
             grades = [g.name for g in scoring_rules(self.profile.id).grades]
             if not org.grade:
@@ -108,21 +109,40 @@ class Issuer(Publisher):
             if org.grade not in grades:
                 raise InputError(f"{org.name}: grade {org.grade!r} is not one of "
                                  f"{' / '.join(grades)}")
-        return certificate_dates(date_rules(self.profile.id), Audit.INITIAL,
-                                 org.decision_date, issue=org.issue_date)
+        if previous is None:
+            return certificate_dates(date_rules(self.profile.id), Audit.INITIAL,
+                                     org.decision_date, issue=org.issue_date)
+        return certificate_dates(date_rules(self.profile.id), Audit.RECERTIFICATION,
+                                 org.decision_date, issue=org.issue_date,
+                                 previous_expiry=previous.expiry_date)
 
-    def issue(self, org: OrganisationInput) -> list[IssuedCertificate]:
-        dates = self._check(org)
+    def _draw(self, s: Session, dates: CertificateDates,
+              previous: Certificate | None) -> CertNumber:
+        if previous is None:
+            return allocate(s, self.profile, dates.issue_date.year)
+        cycle = parse(previous.number).cycle + 1
+        if self.profile.numbering.recert_redraw:
+            return allocate(s, self.profile, dates.issue_date.year, cycle=cycle)
+        kept = parse(previous.number).next_cycle()  # same body/year/sequence, R+1 [XBHT A.4]
+        if taken(s, str(kept)):
+            raise RuleViolation(f"number {kept} is already used or void [XBHT A.4, A.5]")
+        return kept
+
+    def issue(self, org: OrganisationInput,
+              previous: Certificate | None = None) -> list[IssuedCertificate]:
+        """Issue for ``org``; with ``previous`` (a main certificate row) this is its
+        re-certification: dates from the previous expiry, number R+1, previous superseded."""
+        dates = self._check(org, previous)
         placeholder = CertNumber("000", dates.issue_date.year % 100, self.profile.scheme.code,
                                  "0" * (self.profile.numbering.sequence_width - 1) + "1")
         for facts in self._facts(org, placeholder, dates)[:2]:  # dry run: main + one sub
-            render_docx(*self._context(facts))
+            render_docx(*self.context_for(facts))
         with session_scope(self.engine) as s:
-            number = allocate(s, self.profile, dates.issue_date.year)
+            number = self._draw(s, dates, previous)
             events.append(s, "number.drawn", str(number), {"profile": self.profile.id},
                           self.actor)
         try:
-            return self._produce_and_store(org, number, dates)
+            return self._produce_and_store(org, number, dates, previous)
         except BaseException as exc:
             reason = str(exc) if isinstance(exc, CertdeskError) else type(exc).__name__
             with session_scope(self.engine) as s:
@@ -131,15 +151,18 @@ class Issuer(Publisher):
             raise
 
     def _produce_and_store(self, org: OrganisationInput, number: CertNumber,
-                           dates: CertificateDates) -> list[IssuedCertificate]:
+                           dates: CertificateDates,
+                           previous: Certificate | None) -> list[IssuedCertificate]:
         spec = SignatureSpec(reason=f"{self.profile.body.name} 认证证书",
                              location=self.profile.body.address, name=self.profile.body.name)
         produced = []
         for facts in self._facts(org, number, dates):
-            produced.append((facts, self.signed_pdf(*self._context(facts), facts.number, spec)))
+            produced.append((facts, self.signed_pdf(*self.context_for(facts), facts.number, spec)))
         out = []
         with session_scope(self.engine) as s:
             org_row = _upsert_organisation(s, org)
+            if previous is not None:
+                supersede(s, previous.number, str(number), self.actor)
             for facts, signed in produced:
                 sha = self.keep(s, signed, record_type="certificate",
                                 filename=f"{facts.number}.pdf", profile=self.profile.id,
@@ -156,7 +179,8 @@ class Issuer(Publisher):
                 events.append(s, "certificate.issued", facts.number, {
                     "sha256": sha, "profile": self.profile.id, "holder": facts.holder_name,
                     "issue_date": dates.issue_date, "expiry_date": dates.expiry_date,
-                    "main_number": facts.main_number}, self.actor)
+                    "main_number": facts.main_number, "cycle": number.cycle,
+                    "late_recertification": dates.late_recertification}, self.actor)
                 url = verify_url(self.settings, facts.number)
                 out.append(IssuedCertificate(facts.number, facts.main_number,
                                              self.export(f"{facts.number}.pdf", signed), url,
@@ -208,6 +232,19 @@ class Issuer(Publisher):
                     wait([fut])
                     record(pending.pop(fut), fut)
         return BatchResult(issued, failed, interrupted)
+
+
+def supersede(s: Session, number: str, by: str, actor: str) -> None:
+    """Mark a main certificate and its subs superseded by ``by`` (re-certification)."""
+    rows = s.exec(select(Certificate).where(
+        (Certificate.number == number) | (Certificate.main_number == number))).all()
+    for row in rows:
+        if row.status in ("revoked", "cancelled", "superseded"):
+            continue
+        events.append(s, "certificate.superseded", row.number,
+                      {"from": row.status, "by": by}, actor)
+        row.status, row.status_reason = "superseded", f"re-certified as {by}"
+        s.add(row)
 
 
 def _upsert_organisation(s: Session, org: OrganisationInput) -> Organisation:

@@ -22,6 +22,7 @@ from lifecycle.publisher import Publisher
 from lifecycle.status import effective_status
 from numbering.allocate import void
 from numbering.grammar import parse
+from rules.dates import date_rules, suspension
 from signing.pdf import SignatureSpec
 from templates.profiles import load_profile
 
@@ -41,7 +42,7 @@ TRANSITIONS: dict[str, Transition] = {
         frozenset({"valid"}), "suspended", "暂停认证证书通知书",
         "经审查，贵组织的下列认证证书自{date}起暂停使用。",
         ("暂停期间认证证书暂时无效，贵组织不得以任何方式使用认证证书、认证标志或引用认证信息。",
-         "请在暂停期限内完成纠正并书面报告；期满仍未满足要求的，将撤销认证证书。"),
+         "暂停期限至{until}。请在暂停期限内完成纠正并书面报告；期满仍未满足要求的，将撤销认证证书。"),
         "CACQ 9.1, DNI 6.7, ZPIC 7.2, XBHT 8.2"),
     "restore": Transition(
         frozenset({"suspended"}), "valid", "恢复认证证书通知书",
@@ -87,7 +88,13 @@ def _refuse(action: str, cert: Certificate, status: str, t: Transition) -> RuleV
 
 
 def change_status(publisher: Publisher, number: str, action: str, reason: str, *,
-                  actor: str = "issuer", on: date | None = None) -> StatusChange:
+                  actor: str = "issuer", on: date | None = None,
+                  months: int | None = None) -> StatusChange:
+    """Apply ``action`` to certificate ``number`` on day ``on`` (default today).
+
+    ``months`` is the suspension period (default: the body's usual period, never more than
+    its maximum); the end date is printed on the notice and drives the sweep's revocation.
+    """
     t = TRANSITIONS.get(action)
     if t is None:
         raise RuleViolation(f"unknown action {action!r} (one of {', '.join(TRANSITIONS)})")
@@ -115,12 +122,18 @@ def change_status(publisher: Publisher, number: str, action: str, reason: str, *
         affected = [cert, *(c for c in subs if c.status in t.allowed_from)]
         org = s.get(Organisation, cert.organisation_id)
     profile = load_profile(cert.profile)
+    until = None
+    if action == "suspend":
+        until = suspension(date_rules(profile.id), on, months=months).ends
+    elif months is not None:
+        raise RuleViolation("--months applies to suspension only")
     ref = f"{profile.body.short_name}-{action.upper()}-{on:%Y%m%d}-{number}"
     context = {
         "body": body_context(profile),
         "org": {"name": org.name, "uscc": org.uscc},
         "notice": {"title": t.title, "reference": ref, "body": t.body.format(date=cn_date(on)),
-                   "reason": reason, "consequences": list(t.consequences), "date": cn_date(on)},
+                   "reason": reason, "date": cn_date(on),
+                   "consequences": [c.format(until=cn_date(until)) for c in t.consequences]},
         "certificates": [{"number": c.number, "scope": full_scope(profile, c.scope),
                           "expiry_date": cn_date(c.expiry_date)} for c in affected],
         "cnca_notice": CNCA_NOTICE,
@@ -142,6 +155,6 @@ def change_status(publisher: Publisher, number: str, action: str, reason: str, *
                 void(s, c.number, f"revoked: {reason}")
             events.append(s, f"certificate.{action}", c.number,
                           {"from": c.status, "to": t.to, "reason": reason, "notice": ref,
-                           "notice_sha256": sha, "on": on}, actor)
+                           "notice_sha256": sha, "on": on, "until": until}, actor)
     path = publisher.export(f"{ref}.pdf", pdf)
     return StatusChange(number, action, t.to, tuple(c.number for c in affected), path, sha)

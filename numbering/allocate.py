@@ -8,7 +8,7 @@ issue that then fails is recorded void, so gaps are explained rather than reused
 from __future__ import annotations
 
 from sqlalchemy import text
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from archive.models import Certificate, VoidNumber
 from common.errors import RuleViolation
@@ -39,13 +39,12 @@ def allocate(session: Session, profile: Profile, issue_year: int, cycle: int = 0
         number = CertNumber(profile.body.body_code, issue_year % 100, profile.scheme.code,
                             str(seq).zfill(width), cycle, profile.body.accreditation_code)
         # A counter reset by hand must still never re-issue a used or void number.
-        if not _taken(session, str(number)):
+        if not taken(session, str(number)):
             return number
 
 
-def _taken(session: Session, number: str) -> bool:
-    from sqlmodel import select
-
+def taken(session: Session, number: str) -> bool:
+    """Whether ``number`` was ever issued or voided (then it may never be issued again)."""
     return (session.get(VoidNumber, number) is not None
             or session.exec(select(Certificate.id).where(Certificate.number == number)).first()
             is not None)

@@ -1,0 +1,133 @@
+"""The cycle after issue: re-certify, re-issue, surveillance, due list, sweep."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import typer
+
+from desk.output import console, emit
+
+JSON_OPT = typer.Option(False, "--json", help="Print machine-readable JSON on stdout.")
+lifecycle_app = typer.Typer(help="Calendar-driven lifecycle jobs.", no_args_is_help=True)
+
+
+def _day(value: str | None, option: str) -> date | None:
+    from rules.spec import parse_date
+
+    return parse_date(value, option) if value else None
+
+
+def _issuer_for(number: str):
+    """An Issuer for the profile of certificate ``number``."""
+    from sqlmodel import Session
+
+    from archive.db import get_engine
+    from lifecycle.cycle import main_certificate
+    from lifecycle.issuing import Issuer
+    from templates.profiles import load_profile
+
+    with Session(get_engine()) as s:
+        profile_id = main_certificate(s, number).profile
+    return Issuer(load_profile(profile_id))
+
+
+def _print_certs(d: dict) -> None:
+    for c in d["certificates"]:
+        console.print(f"[green]issued[/] {c['number']}  {c['pdf']}", highlight=False)
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("recertify")
+    def recertify_cmd(
+        number: str = typer.Argument(..., help="The current main certificate's number."),
+        decision: str = typer.Option(..., "--decision", help="Re-certification decision date."),
+        issue: str = typer.Option(None, "--issue", help="Issue date (default: the decision)."),
+        grade: str = typer.Option(None, "--grade", help="New grade (default: unchanged)."),
+        scope: str = typer.Option(None, "--scope", help="New scope (default: unchanged)."),
+        as_json: bool = JSON_OPT,
+    ) -> None:
+        """Re-certify: a new certificate R+1 (and subs), the previous one superseded."""
+        from lifecycle.cycle import recertify
+
+        with _issuer_for(number) as issuer:
+            certs = recertify(issuer, number, _day(decision, "--decision"),
+                              issue=_day(issue, "--issue"), grade=grade, scope=scope)
+        emit({"certificates": [c.as_dict() for c in certs]}, as_json, _print_certs)
+
+    @app.command("reissue")
+    def reissue_cmd(
+        number: str = typer.Argument(..., help="The main certificate's number."),
+        reason: str = typer.Option(..., "--reason", "-r", help="Why it is re-issued."),
+        name: str = typer.Option(None, "--name", help="New organisation name."),
+        address: str = typer.Option(None, "--address", help="New registered address."),
+        scope: str = typer.Option(None, "--scope", help="New scope (extension/reduction)."),
+        grade: str = typer.Option(None, "--grade", help="New grade."),
+        on: str = typer.Option(None, "--on", help="Re-issue date (default today)."),
+        as_json: bool = JSON_OPT,
+    ) -> None:
+        """Re-issue (换证) within validity: same number and dates, re-issue date printed."""
+        from lifecycle.cycle import Changes, reissue
+
+        with _issuer_for(number) as issuer:
+            certs = reissue(issuer, number, Changes(name, address, scope, grade), reason,
+                            on=_day(on, "--on"))
+        emit({"certificates": [c.as_dict() for c in certs]}, as_json, _print_certs)
+
+    @app.command("surveillance")
+    def surveillance_cmd(
+        number: str = typer.Argument(..., help="The main certificate's number."),
+        held: str = typer.Option(..., "--held", help="Date the surveillance audit was held."),
+        as_json: bool = JSON_OPT,
+    ) -> None:
+        """Record a passed surveillance audit (it moves the next due date)."""
+        from archive.db import get_engine
+        from lifecycle.cycle import record_surveillance
+
+        n = record_surveillance(get_engine(), number, _day(held, "--held"))
+        emit({"number": number, "surveillance": n, "held_on": held}, as_json,
+             lambda d: console.print(f"surveillance {n} of {number} recorded ({held})"))
+
+    @app.command("due")
+    def due_cmd(
+        on: str = typer.Option(None, "--on", help="Reference date (default today)."),
+        profile: str = typer.Option(None, "--profile", "-p", help="Only this body profile."),
+        as_json: bool = JSON_OPT,
+    ) -> None:
+        """List the next surveillance due for every valid or suspended certificate."""
+        from archive.db import get_engine
+        from lifecycle.cycle import due_list
+
+        day = _day(on, "--on") or date.today()
+        items = due_list(get_engine(), day, profile)
+
+        def human(d: dict) -> None:
+            from rich.table import Table
+
+            table = Table("number", "holder", "surveillance", "due by", "")
+            for i in d["due"]:
+                table.add_row(i["number"], i["holder"], str(i["surveillance"]), str(i["due_by"]),
+                              "[red]overdue[/]" if i["overdue"] else "")
+            console.print(table)
+
+        emit({"on": day, "due": [i.as_dict() for i in items]}, as_json, human)
+
+    @lifecycle_app.command("sweep")
+    def sweep_cmd(
+        on: str = typer.Option(None, "--on", help="Run as of this date (default today)."),
+        as_json: bool = JSON_OPT,
+    ) -> None:
+        """Apply the calendar: suspend on overdue surveillance, revoke when a suspension has
+        run out, log expiries. Idempotent: safe to run from cron every day."""
+        from lifecycle.cycle import sweep
+        from lifecycle.publisher import Publisher
+
+        day = _day(on, "--on") or date.today()
+        with Publisher() as pub:
+            actions = sweep(pub, day)
+        emit({"on": day, "actions": [a.as_dict() for a in actions]}, as_json,
+             lambda d: console.print("\n".join(f"{a['action']}: {a['number']} — {a['reason']}"
+                                               for a in d["actions"]) or "nothing to do",
+                                     highlight=False))
+
+    app.add_typer(lifecycle_app, name="lifecycle")

@@ -1,0 +1,143 @@
+"""The cycle after issue: re-issue, re-certification, surveillance, due list and sweep —
+one test per transition, one per refusal, and the whole cycle checked step by step."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlmodel import Session, select
+
+from archive.models import Certificate, Event
+from common.errors import InputError, RuleViolation
+from lifecycle.cycle import Changes, due_list, recertify, record_surveillance, reissue, sweep
+from lifecycle.inputs import OrganisationInput, SiteInput
+from lifecycle.issuing import Issuer
+from lifecycle.transitions import change_status
+from signing.verify import verify_pdf
+from templates.profiles import load_profile
+
+pytestmark = pytest.mark.office
+
+ORG = OrganisationInput(
+    name="测试家电服务有限公司", uscc="91110105MA01XB8H2N", registered_address="北京市朝阳区",
+    scope="家用电器的维修", decision_date=date(2026, 3, 10), issue_date=date(2026, 3, 15),
+    grade="三星级",
+    sites=(SiteInput("北京市朝阳区一号", "家用电器的维修"),
+           SiteInput("天津市和平区二号", "家用电器的安装")))
+
+
+@pytest.fixture
+def issuer(home, settings, pool):
+    with Issuer(load_profile("xbht"), pool=pool) as iss:
+        yield iss
+
+
+@pytest.fixture
+def main(issuer):
+    return issuer.issue(ORG)[0].number
+
+
+def _row(issuer, number) -> Certificate:
+    with Session(issuer.engine) as s:
+        return s.exec(select(Certificate).where(Certificate.number == number)).one()
+
+
+def test_the_full_cycle_keeps_numbers_dates_and_public_status_right(issuer, main):
+    assert main == "027326FWF0001R000"
+    first = _row(issuer, main)
+    assert (first.issue_date, first.expiry_date) == (date(2026, 3, 15), date(2029, 3, 14))
+    # surveillance 1 held in time: nothing to sweep
+    record_surveillance(issuer.engine, main, date(2027, 2, 1))
+    assert sweep(issuer, date(2027, 6, 1)) == []
+    # surveillance 2 missed: the sweep suspends main and subs, with a notice
+    actions = sweep(issuer, date(2028, 3, 20))
+    assert [(a.number, a.action) for a in actions] == [(main, "suspend")]
+    assert {_row(issuer, n).status for n in (main, f"{main}-1", f"{main}-2")} == {"suspended"}
+    assert sweep(issuer, date(2028, 3, 20)) == []  # idempotent
+    # corrected: restored
+    record_surveillance(issuer.engine, main, date(2028, 4, 2))
+    change_status(issuer, main, "restore", "监督审查已完成", on=date(2028, 4, 10))
+    assert _row(issuer, main).status == "valid"
+    # re-certified on time: R1, new sequence for the new year, ends previous expiry + 3 y
+    new = recertify(issuer, main, date(2029, 2, 20))
+    numbers = [c.number for c in new]
+    assert numbers == ["027329FWF0001R100", "027329FWF0001R100-1", "027329FWF0001R100-2"]
+    second = _row(issuer, numbers[0])
+    assert (second.effective_from, second.expiry_date) == (date(2029, 2, 20), date(2032, 3, 14))
+    assert _row(issuer, main).status == "superseded"
+    assert _row(issuer, f"{main}-2").status == "superseded"
+
+
+def test_a_late_recertification_within_six_months_is_effective_from_its_decision(issuer, main):
+    new = recertify(issuer, main, date(2029, 6, 1))
+    row = _row(issuer, new[0].number)
+    assert row.effective_from == date(2029, 6, 1)
+    assert row.expiry_date == date(2032, 3, 14)
+
+
+def test_recertification_seven_months_after_expiry_is_refused(issuer, main):
+    with pytest.raises(RuleViolation, match="new initial certification"):
+        recertify(issuer, main, date(2029, 10, 20))
+
+
+def test_a_revoked_certificate_cannot_be_recertified(issuer, main):
+    change_status(issuer, main, "revoke", "x", on=date(2026, 6, 1))
+    with pytest.raises(RuleViolation, match="revoked"):
+        recertify(issuer, main, date(2029, 2, 20))
+
+
+def test_reissue_keeps_number_and_validity_and_supersedes_the_old_pdf(issuer, main, settings):
+    old = (settings.out_dir / f"{main}.pdf").read_bytes()
+    new = reissue(issuer, main, Changes(name="测试家电服务（集团）有限公司"), "名称变更",
+                  on=date(2027, 5, 6))
+    assert [c.number for c in new] == [main, f"{main}-1", f"{main}-2"]
+    row = _row(issuer, main)
+    assert row.holder_name == "测试家电服务（集团）有限公司"
+    assert (row.issue_date, row.expiry_date, row.reissue_date) == (
+        date(2026, 3, 15), date(2029, 3, 14), date(2027, 5, 6))
+    assert verify_pdf(old, settings, issuer.engine, date(2027, 6, 1)).verdict == "superseded"
+    fresh = new[0].pdf.read_bytes()
+    assert verify_pdf(fresh, settings, issuer.engine, date(2027, 6, 1)).verdict == "genuine"
+
+
+def test_reissue_of_a_sub_certificate_is_refused(issuer, main):
+    with pytest.raises(RuleViolation, match="sub-certificate"):
+        reissue(issuer, f"{main}-1", Changes(scope="x"), "y")
+
+
+def test_reissue_with_nothing_to_change_is_refused(issuer, main):
+    with pytest.raises(InputError, match="nothing to change"):
+        reissue(issuer, main, Changes(), "y")
+
+
+def test_the_due_list_shows_the_next_surveillance_and_flags_overdue(issuer, main):
+    items = due_list(issuer.engine, date(2027, 4, 1))
+    assert [(i.number, i.surveillance, i.due_by, i.overdue) for i in items] == [
+        (main, 1, date(2027, 3, 14), True)]
+    record_surveillance(issuer.engine, main, date(2027, 3, 1))
+    items = due_list(issuer.engine, date(2027, 4, 1))
+    assert (items[0].surveillance, items[0].overdue) == (2, False)
+
+
+def test_a_surveillance_before_the_last_one_is_refused(issuer, main):
+    record_surveillance(issuer.engine, main, date(2027, 3, 1))
+    with pytest.raises(InputError, match="not after"):
+        record_surveillance(issuer.engine, main, date(2027, 2, 1))
+
+
+def test_the_sweep_revokes_when_a_suspension_runs_out_and_logs_expiry_once(issuer, main):
+    change_status(issuer, main, "suspend", "x", on=date(2026, 6, 1))
+    actions = sweep(issuer, date(2026, 12, 2))
+    assert [(a.number, a.action) for a in actions] == [(main, "revoke")]
+    assert _row(issuer, main).status == "revoked"
+    other = issuer.issue(OrganisationInput(
+        name="另一家公司", uscc="91440300MA5FQ1R27X", registered_address="深圳",
+        scope="通信设备的维修", decision_date=date(2026, 3, 10), grade="达标级"))[0].number
+    record_surveillance(issuer.engine, other, date(2027, 1, 1))
+    record_surveillance(issuer.engine, other, date(2027, 12, 1))
+    assert [a.action for a in sweep(issuer, date(2029, 3, 11))] == ["expire"]
+    assert sweep(issuer, date(2029, 3, 12)) == []
+    with Session(issuer.engine) as s:
+        kinds = [e.kind for e in s.exec(select(Event).where(Event.subject == other))]
+    assert kinds.count("certificate.expired") == 1
