@@ -30,51 +30,63 @@ def _progress() -> Progress:
                     transient=False)
 
 
-def run_issue(profile_id: str, orgs: list, as_json: bool) -> None:
+def run_issue(profile_id: str, records: list, as_json: bool) -> None:
+    """Issue for each parsed record; records rejected by validation are reported in place."""
     import time
 
+    from lifecycle.inputs import Rejected
     from lifecycle.issuing import Issuer
     from templates.profiles import load_profile
 
     profile = load_profile(profile_id)
-    show_bar = len(orgs) > 1 and err_console.is_terminal
+    if len(records) == 1 and isinstance(records[0], Rejected):
+        raise records[0].error  # a single record: its error is the command's error
+    orgs = [r for r in records if not isinstance(r, Rejected)]
+    failed = [(r.where, str(r.error)) for r in records if isinstance(r, Rejected)]
+    certs, interrupted = [], False
+    show_bar = len(records) > 1 and err_console.is_terminal
     with Issuer(profile) as issuer, _progress() as progress:
         task = progress.add_task(f"issuing {profile_id}", total=len(orgs), rate="",
                                  visible=show_bar)
         started = time.monotonic()
-        count = {"docs": 0}
+        docs = 0
 
-        def on_done(org, certs, error) -> None:
-            count["docs"] += len(certs or [])
-            rate = count["docs"] / max(time.monotonic() - started, 1e-6)
+        def on_done(org, issued, error) -> None:
+            nonlocal docs
+            docs += len(issued or [])
+            rate = docs / max(time.monotonic() - started, 1e-6)
             progress.update(task, advance=1, rate=f"{rate:.1f} docs/s")
             if error and not as_json:
-                err_console.print(f"[red]failed:[/] {error}", highlight=False)
+                err_console.print(f"[red]failed:[/] {org.name}: {error}", highlight=False)
 
-        if len(orgs) == 1:  # a single record: let its error be the command's error
-            result_certs = issuer.issue(orgs[0])
-            failed, interrupted = [], False
-        else:
+        if len(records) == 1:
+            certs = issuer.issue(orgs[0])
+        elif orgs:
             result = issuer.issue_many(orgs, on_done)
-            result_certs, failed, interrupted = result.issued, result.failed, result.interrupted
-    data = {"certificates": [c.as_dict() for c in result_certs],
+            certs, interrupted = result.issued, result.interrupted
+            failed += result.failed
+    data = {"certificates": [c.as_dict() for c in certs],
             "failed": [{"organisation": o, "reason": r} for o, r in failed]}
-    if len(orgs) > 1 or failed:
-        data["summary"] = {"organisations": len(orgs), "certificates": len(result_certs),
+    if len(records) > 1:
+        data["summary"] = {"organisations": len(records), "certificates": len(certs),
                            "failed": len(failed), "interrupted": interrupted}
 
     def human(d: dict) -> None:
         for c in d["certificates"]:
             console.print(f"[green]issued[/] {c['number']}  {c['pdf']}", highlight=False)
+        for f in d["failed"]:
+            console.print(f"[red]failed[/] {f['reason']}", highlight=False)
         if "summary" in d:
             s = d["summary"]
-            console.print(f"{s['certificates']} certificate(s) for "
-                          f"{s['organisations'] - s['failed']} organisation(s); "
-                          f"{s['failed']} failed" + (" (interrupted)" if interrupted else ""))
+            console.print(f"{s['certificates']} certificate(s); {s['failed']} of "
+                          f"{s['organisations']} organisation(s) failed"
+                          + (" (interrupted)" if interrupted else ""))
 
     emit(data, as_json, human)
-    if failed or interrupted:
-        raise typer.Exit(130 if interrupted else 1)
+    if interrupted:
+        raise typer.Exit(130)
+    if failed:
+        raise typer.Exit(1)
 
 
 def register(app: typer.Typer) -> None:

@@ -104,7 +104,26 @@ def organisation_from_dict(rec: Any, where: str) -> OrganisationInput:
     return org
 
 
-def parse_json(text: str, source: str) -> list[OrganisationInput]:
+@dataclass(frozen=True)
+class Rejected:
+    """A record of a batch that cannot be used, kept in place with its error: one bad
+    record must not stop the others."""
+
+    where: str
+    error: InputError
+
+
+Parsed = OrganisationInput | Rejected
+
+
+def _checked(rec: Any, where: str) -> Parsed:
+    try:
+        return organisation_from_dict(rec, where)
+    except InputError as exc:
+        return Rejected(where, exc)
+
+
+def parse_json(text: str, source: str) -> list[Parsed]:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -115,11 +134,10 @@ def parse_json(text: str, source: str) -> list[OrganisationInput]:
     records = data if isinstance(data, list) else [data]
     if not records:
         raise InputError(f"{source}: no organisations in the file")
-    return [organisation_from_dict(r, f"{source}: record {i}")
-            for i, r in enumerate(records, start=1)]
+    return [_checked(r, f"{source}: record {i}") for i, r in enumerate(records, start=1)]
 
 
-def parse_csv(text: str, source: str) -> list[OrganisationInput]:
+def parse_csv(text: str, source: str) -> list[Parsed]:
     """One row per site; rows sharing a credit code are one organisation."""
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     header = reader.fieldnames or []
@@ -146,15 +164,11 @@ def parse_csv(text: str, source: str) -> list[OrganisationInput]:
                                  "temporary": row.get("site_temporary", "")})
     if not order:
         raise InputError(f"{source}: no data rows in the CSV")
-    out = []
-    for key in order:
-        rec = grouped[key]
-        line = rec.pop("_line")
-        out.append(organisation_from_dict(rec, f"{source}: line {line}"))
-    return out
+    return [_checked(grouped[key], f"{source}: line {grouped[key].pop('_line')}")
+            for key in order]
 
 
-def load_organisations(path: Path) -> list[OrganisationInput]:
+def load_organisations(path: Path) -> list[Parsed]:
     path = Path(path)
     try:
         raw = path.read_bytes()
