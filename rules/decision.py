@@ -1,0 +1,42 @@
+"""The certification decision is made by people who did not audit [CACQ 7.10.3, DNI 5.4,
+ZPIC 4.6.2]. Pure: names in, a refusal naming the clause out."""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cache
+
+from common.errors import InputError, RuleViolation
+from rules.spec import build, section
+from templates.profiles import load_profile
+
+
+@dataclass(frozen=True)
+class DecisionRules:
+    clause: str
+
+
+@cache
+def decision_rules(profile_id: str) -> DecisionRules:
+    profile = load_profile(profile_id)
+    return build(DecisionRules, section(profile, "decision"), f"profile {profile_id!r}")
+
+
+def _person(name: str) -> str:
+    # Full-width letters and stray spaces must not let an auditor pass as someone else.
+    return "".join(unicodedata.normalize("NFKC", name).split()).casefold()
+
+
+def check_independence(rules: DecisionRules, auditors: Iterable[str],
+                       decision_makers: Iterable[str]) -> None:
+    makers = [m for m in decision_makers if m.strip()]
+    if not makers:
+        raise InputError("a certification decision needs at least one decision maker")
+    team = {_person(a) for a in auditors}
+    both = [m for m in makers if _person(m) in team]
+    if both:
+        raise RuleViolation(
+            f"{'、'.join(both)} audited this organisation and cannot take the certification "
+            f"decision: decision makers must not be auditors [{rules.clause}]")
