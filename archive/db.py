@@ -2,6 +2,7 @@
 
 SQLite write transactions start with ``BEGIN IMMEDIATE`` so that two processes never both
 read and then fail to upgrade; the busy timeout lets concurrent issuers queue instead.
+The schema is Alembic's (``archive/migrations``): ``init_db`` upgrades to the head revision.
 """
 
 from __future__ import annotations
@@ -11,11 +12,11 @@ from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
-from sqlalchemy import event, text
-from sqlalchemy.engine import Engine
+from sqlalchemy import event, inspect, text
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, SQLModel, create_engine
 
-from archive import models  # noqa: F401 - registers the tables
+from archive import models
 from common.settings import get_settings
 
 
@@ -42,12 +43,60 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
-def init_db(engine: Engine) -> None:
-    SQLModel.metadata.create_all(engine)
-    # The log head row exists before any append, so appends only ever UPDATE it.
+MIGRATIONS = Path(__file__).with_name("migrations")
+ARCHIVE_TABLES = frozenset(
+    t.__table__.name for t in vars(models).values()
+    if isinstance(t, type) and issubclass(t, SQLModel) and hasattr(t, "__table__"))
+FIRST_REVISION = "0001"
+"""The schema ``create_all`` made before migrations existed: such databases are stamped."""
+
+
+def include_object(obj, name, type_, reflected, compare_to) -> bool:
+    """Migrations cover the archive's tables only; other packages (the staff desk) keep
+    their own tables in the same database."""
+    table = obj if type_ == "table" else getattr(obj, "table", None)
+    return table is None or table.name in ARCHIVE_TABLES
+
+
+def alembic_config(connection: Connection | None = None):
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.attributes["connection"] = connection
+    return cfg
+
+
+@lru_cache(maxsize=1)
+def head_revision() -> str:
+    """Revisions are numbered 0001, 0002, … in one line of history (a test checks that this
+    is Alembic's head); reading names keeps Alembic's import off every command's start."""
+    return max(p.name.split("_", 1)[0]
+               for p in (MIGRATIONS / "versions").glob("[0-9][0-9][0-9][0-9]_*.py"))
+
+
+def current_revision(conn: Connection) -> str | None:
+    if not inspect(conn).has_table("alembic_version"):
+        return None
+    return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+
+
+def init_db(engine: Engine, revision: str = "head") -> None:
+    """Upgrade the schema to ``revision``. Concurrent first runs queue on a lock (SQLite's
+    write lock, a PostgreSQL advisory lock) and the later ones find nothing to do."""
+    target = head_revision() if revision == "head" else revision
+    with engine.connect() as conn:
+        if current_revision(conn) == target:
+            return
+    from alembic import command
+
     with engine.begin() as conn:
-        conn.execute(text("INSERT INTO loghead (id, seq, hash) VALUES (1, 0, :h) "
-                          "ON CONFLICT DO NOTHING"), {"h": "0" * 64})
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql("SELECT pg_advisory_xact_lock(hashtext('certdesk-migrate'))")
+        cfg = alembic_config(conn)
+        if current_revision(conn) is None and inspect(conn).has_table("loghead"):
+            command.stamp(cfg, FIRST_REVISION)
+        command.upgrade(cfg, revision)
 
 
 @lru_cache(maxsize=4)

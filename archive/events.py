@@ -2,20 +2,22 @@
 
 Each entry's hash is sha256 over the previous hash and the entry's canonical JSON, so any
 edited, removed or reordered entry breaks the chain from that point on. Appends take the
-row lock on ``LogHead`` (one UPDATE) so concurrent writers queue instead of forking it.
+row lock on ``LogHead`` (one UPDATE) so concurrent writers queue instead of forking it. The
+head keeps the last sequence number and hash, so a cut tail is found too.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import text
 from sqlmodel import Session, select
 
-from archive.models import Event, utcnow
+from archive.models import Event, LogHead, utcnow
 
 
 def utc_iso(at: datetime) -> str:
@@ -54,3 +56,67 @@ def append(session: Session, kind: str, subject: str, data: dict[str, Any] | Non
 
 def history(session: Session, subject: str) -> list[Event]:
     return list(session.exec(select(Event).where(Event.subject == subject).order_by(Event.seq)))
+
+
+def entries(session: Session, subject: str | None = None, kind: str | None = None,
+            limit: int | None = None) -> list[Event]:
+    """The newest ``limit`` entries (all if None), oldest first, optionally filtered."""
+    query = select(Event)
+    if subject:
+        query = query.where(Event.subject == subject)
+    if kind:
+        query = query.where(Event.kind.startswith(kind))
+    rows = list(session.exec(query.order_by(Event.seq.desc()).limit(limit)))
+    return rows[::-1]
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    entries: int
+    head_seq: int
+    head_hash: str
+    broken_at: int | None = None
+    """The first entry that does not check out (or the first missing one)."""
+    problem: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.problem is None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"ok": self.ok, **asdict(self)}
+
+
+def verify_chain(session: Session) -> ChainReport:
+    """Re-hash the whole log in order and compare its end with the head."""
+    head = session.get(LogHead, 1)
+    head_seq, head_hash = (head.seq, head.hash) if head else (0, "0" * 64)
+
+    def broken(seq: int, problem: str, count: int) -> ChainReport:
+        return ChainReport(count, head_seq, head_hash, seq, problem)
+
+    prev, expected, count = "0" * 64, 1, 0
+    rows = session.exec(select(Event).order_by(Event.seq).execution_options(yield_per=2000))
+    for ev in rows:
+        count += 1
+        if ev.seq != expected:
+            return broken(expected, f"entry {expected} is missing (the next one is {ev.seq})",
+                          count)
+        if ev.prev_hash != prev:
+            return broken(ev.seq, f"entry {ev.seq} does not follow entry {ev.seq - 1}: an "
+                          "earlier entry was changed, removed or put out of order", count)
+        if entry_hash(ev.prev_hash, ev.seq, ev.at, ev.kind, ev.subject, ev.actor,
+                      ev.data) != ev.hash:
+            return broken(ev.seq, f"entry {ev.seq} ({ev.kind} {ev.subject}) was changed after "
+                          "it was written", count)
+        prev, expected = ev.hash, expected + 1
+    last = expected - 1
+    if last != head_seq:
+        if last > head_seq:
+            return broken(head_seq + 1, f"entries after {head_seq} are not covered by the "
+                          "log head", count)
+        return broken(last + 1, f"the log ends at entry {last} but its head says {head_seq}: "
+                      f"entries {last + 1}–{head_seq} were removed", count)
+    if prev != head_hash:
+        return broken(last, f"entry {last} is not the one the log head recorded", count)
+    return ChainReport(count, head_seq, head_hash)

@@ -1,5 +1,10 @@
 """Database tables. Names are the records officer's words: organisation, certificate,
-record (one archived file), event (the hash-chained log), counters and void numbers."""
+record (one archived file), event (the hash-chained log), counters and void numbers, and
+for retention: holds, closed applications and disposals (a disposed record's row stays as
+its tombstone).
+
+A change here needs an Alembic migration in ``archive/migrations/versions`` (see
+docs/records.md); a test checks that migrations and these classes agree."""
 
 from __future__ import annotations
 
@@ -59,6 +64,11 @@ class Record(SQLModel, table=True):
     certificate_number: str | None = Field(default=None, index=True)
     signer: str | None = None
     created: datetime = Field(default_factory=utcnow)
+    client_uscc: str | None = Field(default=None, index=True, max_length=18)
+    """The client's credit code when no organisation row exists yet (an application)."""
+    disposed_at: datetime | None = None
+    """Set when the blob was erased under an approved disposal; the row is the tombstone."""
+    disposal_id: int | None = Field(default=None, foreign_key="disposal.id", index=True)
 
 
 class Event(SQLModel, table=True):
@@ -97,3 +107,63 @@ class VoidNumber(SQLModel, table=True):
     number: str = Field(primary_key=True)
     reason: str
     at: datetime = Field(default_factory=utcnow)
+
+
+class Hold(SQLModel, table=True):
+    """A legal hold on a client's or a certificate's records: while active, no disposal."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    client_uscc: str | None = Field(default=None, index=True, max_length=18)
+    certificate_number: str | None = Field(default=None, index=True)
+    reason: str
+    placed_by: str
+    placed_at: datetime = Field(default_factory=utcnow)
+    released_by: str | None = None
+    released_at: datetime | None = None
+    release_reason: str | None = None
+
+
+class ApplicationClosure(SQLModel, table=True):
+    """An application refused or withdrawn: its records are kept confidentially for the
+    profile's own period from this date [XBHT 7.2.4, DNI 5.2.1]."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    client_uscc: str = Field(index=True, max_length=18)
+    outcome: str
+    """refused | withdrawn"""
+    closed_on: date
+    reason: str
+    closed_by: str
+    created: datetime = Field(default_factory=utcnow)
+
+
+class Disposal(SQLModel, table=True):
+    """A disposal proposal; approved by a second officer it erases its records' blobs."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    status: str = Field(default="proposed", index=True)
+    """proposed | approved | rejected"""
+    reason: str
+    proposed_by: str
+    proposed_at: datetime = Field(default_factory=utcnow)
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+    decision_reason: str | None = None
+    certificate_sha256: str | None = None
+    """The signed disposal certificate archived as a record of its own."""
+
+
+class DisposalItem(SQLModel, table=True):
+    """One record of a disposal with the retention reasoning that allowed it."""
+
+    disposal_id: int = Field(foreign_key="disposal.id", primary_key=True)
+    record_id: int = Field(foreign_key="record.id", primary_key=True)
+    sha256: str = Field(max_length=64)
+    record_type: str
+    filename: str
+    rule: str
+    anchor_kind: str
+    anchor: date
+    period: str
+    retain_until: date
+    clause: str

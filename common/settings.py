@@ -38,6 +38,18 @@ class Settings(BaseSettings):
     tsa_url: str | None = None
     """RFC 3161 time-stamping authority; when set every signature is time-stamped."""
 
+    tsa_roots: Path | None = None
+    """PEM file of the root certificate(s) of the TSA; a timestamp must chain to one of them."""
+
+    public_rate_per_minute: int = 60
+    """Requests per minute each client address may make to the public pages (then 429)."""
+
+    public_rate_burst: int = 30
+    """Requests a client may make at once before the per-minute rate applies."""
+
+    upload_max_bytes: int = 10 * 1024 * 1024
+    """Largest PDF the public verification form accepts (then 413)."""
+
     soffice: str = "/usr/lib/libreoffice/program/soffice.bin"
     """The LibreOffice binary run (kept warm) for conversion."""
 
@@ -47,6 +59,33 @@ class Settings(BaseSettings):
 
     converter_timeout: float = 120.0
     """Seconds one conversion may take before the worker is killed and the job retried."""
+
+    staff_session_hours: float = 10.0
+    """A staff sign-in lasts at most this long (one working day), however active."""
+
+    staff_idle_minutes: int = 60
+    """A staff session unused for this long ends (an unattended laptop or tablet)."""
+
+    staff_login_max_failures: int = 5
+    """Failed sign-ins per account (four times as many per address) before refusing more."""
+
+    staff_login_window_minutes: int = 15
+    """The window in which failed sign-ins are counted, and how long a lock-out lasts."""
+
+    staff_timezone: str = "Asia/Shanghai"
+    """Zone in which the staff pages show event times (the log stores UTC)."""
+
+    blob_url: str | None = None
+    """Where blobs live: ``s3://bucket[/prefix]?endpoint=…`` (object lock) or ``file:///path``;
+    default the folder ``<home>/blobs``."""
+
+    s3_access_key: str | None = None
+    s3_secret_key: str | None = None
+    """Credentials for an S3 ``blob_url``; unset, boto3's usual sources apply."""
+
+    archive_pause_file: Path | None = None
+    """Test hook for crash tests: an archive write creates this file once its blob is durable
+    and waits, before its row commits, while the file exists."""
 
     @property
     def db_url(self) -> str:

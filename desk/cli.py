@@ -56,7 +56,8 @@ def _register_subcommands() -> None:
     import importlib
 
     for module in ("desk.cli_issue", "desk.cli_status", "desk.cli_lifecycle", "desk.cli_rules",
-                   "desk.cli_archive", "desk.cli_signing", "desk.cli_docs", "desk.cli_web"):
+                   "desk.cli_archive", "desk.cli_signing", "desk.cli_docs", "desk.cli_web",
+                   "desk.cli_users"):
         try:
             mod = importlib.import_module(module)
         except ModuleNotFoundError as exc:

@@ -1,9 +1,16 @@
-"""Template contexts: plain dicts of strings built from profile and certificate values."""
+"""Template contexts: plain dicts of strings built from profile and certificate values.
+
+The shape of every context is declared in ``docgen.schema``; templates may use exactly
+those keys.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 from templates.profiles import Profile
@@ -13,6 +20,16 @@ CNCA_NOTICE = "本证书信息可在国家认证认可监督管理委员会官�
 
 def cn_date(d: date | None) -> str:
     return f"{d.year}年{d.month}月{d.day}日" if d else ""
+
+
+def num(value: Decimal | Fraction | float | int | None) -> str:
+    """A figure as printed: ``2.5``, ``3``, ``87.5`` (no trailing zeros, no exponent)."""
+    if value is None:
+        return ""
+    if isinstance(value, Fraction):
+        value = round(float(value), 2)
+    text = format(Decimal(str(value)), "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def body_context(profile: Profile) -> dict[str, Any]:
@@ -26,6 +43,19 @@ def scheme_context(profile: Profile) -> dict[str, Any]:
     s = profile.scheme
     return {"name": s.name, "code": s.code, "certificate_title": s.certificate_title,
             "standards": list(s.standards)}
+
+
+def site_context(site: Mapping[str, Any], label: int | str = "") -> dict[str, Any]:
+    """A site as every template sees it; issuing passes address/scope/temporary only."""
+    return {"label": str(label), "name": site.get("name") or "", "address": site["address"],
+            "scope": site.get("scope") or "", "temporary": bool(site.get("temporary"))}
+
+
+NO_SITE = {"label": "", "name": "", "address": "", "scope": "", "temporary": False}
+
+
+def sites_context(sites: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    return [site_context(s, i) for i, s in enumerate(sites, start=1)]
 
 
 @dataclass(frozen=True)
@@ -52,7 +82,19 @@ def full_scope(profile: Profile, scope: str) -> str:
     return scope if scope.endswith(suffix) else f"{scope}{suffix}"
 
 
-def certificate_context(profile: Profile, facts: CertificateFacts, qr: Any) -> dict[str, Any]:
+def certificate_context(profile: Profile, facts: CertificateFacts, qr: Any, *,
+                        sites_in_annex: bool = False, draft: bool = False) -> dict[str, Any]:
+    """The certificate, sub-certificate and site annex context.
+
+    ``sites_in_annex``: the certificate names the number of sites and refers to the site
+    annex instead of listing them (organisations with many sites). ``draft``: rendered
+    for review, not issued; the template says so on the page.
+    """
+    sites = sites_context(facts.sites)
+    site = NO_SITE
+    if facts.site is not None:
+        index = next((i for i, s in enumerate(facts.sites, start=1) if s == facts.site), "")
+        site = site_context(facts.site, index)
     return {
         "body": body_context(profile),
         "scheme": scheme_context(profile),
@@ -67,9 +109,12 @@ def certificate_context(profile: Profile, facts: CertificateFacts, qr: Any) -> d
             "issue_date": cn_date(facts.issue_date),
             "expiry_date": cn_date(facts.expiry_date),
             "reissue_date": cn_date(facts.reissue_date),
+            "site_count": len(sites),
+            "sites_in_annex": sites_in_annex,
+            "draft": draft,
         },
-        "sites": [dict(s, label=str(i)) for i, s in enumerate(facts.sites, start=1)],
-        "site": facts.site or {},
+        "sites": sites,
+        "site": site,
         "cnca_notice": CNCA_NOTICE,
         "qr": qr,
     }

@@ -9,6 +9,14 @@ import segno
 ERROR_LEVEL = "m"
 """Level M (15 %) keeps a URL-with-token code small enough to scan printed at 2 cm."""
 
+QR_WIDTH_MM = 26
+"""Printed width on certificates and annexes: scans from a phone at arm's length."""
+
+
+def verify_url(public_url: str, number: str) -> str:
+    """The public verification page of a certificate number."""
+    return f"{public_url.rstrip('/')}/v/{number}"
+
 
 def qr_png(content: str, scale: int = 8) -> tuple[bytes, int]:
     """PNG bytes and the QR version for ``content``."""

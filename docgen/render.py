@@ -1,8 +1,9 @@
 """Fill a Word template with docxtpl: autoescaped, sandboxed, strict about missing values.
 
-A template cannot read files or call Python (Jinja's sandbox), text is XML-escaped (so
-``&`` and ``<`` in names cannot break the .docx), and a value the template asks for but
-the context lacks is an error naming both — never an empty gap on the page.
+A template cannot read files or call Python (Jinja's sandbox, and an environment without
+a loader, so ``include``/``import`` have nothing to read), text is XML-escaped (so ``&``
+and ``<`` in names cannot break the .docx), and a value the template asks for but the
+context lacks is an error naming both — never an empty gap on the page.
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ class Image:
         self.width_mm = width_mm
 
 
-def _environment() -> SandboxedEnvironment:
+def environment() -> SandboxedEnvironment:
+    """The only Jinja environment templates see (rendering and ``templates check``)."""
     return SandboxedEnvironment(undefined=StrictUndefined, autoescape=True)
 
 
@@ -37,24 +39,29 @@ def render_docx(template: Path, context: Mapping[str, Any]) -> bytes:
     """Render ``template`` with ``context``; ``Image`` values become inline pictures."""
     try:
         tpl = DocxTemplate(str(template))
+        tpl.init_docx()
     except Exception as exc:  # python-docx raises several unrelated types for a bad file
         raise TemplateError(f"template {template.name}: cannot be opened ({exc})") from None
     ctx = {k: (InlineImage(tpl, io.BytesIO(v.png), width=Mm(v.width_mm))
                if isinstance(v, Image) else v) for k, v in context.items()}
     try:
-        tpl.render(ctx, jinja_env=_environment(), autoescape=True)
+        tpl.render(ctx, jinja_env=environment(), autoescape=True)
+        buf = io.BytesIO()
+        tpl.save(buf)
     except JinjaTemplateError as exc:
         raise TemplateError(f"template {template.name}: {describe(exc)}") from None
-    buf = io.BytesIO()
-    tpl.save(buf)
+    except Exception as exc:
+        # Whatever else a template can provoke (include without a loader, raw XML through
+        # a filter that breaks the document) is still the template's fault, said in a line.
+        raise TemplateError(f"template {template.name}: {type(exc).__name__}: {exc}") from None
     return buf.getvalue()
 
 
 def describe(exc: JinjaTemplateError) -> str:
     msg = str(exc.message or exc)
-    if "undefined" in msg or "has no attribute" in msg:
-        return f"missing value {msg}"
     if type(exc).__name__ == "SecurityError":
         return f"forbidden in a template: {msg}"
+    if "undefined" in msg or "has no attribute" in msg:
+        return f"missing value: {msg}"
     line = getattr(exc, "lineno", None)
     return f"{type(exc).__name__}: {msg}" + (f" (line {line})" if line else "")

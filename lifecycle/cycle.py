@@ -145,7 +145,7 @@ def reissue(issuer: Issuer, number: str, changes: Changes, reason: str, *,
                 "sha256": sha, "previous_sha256": previous_sha}, issuer.actor)
             out.append(IssuedCertificate(f.number, f.main_number,
                                          issuer.export(f"{f.number}.pdf", pdf),
-                                         verify_url(issuer.settings, f.number), sha))
+                                         verify_url(issuer.settings, f.number, f), sha))
     return out
 
 

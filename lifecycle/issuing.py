@@ -35,6 +35,7 @@ from rules.dates import CertificateDates, certificate_dates, date_rules
 from rules.scoring import scoring_rules
 from rules.spec import Audit
 from signing.pdf import SignatureSpec
+from signing.tokens import TokenClaims, current_token
 from templates.profiles import Profile
 
 QR_WIDTH_MM = 26
@@ -61,8 +62,14 @@ class BatchResult:
     interrupted: bool = False
 
 
-def verify_url(settings: Settings, number: str) -> str:
-    return f"{settings.public_url.rstrip('/')}/v/{number}"
+def verify_url(settings: Settings, number: str, facts: CertificateFacts | None = None) -> str:
+    """The URL in the QR code: the public page ``/v/<number>`` and, given the certificate's
+    facts, ``?t=`` a token that signs number, holder and dates (``signing.tokens``)."""
+    url = f"{settings.public_url.rstrip('/')}/v/{number}"
+    if facts is None:
+        return url
+    claims = TokenClaims(number, facts.holder_name, facts.issue_date, facts.expiry_date)
+    return f"{url}?t={current_token(settings, claims)}"
 
 
 class Issuer(Publisher):
@@ -95,7 +102,7 @@ class Issuer(Publisher):
         return [main, *subs]
 
     def context_for(self, facts: CertificateFacts) -> tuple[Path, dict]:
-        png, _version = qr_png(verify_url(self.settings, facts.number))
+        png, _version = qr_png(verify_url(self.settings, facts.number, facts))
         ctx = certificate_context(self.profile, facts, Image(png, QR_WIDTH_MM))
         return (self.sub_template if facts.main_number else self.template), ctx
 
@@ -181,7 +188,7 @@ class Issuer(Publisher):
                     "issue_date": dates.issue_date, "expiry_date": dates.expiry_date,
                     "main_number": facts.main_number, "cycle": number.cycle,
                     "late_recertification": dates.late_recertification}, self.actor)
-                url = verify_url(self.settings, facts.number)
+                url = verify_url(self.settings, facts.number, facts)
                 out.append(IssuedCertificate(facts.number, facts.main_number,
                                              self.export(f"{facts.number}.pdf", signed), url,
                                              sha))

@@ -1,14 +1,19 @@
-"""Signing keys: a CA and the signer certificate(s) it issued, PKCS#12 encrypted at rest.
+"""Signing keys: a CA, the PDF signer(s) and the QR token key(s) it certified, PKCS#12
+encrypted at rest with ``CERTDESK_KEY_PASSPHRASE``.
 
 Layout under ``<home>/keys``::
 
     ca.p12             CA key + certificate (passphrase-protected)
     ca.pem             CA certificate, public (the trust anchor verifiers use)
-    signers/<kid>.p12  signer key + certificate + CA chain (passphrase-protected)
-    current            the key id new signatures use
+    signers/<kid>.p12  RSA signer key + certificate + CA chain (passphrase-protected)
+    current            the signer key id new PDF signatures use
+    tokens/<kid>.p12   Ed25519 QR-token key + certificate + CA chain (passphrase-protected)
+    tokens/<kid>.pem   its certificate, public: the web app publishes it without the passphrase
+    current-token      the token key id new QR codes use
 
-The first run creates a self-signed *demo* CA and signer; a body installs its own.
-A key id (kid) is the first 16 hex digits of sha256 over the signer's public key.
+The first run creates a self-signed *demo* CA, signer and token key; a body installs its
+own. Rotation adds a new signer and token key and keeps the old ones, so everything signed
+before still verifies. A key id (kid) is the first 16 hex digits of sha256 over the public key.
 """
 
 from __future__ import annotations
@@ -17,20 +22,30 @@ import hashlib
 import os
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from common.errors import SigningError
+from common.errors import ConfigError, SigningError
 from common.settings import Settings
 
 
 @dataclass(frozen=True)
 class SignerKey:
+    kid: str
+    p12_path: Path
+    certificate: x509.Certificate
+
+
+@dataclass(frozen=True)
+class TokenKey:
+    """An Ed25519 key that signs QR tokens, certified by the same CA as the PDF signer."""
+
     kid: str
     p12_path: Path
     certificate: x509.Certificate
@@ -63,10 +78,9 @@ def _encryption(settings: Settings):
     return serialization.BestAvailableEncryption(settings.key_passphrase.encode())
 
 
-def _load_p12(path: Path, settings: Settings):
+def _load_p12(path: Path, passphrase: str):
     try:
-        return pkcs12.load_key_and_certificates(path.read_bytes(),
-                                                settings.key_passphrase.encode())
+        return pkcs12.load_key_and_certificates(path.read_bytes(), passphrase.encode())
     except FileNotFoundError:
         raise SigningError(f"key file {path} is missing: run 'certdesk keys init'") from None
     except ValueError:
@@ -93,47 +107,115 @@ def _create_ca(settings: Settings) -> tuple[rsa.RSAPrivateKey, x509.Certificate]
     return key, cert
 
 
-def issue_signer(settings: Settings, years: int = 5) -> SignerKey:
-    """Create a new signer key certified by the CA and make it current."""
-    ca_key, ca_cert, _ = _load_p12(settings.key_dir / "ca.p12", settings)
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+def _certify(ca_key, ca_cert: x509.Certificate, public_key, common_name: str, years: int,
+             key_usage: x509.KeyUsage,
+             eku: list[x509.ObjectIdentifier] | None = None) -> x509.Certificate:
     now = datetime.now(UTC)
-    cert = (x509.CertificateBuilder().subject_name(_name("certdesk demo signer"))
-            .issuer_name(ca_cert.subject).public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - timedelta(days=1))
-            .not_valid_after(min(now + timedelta(days=365 * years), ca_cert.not_valid_after_utc))
-            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(x509.KeyUsage(True, True, False, False, False, False, False, False,
-                                         False), critical=True)
-            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]),
-                           critical=False)
-            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(
-                ca_cert.public_key()), critical=False)
-            .sign(ca_key, hashes.SHA256()))
+    builder = (x509.CertificateBuilder().subject_name(_name(common_name))
+               .issuer_name(ca_cert.subject).public_key(public_key)
+               .serial_number(x509.random_serial_number())
+               .not_valid_before(now - timedelta(days=1))
+               .not_valid_after(min(now + timedelta(days=365 * years),
+                                    ca_cert.not_valid_after_utc))
+               .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+               .add_extension(key_usage, critical=True)
+               .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(
+                   ca_cert.public_key()), critical=False))
+    if eku:
+        builder = builder.add_extension(x509.ExtendedKeyUsage(eku), critical=False)
+    return builder.sign(ca_key, hashes.SHA256())
+
+
+def _store(settings: Settings, folder: str, pointer: str, key, cert: x509.Certificate,
+           ca_cert: x509.Certificate, *, publish: bool = False) -> tuple[str, Path]:
+    """Write the key (and, if ``publish``, its public certificate), then point at it: a
+    crash in between leaves the previous key current, never a pointer to a missing file."""
     kid = key_id(cert)
-    path = settings.key_dir / "signers" / f"{kid}.p12"
+    path = settings.key_dir / folder / f"{kid}.p12"
     _write_private(path, pkcs12.serialize_key_and_certificates(
         kid.encode(), key, cert, [ca_cert], _encryption(settings)))
-    (settings.key_dir / "current").write_text(kid + "\n")
+    if publish:
+        path.with_suffix(".pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    tmp = settings.key_dir / f".{pointer}.tmp"
+    tmp.write_text(kid + "\n")
+    os.replace(tmp, settings.key_dir / pointer)
+    return kid, path
+
+
+def issue_signer(settings: Settings, years: int = 5) -> SignerKey:
+    """Create a new PDF signer key certified by the CA and make it current."""
+    ca_key, ca_cert, _ = _load_p12(settings.key_dir / "ca.p12", settings.key_passphrase)
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    # Email protection is the EKU NSS (poppler's pdfsig) asks of a document signer.
+    cert = _certify(ca_key, ca_cert, key.public_key(), "certdesk demo signer", years,
+                    x509.KeyUsage(True, True, False, False, False, False, False, False, False),
+                    [ExtendedKeyUsageOID.EMAIL_PROTECTION])
+    kid, path = _store(settings, "signers", "current", key, cert, ca_cert)
     return SignerKey(kid, path, cert)
 
 
+def issue_token_key(settings: Settings, years: int = 5) -> TokenKey:
+    """Create a new Ed25519 QR-token key certified by the CA and make it current."""
+    ca_key, ca_cert, _ = _load_p12(settings.key_dir / "ca.p12", settings.key_passphrase)
+    key = ed25519.Ed25519PrivateKey.generate()
+    cert = _certify(ca_key, ca_cert, key.public_key(), "certdesk demo QR token key", years,
+                    x509.KeyUsage(True, False, False, False, False, False, False, False, False))
+    kid, path = _store(settings, "tokens", "current-token", key, cert, ca_cert, publish=True)
+    return TokenKey(kid, path, cert)
+
+
+def rotate(settings: Settings) -> tuple[SignerKey, TokenKey]:
+    """New signer and token keys become current; the old ones stay to verify what they signed."""
+    ensure_keys(settings)
+    return issue_signer(settings), issue_token_key(settings)
+
+
 def ensure_keys(settings: Settings) -> SignerKey:
-    """The current signer key, creating the demo CA and signer on first use."""
+    """The current signer key, creating the demo CA, signer and token key on first use.
+
+    Also refuses a TSA whose timestamps could not be verified later (no TSA roots), so no
+    record is signed that its own verification would reject.
+    """
+    if settings.tsa_url and not tsa_roots(settings):
+        raise ConfigError("CERTDESK_TSA_URL is set but CERTDESK_TSA_ROOTS is not: name the "
+                          "PEM file of the TSA's root certificate(s)")
     kd = settings.key_dir
     if not (kd / "ca.p12").exists():
         _create_ca(settings)
+    if not (kd / "current-token").exists():
+        issue_token_key(settings)
     if not (kd / "current").exists():
         return issue_signer(settings)
     return current_signer(settings)
 
 
+def _current_kid(settings: Settings, pointer: str) -> str:
+    try:
+        return (settings.key_dir / pointer).read_text().strip()
+    except FileNotFoundError:
+        raise SigningError(f"no current key ({pointer}): run 'certdesk keys init'") from None
+
+
 def current_signer(settings: Settings) -> SignerKey:
-    kid = (settings.key_dir / "current").read_text().strip()
+    kid = _current_kid(settings, "current")
     path = settings.key_dir / "signers" / f"{kid}.p12"
-    _, cert, _ = _load_p12(path, settings)
+    _, cert, _ = _load_p12(path, settings.key_passphrase)
     return SignerKey(kid, path, cert)
+
+
+def current_token_key(settings: Settings) -> tuple[str, ed25519.Ed25519PrivateKey]:
+    """The key id and private key new QR tokens are signed with."""
+    kid = _current_kid(settings, "current-token")
+    return kid, _token_private_key(settings.key_dir / "tokens" / f"{kid}.p12",
+                                   settings.key_passphrase)
+
+
+@lru_cache(maxsize=8)
+def _token_private_key(path: Path, passphrase: str) -> ed25519.Ed25519PrivateKey:
+    # Cached: each certificate's QR needs it twice and decrypting PKCS#12 costs ~60 ms.
+    # A key file never changes (rotation writes a new kid), so the path is a safe cache key.
+    key, _, _ = _load_p12(path, passphrase)
+    return key
 
 
 def ca_certificate(settings: Settings) -> x509.Certificate:
@@ -143,10 +225,54 @@ def ca_certificate(settings: Settings) -> x509.Certificate:
         raise SigningError("no CA certificate: run 'certdesk keys init'") from None
 
 
+def token_certificates(settings: Settings) -> dict[str, x509.Certificate]:
+    """Every QR-token key certificate, read from public files (no passphrase needed)."""
+    return {path.stem: x509.load_pem_x509_certificate(path.read_bytes())
+            for path in sorted((settings.key_dir / "tokens").glob("*.pem"))}
+
+
+def current_token_kid(settings: Settings) -> str:
+    return _current_kid(settings, "current-token")
+
+
 def known_signers(settings: Settings) -> dict[str, x509.Certificate]:
     """Every signer certificate this install has used (rotated keys still verify)."""
     out = {}
     for path in sorted((settings.key_dir / "signers").glob("*.p12")):
-        _, cert, _ = _load_p12(path, settings)
+        _, cert, _ = _load_p12(path, settings.key_passphrase)
         out[key_id(cert)] = cert
     return out
+
+
+def _cert_info(cert: x509.Certificate) -> dict:
+    return {"kid": key_id(cert), "subject": cert.subject.rfc4514_string(),
+            "sha256": cert.fingerprint(hashes.SHA256()).hex(),
+            "not_before": cert.not_valid_before_utc, "not_after": cert.not_valid_after_utc}
+
+
+def describe(settings: Settings) -> dict:
+    """What ``certdesk keys show`` prints: the CA, every signer and token key, which are current."""
+    signer, token = _current_kid(settings, "current"), _current_kid(settings, "current-token")
+    return {
+        "key_dir": str(settings.key_dir),
+        "demo_passphrase": settings.key_passphrase == Settings.model_fields[
+            "key_passphrase"].default,
+        "ca": _cert_info(ca_certificate(settings)),
+        "signers": [_cert_info(c) | {"current": kid == signer}
+                    for kid, c in known_signers(settings).items()],
+        "token_keys": [_cert_info(c) | {"current": kid == token}
+                       for kid, c in token_certificates(settings).items()],
+    }
+
+
+def tsa_roots(settings: Settings) -> list[x509.Certificate]:
+    """The TSA root certificates timestamps must chain to (``CERTDESK_TSA_ROOTS``)."""
+    if settings.tsa_roots is None:
+        return []
+    try:
+        return x509.load_pem_x509_certificates(settings.tsa_roots.read_bytes())
+    except OSError as exc:
+        raise ConfigError(f"CERTDESK_TSA_ROOTS {settings.tsa_roots}: {exc.strerror}") from None
+    except ValueError:
+        raise ConfigError(f"CERTDESK_TSA_ROOTS {settings.tsa_roots} holds no PEM "
+                          "certificate") from None

@@ -1,11 +1,14 @@
 """Is this PDF a genuine, intact certificate of ours, and what is its status now?
 
 Two independent checks must agree: the certification signature validates strictly (whole
-file covered, DocMDP no-changes, our CA), and the file's sha256 is an archived record.
+file covered, DocMDP no-changes, our CA, a valid timestamp if any), and the file's sha256
+is an archived certificate. A genuine file of a re-issued or re-certified certificate is
+*superseded*; one that fails either check is *tampered* (ours, altered) or *unknown*.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date
 
@@ -13,10 +16,10 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from archive.blobs import sha256_hex
-from archive.models import Certificate, Record
+from archive.models import Certificate, Event, Record
 from common.settings import Settings
 from lifecycle.status import effective_status
-from signing.keys import ca_certificate
+from signing.keys import ca_certificate, tsa_roots
 from signing.pdf import SignatureReport, validate
 
 
@@ -45,25 +48,27 @@ class Verdict:
             "sha256": self.sha256, "number": self.number, "status": self.status,
             "holder": self.holder, "issue_date": self.issue_date,
             "expiry_date": self.expiry_date, "current_number": self.current_number,
-            "signature": None if sig is None else {
-                "signed": sig.signed, "intact": sig.intact, "trusted": sig.trusted,
-                "certified": sig.certified, "whole_file": sig.whole_file,
-                "signer_kid": sig.signer_kid, "timestamped": sig.timestamped,
-                "problems": list(sig.problems)},
+            "signature": None if sig is None else sig.as_dict(),
         }
 
 
 def verify_pdf(data: bytes, settings: Settings, engine: Engine,
                today: date | None = None) -> Verdict:
     sha = sha256_hex(data)
-    report = validate(data, [ca_certificate(settings)])
+    report = validate(data, [ca_certificate(settings)], tsa_roots(settings))
     with Session(engine) as s:
         record = s.exec(select(Record).where(Record.sha256 == sha)).first()
-        cert = None
-        if record is not None and record.certificate_number:
+        cert = successor = None
+        if record is not None and record.record_type == "certificate":
             cert = s.exec(select(Certificate).where(
                 Certificate.number == record.certificate_number)).first()
-    if record is None or cert is None:
+        if cert is not None and cert.status == "superseded":
+            successor = _successor(s, cert.number)
+    if cert is None:
+        if record is not None:  # archived, signed, ours — but a notice is no certificate
+            return Verdict("unknown", f"an archived {record.record_type} about "
+                           f"{record.certificate_number}, not a certificate", sha,
+                           signature=report)
         return Verdict(_unknown_verdict(report), _unknown_reason(report), sha, signature=report)
     if not report.ok:
         return Verdict("tampered", "archived file fails signature validation: "
@@ -74,7 +79,17 @@ def verify_pdf(data: bytes, settings: Settings, engine: Engine,
     if cert.pdf_sha256 != sha:
         return Verdict("superseded", "a genuine earlier version; the certificate was re-issued",
                        sha, current_number=cert.number, **facts)
+    if successor:
+        return Verdict("superseded", f"genuine, but replaced on re-certification by {successor}",
+                       sha, current_number=successor, **facts)
     return Verdict("genuine", f"genuine certificate, status {status}", sha, **facts)
+
+
+def _successor(s: Session, number: str) -> str | None:
+    event = s.exec(select(Event).where(Event.subject == number,
+                                       Event.kind == "certificate.superseded")
+                   .order_by(Event.seq.desc())).first()
+    return json.loads(event.data).get("by") if event else None
 
 
 def _unknown_verdict(report: SignatureReport) -> str:

@@ -64,8 +64,12 @@ class RetentionSpec:
     """``after_end``: N years after expiry/revocation/cancellation; ``cycles``: cycles, capped."""
     years: int = 2
     cycles: int = 0
+    cycle_years: int = 3
+    """Length of one certification cycle for the ``cycles`` rule (the certificate's validity)."""
     cap_years: int | None = None
     refused_years: int = 3
+    refused_clause: str = ""
+    """Where the period for refused or withdrawn applications comes from."""
     clause: str = ""
     seed_default: bool = False
     """True when the seed names no period and this is certdesk's default (CACQ's rule)."""

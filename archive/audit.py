@@ -1,0 +1,170 @@
+"""Proving the archive intact (audit) and repairing what a crash can leave (recover).
+
+The audit follows paperless-ngx's sanity checker: every row's blob is re-hashed, every
+stored file must belong to a row, every row must be named by the log (and match what its
+``record.added`` entry says), disposed records must be gone, and the log chain must hold.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlmodel import Session, func, select
+
+from archive import events
+from archive.blobs import BlobStore, Store, sha_of_key
+from archive.events import ChainReport, verify_chain
+from archive.models import Event, Record
+from archive.records import ROW_FIELDS, record_subject
+from common.errors import ArchiveError
+
+STALE_TEMP_SECONDS = 3600
+"""A partial write older than this belongs to no live process (kill -9 mid-write)."""
+
+
+@dataclass
+class AuditReport:
+    store: str = ""
+    records: int = 0
+    files: int = 0
+    missing: list[dict] = field(default_factory=list)
+    changed: list[dict] = field(default_factory=list)
+    orphans: list[str] = field(default_factory=list)
+    unlogged: list[dict] = field(default_factory=list)
+    row_mismatch: list[dict] = field(default_factory=list)
+    not_erased: list[dict] = field(default_factory=list)
+    chain: ChainReport | None = None
+
+    @property
+    def problems(self) -> int:
+        return (len(self.missing) + len(self.changed) + len(self.orphans) + len(self.unlogged)
+                + len(self.row_mismatch) + len(self.not_erased)
+                + (0 if self.chain is None or self.chain.ok else 1))
+
+    @property
+    def ok(self) -> bool:
+        return self.problems == 0
+
+    def as_dict(self) -> dict:
+        return {"ok": self.ok, "problems": self.problems, "store": self.store,
+                "records": self.records,
+                "files": self.files, "missing": self.missing, "changed": self.changed,
+                "orphans": self.orphans, "unlogged": self.unlogged,
+                "row_mismatch": self.row_mismatch, "not_erased": self.not_erased,
+                "log": self.chain.as_dict() if self.chain else None}
+
+
+def _log_facts(s: Session) -> tuple[dict[str, set[str]], dict[str, dict]]:
+    """Hashes named anywhere in the log (with the subjects naming them), and each record's
+    ``record.added`` data."""
+    named: dict[str, set[str]] = {}
+    added: dict[str, dict] = {}
+    rows = s.exec(select(Event).order_by(Event.seq).execution_options(yield_per=2000))
+    for ev in rows:
+        data = json.loads(ev.data or "{}")
+        for key, value in data.items():
+            if (key == "sha256" or key.endswith("_sha256")) and isinstance(value, str):
+                named.setdefault(value, set()).add(ev.subject)
+        if ev.kind == "record.added":
+            added[ev.subject] = data
+    return named, added
+
+
+def _row_differs(row: Record, logged: dict) -> list[str]:
+    return [f for f in ROW_FIELDS if f in logged and logged[f] != getattr(row, f)]
+
+
+def audit(s: Session, store: Store, advance: Callable[[int], None] | None = None) -> AuditReport:
+    """Check everything; ``advance(n)`` is called as records are re-hashed (progress)."""
+    report = AuditReport(store=store.url, chain=verify_chain(s))
+    named, added = _log_facts(s)
+    known: set[str] = set()
+    rows = s.exec(select(Record).order_by(Record.id).execution_options(yield_per=500))
+    for row in rows:
+        report.records += 1
+        known.add(row.sha256)
+        ref = {"record": row.id, "sha256": row.sha256, "filename": row.filename}
+        if row.disposed_at is not None:
+            if store.exists(row.sha256):
+                report.not_erased.append(ref)
+        else:
+            digest = store.digest(row.sha256)
+            if digest is None:
+                report.missing.append(ref)
+            elif digest != row.sha256:
+                report.changed.append({**ref, "actual_sha256": digest})
+        if row.sha256 not in named:
+            report.unlogged.append(ref)
+        elif (logged := added.get(record_subject(row.id))) is not None:
+            if differs := _row_differs(row, logged):
+                report.row_mismatch.append({**ref, "fields": differs})
+        elif row.certificate_number and row.certificate_number not in named[row.sha256]:
+            report.row_mismatch.append({**ref, "fields": ["certificate_number"]})
+        if advance:
+            advance(1)
+    for key in store.names():
+        report.files += 1
+        if sha_of_key(key) not in known:
+            report.orphans.append(key)
+    return report
+
+
+def count_records(s: Session) -> int:
+    return s.exec(select(func.count()).select_from(Record)).one()
+
+
+@dataclass
+class Recovery:
+    quarantined: list[dict] = field(default_factory=list)
+    restored: list[str] = field(default_factory=list)
+    erased: list[str] = field(default_factory=list)
+    refused: list[dict] = field(default_factory=list)
+    """Steps the store refused (an object lock still running): retried on the next run."""
+    temp_removed: int = 0
+
+    def as_dict(self) -> dict:
+        return {"quarantined": self.quarantined, "restored": self.restored,
+                "erased": self.erased, "refused": self.refused,
+                "temp_removed": self.temp_removed}
+
+
+def recover(s: Session, store: Store, actor: str) -> Recovery:
+    """Repair what an interrupted write or disposal leaves, logging each step.
+
+    Orphan files (no row) go to the quarantine; a quarantined blob whose row exists after
+    all (it committed after an earlier recovery looked) comes back; blobs of disposed
+    records are erased. The first log entry takes the log lock, so archive adds (which take
+    it before writing their blob) wait until recovery is done."""
+    events.append(s, "archive.recover", "archive", {}, actor)
+    out = Recovery()
+    rows = {r.sha256: r for r in s.exec(select(Record))}
+    for sha, row in rows.items():
+        if row.disposed_at is None and not store.exists(sha) and store.restore(sha):
+            events.append(s, "blob.restored", record_subject(row.id), {"sha256": sha}, actor)
+            out.restored.append(sha)
+        elif row.disposed_at is not None and store.exists(sha):
+            try:
+                store.erase(sha)
+            except ArchiveError as exc:
+                out.refused.append({"key": sha, "reason": str(exc)})
+                continue
+            events.append(s, "blob.erased", record_subject(row.id),
+                          {"sha256": sha, "disposal": row.disposal_id}, actor)
+            out.erased.append(sha)
+    for key in list(store.names()):
+        sha = sha_of_key(key)
+        if sha in rows:
+            continue
+        try:
+            where = store.quarantine(key)
+        except ArchiveError as exc:
+            out.refused.append({"key": key, "reason": str(exc)})
+            continue
+        events.append(s, "blob.quarantined", f"blob:{key}",
+                      {"key": key, "to": where}, actor)
+        out.quarantined.append({"key": key, "to": where})
+    if isinstance(store, BlobStore):
+        out.temp_removed = store.remove_stale_temp(STALE_TEMP_SECONDS)
+    return out

@@ -1,0 +1,106 @@
+"""``certdesk users``: staff accounts of the staff desk (the first admin is made here)."""
+
+from __future__ import annotations
+
+import getpass
+import sys
+
+import typer
+
+from desk.output import console, emit
+
+JSON_OPT = typer.Option(False, "--json", help="Print machine-readable JSON on stdout.")
+users_app = typer.Typer(help="Staff accounts of the web staff desk: add, list, disable, enable.",
+                        no_args_is_help=True)
+
+
+def _engine():
+    from archive.db import get_engine
+    from common.settings import get_settings
+    from desk.staff.accounts import ensure_tables
+
+    engine = get_engine(get_settings().db_url)
+    ensure_tables(engine)
+    return engine
+
+
+def _actor() -> str:
+    """Who ran the command, as the event log records it (a staff name has no colon)."""
+    return f"cli:{getpass.getuser()}"
+
+
+def _read_password(from_stdin: bool) -> str:
+    from common.errors import InputError
+
+    if from_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+        if not password:
+            raise InputError("no password on stdin")
+        return password
+    if not sys.stdin.isatty():
+        raise InputError("no terminal to ask for the password: use --password-stdin")
+    return typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
+@users_app.command("add")
+def add_cmd(
+    name: str = typer.Argument(..., help="Sign-in name: 2-32 lower-case letters, digits, . _ -"),
+    role: str = typer.Option(..., "--role", "-r",
+                             help="issuer | decision_maker | records_officer | admin"),
+    password_stdin: bool = typer.Option(False, "--password-stdin",
+                                        help="Read the password from the first line of stdin "
+                                        "(for scripts); otherwise it is asked for twice."),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Add a staff account; the password is stored as an argon2id hash only."""
+    from desk.staff.accounts import add_user
+
+    user = add_user(_engine(), name, role, _read_password(password_stdin), actor=_actor())
+    emit({"name": user.name, "role": user.role, "active": user.active}, as_json,
+         lambda d: console.print(f"added {d['name']} ({d['role']})", highlight=False))
+
+
+@users_app.command("list")
+def list_cmd(as_json: bool = JSON_OPT) -> None:
+    """List staff accounts with their role, state and last sign-in."""
+    from desk.staff.accounts import list_users
+
+    data = {"users": [{"name": u.name, "role": u.role, "active": u.active, "created": u.created,
+                       "last_login": u.last_login} for u in list_users(_engine())]}
+
+    def human(d: dict) -> None:
+        from rich.table import Table
+
+        table = Table("name", "role", "state", "last sign-in")
+        for u in d["users"]:
+            table.add_row(u["name"], u["role"], "active" if u["active"] else "disabled",
+                          f"{u['last_login']:%Y-%m-%d %H:%M} UTC" if u["last_login"] else "—")
+        console.print(table)
+
+    emit(data, as_json, human)
+
+
+def _set_active(name: str, active: bool, as_json: bool) -> None:
+    from desk.staff.accounts import set_active
+
+    user = set_active(_engine(), name, active, actor=_actor())
+    emit({"name": user.name, "active": user.active}, as_json, lambda d: console.print(
+        f"{d['name']} {'enabled' if d['active'] else 'disabled'}", highlight=False))
+
+
+@users_app.command("disable")
+def disable_cmd(name: str = typer.Argument(..., help="The account to disable."),
+                as_json: bool = JSON_OPT) -> None:
+    """Disable an account: it can no longer sign in and its open sessions end at once."""
+    _set_active(name, False, as_json)
+
+
+@users_app.command("enable")
+def enable_cmd(name: str = typer.Argument(..., help="The account to enable again."),
+               as_json: bool = JSON_OPT) -> None:
+    """Enable a disabled account again."""
+    _set_active(name, True, as_json)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(users_app, name="users")

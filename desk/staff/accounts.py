@@ -1,0 +1,185 @@
+"""Staff accounts: roles and what each may do, argon2 password hashes, sign-in with a
+rate limit. Shared by the staff desk and ``certdesk users``; every change is logged."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from functools import cache
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import delete, func
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, SQLModel, select
+
+from archive import events
+from archive.db import session_scope
+from common.errors import CertdeskError, InputError, NotFound
+from common.settings import Settings
+from desk.staff.models import (
+    STAFF_TABLES,
+    StaffLoginFailure,
+    StaffSession,
+    StaffUser,
+    utcnow,
+)
+
+ROLES: dict[str, str] = {
+    "issuer": "签发人员",
+    "decision_maker": "认证决定人员",
+    "records_officer": "档案管理员",
+    "admin": "系统管理员",
+}
+
+_ISSUING = frozenset({"issuer", "admin"})
+
+# What each role may do, checked on the server for every request (the pages only hide what
+# a role cannot use). Reading — search, timelines, archived documents, the due list — is
+# every role's daily work; changing anything is not.
+ALLOWED: dict[str, frozenset[str]] = {
+    "view": frozenset(ROLES),
+    "issue": _ISSUING,
+    "status": _ISSUING,
+    "surveillance": _ISSUING,
+    "reissue": _ISSUING,
+    "recertify": _ISSUING,
+    "sweep": _ISSUING,
+    "records": frozenset({"records_officer", "admin"}),
+    "users": frozenset({"admin"}),
+}
+
+NAME_RE = re.compile(r"[a-z][a-z0-9._-]{1,31}")
+# Actors the lifecycle already writes into the event log: a staff account must not be
+# mistaken for them when the log is read.
+RESERVED_NAMES = frozenset({"system", "sweep", "issuer", "anonymous"})
+MIN_PASSWORD = 10
+ANONYMOUS = "anonymous"
+
+
+class LoginFailed(CertdeskError):
+    """Wrong name or password, or a disabled account (deliberately not told apart)."""
+
+
+class TooManyAttempts(CertdeskError):
+    """Sign-in refused for a while after repeated failures."""
+
+
+def may(role: str, action: str) -> bool:
+    return role in ALLOWED.get(action, frozenset())
+
+
+def subject(name: str) -> str:
+    """The event-log subject of an account."""
+    return f"staff:{name}"
+
+
+@cache
+def _hasher() -> PasswordHasher:
+    return PasswordHasher()  # argon2id with the RFC 9106 low-memory parameters
+
+
+@cache
+def _dummy_hash() -> str:
+    # Verified against when the account does not exist, so that a wrong name costs the same
+    # time as a wrong password and names cannot be probed by timing.
+    return _hasher().hash("certdesk: no such account")
+
+
+def ensure_tables(engine: Engine) -> None:
+    SQLModel.metadata.create_all(engine, tables=STAFF_TABLES)
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise InputError(f"密码至少 {MIN_PASSWORD} 个字符 (the password needs at least "
+                         f"{MIN_PASSWORD} characters)")
+
+
+def add_user(engine: Engine, name: str, role: str, password: str, *, actor: str) -> StaffUser:
+    name = name.strip()
+    if not NAME_RE.fullmatch(name) or name in RESERVED_NAMES:
+        raise InputError(f"用户名 {name!r} 不可用：2–32 位小写字母、数字、点、下划线或连字符，"
+                         f"以字母开头，且不能是 {'/'.join(sorted(RESERVED_NAMES))} "
+                         "(user names are 2-32 lower-case letters, digits, . _ -)")
+    if role not in ROLES:
+        raise InputError(f"角色 {role!r} 不存在 (role must be one of {', '.join(ROLES)})")
+    _check_password(password)
+    digest = _hasher().hash(password)
+    with session_scope(engine) as s:
+        if s.exec(select(StaffUser).where(StaffUser.name == name)).first() is not None:
+            raise InputError(f"用户 {name} 已存在 (user {name} already exists)")
+        user = StaffUser(name=name, role=role, password_hash=digest)
+        s.add(user)
+        events.append(s, "staff.user_added", subject(name), {"role": role}, actor)
+    return user
+
+
+def list_users(engine: Engine) -> list[StaffUser]:
+    with Session(engine) as s:
+        return list(s.exec(select(StaffUser).order_by(StaffUser.name)))
+
+
+def set_active(engine: Engine, name: str, active: bool, *, actor: str) -> StaffUser:
+    """Enable or disable an account; disabling also ends its open sessions at once."""
+    with session_scope(engine) as s:
+        user = s.exec(select(StaffUser).where(StaffUser.name == name)).first()
+        if user is None:
+            raise NotFound(f"没有用户 {name} (no user {name})")
+        if user.active != active:
+            user.active = active
+            s.add(user)
+            if not active:
+                s.execute(delete(StaffSession).where(StaffSession.user_id == user.id))
+            events.append(s, "staff.user_enabled" if active else "staff.user_disabled",
+                          subject(name), {}, actor)
+    return user
+
+
+def _recent_failures(s: Session, column, value: str, since) -> int:
+    return s.exec(select(func.count()).select_from(StaffLoginFailure)
+                  .where(column == value, StaffLoginFailure.at > since)).one()
+
+
+def authenticate(engine: Engine, settings: Settings, name: str, password: str,
+                 address: str) -> StaffUser:
+    """The account for ``name`` if ``password`` is right; every failure is counted and
+    logged, and too many in the window refuse further tries without checking them."""
+    name = name.strip()[:32]
+    window = timedelta(minutes=settings.staff_login_window_minutes)
+    since = utcnow() - window
+    with Session(engine) as s:
+        per_name = _recent_failures(s, StaffLoginFailure.name, name, since)
+        per_address = _recent_failures(s, StaffLoginFailure.address, address, since)
+        user = s.exec(select(StaffUser).where(StaffUser.name == name)).first()
+    limit = settings.staff_login_max_failures
+    if per_name >= limit or per_address >= 4 * limit:
+        raise TooManyAttempts(f"登录失败次数过多，请 {settings.staff_login_window_minutes} "
+                              "分钟后再试。")
+    # Hashing happens outside any transaction: it is slow on purpose and must not hold the
+    # database's write lock meanwhile.
+    ok = _verify(user.password_hash if user else _dummy_hash(), password)
+    if not ok or user is None or not user.active:
+        with session_scope(engine) as s:
+            s.execute(delete(StaffLoginFailure).where(StaffLoginFailure.at <= since))
+            s.add(StaffLoginFailure(name=name, address=address[:64]))
+            events.append(s, "staff.login_failed", subject(name), {"address": address},
+                          ANONYMOUS)
+        raise LoginFailed("用户名或密码错误，或账户已停用。")
+    rehashed = _hasher().hash(password) if _hasher().check_needs_rehash(user.password_hash) \
+        else None
+    with session_scope(engine) as s:
+        row = s.get(StaffUser, user.id)
+        row.last_login = utcnow()
+        if rehashed:
+            row.password_hash = rehashed
+        s.add(row)
+        s.execute(delete(StaffLoginFailure).where(StaffLoginFailure.name == name))
+    return row
+
+
+def _verify(digest: str, password: str) -> bool:
+    try:
+        return _hasher().verify(digest, password)
+    except (VerificationError, InvalidHashError):
+        return False

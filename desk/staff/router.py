@@ -1,0 +1,419 @@
+"""The staff desk: ``create_staff_router(settings, engine)`` gives the pages under ``/staff``.
+
+Endpoints are plain ``def``s on purpose: FastAPI runs them in its threadpool, so a page
+that waits on LibreOffice (issuing, notices) or on the database never blocks the server's
+event loop. Every form post carries the CSRF token and redirects (post/redirect/get), so a
+reload never repeats an action.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import date
+from pathlib import Path
+
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from archive import events
+from archive.blobs import open_store, sha256_hex
+from archive.db import get_engine, session_scope
+from archive.ingest import ACCEPTED, to_pdf
+from archive.records import (
+    RECORD_TYPES,
+    add_record,
+    check_type,
+    record_subject,
+    resolve_filing,
+)
+from common.errors import CertdeskError, InputError, NotFound
+from common.settings import Settings, get_settings
+from desk.staff import sessions, views
+from desk.staff.accounts import (
+    ROLES,
+    LoginFailed,
+    TooManyAttempts,
+    authenticate,
+    ensure_tables,
+    list_users,
+    set_active,
+)
+from desk.staff.accounts import add_user as create_user
+from desk.staff.sessions import Current
+from desk.staff.web import Desk, Forbidden, download, staff_route_class
+from docgen.convert import ConverterPool
+from lifecycle.cycle import (
+    Changes,
+    due_list,
+    main_certificate,
+    recertify,
+    record_surveillance,
+    reissue,
+    sweep,
+)
+from lifecycle.inputs import Rejected, load_organisations
+from lifecycle.issuing import Issuer
+from lifecycle.publisher import Publisher
+from lifecycle.transitions import change_status
+from rules.scoring import scoring_rules
+from templates.profiles import all_profiles, load_profile, profile_ids
+
+# The icon is inline because the package data rules ship .css and .html, not .svg.
+FAVICON = (b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32">'
+           b'<rect width="32" height="32" rx="6" fill="#1d4e89"/>'
+           b'<path d="M9 16.5l4.5 4.5L23 11.5" fill="none" stroke="#fff" stroke-width="3.2" '
+           b'stroke-linecap="round" stroke-linejoin="round"/></svg>')
+STATIC = {"staff.css": (Path(__file__).with_name("static").joinpath("staff.css").read_bytes(),
+                        "text/css"),
+          "favicon.svg": (FAVICON, "image/svg+xml")}
+MAX_UPLOAD = 32 * 1024 * 1024
+"""Largest file taken (a scanned original, an organisations list); a page says so beyond."""
+MAX_BODY = 4 * MAX_UPLOAD
+"""Hard cap on any request to the desk, refused before it is read (abuse, not mistakes)."""
+
+
+def _day(text: str, label: str, *, required: bool = False) -> date | None:
+    text = text.strip()
+    if not text:
+        if required:
+            raise InputError(f"请填写{label}。")
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InputError(f"{label}“{text}”不是日期（格式 YYYY-MM-DD）。") from None
+
+
+def _months(text: str) -> int | None:
+    text = text.strip()
+    if not text:
+        return None
+    if not text.isdigit() or not 0 < int(text) <= 12:
+        raise InputError(f"暂停期限“{text}”应为 1–12 的整数（月）。")
+    return int(text)
+
+
+def _upload_bytes(upload: UploadFile) -> tuple[str, bytes]:
+    """The uploaded file's own name (no path) and its bytes, within the size limit."""
+    name = Path(upload.filename or "").name
+    data = upload.file.read(MAX_UPLOAD + 1)
+    if len(data) > MAX_UPLOAD:
+        raise InputError(f"{name}：文件超过 {MAX_UPLOAD // 2**20} MB，请分批上传。")
+    return name, data
+
+
+def _read_organisations(upload: UploadFile) -> list:
+    """Parse an uploaded JSON or CSV as ``certdesk issue`` reads a file: errors then name the
+    file the user chose, not a temporary one."""
+    name, data = _upload_bytes(upload)
+    if Path(name).suffix.lower() not in (".json", ".csv"):
+        raise InputError("请上传 .json 或 .csv 文件（格式见 docs/input-format.md）。")
+    with tempfile.TemporaryDirectory(prefix="certdesk-upload-") as tmp:
+        path = Path(tmp) / name
+        path.write_bytes(data)
+        return load_organisations(path)
+
+
+def create_staff_router(settings: Settings | None = None, engine: Engine | None = None, *,
+                        pool: ConverterPool | None = None) -> APIRouter:
+    """The staff pages under ``/staff``. ``pool`` shares a warm LibreOffice pool; without
+    one the router keeps its own, started on the first document it produces."""
+    settings = settings or get_settings()
+    engine = engine or get_engine(settings.db_url)
+    ensure_tables(engine)
+    pool = pool or ConverterPool(settings=settings)
+    store = open_store(settings)
+    desk = Desk(settings, engine)
+    router = APIRouter(prefix="/staff", route_class=staff_route_class(desk),
+                       include_in_schema=False, max_body_size=MAX_BODY)
+    viewer = Depends(desk.requires("view"))
+
+    def publisher() -> Publisher:
+        return Publisher(settings=settings, engine=engine, pool=pool)
+
+    def issuer_for(number: str, current: Current) -> Issuer:
+        with Session(engine) as s:
+            profile_id = main_certificate(s, number).profile
+        return Issuer(load_profile(profile_id), settings=settings, engine=engine, pool=pool,
+                      actor=current.user.name)
+
+    def done(request: Request, current: Current, text: str, to: str, *,
+             numbers: list[str] | None = None, details: list[str] | None = None,
+             level: str = "ok", **params) -> RedirectResponse:
+        sessions.set_flash(engine, current, level, text, numbers, details)
+        return desk.redirect(request, to, **params)
+
+    def safe_next(request: Request, target: str) -> str:
+        base = desk.base(request)
+        if target.startswith(base) and "//" not in target and "\\" not in target:
+            return target
+        return base
+
+    # -- static, sign in, sign out -----------------------------------------------------------
+
+    @router.get("/static/{name}", name="staff_static")
+    def static(name: str) -> Response:
+        if name not in STATIC:
+            raise NotFound("页面不存在。")
+        data, media_type = STATIC[name]
+        return Response(data, media_type=media_type, headers={"Cache-Control": "max-age=3600"})
+
+    @router.get("/login", name="staff_login")
+    def login_page(request: Request, next_: str = Query("", alias="next")) -> Response:
+        current = desk.current(request)
+        if current is not None and current.user is not None:
+            return RedirectResponse(safe_next(request, next_), status_code=303)
+        token = None
+        if current is None:  # the pre-login session carries the sign-in form's CSRF token
+            token = sessions.open_anonymous(engine, settings)
+            current = sessions.load(engine, settings, token)
+        response = desk.render(request, "login.html", current, next=safe_next(request, next_),
+                               error=None, name="")
+        if token:
+            desk.set_cookie(request, response, token)
+        return response
+
+    @router.post("/login")
+    def login(request: Request, name: str = Form(""), password: str = Form(""),
+              csrf: str = Form(""), next_: str = Form("", alias="next")) -> Response:
+        current = desk.current(request)
+        if current is None or not sessions.csrf_ok(current, csrf):
+            raise Forbidden("登录页面已过期（CSRF 令牌缺失或无效），请重新打开登录页面。")
+        address = request.client.host if request.client else "unknown"
+        try:
+            user = authenticate(engine, settings, name, password, address)
+        except (LoginFailed, TooManyAttempts) as exc:
+            return desk.render(request, "login.html", current,
+                               status_code=429 if isinstance(exc, TooManyAttempts) else 401,
+                               next=safe_next(request, next_), error=str(exc), name=name)
+        token = sessions.sign_in(engine, settings, user, address, current.token_hash)
+        response = RedirectResponse(safe_next(request, next_), status_code=303)
+        desk.set_cookie(request, response, token)
+        return response
+
+    @router.post("/logout", name="staff_logout")
+    def logout(request: Request, current: Current = Depends(desk.posts("view"))) -> Response:
+        sessions.sign_out(engine, current)
+        response = desk.redirect(request, "staff_login")
+        response.delete_cookie(sessions.COOKIE, path=desk.base(request))
+        return response
+
+    # -- finding things ----------------------------------------------------------------------
+
+    @router.get("/", name="staff_home")
+    def home(request: Request, current: Current = viewer) -> Response:
+        with Session(engine) as s:
+            recent = views.recent(s, desk.today())
+        return desk.render(request, "home.html", current, recent=recent, query="")
+
+    @router.get("/search", name="staff_search")
+    def search(request: Request, q: str = "", current: Current = viewer) -> Response:
+        with Session(engine) as s:
+            number = views.exact_number(s, q)
+            if number is not None:
+                return desk.redirect(request, "staff_certificate", number=number)
+            orgs, certs = views.search(s, q, desk.today())
+        return desk.render(request, "search.html", current, query=q, orgs=orgs, certs=certs)
+
+    @router.get("/clients/{org_id}", name="staff_client")
+    def client(request: Request, org_id: int, current: Current = viewer) -> Response:
+        with Session(engine) as s:
+            org, certs, records = views.client(s, org_id, desk.today())
+        return desk.render(request, "client.html", current, org=org, certs=certs,
+                           documents=records, record_types=RECORD_TYPES, accepted=ACCEPTED)
+
+    @router.get("/certificates/{number}", name="staff_certificate")
+    def certificate(request: Request, number: str, current: Current = viewer) -> Response:
+        with Session(engine) as s:
+            page = views.certificate_page(s, number, desk.today())
+        profile = load_profile(page.main.cert.profile)
+        grades = ([g.name for g in scoring_rules(profile.id).grades] if profile.scheme.graded
+                  else [])
+        return desk.render(request, "certificate.html", current, page=page, profile=profile,
+                           grades=grades, record_types=RECORD_TYPES, accepted=ACCEPTED)
+
+    @router.get("/documents/{sha}", name="staff_document")
+    def document(sha: str, current: Current = viewer) -> Response:
+        with Session(engine) as s:
+            row = views.record(s, sha)
+        data = store.read(row.sha256)
+        with session_scope(engine) as s:  # who read which record is part of the file's story
+            events.append(s, "record.downloaded", record_subject(row.id),
+                          {"sha256": row.sha256, "filename": row.filename}, current.user.name)
+        return download(data, row.filename, row.media_type)
+
+    @router.get("/due", name="staff_due")
+    def due(request: Request, on: str = "", profile: str = "",
+            current: Current = viewer) -> Response:
+        day = _day(on, "参考日期") or desk.today()
+        if profile and profile not in profile_ids():
+            raise InputError(f"没有认证方案配置“{profile}”。")
+        items = due_list(engine, day, profile or None)
+        return desk.render(request, "due.html", current, items=items, on=day, profile=profile,
+                           profiles=all_profiles())
+
+    # -- issuing and the cycle ---------------------------------------------------------------
+
+    @router.get("/issue", name="staff_issue")
+    def issue_page(request: Request,
+                   current: Current = Depends(desk.requires("issue"))) -> Response:
+        return desk.render(request, "issue.html", current, profiles=all_profiles(),
+                           form_token=sessions.new_form_token(engine, current))
+
+    @router.post("/issue")
+    def issue(request: Request, profile: str = Form(...), file: UploadFile = File(...),
+              form_token: str = Form(""),
+              current: Current = Depends(desk.posts("issue"))) -> Response:
+        if profile not in profile_ids():
+            raise InputError(f"没有认证方案配置“{profile}”。")
+        records = _read_organisations(file)
+        orgs = [r for r in records if not isinstance(r, Rejected)]
+        failed = [str(r.error) for r in records if isinstance(r, Rejected)]
+        if not orgs:
+            raise InputError("文件中没有可签发的记录：" + "；".join(failed))
+        if not sessions.use_form_token(engine, current, form_token):
+            raise InputError("这份签发表单已经提交过或已过期，请重新打开签发页面后再提交。")
+        with Issuer(load_profile(profile), settings=settings, engine=engine, pool=pool,
+                    actor=current.user.name) as issuer:
+            result = issuer.issue_many(orgs)
+        failed += [f"{org}: {reason}" for org, reason in result.failed]
+        numbers = [c.number for c in result.issued]
+        mains = [c.number for c in result.issued if c.main_number is None]
+        text = f"已签发 {len(mains)} 张证书（含分证书共 {len(numbers)} 份）"
+        if failed:
+            text += f"；{len(failed)} 条记录未签发"
+        level = "error" if failed else "ok"
+        if len(mains) == 1 and not failed:
+            return done(request, current, text, "staff_certificate", numbers=numbers,
+                        number=mains[0])
+        return done(request, current, text, "staff_issue", numbers=numbers, details=failed,
+                    level=level)
+
+    @router.post("/certificates/{number}/status", name="staff_change_status")
+    def status(request: Request, number: str, action: str = Form(...), reason: str = Form(""),
+               on: str = Form(""), months: str = Form(""),
+               current: Current = Depends(desk.posts("status"))) -> Response:
+        if action not in views.STATUS_ACTIONS:
+            raise InputError(f"未知的状态操作“{action}”。")
+        with publisher() as pub:
+            change = change_status(pub, number, action, reason, actor=current.user.name,
+                                   on=_day(on, "生效日期"), months=_months(months))
+        return done(request, current, f"已{views.STATUS_ACTIONS[action]}："
+                    f"{'、'.join(change.affected)}；通知书已签名归档。", "staff_certificate",
+                    number=number)
+
+    @router.post("/certificates/{number}/surveillance", name="staff_surveillance")
+    def surveillance(request: Request, number: str, held: str = Form(""),
+                     current: Current = Depends(desk.posts("surveillance"))) -> Response:
+        n = record_surveillance(engine, number, _day(held, "监督审查日期", required=True),
+                                actor=current.user.name)
+        return done(request, current, f"已记录第 {n} 次监督审查（{held}）。", "staff_certificate",
+                    number=number)
+
+    @router.post("/certificates/{number}/reissue", name="staff_reissue")
+    def reissue_(request: Request, number: str, reason: str = Form(""), name: str = Form(""),
+                 address: str = Form(""), scope: str = Form(""), grade: str = Form(""),
+                 on: str = Form(""),
+                 current: Current = Depends(desk.posts("reissue"))) -> Response:
+        changes = Changes(name.strip() or None, address.strip() or None, scope.strip() or None,
+                          grade.strip() or None)
+        with issuer_for(number, current) as issuer:
+            certs = reissue(issuer, number, changes, reason, on=_day(on, "换证日期"))
+        return done(request, current, "已换证：证书编号和有效期不变。", "staff_certificate",
+                    numbers=[c.number for c in certs], number=number)
+
+    @router.post("/certificates/{number}/recertify", name="staff_recertify")
+    def recertify_(request: Request, number: str, decision: str = Form(""),
+                   issue: str = Form(""), grade: str = Form(""), scope: str = Form(""),
+                   current: Current = Depends(desk.posts("recertify"))) -> Response:
+        with issuer_for(number, current) as issuer:
+            certs = recertify(issuer, number, _day(decision, "再认证决定日期", required=True),
+                              issue=_day(issue, "签发日期"), grade=grade.strip() or None,
+                              scope=scope.strip() or None)
+        return done(request, current, f"已再认证，原证书 {number} 已被取代。", "staff_certificate",
+                    numbers=[c.number for c in certs], number=certs[0].number)
+
+    @router.post("/sweep", name="staff_sweep")
+    def run_sweep(request: Request, on: str = Form(""),
+                  current: Current = Depends(desk.posts("sweep"))) -> Response:
+        day = _day(on, "执行日期") or desk.today()
+        with publisher() as pub:
+            actions = sweep(pub, day)
+        # The sweep logs its own changes as "sweep"; this entry says who started it.
+        with session_scope(engine) as s:
+            events.append(s, "staff.sweep", f"sweep:{day}",
+                          {"on": day, "actions": [a.as_dict() for a in actions]},
+                          current.user.name)
+        labels = {"suspend": "暂停", "revoke": "撤销", "expire": "到期"}
+        details = [f"{labels[a.action]} {a.number}：{a.reason}" for a in actions]
+        return done(request, current, f"日历检查（{day}）完成：{len(actions)} 项处理。",
+                    "staff_due", numbers=[a.number for a in actions], details=details)
+
+    # -- records ------------------------------------------------------------------------------
+
+    @router.post("/records", name="staff_add_records")
+    def add_records(request: Request, record_type: str = Form(...), certificate: str = Form(""),
+                    client: str = Form(""), signer: str = Form(""),
+                    files: list[UploadFile] = File(...),
+                    current: Current = Depends(desk.posts("records"))) -> Response:
+        """Records made elsewhere (scanned signed originals, Word files) into the archive,
+        filed under the certificate or client whose page the form is on."""
+        check_type(record_type)
+        with Session(engine) as s:
+            filing = resolve_filing(s, certificate=certificate or None, client=client or None,
+                                    profile=None)
+        added, failed = [], []
+        for upload in files:  # one bad file does not stop the others
+            try:
+                name, raw = _upload_bytes(upload)
+                pdf, kind = to_pdf(raw, name, pool)
+                filename = name if kind == "pdf" else f"{Path(name).stem}.pdf"
+                with session_scope(engine) as s:
+                    _row, new = add_record(
+                        s, store, settings, pdf, record_type=record_type, filename=filename,
+                        filing=filing, signer=signer.strip() or None, actor=current.user.name,
+                        source={"source_name": name, "source_format": kind,
+                                "source_sha256": None if kind == "pdf" else sha256_hex(raw)})
+                added.append(filename if new else f"{filename}（此前已归档，未重复保存）")
+            except CertdeskError as exc:
+                failed.append(str(exc))
+        text = f"已归档 {len(added)} 份{RECORD_TYPES[record_type].split()[0]}"
+        if failed:
+            text += f"；{len(failed)} 份未归档"
+        level = "error" if failed else "ok"
+        if filing.certificate_number:
+            return done(request, current, text, "staff_certificate", details=added + failed,
+                        level=level, number=filing.certificate_number)
+        return done(request, current, text, "staff_client", details=added + failed, level=level,
+                    org_id=filing.organisation_id)
+
+    # -- accounts ----------------------------------------------------------------------------
+
+    @router.get("/users", name="staff_users")
+    def users(request: Request, current: Current = Depends(desk.requires("users"))) -> Response:
+        return desk.render(request, "users.html", current, users=list_users(engine))
+
+    @router.post("/users")
+    def add_user(request: Request, name: str = Form(""), role: str = Form(""),
+                 password: str = Form(""),
+                 current: Current = Depends(desk.posts("users"))) -> Response:
+        user = create_user(engine, name, role, password, actor=current.user.name)
+        return done(request, current, f"已添加用户 {user.name}（{ROLES[user.role]}）。",
+                    "staff_users")
+
+    @router.post("/users/{name}/active", name="staff_user_active")
+    def user_active(request: Request, name: str, active: bool = Form(...),
+                    current: Current = Depends(desk.posts("users"))) -> Response:
+        if name == current.user.name and not active:
+            raise InputError("不能停用自己的账户。")
+        set_active(engine, name, active, actor=current.user.name)
+        return done(request, current, f"已{'启用' if active else '停用'}用户 {name}。",
+                    "staff_users")
+
+    @router.api_route("/{path:path}", methods=["GET", "POST"], name="staff_not_found")
+    def not_found(path: str) -> Response:
+        raise NotFound("页面不存在。")
+
+    return router

@@ -1,0 +1,73 @@
+"""The FastAPI app factory and its error pages.
+
+Every refusal — unknown page, malformed number, bad token, oversized or non-PDF upload,
+rate limit — is a 4xx page in the visitor's language (or JSON under ``/api/``); an
+unexpected failure is a plain 500 page, never a traceback.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, Response
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy.engine import Engine
+from starlette.exceptions import HTTPException
+from starlette.types import Scope
+
+from archive.db import get_engine
+from common.settings import Settings, get_settings
+from desk.web import routes
+from desk.web.guards import BodyLimit, RateLimit, SecurityHeaders, TokenBucket
+from desk.web.i18n import Words
+from desk.web.responses import HERE, STATUS_MESSAGES, error_response
+from docgen.convert import ConverterPool
+
+
+def create_app(settings: Settings | None = None, engine: Engine | None = None, *,
+               staff: bool = True, pool: ConverterPool | None = None) -> FastAPI:
+    """The public verification app; with ``staff`` the staff desk is mounted at /staff
+    (``pool`` lets it share a warm LibreOffice pool)."""
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="certdesk public verification",
+        description="Check a certificate's current status, a QR token, or a certificate PDF. "
+                    "Public data only: what the certificate itself states.",
+        version="1",
+        docs_url=None, redoc_url=None,  # /docs is served by certdesk itself: no CDN, no script
+    )
+    app.state.settings = settings
+    app.state.engine = engine or get_engine(settings.db_url)
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    app.include_router(routes.router)
+    if staff:
+        from desk.staff import create_staff_router
+
+        app.include_router(create_staff_router(settings, app.state.engine, pool=pool))
+    mb = settings.upload_max_bytes // (1024 * 1024) or 1
+
+    def reject(scope: Scope, status_code: int, key: str, **params) -> Response:
+        return error_response(Request(scope), status_code, key, **params)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> Response:
+        key = STATUS_MESSAGES.get(exc.status_code, "bad_request")
+        params = {"mb": mb} if key == "too_large" else {}
+        return error_response(request, exc.status_code, key, **params)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
+        return error_response(request, 422, "bad_request")
+
+    @app.exception_handler(Exception)
+    async def server_error(request: Request, exc: Exception) -> Response:
+        # Logged with its traceback by the server; the visitor gets one sentence.
+        return HTMLResponse(f"<!doctype html><title>500</title><p>{Words('zh')('server_error')}"
+                            f"<br>{Words('en')('server_error')}</p>", status_code=500)
+
+    # Outermost last: headers go on every answer, including refusals by the guards.
+    app.add_middleware(BodyLimit, max_bytes=settings.upload_max_bytes, reject=reject)
+    app.add_middleware(RateLimit, reject=reject, bucket=TokenBucket(
+        settings.public_rate_per_minute, settings.public_rate_burst))
+    app.add_middleware(SecurityHeaders)
+    return app

@@ -1,0 +1,142 @@
+"""ASGI middleware guarding the public app: security headers, a per-address rate limit and
+an upload size cap. Each refuses *before* the request body is read, so a flood or an
+oversized upload costs the server next to nothing."""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+
+from starlette.exceptions import HTTPException
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+Reject = Callable[..., Response]
+"""``reject(scope, status_code, message_key, **params)`` → the error response to send."""
+
+CSP = ("default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+       "frame-ancestors 'none'; base-uri 'none'")
+"""The pages need no script at all, so none may run; nothing may frame them."""
+
+SECURITY_HEADERS = {
+    b"content-security-policy": CSP.encode(),
+    b"x-content-type-options": b"nosniff",
+    # Verification URLs carry a token; no other site needs to learn them.
+    b"referrer-policy": b"no-referrer",
+    b"x-frame-options": b"DENY",
+    b"permissions-policy": b"camera=(), microphone=(), geolocation=()",
+    b"cross-origin-opener-policy": b"same-origin",
+}
+
+
+class SecurityHeaders:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        static = scope["path"].startswith("/static/")
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                present = {name.lower() for name, _ in message.get("headers", [])}
+                extra = [(k, v) for k, v in SECURITY_HEADERS.items() if k not in present]
+                if not static and b"cache-control" not in present:
+                    # A status page must never be served stale from a cache.
+                    extra.append((b"cache-control", b"no-store"))
+                message = {**message, "headers": [*message.get("headers", []), *extra]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+class TokenBucket:
+    """Per-client token buckets: ``burst`` tokens at most, refilled at ``per_minute``.
+
+    Memory stays bounded: past ``max_clients`` the least recently seen client is dropped
+    (it comes back with a full bucket, which only ever favours the client).
+    """
+
+    def __init__(self, per_minute: int, burst: int, *, max_clients: int = 10_000,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.rate = per_minute / 60.0
+        self.burst = float(burst)
+        self.max_clients = max_clients
+        self.clock = clock
+        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def take(self, client: str, cost: float = 1.0) -> float:
+        """Take ``cost`` tokens: 0.0 if granted, else the seconds until they would be."""
+        now = self.clock()
+        with self._lock:
+            tokens, last = self._buckets.pop(client, (self.burst, now))
+            tokens = min(self.burst, tokens + (now - last) * self.rate)
+            wait = 0.0
+            if tokens >= cost:
+                tokens -= cost
+            else:
+                wait = (cost - tokens) / self.rate if self.rate > 0 else math.inf
+            self._buckets[client] = (tokens, now)
+            while len(self._buckets) > self.max_clients:
+                self._buckets.popitem(last=False)
+        return wait
+
+
+UPLOAD_COST = 5.0
+"""A PDF check costs five page views: validating a signature is the expensive request."""
+
+
+EXEMPT = ("/static/", "/staff")
+"""Not public: static files need no limit, and the staff desk (signed-in users uploading
+scans) applies its own body limit and sign-in rate limit."""
+
+
+class RateLimit:
+    def __init__(self, app: ASGIApp, bucket: TokenBucket, reject: Reject) -> None:
+        self.app, self.bucket, self.reject = app, bucket, reject
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith(EXEMPT):
+            return await self.app(scope, receive, send)
+        client = (scope.get("client") or ("unknown", 0))[0]
+        wait = self.bucket.take(client, UPLOAD_COST if scope["method"] == "POST" else 1.0)
+        if not wait:
+            return await self.app(scope, receive, send)
+        seconds = max(1, math.ceil(min(wait, 3600)))
+        response = self.reject(scope, 429, "rate_limited", seconds=seconds)
+        response.headers["Retry-After"] = str(seconds)
+        await response(scope, receive, send)
+
+
+class BodyLimit:
+    """Refuse a body over ``max_bytes``: at once by Content-Length, else while it streams."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int, reject: Reject) -> None:
+        self.app, self.max_bytes, self.reject = app, max_bytes, reject
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS")
+                or scope["path"].startswith(EXEMPT)):
+            return await self.app(scope, receive, send)
+        mb = self.max_bytes // (1024 * 1024) or 1
+        length = dict(scope["headers"]).get(b"content-length")
+        if length is not None and (not length.isdigit() or int(length) > self.max_bytes):
+            return await self.reject(scope, 413, "too_large", mb=mb)(scope, receive, send)
+        seen = 0
+
+        async def counting_receive() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.max_bytes:
+                # Raised inside the endpoint's body parsing; FastAPI passes HTTPException
+                # through to the app's handler, which answers with the 413 page.
+                raise HTTPException(413, "too_large")
+            return message
+
+        await self.app(scope, counting_receive, send)

@@ -1,0 +1,40 @@
+"""Templates and the single shape of every refusal (a page, or JSON under ``/api/``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import Request
+from fastapi.responses import JSONResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from desk.web.i18n import Words
+
+HERE = Path(__file__).parent
+templates = Jinja2Templates(directory=HERE / "templates")
+
+STATUS_MESSAGES = {400: "bad_request", 404: "page_not_found", 405: "bad_request",
+                   413: "too_large", 422: "bad_request"}
+"""What the visitor reads for an HTTP error raised by the framework (or the body limit)."""
+
+
+def wants_json(path: str) -> bool:
+    return path.startswith(("/api/", "/.well-known/"))
+
+
+def lang_switch(request: Request, words: Words) -> str:
+    """This page's relative URL in the other language (the token and the rest kept)."""
+    url = request.url.include_query_params(lang="en" if words.lang == "zh" else "zh")
+    return f"{url.path}?{url.query}"
+
+
+def error_response(request: Request, status_code: int, key: str, title: str = "error_title",
+                   **params) -> Response:
+    """A refusal in the visitor's language: ``{"error", "detail"}`` for the API, else a page."""
+    words = Words(request.query_params.get("lang"))
+    if wants_json(request.url.path):
+        return JSONResponse({"error": key, "detail": words(key, **params)}, status_code)
+    return templates.TemplateResponse(request, "error.html", {
+        "t": words, "switch_url": lang_switch(request, words), "title": words(title),
+        "message": words(key, **params)},
+        status_code=status_code)

@@ -1,0 +1,170 @@
+"""Public routes: the verification page, the PDF check, the JSON API, the published keys.
+
+Endpoints are plain ``def``s: FastAPI runs them in its thread pool, so signature checks and
+database reads never block the event loop. The database session comes from ``get_session``
+(tests override it, the SQLModel way).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from sqlmodel import Session
+
+from common.errors import InvalidNumber, NotFound
+from common.settings import Settings
+from desk.web.i18n import Words
+from desk.web.responses import error_response, lang_switch, templates
+from desk.web.views import PublicCertificate, TokenResult, check_token, public_certificate
+from lifecycle.status import STATUS_LABELS
+from signing.tokens import keyset
+from signing.verify import Verdict, verify_pdf
+
+router = APIRouter()
+
+PDF_MAGIC = b"%PDF-"
+PDF_HEADER_WINDOW = 1024
+"""ISO 32000 lets the header start anywhere in the first 1024 bytes."""
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    with Session(request.app.state.engine) as session:
+        yield session
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+LangQuery = Annotated[str | None, Query(description="zh (default) or en")]
+TokenQuery = Annotated[str | None, Query(description="The signed token from the QR code.")]
+
+
+def _page(request: Request, name: str, words: Words, status_code: int = 200, **context):
+    return templates.TemplateResponse(request, name, {
+        "t": words, "switch_url": lang_switch(request, words), **context},
+        status_code=status_code)
+
+
+def _lookup(request: Request, session: Session, number: str) -> PublicCertificate | Response:
+    try:
+        return public_certificate(session, number)
+    except InvalidNumber:
+        return error_response(request, 404, "malformed", title="malformed_title",
+                              number=number[:64])
+    except NotFound:
+        return error_response(request, 404, "not_found", title="not_found_title",
+                              number=number[:64])
+
+
+@router.get("/", include_in_schema=False)
+def home(request: Request, lang: LangQuery = None):
+    return _page(request, "home.html", Words(lang))
+
+
+@router.get("/v", include_in_schema=False)
+def lookup(number: str = "", lang: LangQuery = None):
+    """The home page's form: go to the certificate's own page."""
+    suffix = "?lang=en" if lang == "en" else ""
+    return RedirectResponse(f"/v/{quote(number.strip(), safe='')}{suffix}", status_code=303)
+
+
+@router.get("/v/{number}", summary="Certificate page (HTML, for people)",
+            response_class=Response, responses={404: {"description": "Unknown or malformed"},
+                                                400: {"description": "Bad QR token"}})
+def certificate_page(request: Request, number: str, session: SessionDep,
+                     settings: SettingsDep, lang: LangQuery = None, t: TokenQuery = None):
+    """The page a scanned QR code opens: status, facts, sub-certificates and history."""
+    words = Words(lang)
+    cert = _lookup(request, session, number)
+    if isinstance(cert, Response):
+        return cert
+    token = check_token(settings, t, cert) if t is not None else None
+    return _page(request, "certificate.html", words, 400 if _bad(token) else 200,
+                 cert=cert, token=token)
+
+
+def _bad(token: TokenResult | None) -> bool:
+    return token is not None and token.state == "invalid"
+
+
+@router.get("/api/v1/certificates/{number}", summary="Certificate status (JSON)",
+            responses={404: {"description": "Unknown or malformed number"},
+                       400: {"description": "The token is not genuine"}})
+def certificate_json(request: Request, number: str, session: SessionDep, settings: SettingsDep,
+                     t: TokenQuery = None):
+    """The public facts and current status of a certificate; with ``t``, the token check."""
+    cert = _lookup(request, session, number)
+    if isinstance(cert, Response):
+        return cert
+    token = check_token(settings, t, cert) if t is not None else None
+    zh, en = STATUS_LABELS[cert.status]
+    body = {**cert.as_dict(), "status_label": {"zh": zh, "en": en},
+            "token": token.as_dict() if token else None}
+    return JSONResponse(jsonable_encoder(body), 400 if _bad(token) else 200)
+
+
+@router.get("/verify", include_in_schema=False)
+def verify_form(request: Request, settings: SettingsDep, lang: LangQuery = None):
+    return _page(request, "verify.html", Words(lang), mb=_mb(settings))
+
+
+def _mb(settings: Settings) -> int:
+    return settings.upload_max_bytes // (1024 * 1024) or 1
+
+
+def _check_upload(request: Request, file: UploadFile | None, settings: Settings,
+                  session: Session) -> Verdict | Response:
+    if file is None or not file.filename:
+        return error_response(request, 400, "no_file")
+    data = file.file.read(settings.upload_max_bytes + 1)
+    if len(data) > settings.upload_max_bytes:
+        return error_response(request, 413, "too_large", mb=_mb(settings))
+    if PDF_MAGIC not in data[:PDF_HEADER_WINDOW]:
+        return error_response(request, 415, "not_pdf")
+    return verify_pdf(data, settings, session.get_bind())
+
+
+@router.post("/verify", summary="Check a certificate PDF (HTML answer)", response_class=Response,
+             responses={400: {"description": "No file"}, 413: {"description": "Too large"},
+                        415: {"description": "Not a PDF"}})
+def verify_page(request: Request, session: SessionDep, settings: SettingsDep,
+                file: Annotated[UploadFile | None, File(description="The PDF")] = None,
+                lang: LangQuery = None):
+    """Answers genuine / tampered / superseded / unknown, with the reason."""
+    verdict = _check_upload(request, file, settings, session)
+    if isinstance(verdict, Response):
+        return verdict
+    return _page(request, "verdict.html", Words(lang), verdict=verdict)
+
+
+@router.post("/api/v1/verify", summary="Check a certificate PDF (JSON answer)",
+             responses={400: {"description": "No file"}, 413: {"description": "Too large"},
+                        415: {"description": "Not a PDF"}})
+def verify_json(request: Request, session: SessionDep, settings: SettingsDep,
+                file: Annotated[UploadFile | None, File(description="The PDF")] = None):
+    """The verdict (genuine / tampered / superseded / unknown), reason and signature facts."""
+    verdict = _check_upload(request, file, settings, session)
+    if isinstance(verdict, Response):
+        return verdict
+    return JSONResponse(jsonable_encoder(verdict.as_dict()))
+
+
+@router.get("/.well-known/certdesk-keys.json", summary="The body's published token keys")
+def published_keys(settings: SettingsDep):
+    """Ed25519 keys (JWK) that sign QR tokens, current and retired, and the CA certificate:
+    what an offline verifier needs (``certdesk token verify --keys``)."""
+    return JSONResponse(keyset(settings), headers={"Cache-Control": "public, max-age=3600"})
+
+
+@router.get("/docs", include_in_schema=False)
+def api_docs(request: Request, lang: LangQuery = None):
+    """The OpenAPI description rendered on the server: no CDN, no script."""
+    return _page(request, "docs.html", Words(lang), api=request.app.openapi())

@@ -1,0 +1,149 @@
+"""Render one document kind for many input records: Word template → PDF/A-2b files.
+
+Records are independent: a record that fails (bad input, a rule it breaks, a document
+LibreOffice cannot convert) is reported with its reason and the others go on. The output
+is unsigned: drafts for review. Signed records come from ``certdesk issue`` and
+``certdesk status``, which archive what they sign.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from common.errors import CertdeskError
+from common.settings import Settings
+from docgen.convert import ConverterPool
+from docgen.kinds import Build, DocumentKind
+from docgen.render import render_docx
+from templates.profiles import Profile
+
+
+@dataclass(frozen=True)
+class Rendered:
+    index: int
+    record: str
+    pdf: Path
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"index": self.index, "record": self.record, "pdf": str(self.pdf)}
+
+
+@dataclass(frozen=True)
+class Failed:
+    index: int
+    record: str
+    reason: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"index": self.index, "record": self.record, "reason": self.reason}
+
+
+@dataclass
+class BatchResult:
+    rendered: list[Rendered] = field(default_factory=list)
+    failed: list[Failed] = field(default_factory=list)
+    interrupted: bool = False
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    """A half-written PDF must never sit under the final name (Ctrl-C, a full disk)."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".part-", suffix=".pdf")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+class _Names:
+    """Output names unique within a batch (two records may share a reference)."""
+
+    def __init__(self) -> None:
+        self._taken: set[str] = set()
+        self._lock = threading.Lock()
+
+    def claim(self, stem: str) -> str:
+        with self._lock:
+            name, n = stem, 1
+            while name in self._taken:
+                n += 1
+                name = f"{stem}-{n}"
+            self._taken.add(name)
+            return name
+
+
+def render_batch(kind: DocumentKind, profile: Profile, records: Sequence[Any], out_dir: Path,
+                 pool: ConverterPool, *, settings: Settings, source: str = "input",
+                 on_done: Callable[[str, int, str | None], None] | None = None) -> BatchResult:
+    """Render every record; ``on_done(record, documents, error)`` after each.
+
+    On Ctrl-C no new record is started; the ones under way finish (their conversions take
+    a fraction of a second) and the result says ``interrupted``. A second Ctrl-C while
+    waiting kills the converters at once.
+    """
+    template = profile.template_path(kind.id)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    names = _Names()
+    result = BatchResult()
+    lock = threading.Lock()
+
+    def one(index: int, record: Any, where: str) -> list[Rendered]:
+        job = Build(profile, settings, index)
+        out = []
+        for rendition in kind.contexts(job, record, where):
+            pdf = pool.convert_bytes(render_docx(template, rendition.context), rendition.stem)
+            path = out_dir / f"{names.claim(rendition.stem)}.pdf"
+            _write_atomically(path, pdf)
+            out.append(Rendered(index, where, path))
+        return out
+
+    def record_outcome(index: int, fut: Future) -> None:
+        where = f"{source}: record {index}"
+        exc = fut.exception()
+        with lock:
+            if exc is None:
+                result.rendered.extend(fut.result())
+            else:
+                reason = str(exc) if isinstance(exc, CertdeskError) else \
+                    f"internal error: {type(exc).__name__}: {exc}"
+                # Input errors already name the record; others get it in front.
+                reason = reason if reason.startswith(where) else f"{where}: {reason}"
+                result.failed.append(Failed(index, where, reason))
+        if on_done:
+            on_done(where, len(fut.result()) if exc is None else 0,
+                    None if exc is None else result.failed[-1].reason)
+
+    with ThreadPoolExecutor(max_workers=pool.size, thread_name_prefix="render") as ex:
+        pending = {ex.submit(one, i, rec, f"{source}: record {i}"): i
+                   for i, rec in enumerate(records, start=1)}
+        try:
+            while pending:
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    record_outcome(pending.pop(fut), fut)
+        except KeyboardInterrupt:
+            result.interrupted = True
+            for fut in list(pending):
+                if fut.cancel():
+                    pending.pop(fut)
+            try:
+                for fut in list(pending):
+                    wait([fut])
+                    record_outcome(pending.pop(fut), fut)
+            except KeyboardInterrupt:
+                pool.close()  # the running conversions fail at once; the threads then end
+                for fut in list(pending):
+                    wait([fut])
+                    record_outcome(pending.pop(fut), fut)
+    result.rendered.sort(key=lambda r: r.index)
+    result.failed.sort(key=lambda f: f.index)
+    return result

@@ -1,0 +1,85 @@
+"""Verdicts from the archive's point of view: a genuine certificate, an earlier version of a
+re-issued one and a re-certified one are told apart; a genuine status notice is not taken
+for a certificate."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlmodel import select
+
+from archive import events
+from archive.blobs import sha256_hex
+from archive.db import init_db, make_engine, session_scope
+from archive.models import Certificate, Organisation, Record
+from signing.keys import ensure_keys
+from signing.pdf import SignatureSpec, load_signer, sign_pdf
+from signing.verify import verify_pdf
+from tests.signing.support import make_settings, small_pdf
+
+NUMBER = "027326FWF0001R000"
+
+
+@pytest.fixture(scope="module")
+def signed(tmp_path_factory):
+    settings = make_settings(tmp_path_factory.mktemp("home"))
+    signer = load_signer(ensure_keys(settings), settings.key_passphrase)
+    return settings, {name: sign_pdf(small_pdf(name), signer, SignatureSpec(reason=name))
+                      for name in ("v1", "v2", "notice")}
+
+
+@pytest.fixture
+def archive(signed, tmp_path):
+    """An archive holding two certified PDFs of one certificate (v1 re-issued as v2) and a
+    certified status notice about it; a fresh database per test."""
+    settings, files = signed
+    engine = make_engine(f"sqlite:///{tmp_path / 'certdesk.db'}")
+    init_db(engine)
+    with session_scope(engine) as s:
+        org = Organisation(uscc="91110105MA01XB8H2N", name="甲公司", registered_address="北京")
+        s.add(org)
+        s.flush()
+        for name, data in files.items():
+            s.add(Record(sha256=sha256_hex(data), size=len(data), filename=f"{name}.pdf",
+                         record_type="notice" if name == "notice" else "certificate",
+                         certificate_number=NUMBER))
+        s.add(Certificate(number=NUMBER, profile="xbht", organisation_id=org.id,
+                          holder_name="甲公司", scope="家电维修", decision_date=date(2026, 11, 20),
+                          issue_date=date(2026, 11, 23), effective_from=date(2026, 11, 23),
+                          expiry_date=date(2029, 11, 22), pdf_sha256=sha256_hex(files["v2"])))
+    return settings, engine, files
+
+
+def test_the_current_file_of_a_certificate_is_genuine(archive):
+    settings, engine, files = archive
+    verdict = verify_pdf(files["v2"], settings, engine, today=date(2027, 1, 1))
+    assert (verdict.verdict, verdict.status, verdict.number) == ("genuine", "valid", NUMBER)
+
+
+def test_an_earlier_version_of_a_re_issued_certificate_is_superseded(archive):
+    settings, engine, files = archive
+    verdict = verify_pdf(files["v1"], settings, engine)
+    assert verdict.verdict == "superseded" and verdict.current_number == NUMBER
+
+
+def test_a_re_certified_certificate_is_superseded_and_names_its_successor(archive):
+    settings, engine, files = archive
+    with session_scope(engine) as s:
+        row = s.exec(select(Certificate).where(Certificate.number == NUMBER)).one()
+        row.status = "superseded"
+        events.append(s, "certificate.superseded", NUMBER, {"by": "027329FWF0004R100"})
+    verdict = verify_pdf(files["v2"], settings, engine)
+    assert verdict.verdict == "superseded" and verdict.current_number == "027329FWF0004R100"
+
+
+def test_a_genuine_status_notice_is_not_taken_for_a_certificate(archive):
+    settings, engine, files = archive
+    verdict = verify_pdf(files["notice"], settings, engine)
+    assert verdict.verdict == "unknown" and "notice" in verdict.reason
+
+
+def test_an_expired_certificate_is_genuine_with_status_expired(archive):
+    settings, engine, files = archive
+    verdict = verify_pdf(files["v2"], settings, engine, today=date(2030, 1, 1))
+    assert (verdict.verdict, verdict.status) == ("genuine", "expired")

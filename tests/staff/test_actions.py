@@ -1,0 +1,132 @@
+"""The staff actions through the web, with real LibreOffice: each one is done as the signed-in
+account and written to the event log with that account as the actor."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlmodel import Session, select
+
+from archive.models import Record
+from tests.staff.conftest import CLIENT, MAIN, logged, make_pdf
+
+pytestmark = pytest.mark.office
+
+R1 = "027329FWF0001R100"
+CERT = f"/staff/certificates/{MAIN}"
+
+
+@pytest.fixture
+def one_site_file(tmp_path):
+    """One site: a main certificate only, so each step converts a single document."""
+    path = tmp_path / "one-site.json"
+    path.write_text(json.dumps({**CLIENT, "sites": []}, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+def form_token(client) -> str:
+    """Opening the issue page hands out the form's one-time token."""
+    return client.get("/staff/issue").text.split('name="form_token" value="')[1].split('"')[0]
+
+
+def issue(client, path, token: str | None = None):
+    token = token or form_token(client)
+    with path.open("rb") as fh:
+        return client.post("/staff/issue", {"profile": "xbht", "form_token": token},
+                           files={"file": (path.name, fh, "application/json")})
+
+
+def test_every_staff_action_is_logged_with_the_staff_user_as_actor(signed_in, engine,
+                                                                    one_site_file):
+    ivy = signed_in("issuer")
+    response = issue(ivy, one_site_file)
+    assert response.status_code == 303 and response.headers["location"] == CERT
+    steps = [
+        (f"{CERT}/surveillance", {"held": "2027-02-01"}),
+        (f"{CERT}/status", {"action": "suspend", "reason": "未按期整改", "on": "2027-06-01"}),
+        (f"{CERT}/status", {"action": "restore", "reason": "整改完成", "on": "2027-06-10"}),
+        (f"{CERT}/reissue", {"reason": "名称变更", "name": "北京恒信达家电服务有限公司",
+                             "on": "2027-07-01"}),
+        (f"{CERT}/recertify", {"decision": "2029-02-20"}),
+        ("/staff/sweep", {"on": "2029-03-01"}),
+    ]
+    for path, form in steps:
+        response = ivy.post(path, form)
+        assert response.status_code == 303, (path, response.text)
+    assert response.headers["location"] == "/staff/due"
+
+    rhea = signed_in("records_officer")
+    page = rhea.get(f"/staff/certificates/{R1}").text
+    sha = page.split("/staff/documents/")[1][:64]
+    pdf = rhea.get(f"/staff/documents/{sha}")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    assert pdf.headers["content-disposition"].startswith("attachment;")
+    assert rhea.post("/staff/records", {"record_type": "decision", "certificate": R1},
+                     files=[("files", ("决定.pdf", make_pdf("d"), "application/pdf"))]
+                     ).status_code == 303
+    with Session(engine) as s:
+        record_id = s.exec(select(Record.id).where(Record.filename == "决定.pdf")).one()
+        downloaded_id = s.exec(select(Record.id).where(Record.sha256 == sha)).one()
+
+    adam = signed_in("admin")
+    assert adam.post("/staff/users", {"name": "wang.fang", "role": "issuer",
+                                      "password": "a-long-password"}).status_code == 303
+    assert adam.post("/staff/users/wang.fang/active", {"active": "false"}).status_code == 303
+
+    expected = {
+        ("number.drawn", MAIN): "ivy", ("certificate.issued", MAIN): "ivy",
+        ("certificate.surveillance", MAIN): "ivy", ("certificate.suspend", MAIN): "ivy",
+        ("certificate.restore", MAIN): "ivy", ("certificate.reissued", MAIN): "ivy",
+        ("certificate.superseded", MAIN): "ivy", ("certificate.issued", R1): "ivy",
+        ("staff.sweep", "sweep:2029-03-01"): "ivy",
+        ("record.downloaded", f"record:{downloaded_id}"): "rhea",
+        ("record.added", f"record:{record_id}"): "rhea",
+        ("staff.user_added", "staff:wang.fang"): "adam",
+        ("staff.user_disabled", "staff:wang.fang"): "adam",
+        ("staff.login", "staff:ivy"): "ivy", ("staff.login", "staff:rhea"): "rhea",
+        ("staff.login", "staff:adam"): "adam",
+    }
+    for (kind, subject), actor in expected.items():
+        assert [e.actor for e in logged(engine, kind, subject)] == [actor], (kind, subject)
+
+
+def test_the_timeline_and_documents_show_on_the_certificate_page(signed_in, one_site_file):
+    ivy = signed_in("issuer")
+    issue(ivy, one_site_file)
+    ivy.post(f"{CERT}/status", {"action": "suspend", "reason": "未按期整改", "on": "2026-09-01"})
+    page = ivy.get(CERT).text
+    assert "暂停：未按期整改（2026-09-01 起，至 2027-02-28）" in page
+    assert "签发（R0），有效期 2026-03-15 至 2029-03-14" in page
+    assert f"{MAIN}.pdf" in page and "XBHT-SUSPEND-20260901" in page
+    assert page.index("暂停：") < page.index("签发（R0）")  # newest first
+
+
+def test_submitting_the_same_issue_form_twice_issues_once(signed_in, engine, one_site_file):
+    ivy = signed_in("issuer")
+    token = form_token(ivy)
+    assert issue(ivy, one_site_file, token).status_code == 303
+    again = issue(ivy, one_site_file, token)
+    assert again.status_code == 400 and "已经提交过" in again.text
+    assert len(logged(engine, "number.drawn")) == 1
+
+
+def test_a_refused_transition_is_a_409_page_naming_the_rule(signed_in, one_site_file):
+    ivy = signed_in("issuer")
+    issue(ivy, one_site_file)
+    response = ivy.post(f"{CERT}/status", {"action": "restore", "reason": "误操作"})
+    assert response.status_code == 409
+    assert "restore applies only to suspended certificates" in response.text
+
+
+def test_bad_records_in_an_upload_are_listed_and_the_good_ones_issued(signed_in, tmp_path):
+    path = tmp_path / "batch.json"
+    bad = {**CLIENT, "uscc": "91110105MA01XB8H2X", "sites": []}
+    path.write_text(json.dumps([{**CLIENT, "sites": []}, bad], ensure_ascii=False),
+                    encoding="utf-8")
+    ivy = signed_in("issuer")
+    response = issue(ivy, path)
+    assert response.status_code == 303 and response.headers["location"] == "/staff/issue"
+    page = ivy.get("/staff/issue").text
+    assert "已签发 1 张证书" in page and "1 条记录未签发" in page
+    assert "batch.json: record 2" in page and MAIN in page

@@ -1,0 +1,79 @@
+"""``certdesk users``: the first admin is made on the command line, password from a prompt
+or stdin, stored only as an argon2 hash; every change is logged with who ran it."""
+
+from __future__ import annotations
+
+import getpass
+import json
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from common.errors import InputError
+from tests.staff.conftest import logged
+
+
+@pytest.fixture
+def users(home):
+    """``users(*args, input=None)`` runs ``certdesk users …`` in-process."""
+    from desk.cli_users import register
+
+    app = typer.Typer()
+    app.callback()(lambda: None)
+    register(app)
+    runner = CliRunner()
+
+    def run(*args: str, input: str | None = None):
+        return runner.invoke(app, ["users", *args], input=input)
+
+    return run
+
+
+def _engine():
+    from archive.db import get_engine
+    from common.settings import get_settings
+
+    return get_engine(get_settings().db_url)
+
+
+def test_users_add_reads_the_password_from_stdin_and_stores_only_its_hash(users):
+    from desk.staff.accounts import list_users
+
+    result = users("add", "admin", "--role", "admin", "--password-stdin",
+                   input="first-admin-password\n")
+    assert result.exit_code == 0 and "added admin (admin)" in result.output
+    (user,) = list_users(_engine())
+    assert user.role == "admin" and user.password_hash.startswith("$argon2id$")
+    assert "first-admin-password" not in user.password_hash
+    (event,) = logged(_engine(), "staff.user_added", "staff:admin")
+    assert event.actor == f"cli:{getpass.getuser()}"
+
+
+@pytest.mark.parametrize("args, stdin, message", [
+    (("Admin", "--role", "admin"), "long-enough-pw\n", "user names are 2-32"),
+    (("ann", "--role", "boss"), "long-enough-pw\n", "role must be one of"),
+    (("ann", "--role", "issuer"), "short\n", "at least 10 characters"),
+    (("ann", "--role", "issuer"), "\n", "no password on stdin"),
+])
+def test_users_add_refuses_bad_names_roles_and_passwords(users, args, stdin, message):
+    result = users("add", *args, "--password-stdin", input=stdin)
+    assert isinstance(result.exception, InputError) and message in str(result.exception)
+
+
+def test_users_list_and_disable_show_and_change_the_account_state(users):
+    users("add", "ann", "--role", "issuer", "--password-stdin", input="long-enough-pw\n")
+    assert users("disable", "ann").exit_code == 0
+    listed = json.loads(users("list", "--json").output)["users"]
+    assert [(u["name"], u["role"], u["active"]) for u in listed] == [("ann", "issuer", False)]
+    assert users("enable", "ann").exit_code == 0
+    assert json.loads(users("list", "--json").output)["users"][0]["active"] is True
+    kinds = [e.kind for e in logged(_engine(), "staff.user_disabled")
+             + logged(_engine(), "staff.user_enabled")]
+    assert kinds == ["staff.user_disabled", "staff.user_enabled"]
+
+
+def test_every_users_command_answers_help(users):
+    for command in ("", "add", "list", "disable", "enable"):
+        result = users(*([command] if command else []), "--help")
+        assert result.exit_code == 0 and "Usage" in result.output, command

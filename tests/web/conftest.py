@@ -1,0 +1,102 @@
+"""Fixtures of the web tests: a data home seeded with certificates in every status (rows
+and events written directly: no LibreOffice needed), and a test client on it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
+
+from archive import events
+from archive.db import init_db, make_engine, session_scope
+from archive.models import Certificate, Organisation
+from common.settings import Settings
+from desk.web import create_app
+from signing.keys import ensure_keys
+from tests.signing.support import make_settings
+
+HOLDER = "北京恒信达家电售后服务有限公司"
+MAIN = "027326FWF0001R000"
+ISSUED, EXPIRES = date(2026, 11, 23), date(2029, 11, 22)
+STAFF_ONLY = ("内部原因：客户投诉处理记录缺失", "王审核员")
+"""A reason and a staff name logged with a status change: never shown to the public."""
+
+BY_STATUS = {
+    "valid": MAIN,
+    "suspended": "027326FWF0002R000",
+    "revoked": "027326FWF0003R000",
+    "cancelled": "027326FWF0004R000",
+    "expired": "027326FWF0005R000",
+    "superseded": "027326FWF0006R000",
+}
+SUCCESSOR = "027326FWF0007R100"
+
+
+@dataclass(frozen=True)
+class Seeded:
+    settings: Settings
+    engine: Engine
+
+
+def _certificate(org_id: int, number: str, status: str = "valid", *, main: str | None = None,
+                 sub: int | None = None, site: str | None = None, issue: date = ISSUED,
+                 expiry: date = EXPIRES) -> Certificate:
+    return Certificate(
+        number=number, main_number=main, profile="xbht", organisation_id=org_id, sub=sub,
+        holder_name=HOLDER, scope="家用电器的安装、维修", site_address=site,
+        sites_json='[{"address": "北京市朝阳区建国路88号", "scope": "家用电器的安装、维修", '
+                   '"temporary": false}, {"address": "天津市和平区南京路189号", '
+                   '"scope": "家用电器的维修", "temporary": true}]' if main is None else "[]",
+        grade="四星级", decision_date=issue, issue_date=issue, effective_from=issue,
+        expiry_date=expiry, status=status)
+
+
+def seed(settings: Settings) -> Engine:
+    ensure_keys(settings)
+    engine = make_engine(settings.db_url)
+    init_db(engine)
+    with session_scope(engine) as s:
+        org = Organisation(uscc="91110105MA01XB8H2N", name=HOLDER,
+                           registered_address="北京市朝阳区建国路88号")
+        s.add(org)
+        s.flush()
+        rows = [
+            _certificate(org.id, MAIN),
+            _certificate(org.id, f"{MAIN}-1", main=MAIN, sub=1, site="北京市朝阳区建国路88号"),
+            _certificate(org.id, f"{MAIN}-2", "suspended", main=MAIN, sub=2,
+                         site="天津市和平区南京路189号"),
+            *(_certificate(org.id, BY_STATUS[st], st) for st in
+              ("suspended", "revoked", "cancelled", "superseded")),
+            _certificate(org.id, BY_STATUS["expired"], issue=date(2022, 7, 1),
+                         expiry=date(2025, 6, 30)),
+            _certificate(org.id, SUCCESSOR),
+        ]
+        s.add_all(rows)
+        for row in rows:
+            events.append(s, "certificate.issued", row.number,
+                          {"issue_date": row.issue_date}, "issuer")
+        reason, staff = STAFF_ONLY
+        for number, action in ((BY_STATUS["suspended"], "suspend"), (f"{MAIN}-2", "suspend"),
+                               (BY_STATUS["revoked"], "suspend"),
+                               (BY_STATUS["revoked"], "revoke")):
+            events.append(s, f"certificate.{action}", number,
+                          {"reason": reason, "on": date(2027, 1, 5)}, staff)
+        events.append(s, "certificate.superseded", BY_STATUS["superseded"],
+                      {"from": "valid", "by": SUCCESSOR}, staff)
+    return engine
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory) -> Seeded:
+    settings = make_settings(tmp_path_factory.mktemp("web-home"), public_rate_burst=10_000,
+                             public_url="https://cert.example.cn")
+    return Seeded(settings, seed(settings))
+
+
+@pytest.fixture(scope="module")
+def client(seeded):
+    with TestClient(create_app(seeded.settings, seeded.engine)) as c:
+        yield c
