@@ -99,9 +99,16 @@ def init_db(engine: Engine, revision: str = "head") -> None:
         command.upgrade(cfg, revision)
 
 
-@lru_cache(maxsize=4)
 def get_engine(url: str | None = None) -> Engine:
-    engine = make_engine(url or get_settings().db_url)
+    """The engine for ``url`` (default: the settings' database), migrated, one per URL.
+
+    The default is resolved before the cache so a changed CERTDESK_HOME is honoured."""
+    return _engine(url or get_settings().db_url)
+
+
+@lru_cache(maxsize=4)
+def _engine(url: str) -> Engine:
+    engine = make_engine(url)
     init_db(engine)
     return engine
 

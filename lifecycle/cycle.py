@@ -134,7 +134,8 @@ def reissue(issuer: Issuer, number: str, changes: Changes, reason: str, *,
         for f, pdf in produced:
             sha = issuer.keep(s, pdf, record_type="certificate",
                               filename=f"{f.number}-换证{on:%Y%m%d}.pdf", profile=profile.id,
-                              organisation_id=org.id, certificate_number=f.number)
+                              organisation_id=org.id, certificate_number=f.number,
+                              actor=issuer.actor)
             row = s.exec(select(Certificate).where(Certificate.number == f.number)).one()
             previous_sha = row.pdf_sha256
             row.holder_name, row.scope, row.grade = f.holder_name, f.scope, f.grade

@@ -19,6 +19,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from archive import events
+from archive.blobs import sha256_hex
 from archive.db import session_scope
 from archive.models import Certificate, Organisation
 from common.errors import CertdeskError, InputError, RuleViolation
@@ -171,9 +172,7 @@ class Issuer(Publisher):
             if previous is not None:
                 supersede(s, previous.number, str(number), self.actor)
             for facts, signed in produced:
-                sha = self.keep(s, signed, record_type="certificate",
-                                filename=f"{facts.number}.pdf", profile=self.profile.id,
-                                organisation_id=org_row.id, certificate_number=facts.number)
+                sha = sha256_hex(signed)
                 s.add(Certificate(
                     number=facts.number, main_number=facts.main_number, profile=self.profile.id,
                     organisation_id=org_row.id, sub=parse(facts.number).sub, cycle=number.cycle,
@@ -183,6 +182,10 @@ class Issuer(Publisher):
                     grade=facts.grade, decision_date=org.decision_date,
                     issue_date=dates.issue_date, effective_from=dates.effective_from,
                     expiry_date=dates.expiry_date, pdf_sha256=sha))
+                s.flush()
+                self.keep(s, signed, record_type="certificate", filename=f"{facts.number}.pdf",
+                          profile=self.profile.id, organisation_id=org_row.id,
+                          certificate_number=facts.number, actor=self.actor)
                 events.append(s, "certificate.issued", facts.number, {
                     "sha256": sha, "profile": self.profile.id, "holder": facts.holder_name,
                     "issue_date": dates.issue_date, "expiry_date": dates.expiry_date,

@@ -10,9 +10,9 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from archive.blobs import BlobStore
+from archive.blobs import open_store
 from archive.db import get_engine
-from archive.models import Record
+from archive.records import Filing, add_record
 from common.settings import Settings, get_settings
 from docgen.convert import ConverterPool
 from docgen.render import render_docx
@@ -27,7 +27,7 @@ class Publisher:
                  pool: ConverterPool | None = None) -> None:
         self.settings = settings or get_settings()
         self.engine = engine or get_engine(self.settings.db_url)
-        self.blobs = BlobStore(self.settings.blob_dir)
+        self.blobs = open_store(self.settings)
         self._own_pool = pool is None
         self.pool = pool or ConverterPool(settings=self.settings)
         self.key = ensure_keys(self.settings)
@@ -49,14 +49,16 @@ class Publisher:
         return sign_pdf(pdf, self.signer, spec, self.settings.tsa_url)
 
     def keep(self, session: Session, data: bytes, *, record_type: str, filename: str,
-             profile: str, organisation_id: int | None,
-             certificate_number: str | None) -> str:
-        """Write the blob (fsynced) first, then add its row to the caller's transaction."""
-        sha = self.blobs.put(data)
-        session.add(Record(sha256=sha, size=len(data), record_type=record_type,
-                           filename=filename, profile=profile, organisation_id=organisation_id,
-                           certificate_number=certificate_number, signer=self.key.kid))
-        return sha
+             profile: str, organisation_id: int | None, certificate_number: str | None,
+             actor: str = "system") -> str:
+        """Archive ``data`` inside the caller's transaction: row, log entry and the durable
+        blob (locked until its earliest disposal date on S3) before the commit. The
+        certificate it belongs to must already be in the session (its dates set the lock)."""
+        row, _new = add_record(
+            session, self.blobs, self.settings, data, record_type=record_type,
+            filename=filename, filing=Filing(profile, None, organisation_id, certificate_number),
+            signer=self.key.kid, actor=actor)
+        return row.sha256
 
     def export(self, filename: str, data: bytes) -> Path:
         """A named copy for the user; the archived blob stays the record of truth."""

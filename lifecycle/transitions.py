@@ -144,7 +144,7 @@ def change_status(publisher: Publisher, number: str, action: str, reason: str, *
     with session_scope(publisher.engine) as s:
         sha = publisher.keep(s, pdf, record_type="notice", filename=f"{ref}.pdf",
                              profile=profile.id, organisation_id=org.id,
-                             certificate_number=number)
+                             certificate_number=number, actor=actor)
         for c in affected:
             row = s.exec(select(Certificate).where(Certificate.number == c.number)).one()
             if row.status != c.status:  # changed by someone else meanwhile: refuse, roll back

@@ -18,12 +18,11 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from archive import events
-from archive.blobs import open_store, sha256_hex
+from archive.blobs import open_store
 from archive.db import get_engine, session_scope
-from archive.ingest import ACCEPTED, to_pdf
+from archive.ingest import ACCEPTED, take_in
 from archive.records import (
     RECORD_TYPES,
-    add_record,
     check_type,
     record_subject,
     resolve_filing,
@@ -368,15 +367,11 @@ def create_staff_router(settings: Settings | None = None, engine: Engine | None 
         for upload in files:  # one bad file does not stop the others
             try:
                 name, raw = _upload_bytes(upload)
-                pdf, kind = to_pdf(raw, name, pool)
-                filename = name if kind == "pdf" else f"{Path(name).stem}.pdf"
-                with session_scope(engine) as s:
-                    _row, new = add_record(
-                        s, store, settings, pdf, record_type=record_type, filename=filename,
-                        filing=filing, signer=signer.strip() or None, actor=current.user.name,
-                        source={"source_name": name, "source_format": kind,
-                                "source_sha256": None if kind == "pdf" else sha256_hex(raw)})
-                added.append(filename if new else f"{filename}（此前已归档，未重复保存）")
+                got = take_in(engine, store, settings, pool, raw, name,
+                              record_type=record_type, filing=filing,
+                              signer=signer.strip() or None, actor=current.user.name)
+                added.append(got.filename if got.new
+                             else f"{got.filename}（此前已归档，未重复保存）")
             except CertdeskError as exc:
                 failed.append(str(exc))
         text = f"已归档 {len(added)} 份{RECORD_TYPES[record_type].split()[0]}"

@@ -11,26 +11,14 @@ from sqlmodel import Session, select
 from archive.models import Certificate, Event
 from common.errors import InputError, RuleViolation
 from lifecycle.cycle import Changes, due_list, recertify, record_surveillance, reissue, sweep
-from lifecycle.inputs import OrganisationInput, SiteInput
-from lifecycle.issuing import Issuer
+from lifecycle.inputs import OrganisationInput
 from lifecycle.transitions import change_status
 from signing.verify import verify_pdf
-from templates.profiles import load_profile
+from tests.lifecycle.conftest import TWO_SITES
 
 pytestmark = pytest.mark.office
 
-ORG = OrganisationInput(
-    name="测试家电服务有限公司", uscc="91110105MA01XB8H2N", registered_address="北京市朝阳区",
-    scope="家用电器的维修", decision_date=date(2026, 3, 10), issue_date=date(2026, 3, 15),
-    grade="三星级",
-    sites=(SiteInput("北京市朝阳区一号", "家用电器的维修"),
-           SiteInput("天津市和平区二号", "家用电器的安装")))
-
-
-@pytest.fixture
-def issuer(home, settings, pool):
-    with Issuer(load_profile("xbht"), pool=pool) as iss:
-        yield iss
+ORG = TWO_SITES
 
 
 @pytest.fixture

@@ -10,26 +10,14 @@ from sqlmodel import Session, select
 
 from archive.models import Certificate, Record, VoidNumber
 from common.errors import RuleViolation
-from lifecycle.inputs import OrganisationInput, SiteInput
-from lifecycle.issuing import Issuer
 from lifecycle.transitions import change_status
 from signing.keys import ca_certificate
 from signing.pdf import validate
-from templates.profiles import load_profile
+from tests.lifecycle.conftest import TWO_SITES
 
 pytestmark = pytest.mark.office
 
-ORG = OrganisationInput(
-    name="测试家电服务有限公司", uscc="91110105MA01XB8H2N", registered_address="北京市朝阳区",
-    scope="家用电器的维修", decision_date=date(2026, 11, 20), grade="三星级",
-    sites=(SiteInput("北京市朝阳区一号", "家用电器的维修"),
-           SiteInput("天津市和平区二号", "家用电器的安装")))
-
-
-@pytest.fixture
-def issuer(home, settings, pool):
-    with Issuer(load_profile("xbht"), pool=pool) as iss:
-        yield iss
+ORG = TWO_SITES
 
 
 @pytest.fixture
