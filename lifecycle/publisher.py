@@ -3,6 +3,7 @@ write-once blob + record row. Issuing and status notices both go through it."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,7 @@ class Publisher:
         self.pool = pool or ConverterPool(settings=self.settings)
         self.key = ensure_keys(self.settings)
         self.signer = load_signer(self.key, self.settings.key_passphrase)
+        self._sign_lock = threading.Lock()
 
     def close(self) -> None:
         if self._own_pool:
@@ -45,8 +47,14 @@ class Publisher:
 
     def signed_pdf(self, template: Path, context: Mapping[str, Any], name: str,
                    spec: SignatureSpec) -> bytes:
-        pdf = self.pool.convert_bytes(render_docx(template, context), name)
-        return sign_pdf(pdf, self.signer, spec, self.settings.tsa_url)
+        return self.sign(self.pool.convert_bytes(render_docx(template, context), name), spec)
+
+    def sign(self, pdf: bytes, spec: SignatureSpec) -> bytes:
+        # pyHanko's signer shares lazily parsed asn1crypto objects that are not safe to use
+        # from two threads at once (seen as random "serial_number is not set" failures in a
+        # 1,000-document batch); signing is CPU-bound under the GIL, so a lock costs nothing.
+        with self._sign_lock:
+            return sign_pdf(pdf, self.signer, spec, self.settings.tsa_url)
 
     def keep(self, session: Session, data: bytes, *, record_type: str, filename: str,
              profile: str, organisation_id: int | None, certificate_number: str | None,
