@@ -71,13 +71,20 @@ def load_signer(key: SignerKey, passphrase: str) -> signers.SimpleSigner:
     return signer
 
 
+RESERVED = 16 * 1024
+RESERVED_TSA = 48 * 1024
+
+
 def _sign(data: bytes, meta: signers.PdfSignatureMetadata, signer: signers.Signer,
           tsa_url: str | None, new_field: SigFieldSpec | None = None) -> bytes:
     timestamper = timestamps.HTTPTimeStamper(tsa_url) if tsa_url else None
     try:
         writer = IncrementalPdfFileWriter(io.BytesIO(data), strict=False)
+        # A fixed reservation spares pyHanko a full dry-run signature to measure the size
+        # (half the signing time); a timestamp token needs room for the TSA's chain.
         out = signers.sign_pdf(writer, meta, signer=signer, timestamper=timestamper,
-                               new_field_spec=new_field)
+                               new_field_spec=new_field,
+                               bytes_reserved=RESERVED_TSA if timestamper else RESERVED)
     except timestamps.TimestampRequestError as exc:
         raise SigningError(f"time-stamping authority {tsa_url} failed: {exc}") from None
     except (PdfReadError, ValueError, PyHankoSigningError) as exc:
