@@ -265,6 +265,25 @@ def approve(engine: Engine, store: Store, settings: Settings, pool: ConverterPoo
     return Disposed(disposal_id, ids, cert_id, cert_sha, not_erased)
 
 
+def due_records(s: Session, on: date, profile: str | None = None) -> list[dict]:
+    """Records still kept whose retention period has ended on ``on``, each with why (rule,
+    anchor, period, clause) and the ids of the holds that keep it."""
+    query = select(Record).where(Record.disposed_at.is_(None)).order_by(Record.id)  # type: ignore[union-attr]
+    if profile:
+        query = query.where(Record.profile == profile)
+    facts = Facts(s)
+    due = []
+    for r in s.exec(query):
+        ret = facts.retention(r)
+        if ret.due(on):
+            due.append({"id": r.id, "sha256": r.sha256, "record_type": r.record_type,
+                        "filename": r.filename,
+                        "profile": r.profile, "client": client_uscc(s, r),
+                        "certificate": r.certificate_number,
+                        "holds": [h.id for h in facts.holds(r)], **ret.as_dict()})
+    return due
+
+
 def _line(s: Session, facts: Facts, r: Record) -> dict:
     return {"id": r.id, "profile": r.profile, "type": r.record_type, "filename": r.filename,
             "client": client_uscc(s, r) or "", "certificate": r.certificate_number or "",

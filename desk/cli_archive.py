@@ -366,30 +366,16 @@ def retention_due(
 ) -> None:
     """Records whose retention period has ended, each with why (rule, anchor date, period,
     clause); records under a legal hold are listed as held."""
-    from sqlmodel import select
-
     from archive.db import session_scope
-    from archive.models import Record
-    from archive.records import Facts, client_uscc
+    from archive.disposal import due_records
     from templates.profiles import load_profile
 
     day = _day(on, "--on")
     if profile:
         load_profile(profile)
     _, engine, _ = _stores()
-    rows = []
     with session_scope(engine) as s:
-        query = select(Record).where(Record.disposed_at.is_(None)).order_by(Record.id)
-        if profile:
-            query = query.where(Record.profile == profile)
-        facts = Facts(s)
-        for r in s.exec(query):
-            ret = facts.retention(r)
-            if ret.due(day):
-                rows.append({"id": r.id, "record_type": r.record_type, "filename": r.filename,
-                             "profile": r.profile, "client": client_uscc(s, r),
-                             "certificate": r.certificate_number,
-                             "holds": [h.id for h in facts.holds(r)], **ret.as_dict()})
+        rows = due_records(s, day, profile)
 
     def human(d: dict) -> None:
         table = _table("id", "type", "client", "certificate", "kept until", "why", "hold")

@@ -1,4 +1,4 @@
-"""Staff commands for certificates: issue, demo, verify, number."""
+"""Staff commands for certificates: issue, certify, demo, verify, number."""
 
 from __future__ import annotations
 
@@ -103,6 +103,65 @@ def register(app: typer.Typer) -> None:
 
         load_profile(profile)  # unknown profile: say so before reading the input
         run_issue(profile, load_organisations(input_file), as_json)
+
+    @app.command("certify")
+    def certify_cmd(
+        profile: str = typer.Option(..., "--profile", "-p", help="Body profile id."),
+        case_file: Path = typer.Argument(..., help="A case file: one case or a list "
+                                         "(JSON, see docs/lifecycle.md)."),
+        as_json: bool = JSON_OPT,
+    ) -> None:
+        """Initial certification: programme, plan, report, NC reports and decision, signed
+        and archived, then the certificate and sub-certificates if the decision approves.
+
+        Everything is checked first (decision makers must not have audited, the decision
+        must follow the audit, a failing score cannot be recommended): a case that breaks
+        a rule stores nothing and draws no number.
+        """
+        import time
+
+        from docgen.records import load_records
+        from lifecycle.certification import certify_cases
+        from lifecycle.issuing import Issuer
+        from templates.profiles import load_profile
+
+        body = load_profile(profile)
+        if case_file.suffix.lower() == ".csv":
+            raise InputError(f"{case_file.name}: a case file is JSON (its steps nest)")
+        cases = load_records(case_file)
+        with Issuer(body) as issuer, _progress() as progress:
+            task = progress.add_task(f"certifying {profile}", total=len(cases), rate="",
+                                     visible=len(cases) > 1 and err_console.is_terminal)
+            started = time.monotonic()
+
+            def on_done(where, done, error) -> None:
+                progress.update(task, advance=1)
+                per_case = (time.monotonic() - started) / progress.tasks[task].completed
+                progress.update(task, rate=f"{per_case:.1f} s/case")
+                if error and not as_json:
+                    err_console.print(f"[red]failed:[/] {error}", highlight=False)
+
+            result = certify_cases(issuer, cases, case_file.name, on_done=on_done)
+        data = {"cases": [c.as_dict() for c in result.certified],
+                "failed": [{"case": w, "reason": r} for w, r in result.failed]}
+
+        def human(d: dict) -> None:
+            for c in d["cases"]:
+                mark = "[green]approved[/]" if c["approved"] else "[yellow]refused[/]"
+                console.print(f"{mark} {c['organisation']}: {c['outcome']} "
+                              f"({c['decision_date']})", highlight=False)
+                for r in c["records"]:
+                    console.print(f"  archived {r['record_type']:<10} {r['pdf']}",
+                                  highlight=False)
+                for cert in c["certificates"]:
+                    console.print(f"  [green]issued[/] {cert['number']}  {cert['pdf']}",
+                                  highlight=False)
+            for f in d["failed"]:
+                console.print(f"[red]failed[/] {f['reason']}", highlight=False)
+
+        emit(data, as_json, human)
+        if result.failed:
+            raise typer.Exit(1)
 
     @app.command("demo")
     def demo_cmd(as_json: bool = JSON_OPT) -> None:

@@ -12,12 +12,12 @@ import os
 import tempfile
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from common.errors import CertdeskError
+from common.batch import reason, run_jobs
 from common.settings import Settings
 from docgen.convert import ConverterPool
 from docgen.kinds import Build, DocumentKind
@@ -94,7 +94,6 @@ def render_batch(kind: DocumentKind, profile: Profile, records: Sequence[Any], o
     out_dir.mkdir(parents=True, exist_ok=True)
     names = _Names()
     result = BatchResult()
-    lock = threading.Lock()
 
     def one(index: int, record: Any, where: str) -> list[Rendered]:
         job = Build(profile, settings, index)
@@ -106,44 +105,25 @@ def render_batch(kind: DocumentKind, profile: Profile, records: Sequence[Any], o
             out.append(Rendered(index, where, path))
         return out
 
-    def record_outcome(index: int, fut: Future) -> None:
+    def record_outcome(job: tuple[int, Any], fut: Future) -> None:  # in this thread
+        index = job[0]
         where = f"{source}: record {index}"
         exc = fut.exception()
-        with lock:
-            if exc is None:
-                result.rendered.extend(fut.result())
-            else:
-                reason = str(exc) if isinstance(exc, CertdeskError) else \
-                    f"internal error: {type(exc).__name__}: {exc}"
-                # Input errors already name the record; others get it in front.
-                reason = reason if reason.startswith(where) else f"{where}: {reason}"
-                result.failed.append(Failed(index, where, reason))
+        if exc is None:
+            result.rendered.extend(fut.result())
+        else:
+            why = reason(exc)
+            # Input errors already name the record; others get it in front.
+            why = why if why.startswith(where) else f"{where}: {why}"
+            result.failed.append(Failed(index, where, why))
         if on_done:
             on_done(where, len(fut.result()) if exc is None else 0,
                     None if exc is None else result.failed[-1].reason)
 
-    with ThreadPoolExecutor(max_workers=pool.size, thread_name_prefix="render") as ex:
-        pending = {ex.submit(one, i, rec, f"{source}: record {i}"): i
-                   for i, rec in enumerate(records, start=1)}
-        try:
-            while pending:
-                done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for fut in done:
-                    record_outcome(pending.pop(fut), fut)
-        except KeyboardInterrupt:
-            result.interrupted = True
-            for fut in list(pending):
-                if fut.cancel():
-                    pending.pop(fut)
-            try:
-                for fut in list(pending):
-                    wait([fut])
-                    record_outcome(pending.pop(fut), fut)
-            except KeyboardInterrupt:
-                pool.close()  # the running conversions fail at once; the threads then end
-                for fut in list(pending):
-                    wait([fut])
-                    record_outcome(pending.pop(fut), fut)
+    # A second Ctrl-C closes the pool: the running conversions fail at once.
+    result.interrupted = run_jobs(
+        enumerate(records, start=1), lambda job: one(job[0], job[1], f"{source}: record {job[0]}"),
+        pool.size, record_outcome, name="render", on_second_interrupt=pool.close)
     result.rendered.sort(key=lambda r: r.index)
     result.failed.sort(key=lambda f: f.index)
     return result

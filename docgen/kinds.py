@@ -36,7 +36,7 @@ from docgen.records import Fields
 from docgen.render import Image
 from numbering.grammar import parse
 from rules.dates import certificate_dates, date_rules, nc_deadline, surveillance_plan, suspension
-from rules.decision import check_independence, decision_rules
+from rules.decision import check_independence, check_timing, decision_rules
 from rules.mandays import man_day_rules, man_days
 from rules.sampling import sample_size, sampling_rules
 from rules.scoring import grade, score_sheet, scoring_rules
@@ -533,7 +533,12 @@ def _decision(job: Build, f: Fields) -> list[Rendition]:
     leader = f.text("leader")
     team = [t for t in f.texts("team") if t != leader]
     makers = f.texts("decision_makers")
-    check_independence(decision_rules(job.profile.id), [leader, *team], makers)
+    rules = decision_rules(job.profile.id)
+    check_independence(rules, [leader, *team], makers, f.text("reviewer"))
+    on = f.date("decision_date")
+    start = f.date("start")
+    end = f.date("end", required=False) or start
+    check_timing(rules, audit, end, on)
     verdict = grade(scoring_rules(job.profile.id), f.number("score"),
                     deductions=f.integer("deductions", required=False) or 0,
                     feature_result=f.number("feature_result", required=False))
@@ -549,12 +554,10 @@ def _decision(job: Build, f: Fields) -> list[Rendition]:
     if differs and not reason:
         raise f.fail("reason", "is required: the decision differs from the audit team's "
                      "conclusion and must say why [CACQ 7.10.5]")
-    on = f.date("decision_date")
-    start = f.date("start")
     ctx = {**_common(job), "doc": _doc(job, f, "decision", "认证决定记录", "DEC", on),
            "org": {**org, "scope": full_scope(job.profile, f.text("scope"))},
            "audit": {"name": AUDIT_NAMES[audit], "start": cn_date(start),
-                     "end": cn_date(f.date("end", required=False) or start), "leader": leader,
+                     "end": cn_date(end), "leader": leader,
                      "report_reference": f.text("report_reference"), "conclusion": conclusion},
            "team": team, "sites": _sites(f),
            "review": {"reviewer": f.text("reviewer"),
@@ -569,8 +572,7 @@ def _decision(job: Build, f: Fields) -> list[Rendition]:
                         "certificate_number": str(_number(f, "certificate_number"))
                         if f.has("certificate_number") else "",
                         "difference": "认证决定与审查组结论不一致，原因见上。" if differs else "",
-                        "independence": f"认证决定人员未参与本项目审查"
-                                        f"（{decision_rules(job.profile.id).clause}）"}}
+                        "independence": f"认证决定人员未参与本项目审查（{rules.clause}）"}}
     return [Rendition(_slug(f"{ctx['doc']['reference']}-{org['name']}"), ctx)]
 
 

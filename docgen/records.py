@@ -33,17 +33,18 @@ def read_text(path: Path) -> str:
         raise InputError(f"{Path(path).name}: not UTF-8 text (save the file as UTF-8)") from None
 
 
-def parse_json(text: str, source: str) -> list[Any]:
+def parse_json(text: str, source: str, key: str = "records") -> list[Any]:
+    """The records of a JSON file: a list, one object, or ``{key: [...]}``."""
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(f"{source}: malformed JSON at line {exc.lineno} column {exc.colno}: "
                          f"{exc.msg}") from None
-    if isinstance(data, dict) and isinstance(data.get("records"), list):
-        data = data["records"]
+    if isinstance(data, dict) and isinstance(data.get(key), list):
+        data = data[key]
     records = data if isinstance(data, list) else [data]
     if not records:
-        raise InputError(f"{source}: no records in the file")
+        raise InputError(f"{source}: no {key} in the file")
     return records
 
 

@@ -22,11 +22,11 @@ from docgen.context import CertificateFacts
 from lifecycle.inputs import OrganisationInput, SiteInput
 from lifecycle.issuing import IssuedCertificate, Issuer, verify_url
 from lifecycle.publisher import Publisher
-from lifecycle.status import effective_status
 from lifecycle.transitions import change_status
 from numbering.grammar import parse
 from rules.dates import date_rules, surveillance_plan
 from rules.scoring import scoring_rules
+from rules.status import effective_status
 from signing.pdf import SignatureSpec
 from templates.profiles import load_profile
 

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from common.errors import InputError, InvalidUSCC
+from docgen import records
 from rules.uscc import validate_uscc
 
 REQUIRED = ("name", "uscc", "registered_address", "scope", "decision_date")
@@ -124,17 +124,8 @@ def _checked(rec: Any, where: str) -> Parsed:
 
 
 def parse_json(text: str, source: str) -> list[Parsed]:
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{source}: malformed JSON at line {exc.lineno} column {exc.colno}: "
-                         f"{exc.msg}") from None
-    if isinstance(data, dict) and "organisations" in data:
-        data = data["organisations"]
-    records = data if isinstance(data, list) else [data]
-    if not records:
-        raise InputError(f"{source}: no organisations in the file")
-    return [_checked(r, f"{source}: record {i}") for i, r in enumerate(records, start=1)]
+    return [_checked(r, f"{source}: record {i}")
+            for i, r in enumerate(records.parse_json(text, source, "organisations"), start=1)]
 
 
 def parse_csv(text: str, source: str) -> list[Parsed]:
@@ -170,14 +161,7 @@ def parse_csv(text: str, source: str) -> list[Parsed]:
 
 def load_organisations(path: Path) -> list[Parsed]:
     path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc.strerror}") from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise InputError(f"{path.name}: not UTF-8 text (save the file as UTF-8)") from None
+    text = records.read_text(path)
     if path.suffix.lower() == ".csv":
         return parse_csv(text, path.name)
     return parse_json(text, path.name)

@@ -9,9 +9,8 @@ are found by a dry run *before* a number is drawn.
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Callable, Iterable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from archive import events
 from archive.blobs import sha256_hex
 from archive.db import session_scope
 from archive.models import Certificate, Organisation
+from common.batch import reason, run_jobs
 from common.errors import CertdeskError, InputError, RuleViolation
 from common.settings import Settings
 from docgen.context import CertificateFacts, certificate_context
@@ -53,6 +53,24 @@ class IssuedCertificate:
     def as_dict(self) -> dict:
         return {"number": self.number, "main_number": self.main_number, "pdf": str(self.pdf),
                 "verify_url": self.verify_url, "sha256": self.sha256}
+
+
+@dataclass(frozen=True)
+class Kept:
+    """A record archived alongside the certificates (a case's programme, plan, report...)."""
+
+    record_type: str
+    filename: str
+    sha256: str
+    pdf: Path
+
+    def as_dict(self) -> dict:
+        return {"record_type": self.record_type, "filename": self.filename,
+                "sha256": self.sha256, "pdf": str(self.pdf)}
+
+
+Document = tuple[str, str, bytes]
+"""(record type, file name, signed PDF) of a record to archive with a decision."""
 
 
 @dataclass(frozen=True)
@@ -140,6 +158,13 @@ class Issuer(Publisher):
               previous: Certificate | None = None) -> list[IssuedCertificate]:
         """Issue for ``org``; with ``previous`` (a main certificate row) this is its
         re-certification: dates from the previous expiry, number R+1, previous superseded."""
+        return self.issue_decided(org, previous)[0]
+
+    def issue_decided(self, org: OrganisationInput, previous: Certificate | None = None, *,
+                      records: Iterable[Document] = (), decision: dict | None = None,
+                      ) -> tuple[list[IssuedCertificate], list[Kept]]:
+        """Issue, archiving ``records`` (the case's signed programme, plan, report and
+        decision) and logging ``decision`` in the same transaction as the certificates."""
         dates = self._check(org, previous)
         placeholder = CertNumber("000", dates.issue_date.year % 100, self.profile.scheme.code,
                                  "0" * (self.profile.numbering.sequence_width - 1) + "1")
@@ -150,17 +175,19 @@ class Issuer(Publisher):
             events.append(s, "number.drawn", str(number), {"profile": self.profile.id},
                           self.actor)
         try:
-            return self._produce_and_store(org, number, dates, previous)
+            return self._produce_and_store(org, number, dates, previous, list(records),
+                                           decision)
         except BaseException as exc:
-            reason = str(exc) if isinstance(exc, CertdeskError) else type(exc).__name__
+            why = str(exc) if isinstance(exc, CertdeskError) else type(exc).__name__
             with session_scope(self.engine) as s:
-                void(s, number, f"issue failed: {reason}")
-                events.append(s, "number.void", str(number), {"reason": reason}, self.actor)
+                void(s, number, f"issue failed: {why}")
+                events.append(s, "number.void", str(number), {"reason": why}, self.actor)
             raise
 
     def _produce_and_store(self, org: OrganisationInput, number: CertNumber,
-                           dates: CertificateDates,
-                           previous: Certificate | None) -> list[IssuedCertificate]:
+                           dates: CertificateDates, previous: Certificate | None,
+                           records: list[Document], decision: dict | None,
+                           ) -> tuple[list[IssuedCertificate], list[Kept]]:
         spec = SignatureSpec(reason=f"{self.profile.body.name} 认证证书",
                              location=self.profile.body.address, name=self.profile.body.name)
         produced = []
@@ -195,7 +222,28 @@ class Issuer(Publisher):
                 out.append(IssuedCertificate(facts.number, facts.main_number,
                                              self.export(f"{facts.number}.pdf", signed), url,
                                              sha))
-        return out
+            kept = self._file(s, org_row, records, decision, str(number))
+        return out, kept
+
+    def file(self, org: OrganisationInput, records: Iterable[Document],
+             decision: dict) -> list[Kept]:
+        """Archive a case's records when the decision refuses registration."""
+        with session_scope(self.engine) as s:
+            return self._file(s, _upsert_organisation(s, org), list(records), decision, None)
+
+    def _file(self, s: Session, org_row: Organisation, records: list[Document],
+              decision: dict | None, number: str | None) -> list[Kept]:
+        kept = []
+        for record_type, filename, pdf in records:
+            sha = self.keep(s, pdf, record_type=record_type, filename=filename,
+                            profile=self.profile.id, organisation_id=org_row.id,
+                            certificate_number=number, actor=self.actor)
+            kept.append(Kept(record_type, filename, sha, self.export(filename, pdf)))
+        if decision is not None:
+            events.append(s, "certification.decided", number or f"client:{org_row.uscc}",
+                          {**decision, "profile": self.profile.id, "holder": org_row.name,
+                           "records": [k.sha256 for k in kept]}, self.actor)
+        return kept
 
     # -- batches ---------------------------------------------------------------------------
 
@@ -207,40 +255,20 @@ class Issuer(Publisher):
         On Ctrl-C, no new organisation is started; those under way finish (archived) or
         fail (number void) before this returns with ``interrupted=True``.
         """
-        orgs = list(orgs)
         issued: list[IssuedCertificate] = []
         failed: list[tuple[str, str]] = []
-        lock = threading.Lock()
-        interrupted = False
 
-        def record(org: OrganisationInput, fut: Future) -> None:
+        def record(org: OrganisationInput, fut: Future) -> None:  # in this thread
             exc = fut.exception()
-            with lock:
-                if exc is None:
-                    issued.extend(fut.result())
-                else:
-                    reason = str(exc) if isinstance(exc, CertdeskError) else \
-                        f"internal error: {type(exc).__name__}: {exc}"
-                    failed.append((org.name, reason))
+            if exc is None:
+                issued.extend(fut.result())
+            else:
+                failed.append((org.name, reason(exc)))
             if on_done:
                 on_done(org, fut.result() if exc is None else None,
                         None if exc is None else failed[-1][1])
 
-        with ThreadPoolExecutor(max_workers=self.pool.size) as ex:
-            pending = {ex.submit(self.issue, org): org for org in orgs}
-            try:
-                while pending:
-                    done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                    for fut in done:
-                        record(pending.pop(fut), fut)
-            except KeyboardInterrupt:
-                interrupted = True
-                for fut in list(pending):
-                    if fut.cancel():
-                        pending.pop(fut)
-                for fut in list(pending):
-                    wait([fut])
-                    record(pending.pop(fut), fut)
+        interrupted = run_jobs(orgs, self.issue, self.pool.size, record, name="issue")
         return BatchResult(issued, failed, interrupted)
 
 

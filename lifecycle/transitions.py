@@ -18,11 +18,12 @@ from archive.db import session_scope
 from archive.models import Certificate, Organisation
 from common.errors import NotFound, RuleViolation
 from docgen.context import CNCA_NOTICE, body_context, cn_date, full_scope
+from docgen.notices import WORDING, Wording
 from lifecycle.publisher import Publisher
-from lifecycle.status import effective_status
 from numbering.allocate import void
 from numbering.grammar import parse
 from rules.dates import date_rules, suspension
+from rules.status import effective_status
 from signing.pdf import SignatureSpec
 from templates.profiles import load_profile
 
@@ -31,34 +32,16 @@ from templates.profiles import load_profile
 class Transition:
     allowed_from: frozenset[str]
     to: str
-    title: str
-    body: str
-    consequences: tuple[str, ...]
-    clause: str
+    notice: Wording
+    """What the signed notice says, and the clauses that allow the change."""
 
 
 TRANSITIONS: dict[str, Transition] = {
-    "suspend": Transition(
-        frozenset({"valid"}), "suspended", "暂停认证证书通知书",
-        "经审查，贵组织的下列认证证书自{date}起暂停使用。",
-        ("暂停期间认证证书暂时无效，贵组织不得以任何方式使用认证证书、认证标志或引用认证信息。",
-         "暂停期限至{until}。请在暂停期限内完成纠正并书面报告；期满仍未满足要求的，将撤销认证证书。"),
-        "CACQ 9.1, DNI 6.7, ZPIC 7.2, XBHT 8.2"),
-    "restore": Transition(
-        frozenset({"suspended"}), "valid", "恢复认证证书通知书",
-        "经验证，导致暂停的问题已得到纠正，贵组织的下列认证证书自{date}起恢复有效。",
-        ("认证证书恢复后，贵组织应继续按规定接受监督审查。",),
-        "CACQ 9.1, DNI 6.8, ZPIC 7.2, XBHT 8.2.3"),
-    "revoke": Transition(
-        frozenset({"valid", "suspended"}), "revoked", "撤销认证证书通知书",
-        "贵组织的下列认证证书自{date}起撤销，原认证证书编号废止，不再使用。",
-        ("请立即停止使用认证证书及认证标志，并在收到本通知后交回认证证书。",),
-        "CACQ 9.2, DNI 6.9, ZPIC 7.3, XBHT 8.3, XBHT A.5"),
-    "cancel": Transition(
-        frozenset({"valid", "suspended"}), "cancelled", "注销认证证书通知书",
-        "根据贵组织的申请，贵组织的下列认证证书自{date}起注销。",
-        ("注销后贵组织不得继续使用认证证书及认证标志。",),
-        "CACQ 9.2.2, XBHT 8.4"),
+    "suspend": Transition(frozenset({"valid"}), "suspended", WORDING["suspension"]),
+    "restore": Transition(frozenset({"suspended"}), "valid", WORDING["restoration"]),
+    "revoke": Transition(frozenset({"valid", "suspended"}), "revoked", WORDING["revocation"]),
+    "cancel": Transition(frozenset({"valid", "suspended"}), "cancelled",
+                         WORDING["cancellation"]),
 }
 
 
@@ -84,7 +67,8 @@ def _refuse(action: str, cert: Certificate, status: str, t: Transition) -> RuleV
         why = f"it expired on {cert.expiry_date}"
     else:
         why = f"{action} applies only to {', '.join(sorted(t.allowed_from))} certificates"
-    return RuleViolation(f"cannot {action} {cert.number}: it is {status}; {why} [{t.clause}]")
+    return RuleViolation(f"cannot {action} {cert.number}: it is {status}; {why} "
+                         f"[{t.notice.clause}]")
 
 
 def change_status(publisher: Publisher, number: str, action: str, reason: str, *,
@@ -131,15 +115,17 @@ def change_status(publisher: Publisher, number: str, action: str, reason: str, *
     context = {
         "body": body_context(profile),
         "org": {"name": org.name, "uscc": org.uscc},
-        "notice": {"title": t.title, "reference": ref, "body": t.body.format(date=cn_date(on)),
+        "notice": {"title": t.notice.title, "reference": ref,
+                   "body": t.notice.body.format(date=cn_date(on)),
                    "reason": reason, "date": cn_date(on),
-                   "consequences": [c.format(until=cn_date(until)) for c in t.consequences]},
+                   "consequences": [c.format(until=cn_date(until))
+                                    for c in t.notice.consequences]},
         "certificates": [{"number": c.number, "scope": full_scope(profile, c.scope),
                           "expiry_date": cn_date(c.expiry_date)} for c in affected],
         "cnca_notice": CNCA_NOTICE,
     }
     pdf = publisher.signed_pdf(profile.template_path("notice"), context, ref,
-                               SignatureSpec(reason=t.title, name=profile.body.name,
+                               SignatureSpec(reason=t.notice.title, name=profile.body.name,
                                              location=profile.body.address))
     with session_scope(publisher.engine) as s:
         sha = publisher.keep(s, pdf, record_type="notice", filename=f"{ref}.pdf",

@@ -1,21 +1,30 @@
-"""The certification decision is made by people who did not audit [CACQ 7.10.3, DNI 5.4,
-ZPIC 4.6.2]. Pure: names in, a refusal naming the clause out."""
+"""The certification decision: made by people who did not audit [CACQ 7.10.3, DNI 5.4,
+ZPIC 4.6.2, XBHT 7.5.1], after the audit and, for an initial certification, soon enough
+after it [CACQ 7.10.7, XBHT 7.5.3]. Pure: names and dates in, a refusal naming the clause
+out."""
 
 from __future__ import annotations
 
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 from functools import cache
 
 from common.errors import InputError, RuleViolation
-from rules.spec import build, section
+from rules.dates import add_months
+from rules.spec import Audit, build, section
 from templates.profiles import load_profile
 
 
 @dataclass(frozen=True)
 class DecisionRules:
     clause: str
+    """Where the body says decision makers (and the reviewer, 复核) must not be auditors."""
+    initial_within_months: int | None = None
+    """An initial decision must follow the on-site audit within this many months, else the
+    audit is repeated before registration is recommended."""
+    timing_clause: str = ""
 
 
 @cache
@@ -30,7 +39,7 @@ def _person(name: str) -> str:
 
 
 def check_independence(rules: DecisionRules, auditors: Iterable[str],
-                       decision_makers: Iterable[str]) -> None:
+                       decision_makers: Iterable[str], reviewer: str | None = None) -> None:
     makers = [m for m in decision_makers if m.strip()]
     if not makers:
         raise InputError("a certification decision needs at least one decision maker")
@@ -40,3 +49,22 @@ def check_independence(rules: DecisionRules, auditors: Iterable[str],
         raise RuleViolation(
             f"{'、'.join(both)} audited this organisation and cannot take the certification "
             f"decision: decision makers must not be auditors [{rules.clause}]")
+    # Every body holds the review to the same rule: CACQ 7.10.3, DNI 5.4 ("所有参与认证决定
+    # 的人员"), ZPIC 4.6.1, XBHT 7.5.1 (the committee approves the report and decides).
+    if reviewer and _person(reviewer) in team:
+        raise RuleViolation(
+            f"{reviewer} audited this organisation and cannot review it for the decision: "
+            f"reviewers must not be auditors [{rules.clause}]")
+
+
+def check_timing(rules: DecisionRules, audit: Audit, audit_end: date, decided: date) -> None:
+    if decided < audit_end:
+        raise RuleViolation(f"the decision ({decided}) cannot precede the end of the audit "
+                            f"({audit_end}) it decides on [{rules.clause}]")
+    months = rules.initial_within_months
+    if audit is Audit.INITIAL and months and decided > add_months(audit_end, months,
+                                                                    roll_forward=False):
+        raise RuleViolation(
+            f"the initial decision ({decided}) comes more than {months} months after the "
+            f"on-site audit ended ({audit_end}): audit again before recommending "
+            f"registration [{rules.timing_clause}]")

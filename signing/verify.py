@@ -18,7 +18,7 @@ from sqlmodel import Session, select
 from archive.blobs import sha256_hex
 from archive.models import Certificate, Event, Record
 from common.settings import Settings
-from lifecycle.status import effective_status
+from rules.status import effective_status
 from signing.keys import ca_certificate, tsa_roots
 from signing.pdf import SignatureReport, validate
 

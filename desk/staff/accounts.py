@@ -40,6 +40,7 @@ _ISSUING = frozenset({"issuer", "admin"})
 ALLOWED: dict[str, frozenset[str]] = {
     "view": frozenset(ROLES),
     "issue": _ISSUING,
+    "certify": frozenset({"decision_maker", "admin"}),
     "status": _ISSUING,
     "surveillance": _ISSUING,
     "reissue": _ISSUING,

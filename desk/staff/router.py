@@ -9,18 +9,21 @@ reload never repeats an action.
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from archive import events
 from archive.blobs import open_store
 from archive.db import get_engine, session_scope
+from archive.disposal import approve, disposal_dict, due_records, propose, reject
 from archive.ingest import ACCEPTED, take_in
+from archive.models import Disposal
 from archive.records import (
     RECORD_TYPES,
     check_type,
@@ -43,6 +46,8 @@ from desk.staff.accounts import add_user as create_user
 from desk.staff.sessions import Current
 from desk.staff.web import Desk, Forbidden, download, staff_route_class
 from docgen.convert import ConverterPool
+from docgen.records import load_records
+from lifecycle.certification import certify_cases
 from lifecycle.cycle import (
     Changes,
     due_list,
@@ -103,16 +108,17 @@ def _upload_bytes(upload: UploadFile) -> tuple[str, bytes]:
     return name, data
 
 
-def _read_organisations(upload: UploadFile) -> list:
-    """Parse an uploaded JSON or CSV as ``certdesk issue`` reads a file: errors then name the
-    file the user chose, not a temporary one."""
+def _read_upload(upload: UploadFile, load: Callable[[Path], list], suffixes: tuple[str, ...],
+                 wrong_type: str) -> tuple[str, list]:
+    """Parse an upload as the matching command reads a file: errors then name the file the
+    user chose, not a temporary one."""
     name, data = _upload_bytes(upload)
-    if Path(name).suffix.lower() not in (".json", ".csv"):
-        raise InputError("请上传 .json 或 .csv 文件（格式见 docs/input-format.md）。")
+    if Path(name).suffix.lower() not in suffixes:
+        raise InputError(wrong_type)
     with tempfile.TemporaryDirectory(prefix="certdesk-upload-") as tmp:
         path = Path(tmp) / name
         path.write_bytes(data)
-        return load_organisations(path)
+        return name, load(path)
 
 
 def create_staff_router(settings: Settings | None = None, engine: Engine | None = None, *,
@@ -267,7 +273,8 @@ def create_staff_router(settings: Settings | None = None, engine: Engine | None 
               current: Current = Depends(desk.posts("issue"))) -> Response:
         if profile not in profile_ids():
             raise InputError(f"没有认证方案配置“{profile}”。")
-        records = _read_organisations(file)
+        _name, records = _read_upload(file, load_organisations, (".json", ".csv"),
+                                      "请上传 .json 或 .csv 文件（格式见 docs/input-format.md）。")
         orgs = [r for r in records if not isinstance(r, Rejected)]
         failed = [str(r.error) for r in records if isinstance(r, Rejected)]
         if not orgs:
@@ -289,6 +296,41 @@ def create_staff_router(settings: Settings | None = None, engine: Engine | None 
                         number=mains[0])
         return done(request, current, text, "staff_issue", numbers=numbers, details=failed,
                     level=level)
+
+    @router.get("/certify", name="staff_certify")
+    def certify_page(request: Request,
+                     current: Current = Depends(desk.requires("certify"))) -> Response:
+        return desk.render(request, "certify.html", current, profiles=all_profiles(),
+                           form_token=sessions.new_form_token(engine, current))
+
+    @router.post("/certify")
+    def certify(request: Request, profile: str = Form(...), file: UploadFile = File(...),
+                form_token: str = Form(""),
+                current: Current = Depends(desk.posts("certify"))) -> Response:
+        if profile not in profile_ids():
+            raise InputError(f"没有认证方案配置“{profile}”。")
+        name, cases = _read_upload(file, load_records, (".json",),
+                                   "请上传 .json 案卷文件（格式见 docs/lifecycle.md）。")
+        if not sessions.use_form_token(engine, current, form_token):
+            raise InputError("这份认证决定表单已经提交过或已过期，请重新打开页面后再提交。")
+        with Issuer(load_profile(profile), settings=settings, engine=engine, pool=pool,
+                    actor=current.user.name) as issuer:
+            result = certify_cases(issuer, cases, name)
+        approved = [c for c in result.certified if c.approved]
+        numbers = [cert.number for c in approved for cert in c.certificates]
+        text = (f"已作出 {len(result.certified)} 项认证决定：批准 {len(approved)} 项，"
+                f"不予认证注册 {len(result.certified) - len(approved)} 项；"
+                f"归档记录 {sum(len(c.records) for c in result.certified)} 份")
+        failed = [f"{where}: {reason}" for where, reason in result.failed]
+        if failed:
+            text += f"；{len(failed)} 份案卷未处理"
+        if len(approved) == 1 and len(cases) == 1:
+            return done(request, current, text, "staff_certificate", numbers=numbers,
+                        number=approved[0].certificates[0].number)
+        return done(request, current, text, "staff_certify", numbers=numbers,
+                    details=failed + [f"{c.name}: {c.outcome}" for c in result.certified
+                                      if not c.approved],
+                    level="error" if failed else "ok")
 
     @router.post("/certificates/{number}/status", name="staff_change_status")
     def status(request: Request, number: str, action: str = Form(...), reason: str = Form(""),
@@ -385,6 +427,50 @@ def create_staff_router(settings: Settings | None = None, engine: Engine | None 
                     org_id=filing.organisation_id)
 
     # -- accounts ----------------------------------------------------------------------------
+
+    # -- retention and disposal (two officers) ------------------------------------------------
+
+    @router.get("/retention", name="staff_retention")
+    def retention(request: Request, on: str = "", profile: str = "",
+                  current: Current = Depends(desk.requires("records"))) -> Response:
+        day = _day(on, "参考日期") or desk.today()
+        if profile and profile not in profile_ids():
+            raise InputError(f"没有认证方案配置“{profile}”。")
+        with Session(engine) as s:
+            due = due_records(s, day, profile or None)
+            proposals = [disposal_dict(s, d) for d in s.exec(
+                select(Disposal).where(Disposal.status == "proposed").order_by(Disposal.id))]
+        return desk.render(request, "retention.html", current, due=due, proposals=proposals,
+                           on=day, profile=profile, profiles=all_profiles(),
+                           record_types=RECORD_TYPES)
+
+    @router.post("/retention/propose", name="staff_propose_disposal")
+    def propose_disposal(request: Request, records: list[int] = Form(default=[]),
+                         reason: str = Form(""),
+                         current: Current = Depends(desk.posts("records"))) -> Response:
+        with session_scope(engine) as s:
+            proposal = propose(s, records, by=current.user.name, reason=reason,
+                               today=desk.today())
+            number = proposal.id
+        return done(request, current, f"已提出销毁申请 {number}（{len(records)} 份记录），"
+                    "需由另一名档案管理员批准。", "staff_retention")
+
+    @router.post("/retention/{disposal_id}/approve", name="staff_approve_disposal")
+    def approve_disposal(request: Request, disposal_id: int,
+                         current: Current = Depends(desk.posts("records"))) -> Response:
+        result = approve(engine, store, settings, pool, disposal_id, by=current.user.name,
+                         today=desk.today())
+        return done(request, current, f"销毁申请 {disposal_id} 已批准：{len(result.records)} 份"
+                    f"记录已销毁，销毁证明已签名归档（记录 {result.certificate_record}）。",
+                    "staff_retention")
+
+    @router.post("/retention/{disposal_id}/reject", name="staff_reject_disposal")
+    def reject_disposal(request: Request, disposal_id: int, reason: str = Form(""),
+                        current: Current = Depends(desk.posts("records"))) -> Response:
+        with session_scope(engine) as s:
+            reject(s, disposal_id, by=current.user.name, reason=reason)
+        return done(request, current, f"销毁申请 {disposal_id} 已驳回，记录继续保存。",
+                    "staff_retention")
 
     @router.get("/users", name="staff_users")
     def users(request: Request, current: Current = Depends(desk.requires("users"))) -> Response:

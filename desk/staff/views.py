@@ -15,9 +15,9 @@ from archive.events import history
 from archive.models import Certificate, Event, Organisation, Record
 from common.errors import NotFound
 from lifecycle.cycle import DueItem, next_due, surveillances_held
-from lifecycle.status import STATUS_LABELS, effective_status
 from lifecycle.transitions import TRANSITIONS
 from numbering.grammar import parse
+from rules.status import STATUS_LABELS, effective_status
 
 SEARCH_LIMIT = 100
 STATUS_ACTIONS = {"suspend": "暂停", "restore": "恢复", "revoke": "撤销", "cancel": "注销"}
@@ -113,6 +113,9 @@ def _describe(ev: Event) -> TimelineEntry:
         text = f"第 {d.get('number')} 次监督审查通过（{d.get('held_on')}）"
     elif kind == "expired":
         text = "有效期届满"
+    elif ev.kind == "certification.decided":
+        text = (f"认证决定：{d.get('outcome')}（{d.get('decision_date')}，"
+                f"决定人员 {'、'.join(d.get('makers') or [])}，得分 {d.get('score')}）")
     elif ev.kind == "number.drawn":
         text = "取号"
     elif ev.kind == "number.void":

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from lifecycle.status import STATUS_LABELS
+from rules.status import STATUS_LABELS
 
 LANGS = ("zh", "en")
 

@@ -21,7 +21,7 @@ from common.settings import Settings
 from desk.web.i18n import Words
 from desk.web.responses import error_response, lang_switch, templates
 from desk.web.views import PublicCertificate, TokenResult, check_token, public_certificate
-from lifecycle.status import STATUS_LABELS
+from rules.status import STATUS_LABELS
 from signing.tokens import keyset
 from signing.verify import Verdict, verify_pdf
 

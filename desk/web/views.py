@@ -15,8 +15,8 @@ from archive.models import Certificate, Event, Organisation
 from common.errors import InputError, NotFound
 from common.settings import Settings
 from docgen.context import full_scope
-from lifecycle.status import effective_status
 from numbering.grammar import parse
+from rules.status import effective_status
 from signing.tokens import claim_differences, local_keys, verify_token
 from templates.profiles import load_profile
 

@@ -112,20 +112,6 @@ def client_file(tmp_path):
     return path
 
 
-def make_pdf(text: str) -> bytes:
-    """A one-page PDF whose bytes differ by ``text`` (a stand-in for a scanned original)."""
-    import io
-
-    import pikepdf
-
-    pdf = pikepdf.new()
-    pdf.add_blank_page()
-    pdf.docinfo["/Title"] = text
-    out = io.BytesIO()
-    pdf.save(out, deterministic_id=True)
-    return out.getvalue()
-
-
 @pytest.fixture
 def certificate_row(engine) -> str:
     """MAIN as a database row only (no PDF): for pages that need a certificate to exist."""

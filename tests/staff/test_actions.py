@@ -4,12 +4,15 @@ account and written to the event log with that account as the actor."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from sqlmodel import Session, select
 
 from archive.models import Record
-from tests.staff.conftest import CLIENT, MAIN, logged, make_pdf
+from tests.archive.conftest import make_pdf
+from tests.conftest import REPO
+from tests.staff.conftest import CLIENT, MAIN, logged
 
 pytestmark = pytest.mark.office
 
@@ -25,16 +28,25 @@ def one_site_file(tmp_path):
     return path
 
 
-def form_token(client) -> str:
-    """Opening the issue page hands out the form's one-time token."""
-    return client.get("/staff/issue").text.split('name="form_token" value="')[1].split('"')[0]
+def form_token(client, page: str = "/staff/issue") -> str:
+    """Opening an upload page hands out the form's one-time token."""
+    return client.get(page).text.split('name="form_token" value="')[1].split('"')[0]
 
 
-def issue(client, path, token: str | None = None):
-    token = token or form_token(client)
+def issue(client, path, token: str | None = None, page: str = "/staff/issue"):
+    token = token or form_token(client, page)
     with path.open("rb") as fh:
-        return client.post("/staff/issue", {"profile": "xbht", "form_token": token},
+        return client.post(page, {"profile": "xbht", "form_token": token},
                            files={"file": (path.name, fh, "application/json")})
+
+
+def case_file(tmp_path, **decision) -> Path:
+    """The example initial-certification case, with ``decision`` fields changed."""
+    case = json.loads((REPO / "examples/certification/case.json").read_text(encoding="utf-8"))
+    case["decision"].update(decision)
+    path = tmp_path / "case.json"
+    path.write_text(json.dumps(case, ensure_ascii=False), encoding="utf-8")
+    return path
 
 
 def test_every_staff_action_is_logged_with_the_staff_user_as_actor(signed_in, engine,
@@ -130,3 +142,28 @@ def test_bad_records_in_an_upload_are_listed_and_the_good_ones_issued(signed_in,
     page = ivy.get("/staff/issue").text
     assert "已签发 1 张证书" in page and "1 条记录未签发" in page
     assert "batch.json: record 2" in page and MAIN in page
+
+
+def test_a_decision_maker_certifies_a_case_and_lands_on_the_new_certificate(signed_in, engine,
+                                                                             tmp_path):
+    dora = signed_in("decision_maker")
+    response = issue(dora, case_file(tmp_path), page="/staff/certify")
+    assert response.status_code == 303 and response.headers["location"] == CERT
+    page = dora.get(CERT).text
+    assert "批准认证注册" in page and "已作出 1 项认证决定" in page
+    assert "XBHT-DEC-20261120-001" in page and "XBHT-RPT-20261020-001" in page
+    assert [e.actor for e in logged(engine, "certification.decided")] == ["dora"]
+
+
+def test_an_issuer_may_not_take_the_certification_decision(signed_in):
+    assert signed_in("issuer").get("/staff/certify").status_code == 403
+
+
+def test_a_case_whose_decision_maker_audited_is_a_409_page_and_stores_nothing(signed_in,
+                                                                              engine, tmp_path):
+    dora = signed_in("decision_maker")
+    response = issue(dora, case_file(tmp_path, decision_makers=["张伟"]), page="/staff/certify")
+    assert response.status_code == 409 and "XBHT 7.5.1" in response.text
+    with Session(engine) as s:
+        assert s.exec(select(Record)).all() == []
+    assert logged(engine, "number.drawn") == []

@@ -28,6 +28,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
 LAPTOP = {"width": 1366, "height": 860}
 TABLET = {"width": 820, "height": 1180}
 R1 = "027329FWF0001R100"
+CASE = Path(__file__).resolve().parents[2] / "examples" / "certification" / "case.json"
 
 
 @pytest.fixture(scope="module")
@@ -181,6 +182,25 @@ def test_one_client_walks_from_initial_certification_to_recertification(open_pag
     admin.context.clear_cookies()
     admin.goto(f"{server}/staff/login")
     shoot(admin, "login", tmp_path)
+
+
+@pytest.mark.office
+def test_a_decision_maker_takes_the_initial_decision_from_a_case_file(open_page, server,
+                                                                      tmp_path):
+    page = open_page("dora")
+    page.click("nav >> text=认证决定")
+    page.select_option("select[name=profile]", "xbht")
+    page.set_input_files("input[name=file]", str(CASE))
+    shoot(page, "certify", tmp_path)
+    page.click("button:has-text('校验并作出认证决定')")
+    page.wait_for_url(f"{server}/staff/certificates/{MAIN}")
+    assert "批准 1 项" in page.inner_text(".flash")
+    assert facts(page) == ("2026-11-23", "2029-11-22", "有效")
+    assert list(member_statuses(page)) == [MAIN, f"{MAIN}-1", f"{MAIN}-2", f"{MAIN}-3"]
+    assert "认证决定：批准认证注册（2026-11-20，决定人员 孙丽、周强" in page.inner_text(".timeline")
+    for reference in ("XBHT-PRG-20260920-001", "XBHT-PLAN-20260928-001",
+                      "XBHT-RPT-20261020-001", "XBHT-NC-20261014-001", "XBHT-DEC-20261120-001"):
+        assert reference in page.inner_text("main")
 
 
 def test_the_certificate_page_fits_a_tablet_without_sideways_scrolling(open_page, server,

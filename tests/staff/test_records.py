@@ -3,7 +3,17 @@ certificate's page; each is archived write-once and logged as theirs."""
 
 from __future__ import annotations
 
-from tests.staff.conftest import MAIN, logged, make_pdf
+from datetime import date
+
+import pytest
+from sqlmodel import Session, select
+
+from archive.blobs import BlobStore
+from archive.db import session_scope
+from archive.models import Disposal, Record
+from archive.records import Filing, add_record
+from tests.archive.conftest import add_certificate, make_pdf, make_uscc
+from tests.staff.conftest import MAIN, logged
 
 
 def test_a_records_officer_files_scans_under_a_certificate_as_themself(signed_in, engine,
@@ -45,3 +55,52 @@ def test_an_archived_record_downloads_as_the_same_bytes(signed_in, certificate_r
     response = dora.get(f"/staff/documents/{sha}")
     assert response.content == pdf
     assert "filename*=UTF-8''%E7%8E%B0%E5%9C%BA" in response.headers["content-disposition"]
+
+
+@pytest.fixture
+def due_records(engine, settings):
+    """Two reports of a CACQ certificate that expired in 2020: due for disposal since 2022."""
+    store = BlobStore(settings.blob_dir)
+    number = add_certificate(engine, "cacq", make_uscc(31), date(2017, 6, 1), date(2020, 5, 31))
+    ids = []
+    for text in ("旧评价报告", "旧审查计划"):
+        with session_scope(engine) as s:
+            row, _ = add_record(s, store, settings, make_pdf(text), record_type="report",
+                                filename=f"{text}.pdf",
+                                filing=Filing("cacq", make_uscc(31), None, number),
+                                signer=None, actor="test")
+            ids.append(row.id)
+    return ids
+
+
+def test_the_retention_page_lists_records_whose_period_ended_with_the_rule(signed_in,
+                                                                           due_records):
+    page = signed_in("records_officer").get("/staff/retention").text
+    assert "旧评价报告.pdf" in page and "旧审查计划.pdf" in page
+    assert "2 years after the expiry of" in page and "kept until 2022-05-31 [CACQ 11.1]" in page
+
+
+def test_disposal_from_the_desk_takes_two_officers_and_leaves_a_signed_certificate(
+        signed_in, engine, due_records):
+    rhea, adam = signed_in("records_officer"), signed_in("admin")
+    response = rhea.post("/staff/retention/propose",
+                         {"records": [str(i) for i in due_records], "reason": "保存期满"})
+    assert response.status_code == 303
+    with Session(engine) as s:
+        proposal = s.exec(select(Disposal)).one()
+    own = rhea.post(f"/staff/retention/{proposal.id}/approve")
+    assert own.status_code == 409 and "two officers" in own.text
+    assert adam.post(f"/staff/retention/{proposal.id}/approve").status_code == 303
+    with Session(engine) as s:
+        rows = s.exec(select(Record).where(Record.id.in_(due_records))).all()
+        certificate = s.exec(select(Record).where(
+            Record.record_type == "disposal_certificate")).one()
+    assert all(r.disposed_at is not None for r in rows)
+    assert [e.actor for e in logged(engine, "disposal.proposed")] == ["rhea"]
+    assert [e.actor for e in logged(engine, "disposal.approved")] == ["adam"]
+    assert "销毁证明已签名归档" in adam.get("/staff/retention").text
+    assert certificate.signer
+
+
+def test_an_issuer_does_not_see_the_retention_page(signed_in):
+    assert signed_in("issuer").get("/staff/retention").status_code == 403

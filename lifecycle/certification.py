@@ -1,0 +1,235 @@
+"""Initial certification as one case: programme → plan → report (with NC reports) →
+decision → certificate and sub-certificates.
+
+A case file states the facts once (the organisation, its sites, the audit team, the score
+sheet, the decision makers); every document is built from them with the figures of the
+rules engine, so the plan carries the programme's man-days, the decision the report's score
+and grade, and the certificate the decision's date and grade. Every step is checked before
+anything is stored — an auditor among the decision makers, a decision before the audit
+ended, a failing score recommended for registration — so a refused case leaves no number
+drawn and no record archived. A decision that refuses registration is archived with the
+other records, and no certificate is issued. Format: docs/lifecycle.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlmodel import Session, select
+
+from archive.models import Certificate, Organisation
+from common.errors import CertdeskError, RuleViolation
+from docgen.kinds import REFUSED, Build, Rendition, kind
+from docgen.records import Fields
+from lifecycle.inputs import OrganisationInput, SiteInput
+from lifecycle.issuing import IssuedCertificate, Issuer, Kept
+from rules.scoring import score_sheet, scoring_rules
+from signing.pdf import SignatureSpec
+
+STEPS = ("programme", "plan", "report", "nonconformities", "decision")
+CASE_FIELDS = frozenset({"name", "uscc", "registered_address", "scope", "sites", *STEPS})
+NC_FIELDS = {"number", "clause", "description", "severity", "auditor", "site", "department",
+             "auditee", "date", "reference", "prepared_by"}
+REPORT_NC = ("number", "clause", "description", "severity")
+RECORD_TYPES = {"programme": "programme", "plan": "plan", "report": "report",
+                "nonconformity": "nc_report", "decision": "decision"}
+"""Document kind → archive record type [CACQ 11.2]."""
+
+
+@dataclass(frozen=True)
+class Step:
+    kind: str
+    rendition: Rendition
+
+    @property
+    def record_type(self) -> str:
+        return RECORD_TYPES[self.kind]
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A case checked end to end and ready to sign: nothing is stored yet."""
+
+    organisation: OrganisationInput
+    steps: tuple[Step, ...]
+    approved: bool
+    outcome: str
+    makers: tuple[str, ...]
+    score: str
+    grade: str | None
+
+
+@dataclass(frozen=True)
+class Certified:
+    name: str
+    uscc: str
+    approved: bool
+    outcome: str
+    decision_date: date
+    records: tuple[Kept, ...]
+    certificates: tuple[IssuedCertificate, ...]
+
+    def as_dict(self) -> dict:
+        return {"organisation": self.name, "uscc": self.uscc, "approved": self.approved,
+                "outcome": self.outcome, "decision_date": self.decision_date.isoformat(),
+                "records": [r.as_dict() for r in self.records],
+                "certificates": [c.as_dict() for c in self.certificates]}
+
+
+def _one(job: Build, kind_id: str, record: Mapping[str, Any], where: str) -> Rendition:
+    try:
+        [rendition] = kind(kind_id).contexts(job, record, where)
+    except CertdeskError as exc:
+        if str(exc).startswith(where):
+            raise
+        raise type(exc)(f"{where}: {exc}") from None  # rule errors name the step
+    return rendition
+
+
+def prepare(job: Build, case: Any, where: str) -> Prepared:
+    """Build and check every document of ``case``; raises with the first rule broken."""
+    f = Fields(case, where, set(CASE_FIELDS))
+    org = {k: f.text(k) for k in ("name", "uscc", "registered_address", "scope")}
+    sites = list(case.get("sites") or [])
+    team = f.mapping("plan").get("team")
+
+    def step(key: str) -> dict[str, Any]:
+        section = dict(f.mapping(key))
+        for inherited in (*org, "sites"):
+            if inherited in section:
+                raise f.fail(f"{key}.{inherited}", "is stated once, at the top of the case")
+        return section
+
+    programme = _one(job, "programme", {**org, "sites": sites, "cycle": "initial",
+                                        **step("programme")}, f"{where}: programme")
+    first = programme.context["audits"][0]
+    plan_fields = step("plan")
+    plan_fields.setdefault("man_days", first["man_days"])
+    plan_fields.setdefault("mode", first["mode"])
+    plan = _one(job, "plan", {**org, "sites": sites, "audit": "initial", **plan_fields},
+                f"{where}: plan")
+    audit = {k: plan_fields[k] for k in ("start", "end", "man_days", "mode")
+             if plan_fields.get(k) not in (None, "")}
+    leader = next(m["name"] for m in plan.context["team"] if m["role"].startswith("组长"))
+    others = [m["name"] for m in plan.context["team"] if m["name"] != leader]
+
+    ncs = [Fields(n, f"{where}: nonconformities[{i}]", NC_FIELDS)
+           for i, n in enumerate(case.get("nonconformities") or [], start=1)]
+    report_fields = step("report")
+    sampling = programme.context["audits"][0]
+    if sampling["sample"]:
+        report_fields.setdefault(
+            "sampling", f"{programme.context['sampling']['eligible']} 个场所中抽取 "
+                        f"{sampling['sample']} 个（{programme.context['sampling']['clause']}）")
+    report = _one(job, "report", {
+        **org, "sites": sites, "audit": "initial", **audit, "team": team,
+        "nonconformities": [{k: n.data[k] for k in REPORT_NC if k in n.data} for n in ncs],
+        **report_fields}, f"{where}: report")
+    verdict = score_sheet(scoring_rules(job.profile.id), f.mapping("report")["score_sheet"]).verdict
+    audit_end = plan_fields.get("end") or plan_fields["start"]
+    nc_reports = [_one(job, "nonconformity", {
+        "name": org["name"], "uscc": org["uscc"], "registered_address": org["registered_address"],
+        "audit": "initial", "audit_end": audit_end, "leader": leader, "auditor": leader,
+        **n.data}, n.where) for n in ncs]
+
+    decision_fields = step("decision")
+    stated = Fields(decision_fields, f"{where}: decision")
+    decided, issue_date = stated.date("decision_date"), stated.date("issue_date", False)
+    decision_fields.pop("issue_date", None)  # the certificate's, not the decision record's
+    decision = _one(job, "decision", {
+        **org, "sites": sites, "audit": "initial", "start": plan_fields["start"],
+        "end": audit_end, "leader": leader, "team": others,
+        "report_reference": report.context["doc"]["reference"],
+        "team_conclusion": report.context["conclusion"], "score": str(verdict.score),
+        "deductions": verdict.deductions,
+        **({"feature_result": str(verdict.feature_result)}
+           if verdict.feature_result is not None else {}),
+        **decision_fields}, f"{where}: decision")
+    outcome = decision.context["decision"]["outcome"]
+    certificate_sites = [Fields(s, f"{where}: sites[{i}]") for i, s in enumerate(sites, 1)]
+    organisation = OrganisationInput(
+        name=org["name"], uscc=org["uscc"], registered_address=org["registered_address"],
+        scope=org["scope"], decision_date=decided,
+        grade=verdict.grade if job.profile.scheme.graded else None, issue_date=issue_date,
+        sites=tuple(SiteInput(s.text("address"), s.text("scope", org["scope"]),
+                              s.flag("temporary")) for s in certificate_sites))
+    steps = (Step("programme", programme), Step("plan", plan), Step("report", report),
+             *(Step("nonconformity", r) for r in nc_reports), Step("decision", decision))
+    return Prepared(organisation, steps, outcome != REFUSED, outcome,
+                    tuple(decision.context["decision"]["makers"]), str(verdict.score),
+                    verdict.grade)
+
+
+def certify(issuer: Issuer, prepared: Prepared) -> Certified:
+    """Sign every step's record, then issue (approved) or file them (refused) — the records
+    and the certificates in one transaction."""
+    profile = issuer.profile
+    org = prepared.organisation
+    if prepared.approved:
+        with Session(issuer.engine) as s:
+            held = s.exec(select(Certificate).join(Organisation).where(
+                Organisation.uscc == org.uscc, Certificate.profile == profile.id,
+                Certificate.main_number.is_(None),  # type: ignore[union-attr]
+                Certificate.status.in_(("valid", "suspended")),  # type: ignore[attr-defined]
+                Certificate.expiry_date >= org.decision_date)).first()
+        if held is not None:
+            raise RuleViolation(f"{org.name} already holds certificate {held.number} "
+                                f"({held.status}, until {held.expiry_date}): an initial "
+                                "certification would issue a second one; re-certify or "
+                                "re-issue it instead")
+
+    def produce(st: Step) -> tuple[str, str, bytes]:
+        title = st.rendition.context["doc"]["title"]
+        spec = SignatureSpec(reason=f"{profile.body.name} {title}",
+                             location=profile.body.address, name=profile.body.name)
+        pdf = issuer.signed_pdf(profile.template_path(st.kind), st.rendition.context,
+                                st.rendition.stem, spec)
+        return st.record_type, f"{st.rendition.stem}.pdf", pdf
+
+    with ThreadPoolExecutor(max_workers=issuer.pool.size, thread_name_prefix="certify") as ex:
+        documents = list(ex.map(produce, prepared.steps))
+    decision = {"outcome": prepared.outcome, "makers": list(prepared.makers),
+                "score": prepared.score, "grade": prepared.grade,
+                "decision_date": prepared.organisation.decision_date}
+    if prepared.approved:
+        certificates, kept = issuer.issue_decided(prepared.organisation, records=documents,
+                                                  decision=decision)
+    else:
+        certificates, kept = [], issuer.file(prepared.organisation, documents, decision)
+    return Certified(org.name, org.uscc, prepared.approved, prepared.outcome, org.decision_date,
+                     tuple(kept), tuple(certificates))
+
+
+@dataclass
+class CaseResults:
+    certified: list[Certified]
+    failed: list[tuple[str, str]]
+    """(where, one-line reason) per case that stored nothing."""
+
+
+def certify_cases(issuer: Issuer, cases: list[Any], source: str, *, today: date | None = None,
+                  on_done: Callable[[str, Certified | None, str | None], None] | None = None,
+                  ) -> CaseResults:
+    """Certify each case of a file in turn; a case that breaks a rule is reported and the
+    others go on. A single case's error is raised as it is (it is the command's error)."""
+    results = CaseResults([], [])
+    for i, case in enumerate(cases, start=1):
+        where = f"{source}: case {i}" if len(cases) > 1 else source
+        job = Build(issuer.profile, issuer.settings, i, today or date.today())
+        try:
+            done = certify(issuer, prepare(job, case, where))
+        except CertdeskError as exc:
+            if len(cases) == 1:
+                raise
+            results.failed.append((where, str(exc)))
+            if on_done:
+                on_done(where, None, str(exc))
+            continue
+        results.certified.append(done)
+        if on_done:
+            on_done(where, done, None)
+    return results

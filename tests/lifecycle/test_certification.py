@@ -1,0 +1,207 @@
+"""Initial certification as one case: every step archived and signed, the certificate
+issued only after a decision that the rules allow; a refused case stores nothing."""
+
+from __future__ import annotations
+
+import copy
+import json
+import subprocess
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session, func, select
+
+from archive.models import Certificate, Event, Record
+from common.errors import InputError, RuleViolation
+from common.settings import get_settings
+from docgen.kinds import REFUSED, Build
+from lifecycle.certification import certify, prepare
+from templates.profiles import load_profile
+
+REPO = Path(__file__).resolve().parents[2]
+CASE = json.loads((REPO / "examples/certification/case.json").read_text(encoding="utf-8"))
+TODAY = date(2026, 11, 23)
+
+
+def case(**changes) -> dict:
+    """The example case with ``step={field: value}`` changes (None removes a field)."""
+    c = copy.deepcopy(CASE)
+    for key, value in changes.items():
+        if isinstance(value, dict) and isinstance(c.get(key), dict):
+            for k, v in value.items():
+                if v is None:
+                    c[key].pop(k, None)
+                else:
+                    c[key][k] = v
+        else:
+            c[key] = value
+    return c
+
+
+def prepared(profile: str = "xbht", record: dict | None = None):
+    job = Build(load_profile(profile), get_settings(), 1, TODAY)
+    return prepare(job, CASE if record is None else record, "case.json")
+
+
+def counts(issuer) -> dict[str, int]:
+    with Session(issuer.engine) as s:
+        return {"records": s.exec(select(func.count()).select_from(Record)).one(),
+                "certificates": s.exec(select(func.count()).select_from(Certificate)).one(),
+                "numbers": s.exec(select(func.count()).select_from(Event)
+                                  .where(Event.kind == "number.drawn")).one()}
+
+
+# -- the whole case --------------------------------------------------------------------------
+
+def test_an_approved_case_archives_every_step_and_issues_main_and_sub_certificates(issuer):
+    done = certify(issuer, prepared())
+    assert done.approved and done.outcome == "批准认证注册"
+    assert [r.record_type for r in done.records] == [
+        "programme", "plan", "report", "nc_report", "decision"]
+    assert [c.number for c in done.certificates] == [
+        "027326FWF0001R000", "027326FWF0001R000-1", "027326FWF0001R000-2",
+        "027326FWF0001R000-3"]
+    with Session(issuer.engine) as s:
+        rows = s.exec(select(Record).order_by(Record.id)).all()
+        main = s.exec(select(Certificate).where(Certificate.number == "027326FWF0001R000")).one()
+        decided = s.exec(select(Event).where(Event.kind == "certification.decided")).one()
+    # The steps are filed under the main certificate, so they are kept as long as it is.
+    assert {r.certificate_number for r in rows if r.record_type != "certificate"} == {
+        "027326FWF0001R000"}
+    assert main.grade == "五星级" and main.decision_date == date(2026, 11, 20)
+    assert main.issue_date == date(2026, 11, 23)
+    assert decided.subject == "027326FWF0001R000"
+    assert json.loads(decided.data)["makers"] == ["孙丽", "周强"]
+
+
+def test_every_step_is_a_signed_pdf_that_pdfsig_accepts(issuer):
+    done = certify(issuer, prepared())
+    for kept in done.records:
+        out = subprocess.run(["pdfsig", str(kept.pdf)], capture_output=True, text=True).stdout
+        assert "Signature is Valid." in out, kept.filename
+
+
+def test_the_decision_record_states_the_report_score_and_grade_the_rules_computed(issuer):
+    done = certify(issuer, prepared())
+    decision = next(k for k in done.records if k.record_type == "decision")
+    text = subprocess.run(["pdftotext", "-layout", str(decision.pdf), "-"],
+                          capture_output=True, text=True).stdout
+    report = next(k for k in done.records if k.record_type == "report")
+    assert report.filename.split("-北京")[0] in text  # the report's reference
+    assert "96.3" in text and "五星级" in text and "XBHT 7.5.1" in text
+
+
+def test_an_auditor_among_the_decision_makers_stores_nothing_and_draws_no_number(issuer):
+    before = counts(issuer)
+    with pytest.raises(RuleViolation, match=r"刘洋 audited.*\[XBHT 7\.5\.1\]"):
+        certify(issuer, prepared(record=case(decision={"decision_makers": ["孙丽", "刘洋"]})))
+    assert counts(issuer) == before
+
+
+def test_a_failing_score_is_archived_as_a_refusal_and_no_certificate_is_issued(issuer):
+    sheet = copy.deepcopy(CASE["report"]["score_sheet"])
+    sheet["deductions"] = [f"特别扣分 {i}" for i in range(1, 6)]  # XBHT fails at 5
+    done = certify(issuer, prepared(record=case(report={"score_sheet": sheet})))
+    assert not done.approved and done.outcome == REFUSED and not done.certificates
+    assert [r.record_type for r in done.records][-1] == "decision"
+    assert counts(issuer) == {"records": 5, "certificates": 0, "numbers": 0}
+    with Session(issuer.engine) as s:
+        decided = s.exec(select(Event).where(Event.kind == "certification.decided")).one()
+    assert decided.subject == f"client:{CASE['uscc']}"
+
+
+def test_an_organisation_holding_a_valid_certificate_cannot_be_certified_again(issuer):
+    certify(issuer, prepared())
+    before = counts(issuer)
+    with pytest.raises(RuleViolation, match="already holds certificate 027326FWF0001R000"):
+        certify(issuer, prepared())
+    assert counts(issuer) == before
+
+
+# -- checks made before anything is stored ----------------------------------------------------
+
+def test_the_plan_carries_the_man_days_the_programme_computed(home):
+    p = prepared()
+    programme, plan = p.steps[0].rendition.context, p.steps[1].rendition.context
+    assert plan["audit"]["man_days"] == programme["audits"][0]["man_days"]
+
+
+def test_a_reviewer_who_audited_is_refused(home):
+    with pytest.raises(RuleViolation, match=r"张伟 audited.*review.*\[CACQ 7\.10\.3\]"):
+        prepared("cacq", case(decision={"reviewer": "张伟"}))
+
+
+def test_a_decision_before_the_audit_ended_is_refused(home):
+    with pytest.raises(RuleViolation, match=r"cannot precede the end of the audit"):
+        prepared("zpic", case(decision={"decision_date": "2026-10-13",
+                                        "review_date": "2026-10-13"}))
+
+
+@pytest.mark.parametrize("profile, clause", [("cacq", "CACQ 7.10.7"), ("xbht", "XBHT 7.5.3")])
+def test_an_initial_decision_more_than_six_months_after_the_audit_is_refused(home, profile,
+                                                                             clause):
+    late = case(decision={"decision_date": "2027-04-15", "issue_date": "2027-04-15"})
+    with pytest.raises(RuleViolation, match=rf"more than 6 months.*\[{clause}\]"):
+        prepared(profile, late)
+
+
+def test_a_body_without_a_time_limit_accepts_a_late_decision(home):
+    late = case(decision={"decision_date": "2027-04-15", "issue_date": "2027-04-15"})
+    assert prepared("zpic", late).approved
+
+
+def test_the_certificate_cannot_be_dated_before_the_decision(issuer):
+    early = case(decision={"issue_date": "2026-11-19"})
+    before = counts(issuer)
+    with pytest.raises(RuleViolation):
+        certify(issuer, prepared(record=early))
+    assert counts(issuer) == before
+
+
+def test_a_step_restating_the_organisation_is_refused(home):
+    with pytest.raises(InputError, match=r"'plan.name' is stated once"):
+        prepared(record=case(plan={"name": "别的公司"}))
+
+
+def test_an_unknown_field_in_a_step_names_the_step(home):
+    with pytest.raises(InputError, match=r"case.json: decision: unknown field\(s\) approver"):
+        prepared(record=case(decision={"approver": "孙丽"}))
+
+
+# -- the command ---------------------------------------------------------------------------
+
+def test_certify_prints_json_for_scripts(cli, tmp_path):
+    path = tmp_path / "case.json"
+    path.write_text(json.dumps(CASE, ensure_ascii=False), encoding="utf-8")
+    out = cli("certify", "-p", "xbht", str(path), "--json")
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert data["cases"][0]["approved"] and len(data["cases"][0]["certificates"]) == 4
+    assert data["failed"] == []
+
+
+def test_certify_reports_a_broken_case_in_one_line_and_goes_on_with_the_others(cli, tmp_path):
+    bad = case(decision={"decision_makers": ["张伟"]})
+    other = case(name="上海好服务有限公司", uscc="91310000MA1FL3XU6F")
+    path = tmp_path / "cases.json"
+    path.write_text(json.dumps([bad, other], ensure_ascii=False), encoding="utf-8")
+    out = cli("certify", "-p", "xbht", str(path), "--json")
+    assert out.returncode == 1
+    data = json.loads(out.stdout)
+    assert [c["organisation"] for c in data["cases"]] == ["上海好服务有限公司"]
+    assert data["failed"][0]["case"] == "cases.json: case 1"
+    assert "张伟 audited" in data["failed"][0]["reason"]
+
+
+@pytest.mark.parametrize("name, text, message", [
+    ("case.json", "{\"name\": ", "malformed JSON"),
+    ("case.csv", "name,uscc\n", "a case file is JSON"),
+])
+def test_certify_rejects_a_bad_file_with_one_line(cli, tmp_path, name, text, message):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    out = cli("certify", "-p", "xbht", str(path))
+    assert out.returncode != 0
+    assert message in out.stderr and "Traceback" not in out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1
