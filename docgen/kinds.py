@@ -35,8 +35,15 @@ from docgen.qr import QR_WIDTH_MM, qr_png, verify_url
 from docgen.records import Fields
 from docgen.render import Image
 from numbering.grammar import parse
-from rules.dates import certificate_dates, date_rules, nc_deadline, surveillance_plan, suspension
-from rules.decision import check_independence, check_timing, decision_rules
+from rules.dates import (
+    certificate_dates,
+    check_decision_date,
+    date_rules,
+    nc_deadline,
+    surveillance_plan,
+    suspension,
+)
+from rules.decision import check_independence, decision_rules
 from rules.mandays import man_day_rules, man_days
 from rules.sampling import sample_size, sampling_rules
 from rules.scoring import grade, score_sheet, scoring_rules
@@ -538,7 +545,7 @@ def _decision(job: Build, f: Fields) -> list[Rendition]:
     on = f.date("decision_date")
     start = f.date("start")
     end = f.date("end", required=False) or start
-    check_timing(rules, audit, end, on)
+    check_decision_date(date_rules(job.profile.id), audit, end, on)
     verdict = grade(scoring_rules(job.profile.id), f.number("score"),
                     deductions=f.integer("deductions", required=False) or 0,
                     feature_result=f.number("feature_result", required=False))

@@ -201,6 +201,25 @@ class CertificateDates:
         }
 
 
+def check_decision_date(rules: DateRules, audit: Audit, audit_end: date, decision: date) -> str:
+    """A decision follows the audit it decides on and, for an initial certification, comes
+    within the body's months of the on-site audit; returns the clause that was applied."""
+    cyc = rules.cycle
+    if audit_end > decision:
+        raise InputError(f"audit end {audit_end} is after the decision date {decision}: a "
+                         "decision cannot precede the audit it decides on")
+    if audit is not Audit.INITIAL:
+        return cyc.clause
+    latest = period_end(start_after(audit_end, cyc.period_end), cyc.initial_decision_months,
+                        cyc.period_end)
+    if decision > latest:
+        raise RuleViolation(
+            f"initial decision {decision} is more than {cyc.initial_decision_months} "
+            f"months after the on-site audit ended {audit_end} (latest {latest}): "
+            f"audit again before deciding [{cyc.initial_decision_clause}]")
+    return cyc.initial_decision_clause
+
+
 def certificate_dates(
     rules: DateRules,
     audit: Audit,
@@ -230,15 +249,7 @@ def certificate_dates(
         if previous_expiry is not None:
             raise InputError("--previous-expiry applies to re-certification only")
         if audit_end is not None:
-            if audit_end > decision:
-                raise InputError(f"audit end {audit_end} is after the decision date {decision}")
-            latest = period_end(start_after(audit_end, conv), cyc.initial_decision_months, conv)
-            if decision > latest:
-                raise RuleViolation(
-                    f"initial decision {decision} is more than {cyc.initial_decision_months} "
-                    f"months after the on-site audit ended {audit_end} (latest {latest}): "
-                    f"audit again before deciding [{cyc.initial_decision_clause}]")
-            clauses.append(cyc.initial_decision_clause)
+            clauses.append(check_decision_date(rules, audit, audit_end, decision))
         effective = issue
         expiry = period_end(issue, 12 * cyc.validity_years, conv)
     elif audit is Audit.RECERTIFICATION:

@@ -1,19 +1,16 @@
-"""The certification decision: made by people who did not audit [CACQ 7.10.3, DNI 5.4,
-ZPIC 4.6.2, XBHT 7.5.1], after the audit and, for an initial certification, soon enough
-after it [CACQ 7.10.7, XBHT 7.5.3]. Pure: names and dates in, a refusal naming the clause
-out."""
+"""The certification decision is reviewed and made by people who did not audit
+[CACQ 7.10.3, DNI 5.4, ZPIC 4.6.1-4.6.2, XBHT 7.5.1]. Pure: names in, a refusal naming the
+clause out. (When it may be taken is a date rule: ``rules.dates.check_decision_date``.)"""
 
 from __future__ import annotations
 
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
 from functools import cache
 
 from common.errors import InputError, RuleViolation
-from rules.dates import add_months
-from rules.spec import Audit, build, section
+from rules.spec import build, section
 from templates.profiles import load_profile
 
 
@@ -21,10 +18,6 @@ from templates.profiles import load_profile
 class DecisionRules:
     clause: str
     """Where the body says decision makers (and the reviewer, 复核) must not be auditors."""
-    initial_within_months: int | None = None
-    """An initial decision must follow the on-site audit within this many months, else the
-    audit is repeated before registration is recommended."""
-    timing_clause: str = ""
 
 
 @cache
@@ -56,15 +49,3 @@ def check_independence(rules: DecisionRules, auditors: Iterable[str],
             f"{reviewer} audited this organisation and cannot review it for the decision: "
             f"reviewers must not be auditors [{rules.clause}]")
 
-
-def check_timing(rules: DecisionRules, audit: Audit, audit_end: date, decided: date) -> None:
-    if decided < audit_end:
-        raise RuleViolation(f"the decision ({decided}) cannot precede the end of the audit "
-                            f"({audit_end}) it decides on [{rules.clause}]")
-    months = rules.initial_within_months
-    if audit is Audit.INITIAL and months and decided > add_months(audit_end, months,
-                                                                    roll_forward=False):
-        raise RuleViolation(
-            f"the initial decision ({decided}) comes more than {months} months after the "
-            f"on-site audit ended ({audit_end}): audit again before recommending "
-            f"registration [{rules.timing_clause}]")

@@ -108,6 +108,11 @@ def _upload_bytes(upload: UploadFile) -> tuple[str, bytes]:
     return name, data
 
 
+def _known_profile(profile: str) -> None:
+    if profile not in profile_ids():
+        raise InputError(f"没有认证方案配置“{profile}”。")
+
+
 def _read_upload(upload: UploadFile, load: Callable[[Path], list], suffixes: tuple[str, ...],
                  wrong_type: str) -> tuple[str, list]:
     """Parse an upload as the matching command reads a file: errors then name the file the
@@ -138,11 +143,13 @@ def create_staff_router(settings: Settings | None = None, engine: Engine | None 
     def publisher() -> Publisher:
         return Publisher(settings=settings, engine=engine, pool=pool)
 
-    def issuer_for(number: str, current: Current) -> Issuer:
-        with Session(engine) as s:
-            profile_id = main_certificate(s, number).profile
+    def issuer(profile_id: str, current: Current) -> Issuer:
         return Issuer(load_profile(profile_id), settings=settings, engine=engine, pool=pool,
                       actor=current.user.name)
+
+    def issuer_for(number: str, current: Current) -> Issuer:
+        with Session(engine) as s:
+            return issuer(main_certificate(s, number).profile, current)
 
     def done(request: Request, current: Current, text: str, to: str, *,
              numbers: list[str] | None = None, details: list[str] | None = None,
@@ -253,8 +260,8 @@ def create_staff_router(settings: Settings | None = None, engine: Engine | None 
     def due(request: Request, on: str = "", profile: str = "",
             current: Current = viewer) -> Response:
         day = _day(on, "参考日期") or desk.today()
-        if profile and profile not in profile_ids():
-            raise InputError(f"没有认证方案配置“{profile}”。")
+        if profile:
+            _known_profile(profile)
         items = due_list(engine, day, profile or None)
         return desk.render(request, "due.html", current, items=items, on=day, profile=profile,
                            profiles=all_profiles())
@@ -271,8 +278,7 @@ def create_staff_router(settings: Settings | None = None, engine: Engine | None 
     def issue(request: Request, profile: str = Form(...), file: UploadFile = File(...),
               form_token: str = Form(""),
               current: Current = Depends(desk.posts("issue"))) -> Response:
-        if profile not in profile_ids():
-            raise InputError(f"没有认证方案配置“{profile}”。")
+        _known_profile(profile)
         _name, records = _read_upload(file, load_organisations, (".json", ".csv"),
                                       "请上传 .json 或 .csv 文件（格式见 docs/input-format.md）。")
         orgs = [r for r in records if not isinstance(r, Rejected)]
@@ -281,9 +287,8 @@ def create_staff_router(settings: Settings | None = None, engine: Engine | None 
             raise InputError("文件中没有可签发的记录：" + "；".join(failed))
         if not sessions.use_form_token(engine, current, form_token):
             raise InputError("这份签发表单已经提交过或已过期，请重新打开签发页面后再提交。")
-        with Issuer(load_profile(profile), settings=settings, engine=engine, pool=pool,
-                    actor=current.user.name) as issuer:
-            result = issuer.issue_many(orgs)
+        with issuer(profile, current) as iss:
+            result = iss.issue_many(orgs)
         failed += [f"{org}: {reason}" for org, reason in result.failed]
         numbers = [c.number for c in result.issued]
         mains = [c.number for c in result.issued if c.main_number is None]
@@ -307,15 +312,13 @@ def create_staff_router(settings: Settings | None = None, engine: Engine | None 
     def certify(request: Request, profile: str = Form(...), file: UploadFile = File(...),
                 form_token: str = Form(""),
                 current: Current = Depends(desk.posts("certify"))) -> Response:
-        if profile not in profile_ids():
-            raise InputError(f"没有认证方案配置“{profile}”。")
+        _known_profile(profile)
         name, cases = _read_upload(file, load_records, (".json",),
                                    "请上传 .json 案卷文件（格式见 docs/lifecycle.md）。")
         if not sessions.use_form_token(engine, current, form_token):
             raise InputError("这份认证决定表单已经提交过或已过期，请重新打开页面后再提交。")
-        with Issuer(load_profile(profile), settings=settings, engine=engine, pool=pool,
-                    actor=current.user.name) as issuer:
-            result = certify_cases(issuer, cases, name)
+        with issuer(profile, current) as iss:
+            result = certify_cases(iss, cases, name)
         approved = [c for c in result.certified if c.approved]
         numbers = [cert.number for c in approved for cert in c.certificates]
         text = (f"已作出 {len(result.certified)} 项认证决定：批准 {len(approved)} 项，"
@@ -434,8 +437,8 @@ def create_staff_router(settings: Settings | None = None, engine: Engine | None 
     def retention(request: Request, on: str = "", profile: str = "",
                   current: Current = Depends(desk.requires("records"))) -> Response:
         day = _day(on, "参考日期") or desk.today()
-        if profile and profile not in profile_ids():
-            raise InputError(f"没有认证方案配置“{profile}”。")
+        if profile:
+            _known_profile(profile)
         with Session(engine) as s:
             due = due_records(s, day, profile or None)
             proposals = [disposal_dict(s, d) for d in s.exec(
