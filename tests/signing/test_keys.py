@@ -103,3 +103,20 @@ def test_a_pdf_signed_before_rotation_still_validates_and_names_its_old_key(sett
 
 def key_id_of(choice) -> str:
     return key_id(x509.load_der_x509_certificate(choice.chosen.dump()))
+
+
+def test_the_kept_key_signs_exactly_as_pyhanko_would_and_the_certificate_verifies_it(
+        settings_with_keys):
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+    from pyhanko.sign.signers import SimpleSigner
+
+    key = ensure_keys(settings_with_keys)
+    signer = load_signer(key, settings_with_keys.key_passphrase)
+    plain = SimpleSigner.load_pkcs12(str(key.p12_path),
+                                     passphrase=settings_with_keys.key_passphrase.encode())
+    raw = signer.sign_raw(b"record bytes", "sha256")
+    # PKCS#1 v1.5 is deterministic: the fast path must give pyHanko's own bytes.
+    assert raw == plain.sign_raw(b"record bytes", "sha256")
+    public = x509.load_der_x509_certificate(signer.signing_cert.dump()).public_key()
+    public.verify(raw, b"record bytes", padding.PKCS1v15(), hashes.SHA256())
