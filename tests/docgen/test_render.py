@@ -81,3 +81,17 @@ def test_a_template_that_is_not_a_word_file_is_named(tmp_path):
     with pytest.raises(TemplateError) as err:
         render_docx(path, {})
     assert "broken.docx" in str(err.value)
+
+
+def test_a_template_compiled_once_renders_each_context_on_its_own(tmp_path):
+    from docgen.render import environment
+
+    path = _template(tmp_path, "持证组织：{{ org.name }}")
+    first = render_docx(path, {"org": {"name": "甲公司"}})
+    compiled = len(environment()._compiled)
+    second = render_docx(path, {"org": {"name": "乙公司 & <子>"}})
+    assert len(environment()._compiled) == compiled  # the second render compiled nothing
+    assert _text(first) == "持证组织：甲公司"
+    assert _text(second) == "持证组织：乙公司 & <子>"
+    with pytest.raises(TemplateError, match="missing value"):
+        render_docx(path, {})  # the cached template is as strict as a fresh one
