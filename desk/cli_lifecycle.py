@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import typer
 
@@ -78,15 +79,37 @@ def register(app: typer.Typer) -> None:
     def surveillance_cmd(
         number: str = typer.Argument(..., help="The main certificate's number."),
         held: str = typer.Option(..., "--held", help="Date the surveillance audit was held."),
+        report: Path = typer.Option(None, "--report", help="The audit's report record (JSON, "
+                                    "the fields of `certdesk render report`; organisation, "
+                                    "scope and sites come from the certificate): rendered, "
+                                    "signed and archived with the surveillance."),
         as_json: bool = JSON_OPT,
     ) -> None:
-        """Record a passed surveillance audit (it moves the next due date)."""
+        """Record a passed surveillance audit (it moves the next due date).
+
+        With --report, the report must pass and recommend keeping the certification, or
+        nothing is recorded (suspend the certificate instead).
+        """
         from archive.db import get_engine
         from lifecycle.cycle import record_surveillance
 
-        n = record_surveillance(get_engine(), number, _day(held, "--held"))
-        emit({"number": number, "surveillance": n, "held_on": held}, as_json,
-             lambda d: console.print(f"surveillance {n} of {number} recorded ({held})"))
+        day = _day(held, "--held")
+        data: dict = {"number": number, "held_on": held}
+        if report is None:
+            data["surveillance"] = record_surveillance(get_engine(), number, day)
+        else:
+            from docgen.records import load_records
+            from lifecycle.certification import record_surveillance_report
+            from lifecycle.publisher import Publisher
+
+            with Publisher() as pub:
+                n, kept = record_surveillance_report(pub, number, day, load_records(report),
+                                                     report.name, actor="issuer")
+            data.update(surveillance=n, report=kept.as_dict())
+        emit(data, as_json, lambda d: console.print(
+            f"surveillance {d['surveillance']} of {number} recorded ({held})"
+            + (f"; report archived {d['report']['pdf']}" if "report" in d else ""),
+            highlight=False))
 
     @app.command("due")
     def due_cmd(

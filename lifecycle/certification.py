@@ -9,10 +9,15 @@ anything is stored — an auditor among the decision makers, a decision before t
 ended, a failing score recommended for registration — so a refused case leaves no number
 drawn and no record archived. A decision that refuses registration is archived with the
 other records, and no certificate is issued. Format: docs/lifecycle.md.
+
+A surveillance audit's report goes the same way (``record_surveillance_report``): built
+from the certificate's facts and the report record, archived with the surveillance only
+when it passes and recommends keeping the certification.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -21,14 +26,18 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+from archive.blobs import sha256_hex
 from archive.models import Certificate, Organisation
-from common.errors import CertdeskError, RuleViolation
-from docgen.kinds import REFUSED, Build, Rendition, kind
+from common.errors import CertdeskError, InputError, RuleViolation
+from docgen.kinds import CONCLUSIONS, REFUSED, Build, Rendition, kind
 from docgen.records import Fields
+from lifecycle.cycle import main_certificate, record_surveillance
 from lifecycle.inputs import OrganisationInput, SiteInput
 from lifecycle.issuing import IssuedCertificate, Issuer, Kept
+from lifecycle.publisher import Publisher
 from rules.scoring import score_sheet, scoring_rules
 from signing.pdf import SignatureSpec
+from templates.profiles import load_profile
 
 STEPS = ("programme", "plan", "report", "nonconformities", "decision")
 CASE_FIELDS = frozenset({"name", "uscc", "registered_address", "scope", "sites", *STEPS})
@@ -233,3 +242,55 @@ def certify_cases(issuer: Issuer, cases: list[Any], source: str, *, today: date 
         if on_done:
             on_done(where, done, None)
     return results
+
+
+# -- surveillance with its report ---------------------------------------------------------------
+
+def record_surveillance_report(publisher: Publisher, number: str, held_on: date,
+                               records: list[Any], where: str, *, actor: str,
+                               today: date | None = None) -> tuple[int, Kept]:
+    """Render the surveillance audit's report (the certificate supplies organisation, scope
+    and sites), sign it and archive it with the surveillance record — only when the report
+    passes and recommends keeping the certification; otherwise nothing is stored and the
+    certificate is for suspension."""
+    with Session(publisher.engine) as s:
+        cert = main_certificate(s, number)
+        org = s.get(Organisation, cert.organisation_id)
+        profile = load_profile(cert.profile)
+        facts = {"name": cert.holder_name, "uscc": org.uscc if org else "",
+                 "registered_address": org.registered_address if org else "",
+                 "scope": cert.scope, "audit": "surveillance", "start": held_on.isoformat(),
+                 "sites": [{"address": site["address"], "scope": site["scope"]}
+                           for site in json.loads(cert.sites_json or "[]")]}
+    if len(records) != 1:
+        raise InputError(f"{where}: one report record expected, found {len(records)}")
+    record = records[0]
+    f = Fields(record, where)
+    for fact in ("name", "uscc", "registered_address", "scope"):
+        if f.has(fact):
+            raise f.fail(fact, f"comes from certificate {cert.number}; leave it out")
+    if f.has("audit") and f.text("audit") not in ("surveillance", "监督", "监督审查"):
+        raise f.fail("audit", "is surveillance: this is a surveillance report")
+    job = Build(profile, publisher.settings, 1, today or date.today())
+    report = _one(job, "report", {**facts, **{k: v for k, v in record.items() if k != "audit"}},
+                  where)
+    score = report.context["score"]
+    if not score["passed"] or report.context["conclusion"] != CONCLUSIONS[0]:
+        why = "; ".join(score["reasons"]) or report.context["conclusion"]
+        raise RuleViolation(f"{where}: the surveillance report does not support keeping "
+                            f"{cert.number} ({why}): suspend it instead "
+                            f"[{score['clauses'][0]}]")
+    title = report.context["doc"]["title"]
+    pdf = publisher.signed_pdf(
+        profile.template_path("report"), report.context, report.stem,
+        SignatureSpec(reason=f"{profile.body.name} {title}", location=profile.body.address,
+                      name=profile.body.name))
+    filename = f"{report.stem}.pdf"
+
+    def keep(s: Session, cert: Certificate) -> str:
+        return publisher.keep(s, pdf, record_type="report", filename=filename,
+                              profile=cert.profile, organisation_id=cert.organisation_id,
+                              certificate_number=cert.number, actor=actor)
+
+    n = record_surveillance(publisher.engine, number, held_on, actor=actor, keep=keep)
+    return n, Kept("report", filename, sha256_hex(pdf), publisher.export(filename, pdf))

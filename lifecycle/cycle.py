@@ -9,6 +9,7 @@ expired once. Running it twice on the same day changes nothing the second time.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date
 
@@ -186,8 +187,12 @@ def next_due(cert: Certificate, held: list[date], on: date) -> DueItem | None:
     return None
 
 
-def record_surveillance(engine, number: str, held_on: date, *, actor: str = "issuer") -> int:
-    """Record that the next surveillance audit of ``number`` was held (and passed)."""
+def record_surveillance(engine, number: str, held_on: date, *, actor: str = "issuer",
+                        keep: Callable[[Session, Certificate], str] | None = None) -> int:
+    """Record that the next surveillance audit of ``number`` was held (and passed).
+
+    ``keep`` archives the audit's report in the same transaction, once the surveillance is
+    known to be allowed, and returns its sha256 (logged with the surveillance)."""
     with session_scope(engine) as s:
         cert = main_certificate(s, number)
         status = effective_status(cert.status, cert.expiry_date, held_on)
@@ -201,8 +206,9 @@ def record_surveillance(engine, number: str, held_on: date, *, actor: str = "iss
         if next_due(cert, held, held_on) is None:
             raise RuleViolation(f"{cert.number} has no surveillance left in this cycle; "
                                 "the next audit is the re-certification")
+        report = {"report": keep(s, cert)} if keep else {}
         events.append(s, "certificate.surveillance", cert.number,
-                      {"held_on": held_on, "number": len(held) + 1}, actor)
+                      {"held_on": held_on, "number": len(held) + 1, **report}, actor)
         return len(held) + 1
 
 

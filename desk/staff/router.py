@@ -47,7 +47,7 @@ from desk.staff.sessions import Current
 from desk.staff.web import Desk, Forbidden, download, staff_route_class
 from docgen.convert import ConverterPool
 from docgen.records import load_records
-from lifecycle.certification import certify_cases
+from lifecycle.certification import certify_cases, record_surveillance_report
 from lifecycle.cycle import (
     Changes,
     due_list,
@@ -350,11 +350,20 @@ def create_staff_router(settings: Settings | None = None, engine: Engine | None 
 
     @router.post("/certificates/{number}/surveillance", name="staff_surveillance")
     def surveillance(request: Request, number: str, held: str = Form(""),
+                     report: UploadFile | None = File(None),
                      current: Current = Depends(desk.posts("surveillance"))) -> Response:
-        n = record_surveillance(engine, number, _day(held, "监督审查日期", required=True),
-                                actor=current.user.name)
-        return done(request, current, f"已记录第 {n} 次监督审查（{held}）。", "staff_certificate",
-                    number=number)
+        day = _day(held, "监督审查日期", required=True)
+        if report is None or not report.filename:  # the browser sends an empty part
+            n = record_surveillance(engine, number, day, actor=current.user.name)
+            return done(request, current, f"已记录第 {n} 次监督审查（{held}）。",
+                        "staff_certificate", number=number)
+        name, records = _read_upload(report, load_records, (".json",),
+                                     "请上传 .json 格式的审查报告（格式见 docs/templates.md）。")
+        with publisher() as pub:
+            n, kept = record_surveillance_report(pub, number, day, records, name,
+                                                 actor=current.user.name)
+        return done(request, current, f"已记录第 {n} 次监督审查（{held}），审查报告 "
+                    f"{kept.filename} 已签名归档。", "staff_certificate", number=number)
 
     @router.post("/certificates/{number}/reissue", name="staff_reissue")
     def reissue_(request: Request, number: str, reason: str = Form(""), name: str = Form(""),

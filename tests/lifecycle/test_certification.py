@@ -23,6 +23,7 @@ from templates.profiles import load_profile
 REPO = Path(__file__).resolve().parents[2]
 CASE = json.loads((REPO / "examples/certification/case.json").read_text(encoding="utf-8"))
 TODAY = date(2026, 11, 23)
+MAIN = "027326FWF0001R000"
 
 
 def case(**changes) -> dict:
@@ -205,3 +206,64 @@ def test_certify_rejects_a_bad_file_with_one_line(cli, tmp_path, name, text, mes
     assert out.returncode != 0
     assert message in out.stderr and "Traceback" not in out.stderr
     assert len(out.stderr.strip().splitlines()) == 1
+
+
+# -- surveillance with its report ------------------------------------------------------------
+
+SURVEILLANCE_REPORT = json.loads(
+    (REPO / "examples/certification/surveillance-report.json").read_text(encoding="utf-8"))
+
+
+def test_a_surveillance_report_is_archived_with_the_surveillance_it_records(issuer):
+    from lifecycle.certification import record_surveillance_report
+
+    certify(issuer, prepared())
+    n, kept = record_surveillance_report(issuer, MAIN, date(2027, 6, 1), [SURVEILLANCE_REPORT],
+                                         "report.json", actor="ivy")
+    assert n == 1 and kept.record_type == "report"
+    with Session(issuer.engine) as s:
+        row = s.exec(select(Record).where(Record.sha256 == kept.sha256)).one()
+        held = s.exec(select(Event).where(Event.kind == "certificate.surveillance")).one()
+    assert row.certificate_number == MAIN and held.actor == "ivy"
+    assert json.loads(held.data)["report"] == kept.sha256
+    text = subprocess.run(["pdftotext", "-layout", str(kept.pdf), "-"], capture_output=True,
+                          text=True).stdout
+    assert "监督审查" in text and CASE["name"] in text
+
+
+def test_a_failing_surveillance_report_records_nothing(issuer):
+    from lifecycle.certification import record_surveillance_report
+
+    certify(issuer, prepared())
+    before = counts(issuer)
+    failing = {**SURVEILLANCE_REPORT, "score_sheet": {
+        **CASE["report"]["score_sheet"], "deductions": [f"特别扣分 {i}" for i in range(5)]}}
+    with pytest.raises(RuleViolation, match="does not support keeping.*suspend it instead"):
+        record_surveillance_report(issuer, MAIN, date(2027, 6, 1), [failing], "report.json",
+                                   actor="ivy")
+    assert counts(issuer) == before
+    with Session(issuer.engine) as s:
+        assert s.exec(select(Event).where(Event.kind == "certificate.surveillance")).all() == []
+
+
+def test_a_surveillance_report_restating_the_holder_is_refused(issuer):
+    from lifecycle.certification import record_surveillance_report
+
+    certify(issuer, prepared())
+    with pytest.raises(InputError, match="'name' comes from certificate"):
+        record_surveillance_report(issuer, MAIN, date(2027, 6, 1),
+                                   [{**SURVEILLANCE_REPORT, "name": "别的公司"}], "report.json",
+                                   actor="ivy")
+
+
+def test_surveillance_with_a_report_from_the_command_line(cli, tmp_path):
+    case_path, report_path = tmp_path / "case.json", tmp_path / "report.json"
+    case_path.write_text(json.dumps(CASE, ensure_ascii=False), encoding="utf-8")
+    report_path.write_text(json.dumps(SURVEILLANCE_REPORT, ensure_ascii=False),
+                           encoding="utf-8")
+    assert cli("certify", "-p", "xbht", str(case_path)).returncode == 0
+    out = cli("surveillance", MAIN, "--held", "2027-06-01", "--report", str(report_path),
+              "--json")
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert data["surveillance"] == 1 and data["report"]["record_type"] == "report"

@@ -167,3 +167,19 @@ def test_a_case_whose_decision_maker_audited_is_a_409_page_and_stores_nothing(si
     with Session(engine) as s:
         assert s.exec(select(Record)).all() == []
     assert logged(engine, "number.drawn") == []
+
+
+def test_a_surveillance_recorded_with_its_report_archives_the_report(signed_in, engine,
+                                                                      tmp_path):
+    issue(signed_in("decision_maker"), case_file(tmp_path), page="/staff/certify")
+    report = tmp_path / "监督报告.json"
+    report.write_bytes((REPO / "examples/certification/surveillance-report.json").read_bytes())
+    ivy = signed_in("issuer")
+    with report.open("rb") as fh:
+        response = ivy.post(f"{CERT}/surveillance", {"held": "2027-06-01"},
+                            files={"report": (report.name, fh, "application/json")})
+    assert response.status_code == 303
+    page = ivy.get(CERT).text
+    assert "已记录第 1 次监督审查（2027-06-01），审查报告" in page and "已签名归档" in page
+    [held] = logged(engine, "certificate.surveillance")
+    assert held.actor == "ivy" and json.loads(held.data)["report"]
