@@ -19,6 +19,9 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Markdown joins the lines of a docstring paragraph, so help text wraps to the terminal
+    # instead of breaking where the source line ended.
+    rich_markup_mode="markdown",
 )
 
 @app.callback()

@@ -558,7 +558,7 @@ def register(app: typer.Typer) -> None:
     def export_cmd(
         client: str = typer.Option(..., "--client", help="Client's unified social credit code."),
         out: Path = typer.Option(None, "--out", "-o", help="Folder for the bag (new or empty; "
-                                 "default <home>/out/export-<USCC>-<timestamp>)."),
+                                 "default HOME/out/export-USCC-TIMESTAMP)."),
         as_json: bool = JSON_OPT,
     ) -> None:
         """Export a client's whole file as a BagIt bag (records, metadata JSON, sha256

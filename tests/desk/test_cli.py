@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import typer.main
 
@@ -29,6 +30,22 @@ def test_every_command_answers_help_with_a_description():
         result = runner.invoke(app, [*path, "--help"])
         assert result.exit_code == 0, (path, result.output)
         assert "Usage" in result.output and len(result.output.splitlines()) > 3, path
+
+
+def test_no_help_text_holds_what_markdown_would_swallow():
+    """Help is rendered as Markdown (paragraphs wrap): ``<home>`` would vanish as an HTML
+    tag, as it once did from ``export --out``."""
+    root = typer.main.get_command(app)
+    texts = []
+
+    def walk(cmd, path=()):
+        texts.append((path, cmd.help or ""))
+        texts.extend(((*path, p.name), getattr(p, "help", None) or "") for p in cmd.params)
+        for name, sub in getattr(cmd, "commands", {}).items():
+            walk(sub, (*path, name))
+
+    walk(root)
+    assert [(path, text) for path, text in texts if re.search(r"<[A-Za-z/]", text)] == []
 
 
 def test_profiles_lists_the_five_bodies_as_json(cli):
