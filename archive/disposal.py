@@ -10,7 +10,6 @@ row as its tombstone and logs it, all in one transaction; only then are the blob
 from __future__ import annotations
 
 import io
-import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
@@ -38,6 +37,7 @@ from archive.records import (
     record_subject,
 )
 from common.errors import ArchiveError, InputError, NotFound, RuleViolation
+from common.names import person_key
 from common.settings import Settings
 from docgen.convert import ConverterPool
 from numbering.grammar import parse
@@ -53,13 +53,6 @@ def _required(value: str, what: str) -> str:
     if not value or not value.strip():
         raise InputError(f"{what} is required")
     return value.strip()
-
-
-def _same_person(a: str, b: str) -> bool:
-    """Names compared as people write them: width, case and spaces do not matter."""
-    def norm(name: str) -> str:
-        return "".join(unicodedata.normalize("NFKC", name).casefold().split())
-    return norm(a) == norm(b)
 
 
 def _target(client: str | None, certificate: str | None) -> tuple[str | None, str | None]:
@@ -186,7 +179,7 @@ def open_proposal(s: Session, disposal_id: int, by: str) -> tuple[Disposal, list
         raise NotFound(f"no disposal proposal {disposal_id}")
     if proposal.status != "proposed":
         raise RuleViolation(f"disposal {disposal_id} is already {proposal.status}")
-    if _same_person(by, proposal.proposed_by):
+    if person_key(by) == person_key(proposal.proposed_by):
         raise RuleViolation(f"{FOUR_EYES} ({by} proposed disposal {disposal_id})")
     items = s.exec(select(DisposalItem).where(DisposalItem.disposal_id == disposal_id)).all()
     return proposal, [get_record(s, i.record_id) for i in items]

@@ -54,8 +54,11 @@ def append(session: Session, kind: str, subject: str, data: dict[str, Any] | Non
     return ev
 
 
-def history(session: Session, subject: str) -> list[Event]:
-    return list(session.exec(select(Event).where(Event.subject == subject).order_by(Event.seq)))
+def latest_data(session: Session, subject: str, kind: str) -> dict | None:
+    """The data of the newest ``kind`` entry (exactly that kind) about ``subject``."""
+    event = session.exec(select(Event).where(Event.subject == subject, Event.kind == kind)
+                         .order_by(Event.seq.desc())).first()
+    return json.loads(event.data) if event else None
 
 
 def entries(session: Session, subject: str | None = None, kind: str | None = None,

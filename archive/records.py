@@ -9,7 +9,6 @@ never a row without its blob.
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass
 from datetime import date
@@ -22,7 +21,6 @@ from archive.blobs import Store, sha256_hex
 from archive.models import (
     ApplicationClosure,
     Certificate,
-    Event,
     Hold,
     Organisation,
     Record,
@@ -203,10 +201,8 @@ class Facts:
             ended_on = ended_by = None
             if cert.status in ("revoked", "cancelled"):
                 action = "revoke" if cert.status == "revoked" else "cancel"
-                ev = self.s.exec(select(Event).where(
-                    Event.subject == cert.number, Event.kind == f"certificate.{action}")
-                    .order_by(Event.seq.desc())).first()
-                on = json.loads(ev.data).get("on") if ev else None
+                data = events.latest_data(self.s, cert.number, f"certificate.{action}")
+                on = data.get("on") if data else None
                 ended_on = date.fromisoformat(on) if on else cert.status_changed.date()
                 ended_by = "revocation" if action == "revoke" else "cancellation"
             self._terms[cert.number] = CertificateTerm(cert.number, cert.issue_date,
@@ -257,8 +253,7 @@ class Facts:
         return list(self.s.exec(select(Hold).where(Hold.released_at.is_(None), or_(*targets))))
 
 
-def record_dict(s: Session, record: Record, facts: Facts | None = None,
-                on: date | None = None) -> dict:
+def record_dict(s: Session, record: Record, facts: Facts | None = None) -> dict:
     facts = facts or Facts(s)
     ret = facts.retention(record)
     return {
@@ -268,6 +263,6 @@ def record_dict(s: Session, record: Record, facts: Facts | None = None,
         "certificate": record.certificate_number, "signer": record.signer,
         "created": record.created, "disposed_at": record.disposed_at,
         "disposal_id": record.disposal_id, "confidential": ret.confidential,
-        "retention": ret.as_dict(), "due": ret.due(on or date.today()),
+        "retention": ret.as_dict(), "due": ret.due(date.today()),
         "holds": [h.id for h in facts.holds(record)],
     }

@@ -68,6 +68,7 @@ def certificate_docx(issuer, org, i: int) -> bytes:
     """The certificate issuing would convert for ``org`` (number ``i``), as .docx bytes."""
     from docgen.context import CertificateFacts
     from docgen.render import render_docx
+    from lifecycle.issuing import qr_url
     from rules.dates import certificate_dates, date_rules
     from rules.spec import Audit
 
@@ -78,7 +79,7 @@ def certificate_docx(issuer, org, i: int) -> bytes:
         grade=org.grade, issue_date=dates.issue_date, expiry_date=dates.expiry_date,
         sites=tuple({"address": s.address, "scope": s.scope, "temporary": s.temporary}
                     for s in org.sites))
-    return render_docx(*issuer.context_for(facts))
+    return render_docx(*issuer.context_for(facts, qr_url(issuer.settings, facts)))
 
 
 def rate(documents: int, seconds: float, **extra) -> dict:

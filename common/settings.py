@@ -88,6 +88,11 @@ class Settings(BaseSettings):
     and waits, before its row commits, while the file exists."""
 
     @property
+    def upload_max_mb(self) -> int:
+        """The upload limit as refusals state it (whole MB, at least 1)."""
+        return self.upload_max_bytes // (1024 * 1024) or 1
+
+    @property
     def db_url(self) -> str:
         return self.database_url or f"sqlite:///{self.home / 'certdesk.db'}"
 

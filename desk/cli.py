@@ -11,6 +11,7 @@ import sys
 import typer
 
 from common.errors import CertdeskError
+from desk.options import JSON_OPT
 from desk.output import emit, fail
 
 app = typer.Typer(
@@ -29,7 +30,6 @@ def _root() -> None:
     """certdesk: certification records for after-sales service certification bodies."""
 
 
-JSON_OPT = typer.Option(False, "--json", help="Print machine-readable JSON on stdout.")
 
 
 @app.command("profiles")

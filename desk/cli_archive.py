@@ -11,10 +11,10 @@ from pathlib import Path
 
 import typer
 
-from common.errors import InputError
+from common.files import read_bytes
+from desk.options import JSON_OPT, day_option
 from desk.output import console, emit, err_console
 
-JSON_OPT = typer.Option(False, "--json", help="Print machine-readable JSON on stdout.")
 BY_OPT = typer.Option(..., "--by", help="The officer acting (logged).")
 REASON_OPT = typer.Option(..., "--reason", "-r", help="Why (logged).")
 CLIENT_OPT = typer.Option(None, "--client", help="Client's unified social credit code.")
@@ -40,37 +40,10 @@ def _stores():
     return settings, get_engine(settings.db_url), open_store(settings)
 
 
-def _day(value: str | None, option: str) -> date:
-    if not value:
-        return date.today()
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise InputError(f"{option} {value!r} is not a date (YYYY-MM-DD)") from None
-
-
 def _table(*columns: str):
     from rich.table import Table
 
     return Table(*columns, highlight=False)
-
-
-class _LazyPool:
-    """Starts LibreOffice only when a file actually needs converting."""
-
-    def __init__(self) -> None:
-        self.pool = None
-
-    def convert_bytes(self, data: bytes, name: str) -> bytes:
-        from docgen.convert import ConverterPool
-
-        if self.pool is None:
-            self.pool = ConverterPool(size=1)
-        return self.pool.convert_bytes(data, name)
-
-    def close(self) -> None:
-        if self.pool is not None:
-            self.pool.close()
 
 
 # -- archive ---------------------------------------------------------------------------------
@@ -98,29 +71,24 @@ def archive_add(
     from archive.ingest import take_in
     from archive.records import check_type, resolve_filing
     from common.errors import CertdeskError
+    from docgen.convert import ConverterPool
 
     check_type(record_type)
     settings, engine, store = _stores()
     with session_scope(engine) as s:
         filing = resolve_filing(s, certificate=certificate, client=client, profile=profile)
     added, failed = [], []
-    pool = _LazyPool()
-    try:
+    # The pool starts LibreOffice only when a file needs converting (PDFs never do).
+    with ConverterPool(size=1, settings=settings) as pool:
         for path in files:
             try:
-                try:
-                    raw = path.read_bytes()
-                except OSError as exc:
-                    raise InputError(f"cannot read {path}: {exc.strerror}") from None
-                done = take_in(engine, store, settings, pool, raw, path.name,
+                done = take_in(engine, store, settings, pool, read_bytes(path), path.name,
                                record_type=record_type, filing=filing, signer=signer, actor=by)
                 added.append({**done.as_dict(), "source": str(path)})
             except CertdeskError as exc:
                 if len(files) == 1:
                     raise
                 failed.append({"file": str(path), "reason": str(exc)})
-    finally:
-        pool.close()
 
     def human(d: dict) -> None:
         for r in d["records"]:
@@ -173,7 +141,7 @@ def archive_show(record_id: int = typer.Argument(..., help="Record id."),
                  as_json: bool = JSON_OPT) -> None:
     """One record: its facts, retention, holds, log entries and tombstone if disposed."""
     from archive.db import session_scope
-    from archive.events import history
+    from archive.events import entries
     from archive.models import Disposal
     from archive.records import get_record, record_dict, record_subject
 
@@ -181,7 +149,7 @@ def archive_show(record_id: int = typer.Argument(..., help="Record id."),
     with session_scope(engine) as s:
         row = get_record(s, record_id)
         data = record_dict(s, row)
-        data["events"] = [_event_dict(e) for e in history(s, record_subject(row.id))]
+        data["events"] = [_event_dict(e) for e in entries(s, record_subject(row.id))]
         if row.disposal_id:
             d = s.get(Disposal, row.disposal_id)
             data["tombstone"] = {"disposal": d.id, "proposed_by": d.proposed_by,
@@ -289,8 +257,8 @@ def archive_close(
 
     _, engine, _ = _stores()
     with session_scope(engine) as s:
-        row = close_application(s, client=client, outcome=outcome, on=_day(on, "--on"),
-                                reason=reason, by=by)
+        row = close_application(s, client=client, outcome=outcome,
+                                on=day_option(on, "--on") or date.today(), reason=reason, by=by)
         data = {"client": row.client_uscc, "outcome": row.outcome, "on": row.closed_on}
     emit(data, as_json, lambda d: console.print(
         f"application of {d['client']} {d['outcome']} on {d['on']}", highlight=False))
@@ -370,7 +338,7 @@ def retention_due(
     from archive.disposal import due_records
     from templates.profiles import load_profile
 
-    day = _day(on, "--on")
+    day = day_option(on, "--on") or date.today()
     if profile:
         load_profile(profile)
     _, engine, _ = _stores()
@@ -487,13 +455,13 @@ def dispose_approve(
     """Approve a proposal (a second officer): every record is checked again, a signed
     disposal certificate is archived, the blobs are erased and tombstones stay."""
     from archive.db import session_scope
-    from archive.disposal import approve, disposal_dict, open_proposal
+    from archive.disposal import approve, disposal_dict
     from archive.models import Disposal
     from docgen.convert import ConverterPool
 
     settings, engine, store = _stores()
-    with session_scope(engine) as s:  # refuse cheaply before starting LibreOffice
-        open_proposal(s, disposal_id, by.strip())
+    # approve() refuses (wrong officer, not due, held) before anything is converted, and
+    # the pool starts LibreOffice only on its first conversion.
     with ConverterPool(size=1, settings=settings) as pool:
         done = approve(engine, store, settings, pool, disposal_id, by=by, today=date.today())
     with session_scope(engine) as s:

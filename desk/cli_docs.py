@@ -22,9 +22,9 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
+from desk.options import JSON_OPT
 from desk.output import console, emit, err_console
 
-JSON_OPT = typer.Option(False, "--json", help="Print machine-readable JSON on stdout.")
 SHOW_EACH = 20
 """Up to this many documents each PDF is listed; beyond, the folder and the count."""
 

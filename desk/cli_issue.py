@@ -16,9 +16,9 @@ from rich.progress import (
 )
 
 from common.errors import InputError, VerificationFailed
+from common.files import read_bytes
+from desk.options import JSON_OPT
 from desk.output import console, emit, err_console
-
-JSON_OPT = typer.Option(False, "--json", help="Print machine-readable JSON on stdout.")
 
 number_app = typer.Typer(help="Certificate numbers: parse and check.", no_args_is_help=True)
 
@@ -184,10 +184,7 @@ def register(app: typer.Typer) -> None:
         from common.settings import get_settings
         from signing.verify import verify_pdf
 
-        try:
-            data = pdf.read_bytes()
-        except OSError as exc:
-            raise InputError(f"cannot read {pdf}: {exc.strerror}") from None
+        data = read_bytes(pdf)
         settings = get_settings()
         verdict = verify_pdf(data, settings, get_engine(settings.db_url))
 

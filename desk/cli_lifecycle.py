@@ -7,16 +7,10 @@ from pathlib import Path
 
 import typer
 
+from desk.options import JSON_OPT, day_option
 from desk.output import console, emit
 
-JSON_OPT = typer.Option(False, "--json", help="Print machine-readable JSON on stdout.")
 lifecycle_app = typer.Typer(help="Calendar-driven lifecycle jobs.", no_args_is_help=True)
-
-
-def _day(value: str | None, option: str) -> date | None:
-    from rules.spec import parse_date
-
-    return parse_date(value, option) if value else None
 
 
 def _issuer_for(number: str):
@@ -52,8 +46,8 @@ def register(app: typer.Typer) -> None:
         from lifecycle.cycle import recertify
 
         with _issuer_for(number) as issuer:
-            certs = recertify(issuer, number, _day(decision, "--decision"),
-                              issue=_day(issue, "--issue"), grade=grade, scope=scope)
+            certs = recertify(issuer, number, day_option(decision, "--decision"),
+                              issue=day_option(issue, "--issue"), grade=grade, scope=scope)
         emit({"certificates": [c.as_dict() for c in certs]}, as_json, _print_certs)
 
     @app.command("reissue")
@@ -72,7 +66,7 @@ def register(app: typer.Typer) -> None:
 
         with _issuer_for(number) as issuer:
             certs = reissue(issuer, number, Changes(name, address, scope, grade), reason,
-                            on=_day(on, "--on"))
+                            on=day_option(on, "--on"))
         emit({"certificates": [c.as_dict() for c in certs]}, as_json, _print_certs)
 
     @app.command("surveillance")
@@ -93,7 +87,7 @@ def register(app: typer.Typer) -> None:
         from archive.db import get_engine
         from lifecycle.cycle import record_surveillance
 
-        day = _day(held, "--held")
+        day = day_option(held, "--held")
         data: dict = {"number": number, "held_on": held}
         if report is None:
             data["surveillance"] = record_surveillance(get_engine(), number, day)
@@ -121,7 +115,7 @@ def register(app: typer.Typer) -> None:
         from archive.db import get_engine
         from lifecycle.cycle import due_list
 
-        day = _day(on, "--on") or date.today()
+        day = day_option(on, "--on") or date.today()
         items = due_list(get_engine(), day, profile)
 
         def human(d: dict) -> None:
@@ -145,7 +139,7 @@ def register(app: typer.Typer) -> None:
         from lifecycle.cycle import sweep
         from lifecycle.publisher import Publisher
 
-        day = _day(on, "--on") or date.today()
+        day = day_option(on, "--on") or date.today()
         with Publisher() as pub:
             actions = sweep(pub, day)
         emit({"on": day, "actions": [a.as_dict() for a in actions]}, as_json,

@@ -13,11 +13,11 @@ from typing import Any
 import typer
 
 from common.errors import InputError, InvalidUSCC
+from desk.options import JSON_OPT, day_option
 from desk.output import console, emit, fail
 from rules.spec import Audit, parse_date
 
 # Defined here rather than imported: desk.cli imports this module while it is loading.
-JSON_OPT = typer.Option(False, "--json", help="Print machine-readable JSON on stdout.")
 PROFILE_OPT = typer.Option(..., "--profile", "-p", help="Body profile id, e.g. cacq, zpic, xbht.")
 
 rules_app = typer.Typer(
@@ -38,10 +38,6 @@ def _show(title: str, rows: list[tuple[str, Any]]) -> None:
     for label, value in rows:
         if value not in (None, "", []):
             console.print(f"  {label:<{width}}  {value}", highlight=False)
-
-
-def _opt_date(text: str | None, option: str):
-    return None if text is None else parse_date(text, option)
 
 
 @rules_app.command("dates")
@@ -66,10 +62,10 @@ def dates_cmd(
 
     result = certificate_dates(
         date_rules(profile), audit, parse_date(decision, "--decision"),
-        issue=_opt_date(issue, "--issue"),
-        previous_expiry=_opt_date(previous_expiry, "--previous-expiry"),
-        audit_end=_opt_date(audit_end, "--audit-end"),
-        first_surveillance=_opt_date(first_surveillance, "--first-surveillance"),
+        issue=day_option(issue, "--issue"),
+        previous_expiry=day_option(previous_expiry, "--previous-expiry"),
+        audit_end=day_option(audit_end, "--audit-end"),
+        first_surveillance=day_option(first_surveillance, "--first-surveillance"),
     )
 
     def human(d: dict) -> None:
@@ -269,7 +265,7 @@ def suspension_cmd(
     from rules.dates import date_rules, suspension
 
     result = suspension(date_rules(profile), parse_date(start, "--start"), months=months,
-                        verified=_opt_date(verified, "--verified"))
+                        verified=day_option(verified, "--verified"))
     emit({"profile": profile, **result.as_dict()}, as_json, lambda d: _show(
         f"{profile} suspension", [("ends", d["ends"]), ("revoke if unresolved after",
                                                         d["latest_end"]),
@@ -291,7 +287,7 @@ def nc_deadline_cmd(
     from rules.dates import date_rules, nc_deadline
 
     result = nc_deadline(date_rules(profile), audit, parse_date(audit_end, "--audit-end"),
-                         previous_expiry=_opt_date(previous_expiry, "--previous-expiry"))
+                         previous_expiry=day_option(previous_expiry, "--previous-expiry"))
     emit({"profile": profile, **result.as_dict()}, as_json, lambda d: _show(
         f"{profile} {d['audit']} non-conformity close-out",
         [("due by", d["due_by"]), ("rule", d["rule"]), ("clause", d["clause"])]))

@@ -4,15 +4,14 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import typer
 
 from common.errors import InputError, VerificationFailed
+from common.files import read_bytes, write_atomically
+from desk.options import JSON_OPT
 from desk.output import console, emit
-
-JSON_OPT = typer.Option(False, "--json", help="Print machine-readable JSON on stdout.")
 
 keys_app = typer.Typer(help="The body's signing keys: CA, PDF signer, QR token key.",
                        no_args_is_help=True)
@@ -66,19 +65,6 @@ def keys_rotate(as_json: bool = JSON_OPT) -> None:
     emit(describe(settings), as_json, _show_keys)
 
 
-def _read(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc.strerror}") from None
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.certdesk-tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
-
-
 def _show_approvals(d: dict) -> None:
     for a in d["approvals"]:
         mark = "[green]ok[/]" if not a["problems"] else "[red]" + "; ".join(a["problems"]) + "[/]"
@@ -113,7 +99,7 @@ def register(app: typer.Typer) -> None:
         from signing.pdf import load_signer, sign_approval, validate_approvals
 
         settings = get_settings()
-        data = _read(pdf)
+        data = read_bytes(pdf)
         key = ensure_keys(settings)
         signed = sign_approval(data, load_signer(key, settings.key_passphrase), role, signer,
                                final=final, tsa_url=settings.tsa_url)
@@ -121,7 +107,7 @@ def register(app: typer.Typer) -> None:
         if report.problems:  # never hand back a record that does not validate
             raise VerificationFailed(f"{pdf.name}: not signed: " + "; ".join(report.problems))
         target = out or pdf
-        _write_atomically(target, signed)
+        write_atomically(target, signed)
         emit({"file": str(target), **report.as_dict()}, as_json, _show_approvals)
 
     @token_app.command("verify")
@@ -155,7 +141,7 @@ def register(app: typer.Typer) -> None:
             raise InputError("a bare token needs --number (or pass the whole URL)")
         if keys is not None:
             try:
-                public = keys_from_keyset(json.loads(_read(keys)))
+                public = keys_from_keyset(json.loads(read_bytes(keys)))
             except json.JSONDecodeError as exc:
                 raise InputError(f"{keys}: not JSON ({exc.msg})") from None
         else:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import typer
 
+from desk.options import JSON_OPT, day_option
 from desk.output import console, emit
 
 
@@ -17,20 +16,16 @@ def register(app: typer.Typer) -> None:
         reason: str = typer.Option(..., "--reason", "-r", help="Why (printed on the notice)."),
         by: str = typer.Option("issuer", "--by", help="Who makes the change (logged)."),
         on: str = typer.Option(None, "--on", help="Effective date YYYY-MM-DD (default today)."),
-        as_json: bool = typer.Option(False, "--json", help="Print machine-readable JSON."),
+        as_json: bool = JSON_OPT,
     ) -> None:
         """Change a certificate's status; a signed notice is archived and the change logged.
 
         A main certificate's sub-certificates follow it; a sub-certificate can change alone.
         """
-        from common.errors import InputError
         from lifecycle.publisher import Publisher
         from lifecycle.transitions import change_status
 
-        try:
-            day = date.fromisoformat(on) if on else None
-        except ValueError:
-            raise InputError(f"--on {on!r} is not a date (YYYY-MM-DD)") from None
+        day = day_option(on, "--on")
         with Publisher() as pub:
             change = change_status(pub, number, action, reason, actor=by, on=day)
         emit(change.as_dict(), as_json, lambda d: console.print(

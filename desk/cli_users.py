@@ -7,9 +7,9 @@ import sys
 
 import typer
 
+from desk.options import JSON_OPT
 from desk.output import console, emit
 
-JSON_OPT = typer.Option(False, "--json", help="Print machine-readable JSON on stdout.")
 users_app = typer.Typer(help="Staff accounts of the web staff desk: add, list, disable, enable.",
                         no_args_is_help=True)
 

@@ -8,8 +8,6 @@ is unsigned: drafts for review. Signed records come from ``certdesk issue`` and
 
 from __future__ import annotations
 
-import os
-import tempfile
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
@@ -18,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from common.batch import reason, run_jobs
+from common.files import write_atomically
 from common.settings import Settings
 from docgen.convert import ConverterPool
 from docgen.kinds import Build, DocumentKind
@@ -50,18 +49,6 @@ class BatchResult:
     rendered: list[Rendered] = field(default_factory=list)
     failed: list[Failed] = field(default_factory=list)
     interrupted: bool = False
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    """A half-written PDF must never sit under the final name (Ctrl-C, a full disk)."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".part-", suffix=".pdf")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 class _Names:
@@ -101,7 +88,7 @@ def render_batch(kind: DocumentKind, profile: Profile, records: Sequence[Any], o
         for rendition in kind.contexts(job, record, where):
             pdf = pool.convert_bytes(render_docx(template, rendition.context), rendition.stem)
             path = out_dir / f"{names.claim(rendition.stem)}.pdf"
-            _write_atomically(path, pdf)
+            write_atomically(path, pdf)
             out.append(Rendered(index, where, path))
         return out
 

@@ -334,7 +334,6 @@ class ConverterPool:
         self._closed = False
         self.restarts = 0
         """Workers restarted: crashed, hung or recycled."""
-        self.converted = 0
         sweep_stale_profiles()
         _live_pools.add(self)
 
@@ -381,8 +380,6 @@ class ConverterPool:
                     self._restarted()
                     raise ConversionError(f"{second}, also on the retry: not converted"
                                           ) from None
-            with self._cond:
-                self.converted += 1
             if worker.jobs >= self.settings.converter_recycle_after:
                 worker.stop()
                 self._restarted()

@@ -179,7 +179,7 @@ def _number(f: Fields, key: str):
 def _grade(job: Build, f: Fields) -> str | None:
     if not job.profile.scheme.graded:
         return None
-    grades = [g.name for g in scoring_rules(job.profile.id).grades]
+    grades = scoring_rules(job.profile.id).grade_names
     value = f.text("grade")
     if value not in grades:
         raise f.fail("grade", f"= {value!r} is not one of {' / '.join(grades)}")

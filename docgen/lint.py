@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from docx import Document
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docxtpl import DocxTemplate
 from jinja2 import TemplateSyntaxError, nodes
@@ -199,9 +198,9 @@ def lint_template(path: Path, schema: Schema, name: str | None = None) -> list[P
     """Every problem of the template at ``path`` for a context shaped like ``schema``."""
     label = name or Path(path).name
     try:
-        doc = Document(str(path))
         tpl = DocxTemplate(str(path))
         tpl.init_docx()
+        doc = tpl.docx  # the python-docx Document docxtpl opened: read once
     except Exception as exc:  # python-docx raises several unrelated types for a bad file
         return [Problem(label, "", f"cannot be opened as a Word document ({exc})")]
     out = [p for root in _parts(doc) for para in root.iter(f"{W}p")

@@ -4,8 +4,8 @@ A notice context carries its title, opening sentence and consequences as text (s
 ``docgen.schema.NOTICE``), so one Word template serves every notice and a body changes
 wording here, or layout in its own template, independently.
 
-The four status notices say the same as ``lifecycle.transitions.TRANSITIONS`` (which
-``certdesk status`` uses); that table can take its texts from here.
+``lifecycle.transitions.TRANSITIONS`` (``certdesk status``) takes the four status notices'
+texts from here.
 """
 
 from __future__ import annotations

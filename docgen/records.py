@@ -5,7 +5,8 @@ CSV is flat, records are not (sites, team members, schedule rows). Columns there
 paths: ``name``, ``org.contact`` (nested object), ``sites[].address`` (a field of a list
 item). Consecutive rows with the same value in the first column are one record: the first
 row gives its plain fields, every row with a non-empty ``xxx[].field`` adds an item to
-``xxx``. This is also how ``certdesk issue`` reads sites (one row per site).
+``xxx``. (``certdesk issue`` has its own flat CSV, one row per site, grouped by credit
+code: ``lifecycle.inputs``.)
 """
 
 from __future__ import annotations
@@ -20,13 +21,11 @@ from pathlib import Path
 from typing import Any
 
 from common.errors import InputError
+from common.files import read_bytes
 
 
 def read_text(path: Path) -> str:
-    try:
-        raw = Path(path).read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc.strerror}") from None
+    raw = read_bytes(path)
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:

@@ -34,10 +34,9 @@ from docgen.records import Fields
 from lifecycle.cycle import main_certificate, record_surveillance
 from lifecycle.inputs import OrganisationInput, SiteInput
 from lifecycle.issuing import IssuedCertificate, Issuer, Kept
-from lifecycle.publisher import Publisher
+from lifecycle.publisher import Publisher, body_signature
 from rules.scoring import score_sheet, scoring_rules
-from signing.pdf import SignatureSpec
-from templates.profiles import load_profile
+from templates.profiles import Profile, load_profile
 
 STEPS = ("programme", "plan", "report", "nonconformities", "decision")
 CASE_FIELDS = frozenset({"name", "uscc", "registered_address", "scope", "sites", *STEPS})
@@ -99,6 +98,14 @@ def _one(job: Build, kind_id: str, record: Mapping[str, Any], where: str) -> Ren
     return rendition
 
 
+def _signed(publisher: Publisher, profile: Profile, kind_id: str,
+            rendition: Rendition) -> bytes:
+    """The rendition as a PDF/A record carrying the body's certification signature."""
+    spec = body_signature(profile, rendition.context["doc"]["title"])
+    return publisher.signed_pdf(profile.template_path(kind_id), rendition.context,
+                                rendition.stem, spec)
+
+
 def prepare(job: Build, case: Any, where: str) -> Prepared:
     """Build and check every document of ``case``; raises with the first rule broken."""
     f = Fields(case, where, set(CASE_FIELDS))
@@ -129,11 +136,10 @@ def prepare(job: Build, case: Any, where: str) -> Prepared:
     ncs = [Fields(n, f"{where}: nonconformities[{i}]", NC_FIELDS)
            for i, n in enumerate(case.get("nonconformities") or [], start=1)]
     report_fields = step("report")
-    sampling = programme.context["audits"][0]
-    if sampling["sample"]:
-        report_fields.setdefault(
-            "sampling", f"{programme.context['sampling']['eligible']} 个场所中抽取 "
-                        f"{sampling['sample']} 个（{programme.context['sampling']['clause']}）")
+    if first["sample"]:
+        sampling = programme.context["sampling"]
+        report_fields.setdefault("sampling", f"{sampling['eligible']} 个场所中抽取 "
+                                             f"{first['sample']} 个（{sampling['clause']}）")
     report = _one(job, "report", {
         **org, "sites": sites, "audit": "initial", **audit, "team": team,
         "nonconformities": [{k: n.data[k] for k in REPORT_NC if k in n.data} for n in ncs],
@@ -192,23 +198,18 @@ def certify(issuer: Issuer, prepared: Prepared) -> Certified:
                                 "re-issue it instead")
 
     def produce(st: Step) -> tuple[str, str, bytes]:
-        title = st.rendition.context["doc"]["title"]
-        spec = SignatureSpec(reason=f"{profile.body.name} {title}",
-                             location=profile.body.address, name=profile.body.name)
-        pdf = issuer.signed_pdf(profile.template_path(st.kind), st.rendition.context,
-                                st.rendition.stem, spec)
-        return st.record_type, f"{st.rendition.stem}.pdf", pdf
+        return (st.record_type, f"{st.rendition.stem}.pdf",
+                _signed(issuer, profile, st.kind, st.rendition))
 
     with ThreadPoolExecutor(max_workers=issuer.pool.size, thread_name_prefix="certify") as ex:
         documents = list(ex.map(produce, prepared.steps))
     decision = {"outcome": prepared.outcome, "makers": list(prepared.makers),
                 "score": prepared.score, "grade": prepared.grade,
-                "decision_date": prepared.organisation.decision_date}
+                "decision_date": org.decision_date}
     if prepared.approved:
-        certificates, kept = issuer.issue_decided(prepared.organisation, records=documents,
-                                                  decision=decision)
+        certificates, kept = issuer.issue_decided(org, records=documents, decision=decision)
     else:
-        certificates, kept = [], issuer.file(prepared.organisation, documents, decision)
+        certificates, kept = [], issuer.file(org, documents, decision)
     return Certified(org.name, org.uscc, prepared.approved, prepared.outcome, org.decision_date,
                      tuple(kept), tuple(certificates))
 
@@ -280,11 +281,7 @@ def record_surveillance_report(publisher: Publisher, number: str, held_on: date,
         raise RuleViolation(f"{where}: the surveillance report does not support keeping "
                             f"{cert.number} ({why}): suspend it instead "
                             f"[{score['clauses'][0]}]")
-    title = report.context["doc"]["title"]
-    pdf = publisher.signed_pdf(
-        profile.template_path("report"), report.context, report.stem,
-        SignatureSpec(reason=f"{profile.body.name} {title}", location=profile.body.address,
-                      name=profile.body.name))
+    pdf = _signed(publisher, profile, "report", report)
     filename = f"{report.stem}.pdf"
 
     def keep(s: Session, cert: Certificate) -> str:

@@ -21,14 +21,13 @@ from archive.models import Certificate, Event, Organisation
 from common.errors import InputError, NotFound, RuleViolation
 from docgen.context import CertificateFacts
 from lifecycle.inputs import OrganisationInput, SiteInput
-from lifecycle.issuing import IssuedCertificate, Issuer, verify_url
-from lifecycle.publisher import Publisher
+from lifecycle.issuing import IssuedCertificate, Issuer
+from lifecycle.publisher import Publisher, body_signature
 from lifecycle.transitions import change_status
 from numbering.grammar import parse
 from rules.dates import date_rules, surveillance_plan
 from rules.scoring import scoring_rules
 from rules.status import effective_status
-from signing.pdf import SignatureSpec
 from templates.profiles import load_profile
 
 
@@ -107,7 +106,7 @@ def reissue(issuer: Issuer, number: str, changes: Changes, reason: str, *,
     if on < main.issue_date:
         raise RuleViolation(f"re-issue date {on} is before the issue date {main.issue_date}")
     if changes.grade:
-        grades = [g.name for g in scoring_rules(main.profile).grades]
+        grades = scoring_rules(main.profile).grade_names
         if changes.grade not in grades:
             raise InputError(f"grade {changes.grade!r} is not one of {' / '.join(grades)}")
     sites = _sites(main)
@@ -123,16 +122,15 @@ def reissue(issuer: Issuer, number: str, changes: Changes, reason: str, *,
                 {"address": sub.site_address, "scope": sub.scope})
         for sub in subs if sub.status in ("valid", "suspended")]
     profile = load_profile(main.profile)
-    spec = SignatureSpec(reason=f"{profile.body.name} 认证证书（换证）",
-                         location=profile.body.address, name=profile.body.name)
-    produced = [(f, issuer.signed_pdf(*issuer.context_for(f), f.number, spec)) for f in all_facts]
+    spec = body_signature(profile, "认证证书（换证）")
+    produced = [(f, *issuer.certificate_pdf(f, spec)) for f in all_facts]
     out = []
     with session_scope(issuer.engine) as s:
         org_row = s.get(Organisation, org.id)
         org_row.name = facts.holder_name
         org_row.registered_address = facts.registered_address
         s.add(org_row)
-        for f, pdf in produced:
+        for f, pdf, url in produced:
             sha = issuer.keep(s, pdf, record_type="certificate",
                               filename=f"{f.number}-换证{on:%Y%m%d}.pdf", profile=profile.id,
                               organisation_id=org.id, certificate_number=f.number,
@@ -146,8 +144,7 @@ def reissue(issuer: Issuer, number: str, changes: Changes, reason: str, *,
                 "reason": reason, "changes": changes.as_dict(), "on": on,
                 "sha256": sha, "previous_sha256": previous_sha}, issuer.actor)
             out.append(IssuedCertificate(f.number, f.main_number,
-                                         issuer.export(f"{f.number}.pdf", pdf),
-                                         verify_url(issuer.settings, f.number, f), sha))
+                                         issuer.export(f"{f.number}.pdf", pdf), url, sha))
     return out
 
 
@@ -241,10 +238,8 @@ class SweepAction:
 
 
 def _suspended_until(s: Session, number: str) -> date | None:
-    ev = s.exec(select(Event).where(Event.subject == number,
-                                    Event.kind == "certificate.suspend")
-                .order_by(Event.seq.desc())).first()
-    until = json.loads(ev.data).get("until") if ev else None
+    data = events.latest_data(s, number, "certificate.suspend")
+    until = data.get("until") if data else None
     return date.fromisoformat(until) if until else None
 
 

@@ -26,10 +26,10 @@ from common.errors import CertdeskError, InputError, RuleViolation
 from common.settings import Settings
 from docgen.context import CertificateFacts, certificate_context
 from docgen.convert import ConverterPool
-from docgen.qr import qr_png
+from docgen.qr import QR_WIDTH_MM, qr_png, verify_url
 from docgen.render import Image, render_docx
 from lifecycle.inputs import OrganisationInput
-from lifecycle.publisher import Publisher
+from lifecycle.publisher import Publisher, body_signature
 from numbering.allocate import allocate, taken, void
 from numbering.grammar import CertNumber, parse
 from rules.dates import CertificateDates, certificate_dates, date_rules
@@ -39,7 +39,6 @@ from signing.pdf import SignatureSpec
 from signing.tokens import TokenClaims, current_token
 from templates.profiles import Profile
 
-QR_WIDTH_MM = 26
 _PLACEHOLDER_QR = qr_png("dry run")[0]
 
 
@@ -82,14 +81,11 @@ class BatchResult:
     interrupted: bool = False
 
 
-def verify_url(settings: Settings, number: str, facts: CertificateFacts | None = None) -> str:
-    """The URL in the QR code: the public page ``/v/<number>`` and, given the certificate's
-    facts, ``?t=`` a token that signs number, holder and dates (``signing.tokens``)."""
-    url = f"{settings.public_url.rstrip('/')}/v/{number}"
-    if facts is None:
-        return url
-    claims = TokenClaims(number, facts.holder_name, facts.issue_date, facts.expiry_date)
-    return f"{url}?t={current_token(settings, claims)}"
+def qr_url(settings: Settings, facts: CertificateFacts) -> str:
+    """The URL in an issued certificate's QR code: the public page and ``?t=`` a token that
+    signs number, holder and dates (``signing.tokens``)."""
+    claims = TokenClaims(facts.number, facts.holder_name, facts.issue_date, facts.expiry_date)
+    return f"{verify_url(settings.public_url, facts.number)}?t={current_token(settings, claims)}"
 
 
 class Issuer(Publisher):
@@ -121,18 +117,23 @@ class Issuer(Publisher):
                 for i, site in enumerate(sites, start=1)]
         return [main, *subs]
 
-    def context_for(self, facts: CertificateFacts, *, dry_run: bool = False) -> tuple[Path, dict]:
-        # A dry run only looks for template errors: any QR image will do, and making and
-        # token-signing a real one costs as much as rendering the document.
-        png = _PLACEHOLDER_QR if dry_run else \
-            qr_png(verify_url(self.settings, facts.number, facts))[0]
+    def context_for(self, facts: CertificateFacts, url: str | None) -> tuple[Path, dict]:
+        """Template and context of a certificate whose QR code carries ``url``. None is the
+        dry run: it only looks for template errors, so any QR image will do (making and
+        token-signing a real one costs as much as rendering the document)."""
+        png = _PLACEHOLDER_QR if url is None else qr_png(url)[0]
         ctx = certificate_context(self.profile, facts, Image(png, QR_WIDTH_MM))
         return (self.sub_template if facts.main_number else self.template), ctx
+
+    def certificate_pdf(self, facts: CertificateFacts, spec: SignatureSpec) -> tuple[bytes, str]:
+        """The signed certificate PDF and the URL its QR code carries."""
+        url = qr_url(self.settings, facts)
+        return self.signed_pdf(*self.context_for(facts, url), facts.number, spec), url
 
     def _check(self, org: OrganisationInput,
                previous: Certificate | None = None) -> CertificateDates:
         if self.profile.scheme.graded:
-            grades = [g.name for g in scoring_rules(self.profile.id).grades]
+            grades = scoring_rules(self.profile.id).grade_names
             if not org.grade:
                 raise InputError(f"{org.name}: a grade is required for profile "
                                  f"{self.profile.id!r} ({' / '.join(grades)})")
@@ -173,7 +174,7 @@ class Issuer(Publisher):
         placeholder = CertNumber("000", dates.issue_date.year % 100, self.profile.scheme.code,
                                  "0" * (self.profile.numbering.sequence_width - 1) + "1")
         for facts in self._facts(org, placeholder, dates)[:2]:  # dry run: main + one sub
-            render_docx(*self.context_for(facts, dry_run=True))
+            render_docx(*self.context_for(facts, None))
         with session_scope(self.engine) as s:
             number = self._draw(s, dates, previous)
             events.append(s, "number.drawn", str(number), {"profile": self.profile.id},
@@ -192,17 +193,15 @@ class Issuer(Publisher):
                            dates: CertificateDates, previous: Certificate | None,
                            records: list[Document], decision: dict | None,
                            ) -> tuple[list[IssuedCertificate], list[Kept]]:
-        spec = SignatureSpec(reason=f"{self.profile.body.name} 认证证书",
-                             location=self.profile.body.address, name=self.profile.body.name)
-        produced = []
-        for facts in self._facts(org, number, dates):
-            produced.append((facts, self.signed_pdf(*self.context_for(facts), facts.number, spec)))
+        spec = body_signature(self.profile, "认证证书")
+        produced = [(facts, *self.certificate_pdf(facts, spec))
+                    for facts in self._facts(org, number, dates)]
         out = []
         with session_scope(self.engine) as s:
             org_row = _upsert_organisation(s, org)
             if previous is not None:
                 supersede(s, previous.number, str(number), self.actor)
-            for facts, signed in produced:
+            for facts, signed, url in produced:
                 sha = sha256_hex(signed)
                 s.add(Certificate(
                     number=facts.number, main_number=facts.main_number, profile=self.profile.id,
@@ -222,7 +221,6 @@ class Issuer(Publisher):
                     "issue_date": dates.issue_date, "expiry_date": dates.expiry_date,
                     "main_number": facts.main_number, "cycle": number.cycle,
                     "late_recertification": dates.late_recertification}, self.actor)
-                url = verify_url(self.settings, facts.number, facts)
                 out.append(IssuedCertificate(facts.number, facts.main_number,
                                              self.export(f"{facts.number}.pdf", signed), url,
                                              sha))

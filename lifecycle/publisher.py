@@ -19,6 +19,13 @@ from docgen.convert import ConverterPool
 from docgen.render import render_docx
 from signing.keys import ensure_keys
 from signing.pdf import SignatureSpec, load_signer, sign_pdf
+from templates.profiles import Profile
+
+
+def body_signature(profile: Profile, title: str) -> SignatureSpec:
+    """The certification signature of a record the body issues: "<body> <title>"."""
+    return SignatureSpec(reason=f"{profile.body.name} {title}",
+                         location=profile.body.address, name=profile.body.name)
 
 
 class Publisher:

@@ -4,12 +4,12 @@ clause out. (When it may be taken is a date rule: ``rules.dates.check_decision_d
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 
 from common.errors import InputError, RuleViolation
+from common.names import person_key
 from rules.spec import build, section
 from templates.profiles import load_profile
 
@@ -26,25 +26,20 @@ def decision_rules(profile_id: str) -> DecisionRules:
     return build(DecisionRules, section(profile, "decision"), f"profile {profile_id!r}")
 
 
-def _person(name: str) -> str:
-    # Full-width letters and stray spaces must not let an auditor pass as someone else.
-    return "".join(unicodedata.normalize("NFKC", name).split()).casefold()
-
-
 def check_independence(rules: DecisionRules, auditors: Iterable[str],
                        decision_makers: Iterable[str], reviewer: str | None = None) -> None:
     makers = [m for m in decision_makers if m.strip()]
     if not makers:
         raise InputError("a certification decision needs at least one decision maker")
-    team = {_person(a) for a in auditors}
-    both = [m for m in makers if _person(m) in team]
+    team = {person_key(a) for a in auditors}
+    both = [m for m in makers if person_key(m) in team]
     if both:
         raise RuleViolation(
             f"{'、'.join(both)} audited this organisation and cannot take the certification "
             f"decision: decision makers must not be auditors [{rules.clause}]")
     # Every body holds the review to the same rule: CACQ 7.10.3, DNI 5.4 ("所有参与认证决定
     # 的人员"), ZPIC 4.6.1, XBHT 7.5.1 (the committee approves the report and decides).
-    if reviewer and _person(reviewer) in team:
+    if reviewer and person_key(reviewer) in team:
         raise RuleViolation(
             f"{reviewer} audited this organisation and cannot review it for the decision: "
             f"reviewers must not be auditors [{rules.clause}]")

@@ -69,6 +69,10 @@ class ScoringRules:
     feature_minimum: Decimal | None = None
     feature_clause: str = ""
 
+    @property
+    def grade_names(self) -> tuple[str, ...]:
+        return tuple(g.name for g in self.grades)
+
     def __post_init__(self) -> None:
         if self.grade_basis not in ("score", "service_feature"):
             raise ValueError(f"grade_basis must be 'score' or 'service_feature', "

@@ -86,12 +86,21 @@ def _message(number: str, signed: bytes) -> bytes:
     return DOMAIN + number.encode("ascii") + b"\0" + signed
 
 
+def _b64url(data: bytes) -> str:
+    """Base64url without padding (tokens and JWK values)."""
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _unb64url(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
 def make_token(claims: TokenClaims, kid: str, key: Ed25519PrivateKey) -> str:
     number = str(parse(claims.number))
     signed = _HEAD.pack(VERSION, bytes.fromhex(kid), _days(claims.issue_date),
                         _days(claims.expiry_date)) + claims.holder.encode("gb18030")
     raw = signed + key.sign(_message(number, signed))
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+    return _b64url(raw)
 
 
 def current_token(settings: Settings, claims: TokenClaims) -> str:
@@ -106,7 +115,7 @@ def _decode(token: str) -> bytes:
     if not _BASE64URL.fullmatch(token):
         raise InvalidToken("token is not base64url text")
     try:
-        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        raw = _unb64url(token)
     except (binascii.Error, ValueError):
         raise InvalidToken("token is not valid base64url") from None
     if len(raw) < _HEAD.size + SIGNATURE_LENGTH:
@@ -169,10 +178,6 @@ def claim_differences(claims: TokenClaims, holder: str, issue_date: date,
 
 # -- the published key set ------------------------------------------------------------------
 
-def _b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
 def local_keys(settings: Settings) -> dict[str, Ed25519PublicKey]:
     """Every token key of this install, current and retired (old QR codes keep verifying)."""
     return {kid: cert.public_key() for kid, cert in token_certificates(settings).items()}
@@ -210,7 +215,7 @@ def keys_from_keyset(doc: object) -> dict[str, Ed25519PublicKey]:
         try:
             if entry["kty"] != "OKP" or entry["crv"] != "Ed25519":
                 continue
-            raw = base64.urlsafe_b64decode(entry["x"] + "=" * (-len(entry["x"]) % 4))
+            raw = _unb64url(entry["x"])
             out[entry["kid"]] = Ed25519PublicKey.from_public_bytes(raw)
         except (KeyError, TypeError, ValueError, binascii.Error):
             kid = entry.get("kid") if isinstance(entry, dict) else None

@@ -8,7 +8,6 @@ is an archived certificate. A genuine file of a re-issued or re-certified certif
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import date
 
@@ -16,7 +15,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from archive.blobs import sha256_hex
-from archive.models import Certificate, Event, Record
+from archive.events import latest_data
+from archive.models import Certificate, Record
 from common.settings import Settings
 from rules.status import effective_status
 from signing.keys import ca_certificate, tsa_roots
@@ -86,10 +86,8 @@ def verify_pdf(data: bytes, settings: Settings, engine: Engine,
 
 
 def _successor(s: Session, number: str) -> str | None:
-    event = s.exec(select(Event).where(Event.subject == number,
-                                       Event.kind == "certificate.superseded")
-                   .order_by(Event.seq.desc())).first()
-    return json.loads(event.data).get("by") if event else None
+    data = latest_data(s, number, "certificate.superseded")
+    return data.get("by") if data else None
 
 
 def _unknown_verdict(report: SignatureReport) -> str:

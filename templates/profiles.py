@@ -18,8 +18,6 @@ from common.errors import ConfigError, ProfileNotFound
 from numbering.grammar import SCHEMES, body_code_from_approval
 from templates import TEMPLATES_DIR
 
-DOCUMENT_KINDS = ("certificate", "sub_certificate")
-
 
 @dataclass(frozen=True)
 class Body:

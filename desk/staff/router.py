@@ -241,7 +241,7 @@ def create_staff_router(settings: Settings | None = None, engine: Engine | None 
         with Session(engine) as s:
             page = views.certificate_page(s, number, desk.today())
         profile = load_profile(page.main.cert.profile)
-        grades = ([g.name for g in scoring_rules(profile.id).grades] if profile.scheme.graded
+        grades = (list(scoring_rules(profile.id).grade_names) if profile.scheme.graded
                   else [])
         return desk.render(request, "certificate.html", current, page=page, profile=profile,
                            grades=grades, record_types=RECORD_TYPES, accepted=ACCEPTED)

@@ -11,7 +11,6 @@ from datetime import date
 from sqlalchemy import or_
 from sqlmodel import Session, select
 
-from archive.events import history
 from archive.models import Certificate, Event, Organisation, Record
 from common.errors import NotFound
 from lifecycle.cycle import DueItem, next_due, surveillances_held
@@ -151,7 +150,8 @@ def certificate_page(s: Session, number: str, today: date) -> CertificatePage:
                     .order_by(Certificate.number)).all()
     main = next(c for c in family if c.number == main_number)
     numbers = [c.number for c in family]
-    timeline = sorted((ev for n in numbers for ev in history(s, n)), key=lambda e: e.seq)
+    timeline = s.exec(select(Event).where(Event.subject.in_(numbers))  # type: ignore[attr-defined]
+                      .order_by(Event.seq)).all()
     documents = s.exec(select(Record).where(Record.certificate_number.in_(numbers))
                        .order_by(Record.created)).all()
     held = surveillances_held(s, main.number)

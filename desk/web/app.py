@@ -44,16 +44,19 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, *
         from desk.staff import create_staff_router
 
         app.include_router(create_staff_router(settings, app.state.engine, pool=pool))
-    mb = settings.upload_max_bytes // (1024 * 1024) or 1
+
+    def refuse(request: Request, status_code: int, key: str, **params) -> Response:
+        if key == "too_large":  # every "too large" states the limit
+            params["mb"] = settings.upload_max_mb
+        return error_response(request, status_code, key, **params)
 
     def reject(scope: Scope, status_code: int, key: str, **params) -> Response:
-        return error_response(Request(scope), status_code, key, **params)
+        return refuse(Request(scope), status_code, key, **params)
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:
-        key = STATUS_MESSAGES.get(exc.status_code, "bad_request")
-        params = {"mb": mb} if key == "too_large" else {}
-        return error_response(request, exc.status_code, key, **params)
+        return refuse(request, exc.status_code, STATUS_MESSAGES.get(exc.status_code,
+                                                                    "bad_request"))
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> Response:

@@ -123,10 +123,9 @@ class BodyLimit:
         if (scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS")
                 or scope["path"].startswith(EXEMPT)):
             return await self.app(scope, receive, send)
-        mb = self.max_bytes // (1024 * 1024) or 1
         length = dict(scope["headers"]).get(b"content-length")
         if length is not None and (not length.isdigit() or int(length) > self.max_bytes):
-            return await self.reject(scope, 413, "too_large", mb=mb)(scope, receive, send)
+            return await self.reject(scope, 413, "too_large")(scope, receive, send)
         seen = 0
 
         async def counting_receive() -> Message:

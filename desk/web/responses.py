@@ -28,13 +28,18 @@ def lang_switch(request: Request, words: Words) -> str:
     return f"{url.path}?{url.query}"
 
 
+def page(request: Request, name: str, words: Words, status_code: int = 200, **context):
+    """A public page in the visitor's language, with the link to the other language."""
+    return templates.TemplateResponse(request, name, {
+        "t": words, "switch_url": lang_switch(request, words), **context},
+        status_code=status_code)
+
+
 def error_response(request: Request, status_code: int, key: str, title: str = "error_title",
                    **params) -> Response:
     """A refusal in the visitor's language: ``{"error", "detail"}`` for the API, else a page."""
     words = Words(request.query_params.get("lang"))
     if wants_json(request.url.path):
         return JSONResponse({"error": key, "detail": words(key, **params)}, status_code)
-    return templates.TemplateResponse(request, "error.html", {
-        "t": words, "switch_url": lang_switch(request, words), "title": words(title),
-        "message": words(key, **params)},
-        status_code=status_code)
+    return page(request, "error.html", words, status_code, title=words(title),
+                message=words(key, **params))

@@ -19,7 +19,7 @@ from sqlmodel import Session
 from common.errors import InvalidNumber, NotFound
 from common.settings import Settings
 from desk.web.i18n import Words
-from desk.web.responses import error_response, lang_switch, templates
+from desk.web.responses import error_response, page
 from desk.web.views import PublicCertificate, TokenResult, check_token, public_certificate
 from rules.status import STATUS_LABELS
 from signing.tokens import keyset
@@ -47,12 +47,6 @@ LangQuery = Annotated[str | None, Query(description="zh (default) or en")]
 TokenQuery = Annotated[str | None, Query(description="The signed token from the QR code.")]
 
 
-def _page(request: Request, name: str, words: Words, status_code: int = 200, **context):
-    return templates.TemplateResponse(request, name, {
-        "t": words, "switch_url": lang_switch(request, words), **context},
-        status_code=status_code)
-
-
 def _lookup(request: Request, session: Session, number: str) -> PublicCertificate | Response:
     try:
         return public_certificate(session, number)
@@ -66,7 +60,7 @@ def _lookup(request: Request, session: Session, number: str) -> PublicCertificat
 
 @router.get("/", include_in_schema=False)
 def home(request: Request, lang: LangQuery = None):
-    return _page(request, "home.html", Words(lang))
+    return page(request, "home.html", Words(lang))
 
 
 @router.get("/v", include_in_schema=False)
@@ -87,7 +81,7 @@ def certificate_page(request: Request, number: str, session: SessionDep,
     if isinstance(cert, Response):
         return cert
     token = check_token(settings, t, cert) if t is not None else None
-    return _page(request, "certificate.html", words, 400 if _bad(token) else 200,
+    return page(request, "certificate.html", words, 400 if _bad(token) else 200,
                  cert=cert, token=token)
 
 
@@ -113,11 +107,7 @@ def certificate_json(request: Request, number: str, session: SessionDep, setting
 
 @router.get("/verify", include_in_schema=False)
 def verify_form(request: Request, settings: SettingsDep, lang: LangQuery = None):
-    return _page(request, "verify.html", Words(lang), mb=_mb(settings))
-
-
-def _mb(settings: Settings) -> int:
-    return settings.upload_max_bytes // (1024 * 1024) or 1
+    return page(request, "verify.html", Words(lang), mb=settings.upload_max_mb)
 
 
 def _check_upload(request: Request, file: UploadFile | None, settings: Settings,
@@ -126,7 +116,7 @@ def _check_upload(request: Request, file: UploadFile | None, settings: Settings,
         return error_response(request, 400, "no_file")
     data = file.file.read(settings.upload_max_bytes + 1)
     if len(data) > settings.upload_max_bytes:
-        return error_response(request, 413, "too_large", mb=_mb(settings))
+        return error_response(request, 413, "too_large", mb=settings.upload_max_mb)
     if PDF_MAGIC not in data[:PDF_HEADER_WINDOW]:
         return error_response(request, 415, "not_pdf")
     return verify_pdf(data, settings, session.get_bind())
@@ -142,7 +132,7 @@ def verify_page(request: Request, session: SessionDep, settings: SettingsDep,
     verdict = _check_upload(request, file, settings, session)
     if isinstance(verdict, Response):
         return verdict
-    return _page(request, "verdict.html", Words(lang), verdict=verdict)
+    return page(request, "verdict.html", Words(lang), verdict=verdict)
 
 
 @router.post("/api/v1/verify", summary="Check a certificate PDF (JSON answer)",
@@ -167,4 +157,4 @@ def published_keys(settings: SettingsDep):
 @router.get("/docs", include_in_schema=False)
 def api_docs(request: Request, lang: LangQuery = None):
     """The OpenAPI description rendered on the server: no CDN, no script."""
-    return _page(request, "docs.html", Words(lang), api=request.app.openapi())
+    return page(request, "docs.html", Words(lang), api=request.app.openapi())
