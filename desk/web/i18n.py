@@ -110,6 +110,8 @@ TEXT: dict[str, tuple[str, str]] = {
 
 STATUS_NOTES: dict[str, tuple[str, str]] = {
     "valid": ("证书有效。", "The certificate is valid."),
+    "not_yet_valid": ("证书尚未生效：发证日期之前不得使用证书。",
+                      "Not yet valid: the certificate takes effect on its issue date."),
     "suspended": ("证书已暂停：暂停期间证书暂时无效，获证组织不得使用证书。",
                   "Suspended: the certificate is temporarily invalid and may not be used."),
     "revoked": ("证书已撤销：证书无效，编号作废。",

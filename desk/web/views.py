@@ -104,7 +104,7 @@ def public_certificate(s: Session, number: str, today: date | None = None) -> Pu
     profile = load_profile(cert.profile)
 
     def status(c: Certificate) -> str:
-        return effective_status(c.status, c.expiry_date, today)
+        return effective_status(c.status, c.expiry_date, today, issued=c.issue_date)
 
     main = subs = None
     if cert.main_number:
