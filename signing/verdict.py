@@ -150,7 +150,8 @@ REASONS: dict[str, tuple[str, str]] = {
     "expired": ("真实的证书文件，但证书已于{expiry}到期：证书无效。",
                 "A genuine certificate file, but the certificate expired on {expiry}: it is "
                 "no longer valid."),
-    "reissued": ("本机构签发过此文件，但证书已换证，此文件为旧版本；请以证书 {current} 的当前记录为准。",
+    "reissued": ("本机构签发过此文件，但证书已换证，此文件为旧版本；"
+                 "请以证书 {current} 的当前记录为准。",
                  "We issued this file, but the certificate has been re-issued since: this is "
                  "an old version; rely on the current record of {current}."),
     "recertified": ("本机构签发过此文件，但证书已在再认证时换发新证书 {current}；请以新证书为准。",
@@ -161,22 +162,26 @@ REASONS: dict[str, tuple[str, str]] = {
                  "The QR code was issued by this body and matches the archived record."),
     "no_token": ("证书状态以本机构存档记录为准。",
                  "The certificate's status as this body's archive records it."),
-    "token_differs": ("二维码由本机构签发，但与当前存档记录不一致：证书已换证，所持证书为旧版本；请以本机构存档记录为准。",
+    "token_differs": ("二维码由本机构签发，但与当前存档记录不一致：证书已换证，所持证书为旧版本；"
+                      "请以本机构存档记录为准。",
                       "The QR code was issued by this body but differs from the archived "
                       "record: the certificate was re-issued and the copy at hand is an old "
                       "version; rely on this body's archived record."),
-    "token_invalid": ("二维码不是本机构为此证书签发的，可能是伪造或被篡改的；它不能证明任何证书。请仅以下方本机构存档记录为准。",
+    "token_invalid": ("二维码不是本机构为此证书签发的，可能是伪造或被篡改的；它不能证明任何证书。"
+                      "请仅以下方本机构存档记录为准。",
                       "This QR code was not issued by this body for this certificate: it may "
                       "be forged or altered and proves nothing. Only this body's archived "
                       "record below counts."),
     # genuine records that are not certificates
     "record": ("真实的本机构存档记录（{kind}），不是证书。",
                "A genuine archived record of this body ({kind}); it is not a certificate."),
-    "approved": ("真实的本机构存档记录（{kind}）：{count} 个审批签名均由本机构密钥签署，签名之间只增加了审批签名。",
+    "approved": ("真实的本机构存档记录（{kind}）：{count} 个审批签名均由本机构密钥签署，"
+                 "签名之间只增加了审批签名。",
                  "A genuine archived record of this body ({kind}): all {count} approval "
                  "signatures were made with this body's keys, and nothing but approval "
                  "signatures was added between them."),
-    "approval_open": ("审批签名均为本机构的，但审批尚未完成（没有最终签名）；只有最终存档的文件算数。",
+    "approval_open": ("审批签名均为本机构的，但审批尚未完成（没有最终签名）；"
+                      "只有最终存档的文件算数。",
                       "The approval signatures are this body's, but the approval is not "
                       "complete (no final signature); only the final archived file counts."),
     # tampered
