@@ -253,9 +253,11 @@ def page_verdict(status: str, *, number: str, holder: str, issue_date: date,
                  expiry_date=expiry_date)
     if token == "invalid":
         return Verdict("tampered", reason("token_invalid"), **facts)
-    if token == "differs":
+    if token == "differs" and status == "valid":  # a revoked (…) status outranks it
         return Verdict("genuine", reason("token_differs"), status="superseded",
                        current_number=number, **facts)
+    if token == "differs":
+        return Verdict("genuine", reason("token_differs"), status=status, **facts)
     current = successor if status == "superseded" else None
     return Verdict("genuine", reason("token_ok" if token == "ok" else "no_token"),
                    status=status, current_number=current, **facts)
