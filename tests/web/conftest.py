@@ -38,7 +38,7 @@ BY_STATUS = {
 }
 FUTURE = date(2090, 1, 1)
 """The not-yet-valid certificate's issue date."""
-WITH_PDF = (MAIN, BY_STATUS["revoked"])
+WITH_PDF = (MAIN, BY_STATUS["revoked"], BY_STATUS["not_yet_valid"])
 """Certificates whose (stand-in) PDF is signed and archived: ``<home>/pdf/<number>.pdf``."""
 SUCCESSOR = "027326FWF0007R100"
 

@@ -12,6 +12,7 @@ import pytest
 
 from signing.keys import ensure_keys
 from signing.tokens import TokenClaims, current_token
+from tests.conftest import run_cli
 from tests.signing.support import make_settings
 from tests.web.conftest import BY_STATUS, EXPIRES, FUTURE, HOLDER, ISSUED, MAIN
 
@@ -117,3 +118,20 @@ def test_a_certificate_before_its_issue_date_is_not_yet_valid_on_the_page_and_th
     assert out["status"] == "not_yet_valid" and out["issue_date"] == FUTURE.isoformat()
     assert out["status_label"] == {"zh": "尚未生效", "en": "not yet valid"}
     assert out["verdict"]["reliable_now"] is False
+
+
+def test_an_upload_before_the_issue_date_is_not_yet_valid(client, seeded):
+    colour, label, reason = headline(upload(client, seeded, NOT_YET).text)
+    assert (colour, label) == ("not_yet_valid", "尚未生效") and "2090年1月1日" in reason
+
+
+@pytest.mark.parametrize(("number", "first"), [
+    (MAIN, "valid 有效 — genuine, may be relied on today"),
+    (REVOKED, "revoked 撤销 — genuine, NOT valid today"),
+    (NOT_YET, "not_yet_valid 尚未生效 — genuine, NOT valid today")])
+def test_certdesk_verify_prints_the_status_first_and_exits_0_for_any_genuine_file(
+        seeded, number, first):
+    result = run_cli("verify", str(seeded.settings.home / "pdf" / f"{number}.pdf"),
+                     home=seeded.settings.home)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[0] == first
