@@ -60,7 +60,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "token_differs": ("二维码所载信息与本机构存档记录不同：",
                       "What the QR code states differs from the archived record:"),
     "qr_says": ("二维码所载", "the QR code says"),
-    "qr_check": ("二维码验证", "QR code check"),
+    "warning": ("警告", "Warning"),
     "archived_record": ("以下为本机构存档记录", "This body's archived record"),
     "verdict_caption": ("验证结果", "Result"),
     "authenticity": ("文件真实性", "Authenticity"),
