@@ -1,6 +1,6 @@
-"""A certificate whose issue date is still ahead is 尚未生效: the due list says so, the sweep
-leaves it alone (no suspension of a certificate not yet in force), and only revocation or
-cancellation apply to it."""
+"""A certificate whose issue date is still ahead is 尚未生效: the due list and the staff pages
+say so, the sweep leaves it alone (no suspension of a certificate not yet in force), and
+only revocation or cancellation apply to it."""
 
 from __future__ import annotations
 
@@ -72,3 +72,14 @@ def test_no_surveillance_is_recorded_before_the_issue_date(home):
 def test_only_revocation_and_cancellation_apply_before_the_issue_date():
     allowed = {a for a, t in TRANSITIONS.items() if "not_yet_valid" in t.allowed_from}
     assert allowed == {"revoke", "cancel"}
+
+
+def test_the_staff_pages_show_not_yet_valid(home):
+    from sqlmodel import Session
+
+    from desk.staff.views import search
+
+    _, engine = home
+    with Session(engine) as s:
+        _, [row] = search(s, NUMBER, BEFORE_ISSUE)
+    assert (row.status, row.status_label) == ("not_yet_valid", "尚未生效")
