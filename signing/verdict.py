@@ -82,12 +82,9 @@ class Verdict:
 
     @property
     def reliable_now(self) -> bool:
-        """Genuine and, for a certificate, valid today; for a record, complete."""
-        if not self.genuine:
-            return False
-        if self.kind == "certificate":
-            return self.status == "valid"
-        return self.reason.code != "approval_open"
+        """A genuine certificate, valid today. Never a record: a genuine notice or decision
+        is no certificate to rely on, whatever a client reading only this field assumes."""
+        return self.genuine and self.kind == "certificate" and self.status == "valid"
 
     @property
     def tone(self) -> str:

@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import io
 import json
+import re
 
 import pytest
+from fastapi.testclient import TestClient
 from pyhanko.pdf_utils.generic import NameObject, TextStringObject
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 
+from archive.db import make_engine
+from desk.web import create_app
 from signing.keys import ensure_keys
 from signing.pdf import load_signer, sign_approval
 from tests.conftest import run_cli
@@ -65,7 +69,7 @@ def test_an_archived_approval_chain_verifies_as_genuine_and_lists_each_signer(ch
         assert any(role in line and name in line for line in rest), result.stdout
     out = json.loads(verify(home, folder / "decision.pdf", "--json").stdout)
     assert (out["verdict"], out["genuine"], out["kind"]) == ("genuine", True, "decision")
-    assert out["reason"]["code"] == "approved" and out["reliable_now"]
+    assert out["reason"]["code"] == "approved" and out["reliable_now"] is False  # no certificate
     assert [(s["role"], s["name"]) for s in out["signers"]] == ROLES
     assert all(s["signed_at"] for s in out["signers"]) and out["signers"][-1]["final"]
 
@@ -115,3 +119,15 @@ def test_a_change_after_the_final_approval_is_tampered_even_when_archived_before
     assert result.returncode == 1
     assert result.stdout == "" and result.stderr.count("\n") == 1
     assert "tampered" in result.stderr and "tampered: tampered" not in result.stderr
+
+
+def test_the_upload_page_lists_the_signers_of_an_approved_record(chain):
+    home, folder = chain
+    settings = make_settings(home).model_copy(update={"public_rate_burst": 1000})
+    data = (folder / "decision.pdf").read_bytes()
+    with TestClient(create_app(settings, make_engine(settings.db_url))) as client:
+        page = client.post("/verify", files={"file": ("d.pdf", data, "application/pdf")})
+    assert page.status_code == 200
+    assert "本机构存档记录：认证决定记录" in page.text and "status status-record" in page.text
+    signers = re.search(r'<ol class="signers">(.*?)</ol>', page.text, re.S).group(1)
+    assert [(r, n) for r, n in ROLES if f"{r} · {n}" in signers] == ROLES

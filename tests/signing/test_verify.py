@@ -84,6 +84,7 @@ def test_a_genuine_status_notice_is_not_taken_for_a_certificate(archive):
     assert (verdict.verdict, verdict.kind, verdict.status) == ("genuine", "notice", None)
     assert "不是证书" in verdict.reason.zh and "not a certificate" in verdict.reason.en
     assert verdict.tone == "record" and verdict.headline("zh") == "本机构存档记录：通知书"
+    assert not verdict.reliable_now  # a genuine notice is nothing to rely on as a certificate
 
 
 def test_an_expired_certificate_is_genuine_with_status_expired(archive):
