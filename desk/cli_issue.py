@@ -89,6 +89,28 @@ def run_issue(profile_id: str, records: list, as_json: bool) -> None:
         raise typer.Exit(1)
 
 
+def show_verdict(v) -> None:
+    """A genuine file's answer: the status today on the first line, then why, the
+    certificate's facts and, for an approved record, each signer."""
+    if v.kind == "certificate":
+        colour = "green" if v.reliable_now else "red"
+        today = "may be relied on today" if v.reliable_now else "NOT valid today"
+        console.print(f"[{colour}]{v.status}[/] {v.headline('zh')} — genuine, {today}",
+                      highlight=False)
+    else:
+        console.print(f"[green]genuine[/] {v.headline('zh')} ({v.kind})", highlight=False)
+    console.print(f"  {v.reason.zh}", highlight=False)
+    if v.kind == "certificate":
+        console.print(f"  {v.number} {v.holder}, {v.issue_date} – {v.expiry_date}",
+                      highlight=False)
+        if v.current_number and v.current_number != v.number:
+            console.print(f"  current certificate: {v.current_number}", highlight=False)
+    for i, s in enumerate(v.signers, 1):
+        when = f"{s.signed_at:%Y-%m-%d %H:%M %Z}" if s.signed_at else "time not stated"
+        console.print(f"  {i}. {s.role} {s.name}  {when}{'  (final)' if s.final else ''}",
+                      highlight=False)
+
+
 def register(app: typer.Typer) -> None:
     @app.command("issue")
     def issue_cmd(
@@ -173,12 +195,14 @@ def register(app: typer.Typer) -> None:
 
     @app.command("verify")
     def verify_cmd(
-        pdf: Path = typer.Argument(..., help="The certificate PDF to check."),
+        pdf: Path = typer.Argument(..., help="The certificate (or approved record) PDF."),
         as_json: bool = JSON_OPT,
     ) -> None:
-        """Check that FILE is a genuine, intact, archived certificate and show its status.
+        """Check that FILE is a genuine, intact, archived certificate or record, and whether
+        its certificate may be relied on today.
 
-        Exit 0 when genuine (whatever its status), 1 when tampered, re-signed or unknown.
+        The first line is the status (valid, revoked, superseded …; for a record its type).
+        Exit 0 when genuine — whatever the status —, 1 when tampered or unknown.
         """
         from archive.db import get_engine
         from common.settings import get_settings
@@ -187,21 +211,15 @@ def register(app: typer.Typer) -> None:
         data = read_bytes(pdf)
         settings = get_settings()
         verdict = verify_pdf(data, settings, get_engine(settings.db_url))
-
-        def human(v: dict) -> None:
-            if v["genuine"]:
-                console.print(f"[green]{v['verdict']}[/]: {v['number']} {v['holder']} — "
-                              f"status [bold]{v['status']}[/], valid until {v['expiry_date']}",
-                              highlight=False)
-
         if as_json:
             emit(verdict.as_dict(), True)
         elif verdict.genuine:
-            human(verdict.as_dict())
+            show_verdict(verdict)
         if not verdict.genuine:
             if as_json:
                 raise typer.Exit(1)
-            raise VerificationFailed(f"{pdf.name}: {verdict.verdict}: {verdict.reason}")
+            raise VerificationFailed(f"{pdf.name}: {verdict.verdict}: {verdict.reason.zh} "
+                                     f"({verdict.reason.en})")
 
     @number_app.command("parse")
     def number_parse(number: str = typer.Argument(..., help="e.g. '0273 26 FWF 0001 R0 00 -1'"),

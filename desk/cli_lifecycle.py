@@ -123,8 +123,10 @@ def register(app: typer.Typer) -> None:
 
             table = Table("number", "holder", "surveillance", "due by", "")
             for i in d["due"]:
+                note = "[red]overdue[/]" if i["overdue"] else (
+                    "not yet valid" if i["status"] == "not_yet_valid" else "")
                 table.add_row(i["number"], i["holder"], str(i["surveillance"]), str(i["due_by"]),
-                              "[red]overdue[/]" if i["overdue"] else "")
+                              note)
             console.print(table)
 
         emit({"on": day, "due": [i.as_dict() for i in items]}, as_json, human)

@@ -99,7 +99,7 @@ def reissue(issuer: Issuer, number: str, changes: Changes, reason: str, *,
         subs = list(s.exec(select(Certificate).where(Certificate.main_number == main.number)
                            .order_by(Certificate.sub)))
         org = s.get(Organisation, main.organisation_id)
-    status = effective_status(main.status, main.expiry_date, on)
+    status = effective_status(main.status, main.expiry_date, on, issued=main.issue_date)
     if status != "valid":
         raise RuleViolation(f"cannot re-issue {main.number}: it is {status}; only a valid "
                             "certificate is re-issued within its validity [XBHT A.3]")
@@ -166,11 +166,14 @@ class DueItem:
     due_by: date
     overdue: bool
     rule: str
+    status: str = "valid"
+    """The certificate's status on the reference date (a not-yet-valid one is listed too:
+    its surveillance is planned from the issue date)."""
 
     def as_dict(self) -> dict:
         return {"number": self.number, "holder": self.holder, "profile": self.profile,
                 "surveillance": self.surveillance, "due_by": self.due_by,
-                "overdue": self.overdue, "rule": self.rule}
+                "overdue": self.overdue, "rule": self.rule, "status": self.status}
 
 
 def next_due(cert: Certificate, held: list[date], on: date) -> DueItem | None:
@@ -192,7 +195,8 @@ def record_surveillance(engine, number: str, held_on: date, *, actor: str = "iss
     known to be allowed, and returns its sha256 (logged with the surveillance)."""
     with session_scope(engine) as s:
         cert = main_certificate(s, number)
-        status = effective_status(cert.status, cert.expiry_date, held_on)
+        status = effective_status(cert.status, cert.expiry_date, held_on,
+                                  issued=cert.issue_date)
         if status not in ("valid", "suspended"):
             raise RuleViolation(f"cannot record a surveillance for {cert.number}: it is {status}")
         if held_on < cert.issue_date:
@@ -217,11 +221,13 @@ def due_list(engine, on: date, profile: str | None = None) -> list[DueItem]:
             query = query.where(Certificate.profile == profile)
         items = []
         for cert in s.exec(query.order_by(Certificate.number)):
-            if effective_status(cert.status, cert.expiry_date, on) == "expired":
+            status = effective_status(cert.status, cert.expiry_date, on,
+                                      issued=cert.issue_date)
+            if status == "expired":
                 continue
             item = next_due(cert, surveillances_held(s, cert.number), on)
             if item is not None:
-                items.append(item)
+                items.append(replace(item, status=status))
     return sorted(items, key=lambda i: (i.due_by, i.number))
 
 
@@ -251,7 +257,7 @@ def sweep(publisher: Publisher, on: date | None = None) -> list[SweepAction]:
             Certificate.main_number.is_(None),
             Certificate.status.in_(("valid", "suspended"))).order_by(Certificate.number)).all()
         for cert in mains:
-            status = effective_status(cert.status, cert.expiry_date, on)
+            status = effective_status(cert.status, cert.expiry_date, on, issued=cert.issue_date)
             if status == "expired":
                 logged = s.exec(select(Event.seq).where(Event.subject == cert.number,
                                                         Event.kind == "certificate.expired"))
@@ -264,7 +270,8 @@ def sweep(publisher: Publisher, on: date | None = None) -> list[SweepAction]:
                     plan.append(SweepAction(
                         cert.number, "suspend",
                         f"第{item.surveillance}次监督审查逾期（应于{item.due_by}前完成）"))
-            elif (until := _suspended_until(s, cert.number)) is not None and on > until:
+            elif status == "suspended" and (until := _suspended_until(s, cert.number)) \
+                    is not None and on > until:
                 plan.append(SweepAction(cert.number, "revoke",
                                         f"暂停期满（{until}）未恢复"))
     for act in plan:

@@ -39,8 +39,10 @@ class Transition:
 TRANSITIONS: dict[str, Transition] = {
     "suspend": Transition(frozenset({"valid"}), "suspended", WORDING["suspension"]),
     "restore": Transition(frozenset({"suspended"}), "valid", WORDING["restoration"]),
-    "revoke": Transition(frozenset({"valid", "suspended"}), "revoked", WORDING["revocation"]),
-    "cancel": Transition(frozenset({"valid", "suspended"}), "cancelled",
+    # A certificate not yet in force can still be withdrawn before its issue date.
+    "revoke": Transition(frozenset({"valid", "suspended", "not_yet_valid"}), "revoked",
+                         WORDING["revocation"]),
+    "cancel": Transition(frozenset({"valid", "suspended", "not_yet_valid"}), "cancelled",
                          WORDING["cancellation"]),
 }
 
@@ -90,12 +92,13 @@ def change_status(publisher: Publisher, number: str, action: str, reason: str, *
         cert = s.exec(select(Certificate).where(Certificate.number == number)).first()
         if cert is None:
             raise NotFound(f"no certificate {number}")
-        status = effective_status(cert.status, cert.expiry_date, on)
+        status = effective_status(cert.status, cert.expiry_date, on, issued=cert.issue_date)
         if status not in t.allowed_from:
             raise _refuse(action, cert, status, t)
         if cert.main_number and t.to == "valid":
             main = s.exec(select(Certificate).where(Certificate.number == cert.main_number)).one()
-            main_status = effective_status(main.status, main.expiry_date, on)
+            main_status = effective_status(main.status, main.expiry_date, on,
+                                           issued=main.issue_date)
             if main_status != "valid":
                 raise RuleViolation(
                     f"cannot {action} {number}: its main certificate {main.number} is "

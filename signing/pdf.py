@@ -325,6 +325,11 @@ def validate(data: bytes, trust_roots: list[x509.Certificate],
     return replace(report, problems=tuple(problems))
 
 
+def _only_signed(status: PdfSignatureStatus, later: set[str]) -> bool:
+    changed = getattr(status.diff_result, "changed_form_fields", None)
+    return changed is not None and changed <= later
+
+
 def validate_approvals(data: bytes, trust_roots: list[x509.Certificate],
                        tsa_roots: Sequence[x509.Certificate] = ()) -> ApprovalReport:
     """Check an approved record: every signature good, in order, final one last and whole."""
@@ -345,11 +350,14 @@ def validate_approvals(data: bytes, trust_roots: list[x509.Certificate],
         if status is not None and last and not report.whole_file:
             mine.append("the file was updated after the last signature (incremental update)")
         # The revision after each signature must be the next signature's own (pyHanko
-        # allows a metadata-only revision in between; we do not), and it may only sign.
+        # allows a metadata-only revision in between; we do not), and it may only sign:
+        # "form filling" is the level a signature is, and the only fields it may fill are
+        # the later approval signatures' own (no other form field changes meanwhile).
         if status is not None and not last and (
                 sigs[i + 1].signed_revision != sig.signed_revision + 1
                 or not status.docmdp_ok or status.modification_level is None
-                or status.modification_level.value > ModificationLevel.FORM_FILLING.value):
+                or status.modification_level.value > ModificationLevel.FORM_FILLING.value
+                or not _only_signed(status, {s.field_name for s in sigs[i + 1:]})):
             mine.append("the record was changed after this signature, not only signed")
         if final and not last:
             mine.append("signed again after the final signature locked the record")

@@ -1,14 +1,17 @@
-"""Is this PDF a genuine, intact certificate of ours, and what is its status now?
+"""Is this PDF a genuine, intact record of ours, and may its certificate be relied on today?
 
-Two independent checks must agree: the certification signature validates strictly (whole
-file covered, DocMDP no-changes, our CA, a valid timestamp if any), and the file's sha256
-is an archived certificate. A genuine file of a re-issued or re-certified certificate is
-*superseded*; one that fails either check is *tampered* (ours, altered) or *unknown*.
+Two independent checks must agree: the signatures validate strictly, and the file's sha256
+is an archived record. A certificate (or notice) carries one certification signature
+(``signing.pdf.validate``: whole file covered, DocMDP no-changes, our CA, a valid timestamp
+if any). A record several people approve carries approval signatures
+(``signing.pdf.validate_approvals``: each ours and intact, nothing but signatures added
+after each, the final one locking and covering the whole file); only its final, archived
+file is genuine — an intermediate revision with fewer signatures is not archived and
+answers ``unknown`` (``approval_open``). The answer is a ``signing.verdict.Verdict``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy.engine import Engine
@@ -17,45 +20,23 @@ from sqlmodel import Session, select
 from archive.blobs import sha256_hex
 from archive.events import latest_data
 from archive.models import Certificate, Record
+from archive.records import RECORD_TYPES
 from common.settings import Settings
 from rules.status import effective_status
 from signing.keys import ca_certificate, tsa_roots
-from signing.pdf import SignatureReport, validate
-
-
-@dataclass(frozen=True)
-class Verdict:
-    verdict: str
-    """genuine | superseded | tampered | unknown"""
-    reason: str
-    sha256: str
-    number: str | None = None
-    status: str | None = None
-    holder: str | None = None
-    issue_date: date | None = None
-    expiry_date: date | None = None
-    current_number: str | None = None
-    signature: SignatureReport | None = None
-
-    @property
-    def genuine(self) -> bool:
-        return self.verdict in ("genuine", "superseded")
-
-    def as_dict(self) -> dict:
-        sig = self.signature
-        return {
-            "verdict": self.verdict, "genuine": self.genuine, "reason": self.reason,
-            "sha256": self.sha256, "number": self.number, "status": self.status,
-            "holder": self.holder, "issue_date": self.issue_date,
-            "expiry_date": self.expiry_date, "current_number": self.current_number,
-            "signature": None if sig is None else sig.as_dict(),
-        }
+from signing.pdf import ApprovalReport, SignatureReport, validate, validate_approvals
+from signing.verdict import Signer, Verdict, certificate_verdict, reason
 
 
 def verify_pdf(data: bytes, settings: Settings, engine: Engine,
                today: date | None = None) -> Verdict:
     sha = sha256_hex(data)
-    report = validate(data, [ca_certificate(settings)], tsa_roots(settings))
+    roots, tsa = [ca_certificate(settings)], tsa_roots(settings)
+    report = validate(data, roots, tsa)
+    approvals = None
+    if report.signed and not report.certified and report.intact:
+        # Approval signatures, not a certification: the approval chain's rules apply.
+        approvals = validate_approvals(data, roots, tsa)
     with Session(engine) as s:
         record = s.exec(select(Record).where(Record.sha256 == sha)).first()
         cert = successor = None
@@ -64,25 +45,21 @@ def verify_pdf(data: bytes, settings: Settings, engine: Engine,
                 Certificate.number == record.certificate_number)).first()
         if cert is not None and cert.status == "superseded":
             successor = _successor(s, cert.number)
-    if cert is None:
-        if record is not None:  # archived, signed, ours — but a notice is no certificate
-            return Verdict("unknown", f"an archived {record.record_type} about "
-                           f"{record.certificate_number}, not a certificate", sha,
-                           signature=report)
-        return Verdict(_unknown_verdict(report), _unknown_reason(report), sha, signature=report)
+    found = dict(sha256=sha, signature=report.as_dict(),
+                 signers=_signers(approvals) if approvals else ())
+    if approvals is not None:
+        return _approval_verdict(approvals, record, found)
+    if record is None:
+        return Verdict(*_not_ours(report), problems=report.problems, **found)
     if not report.ok:
-        return Verdict("tampered", "archived file fails signature validation: "
-                       + "; ".join(report.problems), sha, cert.number, signature=report)
-    status = effective_status(cert.status, cert.expiry_date, today)
-    facts = dict(number=cert.number, status=status, holder=cert.holder_name,
-                 issue_date=cert.issue_date, expiry_date=cert.expiry_date, signature=report)
-    if cert.pdf_sha256 != sha:
-        return Verdict("superseded", "a genuine earlier version; the certificate was re-issued",
-                       sha, current_number=cert.number, **facts)
-    if successor:
-        return Verdict("superseded", f"genuine, but replaced on re-certification by {successor}",
-                       sha, current_number=successor, **facts)
-    return Verdict("genuine", f"genuine certificate, status {status}", sha, **facts)
+        return Verdict("tampered", reason("archived_invalid"), number=record.certificate_number,
+                       problems=report.problems, **found)
+    if cert is None:  # archived, signed, ours — but a notice is no certificate
+        return _record_verdict(record, "record", found)
+    status = effective_status(cert.status, cert.expiry_date, today, issued=cert.issue_date)
+    return certificate_verdict(status, number=cert.number, holder=cert.holder_name,
+                               issue_date=cert.issue_date, expiry_date=cert.expiry_date,
+                               reissued=cert.pdf_sha256 != sha, successor=successor, **found)
 
 
 def _successor(s: Session, number: str) -> str | None:
@@ -90,18 +67,50 @@ def _successor(s: Session, number: str) -> str | None:
     return data.get("by") if data else None
 
 
-def _unknown_verdict(report: SignatureReport) -> str:
-    if report.signed and (not report.intact or not report.whole_file):
-        return "tampered"
-    return "unknown"
-
-
-def _unknown_reason(report: SignatureReport) -> str:
+def _not_ours(report: SignatureReport) -> tuple[str, object]:
+    """Why a file that is not in the archive is not a genuine certificate."""
     if not report.signed:
-        return "not a certificate of this body: " + "; ".join(report.problems)
-    if not report.intact or not report.whole_file:
-        return "tampered: " + "; ".join(p for p in report.problems
-                                         if "changed" in p or "updated" in p)
+        return "unknown", reason("unreadable" if report.problems and
+                                 report.problems[0].startswith("not a readable PDF")
+                                 else "unsigned")
+    if not report.intact:
+        return "tampered", reason("tampered_content")
+    if not report.whole_file:
+        return "tampered", reason("tampered_update")
     if not report.trusted:
-        return "not a certificate of this body: signed by a key this body does not trust"
-    return "signed by this body's key but not in the archive (unknown record)"
+        return "unknown", reason("untrusted")
+    return "unknown", reason("not_archived")
+
+
+def _kind(record: Record) -> tuple[str, str]:
+    zh, _, en = RECORD_TYPES.get(record.record_type, record.record_type).partition(" ")
+    return zh, en or zh
+
+
+def _record_verdict(record: Record, code: str, found: dict, **params) -> Verdict:
+    kind = _kind(record)
+    return Verdict("genuine", reason(code, kind=kind, **params), kind=record.record_type,
+                   kind_label=kind, number=record.certificate_number, **found)
+
+
+def _signers(approvals: ApprovalReport) -> tuple[Signer, ...]:
+    return tuple(Signer(a.role, a.signer_name, a.report.signed_at, a.final,
+                        a.report.signer_kid) for a in approvals.approvals)
+
+
+def _approval_verdict(approvals: ApprovalReport, record: Record | None,
+                      found: dict) -> Verdict:
+    problems = approvals.problems
+    reports = [a.report for a in approvals.approvals]
+    if not all(r.trusted for r in reports):
+        return Verdict("unknown", reason("untrusted"), problems=problems, **found)
+    if not all(r.intact for r in reports):
+        return Verdict("tampered", reason("tampered_content"), problems=problems, **found)
+    if problems:
+        return Verdict("tampered", reason("tampered_approval"), problems=problems, **found)
+    if record is None:
+        code = "not_archived" if approvals.final else "approval_open"
+        return Verdict("unknown", reason(code), **found)
+    if not approvals.final:  # an open record filed as it was: genuine, not complete
+        return _record_verdict(record, "approval_open", found)
+    return _record_verdict(record, "approved", found, count=len(reports))

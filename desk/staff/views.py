@@ -34,7 +34,8 @@ class CertRow:
 
 
 def _row(cert: Certificate, today: date) -> CertRow:
-    return CertRow(cert, effective_status(cert.status, cert.expiry_date, today))
+    return CertRow(cert, effective_status(cert.status, cert.expiry_date, today,
+                                          issued=cert.issue_date))
 
 
 def normalise_number(text: str) -> str:
@@ -162,7 +163,8 @@ def certificate_page(s: Session, number: str, today: date) -> CertificatePage:
         timeline=[_describe(ev) for ev in reversed(timeline)], documents=list(documents),
         surveillances=held,
         next_surveillance=(next_due(main, held, today)
-                           if main_row.status in ("valid", "suspended") else None),
+                           if main_row.status in ("valid", "suspended", "not_yet_valid")
+                           else None),
         status_actions={a: label for a, label in STATUS_ACTIONS.items()
                         if me.status in TRANSITIONS[a].allowed_from})
 

@@ -54,32 +54,22 @@ TEXT: dict[str, tuple[str, str]] = {
     "upload_button": ("验证", "Check"),
     "upload_again": ("验证另一个文件", "Check another file"),
     "api_docs": ("接口说明", "API documentation"),
-    "verdict_genuine": ("真实的证书文件", "Genuine certificate file"),
-    "verdict_superseded": ("真实的文件，但已被取代", "Genuine file, but superseded"),
-    "verdict_tampered": ("文件已被篡改", "The file was tampered with"),
-    "verdict_unknown": ("无法确认为本机构签发的证书", "Not a certificate this body issued"),
-    "verdict_genuine_note": ("电子签名完好，与本机构存档一致。请同时查看证书当前状态。",
-                             "The signature is intact and the file matches our archive. "
-                             "Check the certificate's current status too."),
-    "verdict_superseded_note": ("该文件曾由本机构签发，但证书已换证或换发新证书，"
-                                "请以最新证书为准。",
-                                "We issued this file, but the certificate has since been "
-                                "re-issued or replaced; rely on the current one."),
-    "verdict_tampered_note": ("该文件在签名后被修改，不能作为有效证书使用。",
-                              "The file was changed after it was signed: it is not a valid "
-                              "certificate."),
-    "verdict_unknown_note": ("本机构存档中没有该文件，或其签名不是本机构的。",
-                             "Our archive has no such file, or it is not signed by this body."),
-    "reason": ("原因", "Reason"),
     "view_certificate": ("查看证书当前状态", "See the certificate's current status"),
     "token_ok": ("二维码验证通过：由本机构签发，与证书记录一致。",
                  "QR code verified: issued by this body and matching the record."),
-    "token_differs": ("二维码由本机构签发，但与当前记录不一致（证书可能已换证）：",
-                      "The QR code was issued by this body but differs from the current record "
-                      "(the certificate may have been re-issued):"),
-    "token_invalid": ("二维码验证失败：该二维码可能是伪造或被篡改的。请以本页显示的存档记录为准。",
-                      "QR code check failed: the code may be forged or altered. Only the "
-                      "record shown on this page counts."),
+    "token_differs": ("二维码所载信息与本机构存档记录不同：",
+                      "What the QR code states differs from the archived record:"),
+    "qr_says": ("二维码所载", "the QR code says"),
+    "warning": ("警告", "Warning"),
+    "archived_record": ("以下为本机构存档记录", "This body's archived record"),
+    "verdict_caption": ("验证结果", "Result"),
+    "authenticity": ("文件真实性", "Authenticity"),
+    "integrity_genuine": ("真实，与本机构存档一致", "Genuine, matches this body's archive"),
+    "integrity_tampered": ("已被篡改", "Tampered with"),
+    "integrity_unknown": ("无法确认为本机构签发", "Cannot be confirmed as issued by this body"),
+    "signers": ("审批签名", "Approval signatures"),
+    "final_signature": ("最终签名", "final"),
+    "technical": ("技术细节", "Technical details"),
     "not_found_title": ("未找到证书", "Certificate not found"),
     "not_found": ("本机构没有编号为 {number} 的证书。请核对编号，或向认证机构查询。",
                   "This body has no certificate numbered {number}. Check the number, or ask "
@@ -110,6 +100,8 @@ TEXT: dict[str, tuple[str, str]] = {
 
 STATUS_NOTES: dict[str, tuple[str, str]] = {
     "valid": ("证书有效。", "The certificate is valid."),
+    "not_yet_valid": ("证书尚未生效：发证日期之前不得使用证书。",
+                      "Not yet valid: the certificate takes effect on its issue date."),
     "suspended": ("证书已暂停：暂停期间证书暂时无效，获证组织不得使用证书。",
                   "Suspended: the certificate is temporarily invalid and may not be used."),
     "revoked": ("证书已撤销：证书无效，编号作废。",

@@ -20,7 +20,13 @@ from common.errors import InvalidNumber, NotFound
 from common.settings import Settings
 from desk.web.i18n import Words
 from desk.web.responses import error_response, page
-from desk.web.views import PublicCertificate, TokenResult, check_token, public_certificate
+from desk.web.views import (
+    PublicCertificate,
+    TokenResult,
+    certificate_page_verdict,
+    check_token,
+    public_certificate,
+)
 from rules.status import STATUS_LABELS
 from signing.tokens import keyset
 from signing.verify import Verdict, verify_pdf
@@ -82,7 +88,7 @@ def certificate_page(request: Request, number: str, session: SessionDep,
         return cert
     token = check_token(settings, t, cert) if t is not None else None
     return page(request, "certificate.html", words, 400 if _bad(token) else 200,
-                 cert=cert, token=token)
+                cert=cert, token=token, verdict=certificate_page_verdict(cert, token))
 
 
 def _bad(token: TokenResult | None) -> bool:
@@ -101,7 +107,8 @@ def certificate_json(request: Request, number: str, session: SessionDep, setting
     token = check_token(settings, t, cert) if t is not None else None
     zh, en = STATUS_LABELS[cert.status]
     body = {**cert.as_dict(), "status_label": {"zh": zh, "en": en},
-            "token": token.as_dict() if token else None}
+            "token": token.as_dict() if token else None,
+            "verdict": certificate_page_verdict(cert, token).as_dict()}
     return JSONResponse(jsonable_encoder(body), 400 if _bad(token) else 200)
 
 

@@ -17,7 +17,8 @@ from common.settings import Settings
 from docgen.context import full_scope
 from numbering.grammar import parse
 from rules.status import effective_status
-from signing.tokens import claim_differences, local_keys, verify_token
+from signing.tokens import TokenClaims, claim_differences, local_keys, verify_token
+from signing.verdict import Verdict, page_verdict
 from templates.profiles import load_profile
 
 CHINA = ZoneInfo("Asia/Shanghai")
@@ -104,7 +105,7 @@ def public_certificate(s: Session, number: str, today: date | None = None) -> Pu
     profile = load_profile(cert.profile)
 
     def status(c: Certificate) -> str:
-        return effective_status(c.status, c.expiry_date, today)
+        return effective_status(c.status, c.expiry_date, today, issued=c.issue_date)
 
     main = subs = None
     if cert.main_number:
@@ -137,6 +138,8 @@ class TokenResult:
     """ok (genuine, matches the record) | differs (genuine, record changed since) | invalid"""
     details: tuple[str, ...] = ()
     kid: str | None = None
+    claims: TokenClaims | None = None
+    """What a genuine token states (the page shows it next to the record, in its language)."""
 
     def as_dict(self) -> dict:
         return {"state": self.state, "details": list(self.details), "kid": self.kid}
@@ -148,4 +151,12 @@ def check_token(settings: Settings, token: str, cert: PublicCertificate) -> Toke
     except InputError as exc:
         return TokenResult("invalid", (str(exc),))
     differences = claim_differences(found.claims, cert.holder, cert.issue_date, cert.expiry_date)
-    return TokenResult("differs" if differences else "ok", tuple(differences), found.kid)
+    return TokenResult("differs" if differences else "ok", tuple(differences), found.kid,
+                       found.claims)
+
+
+def certificate_page_verdict(cert: PublicCertificate, token: TokenResult | None) -> Verdict:
+    """The answer the page leads with: the status today, or the token's warning."""
+    return page_verdict(cert.status, number=cert.number, holder=cert.holder,
+                        issue_date=cert.issue_date, expiry_date=cert.expiry_date,
+                        successor=cert.successor, token=token.state if token else None)

@@ -84,7 +84,7 @@ def test_reissue_keeps_number_and_validity_and_supersedes_the_old_pdf(issuer, ma
     assert row.holder_name == "测试家电服务（集团）有限公司"
     assert (row.issue_date, row.expiry_date, row.reissue_date) == (
         date(2026, 3, 15), date(2029, 3, 14), date(2027, 5, 6))
-    assert verify_pdf(old, settings, issuer.engine, date(2027, 6, 1)).verdict == "superseded"
+    assert verify_pdf(old, settings, issuer.engine, date(2027, 6, 1)).status == "superseded"
     fresh = new[0].pdf.read_bytes()
     assert verify_pdf(fresh, settings, issuer.engine, date(2027, 6, 1)).verdict == "genuine"
 

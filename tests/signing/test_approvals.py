@@ -8,9 +8,11 @@ import io
 import json
 import subprocess
 
+import pikepdf
 import pytest
 from pyhanko.pdf_utils.generic import DictionaryObject, NameObject, TextStringObject
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.sign import fields, signers
 
 from common.errors import SigningError
 from signing.keys import ca_certificate, ensure_keys
@@ -105,6 +107,34 @@ def test_a_change_between_two_approvals_is_caught(body):
     sneaked = sign_approval(_retitle(first), body[1], "认证决定人", "王五", final=True)
     report = check(body, sneaked)
     assert not report.ok
+    assert any("changed after this signature" in p for p in report.problems)
+
+
+def _with_a_text_field() -> bytes:
+    pdf = pikepdf.open(io.BytesIO(small_pdf("form")))
+    note = pdf.make_indirect(pikepdf.Dictionary(
+        Type=pikepdf.Name.Annot, Subtype=pikepdf.Name.Widget, FT=pikepdf.Name.Tx, T="Note",
+        V="", Rect=[50, 50, 200, 80], P=pdf.pages[0].obj, F=4))
+    pdf.pages[0].obj.Annots = pdf.make_indirect(pikepdf.Array([note]))
+    pdf.Root.AcroForm = pdf.make_indirect(pikepdf.Dictionary(Fields=pikepdf.Array([note])))
+    out = io.BytesIO()
+    pdf.save(out)
+    return out.getvalue()
+
+
+def test_a_form_field_filled_in_the_same_revision_as_an_approval_is_caught(body):
+    """Form filling is the level a signature is: only the next approval's own field may
+    change, not another field filled in the signing revision."""
+    _, signer = body
+    writer = IncrementalPdfFileWriter(io.BytesIO(
+        sign_approval(_with_a_text_field(), signer, *ROLES[0])))
+    note = writer.root["/AcroForm"]["/Fields"][0].get_object()
+    note[NameObject("/V")] = TextStringObject("批准金额改为十万")
+    writer.update_container(note)
+    meta = signers.PdfSignatureMetadata(field_name="CertdeskApproval2", md_algorithm="sha256",
+                                        reason=ROLES[1][0], name=ROLES[1][1],
+                                        subfilter=fields.SigSeedSubFilter.PADES)
+    report = check(body, signers.sign_pdf(writer, meta, signer=signer).getvalue())
     assert any("changed after this signature" in p for p in report.problems)
 
 

@@ -1,6 +1,6 @@
 """Verdicts from the archive's point of view: a genuine certificate, an earlier version of a
 re-issued one and a re-certified one are told apart; a genuine status notice is not taken
-for a certificate."""
+for a certificate; a certificate is relied on only while valid (not before its issue date)."""
 
 from __future__ import annotations
 
@@ -55,12 +55,15 @@ def test_the_current_file_of_a_certificate_is_genuine(archive):
     settings, engine, files = archive
     verdict = verify_pdf(files["v2"], settings, engine, today=date(2027, 1, 1))
     assert (verdict.verdict, verdict.status, verdict.number) == ("genuine", "valid", NUMBER)
+    assert verdict.reliable_now and verdict.tone == "valid" and verdict.headline("zh") == "有效"
 
 
 def test_an_earlier_version_of_a_re_issued_certificate_is_superseded(archive):
     settings, engine, files = archive
     verdict = verify_pdf(files["v1"], settings, engine)
-    assert verdict.verdict == "superseded" and verdict.current_number == NUMBER
+    assert (verdict.verdict, verdict.status, verdict.reason.code) == \
+        ("genuine", "superseded", "reissued")
+    assert verdict.current_number == NUMBER and not verdict.reliable_now
 
 
 def test_a_re_certified_certificate_is_superseded_and_names_its_successor(archive):
@@ -70,16 +73,43 @@ def test_a_re_certified_certificate_is_superseded_and_names_its_successor(archiv
         row.status = "superseded"
         events.append(s, "certificate.superseded", NUMBER, {"by": "027329FWF0004R100"})
     verdict = verify_pdf(files["v2"], settings, engine)
-    assert verdict.verdict == "superseded" and verdict.current_number == "027329FWF0004R100"
+    assert (verdict.verdict, verdict.status) == ("genuine", "superseded")
+    assert verdict.current_number == "027329FWF0004R100"
+    assert "027329FWF0004R100" in verdict.reason.zh and verdict.headline("zh") == "已换发"
 
 
 def test_a_genuine_status_notice_is_not_taken_for_a_certificate(archive):
     settings, engine, files = archive
     verdict = verify_pdf(files["notice"], settings, engine)
-    assert verdict.verdict == "unknown" and "notice" in verdict.reason
+    assert (verdict.verdict, verdict.kind, verdict.status) == ("genuine", "notice", None)
+    assert "不是证书" in verdict.reason.zh and "not a certificate" in verdict.reason.en
+    assert verdict.tone == "record" and verdict.headline("zh") == "本机构存档记录：通知书"
+    assert not verdict.reliable_now  # a genuine notice is nothing to rely on as a certificate
 
 
 def test_an_expired_certificate_is_genuine_with_status_expired(archive):
     settings, engine, files = archive
     verdict = verify_pdf(files["v2"], settings, engine, today=date(2030, 1, 1))
     assert (verdict.verdict, verdict.status) == ("genuine", "expired")
+    assert not verdict.reliable_now and "2029年11月22日" in verdict.reason.zh
+
+
+def test_a_certificate_before_its_issue_date_is_genuine_but_not_yet_valid(archive):
+    settings, engine, files = archive
+    verdict = verify_pdf(files["v2"], settings, engine, today=date(2026, 11, 22))
+    assert (verdict.verdict, verdict.status, verdict.reliable_now) == \
+        ("genuine", "not_yet_valid", False)
+    assert verdict.headline("zh") == "尚未生效" and "2026年11月23日" in verdict.reason.zh
+    assert verdict.as_dict()["reason"]["code"] == "not_yet_valid"
+
+
+@pytest.mark.parametrize("status", ["suspended", "revoked", "cancelled"])
+def test_a_genuine_certificate_that_is_not_valid_is_never_reliable(archive, status):
+    settings, engine, files = archive
+    with session_scope(engine) as s:
+        row = s.exec(select(Certificate).where(Certificate.number == NUMBER)).one()
+        row.status = status
+    verdict = verify_pdf(files["v2"], settings, engine, today=date(2027, 1, 1))
+    out = verdict.as_dict()
+    assert (out["genuine"], out["status"], out["reliable_now"]) == (True, status, False)
+    assert out["reason"]["code"] == status and verdict.tone == status

@@ -1,5 +1,6 @@
 """Fixtures of the web tests: a data home seeded with certificates in every status (rows
-and events written directly: no LibreOffice needed), and a test client on it."""
+and events written directly: no LibreOffice needed), signed stand-in PDFs of the valid and
+the revoked certificate in its archive, and a test client on it."""
 
 from __future__ import annotations
 
@@ -11,12 +12,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
 from archive import events
+from archive.blobs import sha256_hex
 from archive.db import init_db, make_engine, session_scope
-from archive.models import Certificate, Organisation
+from archive.models import Certificate, Organisation, Record
 from common.settings import Settings
 from desk.web import create_app
 from signing.keys import ensure_keys
-from tests.signing.support import make_settings
+from signing.pdf import SignatureSpec, load_signer, sign_pdf
+from tests.signing.support import make_settings, small_pdf
 
 HOLDER = "北京恒信达家电售后服务有限公司"
 MAIN = "027326FWF0001R000"
@@ -31,7 +34,12 @@ BY_STATUS = {
     "cancelled": "027326FWF0004R000",
     "expired": "027326FWF0005R000",
     "superseded": "027326FWF0006R000",
+    "not_yet_valid": "027326FWF0008R000",
 }
+FUTURE = date(2090, 1, 1)
+"""The not-yet-valid certificate's issue date."""
+WITH_PDF = (MAIN, BY_STATUS["revoked"], BY_STATUS["not_yet_valid"])
+"""Certificates whose (stand-in) PDF is signed and archived: ``<home>/pdf/<number>.pdf``."""
 SUCCESSOR = "027326FWF0007R100"
 
 
@@ -55,7 +63,12 @@ def _certificate(org_id: int, number: str, status: str = "valid", *, main: str |
 
 
 def seed(settings: Settings) -> Engine:
-    ensure_keys(settings)
+    signer = load_signer(ensure_keys(settings), settings.key_passphrase)
+    (settings.home / "pdf").mkdir()
+    pdfs = {}
+    for number in WITH_PDF:
+        pdfs[number] = sign_pdf(small_pdf(number), signer, SignatureSpec(reason="认证证书"))
+        (settings.home / "pdf" / f"{number}.pdf").write_bytes(pdfs[number])
     engine = make_engine(settings.db_url)
     init_db(engine)
     with session_scope(engine) as s:
@@ -73,7 +86,15 @@ def seed(settings: Settings) -> Engine:
             _certificate(org.id, BY_STATUS["expired"], issue=date(2022, 7, 1),
                          expiry=date(2025, 6, 30)),
             _certificate(org.id, SUCCESSOR),
+            _certificate(org.id, BY_STATUS["not_yet_valid"], issue=FUTURE,
+                         expiry=date(2092, 12, 31)),
         ]
+        for row in rows:
+            if row.number in pdfs:
+                row.pdf_sha256 = sha256_hex(pdfs[row.number])
+                s.add(Record(sha256=row.pdf_sha256, size=len(pdfs[row.number]),
+                             record_type="certificate", filename=f"{row.number}.pdf",
+                             certificate_number=row.number, organisation_id=org.id))
         s.add_all(rows)
         for row in rows:
             events.append(s, "certificate.issued", row.number,

@@ -27,7 +27,8 @@ from tests.web.conftest import (
 
 WORDS = {"valid": ("有效", "Valid"), "suspended": ("暂停", "Suspended"),
          "revoked": ("撤销", "Revoked"), "cancelled": ("注销", "Cancelled"),
-         "expired": ("过期", "Expired"), "superseded": ("已换发", "Superseded")}
+         "expired": ("过期", "Expired"), "superseded": ("已换发", "Superseded"),
+         "not_yet_valid": ("尚未生效", "Not yet valid")}
 
 
 def status_of(page: str) -> tuple[str, str]:
@@ -145,12 +146,12 @@ def test_a_genuine_token_for_details_since_changed_says_so(client, seeded):
 def test_a_malformed_token_is_a_400_page_that_still_shows_the_record(client, bad):
     page = client.get(f"/v/{MAIN}", params={"t": bad})
     assert page.status_code == 400
-    assert 'class="token token-invalid"' in page.text and status_of(page.text)[0] == "valid"
+    assert status_of(page.text)[0] == "bad" and 'id="archived-status">有效<' in page.text
 
 
 def test_a_token_of_another_certificate_is_refused(client, seeded):
     page = client.get(f"/v/{MAIN}?t={token(seeded, number=SUCCESSOR)}")
-    assert page.status_code == 400 and "token-invalid" in page.text
+    assert page.status_code == 400 and "status status-bad" in page.text
 
 
 def test_the_api_reports_the_token_check(client, seeded):
