@@ -172,8 +172,10 @@ def batches(s: Session, *, unsent_only: bool = False) -> list[ReportBatch]:
     return list(s.exec(query.order_by(ReportBatch.id.desc())))
 
 
-def get_batch(s: Session, batch_id: int) -> ReportBatch:
-    batch = s.get(ReportBatch, batch_id)
+def get_batch(s: Session, batch_id: int, *, lock: bool = False) -> ReportBatch:
+    """The batch; with ``lock`` its row is locked until the transaction ends (PostgreSQL;
+    SQLite's write transaction already excludes other writers)."""
+    batch = s.get(ReportBatch, batch_id, with_for_update=lock)
     if batch is None:
         raise NotFound(f"没有报送批次 {batch_id}（no report batch {batch_id}）")
     return batch
@@ -227,7 +229,7 @@ def mark_sent(s: Session, batch_id: int, by: str, *, dry_run: bool = False) -> M
     sent with this batch. A batch is marked once."""
     if not by.strip():
         raise InputError("请填写报送人（--by ACCOUNT）")
-    batch = get_batch(s, batch_id)
+    batch = get_batch(s, batch_id, lock=True)  # two officers marking at once: one wins
     if batch.sent_at is not None:
         raise RuleViolation(f"批次 {batch_id} 已于 {batch.sent_at:%Y-%m-%d %H:%M} UTC 由 "
                             f"{batch.sent_by} 标记为已报送（batch {batch_id} was marked sent "
@@ -285,7 +287,7 @@ def record_return(s: Session, numbers: list[str], on: date, how: str, by: str, *
     for number in dict.fromkeys(n.strip() for n in numbers):
         row = s.exec(select(CertificateReturn).where(
             CertificateReturn.certificate_number == number,
-            CertificateReturn.status == "outstanding")).first()
+            CertificateReturn.status == "outstanding").with_for_update()).first()
         if row is None:
             raise NotFound(f"证书 {number} 没有待收回的记录（no certificate {number} is "
                            "outstanding）")

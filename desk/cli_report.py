@@ -30,12 +30,14 @@ def _engine():
 def _items_table(items: list[dict]) -> None:
     from rich.table import Table
 
-    table = Table("item", "certificate", "event", "event date", "due", "", "batch")
+    table = Table("item")
+    table.add_column("certificate", no_wrap=True)
+    for header in ("event", "event date", "due", ""):
+        table.add_column(header)
     for i in items:
         table.add_row(str(i["id"]), i["certificate_number"], i["event_label"],
                       str(i["event_date"]), str(i["due_date"]),
-                      "[red]overdue[/]" if i.get("overdue") else "",
-                      str(i["batch_id"] or ""))
+                      "[red]overdue[/]" if i.get("overdue") else "")
     console.print(table)
 
 
