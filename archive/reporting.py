@@ -99,35 +99,50 @@ def _certificate(s: Session, number: str) -> Certificate:
     return cert
 
 
-def record_event(s: Session, ev: Event, data: Mapping[str, Any]) -> ReportItem | None:
-    """The report item (and return to chase) of a just-appended log entry, in its session."""
+def _reported(s: Session, ev: Event, kind: str) -> list[Certificate]:
+    """The certificates an event reports: its subject, and for the expiry of a main
+    certificate (logged once, for the main) the sub-certificates that expire with it."""
+    cert = _certificate(s, ev.subject)
+    if kind != "expired" or cert.main_number:
+        return [cert]
+    subs = s.exec(select(Certificate).where(Certificate.main_number == cert.number,
+                                            Certificate.status.in_(("valid", "suspended")))
+                  .order_by(Certificate.sub))
+    return [cert, *subs]
+
+
+def record_event(s: Session, ev: Event, data: Mapping[str, Any]) -> list[ReportItem]:
+    """The report items (and returns to chase) of a just-appended log entry, in its
+    session."""
     kind = report_kind(ev.kind, data)
     if kind is None:
-        return None
-    cert = _certificate(s, ev.subject)
-    item = _item(ev, data, kind, cert)
-    s.add(item)
-    if kind in TO_RETURN:
-        s.add(_return(ev, data, kind, cert))
-    return item
+        return []
+    items = []
+    for cert in _reported(s, ev, kind):
+        items.append(_item(ev, data, kind, cert))
+        if kind in TO_RETURN:
+            s.add(_return(ev, data, kind, cert))
+    s.add_all(items)
+    return items
 
 
 def backfill(s: Session) -> tuple[int, int]:
     """Items and returns for logged events that have none (events logged before the ledger
     existed); counts of (items, returns) added. Running it again adds nothing."""
-    have_items = set(s.exec(select(ReportItem.event_seq)))
-    have_returns = set(s.exec(select(CertificateReturn.event_seq)))
+    have_items = set(s.exec(select(ReportItem.event_seq, ReportItem.certificate_number)))
+    have_returns = set(s.exec(select(CertificateReturn.event_seq,
+                                     CertificateReturn.certificate_number)))
     items = returns = 0
     for ev in s.exec(select(Event).where(Event.kind.in_(tuple(REPORTED))).order_by(Event.seq)):
         data = json.loads(ev.data)
         kind = report_kind(ev.kind, data)
-        cert = _certificate(s, ev.subject)
-        if ev.seq not in have_items:
-            s.add(_item(ev, data, kind, cert))
-            items += 1
-        if kind in TO_RETURN and ev.seq not in have_returns:
-            s.add(_return(ev, data, kind, cert))
-            returns += 1
+        for cert in _reported(s, ev, kind):
+            if (ev.seq, cert.number) not in have_items:
+                s.add(_item(ev, data, kind, cert))
+                items += 1
+            if kind in TO_RETURN and (ev.seq, cert.number) not in have_returns:
+                s.add(_return(ev, data, kind, cert))
+                returns += 1
     return items, returns
 
 

@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 
 from archive import events, reporting
 from archive.db import init_db, make_engine, session_scope
-from archive.models import CertificateReturn, Event, ReportItem
+from archive.models import Certificate, CertificateReturn, Event, ReportItem
 from common.errors import RuleViolation
 from tests.archive.conftest import add_certificate, make_uscc
 
@@ -48,6 +48,26 @@ def test_reportable_events_get_one_item_each_and_others_none(db):
                           (number, "cancelled", date(2027, 2, 6))]
     with Session(db) as s:
         assert [r.certificate_number for r in s.exec(select(CertificateReturn))] == [number]
+
+
+def test_an_expiry_logged_for_a_main_certificate_reports_its_sub_certificates_too(db):
+    number = add_certificate(db, "xbht", make_uscc(4), date(2026, 1, 10), date(2029, 1, 9))
+    with session_scope(db) as s:
+        main = s.exec(select(Certificate).where(Certificate.number == number)).one()
+        for sub, status in ((1, "valid"), (2, "cancelled")):
+            s.add(Certificate(**main.model_dump(exclude={"id", "number", "main_number", "sub",
+                                                         "status"}),
+                              number=f"{number}-{sub}", main_number=number, sub=sub,
+                              status=status))
+    with session_scope(db) as s:
+        events.append(s, "certificate.expired", number, {"on": date(2029, 1, 10)}, "sweep")
+    assert _kinds(db) == [(number, "expired", date(2029, 1, 15)),
+                          (f"{number}-1", "expired", date(2029, 1, 15))]  # -2 was withdrawn
+    with session_scope(db) as s:
+        s.execute(text("DELETE FROM reportitem"))
+        assert reporting.backfill(s) == (2, 0)
+    with session_scope(db) as s:
+        assert reporting.backfill(s) == (0, 0)
 
 
 def test_a_rolled_back_event_leaves_no_item_and_a_duplicate_is_refused(db):
