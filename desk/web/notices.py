@@ -10,17 +10,20 @@ never the reason or who made it, like the certificate page.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
 from sqlmodel import Session, select
 
 from archive.models import Certificate, Event
 from archive.reporting import CHINA, event_date
 from desk.web.i18n import Words
 from desk.web.responses import page
+from desk.web.routes import get_session
 from docgen.context import full_scope
 from rules.status import effective_status
 from templates.profiles import load_profile
@@ -86,17 +89,26 @@ def notice_page(s: Session, page_no: int, number: str | None, today: date) -> No
                       number)
 
 
-def _session(request: Request):
-    with Session(request.app.state.engine) as session:
-        yield session
+PageQuery = Annotated[int, Query(alias="page", ge=1, description="Page, 20 notices each.")]
+NumberQuery = Annotated[str | None, Query(max_length=64,
+                                          description="Only this certificate's notices.")]
+
+
+def _page(session: Session, page_no: int, number: str | None) -> NoticePage:
+    return notice_page(session, page_no, (number or "").strip().upper() or None,
+                       datetime.now(CHINA).date())
 
 
 @router.get("/notices", include_in_schema=False)
-def notices_page(request: Request, session: Annotated[Session, Depends(_session)],
-                 lang: str | None = None, page_no: Annotated[int, Query(alias="page")] = 1,
-                 number: Annotated[str | None, Query(max_length=64)] = None):
+def notices_html(request: Request, session: Annotated[Session, Depends(get_session)],
+                 lang: str | None = None, page_no: PageQuery = 1, number: NumberQuery = None):
     """The public notices, newest first, 20 a page; ``number`` keeps one certificate's."""
-    words = Words(lang)
-    result = notice_page(session, page_no, (number or "").strip().upper() or None,
-                         datetime.now(CHINA).date())
-    return page(request, "notices.html", words, result=result)
+    return page(request, "notices.html", Words(lang), result=_page(session, page_no, number))
+
+
+@router.get("/api/v1/notices", summary="Notices of suspended, revoked, cancelled certificates")
+def notices_json(session: Annotated[Session, Depends(get_session)], page_no: PageQuery = 1,
+                 number: NumberQuery = None):
+    """The public notices as JSON, newest first: date, action (suspend / revoke / cancel),
+    holder, certificate numbers, scope and today's status."""
+    return JSONResponse(jsonable_encoder(asdict(_page(session, page_no, number))))

@@ -43,6 +43,18 @@ def test_the_notices_speak_english_on_request(client):
     assert 'href="/v/027326FWF0003R000?lang=en"' in page.text
 
 
+def test_the_notices_are_json_too_with_only_public_facts(client):
+    body = client.get("/api/v1/notices").json()
+    assert (body["page"], body["pages"], body["total"]) == (1, 1, 4)
+    first = body["notices"][0]
+    assert first["numbers"] == [BY_STATUS["revoked"]] and first["action"] == "revoke"
+    assert (first["on"], first["status"], first["holder"]) == ("2027-01-05", "revoked", HOLDER)
+    assert set(first) == {"anchor", "on", "action", "holder", "numbers", "scope", "status"}
+    assert client.get("/api/v1/notices?page=0").status_code == 422
+    mine = client.get(f"/api/v1/notices?number={MAIN}-2").json()
+    assert [n["numbers"] for n in mine["notices"]] == [[f"{MAIN}-2"]]
+
+
 def test_the_home_page_links_to_the_notices(client):
     assert 'href="/notices"' in client.get("/").text
     assert 'href="/notices?lang=en"' in client.get("/?lang=en").text
