@@ -117,3 +117,24 @@ def test_overdue_items_appear_in_due_json(cli, numbers):
     assert all(i["overdue"] for i in late["report_overdue"])
     swept = _ok(cli("lifecycle", "sweep", "--on", "2026-03-21", "--json"))
     assert len(swept["report_overdue"]) == 3
+
+
+def test_returns_are_listed_after_a_revocation_and_recorded_from_the_command_line(cli, numbers):
+    main = numbers[0]
+    _ok(cli("status", main, "revoke", "--reason", "违规使用证书", "--on", "2026-06-01", "--json"))
+    listed = _ok(cli("returns", "list", "--json"))["returns"]
+    assert [(r["certificate_number"], r["event_kind"], r["opened_on"]) for r in listed] == [
+        (n, "revoked", "2026-06-01") for n in numbers]
+
+    dry = _ok(cli("returns", "record", main, "--on", "2026-06-10", "--how", "邮寄收回",
+                  "--by", "rhea", "--dry-run", "--json"))
+    assert dry["dry_run"] and len(_ok(cli("returns", "list", "--json"))["returns"]) == 3
+    early = cli("returns", "record", main, "--on", "2026-05-01", "--how", "邮寄", "--by", "rhea")
+    assert early.returncode != 0 and "2026-06-01" in early.stderr
+    assert "internal error" not in early.stderr
+    _ok(cli("returns", "record", *numbers[1:], "--on", "2026-06-10", "--how",
+            "本机构网站公告声明作废", "--declared-void", "--by", "rhea", "--json"))
+    left = _ok(cli("returns", "list", "--json"))["returns"]
+    assert [r["certificate_number"] for r in left] == [main]
+    closed = _ok(cli("returns", "list", "--all", "--json"))["returns"]
+    assert {r["status"] for r in closed if r["certificate_number"] != main} == {"declared_void"}
