@@ -85,13 +85,11 @@ def export_cmd(
 ) -> None:
     """Export every item not yet reported as a new batch (one row per item; columns in
     docs/reporting.md). An item is exported again until a batch holding it is marked sent."""
-    from lifecycle.reporting import batch_file, check_out, export
+    from lifecycle.reporting import export, write_batch
 
     engine = _engine()
     if batch is not None:
-        name, data = batch_file(engine, batch, check_out(out))
-        if not dry_run:
-            out.write_bytes(data)
+        write_batch(engine, batch, out, dry_run=dry_run)
         emit({"batch": batch, "out": out, "dry_run": dry_run}, as_json,
              lambda d: console.print(f"batch {batch} written to {out}", highlight=False))
         return

@@ -200,3 +200,11 @@ def batch_file(engine: Engine, batch_id: int, suffix: str) -> tuple[str, bytes]:
         rows = export_rows(s, reporting.batch_items(s, batch_id))
         return (f"认监委报送-批次{batch_id}{suffix}",
                 file_bytes(suffix, rows, _meta(batch)))
+
+
+def write_batch(engine: Engine, batch_id: int, out: Path, *, dry_run: bool = False) -> None:
+    """Write the file of existing batch ``batch_id`` to ``out`` (format by its suffix)."""
+    suffix = check_out(out)
+    _name, data = batch_file(engine, batch_id, suffix)
+    if not dry_run:
+        _write(out, data)

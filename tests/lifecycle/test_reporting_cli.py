@@ -60,6 +60,10 @@ def test_export_then_mark_sent_then_export_gives_only_the_new_items(cli, numbers
     # batch 2 held the same items as batch 1, which are reported now: nothing left to mark
     late = _ok(cli("report", "mark-sent", "2", "--by", "rhea", "--json"))
     assert (late["marked"], len(late["already_sent"])) == ([], 3)
+    # the file of an earlier batch, written again: same items, no new batch
+    _ok(cli("report", "export", "--batch", "1", "--out", str(tmp_path / "1b.json"), "--json"))
+    assert _exported(tmp_path / "1b.json") == _exported(tmp_path / "1.json")
+    assert len(_ok(cli("report", "batches", "--json"))["batches"]) == 4
 
 
 def test_a_batch_is_marked_sent_once(cli, numbers, tmp_path):
