@@ -51,6 +51,10 @@ def append(session: Session, kind: str, subject: str, data: dict[str, Any] | Non
                prev_hash=prev, hash=digest)
     session.add(ev)
     session.execute(text("UPDATE loghead SET hash = :h WHERE id = 1"), {"h": digest})
+    if kind.startswith("certificate."):  # what the regulator must hear of, in this transaction
+        from archive.reporting import record_event
+
+        record_event(session, ev, data or {})
     return ev
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -167,3 +168,67 @@ class DisposalItem(SQLModel, table=True):
     period: str
     retain_until: date
     clause: str
+
+
+class ReportItem(SQLModel, table=True):
+    """One event the regulator (认监委) must be told of [CACQ 8.3, 9.1.3, 9.3; ZPIC 4.6.4,
+    8.1.3], written in the event's own transaction; sent when its batch was uploaded."""
+
+    __table_args__ = (UniqueConstraint("certificate_number", "event_kind", "event_seq"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    certificate_number: str = Field(index=True)
+    main_number: str | None = None
+    event_kind: str = Field(index=True)
+    """issued | recertified | reissued | suspended | restored | revoked | cancelled | expired"""
+    event_seq: int = Field(foreign_key="event.seq", index=True)
+    event_date: date
+    reason: str | None = None
+    due_date: date = Field(index=True)
+    created: datetime = Field(default_factory=utcnow)
+    batch_id: int | None = Field(default=None, foreign_key="reportbatch.id", index=True)
+    """The batch whose upload reported it (set when that batch is marked sent)."""
+    sent_at: datetime | None = None
+    sent_by: str | None = None
+    status: str = Field(default="pending", index=True)
+    """pending | sent"""
+
+
+class ReportBatch(SQLModel, table=True):
+    """One export of report items for upload; marked sent once uploaded."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    created: datetime = Field(default_factory=utcnow)
+    created_by: str
+    items: int
+    include_sent: bool = False
+    sent_at: datetime | None = None
+    sent_by: str | None = None
+
+
+class ReportBatchItem(SQLModel, table=True):
+    """Which items an export held (an unsent item is exported again until it is sent)."""
+
+    batch_id: int = Field(foreign_key="reportbatch.id", primary_key=True)
+    item_id: int = Field(foreign_key="reportitem.id", primary_key=True)
+
+
+class CertificateReturn(SQLModel, table=True):
+    """A revoked or cancelled certificate to be recovered from its holder [CACQ 9.3; ZPIC
+    7.3.2]: opened with the change, closed when it came back or was declared void."""
+
+    __table_args__ = (UniqueConstraint("certificate_number", "event_seq"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    certificate_number: str = Field(index=True)
+    main_number: str | None = None
+    event_kind: str
+    """revoked | cancelled"""
+    event_seq: int = Field(foreign_key="event.seq", index=True)
+    opened_on: date
+    status: str = Field(default="outstanding", index=True)
+    """outstanding | returned | declared_void"""
+    closed_on: date | None = None
+    how: str | None = None
+    recorded_by: str | None = None
+    recorded_at: datetime | None = None

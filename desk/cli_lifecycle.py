@@ -32,6 +32,23 @@ def _print_certs(d: dict) -> None:
         console.print(f"[green]issued[/] {c['number']}  {c['pdf']}", highlight=False)
 
 
+def _report_overdue(day: date) -> list[dict]:
+    """Items the regulator should have heard of by ``day`` (certdesk report pending)."""
+    from sqlmodel import Session
+
+    from archive import reporting
+    from archive.db import get_engine
+
+    with Session(get_engine()) as s:
+        return [reporting.item_dict(i, day) for i in reporting.overdue(s, day)]
+
+
+def _warn_reports(items: list[dict]) -> None:
+    if items:
+        console.print(f"[red]{len(items)} report item(s) to the regulator overdue[/] (oldest "
+                      f"due {items[0]['due_date']}): certdesk report pending", highlight=False)
+
+
 def register(app: typer.Typer) -> None:
     @app.command("recertify")
     def recertify_cmd(
@@ -128,8 +145,10 @@ def register(app: typer.Typer) -> None:
                 table.add_row(i["number"], i["holder"], str(i["surveillance"]), str(i["due_by"]),
                               note)
             console.print(table)
+            _warn_reports(d["report_overdue"])
 
-        emit({"on": day, "due": [i.as_dict() for i in items]}, as_json, human)
+        emit({"on": day, "due": [i.as_dict() for i in items],
+              "report_overdue": _report_overdue(day)}, as_json, human)
 
     @lifecycle_app.command("sweep")
     def sweep_cmd(
@@ -144,9 +163,13 @@ def register(app: typer.Typer) -> None:
         day = day_option(on, "--on") or date.today()
         with Publisher() as pub:
             actions = sweep(pub, day)
-        emit({"on": day, "actions": [a.as_dict() for a in actions]}, as_json,
-             lambda d: console.print("\n".join(f"{a['action']}: {a['number']} — {a['reason']}"
-                                               for a in d["actions"]) or "nothing to do",
-                                     highlight=False))
+
+        def human(d: dict) -> None:
+            console.print("\n".join(f"{a['action']}: {a['number']} — {a['reason']}"
+                                     for a in d["actions"]) or "nothing to do", highlight=False)
+            _warn_reports(d["report_overdue"])
+
+        emit({"on": day, "actions": [a.as_dict() for a in actions],
+              "report_overdue": _report_overdue(day)}, as_json, human)
 
     app.add_typer(lifecycle_app, name="lifecycle")

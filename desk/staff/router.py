@@ -32,6 +32,7 @@ from archive.records import (
 )
 from common.errors import CertdeskError, InputError, NotFound
 from common.settings import Settings, get_settings
+from desk.staff import reporting as staff_reporting
 from desk.staff import sessions, views
 from desk.staff.accounts import (
     ROLES,
@@ -218,7 +219,9 @@ def create_staff_router(settings: Settings | None = None, engine: Engine | None 
     def home(request: Request, current: Current = viewer) -> Response:
         with Session(engine) as s:
             recent = views.recent(s, desk.today())
-        return desk.render(request, "home.html", current, recent=recent, query="")
+            warnings = staff_reporting.warnings(s, desk.today())
+        return desk.render(request, "home.html", current, recent=recent, query="",
+                           warnings=warnings)
 
     @router.get("/search", name="staff_search")
     def search(request: Request, q: str = "", current: Current = viewer) -> Response:
@@ -401,6 +404,10 @@ def create_staff_router(settings: Settings | None = None, engine: Engine | None 
                           current.user.name)
         labels = {"suspend": "暂停", "revoke": "撤销", "expire": "到期"}
         details = [f"{labels[a.action]} {a.number}：{a.reason}" for a in actions]
+        with Session(engine) as s:
+            late = staff_reporting.warnings(s, day)["report_overdue"]
+        if late:
+            details.append(f"另有 {late} 项认监委报送已逾期，请档案管理员尽快报送。")
         return done(request, current, f"日历检查（{day}）完成：{len(actions)} 项处理。",
                     "staff_due", numbers=[a.number for a in actions], details=details)
 
@@ -504,6 +511,8 @@ def create_staff_router(settings: Settings | None = None, engine: Engine | None 
         set_active(engine, name, active, actor=current.user.name)
         return done(request, current, f"已{'启用' if active else '停用'}用户 {name}。",
                     "staff_users")
+
+    staff_reporting.add_routes(router, desk, engine, done, _day)
 
     @router.api_route("/{path:path}", methods=["GET", "POST"], name="staff_not_found")
     def not_found(path: str) -> Response:

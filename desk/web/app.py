@@ -17,7 +17,7 @@ from starlette.types import Scope
 
 from archive.db import get_engine
 from common.settings import Settings, get_settings
-from desk.web import routes
+from desk.web import notices, routes
 from desk.web.guards import BodyLimit, RateLimit, SecurityHeaders, TokenBucket
 from desk.web.i18n import Words
 from desk.web.responses import HERE, STATUS_MESSAGES, error_response
@@ -40,6 +40,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, *
     app.state.engine = engine or get_engine(settings.db_url)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(routes.router)
+    app.include_router(notices.router)
     if staff:
         from desk.staff import create_staff_router
 

@@ -96,6 +96,19 @@ TEXT: dict[str, tuple[str, str]] = {
     "event_reissued": ("换证（证书信息变更）", "Re-issued (details changed)"),
     "event_superseded": ("再认证换发新证书", "Replaced on re-certification"),
     "event_expired": ("有效期届满", "Expired"),
+    "notices_title": ("证书暂停、撤销、注销公告", "Suspended, revoked and cancelled certificates"),
+    "notices_hint": ("以下认证证书已被暂停、撤销或注销，在此期间不得使用。按生效日期由近及远排列。",
+                     "These certificates were suspended, revoked or cancelled and may not be "
+                     "used while so. Newest first."),
+    "notices_for": ("证书 {number} 的公告", "Notices for certificate {number}"),
+    "notices_all": ("全部公告", "All notices"),
+    "notices_none": ("暂无公告。", "There are no notices."),
+    "notices_status_now": ("当前状态", "Status today"),
+    "notices_pages": ("公告分页", "Notice pages"),
+    "notices_page": ("第 {page} / {pages} 页", "Page {page} of {pages}"),
+    "notices_prev": ("上一页", "Newer"),
+    "notices_next": ("下一页", "Older"),
+    "notice_link": ("查看本证书的暂停、撤销或注销公告", "See this certificate's notices"),
 }
 
 STATUS_NOTES: dict[str, tuple[str, str]] = {
