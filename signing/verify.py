@@ -19,8 +19,8 @@ from archive.events import latest_data
 from archive.models import Certificate, Record
 from common.settings import Settings
 from rules.status import effective_status
-from signing.keys import ca_certificate, tsa_roots
-from signing.pdf import SignatureReport, validate
+from signing.pdf import SignatureReport
+from signing.trust import Trust
 
 
 @dataclass(frozen=True)
@@ -52,10 +52,12 @@ class Verdict:
         }
 
 
-def verify_pdf(data: bytes, settings: Settings, engine: Engine,
-               today: date | None = None) -> Verdict:
+def verify_pdf(data: bytes, settings: Settings, engine: Engine, today: date | None = None,
+               *, report: SignatureReport | None = None) -> Verdict:
+    """``report``: the signature check of ``data`` already made, e.g. in a bounded worker
+    (``signing.sandbox``) for a file from outside; else it is made here."""
     sha = sha256_hex(data)
-    report = validate(data, [ca_certificate(settings)], tsa_roots(settings))
+    report = report or Trust.of(settings).check(data)
     with Session(engine) as s:
         record = s.exec(select(Record).where(Record.sha256 == sha)).first()
         cert = successor = None
