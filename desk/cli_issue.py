@@ -178,15 +178,20 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Check that FILE is a genuine, intact, archived certificate and show its status.
 
-        Exit 0 when genuine (whatever its status), 1 when tampered, re-signed or unknown.
+        Exit 0 when genuine (whatever its status), 1 when tampered, re-signed or unknown,
+        or when the file is too complex to check within CERTDESK_UPLOAD_CHECK_SECONDS.
         """
         from archive.db import get_engine
+        from common.errors import TooComplex
         from common.settings import get_settings
-        from signing.verify import verify_pdf
+        from signing.verify import verify_file
 
         data = read_bytes(pdf)
         settings = get_settings()
-        verdict = verify_pdf(data, settings, get_engine(settings.db_url))
+        try:  # the same bounded check as an upload: FILE may come from anyone
+            verdict, _ = verify_file(data, settings, get_engine(settings.db_url))
+        except TooComplex as exc:
+            raise VerificationFailed(f"{pdf.name}: {exc}") from None
 
         def human(v: dict) -> None:
             if v["genuine"]:

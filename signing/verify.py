@@ -20,6 +20,7 @@ from archive.models import Certificate, Record
 from common.settings import Settings
 from rules.status import effective_status
 from signing.pdf import SignatureReport
+from signing.sandbox import bounded
 from signing.trust import Trust
 
 
@@ -85,6 +86,15 @@ def verify_pdf(data: bytes, settings: Settings, engine: Engine, today: date | No
         return Verdict("superseded", f"genuine, but replaced on re-certification by {successor}",
                        sha, current_number=successor, **facts)
     return Verdict("genuine", f"genuine certificate, status {status}", sha, **facts)
+
+
+def verify_file(data: bytes, settings: Settings, engine: Engine,
+                today: date | None = None) -> tuple[Verdict, float]:
+    """``verify_pdf`` for a file from outside (upload, ``certdesk verify FILE``): the PDF is
+    parsed and validated in a bounded worker (``signing.sandbox``). Returns the verdict and
+    the CPU seconds the check cost; raises ``TooComplex`` past the limits."""
+    checked = bounded(settings, Trust.of(settings).check, data)
+    return verify_pdf(data, settings, engine, today, report=checked.value), checked.cpu_seconds
 
 
 def _successor(s: Session, number: str) -> str | None:
