@@ -13,8 +13,10 @@ parsed and validated in a worker process of a ``ProcessPoolExecutor`` that
 * is waited for at most ``seconds + GRACE`` by the caller; a worker still busy then is
   killed with its pool, and a new pool starts (so does one after a worker died).
 
-Workers are forked from a forkserver that imported pyHanko once, never from the threaded
-web server, and are warmed before the first check is timed. At most ``workers`` checks
+Workers are forked from the calling process while it has a single thread (the CLI, or
+``certdesk serve`` before the server starts: instant, nothing to import), else from a
+forkserver that imported pyHanko once (forking a threaded web server could copy a lock
+another thread holds). They are started before the first check is timed. At most ``workers`` checks
 run at once; a few more may wait for a slot; beyond that a check is refused as busy, so
 waiting uploads never hold the threads the other pages need.
 """
@@ -168,11 +170,18 @@ class Sandbox:
             raise TooComplex(self.limits.seconds, cpu)
         return Bounded(value, cpu)
 
+    def start(self) -> None:
+        """Start the workers now (``certdesk serve`` does, before its threads exist)."""
+        self._executor()
+
     def _executor(self) -> ProcessPoolExecutor:
         with self._lock:
             if self._pool is None:
-                ctx = multiprocessing.get_context("forkserver")
-                ctx.set_forkserver_preload(["signing.sandbox", "signing.trust"])
+                if threading.active_count() == 1:
+                    ctx = multiprocessing.get_context("fork")
+                else:
+                    ctx = multiprocessing.get_context("forkserver")
+                    ctx.set_forkserver_preload(["signing.sandbox", "signing.trust"])
                 pool = ProcessPoolExecutor(self.limits.workers, mp_context=ctx,
                                            initializer=_start_worker,
                                            initargs=(self.limits.memory_mb,))
