@@ -1,8 +1,9 @@
 """Public routes: the verification page, the PDF check, the JSON API, the published keys.
 
 Endpoints are plain ``def``s: FastAPI runs them in its thread pool, so signature checks and
-database reads never block the event loop. The database session comes from ``get_session``
-(tests override it, the SQLModel way).
+database reads never block the event loop. An uploaded PDF is parsed and validated in a
+bounded worker process (``signing.sandbox``); the thread only waits for it. The database
+session comes from ``get_session`` (tests override it, the SQLModel way).
 """
 
 from __future__ import annotations
