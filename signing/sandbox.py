@@ -26,7 +26,6 @@ from __future__ import annotations
 import atexit
 import math
 import multiprocessing
-import os
 import resource
 import signal
 import threading
@@ -49,8 +48,6 @@ GRACE = 2.0
 
 QUEUE_PER_WORKER = 2
 """Checks that may wait for a free worker, per worker, before more are refused as busy."""
-
-WORKER_NICENESS = 10
 
 
 @dataclass(frozen=True)
@@ -90,8 +87,6 @@ def _vm_bytes() -> int:
 
 
 def _start_worker(memory_mb: int) -> None:
-    # Checks yield the CPU to the pages the server answers meanwhile.
-    os.nice(WORKER_NICENESS)
     # Relative to what the worker already maps (interpreter, pyHanko): the allowance is
     # for the file being checked.
     _, hard = resource.getrlimit(resource.RLIMIT_AS)
