@@ -218,7 +218,8 @@ def ensure_keys(settings: Settings) -> SignerKey:
                           "PEM file of the TSA's root certificate(s)")
     kd = settings.key_dir
     # Created in this order, so both pointers existing means all three keys do.
-    if (kd / "current").exists() and (kd / "current-token").exists():
+    if (kd / "current").exists() and (kd / "current-token").exists() \
+            and not _unpublished_signers(settings):
         return current_signer(settings)
     with _creation_lock(settings):
         if not (kd / "ca.p12").exists():
@@ -227,7 +228,16 @@ def ensure_keys(settings: Settings) -> SignerKey:
             issue_token_key(settings)
         if not (kd / "current").exists():
             issue_signer(settings)
+        for p12 in _unpublished_signers(settings):
+            _write_public(p12.with_suffix(".pem"),
+                          b"".join(_pem(c) for c in _signer_chain(settings, p12)))
     return current_signer(settings)
+
+
+def _unpublished_signers(settings: Settings) -> list[Path]:
+    """Signer keys made before each got a public ``.pem`` (the web reads no passphrase)."""
+    return [p for p in (settings.key_dir / "signers").glob("*.p12")
+            if not p.with_suffix(".pem").exists()]
 
 
 def _current_kid(settings: Settings, pointer: str) -> str:

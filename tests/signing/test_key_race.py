@@ -148,3 +148,16 @@ def test_a_key_certified_by_the_body_ca_but_not_among_its_signer_keys_is_not_tru
         path.unlink()  # a key the body no longer counts among its own
     report = Trust.of(settings).check(data)
     assert not report.trusted and "does not trust" in " ".join(report.problems)
+
+
+def test_signer_keys_made_before_they_had_a_public_file_get_one_on_the_next_keys_init(
+        tmp_path):
+    home = tmp_path / "home"
+    assert run_cli("keys", "init", home=home).returncode == 0
+    (pem,) = (home / "keys" / "signers").glob("*.pem")
+    before = pem.read_bytes()
+    pem.unlink()  # as an install from before this change has it
+    assert run_cli("keys", "init", home=home).returncode == 0
+    assert pem.read_bytes() == before
+    wrong = make_settings(home, key_passphrase="not the passphrase")
+    assert Trust.of(wrong).signers == Trust.of(make_settings(home)).signers  # no passphrase

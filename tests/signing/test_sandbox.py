@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 import time
 
 import pytest
 from fastapi.testclient import TestClient
 
-from common.errors import TooComplex
+from common.errors import CheckBusy, TooComplex
 from desk.web import create_app
 from desk.web.guards import TokenBucket, work_cost
 from signing.keys import current_signer
@@ -128,3 +129,41 @@ def test_the_work_cost_grows_with_the_seconds_a_check_took():
     bucket.charge("a", work_cost(3.0))
     assert bucket.take("a", 5) == 0.0 and bucket.take("a", 1) > 0  # 30 - 25 - 5 = 0 left
     assert bucket.take("b", 1) == 0.0  # another client is not charged
+
+
+def _nap(seconds: float) -> float:
+    time.sleep(seconds)
+    return seconds
+
+
+def test_checks_beyond_the_workers_and_their_queue_are_refused_as_busy_at_once(wait_for):
+    box = Sandbox(Limits(seconds=5.0, memory_mb=256, workers=1))
+    try:
+        box.start()
+        # One check runs, two wait for the worker: the queue is full.
+        busy = [threading.Thread(target=box.run, args=(_nap, 1.0)) for _ in range(3)]
+        for t in busy:
+            t.start()
+        assert wait_for(lambda: box._queued == 3)
+        with pytest.raises(CheckBusy):
+            box.run(_nap, 0.0)
+        for t in busy:
+            t.join()
+        assert box.run(_nap, 0.0).value == 0.0  # and answered again once they are done
+    finally:
+        box.close()
+
+
+def test_a_busy_check_is_a_503_with_retry_after_in_the_visitors_language(body, monkeypatch):
+    def busy(*args, **kw):
+        raise CheckBusy("too many checks at once")
+
+    monkeypatch.setattr("desk.web.routes.verify_file", busy)
+    with TestClient(create_app(body[0], body[1])) as c:
+        page = c.post("/verify?lang=en", files={"file": ("c.pdf", small_pdf(),
+                                                          "application/pdf")})
+        api = c.post("/api/v1/verify", files={"file": ("c.pdf", small_pdf(),
+                                                       "application/pdf")})
+    assert page.status_code == api.status_code == 503
+    assert page.headers["retry-after"] == "2" and "try again in 2 s" in page.text
+    assert api.json()["error"] == "check_busy"
