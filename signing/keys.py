@@ -86,7 +86,7 @@ def _write_private(path: Path, data: bytes) -> None:
 
 def _write_public(path: Path, data: bytes) -> None:
     # Readers take no lock: they must see the whole file or none.
-    tmp = path.with_suffix(".tmp")
+    tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_bytes(data)
     os.replace(tmp, path)
 

@@ -58,7 +58,8 @@ def verify_pdf(data: bytes, settings: Settings, engine: Engine, today: date | No
     """``report``: the signature check of ``data`` already made, e.g. in a bounded worker
     (``signing.sandbox``) for a file from outside; else it is made here."""
     sha = sha256_hex(data)
-    report = report or Trust.of(settings).check(data)
+    if report is None:
+        report = Trust.of(settings).check(data)
     with Session(engine) as s:
         record = s.exec(select(Record).where(Record.sha256 == sha)).first()
         cert = successor = None

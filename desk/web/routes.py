@@ -125,7 +125,7 @@ def _check_upload(request: Request, file: UploadFile | None, settings: Settings,
     try:
         verdict, seconds = verify_file(data, settings, session.get_bind())
     except TooComplex as exc:
-        _charge(request, max(exc.spent_seconds, exc.limit_seconds))  # it held a worker so long
+        _charge(request, max(exc.spent_seconds, exc.limit_seconds))  # a refusal: the full limit
         return error_response(request, 422, "too_complex")
     except CheckBusy:
         wait = math.ceil(settings.upload_check_seconds)
