@@ -30,7 +30,7 @@ def _show_keys(d: dict) -> None:
     for label, rows in (("signer", d["signers"]), ("token", d["token_keys"])):
         for k in rows:
             mark = "[green]current[/]" if k["current"] else "retired"
-            created = f"{k['created']:%Y-%m-%d %H:%M}" if k["created"] else "?"
+            created = f"{k['created']:%Y-%m-%d}" if k["created"] else "?"
             console.print(f"{label:<7} {k['kid']}  {mark}  created {created}  valid until "
                           f"{k['not_after']:%Y-%m-%d}\n        {k['subject']}", highlight=False)
     if d["demo_passphrase"]:

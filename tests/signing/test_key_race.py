@@ -51,6 +51,9 @@ def test_four_keys_init_started_together_on_a_fresh_home_make_one_key_set(tmp_pa
     assert len(known_signers(settings)) == 1 and len(token_certificates(settings)) == 1
     assert len(trust_anchors(settings)) == 1 and len(list((home / "keys").rglob("*.p12"))) == 3
     assert all(s == shown[0] for s in shown)  # every process ended up with the same keys
+    (signer,) = shown[0]["signers"]
+    assert signer["current"] and signer["subject"].startswith("CN=certdesk demo signer")
+    assert signer["created"] and signer["issuer"] == shown[0]["ca"]["subject"]
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
