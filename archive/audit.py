@@ -3,6 +3,8 @@
 The audit follows paperless-ngx's sanity checker: every row's blob is re-hashed, every
 stored file must belong to a row, every row must be named by the log (and match what its
 ``record.added`` entry says), disposed records must be gone, and the log chain must hold.
+Every stored certificate's signature is validated against the body's trust (its CAs and
+the signer keys it made), so a file signed by any other key is never "clean".
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from archive.events import ChainReport, verify_chain
 from archive.models import Event, Record
 from archive.records import ROW_FIELDS, record_subject
 from common.errors import ArchiveError
+from signing.trust import Trust
 
 STALE_TEMP_SECONDS = 3600
 """A partial write older than this belongs to no live process (kill -9 mid-write)."""
@@ -35,12 +38,13 @@ class AuditReport:
     unlogged: list[dict] = field(default_factory=list)
     row_mismatch: list[dict] = field(default_factory=list)
     not_erased: list[dict] = field(default_factory=list)
+    bad_signature: list[dict] = field(default_factory=list)
     chain: ChainReport | None = None
 
     @property
     def problems(self) -> int:
         return (len(self.missing) + len(self.changed) + len(self.orphans) + len(self.unlogged)
-                + len(self.row_mismatch) + len(self.not_erased)
+                + len(self.row_mismatch) + len(self.not_erased) + len(self.bad_signature)
                 + (0 if self.chain is None or self.chain.ok else 1))
 
     @property
@@ -53,6 +57,7 @@ class AuditReport:
                 "files": self.files, "missing": self.missing, "changed": self.changed,
                 "orphans": self.orphans, "unlogged": self.unlogged,
                 "row_mismatch": self.row_mismatch, "not_erased": self.not_erased,
+                "bad_signature": self.bad_signature,
                 "log": self.chain.as_dict() if self.chain else None}
 
 
@@ -76,8 +81,10 @@ def _row_differs(row: Record, logged: dict) -> list[str]:
     return [f for f in ROW_FIELDS if f in logged and logged[f] != getattr(row, f)]
 
 
-def audit(s: Session, store: Store, advance: Callable[[int], None] | None = None) -> AuditReport:
-    """Check everything; ``advance(n)`` is called as records are re-hashed (progress)."""
+def audit(s: Session, store: Store, advance: Callable[[int], None] | None = None, *,
+          trust: Trust | None = None) -> AuditReport:
+    """Check everything; ``advance(n)`` is called as records are re-hashed (progress).
+    With ``trust``, every intact certificate's signature is validated against it."""
     report = AuditReport(store=store.url, chain=verify_chain(s))
     named, added = _log_facts(s)
     known: set[str] = set()
@@ -95,6 +102,13 @@ def audit(s: Session, store: Store, advance: Callable[[int], None] | None = None
                 report.missing.append(ref)
             elif digest != row.sha256:
                 report.changed.append({**ref, "actual_sha256": digest})
+            elif trust is not None and row.record_type == "certificate":
+                signature = trust.check(store.read(row.sha256))
+                # A paper certificate filed as a scan carries no signature and claims none;
+                # one certdesk signed (its row names the key) or any signed file must pass.
+                if not signature.ok and (signature.signed or row.signer in trust.signers):
+                    report.bad_signature.append({**ref, "signer": signature.signer_kid,
+                                                 "problems": list(signature.problems)})
         if row.sha256 not in named:
             report.unlogged.append(ref)
         elif (logged := added.get(record_subject(row.id))) is not None:

@@ -50,6 +50,16 @@ class Settings(BaseSettings):
     upload_max_bytes: int = 10 * 1024 * 1024
     """Largest PDF the public verification form accepts (then 413)."""
 
+    upload_check_seconds: float = 3.0
+    """Wall-clock seconds one check of a PDF from outside may take (web upload or
+    ``certdesk verify FILE``); past it the file is refused as too complex."""
+
+    upload_check_memory_mb: int = 512
+    """Memory a check's worker process may add to what it holds at start."""
+
+    upload_check_workers: int = Field(default_factory=lambda: max(1, min(2, os.cpu_count() or 1)))
+    """Worker processes checking files at once (per server process)."""
+
     soffice: str = "/usr/lib/libreoffice/program/soffice.bin"
     """The LibreOffice binary run (kept warm) for conversion."""
 

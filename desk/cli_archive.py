@@ -174,20 +174,23 @@ def archive_show(record_id: int = typer.Argument(..., help="Record id."),
 @archive_app.command("audit")
 def archive_audit(as_json: bool = JSON_OPT) -> None:
     """Re-hash every blob against its row and the log; find missing, changed and orphan
-    files, rows the log does not name or contradicts, and a broken log. Exit 1 if any."""
+    files, rows the log does not name or contradicts, certificates whose signature is not
+    by a key of this body, and a broken log. Exit 1 if any."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     from archive.audit import audit, count_records
     from archive.db import session_scope
+    from signing.trust import Trust
 
-    _, engine, store = _stores()
+    settings, engine, store = _stores()
+    trust = Trust.of(settings)
     with session_scope(engine) as s:
         total = count_records(s)
         with Progress(TextColumn("auditing"), BarColumn(), MofNCompleteColumn(),
                       console=err_console, transient=True,
                       disable=as_json or not err_console.is_terminal or total < 200) as bar:
             task = bar.add_task("audit", total=total)
-            report = audit(s, store, lambda n: bar.advance(task, n))
+            report = audit(s, store, lambda n: bar.advance(task, n), trust=trust)
 
     def human(r: dict) -> None:
         for kind, label in (("missing", "missing blob"), ("changed", "changed blob"),
@@ -200,6 +203,10 @@ def archive_audit(as_json: bool = JSON_OPT) -> None:
                               f"{item['sha256'][:16]}…{extra}", highlight=False)
         for key in r["orphans"]:
             console.print(f"[red]orphan file[/] (no record): {key}", highlight=False)
+        for item in r["bad_signature"]:
+            console.print(f"[red]signature not valid[/]: record {item['record']} "
+                          f"{item['filename']} (signer {item['signer']}): "
+                          f"{'; '.join(item['problems'])}", highlight=False)
         if not r["log"]["ok"]:
             console.print(f"[red]log broken[/] at entry {r['log']['broken_at']}: "
                           f"{r['log']['problem']}", highlight=False)

@@ -202,15 +202,20 @@ def register(app: typer.Typer) -> None:
         its certificate may be relied on today.
 
         The first line is the status (valid, revoked, superseded …; for a record its type).
-        Exit 0 when genuine — whatever the status —, 1 when tampered or unknown.
+        Exit 0 when genuine — whatever the status —, 1 when tampered or unknown, or when
+        the file is too complex to check within CERTDESK_UPLOAD_CHECK_SECONDS.
         """
         from archive.db import get_engine
+        from common.errors import TooComplex
         from common.settings import get_settings
-        from signing.verify import verify_pdf
+        from signing.verify import verify_file
 
         data = read_bytes(pdf)
         settings = get_settings()
-        verdict = verify_pdf(data, settings, get_engine(settings.db_url))
+        try:  # the same bounded check as an upload: FILE may come from anyone
+            verdict, _ = verify_file(data, settings, get_engine(settings.db_url))
+        except TooComplex as exc:
+            raise VerificationFailed(f"{pdf.name}: {exc}") from None
         if as_json:
             emit(verdict.as_dict(), True)
         elif verdict.genuine:

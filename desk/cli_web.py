@@ -23,8 +23,10 @@ def register(app: typer.Typer) -> None:
         from common.settings import get_settings
         from desk.web import create_app
         from signing.keys import ca_certificate
+        from signing.sandbox import Limits, sandbox
 
         settings = get_settings()
         ca_certificate(settings)  # no keys yet: say so now, not as a 500 on the first visit
+        sandbox(Limits.of(settings)).start()  # upload checks warm, forked before any thread
         uvicorn.run(create_app(settings), host=host, port=port, server_header=False,
                     log_level="info")

@@ -71,7 +71,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, *
 
     # Outermost last: headers go on every answer, including refusals by the guards.
     app.add_middleware(BodyLimit, max_bytes=settings.upload_max_bytes, reject=reject)
-    app.add_middleware(RateLimit, reject=reject, bucket=TokenBucket(
-        settings.public_rate_per_minute, settings.public_rate_burst))
+    # The routes charge an upload's work to the same bucket once it is known.
+    app.state.rate_bucket = TokenBucket(settings.public_rate_per_minute,
+                                        settings.public_rate_burst)
+    app.add_middleware(RateLimit, reject=reject, bucket=app.state.rate_bucket)
     app.add_middleware(SecurityHeaders)
     return app

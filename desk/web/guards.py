@@ -86,9 +86,36 @@ class TokenBucket:
                 self._buckets.popitem(last=False)
         return wait
 
+    def charge(self, client: str, cost: float) -> None:
+        """Take ``cost`` tokens for work already done, into debt if need be (down to one
+        burst below zero): the client's next requests wait until it is paid off."""
+        if cost <= 0:
+            return
+        now = self.clock()
+        with self._lock:
+            tokens, last = self._buckets.pop(client, (self.burst, now))
+            tokens = min(self.burst, tokens + (now - last) * self.rate)
+            self._buckets[client] = (max(-self.burst, tokens - cost), now)
+
 
 UPLOAD_COST = 5.0
-"""A PDF check costs five page views: validating a signature is the expensive request."""
+"""A PDF check costs five page views up front: validating a signature is the expensive
+request."""
+
+INCLUDED_SECONDS = 0.5
+WORK_COST_PER_SECOND = 10.0
+"""Beyond the first half second, each CPU second the check took costs ten page views more,
+charged afterwards: a file that runs into the time limit (3 s) costs an address its whole
+burst, so hostile files can be sent twice a minute, not twelve times."""
+
+
+def work_cost(seconds: float) -> float:
+    """The tokens charged after an upload check that took ``seconds``."""
+    return max(0.0, seconds - INCLUDED_SECONDS) * WORK_COST_PER_SECOND
+
+
+def client_of(scope: Scope) -> str:
+    return (scope.get("client") or ("unknown", 0))[0]
 
 
 EXEMPT = ("/static/", "/staff")
@@ -103,7 +130,7 @@ class RateLimit:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"].startswith(EXEMPT):
             return await self.app(scope, receive, send)
-        client = (scope.get("client") or ("unknown", 0))[0]
+        client = client_of(scope)
         wait = self.bucket.take(client, UPLOAD_COST if scope["method"] == "POST" else 1.0)
         if not wait:
             return await self.app(scope, receive, send)
