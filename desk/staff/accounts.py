@@ -4,12 +4,14 @@ rate limit. Shared by the staff desk and ``certdesk users``; every change is log
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, func
+from sqlalchemy import case, delete, or_
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, select
 
@@ -19,7 +21,7 @@ from common.errors import CertdeskError, InputError, NotFound
 from common.settings import Settings
 from desk.staff.models import (
     STAFF_TABLES,
-    StaffLoginFailure,
+    StaffLoginCounter,
     StaffSession,
     StaffUser,
     utcnow,
@@ -137,33 +139,47 @@ def set_active(engine: Engine, name: str, active: bool, *, actor: str) -> StaffU
     return user
 
 
-def _recent_failures(s: Session, column, value: str, since) -> int:
-    return s.exec(select(func.count()).select_from(StaffLoginFailure)
-                  .where(column == value, StaffLoginFailure.at > since)).one()
+def _take_slot(s: Session, key: str, now: datetime, since: datetime, limit: int) -> bool:
+    """Count one more guess on ``key`` unless its window already holds ``limit``; one
+    INSERT … ON CONFLICT DO UPDATE … RETURNING, atomic on SQLite (its write lock, taken by
+    BEGIN IMMEDIATE) and on PostgreSQL (the conflicting row is locked)."""
+    table = StaffLoginCounter.__table__
+    insert = pg_insert if s.get_bind().dialect.name == "postgresql" else sqlite_insert
+    expired = table.c.window_start <= since
+    stmt = insert(table).values(key=key, window_start=now, failures=1).on_conflict_do_update(
+        index_elements=[table.c.key],
+        set_={"failures": case((expired, 1), else_=table.c.failures + 1),
+              "window_start": case((expired, now), else_=table.c.window_start)},
+        where=or_(expired, table.c.failures < limit)).returning(table.c.failures)
+    return s.execute(stmt).first() is not None
 
 
 def authenticate(engine: Engine, settings: Settings, name: str, password: str,
                  address: str) -> StaffUser:
-    """The account for ``name`` if ``password`` is right; every failure is counted and
-    logged, and too many in the window refuse further tries without checking them."""
+    """The account for ``name`` if ``password`` is right. Each guess first takes a slot in
+    the account's and the address's window (counted as a failure until proven right); when
+    either is full the guess is refused unchecked, so at most the limit is ever checked per
+    window. Failures are logged; a success clears its account's window only."""
     name = name.strip()[:32]
     window = timedelta(minutes=settings.staff_login_window_minutes)
-    since = utcnow() - window
-    with Session(engine) as s:
-        per_name = _recent_failures(s, StaffLoginFailure.name, name, since)
-        per_address = _recent_failures(s, StaffLoginFailure.address, address, since)
-        user = s.exec(select(StaffUser).where(StaffUser.name == name)).first()
+    now = utcnow()
+    since = now - window
     limit = settings.staff_login_max_failures
-    if per_name >= limit or per_address >= 4 * limit:
-        raise TooManyAttempts(f"登录失败次数过多，请 {settings.staff_login_window_minutes} "
-                              "分钟后再试。")
+    keys = (f"name:{name}", f"address:{address[:64]}")
+    with session_scope(engine) as s:
+        s.execute(delete(StaffLoginCounter).where(StaffLoginCounter.window_start <= since,
+                                                  StaffLoginCounter.key.not_in(keys)))
+        # Refused: the rollback gives back the slot the other key may have granted.
+        if not (_take_slot(s, keys[0], now, since, limit)
+                and _take_slot(s, keys[1], now, since, 4 * limit)):
+            raise TooManyAttempts(f"登录失败次数过多，请 "
+                                  f"{settings.staff_login_window_minutes} 分钟后再试。")
+        user = s.exec(select(StaffUser).where(StaffUser.name == name)).first()
     # Hashing happens outside any transaction: it is slow on purpose and must not hold the
-    # database's write lock meanwhile.
+    # database's write lock meanwhile. The slot taken above already counts this guess.
     ok = _verify(user.password_hash if user else _dummy_hash(), password)
     if not ok or user is None or not user.active:
         with session_scope(engine) as s:
-            s.execute(delete(StaffLoginFailure).where(StaffLoginFailure.at <= since))
-            s.add(StaffLoginFailure(name=name, address=address[:64]))
             events.append(s, "staff.login_failed", subject(name), {"address": address},
                           ANONYMOUS)
         raise LoginFailed("用户名或密码错误，或账户已停用。")
@@ -175,7 +191,7 @@ def authenticate(engine: Engine, settings: Settings, name: str, password: str,
         if rehashed:
             row.password_hash = rehashed
         s.add(row)
-        s.execute(delete(StaffLoginFailure).where(StaffLoginFailure.name == name))
+        s.execute(delete(StaffLoginCounter).where(StaffLoginCounter.key == keys[0]))
     return row
 
 
