@@ -243,7 +243,8 @@ def _suspended_until(s: Session, number: str) -> date | None:
     return date.fromisoformat(until) if until else None
 
 
-def sweep(publisher: Publisher, on: date | None = None) -> list[SweepAction]:
+def sweep(publisher: Publisher, on: date | None = None, *,
+          actor: str = "sweep") -> list[SweepAction]:
     on = on or date.today()
     plan: list[SweepAction] = []
     with Session(publisher.engine) as s:
@@ -270,7 +271,7 @@ def sweep(publisher: Publisher, on: date | None = None) -> list[SweepAction]:
     for act in plan:
         if act.action == "expire":
             with session_scope(publisher.engine) as s:
-                events.append(s, "certificate.expired", act.number, {"on": on}, "sweep")
+                events.append(s, "certificate.expired", act.number, {"on": on}, actor)
         else:
-            change_status(publisher, act.number, act.action, act.reason, actor="sweep", on=on)
+            change_status(publisher, act.number, act.action, act.reason, actor=actor, on=on)
     return plan

@@ -17,11 +17,12 @@ from sqlmodel import Session, SQLModel, select
 
 from archive import events
 from archive.db import session_scope
-from common.errors import CertdeskError, InputError, NotFound
+from common.errors import CertdeskError, InputError, NotFound, RuleViolation
 from common.settings import Settings
 from desk.staff.models import (
     STAFF_TABLES,
     StaffLoginCounter,
+    StaffOsUser,
     StaffSession,
     StaffUser,
     utcnow,
@@ -200,3 +201,76 @@ def _verify(digest: str, password: str) -> bool:
         return _hasher().verify(digest, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+def any_accounts(engine: Engine) -> bool:
+    with Session(engine) as s:
+        return s.exec(select(StaffUser.id).limit(1)).first() is not None
+
+
+def find_user(engine: Engine, name: str) -> StaffUser:
+    with Session(engine) as s:
+        user = s.exec(select(StaffUser).where(StaffUser.name == name)).first()
+    if user is None:
+        raise NotFound(f"没有用户 {name} (no user {name})")
+    return user
+
+
+def map_os_user(engine: Engine, os_user: str, name: str | None, *, actor: str) -> None:
+    """Let the operating-system user ``os_user`` act as account ``name`` on the CLI (None:
+    remove the mapping); logged on the account, so it counts as a change of it."""
+    os_user = os_user.strip()
+    if not re.fullmatch(r"[A-Za-z0-9._][A-Za-z0-9._-]{0,63}", os_user):
+        raise InputError(f"操作系统用户名 {os_user!r} 不合法 (not an OS user name)")
+    with session_scope(engine) as s:
+        row = s.get(StaffOsUser, os_user)
+        if name is None:
+            if row is None:
+                raise NotFound(f"{os_user} 没有对应的账户 (no mapping for {os_user})")
+            old = s.get(StaffUser, row.user_id)
+            s.delete(row)
+            events.append(s, "staff.os_user_unmapped", subject(old.name), {"os_user": os_user},
+                          actor)
+            return
+        user = s.exec(select(StaffUser).where(StaffUser.name == name)).first()
+        if user is None:
+            raise NotFound(f"没有用户 {name} (no user {name})")
+        if row is None:
+            row = StaffOsUser(os_user=os_user, user_id=user.id)
+        row.user_id = user.id
+        s.add(row)
+        events.append(s, "staff.os_user_mapped", subject(name), {"os_user": os_user}, actor)
+
+
+def account_for_os_user(engine: Engine, os_user: str) -> StaffUser | None:
+    with Session(engine) as s:
+        row = s.get(StaffOsUser, os_user)
+        return s.get(StaffUser, row.user_id) if row is not None else None
+
+
+USER_CHANGES = ("staff.user_added", "staff.user_enabled", "staff.user_disabled",
+                "staff.os_user_mapped", "staff.os_user_unmapped")
+"""Log entries that make or change an account (its subject is ``staff:<name>``)."""
+
+
+def check_second_officer(engine: Engine, disposal_id: int, name: str) -> None:
+    """The officer deciding a disposal must be an account that existed before the proposal
+    and that the proposer neither created nor last changed: otherwise one person could
+    make (or take over) a second account and approve their own proposal."""
+    from archive.models import Disposal, Event
+
+    with Session(engine) as s:
+        proposal = s.get(Disposal, disposal_id)
+        user = s.exec(select(StaffUser).where(StaffUser.name == name)).first()
+        if proposal is None or user is None:
+            return  # the disposal's own checks name what is missing
+        proposer = proposal.proposed_by
+        if user.created >= proposal.proposed_at:
+            raise RuleViolation(f"disposal needs two officers: account {name} was created "
+                                f"after disposal {disposal_id} was proposed")
+        changes = s.exec(select(Event.actor).where(Event.subject == subject(name),
+                                                   Event.kind.in_(USER_CHANGES))
+                         .order_by(Event.seq)).all()
+    if changes and proposer in (changes[0], changes[-1]):
+        raise RuleViolation(f"disposal needs two officers: account {name} was created or "
+                            f"last changed by {proposer}, who proposed disposal {disposal_id}")

@@ -38,6 +38,7 @@ from desk.staff.accounts import (
     LoginFailed,
     TooManyAttempts,
     authenticate,
+    check_second_officer,
     ensure_tables,
     list_users,
     set_active,
@@ -470,6 +471,7 @@ def create_staff_router(settings: Settings | None = None, engine: Engine | None 
     @router.post("/retention/{disposal_id}/approve", name="staff_approve_disposal")
     def approve_disposal(request: Request, disposal_id: int,
                          current: Current = Depends(desk.posts("records"))) -> Response:
+        check_second_officer(engine, disposal_id, current.user.name)
         result = approve(engine, store, settings, pool, disposal_id, by=current.user.name,
                          today=desk.today())
         return done(request, current, f"销毁申请 {disposal_id} 已批准：{len(result.records)} 份"
@@ -479,6 +481,7 @@ def create_staff_router(settings: Settings | None = None, engine: Engine | None 
     @router.post("/retention/{disposal_id}/reject", name="staff_reject_disposal")
     def reject_disposal(request: Request, disposal_id: int, reason: str = Form(""),
                         current: Current = Depends(desk.posts("records"))) -> Response:
+        check_second_officer(engine, disposal_id, current.user.name)
         with session_scope(engine) as s:
             reject(s, disposal_id, by=current.user.name, reason=reason)
         return done(request, current, f"销毁申请 {disposal_id} 已驳回，记录继续保存。",
