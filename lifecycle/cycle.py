@@ -28,6 +28,7 @@ from numbering.grammar import parse
 from rules.dates import date_rules, surveillance_plan
 from rules.scoring import scoring_rules
 from rules.status import effective_status
+from rules.text import clean_text
 from templates.profiles import load_profile
 
 
@@ -94,6 +95,8 @@ def reissue(issuer: Issuer, number: str, changes: Changes, reason: str, *,
         raise InputError("nothing to change: give --name, --address, --scope or --grade")
     if not reason.strip():
         raise InputError("a reason is required to re-issue a certificate")
+    reason = clean_text(reason.strip(), "reason")
+    changes = Changes(**{k: clean_text(v.strip(), k) for k, v in changes.as_dict().items()})
     with Session(issuer.engine) as s:
         main = main_certificate(s, number)
         subs = list(s.exec(select(Certificate).where(Certificate.main_number == main.number)
