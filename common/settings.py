@@ -50,6 +50,17 @@ class Settings(BaseSettings):
     upload_max_bytes: int = 10 * 1024 * 1024
     """Largest PDF the public verification form accepts (then 413)."""
 
+    allowed_hosts: list[str] = ["*"]
+    """Host names the web app answers (others get 400), e.g. ``["cert.example.cn"]`` (JSON in
+    the environment). Links and redirects never use the Host header either way."""
+
+    forwarded_allow_ips: str | None = None
+    """Proxies (comma-separated addresses) whose X-Forwarded-For gives the client address the
+    rate limits count. Unset: no proxy is trusted, not even 127.0.0.1."""
+
+    staff_rate_per_minute: int = 30
+    """Requests per minute one address may make to the staff desk while not signed in."""
+
     soffice: str = "/usr/lib/libreoffice/program/soffice.bin"
     """The LibreOffice binary run (kept warm) for conversion."""
 

@@ -179,9 +179,9 @@ def create_staff_router(settings: Settings | None = None, engine: Engine | None 
         if current is not None and current.user is not None:
             return RedirectResponse(safe_next(request, next_), status_code=303)
         token = None
-        if current is None:  # the pre-login session carries the sign-in form's CSRF token
-            token = sessions.open_anonymous(engine, settings)
-            current = sessions.load(engine, settings, token)
+        if current is None:  # the pre-login cookie carries the sign-in form's CSRF token
+            token = request.cookies.get(sessions.COOKIE) or sessions.new_token()
+            current = sessions.prelogin(token)
         response = desk.render(request, "login.html", current, next=safe_next(request, next_),
                                error=None, name="")
         if token:
@@ -192,6 +192,8 @@ def create_staff_router(settings: Settings | None = None, engine: Engine | None 
     def login(request: Request, name: str = Form(""), password: str = Form(""),
               csrf: str = Form(""), next_: str = Form("", alias="next")) -> Response:
         current = desk.current(request)
+        if current is None and request.cookies.get(sessions.COOKIE):
+            current = sessions.prelogin(request.cookies[sessions.COOKIE])
         if current is None or not sessions.csrf_ok(current, csrf):
             raise Forbidden("登录页面已过期（CSRF 令牌缺失或无效），请重新打开登录页面。")
         address = request.client.host if request.client else "unknown"
