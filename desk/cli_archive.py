@@ -178,10 +178,10 @@ def archive_audit(as_json: bool = JSON_OPT) -> None:
     files, rows the log does not name or contradicts, and a broken log. Exit 1 if any."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    from archive.audit import audit, count_records
-    from archive.db import session_scope
+    from archive.audit import audit, count_records, file_permissions
+    from archive.db import session_scope, sqlite_file
 
-    _, engine, store = _stores()
+    settings, engine, store = _stores()
     with session_scope(engine) as s:
         total = count_records(s)
         with Progress(TextColumn("auditing"), BarColumn(), MofNCompleteColumn(),
@@ -189,6 +189,7 @@ def archive_audit(as_json: bool = JSON_OPT) -> None:
                       disable=as_json or not err_console.is_terminal or total < 200) as bar:
             task = bar.add_task("audit", total=total)
             report = audit(s, store, lambda n: bar.advance(task, n))
+    report.permissions = file_permissions(settings.home, sqlite_file(settings.db_url))
 
     def human(r: dict) -> None:
         for kind, label in (("missing", "missing blob"), ("changed", "changed blob"),
@@ -201,6 +202,10 @@ def archive_audit(as_json: bool = JSON_OPT) -> None:
                               f"{item['sha256'][:16]}…{extra}", highlight=False)
         for key in r["orphans"]:
             console.print(f"[red]orphan file[/] (no record): {key}", highlight=False)
+        for p in r["permissions"]:
+            console.print(f"[red]readable by others[/]: {p['path']} is {p['mode']}, should be "
+                          f"{p['wanted']} (chmod {p['wanted'][1:]} {p['path']})",
+                          highlight=False)
         if not r["log"]["ok"]:
             console.print(f"[red]log broken[/] at entry {r['log']['broken_at']}: "
                           f"{r['log']['problem']}", highlight=False)
