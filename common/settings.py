@@ -120,6 +120,15 @@ class Settings(BaseSettings):
         return self.home / "out"
 
 
+PASSWORD_ENV = "CERTDESK_PASSWORD"
+
+
+def cli_password() -> str | None:
+    """The password of the account a CLI command acts as (``--as``), read at each use and
+    never kept in the cached settings."""
+    return os.environ.get(PASSWORD_ENV) or None
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     return Settings()

@@ -14,7 +14,6 @@ exception: it needs real accounts even there.
 from __future__ import annotations
 
 import getpass
-import os
 import sys
 from dataclasses import dataclass
 
@@ -22,9 +21,7 @@ import typer
 from sqlalchemy.engine import Engine
 
 from common.errors import CertdeskError
-from common.settings import Settings
-
-PASSWORD_ENV = "CERTDESK_PASSWORD"
+from common.settings import PASSWORD_ENV, Settings, cli_password
 
 AS_OPT = typer.Option(
     None, "--as", "--by", metavar="ACCOUNT",
@@ -51,7 +48,7 @@ def os_user() -> str:
 
 
 def _password(name: str) -> str:
-    password = os.environ.get(PASSWORD_ENV)
+    password = cli_password()
     if password:
         return password
     if not sys.stdin.isatty():
