@@ -169,12 +169,12 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(1)
 
     @app.command("demo")
-    def demo_cmd(as_json: bool = JSON_OPT) -> None:
+    def demo_cmd(who: str = AS_OPT, as_json: bool = JSON_OPT) -> None:
         """Issue one XBHT certificate with three sites from bundled example data."""
         from lifecycle.inputs import parse_json
 
         text = resources.files("desk").joinpath("demo.json").read_text(encoding="utf-8")
-        run_issue("xbht", parse_json(text, "demo.json"), as_json)
+        run_issue("xbht", parse_json(text, "demo.json"), as_json, acting(who, "issue"))
 
     @app.command("verify")
     def verify_cmd(

@@ -22,6 +22,7 @@ from sqlalchemy.engine import Engine
 
 from common.errors import CertdeskError
 from common.settings import PASSWORD_ENV, Settings, cli_password
+from rules.text import clean_text
 
 AS_OPT = typer.Option(
     None, "--as", "--by", metavar="ACCOUNT",
@@ -74,7 +75,8 @@ def resolve(engine: Engine, settings: Settings, name: str | None, action: str, *
         if accounts_required:
             raise IdentityError("this needs two staff accounts (two officers): add them with "
                                 "`certdesk users add`, then act with --as")
-        return Identity(name.strip() if name and name.strip() else f"os:{me}", None)
+        given = clean_text(name.strip(), "by") if name and name.strip() else None
+        return Identity(given or f"os:{me}", None)
     if name:
         user = authenticate(engine, settings, name, _password(name.strip()), f"cli:{me}")
     else:

@@ -9,7 +9,7 @@ from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import case, delete, or_
+from sqlalchemy import case, delete, or_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
@@ -193,6 +193,11 @@ def authenticate(engine: Engine, settings: Settings, name: str, password: str,
             row.password_hash = rehashed
         s.add(row)
         s.execute(delete(StaffLoginCounter).where(StaffLoginCounter.key == keys[0]))
+        # The address gives back the slot this guess took: an office signing in all day
+        # from one address must not lock itself out.
+        s.execute(update(StaffLoginCounter).where(StaffLoginCounter.key == keys[1],
+                                                  StaffLoginCounter.failures > 0)
+                  .values(failures=StaffLoginCounter.failures - 1))
     return row
 
 
