@@ -13,7 +13,7 @@ from archive.db import init_db, make_engine, session_scope
 from common.settings import Settings
 from desk.staff import accounts
 from desk.staff.accounts import LoginFailed, TooManyAttempts, authenticate, ensure_tables
-from desk.staff.models import StaffLoginCounter, StaffUser
+from desk.staff.models import StaffUser
 from tests.staff.conftest import PASSWORD
 
 GUESSES = 30
@@ -88,6 +88,8 @@ def test_thirty_parallel_guesses_check_at_most_the_limit_of_passwords(database, 
 
 
 def test_a_success_clears_its_own_account_window_only(database):
+    from desk.staff.models import StaffLoginCounter
+
     settings = Settings(staff_login_max_failures=5)
     for _ in range(3):
         for name in ("ivy", "dora"):
