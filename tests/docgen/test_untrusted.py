@@ -49,6 +49,14 @@ def _rewrite(docx: bytes, edit: dict) -> bytes:
     return out.getvalue()
 
 
+def plain_docx(text: str) -> bytes:
+    doc = Document()
+    doc.add_paragraph(text)
+    buf = io.BytesIO()
+    doc.save(buf)
+    return buf.getvalue()
+
+
 def linked_pictures(targets: list[str], text: str = "linked pictures follow") -> bytes:
     """A .docx whose pictures are only links (``r:link`` to external relationships), as
     Word writes "Insert picture → Link to file"."""
@@ -131,10 +139,7 @@ def test_external_relationships_and_linked_pictures_are_removed_from_the_package
 
 
 def test_fields_that_include_other_files_lose_their_instruction_but_keep_their_text():
-    doc = Document()
-    doc.add_paragraph("x")
-    buf = io.BytesIO()
-    doc.save(buf)
+    plain = plain_docx("x")
     split = ('<w:p><w:r><w:fldChar w:fldCharType="begin"/></w:r><w:r><w:instrText> INCLUDEPIC'
              '</w:instrText></w:r><w:r><w:instrText>TURE "http://127.0.0.1:9/a.png" \\d'
              '</w:instrText></w:r><w:r><w:fldChar w:fldCharType="separate"/></w:r><w:r><w:t>'
@@ -142,7 +147,7 @@ def test_fields_that_include_other_files_lose_their_instruction_but_keep_their_t
     simple = ('<w:p><w:fldSimple w:instr=" INCLUDETEXT &quot;file:///etc/passwd&quot; ">'
               '<w:r><w:t>shown</w:t></w:r></w:fldSimple></w:p>')
     page = ('<w:p><w:fldSimple w:instr=" PAGE "><w:r><w:t>1</w:t></w:r></w:fldSimple></w:p>')
-    docx = _rewrite(buf.getvalue(), {"word/document.xml": lambda x: x.replace(
+    docx = _rewrite(plain, {"word/document.xml": lambda x: x.replace(
         "<w:sectPr", split + simple + page + "<w:sectPr", 1)})
     clean, removed = strip_external(docx)
     body = zipfile.ZipFile(io.BytesIO(clean)).read("word/document.xml").decode()
@@ -152,10 +157,7 @@ def test_fields_that_include_other_files_lose_their_instruction_but_keep_their_t
 
 
 def test_linked_ole_vml_sources_and_an_attached_template_are_removed():
-    doc = Document()
-    doc.add_paragraph("x")
-    buf = io.BytesIO()
-    doc.save(buf)
+    plain = plain_docx("x")
     vml = ('<w:p><w:r><w:object xmlns:v="urn:schemas-microsoft-com:vml" '
            'xmlns:o="urn:schemas-microsoft-com:office:office"><v:shape id="s1">'
            '<v:imagedata src="file:///etc/x.emf" o:href="http://127.0.0.1:9/x.emf"/></v:shape>'
@@ -172,7 +174,7 @@ def test_linked_ole_vml_sources_and_an_attached_template_are_removed():
                 'Id="rIdT" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
                 'relationships/attachedTemplate" Target="http://127.0.0.1:9/t.dotm" '
                 'TargetMode="External"/></Relationships>')
-    docx = _rewrite(buf.getvalue(), {
+    docx = _rewrite(plain, {
         "word/document.xml": lambda x: x.replace("<w:sectPr", vml + "<w:sectPr", 1),
         "word/_rels/document.xml.rels": lambda x: x.replace(
             "</Relationships>", ole_rel + link + "</Relationships>"),
@@ -215,11 +217,8 @@ def test_an_opendocument_picture_linked_outside_the_package_is_removed():
 
 
 def test_a_package_without_outward_links_and_a_non_package_come_back_unchanged():
-    doc = Document()
-    doc.add_paragraph("plain")
-    buf = io.BytesIO()
-    doc.save(buf)
-    assert strip_external(buf.getvalue()) == (buf.getvalue(), 0)
+    plain = plain_docx("plain")
+    assert strip_external(plain) == (plain, 0)
     assert strip_external(b"{\\rtf1 plain}") == (b"{\\rtf1 plain}", 0)
 
 
