@@ -155,6 +155,14 @@ def _take_slot(s: Session, key: str, now: datetime, since: datetime, limit: int)
     return s.execute(stmt).first() is not None
 
 
+def _forget_expired(s: Session, since: datetime) -> None:
+    """Drop counters whose window has passed. SKIP LOCKED (PostgreSQL; SQLite has one
+    writer anyway): a row a sign-in is using is left for next time, never waited for."""
+    stale = (select(StaffLoginCounter.key).where(StaffLoginCounter.window_start <= since)
+             .limit(500).with_for_update(skip_locked=True))
+    s.execute(delete(StaffLoginCounter).where(StaffLoginCounter.key.in_(stale.scalar_subquery())))
+
+
 def authenticate(engine: Engine, settings: Settings, name: str, password: str,
                  address: str) -> StaffUser:
     """The account for ``name`` if ``password`` is right. Each guess first takes a slot in
@@ -168,9 +176,8 @@ def authenticate(engine: Engine, settings: Settings, name: str, password: str,
     limit = settings.staff_login_max_failures
     keys = (f"name:{name}", f"address:{address[:64]}")
     with session_scope(engine) as s:
-        s.execute(delete(StaffLoginCounter).where(StaffLoginCounter.window_start <= since,
-                                                  StaffLoginCounter.key.not_in(keys)))
-        # Refused: the rollback gives back the slot the other key may have granted.
+        # Refused: the rollback gives back the slot the other key may have granted. The two
+        # keys are always taken in this order, so two sign-ins cannot wait on each other.
         if not (_take_slot(s, keys[0], now, since, limit)
                 and _take_slot(s, keys[1], now, since, 4 * limit)):
             raise TooManyAttempts(f"登录失败次数过多，请 "
@@ -183,6 +190,7 @@ def authenticate(engine: Engine, settings: Settings, name: str, password: str,
         with session_scope(engine) as s:
             events.append(s, "staff.login_failed", subject(name), {"address": address},
                           ANONYMOUS)
+            _forget_expired(s, since)
         raise LoginFailed("用户名或密码错误，或账户已停用。")
     rehashed = _hasher().hash(password) if _hasher().check_needs_rehash(user.password_hash) \
         else None
@@ -213,14 +221,6 @@ def any_accounts(engine: Engine) -> bool:
         return s.exec(select(StaffUser.id).limit(1)).first() is not None
 
 
-def find_user(engine: Engine, name: str) -> StaffUser:
-    with Session(engine) as s:
-        user = s.exec(select(StaffUser).where(StaffUser.name == name)).first()
-    if user is None:
-        raise NotFound(f"没有用户 {name} (no user {name})")
-    return user
-
-
 def map_os_user(engine: Engine, os_user: str, name: str | None, *, actor: str) -> None:
     """Let the operating-system user ``os_user`` act as account ``name`` on the CLI (None:
     remove the mapping); logged on the account, so it counts as a change of it."""
@@ -240,8 +240,7 @@ def map_os_user(engine: Engine, os_user: str, name: str | None, *, actor: str) -
         user = s.exec(select(StaffUser).where(StaffUser.name == name)).first()
         if user is None:
             raise NotFound(f"没有用户 {name} (no user {name})")
-        if row is None:
-            row = StaffOsUser(os_user=os_user, user_id=user.id)
+        row = row or StaffOsUser(os_user=os_user, user_id=user.id)
         row.user_id = user.id
         s.add(row)
         events.append(s, "staff.os_user_mapped", subject(name), {"os_user": os_user}, actor)

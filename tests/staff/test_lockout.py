@@ -115,3 +115,19 @@ def test_a_desk_made_before_the_counter_gets_it_from_the_migration(tmp_path):
     assert {"stafflogincounter", "staffosuser"} <= tables
     assert "staffloginfailure" not in tables
     engine.dispose()
+
+
+def test_counters_of_a_passed_window_are_forgotten(database):
+    from datetime import timedelta
+
+    from archive.models import utcnow
+    from desk.staff.models import StaffLoginCounter
+
+    with session_scope(database) as s:
+        s.add(StaffLoginCounter(key="name:gone", window_start=utcnow() - timedelta(days=1),
+                                failures=5))
+    with pytest.raises(LoginFailed):
+        authenticate(database, Settings(), "ivy", "wrong-guess", "10.8.8.8")
+    with Session(database) as s:
+        assert s.get(StaffLoginCounter, "name:gone") is None
+        assert s.get(StaffLoginCounter, "name:ivy").failures == 1
