@@ -40,8 +40,8 @@ class IdentityError(CertdeskError):
 class Identity:
     actor: str
     """What the event log records: the account name (or, without accounts, see above)."""
-    account: str | None
-    """The staff account, None in a home without accounts."""
+    account: bool
+    """Whether ``actor`` is a staff account (False in a home without accounts)."""
 
 
 def os_user() -> str:
@@ -76,7 +76,7 @@ def resolve(engine: Engine, settings: Settings, name: str | None, action: str, *
             raise IdentityError("this needs two staff accounts (two officers): add them with "
                                 "`certdesk users add`, then act with --as")
         given = clean_text(name.strip(), "by") if name and name.strip() else None
-        return Identity(given or f"os:{me}", None)
+        return Identity(given or f"os:{me}", False)
     if name:
         user = authenticate(engine, settings, name, _password(name.strip()), f"cli:{me}")
     else:
@@ -88,7 +88,7 @@ def resolve(engine: Engine, settings: Settings, name: str | None, action: str, *
     if not may(user.role, action):
         raise IdentityError(f"account {user.name} ({user.role}, {ROLES[user.role]}) may not "
                             f"do this ({action})")
-    return Identity(user.name, user.name)
+    return Identity(user.name, True)
 
 
 def acting(name: str | None, action: str, *, accounts_required: bool = False) -> str:

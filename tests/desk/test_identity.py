@@ -140,3 +140,15 @@ def test_the_staff_desk_refuses_a_second_officer_the_proposer_made(engine, staff
     with Session(staff) as s:
         assert s.get(Disposal, pid).status == "proposed"
 
+
+
+def test_resolve_tells_a_staff_account_from_a_local_user(engine, settings, monkeypatch):
+    from desk import identity
+
+    assert identity.resolve(engine, settings, None, "records") == identity.Identity(
+        f"os:{ME}", False)
+    add_user(engine, "adam", "admin", "adam-password", actor=f"os:{ME}")
+    map_os_user(engine, ME, "adam", actor="adam")
+    assert identity.resolve(engine, settings, None, "records") == identity.Identity("adam", True)
+    monkeypatch.setenv("CERTDESK_PASSWORD", "adam-password")
+    assert identity.resolve(engine, settings, "adam", "users") == identity.Identity("adam", True)
