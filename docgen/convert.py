@@ -59,13 +59,10 @@ DOCX_FILTER = "MS Word 2007 XML"
 PROFILE_SETTINGS = {
     # Linked images and objects are not fetched from places other than the document itself
     # (LibreOffice's protection against untrusted referers).
-    ("org.openoffice.Office.Common/Security/Scripting", "BlockUntrustedRefererLinks"):
-        ("boolean", "true"),
-    ("org.openoffice.Office.Common/Security/Scripting", "DisableMacrosExecution"):
-        ("boolean", "true"),
+    ("org.openoffice.Office.Common/Security/Scripting", "BlockUntrustedRefererLinks"): "true",
+    ("org.openoffice.Office.Common/Security/Scripting", "DisableMacrosExecution"): "true",
     # "Update links when loading": never (Writer: 0 always, 1 on request, 2 never).
-    ("org.openoffice.Office.Writer/Content/Update", "Link"): ("int", "2"),
-    ("org.openoffice.Office.Writer/Content/Update", "Field"): ("boolean", "false"),
+    ("org.openoffice.Office.Writer/Content/Update", "Link"): "2",
 }
 """Written into every worker's fresh profile: the documents converted are partly untrusted
 (records intake, uploaded templates), so LibreOffice must not follow their links. The
@@ -215,7 +212,7 @@ class OfficeWorker:
         items = "".join(
             f'<item oor:path="/{path}"><prop oor:name="{name}" oor:op="fuse">'
             f'<value>{value}</value></prop></item>'
-            for (path, name), (_kind, value) in PROFILE_SETTINGS.items())
+            for (path, name), value in PROFILE_SETTINGS.items())
         user = self.profile_dir / "user"
         user.mkdir(parents=True, exist_ok=True)
         (user / "registrymodifications.xcu").write_text(
