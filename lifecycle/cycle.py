@@ -56,6 +56,8 @@ def recertify(issuer: Issuer, number: str, decision: date, *, issue: date | None
     Refused when the previous certificate is revoked, cancelled or already superseded, and
     when the decision comes more than the late window after expiry [XBHT 7.7.3].
     """
+    grade = clean_text(grade.strip(), "grade") if grade else None
+    scope = clean_text(scope.strip(), "scope") if scope else None
     with Session(issuer.engine) as s:
         prev = main_certificate(s, number)
         org = s.get(Organisation, prev.organisation_id)

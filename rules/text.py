@@ -32,6 +32,7 @@ LIMITS: dict[str, int] = {
     "grade": 32,
     "scope": 2000,
     "reason": 1000,
+    "filename": 255,
 }
 """Longest text (characters) per field name; other fields take ``DEFAULT_LIMIT``. A holder
 name travels in the QR code's signed token (GB 18030, two bytes a character): 200 keeps
@@ -40,7 +41,7 @@ the code readable."""
 DEFAULT_LIMIT = 5000
 
 SINGLE_LINE = frozenset({"name", "holder_name", "registered_address", "address", "grade",
-                         "uscc", "number", "by", "signer", "organisation"})
+                         "uscc", "number", "by", "signer", "organisation", "filename"})
 """Fields that are one line on the page and in the log (a name, an address): a line break
 or a tab in them is refused. In other fields (findings, reasons, scope) it is text."""
 

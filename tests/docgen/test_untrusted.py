@@ -256,3 +256,4 @@ def test_each_wall_alone_keeps_the_links_closed(wall, hostile, monkeypatch):
     with ConverterPool(size=1, settings=Settings()) as own:  # a fresh profile
         pdf = own.convert_bytes(docx, "hostile")
     assert hits == [] and images(pdf) == []
+

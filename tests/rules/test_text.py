@@ -50,3 +50,11 @@ def test_each_field_has_a_length_limit_counted_in_characters():
 def test_printing_shows_control_and_bidi_characters_as_escapes():
     assert printable("a\x1b[31mb\u202ec\n") == "a\\x1b[31mb\\u202ec\n"
     assert printable("恒信达") == "恒信达"
+
+
+def test_a_file_name_with_control_or_bidi_characters_is_refused_before_conversion():
+    from archive.ingest import take_in
+
+    with pytest.raises(UnsafeText, match="'filename' contains .*U\\+202E"):
+        take_in(None, None, None, None, b"%PDF-1.4", "invoice\u202efdp.exe",
+                record_type="report", filing=None, signer=None, actor="t")
