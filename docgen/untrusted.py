@@ -41,6 +41,11 @@ FETCHING_FIELDS = frozenset({"INCLUDEPICTURE", "INCLUDETEXT", "INCLUDE", "IMPORT
 _SCHEME = re.compile(r"^\s*(?:[A-Za-z][A-Za-z0-9+.-]*:|[\\/]{2})")
 """A URL with a scheme (``http:``, ``file:``, ``smb:``) or a network path (``//host``)."""
 
+WORD_MARKERS = (b"urn:schemas-microsoft-com:", b"instrText", b"fldSimple", b"mailMerge")
+"""Bytes without which a part holds nothing to strip (VML or OLE, fields, a mail merge)
+other than references to dropped relationships: parsing every styles and theme part of
+every certificate would cost more than the check."""
+
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
 
 
@@ -105,17 +110,16 @@ def _neutralise_fields(root) -> int:
 def _strip_word_part(xml: bytes, dropped_ids: set[str]) -> tuple[bytes, int]:
     root = etree.fromstring(xml, _PARSER)
     removed = 0
-    for el in root.iter():
-        if not isinstance(el.tag, str):
-            continue
-        for name, value in list(el.attrib.items()):
-            ns = name[1:].split("}", 1)[0] if name.startswith("{") else ""
-            local = name.rsplit("}", 1)[-1]
-            if (ns == R_NS and value in dropped_ids) or (
-                    el.tag.startswith((f"{{{VML_NS}}}", f"{{{OFFICE_NS}}}"))
-                    and local in ("src", "href") and value.strip()):
-                del el.attrib[name]
+    if dropped_ids:  # references to the relationships just removed
+        for attr in root.xpath("//@r:*", namespaces={"r": R_NS}):
+            if attr in dropped_ids:
+                del attr.getparent().attrib[attr.attrname]
                 removed += 1
+    for el in root.iter(f"{{{VML_NS}}}*", f"{{{OFFICE_NS}}}*"):  # VML: src="…", o:href="…"
+        for name in [n for n, v in el.attrib.items()
+                     if n.rsplit("}", 1)[-1] in ("src", "href") and v.strip()]:
+            del el.attrib[name]
+            removed += 1
     for tag in (f"{{{OFFICE_NS}}}OLEObject", f"{{{W_NS}}}mailMerge"):
         for el in list(root.iter(tag)):
             if tag.endswith("mailMerge") or el.get("Type") == "Link":
@@ -187,5 +191,7 @@ def _strip_docx(z: zipfile.ZipFile, names: list[str]) -> dict[str, tuple[bytes, 
     for name in names:
         if name.endswith(".xml") and not name.startswith(("customXml/", "docProps/")) \
                 and name != "[Content_Types].xml":
-            parts[name] = _strip_word_part(z.read(name), dropped.get(name, set()))
+            xml, ids = z.read(name), dropped.get(name, set())
+            if ids or any(marker in xml for marker in WORD_MARKERS):
+                parts[name] = _strip_word_part(xml, ids)
     return parts
