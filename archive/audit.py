@@ -10,8 +10,10 @@ the signer keys it made), so a file signed by any other key is never "clean".
 from __future__ import annotations
 
 import json
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from sqlmodel import Session, func, select
 
@@ -21,6 +23,7 @@ from archive.events import ChainReport, verify_chain
 from archive.models import Event, Record
 from archive.records import ROW_FIELDS, record_subject
 from common.errors import ArchiveError
+from common.files import PRIVATE_DIR, PRIVATE_FILE
 from signing.trust import Trust
 
 STALE_TEMP_SECONDS = 3600
@@ -39,12 +42,15 @@ class AuditReport:
     row_mismatch: list[dict] = field(default_factory=list)
     not_erased: list[dict] = field(default_factory=list)
     bad_signature: list[dict] = field(default_factory=list)
+    permissions: list[dict] = field(default_factory=list)
+    """Private files others may read (``file_permissions``); the CLI fills it in."""
     chain: ChainReport | None = None
 
     @property
     def problems(self) -> int:
         return (len(self.missing) + len(self.changed) + len(self.orphans) + len(self.unlogged)
                 + len(self.row_mismatch) + len(self.not_erased) + len(self.bad_signature)
+                + len(self.permissions)
                 + (0 if self.chain is None or self.chain.ok else 1))
 
     @property
@@ -58,7 +64,26 @@ class AuditReport:
                 "orphans": self.orphans, "unlogged": self.unlogged,
                 "row_mismatch": self.row_mismatch, "not_erased": self.not_erased,
                 "bad_signature": self.bad_signature,
+                "permissions": self.permissions,
                 "log": self.chain.as_dict() if self.chain else None}
+
+
+def file_permissions(home: Path, database: Path | None) -> list[dict]:
+    """The home folder, the SQLite database (with its -wal/-shm) and the key folder and key
+    files, where group or others have any access: each with its mode and the one it needs."""
+    wanted = [(home, PRIVATE_DIR), (home / "keys", PRIVATE_DIR)]
+    wanted += [(p, PRIVATE_FILE) for p in sorted((home / "keys").glob("*.p12"))]
+    if database is not None:
+        wanted += [(Path(f"{database}{end}"), PRIVATE_FILE) for end in ("", "-wal", "-shm")]
+    found = []
+    for path, mode in wanted:
+        try:
+            actual = stat.S_IMODE(path.stat().st_mode)
+        except FileNotFoundError:
+            continue
+        if actual & 0o077:
+            found.append({"path": str(path), "mode": f"{actual:04o}", "wanted": f"{mode:04o}"})
+    return found
 
 
 def _log_facts(s: Session) -> tuple[dict[str, set[str]], dict[str, dict]]:

@@ -9,6 +9,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
@@ -166,3 +167,31 @@ class BodyLimit:
             return message
 
         await self.app(scope, counting_receive, send)
+
+
+class LocalRedirects:
+    """Every redirect stays on this site: an absolute ``Location`` (Starlette builds its
+    trailing-slash redirects from the request's Host header) becomes its path and query,
+    with one leading slash, so neither a forged Host nor a ``//host`` path leads away."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+
+        async def send_local(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [(k, local_location(v) if k.lower() == b"location" else v)
+                           for k, v in message.get("headers", [])]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_local)
+
+
+def local_location(value: bytes) -> bytes:
+    url = urlsplit(value.decode("latin-1"))
+    path = "/" + url.path.lstrip("/\\")
+    return (path + (f"?{url.query}" if url.query else "")).encode("latin-1")
