@@ -59,3 +59,28 @@ class ArchiveError(CertdeskError):
 
 class NotFound(CertdeskError):
     """A certificate, record or client that was asked for does not exist."""
+
+
+class DatabaseUnavailable(CertdeskError):
+    """The database cannot be reached (down, wrong address, connection lost and retries
+    used up): nothing was changed by the failed step."""
+
+    exit_code = 75  # EX_TEMPFAIL: try again once the database is back
+
+
+class DiskFull(CertdeskError):
+    """The disk holding the database, the blobs or out/ has no space left."""
+
+    exit_code = 74  # EX_IOERR
+
+
+class Interrupted(KeyboardInterrupt):
+    """SIGINT or SIGTERM: the command stops starting work, voids what it drew and reports.
+
+    A ``KeyboardInterrupt`` so that everything already prepared for Ctrl-C handles SIGTERM
+    the same way; the exit code is the shell's 128 + signal (130, 143)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+        self.exit_code = 128 + signum

@@ -11,6 +11,7 @@ import sys
 import typer
 
 from common.errors import CertdeskError
+from common.failures import known_failure
 from desk.options import JSON_OPT
 from desk.output import emit, fail
 
@@ -76,17 +77,22 @@ _register_subcommands()
 def main() -> None:
     """Console-script entry point: the boundary where errors become one line.
 
-    Click itself answers usage errors (exit 2); a ``CertdeskError`` becomes one line; any
-    other exception is a bug, still reported in one line (exit 70) rather than a traceback.
+    Click itself answers usage errors (exit 2); a ``CertdeskError`` or a known condition
+    (database unreachable 75, disk full 74: ``common.failures``) becomes one line; SIGINT and
+    SIGTERM exit 130 and 143; any other exception is a bug, still reported in one line
+    (exit 70) rather than a traceback.
     """
     try:
         app()
     except CertdeskError as exc:
         fail(str(exc))
         sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         fail("interrupted")
-        sys.exit(130)
+        sys.exit(getattr(exc, "exit_code", 130))
     except Exception as exc:
+        if (known := known_failure(exc)) is not None:
+            fail(str(known))
+            sys.exit(known.exit_code)
         fail(f"internal error: {type(exc).__name__}: {exc}")
         sys.exit(70)
