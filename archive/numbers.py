@@ -98,16 +98,18 @@ def _counter_number(counter: NumberCounter, seq: int) -> str | None:
     return None
 
 
-def void_unaccounted(s: Session, actor: str) -> list[str]:
+def void_unaccounted(s: Session, actor: str, *, in_flight_too: bool = False,
+                     why: str = "archive recover") -> list[str]:
     """Void every unaccounted number with reason "interrupted", each logged. Idempotent:
-    a voided number is accounted for on the next run."""
+    a voided number is accounted for on the next run. ``in_flight_too``: also the numbers
+    whose process still runs — right for a restored copy, where no process will finish them."""
+    found = account(s)
     voided = []
-    for item in account(s).unaccounted:
+    for item in found.unaccounted + (found.in_flight if in_flight_too else []):
         number = item["number"]
         if number is None or s.get(VoidNumber, number) is not None:
             continue
         void(s, number, INTERRUPTED)
-        events.append(s, "number.void", number,
-                      {"reason": INTERRUPTED, "by": "archive recover"}, actor)
+        events.append(s, "number.void", number, {"reason": INTERRUPTED, "by": why}, actor)
         voided.append(number)
     return voided

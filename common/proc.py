@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import socket
 from functools import cache
+from pathlib import Path
 
 
 def pid_alive(pid: int) -> bool:
@@ -22,7 +23,7 @@ def _start_ticks(pid: int) -> str:
     """The process's start time (clock ticks after boot), so a reused pid is not mistaken
     for the process that drew; "0" where /proc is not available."""
     try:
-        stat = open(f"/proc/{pid}/stat", encoding="ascii").read()
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii")
     except OSError:
         return "0"
     return stat.rsplit(")", 1)[1].split()[19]
