@@ -229,10 +229,12 @@ def archive_recover(by: str = typer.Option("records", "--by", help="Who runs it 
     before issuing them ("interrupted"). Every step is logged; running it again is safe."""
     from archive.audit import recover
     from archive.db import session_scope
+    from docgen.convert import sweep_stale_profiles
 
     _, engine, store = _stores()
     with session_scope(engine) as s:
         result = recover(s, store, by)
+    converter_temp = len(sweep_stale_profiles())  # what a killed issuer's LibreOffice left
 
     def human(d: dict) -> None:
         for q in d["quarantined"]:
@@ -247,9 +249,10 @@ def archive_recover(by: str = typer.Option("records", "--by", help="Who runs it 
             console.print(f"voided {number} (interrupted)", highlight=False)
         console.print(f"{len(d['quarantined'])} quarantined, {len(d['restored'])} restored, "
                       f"{len(d['erased'])} erased, {len(d['voided'])} number(s) voided, "
-                      f"{d['temp_removed']} stale temp file(s) removed", highlight=False)
+                      f"{d['temp_removed']} stale temp file(s) and {d['converter_temp']} "
+                      "converter folder(s) removed", highlight=False)
 
-    emit(result.as_dict(), as_json, human)
+    emit({**result.as_dict(), "converter_temp": converter_temp}, as_json, human)
 
 
 @archive_app.command("close")
