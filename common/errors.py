@@ -74,6 +74,12 @@ class DiskFull(CertdeskError):
     exit_code = 74  # EX_IOERR
 
 
+class DiskError(CertdeskError):
+    """Reading or writing the disk failed for another reason than space."""
+
+    exit_code = 74
+
+
 class Interrupted(KeyboardInterrupt):
     """SIGINT or SIGTERM: the command stops starting work, voids what it drew and reports.
 

@@ -7,8 +7,10 @@ and what to do (``known_failure``), never "internal error"."""
 from __future__ import annotations
 
 import errno
+import shutil
+from pathlib import Path
 
-from common.errors import CertdeskError, DatabaseUnavailable, DiskFull
+from common.errors import CertdeskError, DatabaseUnavailable, DiskError, DiskFull
 
 _TRANSIENT_SQLSTATES = {"40001", "40P01"}  # serialization failure, deadlock detected
 _TRANSIENT_WORDS = ("database is locked", "database is busy", "connection is bad",
@@ -39,10 +41,28 @@ def _text(exc: BaseException) -> str:
     return " ".join(str(e) for e in _chain(exc)).lower()
 
 
+def _disk_io(exc: BaseException) -> bool:
+    """SQLite's "disk I/O error" (on a full disk its shared-memory file cannot grow)."""
+    return _db_error(exc) and "disk i/o error" in _text(exc)
+
+
+def _home_full(min_free: int = 1 << 20) -> bool:
+    from common.settings import get_settings
+
+    path = Path(get_settings().home)
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    try:
+        return shutil.disk_usage(path).free < min_free
+    except OSError:
+        return False
+
+
 def is_disk_full(exc: BaseException) -> bool:
     return any(isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT)
                for e in _chain(exc)) or (_db_error(exc) and any(
-                   w in _text(exc) for w in _DISK_FULL_WORDS))
+                   w in _text(exc) for w in _DISK_FULL_WORDS)) or (
+                       _disk_io(exc) and _home_full())
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -71,6 +91,9 @@ def known_failure(exc: BaseException) -> CertdeskError | None:
         return DiskFull(f"磁盘已满：{_first_line(exc)}; free space on the disk holding "
                         "CERTDESK_HOME (database, blobs, out/) and run the command again "
                         "(then `certdesk archive recover`)")
+    if _disk_io(exc):
+        return DiskError(f"磁盘读写错误：{_first_line(exc)}; check the disk holding "
+                         "CERTDESK_HOME, then run the command again")
     if is_transient(exc) and any(w in _text(exc) for w in ("locked", "busy")):
         return DatabaseUnavailable(
             f"数据库忙：{_first_line(exc)}; another certdesk process held the database's "
