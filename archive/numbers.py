@@ -9,6 +9,7 @@ flight, not a gap: recovering it would void a number about to be issued.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -61,15 +62,14 @@ def account(s: Session, now: datetime | None = None) -> NumberAccount:
     settled = set(s.exec(select(Certificate.number))) | set(s.exec(select(VoidNumber.number)))
     seen_series: set[tuple[str, int, str, int]] = set()
     for number in settled:
-        try:
+        with contextlib.suppress(InvalidNumber):
             seen_series.add(_series(parse(number)))
-        except InvalidNumber:
-            continue
     out = NumberAccount()
     draws = s.exec(select(Event).where(Event.kind == "number.drawn").order_by(Event.seq))
     for ev in draws:
         out.drawn += 1
-        seen_series.add(_series(parse(ev.subject)))
+        with contextlib.suppress(InvalidNumber):
+            seen_series.add(_series(parse(ev.subject)))
         if ev.subject in settled:
             continue
         data = json.loads(ev.data or "{}")

@@ -44,9 +44,9 @@ def run_issue(profile_id: str, records: list, as_json: bool) -> None:
         raise records[0].error  # a single record: its error is the command's error
     orgs = [r for r in records if not isinstance(r, Rejected)]
     failed = [(r.where, str(r.error)) for r in records if isinstance(r, Rejected)]
-    certs, interrupted, exit_code = [], False, 0
+    certs, interrupted = [], False
     show_bar = len(records) > 1 and err_console.is_terminal
-    with stop_on_signals(), Issuer(profile) as issuer, _progress() as progress:
+    with stop_on_signals() as received, Issuer(profile) as issuer, _progress() as progress:
         task = progress.add_task(f"issuing {profile_id}", total=len(orgs), rate="",
                                  visible=show_bar)
         started = time.monotonic()
@@ -65,7 +65,6 @@ def run_issue(profile_id: str, records: list, as_json: bool) -> None:
         elif orgs:
             result = issuer.issue_many(orgs, on_done)
             certs, interrupted = result.issued, result.interrupted
-            exit_code = result.exit_code
             failed += result.failed
     data = {"certificates": [c.as_dict() for c in certs],
             "failed": [{"organisation": o, "reason": r} for o, r in failed]}
@@ -86,7 +85,7 @@ def run_issue(profile_id: str, records: list, as_json: bool) -> None:
 
     emit(data, as_json, human)
     if interrupted:
-        raise typer.Exit(exit_code)
+        raise typer.Exit(received.exit_code)
     if failed:
         raise typer.Exit(1)
 

@@ -81,8 +81,6 @@ class BatchResult:
     failed: list[tuple[str, str]]
     """(organisation, one-line reason) per failed record."""
     interrupted: bool = False
-    exit_code: int = 0
-    """130 after SIGINT, 143 after SIGTERM (0 when not interrupted)."""
 
 
 class Stopped(CertdeskError):
@@ -319,15 +317,10 @@ class Issuer(Publisher):
                 on_done(org, fut.result() if exc is None else None,
                         None if exc is None else failed[-1][1])
 
-        stopped_by: list[int] = []
-
-        def interrupt(exc: KeyboardInterrupt) -> None:
-            stopped_by.append(getattr(exc, "exit_code", 130))
-            self.stop()
-
         interrupted = run_jobs(orgs, lambda org: retrying(lambda: self.issue(org)),
-                               self.pool.size, record, name="issue", on_interrupt=interrupt)
-        return BatchResult(issued, failed, interrupted, stopped_by[0] if stopped_by else 0)
+                               self.pool.size, record, name="issue",
+                               on_interrupt=lambda _exc: self.stop())
+        return BatchResult(issued, failed, interrupted)
 
 
 def supersede(s: Session, number: str, by: str, actor: str) -> None:
