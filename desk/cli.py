@@ -74,6 +74,17 @@ def _register_subcommands() -> None:
 _register_subcommands()
 
 
+def _interrupt_behind(exc: BaseException) -> KeyboardInterrupt | None:
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        if isinstance(cause, KeyboardInterrupt):
+            return cause
+        seen.add(id(cause))
+        cause = cause.__cause__ or cause.__context__
+    return None
+
+
 def main() -> None:
     """Console-script entry point: the boundary where errors become one line.
 
@@ -87,9 +98,12 @@ def main() -> None:
     except CertdeskError as exc:
         fail(str(exc))
         sys.exit(exc.exit_code)
-    except KeyboardInterrupt as exc:
+    except SystemExit as exc:
+        # Typer turns Ctrl-C into a silent exit 130, for SIGTERM too (common.signals).
+        if (stop := _interrupt_behind(exc)) is None:
+            raise
         fail("interrupted")
-        sys.exit(getattr(exc, "exit_code", 130))
+        sys.exit(getattr(stop, "exit_code", 130))
     except Exception as exc:
         if (known := known_failure(exc)) is not None:
             fail(str(known))
