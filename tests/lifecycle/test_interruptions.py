@@ -136,6 +136,30 @@ def test_sigterm_stops_a_batch_with_its_summary_and_exit_143(home, tmp_path, db_
     _assert_clean(home, db_env)
 
 
+def test_sigterm_of_a_single_issue_voids_its_number_and_says_interrupted(home, tmp_path):
+    env = {"TMPDIR": str(tmp_path)}
+    proc = _start(home, env, _batch(tmp_path, 1))
+    deadline = time.monotonic() + 300
+    while not _drawn(home):
+        assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 143, stderr
+    assert [line for line in stderr.splitlines() if line.strip()] == ["error: interrupted"]
+    assert _unexplained(home, env) == set()
+
+
+def _drawn(home: Path) -> bool:
+    if not (home / "certdesk.db").exists():
+        return False
+    with _db(home, {}) as s:
+        try:
+            return bool(s.exec(select(Event).where(Event.kind == "number.drawn")).first())
+        except Exception:  # the schema is still being created
+            return False
+
+
 @pytest.mark.postgres
 def test_a_postgresql_restart_mid_batch_is_ridden_out_by_retries(home, tmp_path,
                                                                  postgres_server):
