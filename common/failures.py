@@ -12,11 +12,13 @@ from pathlib import Path
 
 from common.errors import CertdeskError, DatabaseUnavailable, DiskError, DiskFull
 
-_TRANSIENT_SQLSTATES = {"40001", "40P01"}  # serialization failure, deadlock detected
+_TRANSIENT_SQLSTATES = {"40001", "40P01",  # serialization failure, deadlock detected
+                        "57P01", "57P02", "57P03"}  # shut down, crashed, not up yet
 _TRANSIENT_WORDS = ("database is locked", "database is busy", "connection is bad",
                     "server closed the connection", "connection reset", "connection refused",
                     "terminating connection", "could not connect", "connection is closed",
                     "consuming input failed", "the database system is starting up",
+                    "not yet accepting connections", "the database system is in recovery mode",
                     "the database system is shutting down", "ssl connection has been closed",
                     "connection timed out", "no connection to the server", "broken pipe")
 _DISK_FULL_WORDS = ("database or disk is full", "no space left on device",
@@ -74,7 +76,8 @@ def is_transient(exc: BaseException) -> bool:
     if isinstance(exc, DBAPIError) and exc.connection_invalidated:
         return True
     state = getattr(getattr(exc, "orig", None), "sqlstate", None)
-    return state in _TRANSIENT_SQLSTATES or any(w in _text(exc) for w in _TRANSIENT_WORDS)
+    return (state in _TRANSIENT_SQLSTATES or (state or "").startswith("08")  # connection
+            or any(w in _text(exc) for w in _TRANSIENT_WORDS))
 
 
 def _first_line(exc: BaseException) -> str:

@@ -196,8 +196,8 @@ class Issuer(Publisher):
         self._checkpoint()
         number = retrying(lambda: self._draw_logged(dates, previous))
         try:
-            return self._produce_and_store(org, number, dates, previous, list(records),
-                                           decision)
+            out, kept, exports = self._produce_and_store(org, number, dates, previous,
+                                                         list(records), decision)
         except BaseException as exc:
             why = ("interrupted" if isinstance(exc, KeyboardInterrupt | Stopped)
                    else str(exc) if isinstance(exc, CertdeskError) else type(exc).__name__)
@@ -205,6 +205,8 @@ class Issuer(Publisher):
             # the draw's log entry names this process, which is then no longer running.
             retrying(lambda: self._void(number, why))
             raise
+        self.export_all(exports)  # after the commit: a failure here voids nothing issued
+        return out, kept
 
     def _draw_logged(self, dates: CertificateDates, previous: Certificate | None) -> CertNumber:
         with session_scope(self.engine) as s:
@@ -215,14 +217,19 @@ class Issuer(Publisher):
 
     def _void(self, number: CertNumber, why: str) -> None:
         with session_scope(self.engine) as s:
-            if s.get(VoidNumber, str(number)) is None:
+            # A commit whose answer was lost with the connection may have gone through.
+            issued = s.exec(select(Certificate.id).where(Certificate.number == str(number)))
+            if s.get(VoidNumber, str(number)) is None and issued.first() is None:
                 void(s, number, f"issue failed: {why}")
                 events.append(s, "number.void", str(number), {"reason": why}, self.actor)
 
     def _produce_and_store(self, org: OrganisationInput, number: CertNumber,
                            dates: CertificateDates, previous: Certificate | None,
                            records: list[Document], decision: dict | None,
-                           ) -> tuple[list[IssuedCertificate], list[Kept]]:
+                           ) -> tuple[list[IssuedCertificate], list[Kept],
+                                      list[tuple[str, bytes]]]:
+        """Produce and store the certificates; returns them, the records kept, and the
+        out/ copies to write once committed."""
         spec = body_signature(self.profile, "认证证书")
         produced = []
         for facts in self._facts(org, number, dates):
@@ -261,8 +268,7 @@ class Issuer(Publisher):
                 out.append(IssuedCertificate(facts.number, facts.main_number,
                                              self.out_path(exports[-1][0]), url, sha))
             kept = self._file(s, org_row, records, decision, str(number), exports)
-        self.export_all(exports)
-        return out, kept
+        return out, kept, exports
 
     def file(self, org: OrganisationInput, records: Iterable[Document],
              decision: dict) -> list[Kept]:

@@ -124,6 +124,8 @@ def test_retries_are_bounded_and_other_errors_are_not_retried():
 def test_known_conditions_become_one_line_with_what_to_do():
     assert is_transient(_lost_connection())
     assert is_transient(OperationalError("x", {}, Exception("database is locked")))
+    assert is_transient(OperationalError("x", {}, Exception(
+        "FATAL:  the database system is not yet accepting connections")))
     down = known_failure(_lost_connection())
     assert str(down).startswith("数据库无法连接：consuming input failed") and down.exit_code == 75
     full = known_failure(OperationalError("x", {}, Exception("database or disk is full")))

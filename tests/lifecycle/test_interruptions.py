@@ -176,7 +176,7 @@ def test_a_postgresql_restart_mid_batch_is_ridden_out_by_retries(home, tmp_path,
     postgres_server.stop()
     postgres_server.start()
     stdout, stderr = proc.communicate(timeout=600)
-    assert proc.returncode == 0, stderr
+    assert proc.returncode == 0, stdout[-3000:] + stderr
     assert json.loads(stdout)["summary"]["certificates"] == 20
     with _db(home, env) as s:
         retried = len(s.exec(select(VoidNumber)).all())
