@@ -121,6 +121,7 @@ def register(app: typer.Typer) -> None:
         """
         import time
 
+        from common.signals import stop_on_signals
         from docgen.records import load_records
         from lifecycle.certification import certify_cases
         from lifecycle.issuing import Issuer
@@ -130,7 +131,8 @@ def register(app: typer.Typer) -> None:
         if case_file.suffix.lower() == ".csv":
             raise InputError(f"{case_file.name}: a case file is JSON (its steps nest)")
         cases = load_records(case_file)
-        with Issuer(body) as issuer, _progress() as progress:
+        # SIGTERM like Ctrl-C: the case under way voids its number, exit 143.
+        with stop_on_signals(), Issuer(body) as issuer, _progress() as progress:
             task = progress.add_task(f"certifying {profile}", total=len(cases), rate="",
                                      visible=len(cases) > 1 and err_console.is_terminal)
             started = time.monotonic()
