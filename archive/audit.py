@@ -18,9 +18,10 @@ from pathlib import Path
 from sqlmodel import Session, func, select
 
 from archive import events
-from archive.blobs import BlobStore, Store, sha_of_key
+from archive.blobs import BlobStore, Store, blob_key, sha_of_key
 from archive.events import ChainReport, verify_chain
 from archive.models import Event, Record
+from archive.numbers import NumberAccount, account, void_unaccounted
 from archive.records import ROW_FIELDS, record_subject
 from common.errors import ArchiveError
 from common.files import PRIVATE_DIR, PRIVATE_FILE
@@ -45,12 +46,14 @@ class AuditReport:
     permissions: list[dict] = field(default_factory=list)
     """Private files others may read (``file_permissions``); the CLI fills it in."""
     chain: ChainReport | None = None
+    numbers: NumberAccount = field(default_factory=NumberAccount)
 
     @property
     def problems(self) -> int:
         return (len(self.missing) + len(self.changed) + len(self.orphans) + len(self.unlogged)
                 + len(self.row_mismatch) + len(self.not_erased) + len(self.bad_signature)
                 + len(self.permissions)
+                + len(self.numbers.unaccounted)
                 + (0 if self.chain is None or self.chain.ok else 1))
 
     @property
@@ -65,6 +68,7 @@ class AuditReport:
                 "row_mismatch": self.row_mismatch, "not_erased": self.not_erased,
                 "bad_signature": self.bad_signature,
                 "permissions": self.permissions,
+                "numbers": self.numbers.as_dict(),
                 "log": self.chain.as_dict() if self.chain else None}
 
 
@@ -110,7 +114,7 @@ def audit(s: Session, store: Store, advance: Callable[[int], None] | None = None
           trust: Trust | None = None) -> AuditReport:
     """Check everything; ``advance(n)`` is called as records are re-hashed (progress).
     With ``trust``, every intact certificate's signature is validated against it."""
-    report = AuditReport(store=store.url, chain=verify_chain(s))
+    report = AuditReport(store=store.url, chain=verify_chain(s), numbers=account(s))
     named, added = _log_facts(s)
     known: set[str] = set()
     rows = s.exec(select(Record).order_by(Record.id).execution_options(yield_per=500))
@@ -162,22 +166,46 @@ class Recovery:
     refused: list[dict] = field(default_factory=list)
     """Steps the store refused (an object lock still running): retried on the next run."""
     temp_removed: int = 0
+    voided: list[str] = field(default_factory=list)
+    """Numbers drawn by a process that ended before issuing them, now void "interrupted"."""
 
     def as_dict(self) -> dict:
         return {"quarantined": self.quarantined, "restored": self.restored,
                 "erased": self.erased, "refused": self.refused,
-                "temp_removed": self.temp_removed}
+                "temp_removed": self.temp_removed, "voided": self.voided}
 
 
 def recover(s: Session, store: Store, actor: str) -> Recovery:
-    """Repair what an interrupted write or disposal leaves, logging each step.
+    """Repair what an interrupted write, issue or disposal leaves, logging each step, and
+    commit.
 
     Orphan files (no row) go to the quarantine; a quarantined blob whose row exists after
     all (it committed after an earlier recovery looked) comes back; blobs of disposed
-    records are erased. The first log entry takes the log lock, so archive adds (which take
-    it before writing their blob) wait until recovery is done."""
-    events.append(s, "archive.recover", "archive", {}, actor)
+    records are erased; numbers drawn by a process that is gone are voided. The first log
+    entry takes the log lock, so archive adds (which take it before writing their blob) wait
+    until recovery is done. If the commit fails (a full disk), the files moved are moved
+    back, so no move stands without its log entry."""
     out = Recovery()
+    try:
+        _recover(s, store, actor, out)
+        s.commit()
+    except BaseException:
+        s.rollback()
+        _undo_moves(store, out)
+        raise
+    return out
+
+
+def _undo_moves(store: Store, out: Recovery) -> None:
+    for q in out.quarantined:
+        if (sha := sha_of_key(q["key"])) is not None:
+            store.restore(sha)
+    for sha in out.restored:
+        store.quarantine(blob_key(sha))
+
+
+def _recover(s: Session, store: Store, actor: str, out: Recovery) -> None:
+    events.append(s, "archive.recover", "archive", {}, actor)
     rows = {r.sha256: r for r in s.exec(select(Record))}
     for sha, row in rows.items():
         if row.disposed_at is None and not store.exists(sha) and store.restore(sha):
@@ -204,6 +232,6 @@ def recover(s: Session, store: Store, actor: str) -> Recovery:
         events.append(s, "blob.quarantined", f"blob:{key}",
                       {"key": key, "to": where}, actor)
         out.quarantined.append({"key": key, "to": where})
+    out.voided = void_unaccounted(s, actor)
     if isinstance(store, BlobStore):
         out.temp_removed = store.remove_stale_temp(STALE_TEMP_SECONDS)
-    return out

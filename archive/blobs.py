@@ -26,6 +26,7 @@ from urllib.parse import parse_qs, urlparse
 
 from common.errors import ArchiveError, ConfigError
 from common.files import private_dir
+from common.proc import pid_alive
 from common.settings import Settings
 
 QUARANTINE = ".quarantine"
@@ -90,7 +91,8 @@ class BlobStore:
             return sha
         dest.parent.mkdir(parents=True, exist_ok=True)
         self.tmp.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(dir=self.tmp)
+        # The writer's pid in the name lets recover remove it as soon as the writer is gone.
+        fd, tmp_name = tempfile.mkstemp(dir=self.tmp, prefix=f"{os.getpid()}-")
         try:
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data)
@@ -152,11 +154,17 @@ class BlobStore:
         return True
 
     def remove_stale_temp(self, older_than: float) -> int:
-        """Delete partial writes a killed process left behind; returns how many."""
+        """Delete partial writes a killed process left behind (its pid no longer runs, or
+        older than ``older_than`` seconds); returns how many."""
         if not self.tmp.is_dir():
             return 0
         cutoff = time.time() - older_than
-        stale = [p for p in self.tmp.iterdir() if p.stat().st_mtime < cutoff]
+
+        def stale_one(p: Path) -> bool:
+            owner = p.name.split("-", 1)[0]
+            return (owner.isdigit() and not pid_alive(int(owner))) or p.stat().st_mtime < cutoff
+
+        stale = [p for p in self.tmp.iterdir() if stale_one(p)]
         for p in stale:
             p.unlink(missing_ok=True)
         return len(stale)

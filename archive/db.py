@@ -7,10 +7,12 @@ The schema is Alembic's (``archive/migrations``): ``init_db`` upgrades to the he
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
+from typing import TypeVar
 
 from sqlalchemy import event, inspect, text
 from sqlalchemy.engine import Connection, Engine
@@ -19,6 +21,8 @@ from sqlmodel import Session, SQLModel, create_engine
 from archive import models
 from common.files import private_file
 from common.settings import get_settings
+
+T = TypeVar("T")
 
 
 def sqlite_file(url: str) -> Path | None:
@@ -131,3 +135,25 @@ def session_scope(engine: Engine | None = None) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+RETRY_DELAYS = (0.2, 0.5, 1.0, 2.0, 4.0)
+"""Waits between attempts of a step that met a transient database error (7.7 s in all:
+a database restart or a failover fits, a real outage then fails with one clear line)."""
+
+
+def retrying(step: Callable[[], T], delays: Sequence[float] = RETRY_DELAYS,
+             sleep: Callable[[float], None] = time.sleep) -> T:
+    """``step()``, again after each transient database error (dropped connection,
+    serialization failure, SQLite busy) while ``delays`` last. ``step`` must be a whole
+    unit of work (its own transaction), so a retry never repeats half of one."""
+    from common.failures import is_transient
+
+    for delay in delays:
+        try:
+            return step()
+        except Exception as exc:
+            if not is_transient(exc):
+                raise
+        sleep(delay)
+    return step()

@@ -7,25 +7,28 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import TypeVar
 
-from common.errors import CertdeskError
+from common.failures import known_failure
 
 J = TypeVar("J")
 
 
 def reason(exc: BaseException) -> str:
     """The one line a failed job is reported with."""
-    return str(exc) if isinstance(exc, CertdeskError) else \
-        f"internal error: {type(exc).__name__}: {exc}"
+    known = known_failure(exc)
+    return str(known) if known is not None else f"internal error: {type(exc).__name__}: {exc}"
 
 
 def run_jobs(jobs: Iterable[J], work: Callable[[J], object], workers: int,
              on_outcome: Callable[[J, Future], None], *, name: str = "job",
+             on_interrupt: Callable[[KeyboardInterrupt], None] | None = None,
              on_second_interrupt: Callable[[], None] | None = None) -> bool:
     """Run ``work(job)`` for every job; ``on_outcome(job, future)`` in this thread after each.
 
-    Returns True when Ctrl-C stopped the batch: jobs not started are dropped, those under
-    way are waited for and reported. A second Ctrl-C while waiting calls
-    ``on_second_interrupt`` (which must make the running jobs end soon), or is raised.
+    Returns True when Ctrl-C (or SIGTERM, see ``common.signals``) stopped the batch: jobs
+    not started are dropped, ``on_interrupt(exc)`` is told (it may ask the running jobs to
+    stop at their next safe point), and those under way are waited for and reported. A
+    second Ctrl-C while waiting calls ``on_second_interrupt`` (which must make the running
+    jobs end soon), or is raised.
     """
     interrupted = False
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=name) as ex:
@@ -41,8 +44,10 @@ def run_jobs(jobs: Iterable[J], work: Callable[[J], object], workers: int,
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for fut in done:
                     on_outcome(pending.pop(fut), fut)
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as exc:
             interrupted = True
+            if on_interrupt is not None:
+                on_interrupt(exc)
             for fut in list(pending):
                 if fut.cancel():
                     pending.pop(fut)

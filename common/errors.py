@@ -72,3 +72,32 @@ class TooComplex(VerificationFailed):
 
 class CheckBusy(CertdeskError):
     """Too many file checks are running or waiting; the caller should try again shortly."""
+class DatabaseUnavailable(CertdeskError):
+    """The database cannot be reached (down, wrong address, connection lost and retries
+    used up): nothing was changed by the failed step."""
+
+    exit_code = 75  # EX_TEMPFAIL: try again once the database is back
+
+
+class DiskFull(CertdeskError):
+    """The disk holding the database, the blobs or out/ has no space left."""
+
+    exit_code = 74  # EX_IOERR
+
+
+class DiskError(CertdeskError):
+    """Reading or writing the disk failed for another reason than space."""
+
+    exit_code = 74
+
+
+class Interrupted(KeyboardInterrupt):
+    """SIGINT or SIGTERM: the command stops starting work, voids what it drew and reports.
+
+    A ``KeyboardInterrupt`` so that everything already prepared for Ctrl-C handles SIGTERM
+    the same way; the exit code is the shell's 128 + signal (130, 143)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+        self.exit_code = 128 + signum

@@ -11,6 +11,7 @@ import sys
 import typer
 
 from common.errors import CertdeskError
+from common.failures import known_failure
 from desk.options import JSON_OPT
 from desk.output import emit, fail
 
@@ -60,7 +61,8 @@ def _register_subcommands() -> None:
 
     for module in ("desk.cli_issue", "desk.cli_status", "desk.cli_lifecycle", "desk.cli_rules",
                    "desk.cli_archive", "desk.cli_signing", "desk.cli_docs", "desk.cli_web",
-                   "desk.cli_users", "desk.cli_report"):
+                   "desk.cli_users", "desk.cli_report",
+                   "desk.cli_backup"):
         try:
             mod = importlib.import_module(module)
         except ModuleNotFoundError as exc:
@@ -73,20 +75,39 @@ def _register_subcommands() -> None:
 _register_subcommands()
 
 
+def _interrupt_behind(exc: BaseException) -> KeyboardInterrupt | None:
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        if isinstance(cause, KeyboardInterrupt):
+            return cause
+        seen.add(id(cause))
+        cause = cause.__cause__ or cause.__context__
+    return None
+
+
 def main() -> None:
     """Console-script entry point: the boundary where errors become one line.
 
-    Click itself answers usage errors (exit 2); a ``CertdeskError`` becomes one line; any
-    other exception is a bug, still reported in one line (exit 70) rather than a traceback.
+    Click itself answers usage errors (exit 2); a ``CertdeskError`` or a known condition
+    (database unreachable 75, disk full 74: ``common.failures``) becomes one line; SIGINT and
+    SIGTERM exit 130 and 143; any other exception is a bug, still reported in one line
+    (exit 70) rather than a traceback.
     """
     try:
         app()
     except CertdeskError as exc:
         fail(str(exc))
         sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
+    except SystemExit as exc:
+        # Typer turns Ctrl-C into a silent exit 130, for SIGTERM too (common.signals).
+        if (stop := _interrupt_behind(exc)) is None:
+            raise
         fail("interrupted")
-        sys.exit(130)
+        sys.exit(getattr(stop, "exit_code", 130))
     except Exception as exc:
+        if (known := known_failure(exc)) is not None:
+            fail(str(known))
+            sys.exit(known.exit_code)
         fail(f"internal error: {type(exc).__name__}: {exc}")
         sys.exit(70)

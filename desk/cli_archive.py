@@ -176,7 +176,8 @@ def archive_show(record_id: int = typer.Argument(..., help="Record id."),
 def archive_audit(as_json: bool = JSON_OPT) -> None:
     """Re-hash every blob against its row and the log; find missing, changed and orphan
     files, rows the log does not name or contradicts, certificates whose signature is not
-    by a key of this body, and a broken log. Exit 1 if any."""
+    by a key of this body, numbers drawn but neither issued nor void, and a broken log.
+    Exit 1 if any."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     from archive.audit import audit, count_records, file_permissions
@@ -213,6 +214,14 @@ def archive_audit(as_json: bool = JSON_OPT) -> None:
             console.print(f"[red]readable by others[/]: {p['path']} is {p['mode']}, should be "
                           f"{p['wanted']} (chmod {p['wanted'][1:]} {p['path']})",
                           highlight=False)
+        for n in r["numbers"]["unaccounted"]:
+            where = (f"drawn {n['drawn_at']:%Y-%m-%d %H:%M} (log #{n['log_seq']})"
+                     if "log_seq" in n else f"counter {n['counter']} passed {n['sequence']}")
+            console.print(f"[red]number neither issued nor void[/]: {n['number'] or '?'} "
+                          f"{where}", highlight=False)
+        if r["numbers"]["in_flight"]:
+            console.print(f"{len(r['numbers']['in_flight'])} number(s) being issued right now",
+                          highlight=False)
         if not r["log"]["ok"]:
             console.print(f"[red]log broken[/] at entry {r['log']['broken_at']}: "
                           f"{r['log']['problem']}", highlight=False)
@@ -228,14 +237,17 @@ def archive_audit(as_json: bool = JSON_OPT) -> None:
 @archive_app.command("recover")
 def archive_recover(who: str = AS_OPT, as_json: bool = JSON_OPT) -> None:
     """After a crash: quarantine files with no record, bring back quarantined blobs whose
-    record exists, finish interrupted erasures. Every step is logged."""
+    record exists, finish interrupted erasures, void numbers drawn by a process that ended
+    before issuing them ("interrupted"). Every step is logged; running it again is safe."""
     from archive.audit import recover
     from archive.db import session_scope
+    from docgen.convert import sweep_stale_profiles
 
     by = acting(who, "records")
     _, engine, store = _stores()
     with session_scope(engine) as s:
         result = recover(s, store, by)
+    converter_temp = len(sweep_stale_profiles())  # what a killed issuer's LibreOffice left
 
     def human(d: dict) -> None:
         for q in d["quarantined"]:
@@ -246,11 +258,14 @@ def archive_recover(who: str = AS_OPT, as_json: bool = JSON_OPT) -> None:
             console.print(f"erased disposed blob {sha}", highlight=False)
         for r in d["refused"]:
             console.print(f"[yellow]left[/] {r['key']}: {r['reason']}", highlight=False)
+        for number in d["voided"]:
+            console.print(f"voided {number} (interrupted)", highlight=False)
         console.print(f"{len(d['quarantined'])} quarantined, {len(d['restored'])} restored, "
-                      f"{len(d['erased'])} erased, {d['temp_removed']} stale temp file(s) "
-                      "removed", highlight=False)
+                      f"{len(d['erased'])} erased, {len(d['voided'])} number(s) voided, "
+                      f"{d['temp_removed']} stale temp file(s) and {d['converter_temp']} "
+                      "converter folder(s) removed", highlight=False)
 
-    emit(result.as_dict(), as_json, human)
+    emit({**result.as_dict(), "converter_temp": converter_temp}, as_json, human)
 
 
 @archive_app.command("close")
@@ -485,7 +500,8 @@ def dispose_approve(
     with ConverterPool(size=1, settings=settings) as pool:
         done = approve(engine, store, settings, pool, disposal_id, by=by, today=date.today())
     with session_scope(engine) as s:
-        d = {**disposal_dict(s, s.get(Disposal, disposal_id)), **done.as_dict()}
+        # The proposal's record lines win over the bare ids ``done`` lists (printed below).
+        d = {**done.as_dict(), **disposal_dict(s, s.get(Disposal, disposal_id))}
     _disposal_out(d, as_json)
     if done.not_erased:
         err_console.print(f"[yellow]{len(done.not_erased)} blob(s) not erased yet[/]: "

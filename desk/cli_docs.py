@@ -3,9 +3,7 @@ unsigned PDF/A drafts) and ``templates list`` / ``templates check``."""
 
 from __future__ import annotations
 
-import signal
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
 import typer
@@ -45,25 +43,11 @@ class DocsPerSecond(ProgressColumn):
         return Text(f"{rate:.1f} docs/s" if self.documents else "", style="progress.data.speed")
 
 
-@contextmanager
-def _sigterm_as_interrupt():
-    """SIGTERM stops a render like Ctrl-C (finish what is under way, report, exit 130)
-    instead of killing certdesk between a conversion and its file."""
-
-    def interrupt(signum, frame):
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
 def _render(kind_name: str, profile_id: str, input_file: Path, out: Path | None,
             as_json: bool) -> None:
     from common.errors import CertdeskError, InputError
     from common.settings import get_settings
+    from common.signals import stop_on_signals
     from docgen.batch import render_batch
     from docgen.convert import ConverterPool
     from docgen.kinds import kind as find_kind
@@ -86,7 +70,9 @@ def _render(kind_name: str, profile_id: str, input_file: Path, out: Path | None,
     progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(),
                         MofNCompleteColumn(), rate, TimeElapsedColumn(), TextColumn("eta"),
                         TimeRemainingColumn(), console=err_console, disable=not show_bar)
-    with _sigterm_as_interrupt(), ConverterPool(settings=settings) as pool, progress:
+    # SIGTERM stops a render like Ctrl-C (finish what is under way, report, exit 143)
+    # instead of killing certdesk between a conversion and its file.
+    with stop_on_signals() as received, ConverterPool(settings=settings) as pool, progress:
         task = progress.add_task(f"{kind.id} ({profile.id})", total=len(records))
 
         def on_done(record: str, documents: int, error: str | None) -> None:
@@ -125,7 +111,7 @@ def _render(kind_name: str, profile_id: str, input_file: Path, out: Path | None,
 
     emit(data, as_json, human)
     if result.interrupted:
-        raise typer.Exit(130)
+        raise typer.Exit(received.exit_code)
     if result.failed:
         raise typer.Exit(1)
 

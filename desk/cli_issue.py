@@ -35,6 +35,7 @@ def run_issue(profile_id: str, records: list, as_json: bool, actor: str = "issue
     """Issue for each parsed record; records rejected by validation are reported in place."""
     import time
 
+    from common.signals import stop_on_signals
     from lifecycle.inputs import Rejected
     from lifecycle.issuing import Issuer
     from templates.profiles import load_profile
@@ -46,7 +47,8 @@ def run_issue(profile_id: str, records: list, as_json: bool, actor: str = "issue
     failed = [(r.where, str(r.error)) for r in records if isinstance(r, Rejected)]
     certs, interrupted = [], False
     show_bar = len(records) > 1 and err_console.is_terminal
-    with Issuer(profile, actor=actor) as issuer, _progress() as progress:
+    with stop_on_signals() as received, Issuer(profile, actor=actor) as issuer, \
+            _progress() as progress:
         task = progress.add_task(f"issuing {profile_id}", total=len(orgs), rate="",
                                  visible=show_bar)
         started = time.monotonic()
@@ -85,7 +87,7 @@ def run_issue(profile_id: str, records: list, as_json: bool, actor: str = "issue
 
     emit(data, as_json, human)
     if interrupted:
-        raise typer.Exit(130)
+        raise typer.Exit(received.exit_code)
     if failed:
         raise typer.Exit(1)
 
@@ -146,6 +148,7 @@ def register(app: typer.Typer) -> None:
         """
         import time
 
+        from common.signals import stop_on_signals
         from docgen.records import load_records
         from lifecycle.certification import certify_cases
         from lifecycle.issuing import Issuer
@@ -156,7 +159,8 @@ def register(app: typer.Typer) -> None:
         if case_file.suffix.lower() == ".csv":
             raise InputError(f"{case_file.name}: a case file is JSON (its steps nest)")
         cases = load_records(case_file)
-        with Issuer(body, actor=actor) as issuer, _progress() as progress:
+        # SIGTERM like Ctrl-C: the case under way voids its number, exit 143.
+        with stop_on_signals(), Issuer(body, actor=actor) as issuer, _progress() as progress:
             task = progress.add_task(f"certifying {profile}", total=len(cases), rate="",
                                      visible=len(cases) > 1 and err_console.is_terminal)
             started = time.monotonic()

@@ -38,6 +38,7 @@ from concurrent.futures import Future
 from pathlib import Path
 
 from common.errors import ConversionError
+from common.proc import pid_alive
 from common.settings import Settings, get_settings
 from docgen.untrusted import strip_external
 
@@ -69,8 +70,16 @@ PROFILE_SETTINGS = {
 packages are stripped of links before (``docgen.untrusted``); this is the second wall."""
 
 PROFILE_PREFIX = "certdesk-lo-"
-"""Worker profiles are ``<tmp>/certdesk-lo-<certdesk pid>-<random>``; the pid lets a later
-run remove the profiles of a certdesk that was killed before it could clean up."""
+"""A pool's folder is ``<tmp>/certdesk-lo-<certdesk pid>-<random>``: its workers' profiles,
+their TMPDIR (LibreOffice's ``lu*.tmp``) and the documents being converted live inside, so
+closing the pool removes everything; the pid lets a later run remove the folder of a
+certdesk that was killed before it could clean up."""
+
+LEGACY_TEMP = ("certdesk-conv-*",)
+"""Conversion folders older releases made directly in the temp dir (no pid in the name)."""
+LEGACY_TEMP_AGE = 3600
+PIPE_GLOB = "OSL_PIPE_*_certdesk-*"
+"""UNO pipe sockets LibreOffice makes in /tmp (not TMPDIR), named after our pipe names."""
 
 RESTART_REQUESTED = 81
 """soffice.bin's exit code after it has initialised a new profile: the caller (normally the
@@ -168,23 +177,27 @@ def _props(**values):
     return tuple(out)
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def sweep_stale_profiles(tmp: Path | None = None) -> list[Path]:
-    """Remove worker profiles left by a certdesk process that no longer exists."""
+def sweep_stale_profiles(tmp: Path | None = None, pipes: Path = Path("/tmp")) -> list[Path]:
+    """Remove pool folders and UNO pipes left by a certdesk process that no longer exists,
+    and conversion folders of older releases (an hour old)."""
+    tmp = Path(tmp or tempfile.gettempdir())
     removed = []
-    for path in Path(tmp or tempfile.gettempdir()).glob(f"{PROFILE_PREFIX}*-*"):
+    for path in tmp.glob(f"{PROFILE_PREFIX}*-*"):
         owner = path.name[len(PROFILE_PREFIX):].split("-", 1)[0]
-        if owner.isdigit() and not _pid_alive(int(owner)):
+        if owner.isdigit() and not pid_alive(int(owner)):
             shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    cutoff = time.time() - LEGACY_TEMP_AGE
+    for pattern in LEGACY_TEMP:
+        for path in tmp.glob(pattern):
+            with contextlib.suppress(OSError):
+                if path.stat().st_mtime < cutoff:
+                    shutil.rmtree(path, ignore_errors=True)
+                    removed.append(path)
+    for path in pipes.glob(PIPE_GLOB):
+        owner = path.name.split("_certdesk-", 1)[1].split("-", 1)[0]
+        if owner.isdigit() and not pid_alive(int(owner)):
+            path.unlink(missing_ok=True)
             removed.append(path)
     return removed
 
@@ -197,12 +210,13 @@ class OfficeWorker:
     """One warm ``soffice.bin`` and the UNO connection to it; used by one thread at a time
     (the watchdog and ``ConverterPool.close`` only ever kill the process)."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, folder: Path | None = None) -> None:
         self.settings = settings
         self.proc: subprocess.Popen | None = None
         self.desktop = None
         self.jobs = 0
-        self.profile_dir = Path(tempfile.mkdtemp(prefix=f"{PROFILE_PREFIX}{os.getpid()}-"))
+        self.profile_dir = Path(tempfile.mkdtemp(
+            prefix="worker-" if folder else f"{PROFILE_PREFIX}{os.getpid()}-", dir=folder))
         self.pipe = f"certdesk-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self._guard = threading.Lock()
         self._job_id = 0
@@ -227,7 +241,10 @@ class OfficeWorker:
         soffice = self.settings.soffice
         if not Path(soffice).exists() and not shutil.which(soffice):
             raise ConversionError(f"LibreOffice not found at {soffice}: run scripts/setup.sh")
-        env = {**os.environ, "FONTCONFIG_FILE": str(FONTS_CONF), "SAL_USE_VCLPLUGIN": "svp"}
+        tmp = self.profile_dir / "tmp"  # LibreOffice's lu*.tmp go here, removed with it
+        tmp.mkdir(exist_ok=True)
+        env = {**os.environ, "FONTCONFIG_FILE": str(FONTS_CONF), "SAL_USE_VCLPLUGIN": "svp",
+               "TMPDIR": str(tmp)}
         args = [soffice, "--headless", "--invisible", "--nologo", "--norestore", "--nodefault",
                 "--nolockcheck", "--nofirststartwizard",
                 f"-env:UserInstallation={self.profile_dir.as_uri()}",
@@ -363,6 +380,7 @@ class ConverterPool:
         self.restarts = 0
         """Workers restarted: crashed, hung or recycled."""
         sweep_stale_profiles()
+        self.folder = Path(tempfile.mkdtemp(prefix=f"{PROFILE_PREFIX}{os.getpid()}-"))
         _live_pools.add(self)
 
     def _acquire(self) -> OfficeWorker:
@@ -373,7 +391,7 @@ class ConverterPool:
                 if self._idle:
                     return self._idle.pop()
                 if len(self._all) < self.size:
-                    worker = OfficeWorker(self.settings)
+                    worker = OfficeWorker(self.settings, self.folder)
                     self._all.append(worker)
                     return worker
                 self._cond.wait()
@@ -421,7 +439,9 @@ class ConverterPool:
         names the file LibreOffice sees, so its errors name the document."""
         stem = re.sub(r"[^\w.-]+", "_", name).strip("._")[:80] or "document"
         docx, _removed = strip_external(docx)  # every package may come from outside
-        with tempfile.TemporaryDirectory(prefix="certdesk-conv-") as tmp:
+        if self._closed:
+            raise ConversionError("the converter pool is closed")
+        with tempfile.TemporaryDirectory(prefix="conv-", dir=self.folder) as tmp:
             src = Path(tmp) / f"{stem}.docx"
             src.write_bytes(docx)
             dst = Path(tmp) / f"{stem}.pdf"
@@ -444,6 +464,7 @@ class ConverterPool:
             self._cond.notify_all()
         for worker in workers:
             worker.discard()
+        shutil.rmtree(self.folder, ignore_errors=True)
 
     def __enter__(self) -> ConverterPool:
         return self

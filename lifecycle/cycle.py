@@ -149,7 +149,8 @@ def reissue(issuer: Issuer, number: str, changes: Changes, reason: str, *,
                 "reason": reason, "changes": changes.as_dict(), "on": on,
                 "sha256": sha, "previous_sha256": previous_sha}, issuer.actor)
             out.append(IssuedCertificate(f.number, f.main_number,
-                                         issuer.export(f"{f.number}.pdf", pdf), url, sha))
+                                         issuer.out_path(f"{f.number}.pdf"), url, sha))
+    issuer.export_all([(f"{f.number}.pdf", pdf) for f, pdf, _url in produced])
     return out
 
 

@@ -9,6 +9,7 @@ are found by a dry run *before* a number is drawn.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 from dataclasses import dataclass, replace
@@ -19,10 +20,11 @@ from sqlmodel import Session, select
 
 from archive import events
 from archive.blobs import sha256_hex
-from archive.db import session_scope
-from archive.models import Certificate, Organisation
+from archive.db import retrying, session_scope
+from archive.models import Certificate, Organisation, VoidNumber
 from common.batch import reason, run_jobs
-from common.errors import CertdeskError, InputError, RuleViolation
+from common.errors import ArchiveError, CertdeskError, InputError, RuleViolation
+from common.proc import process_tag
 from common.settings import Settings
 from docgen.context import CertificateFacts, certificate_context
 from docgen.convert import ConverterPool
@@ -81,6 +83,13 @@ class BatchResult:
     interrupted: bool = False
 
 
+class Stopped(CertdeskError):
+    """The batch was asked to stop before this organisation's certificates were stored."""
+
+    def __init__(self) -> None:
+        super().__init__("interrupted")
+
+
 def qr_url(settings: Settings, facts: CertificateFacts) -> str:
     """The URL in an issued certificate's QR code: the public page and ``?t=`` a token that
     signs number, holder and dates (``signing.tokens``)."""
@@ -99,6 +108,15 @@ class Issuer(Publisher):
         self.actor = actor
         self.template = profile.template_path("certificate")
         self.sub_template = profile.template_path("sub_certificate")
+        self._stop = threading.Event()
+
+    def stop(self) -> None:
+        """Ask running issues to stop at their next safe point (their numbers are voided)."""
+        self._stop.set()
+
+    def _checkpoint(self) -> None:
+        if self._stop.is_set():
+            raise Stopped()
 
     # -- one organisation ----------------------------------------------------------------
 
@@ -175,29 +193,54 @@ class Issuer(Publisher):
                                  "0" * (self.profile.numbering.sequence_width - 1) + "1")
         for facts in self._facts(org, placeholder, dates)[:2]:  # dry run: main + one sub
             render_docx(*self.context_for(facts, None))
+        self._checkpoint()
+        number = retrying(lambda: self._draw_logged(dates, previous))
+        try:
+            out, kept, exports = self._produce_and_store(org, number, dates, previous,
+                                                         list(records), decision)
+        except BaseException as exc:
+            why = ("interrupted" if isinstance(exc, KeyboardInterrupt | Stopped)
+                   else str(exc) if isinstance(exc, CertdeskError) else type(exc).__name__)
+            # If even this fails (the database is gone), `archive recover` voids it later:
+            # the draw's log entry names this process, which is then no longer running.
+            retrying(lambda: self._void(number, why))
+            raise
+        self.export_all(exports)  # after the commit: a failure here voids nothing issued
+        return out, kept
+
+    def _draw_logged(self, dates: CertificateDates, previous: Certificate | None) -> CertNumber:
         with session_scope(self.engine) as s:
             number = self._draw(s, dates, previous)
-            events.append(s, "number.drawn", str(number), {"profile": self.profile.id},
-                          self.actor)
-        try:
-            return self._produce_and_store(org, number, dates, previous, list(records),
-                                           decision)
-        except BaseException as exc:
-            why = str(exc) if isinstance(exc, CertdeskError) else type(exc).__name__
-            with session_scope(self.engine) as s:
+            events.append(s, "number.drawn", str(number),
+                          {"profile": self.profile.id, "process": process_tag()}, self.actor)
+        return number
+
+    def _void(self, number: CertNumber, why: str) -> None:
+        with session_scope(self.engine) as s:
+            # A commit whose answer was lost with the connection may have gone through.
+            issued = s.exec(select(Certificate.id).where(Certificate.number == str(number)))
+            if s.get(VoidNumber, str(number)) is None and issued.first() is None:
                 void(s, number, f"issue failed: {why}")
                 events.append(s, "number.void", str(number), {"reason": why}, self.actor)
-            raise
 
     def _produce_and_store(self, org: OrganisationInput, number: CertNumber,
                            dates: CertificateDates, previous: Certificate | None,
                            records: list[Document], decision: dict | None,
-                           ) -> tuple[list[IssuedCertificate], list[Kept]]:
+                           ) -> tuple[list[IssuedCertificate], list[Kept],
+                                      list[tuple[str, bytes]]]:
+        """Produce and store the certificates; returns them, the records kept, and the
+        out/ copies to write once committed."""
         spec = body_signature(self.profile, "认证证书")
-        produced = [(facts, *self.certificate_pdf(facts, spec))
-                    for facts in self._facts(org, number, dates)]
-        out = []
+        produced = []
+        for facts in self._facts(org, number, dates):
+            self._checkpoint()
+            produced.append((facts, *self.certificate_pdf(facts, spec)))
+        self._checkpoint()
+        out, exports = [], []
         with session_scope(self.engine) as s:
+            if s.get(VoidNumber, str(number)) is not None:
+                raise ArchiveError(f"number {number} was voided while it was being issued "
+                                   "(archive recover from another host?); issue again")
             org_row = _upsert_organisation(s, org)
             if previous is not None:
                 supersede(s, previous.number, str(number), self.actor)
@@ -221,26 +264,34 @@ class Issuer(Publisher):
                     "issue_date": dates.issue_date, "expiry_date": dates.expiry_date,
                     "main_number": facts.main_number, "cycle": number.cycle,
                     "late_recertification": dates.late_recertification}, self.actor)
+                exports.append((f"{facts.number}.pdf", signed))
                 out.append(IssuedCertificate(facts.number, facts.main_number,
-                                             self.export(f"{facts.number}.pdf", signed), url,
-                                             sha))
-            kept = self._file(s, org_row, records, decision, str(number))
-        return out, kept
+                                             self.out_path(exports[-1][0]), url, sha))
+            kept = self._file(s, org_row, records, decision, str(number), exports)
+        return out, kept, exports
 
     def file(self, org: OrganisationInput, records: Iterable[Document],
              decision: dict) -> list[Kept]:
         """Archive a case's records when the decision refuses registration."""
+        exports: list[tuple[str, bytes]] = []
         with session_scope(self.engine) as s:
-            return self._file(s, _upsert_organisation(s, org), list(records), decision, None)
+            kept = self._file(s, _upsert_organisation(s, org), list(records), decision, None,
+                              exports)
+        self.export_all(exports)
+        return kept
 
     def _file(self, s: Session, org_row: Organisation, records: list[Document],
-              decision: dict | None, number: str | None) -> list[Kept]:
+              decision: dict | None, number: str | None,
+              exports: list[tuple[str, bytes]]) -> list[Kept]:
+        """Archive ``records`` in ``s``; their out/ copies are added to ``exports`` (to
+        write after the commit)."""
         kept = []
         for record_type, filename, pdf in records:
             sha = self.keep(s, pdf, record_type=record_type, filename=filename,
                             profile=self.profile.id, organisation_id=org_row.id,
                             certificate_number=number, actor=self.actor)
-            kept.append(Kept(record_type, filename, sha, self.export(filename, pdf)))
+            exports.append((filename, pdf))
+            kept.append(Kept(record_type, filename, sha, self.out_path(filename)))
         if decision is not None:
             events.append(s, "certification.decided", number or f"client:{org_row.uscc}",
                           {**decision, "profile": self.profile.id, "holder": org_row.name,
@@ -254,8 +305,10 @@ class Issuer(Publisher):
                    | None = None) -> BatchResult:
         """Issue for each organisation; one failure never stops the others.
 
-        On Ctrl-C, no new organisation is started; those under way finish (archived) or
-        fail (number void) before this returns with ``interrupted=True``.
+        On Ctrl-C or SIGTERM (``common.signals``), no new organisation is started; those
+        under way stop at their next safe point with their number void (or finish, when
+        already storing) before this returns with ``interrupted=True``. A transient database
+        error (a dropped connection, SQLite busy) re-runs the organisation after a pause.
         """
         issued: list[IssuedCertificate] = []
         failed: list[tuple[str, str]] = []
@@ -270,7 +323,9 @@ class Issuer(Publisher):
                 on_done(org, fut.result() if exc is None else None,
                         None if exc is None else failed[-1][1])
 
-        interrupted = run_jobs(orgs, self.issue, self.pool.size, record, name="issue")
+        interrupted = run_jobs(orgs, lambda org: retrying(lambda: self.issue(org)),
+                               self.pool.size, record, name="issue",
+                               on_interrupt=lambda _exc: self.stop())
         return BatchResult(issued, failed, interrupted)
 
 

@@ -3,6 +3,7 @@ write-once blob + record row. Issuing and status notices both go through it."""
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Mapping
 from pathlib import Path
@@ -75,9 +76,23 @@ class Publisher:
             signer=self.key.kid, actor=actor)
         return row.sha256
 
+    def out_path(self, filename: str) -> Path:
+        return self.settings.out_dir / filename
+
     def export(self, filename: str, data: bytes) -> Path:
-        """A named copy for the user; the archived blob stays the record of truth."""
-        self.settings.out_dir.mkdir(parents=True, exist_ok=True)
-        path = self.settings.out_dir / filename
-        path.write_bytes(data)
+        """A named copy for the user; the archived blob stays the record of truth. Call it
+        after the record's commit; written under a temp name and renamed, so out/ never
+        holds a half-written file or one named after a number that was not issued."""
+        path = self.out_path(filename)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.part")
+        try:
+            tmp.write_bytes(data)
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
         return path
+
+    def export_all(self, exports: list[tuple[str, bytes]]) -> None:
+        for filename, data in exports:
+            self.export(filename, data)

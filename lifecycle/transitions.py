@@ -14,6 +14,7 @@ from pathlib import Path
 from sqlmodel import select
 
 from archive import events
+from archive.blobs import sha256_hex
 from archive.db import session_scope
 from archive.models import Certificate, Organisation
 from common.errors import NotFound, RuleViolation
@@ -132,10 +133,8 @@ def change_status(publisher: Publisher, number: str, action: str, reason: str, *
     pdf = publisher.signed_pdf(profile.template_path("notice"), context, ref,
                                SignatureSpec(reason=t.notice.title, name=profile.body.name,
                                              location=profile.body.address))
+    sha = sha256_hex(pdf)
     with session_scope(publisher.engine) as s:
-        sha = publisher.keep(s, pdf, record_type="notice", filename=f"{ref}.pdf",
-                             profile=profile.id, organisation_id=org.id,
-                             certificate_number=number, actor=actor)
         for c in affected:
             row = s.exec(select(Certificate).where(Certificate.number == c.number)).one()
             if row.status != c.status:  # changed by someone else meanwhile: refuse, roll back
@@ -147,5 +146,9 @@ def change_status(publisher: Publisher, number: str, action: str, reason: str, *
             events.append(s, f"certificate.{action}", c.number,
                           {"from": c.status, "to": t.to, "reason": reason, "notice": ref,
                            "notice_sha256": sha, "on": on, "until": until}, actor)
+        # Stored only once the re-check above passed: a refused change leaves no blob.
+        publisher.keep(s, pdf, record_type="notice", filename=f"{ref}.pdf",
+                       profile=profile.id, organisation_id=org.id,
+                       certificate_number=number, actor=actor)
     path = publisher.export(f"{ref}.pdf", pdf)
     return StatusChange(number, action, t.to, tuple(c.number for c in affected), path, sha)

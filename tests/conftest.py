@@ -87,34 +87,56 @@ def _pg_bin(name: str) -> str:
     return found[-1]
 
 
+class PostgresServer:
+    """The test server: its URL, and stop/start for tests of an outage."""
+
+    def __init__(self, root: Path, port: int, as_user: list[str]) -> None:
+        self.root, self.port, self.as_user = root, port, as_user
+        self.data = root / "data"
+        self.url = f"postgresql+psycopg://certdesk@127.0.0.1:{port}/certdesk"
+
+    def ctl(self, *args: str) -> None:
+        subprocess.run([*self.as_user, _pg_bin("pg_ctl"), "-D", str(self.data), *args],
+                       check=True, capture_output=True)
+
+    def start(self) -> None:
+        self.ctl("-l", str(self.root / "log"), "-o",
+                 f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 "
+                 "-c max_connections=200 -c fsync=off", "-w", "start")
+
+    def stop(self) -> None:
+        self.ctl("-m", "immediate", "stop")
+
+
 @pytest.fixture(scope="session")
-def postgres_url():
+def postgres_server():
     """A real PostgreSQL server in a temp dir on a loopback port, stopped after the session.
 
     PostgreSQL refuses to run as root, so as root the server runs as the ``postgres`` user.
     """
     root = Path(tempfile.mkdtemp(prefix="certdesk-pg-"))
-    data = root / "data"
     as_user: list[str] = []
     if os.geteuid() == 0:
         shutil.chown(root, "postgres", "postgres")
         as_user = ["runuser", "-u", "postgres", "--"]
-    port = _free_port()
-    subprocess.run([*as_user, _pg_bin("initdb"), "-D", str(data), "-U", "certdesk",
+    server = PostgresServer(root, _free_port(), as_user)
+    subprocess.run([*as_user, _pg_bin("initdb"), "-D", str(server.data), "-U", "certdesk",
                     "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8"],
                    check=True, capture_output=True)
-    subprocess.run([*as_user, _pg_bin("pg_ctl"), "-D", str(data), "-l", str(root / "log"),
-                    "-o", f"-p {port} -k {root} -c listen_addresses=127.0.0.1 "
-                    "-c max_connections=200 -c fsync=off", "-w", "start"],
-                   check=True, capture_output=True)
+    server.start()
     try:
-        subprocess.run([_pg_bin("createdb"), "-h", "127.0.0.1", "-p", str(port), "-U",
+        subprocess.run([_pg_bin("createdb"), "-h", "127.0.0.1", "-p", str(server.port), "-U",
                         "certdesk", "certdesk"], check=True, capture_output=True)
-        yield f"postgresql+psycopg://certdesk@127.0.0.1:{port}/certdesk"
+        yield server
     finally:
-        subprocess.run([*as_user, _pg_bin("pg_ctl"), "-D", str(data), "-m", "immediate",
-                        "stop"], capture_output=True)
+        subprocess.run([*as_user, _pg_bin("pg_ctl"), "-D", str(server.data), "-m",
+                        "immediate", "stop"], capture_output=True)
         shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_url(postgres_server) -> str:
+    return postgres_server.url
 
 
 @pytest.fixture

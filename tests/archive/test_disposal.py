@@ -129,6 +129,17 @@ def test_officers_propose_and_approve_through_the_cli(engine, store, records, cl
     assert cli("archive", "audit").returncode == 0
 
 
+def test_approving_without_json_prints_the_disposal_and_exits_0(engine, records, cli):
+    # It printed "approved", then crashed on the erased ids (exit 70, internal error).
+    due = [str(i) for i in records["due"]]
+    pid = json.loads(cli("dispose", "propose", *due, "--by", "王芳", "--reason", "yearly",
+                         "--json").stdout)["id"]
+    ok = cli("dispose", "approve", str(pid), "--by", "李强")
+    assert ok.returncode == 0, ok.stderr
+    assert "approved" in ok.stdout and f"record {due[0]} report" in ok.stdout
+    assert ok.stderr == ""
+
+
 def test_retention_due_lists_due_records_with_why_and_holds(engine, records, cli):
     cli("hold", "add", "--client", OLD, "--reason", "tax inspection", "--by", "法务")
     r = cli("retention", "due", "--json", "--profile", "cacq")

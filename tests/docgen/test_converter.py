@@ -167,3 +167,29 @@ def test_profiles_left_by_a_killed_certdesk_are_swept(tmp_path):
         path.mkdir()
     assert sweep_stale_profiles(tmp_path) == [dead]
     assert mine.exists() and other.exists() and not dead.exists()
+
+
+def test_pipes_of_a_killed_certdesk_and_old_conversion_folders_are_swept(tmp_path):
+    dead = 2 ** 22 + 12345  # above pid_max: never alive
+    pipes = tmp_path / "pipes"
+    pipes.mkdir()
+    dead_pipe = pipes / f"OSL_PIPE_0_certdesk-{dead}-abcd1234"
+    live_pipe = pipes / f"OSL_PIPE_0_certdesk-{os.getpid()}-abcd1234"
+    old_conv, new_conv = tmp_path / "certdesk-conv-old", tmp_path / "certdesk-conv-new"
+    for path in (dead_pipe, live_pipe):
+        path.touch()
+    for path in (old_conv, new_conv):
+        path.mkdir()
+    os.utime(old_conv, (0, 0))
+    assert sorted(sweep_stale_profiles(tmp_path, pipes)) == sorted([old_conv, dead_pipe])
+    assert live_pipe.exists() and new_conv.exists()
+
+
+@pytest.mark.office
+def test_a_pool_keeps_libreoffice_temp_files_in_its_own_folder_and_removes_it():
+    with ConverterPool(size=1, settings=Settings()) as p:
+        folder = p.folder
+        assert p.convert_bytes(_docx("hello"), "hello").startswith(b"%PDF")
+        worker_tmp = list(folder.glob("worker-*/tmp"))
+        assert len(worker_tmp) == 1 and list(worker_tmp[0].glob("lu*.tmp"))  # LibreOffice's
+    assert not folder.exists()
