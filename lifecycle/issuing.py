@@ -12,6 +12,7 @@ import json
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 from dataclasses import dataclass, replace
+from datetime import date
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
@@ -21,8 +22,9 @@ from archive import events
 from archive.blobs import sha256_hex
 from archive.db import session_scope
 from archive.models import Certificate, Organisation
+from common import clock
 from common.batch import reason, run_jobs
-from common.errors import CertdeskError, InputError, RuleViolation
+from common.errors import AlreadyHeld, CertdeskError, InputError, RuleViolation
 from common.settings import Settings
 from docgen.context import CertificateFacts, certificate_context
 from docgen.convert import ConverterPool
@@ -30,9 +32,10 @@ from docgen.qr import QR_WIDTH_MM, qr_png, verify_url
 from docgen.render import Image, render_docx
 from lifecycle.inputs import OrganisationInput
 from lifecycle.publisher import Publisher, body_signature
-from numbering.allocate import allocate, taken, void
+from numbering.allocate import allocate, peek, taken, void
 from numbering.grammar import CertNumber, parse
 from rules.dates import CertificateDates, certificate_dates, date_rules
+from rules.guards import not_after_today
 from rules.scoring import scoring_rules
 from rules.spec import Audit
 from signing.pdf import SignatureSpec
@@ -74,11 +77,60 @@ Document = tuple[str, str, bytes]
 
 
 @dataclass(frozen=True)
+class IssuePreview:
+    """What issuing would do (a dry run): the dates, and the numbers that would be drawn
+    next — not drawn, so another issue may take them first."""
+
+    organisation: str
+    uscc: str
+    numbers: tuple[str, ...]
+    """Main certificate first, then one per site."""
+    dates: CertificateDates
+    supersedes: str | None = None
+
+    def as_dict(self) -> dict:
+        d = self.dates
+        return {"dry_run": True, "organisation": self.organisation, "uscc": self.uscc,
+                "next_number": self.numbers[0], "next_numbers": list(self.numbers),
+                "decision_date": d.decision_date, "issue_date": d.issue_date,
+                "effective_from": d.effective_from, "expiry_date": d.expiry_date,
+                "late_recertification": d.late_recertification, "supersedes": self.supersedes}
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """An organisation a batch left alone: it already holds ``number``."""
+
+    organisation: str
+    number: str
+    reason: str
+
+    def as_dict(self) -> dict:
+        return {"organisation": self.organisation, "number": self.number, "reason": self.reason}
+
+
+@dataclass(frozen=True)
 class BatchResult:
     issued: list[IssuedCertificate]
     failed: list[tuple[str, str]]
     """(organisation, one-line reason) per failed record."""
     interrupted: bool = False
+    skipped: tuple[Skipped, ...] = ()
+
+
+HOLDING = ("valid", "suspended")
+
+
+def held_certificate(s: Session, profile_id: str, uscc: str, on: date) -> Certificate | None:
+    """The main certificate of scheme ``profile_id`` that organisation ``uscc`` holds on
+    ``on``: valid, suspended or not yet valid. One current certificate per organisation and
+    scheme: ``issue`` skips such an organisation and ``certify`` refuses it; a second
+    certificate comes only by re-certification, re-issue or scope change."""
+    return s.exec(select(Certificate).join(Organisation).where(
+        Organisation.uscc == uscc, Certificate.profile == profile_id,
+        Certificate.main_number.is_(None),  # type: ignore[union-attr]
+        Certificate.status.in_(HOLDING),  # type: ignore[attr-defined]
+        Certificate.expiry_date >= on).order_by(Certificate.expiry_date.desc())).first()
 
 
 def qr_url(settings: Settings, facts: CertificateFacts) -> str:
@@ -130,8 +182,23 @@ class Issuer(Publisher):
         url = qr_url(self.settings, facts)
         return self.signed_pdf(*self.context_for(facts, url), facts.number, spec), url
 
+    def _refuse_held(self, s: Session, org: OrganisationInput) -> None:
+        cert = held_certificate(s, self.profile.id, org.uscc, org.decision_date)
+        if cert is not None:
+            raise AlreadyHeld(org.name, cert.number, cert.status, cert.expiry_date)
+
+    def refuse_held(self, org: OrganisationInput) -> None:
+        """``AlreadyHeld`` when ``org`` holds a current certificate of this scheme."""
+        with Session(self.engine) as s:
+            self._refuse_held(s, org)
+
     def _check(self, org: OrganisationInput,
                previous: Certificate | None = None) -> CertificateDates:
+        today = clock.today()
+        not_after_today(org.decision_date, "决定日期 decision date" if previous is None
+                        else "再认证决定日期 re-certification decision date", today)
+        if org.issue_date is not None:
+            not_after_today(org.issue_date, "发证日期 issue date", today)
         if self.profile.scheme.graded:
             grades = scoring_rules(self.profile.id).grade_names
             if not org.grade:
@@ -147,13 +214,20 @@ class Issuer(Publisher):
                                  org.decision_date, issue=org.issue_date,
                                  previous_expiry=previous.expiry_date)
 
-    def _draw(self, s: Session, dates: CertificateDates,
-              previous: Certificate | None) -> CertNumber:
+    def _draw(self, s: Session, dates: CertificateDates, previous: Certificate | None, *,
+              dry_after: int | None = None) -> CertNumber:
+        """Draw the number; with ``dry_after`` only say which one would be drawn after that
+        many others (``peek``), drawing none."""
+        def fresh(cycle: int = 0) -> CertNumber:
+            if dry_after is None:
+                return allocate(s, self.profile, dates.issue_date.year, cycle=cycle)
+            return peek(s, self.profile, dates.issue_date.year, cycle=cycle, after=dry_after)
+
         if previous is None:
-            return allocate(s, self.profile, dates.issue_date.year)
+            return fresh()
         cycle = parse(previous.number).cycle + 1
         if self.profile.numbering.recert_redraw:
-            return allocate(s, self.profile, dates.issue_date.year, cycle=cycle)
+            return fresh(cycle)
         kept = parse(previous.number).next_cycle()  # same body/year/sequence, R+1 [XBHT A.4]
         if taken(s, str(kept)):
             raise RuleViolation(f"number {kept} is already used or void [XBHT A.4, A.5]")
@@ -171,10 +245,9 @@ class Issuer(Publisher):
         """Issue, archiving ``records`` (the case's signed programme, plan, report and
         decision) and logging ``decision`` in the same transaction as the certificates."""
         dates = self._check(org, previous)
-        placeholder = CertNumber("000", dates.issue_date.year % 100, self.profile.scheme.code,
-                                 "0" * (self.profile.numbering.sequence_width - 1) + "1")
-        for facts in self._facts(org, placeholder, dates)[:2]:  # dry run: main + one sub
-            render_docx(*self.context_for(facts, None))
+        if previous is None:
+            self.refuse_held(org)  # re-checked under the write lock before storing
+        self._dry_render(org, dates)
         with session_scope(self.engine) as s:
             number = self._draw(s, dates, previous)
             events.append(s, "number.drawn", str(number), {"profile": self.profile.id},
@@ -189,6 +262,27 @@ class Issuer(Publisher):
                 events.append(s, "number.void", str(number), {"reason": why}, self.actor)
             raise
 
+    def _dry_render(self, org: OrganisationInput, dates: CertificateDates) -> None:
+        """Render main + one sub with a placeholder number: template errors before a draw."""
+        placeholder = CertNumber("000", dates.issue_date.year % 100, self.profile.scheme.code,
+                                 "0" * (self.profile.numbering.sequence_width - 1) + "1")
+        for facts in self._facts(org, placeholder, dates)[:2]:
+            render_docx(*self.context_for(facts, None))
+
+    def preview(self, org: OrganisationInput, previous: Certificate | None = None, *,
+                after: int = 0) -> IssuePreview:
+        """Everything ``issue`` checks, and the numbers it would draw (after ``after`` other
+        previews of the same batch); nothing drawn, rendered to disk or stored."""
+        dates = self._check(org, previous)
+        if previous is None:
+            self.refuse_held(org)
+        self._dry_render(org, dates)
+        with Session(self.engine) as s:
+            number = self._draw(s, dates, previous, dry_after=after)
+        return IssuePreview(org.name, org.uscc,
+                            tuple(f.number for f in self._facts(org, number, dates)), dates,
+                            previous.number if previous else None)
+
     def _produce_and_store(self, org: OrganisationInput, number: CertNumber,
                            dates: CertificateDates, previous: Certificate | None,
                            records: list[Document], decision: dict | None,
@@ -198,8 +292,10 @@ class Issuer(Publisher):
                     for facts in self._facts(org, number, dates)]
         out = []
         with session_scope(self.engine) as s:
-            org_row = _upsert_organisation(s, org)
-            if previous is not None:
+            org_row = _upsert_organisation(s, org)  # locks the organisation's row
+            if previous is None:
+                self._refuse_held(s, org)  # a parallel issue for the same organisation won
+            else:
                 supersede(s, previous.number, str(number), self.actor)
             for facts, signed, url in produced:
                 sha = sha256_hex(signed)
@@ -259,19 +355,23 @@ class Issuer(Publisher):
         """
         issued: list[IssuedCertificate] = []
         failed: list[tuple[str, str]] = []
+        skipped: list[Skipped] = []
 
         def record(org: OrganisationInput, fut: Future) -> None:  # in this thread
             exc = fut.exception()
+            error = None
             if exc is None:
                 issued.extend(fut.result())
+            elif isinstance(exc, AlreadyHeld):
+                skipped.append(Skipped(org.name, exc.number, str(exc)))
             else:
-                failed.append((org.name, reason(exc)))
+                error = reason(exc)
+                failed.append((org.name, error))
             if on_done:
-                on_done(org, fut.result() if exc is None else None,
-                        None if exc is None else failed[-1][1])
+                on_done(org, fut.result() if exc is None else None, error)
 
         interrupted = run_jobs(orgs, self.issue, self.pool.size, record, name="issue")
-        return BatchResult(issued, failed, interrupted)
+        return BatchResult(issued, failed, interrupted, tuple(skipped))
 
 
 def supersede(s: Session, number: str, by: str, actor: str) -> None:
