@@ -9,6 +9,7 @@ never a row without its blob.
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass
 from datetime import date
@@ -21,6 +22,7 @@ from archive.blobs import Store, sha256_hex
 from archive.models import (
     ApplicationClosure,
     Certificate,
+    Event,
     Hold,
     Organisation,
     Record,
@@ -198,15 +200,19 @@ class Facts:
 
     def _term(self, cert: Certificate) -> CertificateTerm:
         if cert.number not in self._terms:
-            ended_on = ended_by = None
+            ended_on = ended_by = recorded_on = None
             if cert.status in ("revoked", "cancelled"):
                 action = "revoke" if cert.status == "revoked" else "cancel"
-                data = events.latest_data(self.s, cert.number, f"certificate.{action}")
-                on = data.get("on") if data else None
+                event = self.s.exec(select(Event).where(
+                    Event.subject == cert.number, Event.kind == f"certificate.{action}")
+                    .order_by(Event.seq.desc())).first()
+                on = json.loads(event.data).get("on") if event else None
                 ended_on = date.fromisoformat(on) if on else cert.status_changed.date()
+                recorded_on = event.at.date() if event else None
                 ended_by = "revocation" if action == "revoke" else "cancellation"
             self._terms[cert.number] = CertificateTerm(cert.number, cert.issue_date,
-                                                       cert.expiry_date, ended_on, ended_by)
+                                                       cert.expiry_date, ended_on, ended_by,
+                                                       recorded_on)
         return self._terms[cert.number]
 
     def terms(self, record: Record) -> list[CertificateTerm]:

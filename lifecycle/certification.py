@@ -274,11 +274,14 @@ def certify_cases(issuer: Issuer, cases: list[Any], source: str, *, today: date 
 
 def record_surveillance_report(publisher: Publisher, number: str, held_on: date,
                                records: list[Any], where: str, *, actor: str,
-                               today: date | None = None) -> tuple[int, Kept]:
+                               today: date | None = None,
+                               dry_run: bool = False) -> tuple[int, Kept | None]:
     """Render the surveillance audit's report (the certificate supplies organisation, scope
     and sites), sign it and archive it with the surveillance record — only when the report
     passes and recommends keeping the certification; otherwise nothing is stored and the
-    certificate is for suspension."""
+    certificate is for suspension. ``dry_run`` checks the report and the surveillance and
+    returns no record: nothing signed or stored."""
+    not_after_today(held_on, "监督审查日期 surveillance date", clock.today())
     with Session(publisher.engine) as s:
         cert = main_certificate(s, number)
         org = s.get(Organisation, cert.organisation_id)
@@ -306,6 +309,8 @@ def record_surveillance_report(publisher: Publisher, number: str, held_on: date,
         raise RuleViolation(f"{where}: the surveillance report does not support keeping "
                             f"{cert.number} ({why}): suspend it instead "
                             f"[{score['clauses'][0]}]")
+    if dry_run:
+        return record_surveillance(publisher.engine, number, held_on, dry_run=True), None
     pdf = _signed(publisher, profile, "report", report)
     filename = f"{report.stem}.pdf"
 
