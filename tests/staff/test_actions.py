@@ -4,6 +4,7 @@ account and written to the event log with that account as the actor."""
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -50,7 +51,7 @@ def case_file(tmp_path, **decision) -> Path:
 
 
 def test_every_staff_action_is_logged_with_the_staff_user_as_actor(signed_in, engine,
-                                                                    one_site_file):
+                                                                    one_site_file, today):
     ivy = signed_in("issuer")
     response = issue(ivy, one_site_file)
     assert response.status_code == 303 and response.headers["location"] == CERT
@@ -64,6 +65,8 @@ def test_every_staff_action_is_logged_with_the_staff_user_as_actor(signed_in, en
         ("/staff/sweep", {"on": "2029-03-01"}),
     ]
     for path, form in steps:
+        today(date.fromisoformat(next(v for k, v in form.items()
+                                      if k in ("held", "on", "decision"))))
         response = ivy.post(path, form)
         assert response.status_code == 303, (path, response.text)
     assert response.headers["location"] == "/staff/due"
@@ -103,9 +106,11 @@ def test_every_staff_action_is_logged_with_the_staff_user_as_actor(signed_in, en
         assert [e.actor for e in logged(engine, kind, subject)] == [actor], (kind, subject)
 
 
-def test_the_timeline_and_documents_show_on_the_certificate_page(signed_in, one_site_file):
+def test_the_timeline_and_documents_show_on_the_certificate_page(signed_in, one_site_file,
+                                                                 today):
     ivy = signed_in("issuer")
     issue(ivy, one_site_file)
+    today(date(2026, 9, 1))
     ivy.post(f"{CERT}/status", {"action": "suspend", "reason": "未按期整改", "on": "2026-09-01"})
     page = ivy.get(CERT).text
     assert "暂停：未按期整改（2026-09-01 起，至 2027-02-28）" in page
@@ -170,8 +175,9 @@ def test_a_case_whose_decision_maker_audited_is_a_409_page_and_stores_nothing(si
 
 
 def test_a_surveillance_recorded_with_its_report_archives_the_report(signed_in, engine,
-                                                                      tmp_path):
+                                                                      tmp_path, today):
     issue(signed_in("decision_maker"), case_file(tmp_path), page="/staff/certify")
+    today(date(2027, 6, 1))
     report = tmp_path / "监督报告.json"
     report.write_bytes((REPO / "examples/certification/surveillance-report.json").read_bytes())
     ivy = signed_in("issuer")
