@@ -30,24 +30,6 @@ def _progress() -> Progress:
                     transient=False)
 
 
-def _preview(issuer, orgs: list, single: bool) -> tuple[list, list, list]:
-    """Dry run of a batch: (previews, skipped, failed); nothing drawn or stored."""
-    from common.errors import AlreadyHeld, CertdeskError
-    from lifecycle.issuing import Skipped
-
-    previews, skipped, failed = [], [], []
-    for org in orgs:
-        try:
-            previews.append(issuer.preview(org, after=len(previews)))
-        except AlreadyHeld as exc:
-            skipped.append(Skipped(org.name, exc.number, str(exc)))
-        except CertdeskError as exc:
-            if single:
-                raise
-            failed.append((org.name, str(exc)))
-    return previews, skipped, failed
-
-
 def run_issue(profile_id: str, records: list, as_json: bool, dry_run: bool = False) -> None:
     """Issue for each parsed record; records rejected by validation are reported in place.
 
@@ -81,14 +63,18 @@ def run_issue(profile_id: str, records: list, as_json: bool, dry_run: bool = Fal
             if error and not as_json:
                 err_console.print(f"[red]failed:[/] {org.name}: {error}", highlight=False)
 
-        if dry_run:
-            previews, skipped, more = _preview(issuer, orgs, len(records) == 1)
-            failed += more
-        elif len(records) == 1:
+        if len(records) == 1:  # its error is the command's error; a skip is not an error
             try:
-                certs = issuer.issue(orgs[0])
+                if dry_run:
+                    previews = [issuer.preview(orgs[0])]
+                else:
+                    certs = issuer.issue(orgs[0])
             except AlreadyHeld as exc:
                 skipped.append(Skipped(orgs[0].name, exc.number, str(exc)))
+        elif dry_run:
+            result = issuer.preview_many(orgs)
+            previews, skipped, failed = result.previews, list(result.skipped), \
+                failed + result.failed
         elif orgs:
             result = issuer.issue_many(orgs, on_done)
             certs, interrupted = result.issued, result.interrupted

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
@@ -116,6 +116,8 @@ class BatchResult:
     """(organisation, one-line reason) per failed record."""
     interrupted: bool = False
     skipped: tuple[Skipped, ...] = ()
+    previews: list[IssuePreview] = field(default_factory=list)
+    """A dry run's findings (``Issuer.preview_many``); nothing was issued."""
 
 
 HOLDING = ("valid", "suspended")
@@ -282,6 +284,21 @@ class Issuer(Publisher):
         return IssuePreview(org.name, org.uscc,
                             tuple(f.number for f in self._facts(org, number, dates)), dates,
                             previous.number if previous else None)
+
+    def preview_many(self, orgs: Iterable[OrganisationInput]) -> BatchResult:
+        """A batch's dry run: previews, organisations that would be skipped, and failures,
+        with successive next numbers; nothing drawn or stored."""
+        previews: list[IssuePreview] = []
+        skipped: list[Skipped] = []
+        failed: list[tuple[str, str]] = []
+        for org in orgs:
+            try:
+                previews.append(self.preview(org, after=len(previews)))
+            except AlreadyHeld as exc:
+                skipped.append(Skipped(org.name, exc.number, str(exc)))
+            except CertdeskError as exc:
+                failed.append((org.name, str(exc)))
+        return BatchResult([], failed, False, tuple(skipped), previews)
 
     def _produce_and_store(self, org: OrganisationInput, number: CertNumber,
                            dates: CertificateDates, previous: Certificate | None,
