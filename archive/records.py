@@ -206,9 +206,13 @@ class Facts:
                 event = self.s.exec(select(Event).where(
                     Event.subject == cert.number, Event.kind == f"certificate.{action}")
                     .order_by(Event.seq.desc())).first()
-                on = json.loads(event.data).get("on") if event else None
+                data = json.loads(event.data) if event else {}
+                on = data.get("on")
                 ended_on = date.fromisoformat(on) if on else cert.status_changed.date()
-                recorded_on = event.at.date() if event else None
+                # the day the change was made: logged with a back-dated one, else its entry
+                recorded_on = (date.fromisoformat(data["recorded_on"])
+                               if data.get("recorded_on") else event.at.date() if event
+                               else None)
                 ended_by = "revocation" if action == "revoke" else "cancellation"
             self._terms[cert.number] = CertificateTerm(cert.number, cert.issue_date,
                                                        cert.expiry_date, ended_on, ended_by,

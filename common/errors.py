@@ -40,9 +40,9 @@ class AlreadyHeld(RuleViolation):
     (re-running a batch is safe), a certification refuses it."""
 
     def __init__(self, holder: str, number: str, status: str, expiry: object) -> None:
-        super().__init__(f"{holder}：已持有有效证书 {number}（{status}，有效期至 {expiry}），"
-                         "未重复发证；第二张证书只能经再认证、换证或范围变更取得 "
-                         "(already holds a current certificate; re-certify or re-issue it)")
+        super().__init__(f"{holder}：已持有有效证书 {number}，未重复发证（{status}，有效期至 "
+                         f"{expiry}；第二张证书只能经再认证、换证或范围变更取得 — already holds "
+                         "a current certificate: re-certify or re-issue it)")
         self.number = number
 
 

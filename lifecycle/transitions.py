@@ -97,7 +97,7 @@ def _check_day(s: Session, cert: Certificate, on: date, today: date,
                   .order_by(Event.seq.desc())).first()
     last_on = json.loads(last.data).get("on") if last else None
     earliest, what = cert.issue_date, "发证日期 issue date"
-    if last_on and date.fromisoformat(last_on) > earliest:
+    if last_on and date.fromisoformat(last_on) >= earliest:
         earliest, what = date.fromisoformat(last_on), "上次状态变更 previous status change"
     return status_change_day(on, today, earliest=earliest, earliest_what=what,
                              spec=status_rules(cert.profile), backdate_reason=backdate_reason)

@@ -63,13 +63,16 @@ def sweep_day(on: date, today: date, *, dry_run: bool) -> None:
 
 @dataclass(frozen=True)
 class Backdating:
-    """A status change recorded ``days`` after the day it takes effect."""
+    """A status change recorded on ``recorded_on``, ``days`` after the day it takes effect
+    (retention counts from the later of the two: ``archive.retention``)."""
 
     days: int
     reason: str | None
+    recorded_on: date
 
     def as_event(self) -> dict:
         return {"backdated": True, "backdated_days": self.days,
+                "recorded_on": self.recorded_on,
                 **({"backdate_reason": self.reason} if self.reason else {})}
 
 
@@ -92,4 +95,4 @@ def status_change_day(on: date, today: date, *, earliest: date, earliest_what: s
         raise RuleViolation(f"状态变更日期 {on} 比今天早 {days} 天，超过补记期限 "
                             f"{spec.max_backdate_days} 天：请用 --backdate-reason 说明为何补记 "
                             f"[{MAX_BACKDATE}; {spec.clause}]")
-    return Backdating(days, reason)
+    return Backdating(days, reason, today)
