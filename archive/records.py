@@ -28,6 +28,7 @@ from archive.models import (
     Record,
 )
 from archive.retention import CertificateTerm, Closure, Retention, earliest_retain_until, retention
+from common import clock
 from common.errors import ArchiveError, InputError, NotFound
 from common.settings import Settings
 from numbering.grammar import parse
@@ -138,7 +139,7 @@ def add_record(s: Session, store: Store, settings: Settings, data: bytes, *, rec
     s.flush()
     facts = Facts(s)
     earliest_end = earliest_retain_until(load_profile(filing.profile).retention, record_type,
-                                       facts.terms(row), facts.closure(row), date.today())
+                                       facts.terms(row), facts.closure(row), clock.today())
     events.append(s, "record.added", record_subject(row.id),
                   {**{f: getattr(row, f) for f in ROW_FIELDS}, **(source or {}),
                    "earliest_end": earliest_end}, actor)
@@ -273,6 +274,6 @@ def record_dict(s: Session, record: Record, facts: Facts | None = None) -> dict:
         "certificate": record.certificate_number, "signer": record.signer,
         "created": record.created, "disposed_at": record.disposed_at,
         "disposal_id": record.disposal_id, "confidential": ret.confidential,
-        "retention": ret.as_dict(), "due": ret.due(date.today()),
+        "retention": ret.as_dict(), "due": ret.due(clock.today()),
         "holds": [h.id for h in facts.holds(record)],
     }
