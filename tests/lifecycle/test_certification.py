@@ -14,7 +14,7 @@ import pytest
 from sqlmodel import Session, func, select
 
 from archive.models import Certificate, Event, Record
-from common.errors import InputError, RuleViolation
+from common.errors import AlreadyHeld, InputError, RuleViolation
 from common.settings import get_settings
 from docgen.kinds import REFUSED, Build
 from lifecycle.certification import certify, prepare
@@ -116,7 +116,7 @@ def test_a_failing_score_is_archived_as_a_refusal_and_no_certificate_is_issued(i
 def test_an_organisation_holding_a_valid_certificate_cannot_be_certified_again(issuer):
     certify(issuer, prepared())
     before = counts(issuer)
-    with pytest.raises(RuleViolation, match="already holds certificate 027326FWF0001R000"):
+    with pytest.raises(AlreadyHeld, match="已持有有效证书 027326FWF0001R000，未重复发证"):
         certify(issuer, prepared())
     assert counts(issuer) == before
 
