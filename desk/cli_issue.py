@@ -182,26 +182,22 @@ def register(app: typer.Typer) -> None:
             data = {"dry_run": True, **data}
 
         def human(d: dict) -> None:
-            for c in d["cases"] if dry_run else ():
-                mark = "[cyan]would approve[/]" if c["approved"] else "[yellow]would refuse[/]"
-                console.print(f"{mark} {c['organisation']}: {c['outcome']} "
-                              f"({c['decision_date']})", highlight=False)
+            would, ed = ("would ", "") if dry_run else ("", "d")
+            for c in d["cases"]:
+                colour = "yellow" if not c["approved"] else "cyan" if dry_run else "green"
+                verdict = "approve" if c["approved"] else "refuse"
+                console.print(f"[{colour}]{would}{verdict}{ed}[/] {c['organisation']}: "
+                              f"{c['outcome']} ({c['decision_date']})", highlight=False)
                 for r in c["records"]:
-                    console.print(f"  would archive {r['record_type']:<10} {r['filename']}",
-                                  highlight=False)
-                if c["certificates"]:
-                    console.print(f"  would issue {c['certificates']['next_number']} (next)",
-                                  highlight=False)
-            for c in () if dry_run else d["cases"]:
-                mark = "[green]approved[/]" if c["approved"] else "[yellow]refused[/]"
-                console.print(f"{mark} {c['organisation']}: {c['outcome']} "
-                              f"({c['decision_date']})", highlight=False)
-                for r in c["records"]:
-                    console.print(f"  archived {r['record_type']:<10} {r['pdf']}",
-                                  highlight=False)
-                for cert in c["certificates"]:
-                    console.print(f"  [green]issued[/] {cert['number']}  {cert['pdf']}",
-                                  highlight=False)
+                    console.print(f"  {would}archive{ed} {r['record_type']:<10} "
+                                  f"{r.get('pdf') or r['filename']}", highlight=False)
+                if dry_run:
+                    issued = ([f"{c['certificates']['next_number']} (next)"]
+                              if c["certificates"] else [])
+                else:
+                    issued = [f"{x['number']}  {x['pdf']}" for x in c["certificates"]]
+                for line in issued:
+                    console.print(f"  [green]{would}issue{ed}[/] {line}", highlight=False)
             for f in d["failed"]:
                 console.print(f"[red]failed[/] {f['reason']}", highlight=False)
 
