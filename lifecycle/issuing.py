@@ -387,7 +387,17 @@ class Issuer(Publisher):
             if on_done:
                 on_done(org, fut.result() if exc is None else None, error)
 
-        interrupted = run_jobs(orgs, self.issue, self.pool.size, record, name="issue")
+        # An organisation listed again runs after its first entry has finished, so it is
+        # skipped as held instead of racing it for a second number.
+        first: list[OrganisationInput] = []
+        again: list[OrganisationInput] = []
+        seen: set[str] = set()
+        for org in orgs:
+            (again if org.uscc in seen else first).append(org)
+            seen.add(org.uscc)
+        interrupted = run_jobs(first, self.issue, self.pool.size, record, name="issue")
+        if again and not interrupted:
+            interrupted = run_jobs(again, self.issue, self.pool.size, record, name="issue")
         return BatchResult(issued, failed, interrupted, tuple(skipped))
 
 

@@ -6,15 +6,20 @@ revocation cannot make records disposable early."""
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from importlib import resources
 
 import pytest
 from sqlalchemy import inspect, text
+from sqlmodel import Session, select
 
 from archive.db import make_engine
+from archive.models import Certificate, Event, VoidNumber
+from common.errors import AlreadyHeld
 from rules.uscc import check_character
 from tests.conftest import REPO
+from tests.lifecycle.conftest import TWO_SITES
 
 pytestmark = pytest.mark.office
 
@@ -256,3 +261,25 @@ def test_a_back_dated_revocation_does_not_make_records_disposable_early(demo, cl
     assert until == {"2029-06-01"}
     due = json.loads(cli("retention", "due", "--on", "2029-01-01", "--json").stdout)["due"]
     assert due == []
+
+
+def test_two_issues_for_one_organisation_at_once_give_one_certificate(issuer):
+    """The check before the draw may pass for both; the re-check under the organisation's
+    row lock lets one win, and a number drawn by the other is recorded void."""
+    def attempt(_: int):
+        try:
+            return issuer.issue(TWO_SITES)
+        except AlreadyHeld as exc:
+            return exc
+
+    with ThreadPoolExecutor(2) as ex:
+        outcomes = list(ex.map(attempt, range(2)))
+    [won] = [o for o in outcomes if isinstance(o, list)]
+    [lost] = [o for o in outcomes if isinstance(o, AlreadyHeld)]
+    assert lost.number == won[0].number
+    with Session(issuer.engine) as s:
+        mains = s.exec(select(Certificate).where(Certificate.main_number.is_(None))).all()
+        drawn = s.exec(select(Event).where(Event.kind == "number.drawn")).all()
+        voided = s.exec(select(VoidNumber)).all()
+    assert [m.number for m in mains] == [won[0].number]
+    assert len(drawn) == 1 + len(voided)
