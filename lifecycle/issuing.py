@@ -15,13 +15,14 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from archive import events
 from archive.blobs import sha256_hex
 from archive.db import session_scope
-from archive.models import Certificate, Organisation
+from archive.models import Certificate, Organisation, utcnow
 from common import clock
 from common.batch import reason, run_jobs
 from common.errors import AlreadyHeld, CertdeskError, InputError, RuleViolation
@@ -415,11 +416,15 @@ def supersede(s: Session, number: str, by: str, actor: str) -> None:
 
 
 def _upsert_organisation(s: Session, org: OrganisationInput) -> Organisation:
-    row = s.exec(select(Organisation).where(Organisation.uscc == org.uscc)).first()
-    if row is None:
-        row = Organisation(uscc=org.uscc, name=org.name, registered_address=org.registered_address)
-    else:
-        row.name, row.registered_address = org.name, org.registered_address
+    """The organisation's row, created or updated — and locked for the rest of the
+    transaction. ``ON CONFLICT DO NOTHING`` waits for a concurrent insert of the same
+    credit code instead of failing on it, so the caller's re-check then sees its outcome."""
+    s.execute(text("INSERT INTO organisation (uscc, name, registered_address, created) "
+                   "VALUES (:u, :n, :a, :c) ON CONFLICT (uscc) DO NOTHING"),
+              {"u": org.uscc, "n": org.name, "a": org.registered_address, "c": utcnow()})
+    row = s.exec(select(Organisation).where(Organisation.uscc == org.uscc).with_for_update()
+                 .execution_options(populate_existing=True)).one()
+    row.name, row.registered_address = org.name, org.registered_address
     s.add(row)
     s.flush()
     return row

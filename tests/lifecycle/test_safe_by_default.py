@@ -283,3 +283,32 @@ def test_two_issues_for_one_organisation_at_once_give_one_certificate(issuer):
         voided = s.exec(select(VoidNumber)).all()
     assert [m.number for m in mains] == [won[0].number]
     assert len(drawn) == 1 + len(voided)
+
+
+@pytest.fixture
+def pg_issuer(postgres_url, home, pool):
+    """An XBHT issuer on a fresh database of the suite's PostgreSQL server."""
+    from uuid import uuid4
+
+    from sqlalchemy import create_engine
+
+    from archive.db import init_db
+    from lifecycle.issuing import Issuer
+    from templates.profiles import load_profile
+
+    name = f"i13_{uuid4().hex[:12]}"
+    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    engine = make_engine(postgres_url.rsplit("/", 1)[0] + f"/{name}")
+    init_db(engine)
+    with Issuer(load_profile("xbht"), engine=engine, pool=pool) as issuer:
+        yield issuer
+    engine.dispose()
+
+
+@pytest.mark.postgres
+def test_two_issues_for_a_new_organisation_at_once_on_postgresql_give_one_certificate(
+        pg_issuer):
+    test_two_issues_for_one_organisation_at_once_give_one_certificate(pg_issuer)
