@@ -9,6 +9,7 @@ never a row without its blob.
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass
 from datetime import date
@@ -21,11 +22,13 @@ from archive.blobs import Store, sha256_hex
 from archive.models import (
     ApplicationClosure,
     Certificate,
+    Event,
     Hold,
     Organisation,
     Record,
 )
 from archive.retention import CertificateTerm, Closure, Retention, earliest_retain_until, retention
+from common import clock
 from common.errors import ArchiveError, InputError, NotFound
 from common.settings import Settings
 from numbering.grammar import parse
@@ -136,7 +139,7 @@ def add_record(s: Session, store: Store, settings: Settings, data: bytes, *, rec
     s.flush()
     facts = Facts(s)
     earliest_end = earliest_retain_until(load_profile(filing.profile).retention, record_type,
-                                       facts.terms(row), facts.closure(row), date.today())
+                                       facts.terms(row), facts.closure(row), clock.today())
     events.append(s, "record.added", record_subject(row.id),
                   {**{f: getattr(row, f) for f in ROW_FIELDS}, **(source or {}),
                    "earliest_end": earliest_end}, actor)
@@ -198,15 +201,23 @@ class Facts:
 
     def _term(self, cert: Certificate) -> CertificateTerm:
         if cert.number not in self._terms:
-            ended_on = ended_by = None
+            ended_on = ended_by = recorded_on = None
             if cert.status in ("revoked", "cancelled"):
                 action = "revoke" if cert.status == "revoked" else "cancel"
-                data = events.latest_data(self.s, cert.number, f"certificate.{action}")
-                on = data.get("on") if data else None
+                event = self.s.exec(select(Event).where(
+                    Event.subject == cert.number, Event.kind == f"certificate.{action}")
+                    .order_by(Event.seq.desc())).first()
+                data = json.loads(event.data) if event else {}
+                on = data.get("on")
                 ended_on = date.fromisoformat(on) if on else cert.status_changed.date()
+                # the day the change was made: logged with a back-dated one, else its entry
+                recorded_on = (date.fromisoformat(data["recorded_on"])
+                               if data.get("recorded_on") else event.at.date() if event
+                               else None)
                 ended_by = "revocation" if action == "revoke" else "cancellation"
             self._terms[cert.number] = CertificateTerm(cert.number, cert.issue_date,
-                                                       cert.expiry_date, ended_on, ended_by)
+                                                       cert.expiry_date, ended_on, ended_by,
+                                                       recorded_on)
         return self._terms[cert.number]
 
     def terms(self, record: Record) -> list[CertificateTerm]:
@@ -263,6 +274,6 @@ def record_dict(s: Session, record: Record, facts: Facts | None = None) -> dict:
         "certificate": record.certificate_number, "signer": record.signer,
         "created": record.created, "disposed_at": record.disposed_at,
         "disposal_id": record.disposal_id, "confidential": ret.confidential,
-        "retention": ret.as_dict(), "due": ret.due(date.today()),
+        "retention": ret.as_dict(), "due": ret.due(clock.today()),
         "holds": [h.id for h in facts.holds(record)],
     }

@@ -4,7 +4,8 @@ facts (values in, values out; the database is read elsewhere).
 Rules (``[retention]`` of each profile):
 
 - ``after_end``: ``years`` after the certificate's expiry, or after its revocation or
-  cancellation when that came first [CACQ 11.1];
+  cancellation when that came first [CACQ 11.1] — counted from the day the end was
+  recorded when it was back-dated to an earlier day;
 - ``cycles``: ``cycles`` certification cycles of ``cycle_years`` from the certificate's
   issue date, at most ``cap_years`` [ZPIC 10.2];
 - a refused or withdrawn application with no certificate: ``refused_years`` after the
@@ -41,6 +42,9 @@ class CertificateTerm:
     """Effective date of a revocation or cancellation, if any."""
     ended_by: str | None = None
     """``revocation`` | ``cancellation``"""
+    recorded_on: date | None = None
+    """The day the revocation or cancellation was recorded. A back-dated end never starts
+    the period before it: a record cannot become disposable earlier by back-dating."""
 
 
 @dataclass(frozen=True)
@@ -106,9 +110,14 @@ def _for_certificate(spec: RetentionSpec, cert: CertificateTerm) -> Retention:
                          add_years(cert.issue_date, years), spec.clause, spec.seed_default,
                          cert.number)
     if spec.rule == "after_end":
-        ended_first = cert.ended_on is not None and cert.ended_on < cert.expiry_date
-        kind, anchor = ((cert.ended_by or "end"), cert.ended_on) if ended_first else \
+        ended_on = cert.ended_on
+        if ended_on is not None and cert.recorded_on is not None:
+            ended_on = max(ended_on, cert.recorded_on)
+        ended_first = ended_on is not None and ended_on < cert.expiry_date
+        kind, anchor = ((cert.ended_by or "end"), ended_on) if ended_first else \
             ("expiry", cert.expiry_date)
+        if ended_first and ended_on != cert.ended_on:
+            kind = f"recording of the {kind} (effective {cert.ended_on})"
         return Retention("after_end", kind, anchor, _years(spec.years),
                          add_years(anchor, spec.years), spec.clause, spec.seed_default,
                          cert.number)

@@ -35,6 +35,17 @@ class RuleViolation(CertdeskError):
     """A certification rule forbids the requested action (the message names the rule)."""
 
 
+class AlreadyHeld(RuleViolation):
+    """The organisation already holds a current certificate of the scheme: a batch skips it
+    (re-running a batch is safe), a certification refuses it."""
+
+    def __init__(self, holder: str, number: str, status: str, expiry: object) -> None:
+        super().__init__(f"{holder}：已持有有效证书 {number}，未重复发证（{status}，有效期至 "
+                         f"{expiry}；第二张证书只能经再认证、换证或范围变更取得 — already holds "
+                         "a current certificate: re-certify or re-issue it)")
+        self.number = number
+
+
 class TemplateError(CertdeskError):
     """A Word template is missing, malformed or asks for a value the context lacks."""
 

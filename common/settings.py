@@ -7,6 +7,7 @@ directory) and has a default that makes the embedded install work with no server
 from __future__ import annotations
 
 import os
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
@@ -106,6 +107,10 @@ class Settings(BaseSettings):
     archive_pause_file: Path | None = None
     """Test hook for crash tests: an archive write creates this file once its blob is durable
     and waits, before its row commits, while the file exists."""
+
+    today: date | None = None
+    """The date certdesk takes as today (tests and rehearsals); unset: the calendar date in
+    ``staff_timezone``. Read only through ``common.clock.today``."""
 
     @property
     def upload_max_mb(self) -> int:

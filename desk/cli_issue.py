@@ -18,7 +18,7 @@ from rich.progress import (
 from common.errors import InputError, VerificationFailed
 from common.files import read_bytes
 from desk.identity import AS_OPT, acting
-from desk.options import JSON_OPT
+from desk.options import DRY_RUN_OPT, JSON_OPT
 from desk.output import console, emit, err_console
 
 number_app = typer.Typer(help="Certificate numbers: parse and check.", no_args_is_help=True)
@@ -31,13 +31,18 @@ def _progress() -> Progress:
                     transient=False)
 
 
-def run_issue(profile_id: str, records: list, as_json: bool, actor: str = "issuer") -> None:
-    """Issue for each parsed record; records rejected by validation are reported in place."""
+def run_issue(profile_id: str, records: list, as_json: bool, actor: str = "issuer",
+              dry_run: bool = False) -> None:
+    """Issue for each parsed record; records rejected by validation are reported in place.
+
+    An organisation that already holds a current certificate of the scheme is skipped and
+    reported, so a batch (or the demo) can be run again safely."""
     import time
 
+    from common.errors import AlreadyHeld
     from common.signals import stop_on_signals
     from lifecycle.inputs import Rejected
-    from lifecycle.issuing import Issuer
+    from lifecycle.issuing import Issuer, Skipped
     from templates.profiles import load_profile
 
     profile = load_profile(profile_id)
@@ -45,12 +50,12 @@ def run_issue(profile_id: str, records: list, as_json: bool, actor: str = "issue
         raise records[0].error  # a single record: its error is the command's error
     orgs = [r for r in records if not isinstance(r, Rejected)]
     failed = [(r.where, str(r.error)) for r in records if isinstance(r, Rejected)]
-    certs, interrupted = [], False
+    certs, interrupted, skipped, previews = [], False, [], []
     show_bar = len(records) > 1 and err_console.is_terminal
     with stop_on_signals() as received, Issuer(profile, actor=actor) as issuer, \
             _progress() as progress:
         task = progress.add_task(f"issuing {profile_id}", total=len(orgs), rate="",
-                                 visible=show_bar)
+                                 visible=show_bar and not dry_run)
         started = time.monotonic()
         docs = 0
 
@@ -62,28 +67,51 @@ def run_issue(profile_id: str, records: list, as_json: bool, actor: str = "issue
             if error and not as_json:
                 err_console.print(f"[red]failed:[/] {org.name}: {error}", highlight=False)
 
-        if len(records) == 1:
-            certs = issuer.issue(orgs[0])
+        if len(records) == 1:  # its error is the command's error; a skip is not an error
+            try:
+                if dry_run:
+                    previews = [issuer.preview(orgs[0])]
+                else:
+                    certs = issuer.issue(orgs[0])
+            except AlreadyHeld as exc:
+                skipped.append(Skipped(orgs[0].name, exc.number, str(exc)))
+        elif dry_run:
+            result = issuer.preview_many(orgs)
+            previews, skipped, failed = result.previews, list(result.skipped), \
+                failed + result.failed
         elif orgs:
             result = issuer.issue_many(orgs, on_done)
             certs, interrupted = result.issued, result.interrupted
             failed += result.failed
+            skipped += result.skipped
     data = {"certificates": [c.as_dict() for c in certs],
+            "skipped": [s.as_dict() for s in skipped],
             "failed": [{"organisation": o, "reason": r} for o, r in failed]}
+    if dry_run:
+        data = {"dry_run": True, "would_issue": [p.as_dict() for p in previews], **data}
     if len(records) > 1:
         data["summary"] = {"organisations": len(records), "certificates": len(certs),
-                           "failed": len(failed), "interrupted": interrupted}
+                           "skipped": len(skipped), "failed": len(failed),
+                           "interrupted": interrupted}
 
     def human(d: dict) -> None:
+        for p in d.get("would_issue", ()):
+            console.print(f"[cyan]would issue[/] {p['next_number']} (next)  {p['organisation']}"
+                          f"  {p['issue_date']} – {p['expiry_date']}"
+                          + (f"  + {len(p['next_numbers']) - 1} sub-certificate(s)"
+                             if len(p["next_numbers"]) > 1 else ""), highlight=False)
         for c in d["certificates"]:
             console.print(f"[green]issued[/] {c['number']}  {c['pdf']}", highlight=False)
+        for s in d["skipped"]:
+            console.print(f"[yellow]skipped[/] {s['reason']}", highlight=False)
         for f in d["failed"]:
             console.print(f"[red]failed[/] {f['reason']}", highlight=False)
         if "summary" in d:
             s = d["summary"]
-            console.print(f"{s['certificates']} certificate(s); {s['failed']} of "
-                          f"{s['organisations']} organisation(s) failed"
-                          + (" (interrupted)" if interrupted else ""))
+            console.print(f"{s['certificates']} certificate(s); {s['skipped']} skipped; "
+                          f"{s['failed']} of {s['organisations']} organisation(s) failed"
+                          + (" (interrupted)" if interrupted else "")
+                          + (" (dry run: nothing stored)" if dry_run else ""))
 
     emit(data, as_json, human)
     if interrupted:
@@ -122,14 +150,19 @@ def register(app: typer.Typer) -> None:
                                         "(see docs/input-format.md)."),
         who: str = AS_OPT,
         as_json: bool = JSON_OPT,
+        dry_run: bool = DRY_RUN_OPT,
     ) -> None:
-        """Issue certificates (and one sub-certificate per site) for the organisations in FILE."""
+        """Issue certificates (and one sub-certificate per site) for the organisations in FILE.
+
+        An organisation that already holds a valid, suspended or not yet valid certificate
+        of the scheme is skipped and reported (exit 0): running a file again is safe.
+        """
         from lifecycle.inputs import load_organisations
         from templates.profiles import load_profile
 
         load_profile(profile)  # unknown profile: say so before reading the input
         actor = acting(who, "issue")
-        run_issue(profile, load_organisations(input_file), as_json, actor)
+        run_issue(profile, load_organisations(input_file), as_json, actor, dry_run)
 
     @app.command("certify")
     def certify_cmd(
@@ -138,6 +171,7 @@ def register(app: typer.Typer) -> None:
                                          "(JSON, see docs/lifecycle.md)."),
         who: str = AS_OPT,
         as_json: bool = JSON_OPT,
+        dry_run: bool = DRY_RUN_OPT,
     ) -> None:
         """Initial certification: programme, plan, report, NC reports and decision, signed
         and archived, then the certificate and sub-certificates if the decision approves.
@@ -172,21 +206,30 @@ def register(app: typer.Typer) -> None:
                 if error and not as_json:
                     err_console.print(f"[red]failed:[/] {error}", highlight=False)
 
-            result = certify_cases(issuer, cases, case_file.name, on_done=on_done)
+            result = certify_cases(issuer, cases, case_file.name, on_done=on_done,
+                                   dry_run=dry_run)
         data = {"cases": [c.as_dict() for c in result.certified],
                 "failed": [{"case": w, "reason": r} for w, r in result.failed]}
+        if dry_run:
+            data = {"dry_run": True, **data}
 
         def human(d: dict) -> None:
+            would, ed = ("would ", "") if dry_run else ("", "d")
             for c in d["cases"]:
-                mark = "[green]approved[/]" if c["approved"] else "[yellow]refused[/]"
-                console.print(f"{mark} {c['organisation']}: {c['outcome']} "
-                              f"({c['decision_date']})", highlight=False)
+                colour = "yellow" if not c["approved"] else "cyan" if dry_run else "green"
+                verdict = "approve" if c["approved"] else "refuse"
+                console.print(f"[{colour}]{would}{verdict}{ed}[/] {c['organisation']}: "
+                              f"{c['outcome']} ({c['decision_date']})", highlight=False)
                 for r in c["records"]:
-                    console.print(f"  archived {r['record_type']:<10} {r['pdf']}",
-                                  highlight=False)
-                for cert in c["certificates"]:
-                    console.print(f"  [green]issued[/] {cert['number']}  {cert['pdf']}",
-                                  highlight=False)
+                    console.print(f"  {would}archive{ed} {r['record_type']:<10} "
+                                  f"{r.get('pdf') or r['filename']}", highlight=False)
+                if dry_run:
+                    issued = ([f"{c['certificates']['next_number']} (next)"]
+                              if c["certificates"] else [])
+                else:
+                    issued = [f"{x['number']}  {x['pdf']}" for x in c["certificates"]]
+                for line in issued:
+                    console.print(f"  [green]{would}issue{ed}[/] {line}", highlight=False)
             for f in d["failed"]:
                 console.print(f"[red]failed[/] {f['reason']}", highlight=False)
 
@@ -196,7 +239,8 @@ def register(app: typer.Typer) -> None:
 
     @app.command("demo")
     def demo_cmd(who: str = AS_OPT, as_json: bool = JSON_OPT) -> None:
-        """Issue one XBHT certificate with three sites from bundled example data."""
+        """Issue one XBHT certificate with three sites from bundled example data (once: a
+        second run reports the certificate already held)."""
         from lifecycle.inputs import parse_json
 
         text = resources.files("desk").joinpath("demo.json").read_text(encoding="utf-8")

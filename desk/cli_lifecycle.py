@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from desk.identity import AS_OPT, acting
-from desk.options import JSON_OPT, day_option
+from desk.options import DRY_RUN_OPT, JSON_OPT, day_option
 from desk.output import console, emit
 
 lifecycle_app = typer.Typer(help="Calendar-driven lifecycle jobs.", no_args_is_help=True)
@@ -50,6 +50,15 @@ def _warn_reports(items: list[dict]) -> None:
                       f"due {items[0]['due_date']}): certdesk report pending", highlight=False)
 
 
+def _print_preview(d: dict) -> None:
+    numbers = d.get("next_numbers") or d["certificates"]
+    what = "would issue" if "next_numbers" in d else "would re-issue"
+    console.print(f"[cyan]{what}[/] {', '.join(numbers)}"
+                  + (" (next)" if "next_numbers" in d else "")
+                  + (f"; {d['supersedes']} superseded" if d.get("supersedes") else "")
+                  + " — dry run: nothing stored", highlight=False)
+
+
 def register(app: typer.Typer) -> None:
     @app.command("recertify")
     def recertify_cmd(
@@ -60,13 +69,18 @@ def register(app: typer.Typer) -> None:
         scope: str = typer.Option(None, "--scope", help="New scope (default: unchanged)."),
         who: str = AS_OPT,
         as_json: bool = JSON_OPT,
+        dry_run: bool = DRY_RUN_OPT,
     ) -> None:
         """Re-certify: a new certificate R+1 (and subs), the previous one superseded."""
         from lifecycle.cycle import recertify
 
         with _issuer_for(number, acting(who, "recertify")) as issuer:
             certs = recertify(issuer, number, day_option(decision, "--decision"),
-                              issue=day_option(issue, "--issue"), grade=grade, scope=scope)
+                              issue=day_option(issue, "--issue"), grade=grade, scope=scope,
+                              dry_run=dry_run)
+        if dry_run:
+            emit(certs.as_dict(), as_json, _print_preview)
+            return
         emit({"certificates": [c.as_dict() for c in certs]}, as_json, _print_certs)
 
     @app.command("reissue")
@@ -80,13 +94,17 @@ def register(app: typer.Typer) -> None:
         on: str = typer.Option(None, "--on", help="Re-issue date (default today)."),
         who: str = AS_OPT,
         as_json: bool = JSON_OPT,
+        dry_run: bool = DRY_RUN_OPT,
     ) -> None:
         """Re-issue (换证) within validity: same number and dates, re-issue date printed."""
         from lifecycle.cycle import Changes, reissue
 
         with _issuer_for(number, acting(who, "reissue")) as issuer:
             certs = reissue(issuer, number, Changes(name, address, scope, grade), reason,
-                            on=day_option(on, "--on"))
+                            on=day_option(on, "--on"), dry_run=dry_run)
+        if dry_run:
+            emit(certs.as_dict(), as_json, _print_preview)
+            return
         emit({"certificates": [c.as_dict() for c in certs]}, as_json, _print_certs)
 
     @app.command("surveillance")
@@ -99,6 +117,7 @@ def register(app: typer.Typer) -> None:
                                     "signed and archived with the surveillance."),
         who: str = AS_OPT,
         as_json: bool = JSON_OPT,
+        dry_run: bool = DRY_RUN_OPT,
     ) -> None:
         """Record a passed surveillance audit (it moves the next due date).
 
@@ -112,7 +131,8 @@ def register(app: typer.Typer) -> None:
         actor = acting(who, "surveillance")
         data: dict = {"number": number, "held_on": held}
         if report is None:
-            data["surveillance"] = record_surveillance(get_engine(), number, day, actor=actor)
+            data["surveillance"] = record_surveillance(get_engine(), number, day, actor=actor,
+                                                       dry_run=dry_run)
         else:
             from docgen.records import load_records
             from lifecycle.certification import record_surveillance_report
@@ -120,11 +140,16 @@ def register(app: typer.Typer) -> None:
 
             with Publisher() as pub:
                 n, kept = record_surveillance_report(pub, number, day, load_records(report),
-                                                     report.name, actor=actor)
-            data.update(surveillance=n, report=kept.as_dict())
+                                                     report.name, actor=actor,
+                                                     dry_run=dry_run)
+            data.update(surveillance=n, **({"report": kept.as_dict()} if kept else {}))
+        if dry_run:
+            data["dry_run"] = True
         emit(data, as_json, lambda d: console.print(
-            f"surveillance {d['surveillance']} of {number} recorded ({held})"
-            + (f"; report archived {d['report']['pdf']}" if "report" in d else ""),
+            f"surveillance {d['surveillance']} of {number} "
+            + ("would be recorded" if dry_run else "recorded") + f" ({held})"
+            + (f"; report archived {d['report']['pdf']}" if "report" in d else "")
+            + (" — dry run: nothing stored" if dry_run else ""),
             highlight=False))
 
     @app.command("due")
@@ -135,9 +160,10 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """List the next surveillance due for every valid or suspended certificate."""
         from archive.db import get_engine
+        from common import clock
         from lifecycle.cycle import due_list
 
-        day = day_option(on, "--on") or date.today()
+        day = day_option(on, "--on") or clock.today()
         items = due_list(get_engine(), day, profile)
 
         def human(d: dict) -> None:
@@ -157,26 +183,31 @@ def register(app: typer.Typer) -> None:
 
     @lifecycle_app.command("sweep")
     def sweep_cmd(
-        on: str = typer.Option(None, "--on", help="Run as of this date (default today)."),
+        on: str = typer.Option(None, "--on", help="Preview as of this date (only with "
+                               "--dry-run; the sweep acts for today only)."),
         who: str = AS_OPT,
         as_json: bool = JSON_OPT,
+        dry_run: bool = DRY_RUN_OPT,
     ) -> None:
         """Apply the calendar: suspend on overdue surveillance, revoke when a suspension has
         run out, log expiries. Idempotent: safe to run from cron every day."""
+        from common import clock
         from lifecycle.cycle import sweep
         from lifecycle.publisher import Publisher
 
-        day = day_option(on, "--on") or date.today()
+        day = day_option(on, "--on") or clock.today()
         actor = acting(who, "sweep")
         with Publisher() as pub:
-            actions = sweep(pub, day, actor=actor)
+            actions = sweep(pub, day, actor=actor, dry_run=dry_run)
+        verb = "would " if dry_run else ""
 
         def human(d: dict) -> None:
-            console.print("\n".join(f"{a['action']}: {a['number']} — {a['reason']}"
+            console.print("\n".join(f"{verb}{a['action']}: {a['number']} — {a['reason']}"
                                      for a in d["actions"]) or "nothing to do", highlight=False)
             _warn_reports(d["report_overdue"])
 
         emit({"on": day, "actions": [a.as_dict() for a in actions],
-              "report_overdue": _report_overdue(day)}, as_json, human)
+              "report_overdue": _report_overdue(day), **({"dry_run": True} if dry_run else {})},
+             as_json, human)
 
     app.add_typer(lifecycle_app, name="lifecycle")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from desk.identity import AS_OPT, acting
-from desk.options import JSON_OPT, day_option
+from desk.options import DRY_RUN_OPT, JSON_OPT, day_option
 from desk.output import console, emit
 
 
@@ -16,8 +16,15 @@ def register(app: typer.Typer) -> None:
         action: str = typer.Argument(..., help="suspend | restore | revoke | cancel"),
         reason: str = typer.Option(..., "--reason", "-r", help="Why (printed on the notice)."),
         who: str = AS_OPT,
-        on: str = typer.Option(None, "--on", help="Effective date YYYY-MM-DD (default today)."),
+        on: str = typer.Option(None, "--on", help="Effective date YYYY-MM-DD (default today): "
+                               "between the issue date (or the previous status change) and "
+                               "today."),
+        backdate_reason: str = typer.Option(None, "--backdate-reason", help="Why the change "
+                                            "is recorded late: needed when --on is further "
+                                            "back than the profile's status.max_backdate_days "
+                                            "(logged with the change)."),
         as_json: bool = JSON_OPT,
+        dry_run: bool = DRY_RUN_OPT,
     ) -> None:
         """Change a certificate's status; a signed notice is archived and the change logged.
 
@@ -29,7 +36,14 @@ def register(app: typer.Typer) -> None:
         day = day_option(on, "--on")
         by = acting(who, "status")
         with Publisher() as pub:
-            change = change_status(pub, number, action, reason, actor=by, on=day)
+            change = change_status(pub, number, action, reason, actor=by, on=day,
+                                   backdate_reason=backdate_reason, dry_run=dry_run)
+        if dry_run:
+            emit(change.as_dict(), as_json, lambda d: console.print(
+                f"would be [bold]{d['status']}[/] from {d['on']}: {', '.join(d['affected'])}"
+                + (f" (back-dated {d['backdated_days']} days)" if d["backdated"] else "")
+                + f"\nnotice {d['notice']} — dry run: nothing stored", highlight=False))
+            return
         emit(change.as_dict(), as_json, lambda d: console.print(
             f"[bold]{d['status']}[/]: {', '.join(d['affected'])}\nnotice: {d['notice_pdf']}",
             highlight=False))

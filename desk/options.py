@@ -9,6 +9,9 @@ import typer
 from rules.spec import parse_date
 
 JSON_OPT = typer.Option(False, "--json", help="Print machine-readable JSON on stdout.")
+DRY_RUN_OPT = typer.Option(False, "--dry-run", help="Check everything and show what would "
+                           "happen (numbers as the next one to be drawn); draw no number, "
+                           "store and write nothing.")
 
 
 def day_option(value: str | None, option: str) -> date | None:

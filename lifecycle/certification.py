@@ -24,17 +24,19 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from archive.blobs import sha256_hex
 from archive.models import Certificate, Organisation
+from common import clock
 from common.errors import CertdeskError, InputError, RuleViolation
 from docgen.kinds import CONCLUSIONS, REFUSED, Build, Rendition, kind
 from docgen.records import Fields
 from lifecycle.cycle import main_certificate, record_surveillance
 from lifecycle.inputs import OrganisationInput, SiteInput
-from lifecycle.issuing import IssuedCertificate, Issuer, Kept
+from lifecycle.issuing import IssuedCertificate, IssuePreview, Issuer, Kept
 from lifecycle.publisher import Publisher, body_signature
+from rules.guards import not_after_today
 from rules.scoring import score_sheet, scoring_rules
 from templates.profiles import Profile, load_profile
 
@@ -179,23 +181,44 @@ def prepare(job: Build, case: Any, where: str) -> Prepared:
                     verdict.grade)
 
 
-def certify(issuer: Issuer, prepared: Prepared) -> Certified:
+@dataclass(frozen=True)
+class CasePreview:
+    """What ``certify`` would do (a dry run): the records it would archive and, when the
+    decision approves, the certificates' next numbers; nothing signed, drawn or stored."""
+
+    name: str
+    uscc: str
+    approved: bool
+    outcome: str
+    decision_date: date
+    records: tuple[tuple[str, str], ...]
+    """(record type, file name) per step."""
+    certificates: IssuePreview | None
+
+    def as_dict(self) -> dict:
+        return {"dry_run": True, "organisation": self.name, "uscc": self.uscc,
+                "approved": self.approved, "outcome": self.outcome,
+                "decision_date": self.decision_date.isoformat(),
+                "records": [{"record_type": r, "filename": f} for r, f in self.records],
+                "certificates": self.certificates.as_dict() if self.certificates else None}
+
+
+def certify(issuer: Issuer, prepared: Prepared, *, dry_run: bool = False,
+            after: int = 0) -> Certified | CasePreview:
     """Sign every step's record, then issue (approved) or file them (refused) — the records
-    and the certificates in one transaction."""
+    and the certificates in one transaction. ``dry_run`` stops before signing and returns
+    the preview (``after``: earlier approved previews of the batch, for the next number)."""
     profile = issuer.profile
     org = prepared.organisation
+    not_after_today(org.decision_date, "决定日期 decision date", clock.today())
     if prepared.approved:
-        with Session(issuer.engine) as s:
-            held = s.exec(select(Certificate).join(Organisation).where(
-                Organisation.uscc == org.uscc, Certificate.profile == profile.id,
-                Certificate.main_number.is_(None),  # type: ignore[union-attr]
-                Certificate.status.in_(("valid", "suspended")),  # type: ignore[attr-defined]
-                Certificate.expiry_date >= org.decision_date)).first()
-        if held is not None:
-            raise RuleViolation(f"{org.name} already holds certificate {held.number} "
-                                f"({held.status}, until {held.expiry_date}): an initial "
-                                "certification would issue a second one; re-certify or "
-                                "re-issue it instead")
+        issuer.refuse_held(org)
+    if dry_run:
+        return CasePreview(org.name, org.uscc, prepared.approved, prepared.outcome,
+                           org.decision_date,
+                           tuple((st.record_type, f"{st.rendition.stem}.pdf")
+                                 for st in prepared.steps),
+                           issuer.preview(org, after=after) if prepared.approved else None)
 
     def produce(st: Step) -> tuple[str, str, bytes]:
         return (st.record_type, f"{st.rendition.stem}.pdf",
@@ -216,22 +239,24 @@ def certify(issuer: Issuer, prepared: Prepared) -> Certified:
 
 @dataclass
 class CaseResults:
-    certified: list[Certified]
+    certified: list[Certified | CasePreview]
     failed: list[tuple[str, str]]
     """(where, one-line reason) per case that stored nothing."""
 
 
 def certify_cases(issuer: Issuer, cases: list[Any], source: str, *, today: date | None = None,
                   on_done: Callable[[str, Certified | None, str | None], None] | None = None,
-                  ) -> CaseResults:
+                  dry_run: bool = False) -> CaseResults:
     """Certify each case of a file in turn; a case that breaks a rule is reported and the
     others go on. A single case's error is raised as it is (it is the command's error)."""
     results = CaseResults([], [])
     for i, case in enumerate(cases, start=1):
         where = f"{source}: case {i}" if len(cases) > 1 else source
-        job = Build(issuer.profile, issuer.settings, i, today or date.today())
+        job = Build(issuer.profile, issuer.settings, i, today or clock.today())
         try:
-            done = certify(issuer, prepare(job, case, where))
+            after = sum(1 for c in results.certified
+                        if isinstance(c, CasePreview) and c.certificates)
+            done = certify(issuer, prepare(job, case, where), dry_run=dry_run, after=after)
         except CertdeskError as exc:
             if len(cases) == 1:
                 raise
@@ -249,11 +274,14 @@ def certify_cases(issuer: Issuer, cases: list[Any], source: str, *, today: date 
 
 def record_surveillance_report(publisher: Publisher, number: str, held_on: date,
                                records: list[Any], where: str, *, actor: str,
-                               today: date | None = None) -> tuple[int, Kept]:
+                               today: date | None = None,
+                               dry_run: bool = False) -> tuple[int, Kept | None]:
     """Render the surveillance audit's report (the certificate supplies organisation, scope
     and sites), sign it and archive it with the surveillance record — only when the report
     passes and recommends keeping the certification; otherwise nothing is stored and the
-    certificate is for suspension."""
+    certificate is for suspension. ``dry_run`` checks the report and the surveillance and
+    returns no record: nothing signed or stored."""
+    not_after_today(held_on, "监督审查日期 surveillance date", clock.today())
     with Session(publisher.engine) as s:
         cert = main_certificate(s, number)
         org = s.get(Organisation, cert.organisation_id)
@@ -272,7 +300,7 @@ def record_surveillance_report(publisher: Publisher, number: str, held_on: date,
             raise f.fail(fact, f"comes from certificate {cert.number}; leave it out")
     if f.has("audit") and f.text("audit") not in ("surveillance", "监督", "监督审查"):
         raise f.fail("audit", "is surveillance: this is a surveillance report")
-    job = Build(profile, publisher.settings, 1, today or date.today())
+    job = Build(profile, publisher.settings, 1, today or clock.today())
     report = _one(job, "report", {**facts, **{k: v for k, v in record.items() if k != "audit"}},
                   where)
     score = report.context["score"]
@@ -281,6 +309,8 @@ def record_surveillance_report(publisher: Publisher, number: str, held_on: date,
         raise RuleViolation(f"{where}: the surveillance report does not support keeping "
                             f"{cert.number} ({why}): suspend it instead "
                             f"[{score['clauses'][0]}]")
+    if dry_run:
+        return record_surveillance(publisher.engine, number, held_on, dry_run=True), None
     pdf = _signed(publisher, profile, "report", report)
     filename = f"{report.stem}.pdf"
 

@@ -18,14 +18,17 @@ from sqlmodel import Session, select
 from archive import events
 from archive.db import session_scope
 from archive.models import Certificate, Event, Organisation
+from common import clock
 from common.errors import InputError, NotFound, RuleViolation
 from docgen.context import CertificateFacts
+from docgen.render import render_docx
 from lifecycle.inputs import OrganisationInput, SiteInput
-from lifecycle.issuing import IssuedCertificate, Issuer
+from lifecycle.issuing import IssuedCertificate, IssuePreview, Issuer
 from lifecycle.publisher import Publisher, body_signature
 from lifecycle.transitions import change_status
 from numbering.grammar import parse
 from rules.dates import date_rules, surveillance_plan
+from rules.guards import not_after_today, sweep_day
 from rules.scoring import scoring_rules
 from rules.status import effective_status
 from rules.text import clean_text
@@ -50,11 +53,13 @@ def _sites(cert: Certificate) -> tuple[dict, ...]:
 # -- re-certification ----------------------------------------------------------------------
 
 def recertify(issuer: Issuer, number: str, decision: date, *, issue: date | None = None,
-              grade: str | None = None, scope: str | None = None) -> list[IssuedCertificate]:
+              grade: str | None = None, scope: str | None = None, dry_run: bool = False,
+              ) -> list[IssuedCertificate] | IssuePreview:
     """Re-certify a main certificate: R+1, dates from the previous expiry, old superseded.
 
     Refused when the previous certificate is revoked, cancelled or already superseded, and
     when the decision comes more than the late window after expiry [XBHT 7.7.3].
+    ``dry_run`` returns the preview (the number that would be drawn); nothing stored.
     """
     grade = clean_text(grade.strip(), "grade") if grade else None
     scope = clean_text(scope.strip(), "scope") if scope else None
@@ -72,6 +77,8 @@ def recertify(issuer: Issuer, number: str, decision: date, *, issue: date | None
         issue_date=issue,
         sites=tuple(SiteInput(x["address"], x["scope"], x.get("temporary", False))
                     for x in _sites(prev)))
+    if dry_run:
+        return issuer.preview(org_input, previous=prev)
     return issuer.issue(org_input, previous=prev)
 
 
@@ -88,11 +95,28 @@ class Changes:
         return {k: v for k, v in self.__dict__.items() if v is not None}
 
 
+@dataclass(frozen=True)
+class ReissuePreview:
+    """What ``reissue`` would do (a dry run): nothing signed or stored."""
+
+    number: str
+    on: date
+    changes: Changes
+    certificates: tuple[str, ...]
+
+    def as_dict(self) -> dict:
+        return {"dry_run": True, "number": self.number, "on": self.on,
+                "changes": self.changes.as_dict(), "certificates": list(self.certificates)}
+
+
 def reissue(issuer: Issuer, number: str, changes: Changes, reason: str, *,
-            on: date | None = None) -> list[IssuedCertificate]:
+            on: date | None = None, dry_run: bool = False,
+            ) -> list[IssuedCertificate] | ReissuePreview:
     """Re-issue a valid certificate with changed details: same number and validity, the
     re-issue date printed, the previous PDFs superseded [XBHT A.3; DNI 6.4-6.6]."""
-    on = on or date.today()
+    today = clock.today()
+    on = on or today
+    not_after_today(on, "换证日期 re-issue date", today)
     if not changes.as_dict():
         raise InputError("nothing to change: give --name, --address, --scope or --grade")
     if not reason.strip():
@@ -127,6 +151,10 @@ def reissue(issuer: Issuer, number: str, changes: Changes, reason: str, *,
                 {"address": sub.site_address, "scope": sub.scope})
         for sub in subs if sub.status in ("valid", "suspended")]
     profile = load_profile(main.profile)
+    if dry_run:
+        for f in all_facts[:2]:  # template errors show in the preview
+            render_docx(*issuer.context_for(f, None))
+        return ReissuePreview(main.number, on, changes, tuple(f.number for f in all_facts))
     spec = body_signature(profile, "认证证书（换证）")
     produced = [(f, *issuer.certificate_pdf(f, spec)) for f in all_facts]
     out = []
@@ -194,11 +222,14 @@ def next_due(cert: Certificate, held: list[date], on: date) -> DueItem | None:
 
 
 def record_surveillance(engine, number: str, held_on: date, *, actor: str = "issuer",
-                        keep: Callable[[Session, Certificate], str] | None = None) -> int:
+                        keep: Callable[[Session, Certificate], str] | None = None,
+                        dry_run: bool = False) -> int:
     """Record that the next surveillance audit of ``number`` was held (and passed).
 
     ``keep`` archives the audit's report in the same transaction, once the surveillance is
-    known to be allowed, and returns its sha256 (logged with the surveillance)."""
+    known to be allowed, and returns its sha256 (logged with the surveillance).
+    ``dry_run`` checks and returns the surveillance's number without recording it."""
+    not_after_today(held_on, "监督审查日期 surveillance date", clock.today())
     with session_scope(engine) as s:
         cert = main_certificate(s, number)
         status = effective_status(cert.status, cert.expiry_date, held_on,
@@ -213,6 +244,8 @@ def record_surveillance(engine, number: str, held_on: date, *, actor: str = "iss
         if next_due(cert, held, held_on) is None:
             raise RuleViolation(f"{cert.number} has no surveillance left in this cycle; "
                                 "the next audit is the re-certification")
+        if dry_run:
+            return len(held) + 1
         report = {"report": keep(s, cert)} if keep else {}
         events.append(s, "certificate.surveillance", cert.number,
                       {"held_on": held_on, "number": len(held) + 1, **report}, actor)
@@ -256,8 +289,12 @@ def _suspended_until(s: Session, number: str) -> date | None:
 
 
 def sweep(publisher: Publisher, on: date | None = None, *,
-          actor: str = "sweep") -> list[SweepAction]:
-    on = on or date.today()
+          actor: str = "sweep", dry_run: bool = False) -> list[SweepAction]:
+    """Apply the calendar as of ``on`` (today; another day only as a ``dry_run`` preview,
+    which returns the actions without taking them)."""
+    today = clock.today()
+    on = on or today
+    sweep_day(on, today, dry_run=dry_run)
     plan: list[SweepAction] = []
     with Session(publisher.engine) as s:
         mains = s.exec(select(Certificate).where(
@@ -281,6 +318,8 @@ def sweep(publisher: Publisher, on: date | None = None, *,
                     is not None and on > until:
                 plan.append(SweepAction(cert.number, "revoke",
                                         f"暂停期满（{until}）未恢复"))
+    if dry_run:
+        return plan
     for act in plan:
         if act.action == "expire":
             with session_scope(publisher.engine) as s:

@@ -12,18 +12,21 @@ import json
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from datetime import date
 from pathlib import Path
 
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from archive import events
 from archive.blobs import sha256_hex
 from archive.db import retrying, session_scope
-from archive.models import Certificate, Organisation, VoidNumber
+from archive.models import Certificate, Organisation, VoidNumber, utcnow
+from common import clock
 from common.batch import reason, run_jobs
-from common.errors import ArchiveError, CertdeskError, InputError, RuleViolation
+from common.errors import AlreadyHeld, ArchiveError, CertdeskError, InputError, RuleViolation
 from common.proc import process_tag
 from common.settings import Settings
 from docgen.context import CertificateFacts, certificate_context
@@ -32,9 +35,10 @@ from docgen.qr import QR_WIDTH_MM, qr_png, verify_url
 from docgen.render import Image, render_docx
 from lifecycle.inputs import OrganisationInput
 from lifecycle.publisher import Publisher, body_signature
-from numbering.allocate import allocate, taken, void
+from numbering.allocate import allocate, peek, taken, void
 from numbering.grammar import CertNumber, parse
 from rules.dates import CertificateDates, certificate_dates, date_rules
+from rules.guards import not_after_today
 from rules.scoring import scoring_rules
 from rules.spec import Audit
 from signing.pdf import SignatureSpec
@@ -76,11 +80,62 @@ Document = tuple[str, str, bytes]
 
 
 @dataclass(frozen=True)
+class IssuePreview:
+    """What issuing would do (a dry run): the dates, and the numbers that would be drawn
+    next — not drawn, so another issue may take them first."""
+
+    organisation: str
+    uscc: str
+    numbers: tuple[str, ...]
+    """Main certificate first, then one per site."""
+    dates: CertificateDates
+    supersedes: str | None = None
+
+    def as_dict(self) -> dict:
+        d = self.dates
+        return {"dry_run": True, "organisation": self.organisation, "uscc": self.uscc,
+                "next_number": self.numbers[0], "next_numbers": list(self.numbers),
+                "decision_date": d.decision_date, "issue_date": d.issue_date,
+                "effective_from": d.effective_from, "expiry_date": d.expiry_date,
+                "late_recertification": d.late_recertification, "supersedes": self.supersedes}
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """An organisation a batch left alone: it already holds ``number``."""
+
+    organisation: str
+    number: str
+    reason: str
+
+    def as_dict(self) -> dict:
+        return {"organisation": self.organisation, "number": self.number, "reason": self.reason}
+
+
+@dataclass(frozen=True)
 class BatchResult:
     issued: list[IssuedCertificate]
     failed: list[tuple[str, str]]
     """(organisation, one-line reason) per failed record."""
     interrupted: bool = False
+    skipped: tuple[Skipped, ...] = ()
+    previews: list[IssuePreview] = field(default_factory=list)
+    """A dry run's findings (``Issuer.preview_many``); nothing was issued."""
+
+
+HOLDING = ("valid", "suspended")
+
+
+def held_certificate(s: Session, profile_id: str, uscc: str, on: date) -> Certificate | None:
+    """The main certificate of scheme ``profile_id`` that organisation ``uscc`` holds on
+    ``on``: valid, suspended or not yet valid. One current certificate per organisation and
+    scheme: ``issue`` skips such an organisation and ``certify`` refuses it; a second
+    certificate comes only by re-certification, re-issue or scope change."""
+    return s.exec(select(Certificate).join(Organisation).where(
+        Organisation.uscc == uscc, Certificate.profile == profile_id,
+        Certificate.main_number.is_(None),  # type: ignore[union-attr]
+        Certificate.status.in_(HOLDING),  # type: ignore[attr-defined]
+        Certificate.expiry_date >= on).order_by(Certificate.expiry_date.desc())).first()
 
 
 class Stopped(CertdeskError):
@@ -148,8 +203,23 @@ class Issuer(Publisher):
         url = qr_url(self.settings, facts)
         return self.signed_pdf(*self.context_for(facts, url), facts.number, spec), url
 
+    def _refuse_held(self, s: Session, org: OrganisationInput) -> None:
+        cert = held_certificate(s, self.profile.id, org.uscc, org.decision_date)
+        if cert is not None:
+            raise AlreadyHeld(org.name, cert.number, cert.status, cert.expiry_date)
+
+    def refuse_held(self, org: OrganisationInput) -> None:
+        """``AlreadyHeld`` when ``org`` holds a current certificate of this scheme."""
+        with Session(self.engine) as s:
+            self._refuse_held(s, org)
+
     def _check(self, org: OrganisationInput,
                previous: Certificate | None = None) -> CertificateDates:
+        today = clock.today()
+        not_after_today(org.decision_date, "决定日期 decision date" if previous is None
+                        else "再认证决定日期 re-certification decision date", today)
+        if org.issue_date is not None:
+            not_after_today(org.issue_date, "发证日期 issue date", today)
         if self.profile.scheme.graded:
             grades = scoring_rules(self.profile.id).grade_names
             if not org.grade:
@@ -165,13 +235,20 @@ class Issuer(Publisher):
                                  org.decision_date, issue=org.issue_date,
                                  previous_expiry=previous.expiry_date)
 
-    def _draw(self, s: Session, dates: CertificateDates,
-              previous: Certificate | None) -> CertNumber:
+    def _draw(self, s: Session, dates: CertificateDates, previous: Certificate | None, *,
+              dry_after: int | None = None) -> CertNumber:
+        """Draw the number; with ``dry_after`` only say which one would be drawn after that
+        many others (``peek``), drawing none."""
+        def fresh(cycle: int = 0) -> CertNumber:
+            if dry_after is None:
+                return allocate(s, self.profile, dates.issue_date.year, cycle=cycle)
+            return peek(s, self.profile, dates.issue_date.year, cycle=cycle, after=dry_after)
+
         if previous is None:
-            return allocate(s, self.profile, dates.issue_date.year)
+            return fresh()
         cycle = parse(previous.number).cycle + 1
         if self.profile.numbering.recert_redraw:
-            return allocate(s, self.profile, dates.issue_date.year, cycle=cycle)
+            return fresh(cycle)
         kept = parse(previous.number).next_cycle()  # same body/year/sequence, R+1 [XBHT A.4]
         if taken(s, str(kept)):
             raise RuleViolation(f"number {kept} is already used or void [XBHT A.4, A.5]")
@@ -189,10 +266,9 @@ class Issuer(Publisher):
         """Issue, archiving ``records`` (the case's signed programme, plan, report and
         decision) and logging ``decision`` in the same transaction as the certificates."""
         dates = self._check(org, previous)
-        placeholder = CertNumber("000", dates.issue_date.year % 100, self.profile.scheme.code,
-                                 "0" * (self.profile.numbering.sequence_width - 1) + "1")
-        for facts in self._facts(org, placeholder, dates)[:2]:  # dry run: main + one sub
-            render_docx(*self.context_for(facts, None))
+        if previous is None:
+            self.refuse_held(org)  # re-checked under the write lock before storing
+        self._dry_render(org, dates)
         self._checkpoint()
         number = retrying(lambda: self._draw_logged(dates, previous))
         try:
@@ -223,6 +299,42 @@ class Issuer(Publisher):
                 void(s, number, f"issue failed: {why}")
                 events.append(s, "number.void", str(number), {"reason": why}, self.actor)
 
+    def _dry_render(self, org: OrganisationInput, dates: CertificateDates) -> None:
+        """Render main + one sub with a placeholder number: template errors before a draw."""
+        placeholder = CertNumber("000", dates.issue_date.year % 100, self.profile.scheme.code,
+                                 "0" * (self.profile.numbering.sequence_width - 1) + "1")
+        for facts in self._facts(org, placeholder, dates)[:2]:
+            render_docx(*self.context_for(facts, None))
+
+    def preview(self, org: OrganisationInput, previous: Certificate | None = None, *,
+                after: int = 0) -> IssuePreview:
+        """Everything ``issue`` checks, and the numbers it would draw (after ``after`` other
+        previews of the same batch); nothing drawn, rendered to disk or stored."""
+        dates = self._check(org, previous)
+        if previous is None:
+            self.refuse_held(org)
+        self._dry_render(org, dates)
+        with Session(self.engine) as s:
+            number = self._draw(s, dates, previous, dry_after=after)
+        return IssuePreview(org.name, org.uscc,
+                            tuple(f.number for f in self._facts(org, number, dates)), dates,
+                            previous.number if previous else None)
+
+    def preview_many(self, orgs: Iterable[OrganisationInput]) -> BatchResult:
+        """A batch's dry run: previews, organisations that would be skipped, and failures,
+        with successive next numbers; nothing drawn or stored."""
+        previews: list[IssuePreview] = []
+        skipped: list[Skipped] = []
+        failed: list[tuple[str, str]] = []
+        for org in orgs:
+            try:
+                previews.append(self.preview(org, after=len(previews)))
+            except AlreadyHeld as exc:
+                skipped.append(Skipped(org.name, exc.number, str(exc)))
+            except CertdeskError as exc:
+                failed.append((org.name, str(exc)))
+        return BatchResult([], failed, False, tuple(skipped), previews)
+
     def _produce_and_store(self, org: OrganisationInput, number: CertNumber,
                            dates: CertificateDates, previous: Certificate | None,
                            records: list[Document], decision: dict | None,
@@ -241,8 +353,10 @@ class Issuer(Publisher):
             if s.get(VoidNumber, str(number)) is not None:
                 raise ArchiveError(f"number {number} was voided while it was being issued "
                                    "(archive recover from another host?); issue again")
-            org_row = _upsert_organisation(s, org)
-            if previous is not None:
+            org_row = _upsert_organisation(s, org)  # locks the organisation's row
+            if previous is None:
+                self._refuse_held(s, org)  # a parallel issue for the same organisation won
+            else:
                 supersede(s, previous.number, str(number), self.actor)
             for facts, signed, url in produced:
                 sha = sha256_hex(signed)
@@ -312,21 +426,38 @@ class Issuer(Publisher):
         """
         issued: list[IssuedCertificate] = []
         failed: list[tuple[str, str]] = []
+        skipped: list[Skipped] = []
 
         def record(org: OrganisationInput, fut: Future) -> None:  # in this thread
             exc = fut.exception()
+            error = None
             if exc is None:
                 issued.extend(fut.result())
+            elif isinstance(exc, AlreadyHeld):
+                skipped.append(Skipped(org.name, exc.number, str(exc)))
             else:
-                failed.append((org.name, reason(exc)))
+                error = reason(exc)
+                failed.append((org.name, error))
             if on_done:
-                on_done(org, fut.result() if exc is None else None,
-                        None if exc is None else failed[-1][1])
+                on_done(org, fut.result() if exc is None else None, error)
 
-        interrupted = run_jobs(orgs, lambda org: retrying(lambda: self.issue(org)),
-                               self.pool.size, record, name="issue",
-                               on_interrupt=lambda _exc: self.stop())
-        return BatchResult(issued, failed, interrupted)
+        # An organisation listed again runs after its first entry has finished, so it is
+        # skipped as held instead of racing it for a second number.
+        first: list[OrganisationInput] = []
+        again: list[OrganisationInput] = []
+        seen: set[str] = set()
+        for org in orgs:
+            (again if org.uscc in seen else first).append(org)
+            seen.add(org.uscc)
+        def job(org: OrganisationInput) -> list[IssuedCertificate]:
+            return retrying(lambda: self.issue(org))
+
+        interrupted = False
+        for part in (first, again):
+            if part and not interrupted:
+                interrupted = run_jobs(part, job, self.pool.size, record, name="issue",
+                                       on_interrupt=lambda _exc: self.stop())
+        return BatchResult(issued, failed, interrupted, tuple(skipped))
 
 
 def supersede(s: Session, number: str, by: str, actor: str) -> None:
@@ -343,11 +474,15 @@ def supersede(s: Session, number: str, by: str, actor: str) -> None:
 
 
 def _upsert_organisation(s: Session, org: OrganisationInput) -> Organisation:
-    row = s.exec(select(Organisation).where(Organisation.uscc == org.uscc)).first()
-    if row is None:
-        row = Organisation(uscc=org.uscc, name=org.name, registered_address=org.registered_address)
-    else:
-        row.name, row.registered_address = org.name, org.registered_address
+    """The organisation's row, created or updated — and locked for the rest of the
+    transaction. ``ON CONFLICT DO NOTHING`` waits for a concurrent insert of the same
+    credit code instead of failing on it, so the caller's re-check then sees its outcome."""
+    s.execute(text("INSERT INTO organisation (uscc, name, registered_address, created) "
+                   "VALUES (:u, :n, :a, :c) ON CONFLICT (uscc) DO NOTHING"),
+              {"u": org.uscc, "n": org.name, "a": org.registered_address, "c": utcnow()})
+    row = s.exec(select(Organisation).where(Organisation.uscc == org.uscc).with_for_update()
+                 .execution_options(populate_existing=True)).one()
+    row.name, row.registered_address = org.name, org.registered_address
     s.add(row)
     s.flush()
     return row

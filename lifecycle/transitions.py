@@ -7,16 +7,18 @@ archived, and written to the event log — all in one transaction after the noti
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from archive import events
 from archive.blobs import sha256_hex
 from archive.db import session_scope
-from archive.models import Certificate, Organisation
+from archive.models import Certificate, Event, Organisation
+from common import clock
 from common.errors import NotFound, RuleViolation
 from docgen.context import CNCA_NOTICE, body_context, cn_date, full_scope
 from docgen.notices import WORDING, Wording
@@ -24,6 +26,7 @@ from lifecycle.publisher import Publisher
 from numbering.allocate import void
 from numbering.grammar import parse
 from rules.dates import date_rules, suspension
+from rules.guards import Backdating, status_change_day, status_rules
 from rules.status import effective_status
 from rules.text import clean_text
 from signing.pdf import SignatureSpec
@@ -64,6 +67,46 @@ class StatusChange:
                 "notice_sha256": self.notice_sha256}
 
 
+@dataclass(frozen=True)
+class StatusPreview:
+    """What ``change_status`` would do (``dry_run``): nothing signed, nothing stored."""
+
+    number: str
+    action: str
+    status: str
+    to: str
+    affected: tuple[str, ...]
+    on: date
+    until: date | None
+    notice: str
+    backdating: Backdating | None
+
+    def as_dict(self) -> dict:
+        return {"dry_run": True, "number": self.number, "action": self.action,
+                "from": self.status, "status": self.to, "affected": list(self.affected),
+                "on": self.on, "until": self.until, "notice": self.notice,
+                **(self.backdating.as_event() if self.backdating else {"backdated": False})}
+
+
+# -- the date window of a status change (rules.guards) --------------------------------------
+
+STATUS_EVENTS = tuple(f"certificate.{action}" for action in TRANSITIONS)
+
+
+def _check_day(s: Session, cert: Certificate, on: date, today: date,
+               backdate_reason: str | None) -> Backdating | None:
+    """``on`` between the issue date (or the previous status change) and today."""
+    last = s.exec(select(Event).where(Event.subject == cert.number,
+                                      Event.kind.in_(STATUS_EVENTS))  # type: ignore[attr-defined]
+                  .order_by(Event.seq.desc())).first()
+    last_on = json.loads(last.data).get("on") if last else None
+    earliest, what = cert.issue_date, "发证日期 issue date"
+    if last_on and date.fromisoformat(last_on) >= earliest:
+        earliest, what = date.fromisoformat(last_on), "上次状态变更 previous status change"
+    return status_change_day(on, today, earliest=earliest, earliest_what=what,
+                             spec=status_rules(cert.profile), backdate_reason=backdate_reason)
+
+
 def _refuse(action: str, cert: Certificate, status: str, t: Transition) -> RuleViolation:
     if status == "revoked":
         why = "a revoked certificate's number is void forever [XBHT A.5]"
@@ -77,11 +120,15 @@ def _refuse(action: str, cert: Certificate, status: str, t: Transition) -> RuleV
 
 def change_status(publisher: Publisher, number: str, action: str, reason: str, *,
                   actor: str = "issuer", on: date | None = None,
-                  months: int | None = None) -> StatusChange:
+                  months: int | None = None, backdate_reason: str | None = None,
+                  dry_run: bool = False) -> StatusChange | StatusPreview:
     """Apply ``action`` to certificate ``number`` on day ``on`` (default today).
 
     ``months`` is the suspension period (default: the body's usual period, never more than
     its maximum); the end date is printed on the notice and drives the sweep's revocation.
+    ``on`` lies between the issue date (or the previous status change) and today; further
+    back than the profile allows it needs ``backdate_reason`` (``rules.guards``).
+    ``dry_run`` checks everything and returns the preview: no notice, nothing stored.
     """
     t = TRANSITIONS.get(action)
     if t is None:
@@ -90,7 +137,8 @@ def change_status(publisher: Publisher, number: str, action: str, reason: str, *
         raise RuleViolation(f"a reason is required to {action} a certificate")
     reason = clean_text(reason.strip(), "reason")
     number = str(parse(number))
-    on = on or date.today()
+    today = clock.today()
+    on = on or today
     with session_scope(publisher.engine) as s:
         cert = s.exec(select(Certificate).where(Certificate.number == number)).first()
         if cert is None:
@@ -111,6 +159,7 @@ def change_status(publisher: Publisher, number: str, action: str, reason: str, *
             .order_by(Certificate.sub)))
         affected = [cert, *(c for c in subs if c.status in t.allowed_from)]
         org = s.get(Organisation, cert.organisation_id)
+        backdating = _check_day(s, cert, on, today, backdate_reason)
     profile = load_profile(cert.profile)
     until = None
     if action == "suspend":
@@ -118,6 +167,9 @@ def change_status(publisher: Publisher, number: str, action: str, reason: str, *
     elif months is not None:
         raise RuleViolation("--months applies to suspension only")
     ref = f"{profile.body.short_name}-{action.upper()}-{on:%Y%m%d}-{number}"
+    if dry_run:
+        return StatusPreview(number, action, status, t.to, tuple(c.number for c in affected),
+                             on, until, ref, backdating)
     context = {
         "body": body_context(profile),
         "org": {"name": org.name, "uscc": org.uscc},
@@ -145,7 +197,8 @@ def change_status(publisher: Publisher, number: str, action: str, reason: str, *
                 void(s, c.number, f"revoked: {reason}")
             events.append(s, f"certificate.{action}", c.number,
                           {"from": c.status, "to": t.to, "reason": reason, "notice": ref,
-                           "notice_sha256": sha, "on": on, "until": until}, actor)
+                           "notice_sha256": sha, "on": on, "until": until,
+                           **(backdating.as_event() if backdating else {})}, actor)
         # Stored only once the re-check above passed: a refused change leaves no blob.
         publisher.keep(s, pdf, record_type="notice", filename=f"{ref}.pdf",
                        profile=profile.id, organisation_id=org.id,

@@ -43,6 +43,27 @@ def allocate(session: Session, profile: Profile, issue_year: int, cycle: int = 0
             return number
 
 
+def peek(session: Session, profile: Profile, issue_year: int, cycle: int = 0,
+         after: int = 0) -> CertNumber:
+    """The number ``allocate`` would draw now (after ``after`` earlier draws), without
+    drawing it: what a dry run shows as "next"."""
+    last = session.execute(
+        text("SELECT last_value FROM numbercounter "
+             "WHERE body_code = :b AND scheme = :s AND year = :y"),
+        {"b": profile.body.body_code, "s": profile.scheme.code, "y": issue_year % 100},
+    ).scalar() or 0
+    seq, skip = last, after
+    while True:
+        seq += 1
+        number = CertNumber(profile.body.body_code, issue_year % 100, profile.scheme.code,
+                            str(seq).zfill(profile.numbering.sequence_width), cycle,
+                            profile.body.accreditation_code)
+        if not taken(session, str(number)):
+            if skip == 0:
+                return number
+            skip -= 1
+
+
 def taken(session: Session, number: str) -> bool:
     """Whether ``number`` was ever issued or voided (then it may never be issued again)."""
     return (session.get(VoidNumber, number) is not None

@@ -33,6 +33,19 @@ def home(tmp_path, monkeypatch) -> Path:
 
 
 @pytest.fixture
+def today(home, monkeypatch):
+    """Set the day certdesk takes as today (``CERTDESK_TODAY``: the CLI sees it too)."""
+    from datetime import date
+
+    def set_today(day: date) -> date:
+        monkeypatch.setenv("CERTDESK_TODAY", day.isoformat())
+        get_settings.cache_clear()
+        return day
+
+    return set_today
+
+
+@pytest.fixture
 def settings(home) -> Settings:
     return get_settings()
 

@@ -282,7 +282,7 @@ def create_staff_router(settings: Settings | None = None, engine: Engine | None 
 
     @router.post("/issue")
     def issue(request: Request, profile: str = Form(...), file: UploadFile = File(...),
-              form_token: str = Form(""),
+              form_token: str = Form(""), preview: str = Form(""),
               current: Current = Depends(desk.posts("issue"))) -> Response:
         _known_profile(profile)
         _name, records = _read_upload(file, load_organisations, (".json", ".csv"),
@@ -291,6 +291,17 @@ def create_staff_router(settings: Settings | None = None, engine: Engine | None 
         failed = [str(r.error) for r in records if isinstance(r, Rejected)]
         if not orgs:
             raise InputError("文件中没有可签发的记录：" + "；".join(failed))
+        if preview:  # the form stays usable: its token is not spent
+            with issuer(profile, current) as iss:
+                result = iss.preview_many(orgs)
+            return done(request, current, f"预览（未签发、未取号）：将签发 {len(result.previews)} "
+                        f"张证书，跳过 {len(result.skipped)} 个已持证组织",
+                        "staff_issue", level="preview", details=[
+                            *(f"{p.organisation}：下一个编号 {p.numbers[0]}（共 {len(p.numbers)} "
+                              f"份），有效期 {p.dates.issue_date} 至 {p.dates.expiry_date}"
+                              for p in result.previews),
+                            *(s.reason for s in result.skipped),
+                            *failed, *(f"{org}: {why}" for org, why in result.failed)])
         if not sessions.use_form_token(engine, current, form_token):
             raise InputError("这份签发表单已经提交过或已过期，请重新打开签发页面后再提交。")
         with issuer(profile, current) as iss:
@@ -299,14 +310,16 @@ def create_staff_router(settings: Settings | None = None, engine: Engine | None 
         numbers = [c.number for c in result.issued]
         mains = [c.number for c in result.issued if c.main_number is None]
         text = f"已签发 {len(mains)} 张证书（含分证书共 {len(numbers)} 份）"
+        if result.skipped:
+            text += f"；{len(result.skipped)} 个组织已持有有效证书，未重复发证"
         if failed:
             text += f"；{len(failed)} 条记录未签发"
         level = "error" if failed else "ok"
-        if len(mains) == 1 and not failed:
+        if len(mains) == 1 and not failed and not result.skipped:
             return done(request, current, text, "staff_certificate", numbers=numbers,
                         number=mains[0])
-        return done(request, current, text, "staff_issue", numbers=numbers, details=failed,
-                    level=level)
+        return done(request, current, text, "staff_issue", numbers=numbers,
+                    details=[s.reason for s in result.skipped] + failed, level=level)
 
     @router.get("/certify", name="staff_certify")
     def certify_page(request: Request,
@@ -316,11 +329,22 @@ def create_staff_router(settings: Settings | None = None, engine: Engine | None 
 
     @router.post("/certify")
     def certify(request: Request, profile: str = Form(...), file: UploadFile = File(...),
-                form_token: str = Form(""),
+                form_token: str = Form(""), preview: str = Form(""),
                 current: Current = Depends(desk.posts("certify"))) -> Response:
         _known_profile(profile)
         name, cases = _read_upload(file, load_records, (".json",),
                                    "请上传 .json 案卷文件（格式见 docs/lifecycle.md）。")
+        if preview:
+            with issuer(profile, current) as iss:
+                result = certify_cases(iss, cases, name, dry_run=True)
+            return done(request, current, "预览（未签名、未取号、未归档）："
+                        f"{len(result.certified)} 份案卷通过校验", "staff_certify",
+                        level="preview", details=[
+                            *(f"{c.name}：{c.outcome}；将归档 {len(c.records)} 份记录"
+                              + (f"；下一个证书编号 {c.certificates.numbers[0]}"
+                                 if c.certificates else "") for c in result.certified),
+                            *(f"{where}: {why}" for where, why in result.failed)],
+                        )
         if not sessions.use_form_token(engine, current, form_token):
             raise InputError("这份认证决定表单已经提交过或已过期，请重新打开页面后再提交。")
         with issuer(profile, current) as iss:
@@ -343,69 +367,101 @@ def create_staff_router(settings: Settings | None = None, engine: Engine | None 
 
     @router.post("/certificates/{number}/status", name="staff_change_status")
     def status(request: Request, number: str, action: str = Form(...), reason: str = Form(""),
-               on: str = Form(""), months: str = Form(""),
+               on: str = Form(""), months: str = Form(""), backdate_reason: str = Form(""),
+               preview: str = Form(""),
                current: Current = Depends(desk.posts("status"))) -> Response:
         if action not in views.STATUS_ACTIONS:
             raise InputError(f"未知的状态操作“{action}”。")
         with publisher() as pub:
             change = change_status(pub, number, action, reason, actor=current.user.name,
-                                   on=_day(on, "生效日期"), months=_months(months))
+                                   on=_day(on, "生效日期"), months=_months(months),
+                                   backdate_reason=backdate_reason, dry_run=bool(preview))
+        if preview:
+            d = change.as_dict()
+            return done(request, current, f"预览（未保存）：将{views.STATUS_ACTIONS[action]}"
+                        f"{'、'.join(d['affected'])}，{d['on']} 起生效"
+                        + (f"，至 {d['until']}" if d["until"] else "")
+                        + (f"；补记 {d['backdated_days']} 天" if d["backdated"] else ""),
+                        "staff_certificate", level="preview", number=number)
         return done(request, current, f"已{views.STATUS_ACTIONS[action]}："
                     f"{'、'.join(change.affected)}；通知书已签名归档。", "staff_certificate",
                     number=number)
 
     @router.post("/certificates/{number}/surveillance", name="staff_surveillance")
     def surveillance(request: Request, number: str, held: str = Form(""),
-                     report: UploadFile | None = File(None),
+                     report: UploadFile | None = File(None), preview: str = Form(""),
                      current: Current = Depends(desk.posts("surveillance"))) -> Response:
         day = _day(held, "监督审查日期", required=True)
         if report is None or not report.filename:  # the browser sends an empty part
-            n = record_surveillance(engine, number, day, actor=current.user.name)
-            return done(request, current, f"已记录第 {n} 次监督审查（{held}）。",
-                        "staff_certificate", number=number)
+            n = record_surveillance(engine, number, day, actor=current.user.name,
+                                    dry_run=bool(preview))
+            return done(request, current, f"预览（未保存）：可记录第 {n} 次监督审查（{held}）。"
+                        if preview else f"已记录第 {n} 次监督审查（{held}）。",
+                        "staff_certificate", number=number,
+                        level="preview" if preview else "ok")
         name, records = _read_upload(report, load_records, (".json",),
                                      "请上传 .json 格式的审查报告（格式见 docs/templates.md）。")
         with publisher() as pub:
             n, kept = record_surveillance_report(pub, number, day, records, name,
-                                                 actor=current.user.name)
+                                                 actor=current.user.name, dry_run=bool(preview))
+        if kept is None:
+            return done(request, current, f"预览（未保存）：审查报告通过校验，可记录第 {n} 次监督"
+                        f"审查（{held}）。", "staff_certificate", number=number,
+                        level="preview")
         return done(request, current, f"已记录第 {n} 次监督审查（{held}），审查报告 "
                     f"{kept.filename} 已签名归档。", "staff_certificate", number=number)
 
     @router.post("/certificates/{number}/reissue", name="staff_reissue")
     def reissue_(request: Request, number: str, reason: str = Form(""), name: str = Form(""),
                  address: str = Form(""), scope: str = Form(""), grade: str = Form(""),
-                 on: str = Form(""),
+                 on: str = Form(""), preview: str = Form(""),
                  current: Current = Depends(desk.posts("reissue"))) -> Response:
         changes = Changes(name.strip() or None, address.strip() or None, scope.strip() or None,
                           grade.strip() or None)
         with issuer_for(number, current) as issuer:
-            certs = reissue(issuer, number, changes, reason, on=_day(on, "换证日期"))
+            certs = reissue(issuer, number, changes, reason, on=_day(on, "换证日期"),
+                            dry_run=bool(preview))
+        if preview:
+            return done(request, current, f"预览（未保存）：将换证 {'、'.join(certs.certificates)}"
+                        f"（{certs.on}），编号和有效期不变。", "staff_certificate",
+                        level="preview", number=number)
         return done(request, current, "已换证：证书编号和有效期不变。", "staff_certificate",
                     numbers=[c.number for c in certs], number=number)
 
     @router.post("/certificates/{number}/recertify", name="staff_recertify")
     def recertify_(request: Request, number: str, decision: str = Form(""),
                    issue: str = Form(""), grade: str = Form(""), scope: str = Form(""),
+                   preview: str = Form(""),
                    current: Current = Depends(desk.posts("recertify"))) -> Response:
         with issuer_for(number, current) as issuer:
             certs = recertify(issuer, number, _day(decision, "再认证决定日期", required=True),
                               issue=_day(issue, "签发日期"), grade=grade.strip() or None,
-                              scope=scope.strip() or None)
+                              scope=scope.strip() or None, dry_run=bool(preview))
+        if preview:
+            return done(request, current, f"预览（未取号、未保存）：下一个编号 {certs.numbers[0]}"
+                        f"（共 {len(certs.numbers)} 份），有效期 {certs.dates.effective_from} 至 "
+                        f"{certs.dates.expiry_date}，原证书 {number} 将被取代。",
+                        "staff_certificate", level="preview", number=number)
         return done(request, current, f"已再认证，原证书 {number} 已被取代。", "staff_certificate",
                     numbers=[c.number for c in certs], number=certs[0].number)
 
     @router.post("/sweep", name="staff_sweep")
-    def run_sweep(request: Request, on: str = Form(""),
+    def run_sweep(request: Request, on: str = Form(""), preview: str = Form(""),
                   current: Current = Depends(desk.posts("sweep"))) -> Response:
         day = _day(on, "执行日期") or desk.today()
+        labels = {"suspend": "暂停", "revoke": "撤销", "expire": "到期"}
         with publisher() as pub:
-            actions = sweep(pub, day)
+            actions = sweep(pub, day, dry_run=bool(preview))
+        if preview:
+            return done(request, current,
+                        f"日历检查预览（{day}，未执行）：{len(actions)} 项将处理。",
+                        "staff_due", level="preview",
+                        details=[f"{labels[a.action]} {a.number}：{a.reason}" for a in actions])
         # The sweep logs its own changes as "sweep"; this entry says who started it.
         with session_scope(engine) as s:
             events.append(s, "staff.sweep", f"sweep:{day}",
                           {"on": day, "actions": [a.as_dict() for a in actions]},
                           current.user.name)
-        labels = {"suspend": "暂停", "revoke": "撤销", "expire": "到期"}
         details = [f"{labels[a.action]} {a.number}：{a.reason}" for a in actions]
         with Session(engine) as s:
             late = staff_reporting.warnings(s, day)["report_overdue"]

@@ -24,6 +24,7 @@ from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
+from common import clock
 from common.errors import CertdeskError, InputError, NotFound, RuleViolation
 from common.settings import Settings
 from desk.staff import sessions
@@ -78,7 +79,7 @@ class Desk:
         self.env.globals["roles"] = ROLES
 
     def today(self) -> date:
-        return datetime.now(self.zone).date()
+        return clock.today()
 
     def local_time(self, at: datetime) -> str:
         return at.astimezone(self.zone).strftime("%Y-%m-%d %H:%M")

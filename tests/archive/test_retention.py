@@ -130,3 +130,15 @@ def test_a_disposal_certificate_is_kept_for_good():
 def test_the_object_lock_never_outlasts_the_earliest_possible_end(certs, expected):
     spec = load_profile("cacq").retention
     assert earliest_retain_until(spec, "report", certs, None, D("2026-11-23")) == D(expected)
+
+
+@pytest.mark.parametrize(("recorded", "until", "kind"), [
+    ("2026-11-29", "2028-11-29", "recording of the revocation (effective 2026-11-18)"),
+    ("2026-11-18", "2028-11-18", "revocation"),  # recorded the day it took effect
+    ("2030-01-01", "2031-11-17", "expiry"),  # recorded after expiry: expiry came first
+])
+def test_a_back_dated_revocation_counts_from_the_day_it_was_recorded(recorded, until, kind):
+    term = CertificateTerm("N", D("2026-11-18"), D("2029-11-17"), D("2026-11-18"), "revocation",
+                           D(recorded))
+    kept = retention(load_profile("cacq").retention, "certificate", [term])
+    assert (kept.retain_until, kept.anchor_kind) == (D(until), kind)

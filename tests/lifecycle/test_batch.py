@@ -38,8 +38,8 @@ def test_a_bad_record_in_a_batch_is_reported_and_the_others_are_issued(cli, tmp_
     result = cli("issue", "-p", "cacq", "-i", str(path), "--json")
     assert result.returncode == 1
     data = json.loads(result.stdout)
-    assert data["summary"] == {"organisations": 4, "certificates": 3, "failed": 1,
-                               "interrupted": False}
+    assert data["summary"] == {"organisations": 4, "certificates": 3, "skipped": 0,
+                               "failed": 1, "interrupted": False}
     assert "check character" in data["failed"][0]["reason"]
     assert "Traceback" not in result.stderr
 

@@ -14,7 +14,7 @@ import pytest
 from sqlmodel import Session, func, select
 
 from archive.models import Certificate, Event, Record
-from common.errors import InputError, RuleViolation
+from common.errors import AlreadyHeld, InputError, RuleViolation
 from common.settings import get_settings
 from docgen.kinds import REFUSED, Build
 from lifecycle.certification import certify, prepare
@@ -116,7 +116,7 @@ def test_a_failing_score_is_archived_as_a_refusal_and_no_certificate_is_issued(i
 def test_an_organisation_holding_a_valid_certificate_cannot_be_certified_again(issuer):
     certify(issuer, prepared())
     before = counts(issuer)
-    with pytest.raises(RuleViolation, match="already holds certificate 027326FWF0001R000"):
+    with pytest.raises(AlreadyHeld, match="已持有有效证书 027326FWF0001R000，未重复发证"):
         certify(issuer, prepared())
     assert counts(issuer) == before
 
@@ -214,10 +214,11 @@ SURVEILLANCE_REPORT = json.loads(
     (REPO / "examples/certification/surveillance-report.json").read_text(encoding="utf-8"))
 
 
-def test_a_surveillance_report_is_archived_with_the_surveillance_it_records(issuer):
+def test_a_surveillance_report_is_archived_with_the_surveillance_it_records(issuer, today):
     from lifecycle.certification import record_surveillance_report
 
     certify(issuer, prepared())
+    today(date(2027, 6, 1))
     n, kept = record_surveillance_report(issuer, MAIN, date(2027, 6, 1), [SURVEILLANCE_REPORT],
                                          "report.json", actor="ivy")
     assert n == 1 and kept.record_type == "report"
@@ -231,10 +232,11 @@ def test_a_surveillance_report_is_archived_with_the_surveillance_it_records(issu
     assert "监督审查" in text and CASE["name"] in text
 
 
-def test_a_failing_surveillance_report_records_nothing(issuer):
+def test_a_failing_surveillance_report_records_nothing(issuer, today):
     from lifecycle.certification import record_surveillance_report
 
     certify(issuer, prepared())
+    today(date(2027, 6, 1))
     before = counts(issuer)
     failing = {**SURVEILLANCE_REPORT, "score_sheet": {
         **CASE["report"]["score_sheet"], "deductions": [f"特别扣分 {i}" for i in range(5)]}}
@@ -246,22 +248,24 @@ def test_a_failing_surveillance_report_records_nothing(issuer):
         assert s.exec(select(Event).where(Event.kind == "certificate.surveillance")).all() == []
 
 
-def test_a_surveillance_report_restating_the_holder_is_refused(issuer):
+def test_a_surveillance_report_restating_the_holder_is_refused(issuer, today):
     from lifecycle.certification import record_surveillance_report
 
     certify(issuer, prepared())
+    today(date(2027, 6, 1))
     with pytest.raises(InputError, match="'name' comes from certificate"):
         record_surveillance_report(issuer, MAIN, date(2027, 6, 1),
                                    [{**SURVEILLANCE_REPORT, "name": "别的公司"}], "report.json",
                                    actor="ivy")
 
 
-def test_surveillance_with_a_report_from_the_command_line(cli, tmp_path):
+def test_surveillance_with_a_report_from_the_command_line(cli, tmp_path, today):
     case_path, report_path = tmp_path / "case.json", tmp_path / "report.json"
     case_path.write_text(json.dumps(CASE, ensure_ascii=False), encoding="utf-8")
     report_path.write_text(json.dumps(SURVEILLANCE_REPORT, ensure_ascii=False),
                            encoding="utf-8")
     assert cli("certify", "-p", "xbht", str(case_path)).returncode == 0
+    today(date(2027, 6, 1))
     out = cli("surveillance", MAIN, "--held", "2027-06-01", "--report", str(report_path),
               "--json")
     assert out.returncode == 0, out.stderr

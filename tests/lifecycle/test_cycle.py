@@ -31,23 +31,29 @@ def _row(issuer, number) -> Certificate:
         return s.exec(select(Certificate).where(Certificate.number == number)).one()
 
 
-def test_the_full_cycle_keeps_numbers_dates_and_public_status_right(issuer, main):
+def test_the_full_cycle_keeps_numbers_dates_and_public_status_right(issuer, main, today):
     assert main == "027326FWF0001R000"
     first = _row(issuer, main)
     assert (first.issue_date, first.expiry_date) == (date(2026, 3, 15), date(2029, 3, 14))
     # surveillance 1 held in time: nothing to sweep
+    today(date(2027, 2, 1))
     record_surveillance(issuer.engine, main, date(2027, 2, 1))
+    today(date(2027, 6, 1))
     assert sweep(issuer, date(2027, 6, 1)) == []
     # surveillance 2 missed: the sweep suspends main and subs, with a notice
+    today(date(2028, 3, 20))
     actions = sweep(issuer, date(2028, 3, 20))
     assert [(a.number, a.action) for a in actions] == [(main, "suspend")]
     assert {_row(issuer, n).status for n in (main, f"{main}-1", f"{main}-2")} == {"suspended"}
     assert sweep(issuer, date(2028, 3, 20)) == []  # idempotent
     # corrected: restored
+    today(date(2028, 4, 2))
     record_surveillance(issuer.engine, main, date(2028, 4, 2))
+    today(date(2028, 4, 10))
     change_status(issuer, main, "restore", "监督审查已完成", on=date(2028, 4, 10))
     assert _row(issuer, main).status == "valid"
     # re-certified on time: R1, new sequence for the new year, ends previous expiry + 3 y
+    today(date(2029, 2, 20))
     new = recertify(issuer, main, date(2029, 2, 20))
     numbers = [c.number for c in new]
     assert numbers == ["027329FWF0001R100", "027329FWF0001R100-1", "027329FWF0001R100-2"]
@@ -57,26 +63,33 @@ def test_the_full_cycle_keeps_numbers_dates_and_public_status_right(issuer, main
     assert _row(issuer, f"{main}-2").status == "superseded"
 
 
-def test_a_late_recertification_within_six_months_is_effective_from_its_decision(issuer, main):
+def test_a_late_recertification_within_six_months_is_effective_from_its_decision(issuer, main,
+                                                                                  today):
+    today(date(2029, 6, 1))
     new = recertify(issuer, main, date(2029, 6, 1))
     row = _row(issuer, new[0].number)
     assert row.effective_from == date(2029, 6, 1)
     assert row.expiry_date == date(2032, 3, 14)
 
 
-def test_recertification_seven_months_after_expiry_is_refused(issuer, main):
+def test_recertification_seven_months_after_expiry_is_refused(issuer, main, today):
+    today(date(2029, 10, 20))
     with pytest.raises(RuleViolation, match="new initial certification"):
         recertify(issuer, main, date(2029, 10, 20))
 
 
-def test_a_revoked_certificate_cannot_be_recertified(issuer, main):
+def test_a_revoked_certificate_cannot_be_recertified(issuer, main, today):
+    today(date(2026, 6, 1))
     change_status(issuer, main, "revoke", "x", on=date(2026, 6, 1))
+    today(date(2029, 2, 20))
     with pytest.raises(RuleViolation, match="revoked"):
         recertify(issuer, main, date(2029, 2, 20))
 
 
-def test_reissue_keeps_number_and_validity_and_supersedes_the_old_pdf(issuer, main, settings):
+def test_reissue_keeps_number_and_validity_and_supersedes_the_old_pdf(issuer, main, settings,
+                                                                      today):
     old = (settings.out_dir / f"{main}.pdf").read_bytes()
+    today(date(2027, 5, 6))
     new = reissue(issuer, main, Changes(name="测试家电服务（集团）有限公司"), "名称变更",
                   on=date(2027, 5, 6))
     assert [c.number for c in new] == [main, f"{main}-1", f"{main}-2"]
@@ -99,32 +112,41 @@ def test_reissue_with_nothing_to_change_is_refused(issuer, main):
         reissue(issuer, main, Changes(), "y")
 
 
-def test_the_due_list_shows_the_next_surveillance_and_flags_overdue(issuer, main):
+def test_the_due_list_shows_the_next_surveillance_and_flags_overdue(issuer, main, today):
     items = due_list(issuer.engine, date(2027, 4, 1))
     assert [(i.number, i.surveillance, i.due_by, i.overdue) for i in items] == [
         (main, 1, date(2027, 3, 14), True)]
+    today(date(2027, 3, 1))
     record_surveillance(issuer.engine, main, date(2027, 3, 1))
     items = due_list(issuer.engine, date(2027, 4, 1))
     assert (items[0].surveillance, items[0].overdue) == (2, False)
 
 
-def test_a_surveillance_before_the_last_one_is_refused(issuer, main):
+def test_a_surveillance_before_the_last_one_is_refused(issuer, main, today):
+    today(date(2027, 3, 1))
     record_surveillance(issuer.engine, main, date(2027, 3, 1))
     with pytest.raises(InputError, match="not after"):
         record_surveillance(issuer.engine, main, date(2027, 2, 1))
 
 
-def test_the_sweep_revokes_when_a_suspension_runs_out_and_logs_expiry_once(issuer, main):
+def test_the_sweep_revokes_when_a_suspension_runs_out_and_logs_expiry_once(issuer, main,
+                                                                           today):
+    today(date(2026, 6, 1))
     change_status(issuer, main, "suspend", "x", on=date(2026, 6, 1))
+    today(date(2026, 12, 2))
     actions = sweep(issuer, date(2026, 12, 2))
     assert [(a.number, a.action) for a in actions] == [(main, "revoke")]
     assert _row(issuer, main).status == "revoked"
     other = issuer.issue(OrganisationInput(
         name="另一家公司", uscc="91440300MA5FQ1R27X", registered_address="深圳",
         scope="通信设备的维修", decision_date=date(2026, 3, 10), grade="达标级"))[0].number
+    today(date(2027, 1, 1))
     record_surveillance(issuer.engine, other, date(2027, 1, 1))
+    today(date(2027, 12, 1))
     record_surveillance(issuer.engine, other, date(2027, 12, 1))
+    today(date(2029, 3, 11))
     assert [a.action for a in sweep(issuer, date(2029, 3, 11))] == ["expire"]
+    today(date(2029, 3, 12))
     assert sweep(issuer, date(2029, 3, 12)) == []
     with Session(issuer.engine) as s:
         kinds = [e.kind for e in s.exec(select(Event).where(Event.subject == other))]

@@ -30,8 +30,9 @@ def _status(issuer, number):
         return s.exec(select(Certificate.status).where(Certificate.number == number)).one()
 
 
-def test_suspending_a_main_certificate_suspends_its_sub_certificates(issuer, issued):
+def test_suspending_a_main_certificate_suspends_its_sub_certificates(issuer, issued, today):
     main, *subs = issued
+    today(date(2027, 1, 5))
     change = change_status(issuer, main, "suspend", "未按期接受监督审查", on=date(2027, 1, 5))
     assert change.affected == (main, *subs)
     assert {_status(issuer, n) for n in issued} == {"suspended"}
@@ -74,7 +75,8 @@ def test_a_site_can_be_withdrawn_alone(issuer, issued):
     assert _status(issuer, issued[0]) == "valid"
 
 
-def test_an_expired_certificate_cannot_be_suspended(issuer, issued):
+def test_an_expired_certificate_cannot_be_suspended(issuer, issued, today):
+    today(date(2030, 1, 1))
     with pytest.raises(RuleViolation, match="expired"):
         change_status(issuer, issued[0], "suspend", "x", on=date(2030, 1, 1))
 

@@ -4,6 +4,7 @@ account and written to the event log with that account as the actor."""
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -50,7 +51,7 @@ def case_file(tmp_path, **decision) -> Path:
 
 
 def test_every_staff_action_is_logged_with_the_staff_user_as_actor(signed_in, engine,
-                                                                    one_site_file):
+                                                                    one_site_file, today):
     ivy = signed_in("issuer")
     response = issue(ivy, one_site_file)
     assert response.status_code == 303 and response.headers["location"] == CERT
@@ -64,6 +65,8 @@ def test_every_staff_action_is_logged_with_the_staff_user_as_actor(signed_in, en
         ("/staff/sweep", {"on": "2029-03-01"}),
     ]
     for path, form in steps:
+        today(date.fromisoformat(next(v for k, v in form.items()
+                                      if k in ("held", "on", "decision"))))
         response = ivy.post(path, form)
         assert response.status_code == 303, (path, response.text)
     assert response.headers["location"] == "/staff/due"
@@ -103,9 +106,11 @@ def test_every_staff_action_is_logged_with_the_staff_user_as_actor(signed_in, en
         assert [e.actor for e in logged(engine, kind, subject)] == [actor], (kind, subject)
 
 
-def test_the_timeline_and_documents_show_on_the_certificate_page(signed_in, one_site_file):
+def test_the_timeline_and_documents_show_on_the_certificate_page(signed_in, one_site_file,
+                                                                 today):
     ivy = signed_in("issuer")
     issue(ivy, one_site_file)
+    today(date(2026, 9, 1))
     ivy.post(f"{CERT}/status", {"action": "suspend", "reason": "未按期整改", "on": "2026-09-01"})
     page = ivy.get(CERT).text
     assert "暂停：未按期整改（2026-09-01 起，至 2027-02-28）" in page
@@ -170,8 +175,9 @@ def test_a_case_whose_decision_maker_audited_is_a_409_page_and_stores_nothing(si
 
 
 def test_a_surveillance_recorded_with_its_report_archives_the_report(signed_in, engine,
-                                                                      tmp_path):
+                                                                      tmp_path, today):
     issue(signed_in("decision_maker"), case_file(tmp_path), page="/staff/certify")
+    today(date(2027, 6, 1))
     report = tmp_path / "监督报告.json"
     report.write_bytes((REPO / "examples/certification/surveillance-report.json").read_bytes())
     ivy = signed_in("issuer")
@@ -183,3 +189,39 @@ def test_a_surveillance_recorded_with_its_report_archives_the_report(signed_in, 
     assert "已记录第 1 次监督审查（2027-06-01），审查报告" in page and "已签名归档" in page
     [held] = logged(engine, "certificate.surveillance")
     assert held.actor == "ivy" and json.loads(held.data)["report"]
+
+
+def test_the_preview_step_of_each_staff_form_stores_nothing(signed_in, settings, one_site_file,
+                                                            tmp_path, today):
+    from tests.lifecycle.test_safe_by_default import snapshot
+
+    def records(snap: dict) -> dict:  # the flash lives in the staff session: not a record
+        return {**snap, "rows": {t: n for t, n in snap["rows"].items()
+                                 if not t.startswith("staff")}}
+
+    ivy = signed_in("issuer")
+    today(date(2026, 11, 29))
+    with one_site_file.open("rb") as fh:
+        preview = ivy.post("/staff/issue", {"profile": "xbht", "preview": "1"},
+                           files={"file": (one_site_file.name, fh, "application/json")})
+    assert preview.status_code == 303 and preview.headers["location"] == "/staff/issue"
+    page = ivy.get("/staff/issue").text
+    assert "预览（未签发、未取号）" in page and f"下一个编号 {MAIN}" in page
+    assert issue(ivy, one_site_file).status_code == 303  # the form token was not spent
+    before = records(snapshot(settings))
+    posts = [
+        (f"{CERT}/surveillance", {"held": "2026-11-28"}, "可记录第 1 次监督审查"),
+        (f"{CERT}/status", {"action": "suspend", "reason": "未按期整改"}, "将暂停"),
+        (f"{CERT}/reissue", {"reason": "名称变更", "name": "恒信达（集团）"}, "将换证"),
+        (f"{CERT}/recertify", {"decision": "2026-11-28"}, "下一个编号 027326FWF0002R100"),
+        ("/staff/sweep", {"on": "2028-06-01"}, f"暂停 {MAIN}"),
+    ]
+    for path, form, shown in posts:
+        response = ivy.post(path, {**form, "preview": "1"})
+        assert response.status_code == 303, (path, response.text)
+        assert shown in ivy.get(response.headers["location"]).text, path
+        assert records(snapshot(settings)) == before, path
+    # without the preview step, a sweep on another day is refused naming the rule
+    refused = ivy.post("/staff/sweep", {"on": "2028-06-01"})
+    assert refused.status_code == 409 and "sweep.today_only" in refused.text
+    assert records(snapshot(settings)) == before

@@ -12,6 +12,7 @@ import json
 import os
 import threading
 import time
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -120,7 +121,7 @@ def act(page, summary: str, fields: dict[str, str], button: str) -> None:
 
 @pytest.mark.office
 def test_one_client_walks_from_initial_certification_to_recertification(open_page, server,
-                                                                        tmp_path):
+                                                                        tmp_path, today):
     page = open_page("ivy")
 
     # initial certification: R0 with a sub-certificate per site
@@ -138,11 +139,13 @@ def test_one_client_walks_from_initial_certification_to_recertification(open_pag
     assert page.inner_text("#next-due") == "2027-03-14"
 
     # first surveillance
+    today(date(2027, 2, 1))
     act(page, "记录监督审查", {"input[name=held]": "2027-02-01"}, "记录")
     assert "已记录第 1 次监督审查（2027-02-01）" in page.inner_text(".flash")
     assert "第 1 次：2027-02-01" in page.inner_text("main")
 
     # suspension: main and subs, until the body's usual period ends
+    today(date(2027, 6, 1))
     act(page, "变更状态", {"select[name=action]": "suspend", "textarea[name=reason]": "未按期整改",
                           "input[name=on]": "2027-06-01"}, "提交并签发通知书")
     assert facts(page)[2] == "暂停"
@@ -150,12 +153,14 @@ def test_one_client_walks_from_initial_certification_to_recertification(open_pag
     assert "暂停：未按期整改（2027-06-01 起，至 2027-11-30）" in page.inner_text(".timeline")
 
     # restoration
+    today(date(2027, 6, 20))
     act(page, "变更状态", {"select[name=action]": "restore", "textarea[name=reason]": "整改完成",
                           "input[name=on]": "2027-06-20"}, "提交并签发通知书")
     assert facts(page)[2] == "有效"
     assert set(member_statuses(page).values()) == {"有效"}
 
     # re-certification: R1, new dates from the previous expiry, the old one superseded
+    today(date(2029, 2, 20))
     act(page, "再认证", {"input[name=decision]": "2029-02-20"}, "再认证并签发新证书")
     page.wait_for_url(f"{server}/staff/certificates/{R1}")
     assert facts(page) == ("2029-02-20", "2032-03-14", "有效")
