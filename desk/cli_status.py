@@ -16,18 +16,24 @@ def register(app: typer.Typer) -> None:
         reason: str = typer.Option(..., "--reason", "-r", help="Why (printed on the notice)."),
         by: str = typer.Option("issuer", "--by", help="Who makes the change (logged)."),
         on: str = typer.Option(None, "--on", help="Effective date YYYY-MM-DD (default today)."),
+        months: int = typer.Option(None, "--months", help="Suspension period in months "
+                                   "(suspend only; default the body's usual period, at most "
+                                   "its maximum)."),
         as_json: bool = JSON_OPT,
     ) -> None:
         """Change a certificate's status; a signed notice is archived and the change logged.
 
         A main certificate's sub-certificates follow it; a sub-certificate can change alone.
+        A suspension runs for the body's period (or `--months`); restoring after it has run
+        out is refused: the certificate is revoked instead.
         """
         from lifecycle.publisher import Publisher
         from lifecycle.transitions import change_status
 
         day = day_option(on, "--on")
         with Publisher() as pub:
-            change = change_status(pub, number, action, reason, actor=by, on=day)
+            change = change_status(pub, number, action, reason, actor=by, on=day,
+                                   months=months)
         emit(change.as_dict(), as_json, lambda d: console.print(
             f"[bold]{d['status']}[/]: {', '.join(d['affected'])}\nnotice: {d['notice_pdf']}",
             highlight=False))

@@ -237,12 +237,6 @@ class SweepAction:
         return {"number": self.number, "action": self.action, "reason": self.reason}
 
 
-def _suspended_until(s: Session, number: str) -> date | None:
-    data = events.latest_data(s, number, "certificate.suspend")
-    until = data.get("until") if data else None
-    return date.fromisoformat(until) if until else None
-
-
 def sweep(publisher: Publisher, on: date | None = None) -> list[SweepAction]:
     on = on or date.today()
     plan: list[SweepAction] = []
@@ -264,9 +258,9 @@ def sweep(publisher: Publisher, on: date | None = None) -> list[SweepAction]:
                     plan.append(SweepAction(
                         cert.number, "suspend",
                         f"第{item.surveillance}次监督审查逾期（应于{item.due_by}前完成）"))
-            elif (until := _suspended_until(s, cert.number)) is not None and on > until:
+            elif cert.suspended_until is not None and on > cert.suspended_until:
                 plan.append(SweepAction(cert.number, "revoke",
-                                        f"暂停期满（{until}）未恢复"))
+                                        f"暂停期满（{cert.suspended_until}）未恢复"))
     for act in plan:
         if act.action == "expire":
             with session_scope(publisher.engine) as s:

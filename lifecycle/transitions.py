@@ -24,6 +24,7 @@ from numbering.allocate import void
 from numbering.grammar import parse
 from rules.dates import date_rules, suspension
 from rules.status import effective_status
+from rules.suspension import check_restoration
 from signing.pdf import SignatureSpec
 from templates.profiles import load_profile
 
@@ -93,6 +94,10 @@ def change_status(publisher: Publisher, number: str, action: str, reason: str, *
         status = effective_status(cert.status, cert.expiry_date, on)
         if status not in t.allowed_from:
             raise _refuse(action, cert, status, t)
+        if action == "restore":
+            check_restoration(date_rules(cert.profile).suspension, number, on,
+                              suspended_on=cert.suspended_on,
+                              suspended_until=cert.suspended_until)
         if cert.main_number and t.to == "valid":
             main = s.exec(select(Certificate).where(Certificate.number == cert.main_number)).one()
             main_status = effective_status(main.status, main.expiry_date, on)
@@ -136,6 +141,10 @@ def change_status(publisher: Publisher, number: str, action: str, reason: str, *
             if row.status != c.status:  # changed by someone else meanwhile: refuse, roll back
                 raise RuleViolation(f"{c.number} changed status meanwhile; try again")
             row.status, row.status_reason = t.to, reason
+            if t.to == "suspended":  # the period the restore check and the sweep read
+                row.suspended_on, row.suspended_until = on, until
+            elif t.to == "valid":
+                row.suspended_on = row.suspended_until = None
             s.add(row)
             if t.to == "revoked":
                 void(s, c.number, f"revoked: {reason}")

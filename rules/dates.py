@@ -113,6 +113,8 @@ class SuspensionSpec:
     working_days: bool
     """Count ``impose_within_days`` as working days (Mon-Fri; public holidays are not known)."""
     clause: str
+    restore_clause: str
+    """Where the body allows restoring only inside the period and revokes after it."""
 
 
 @dataclass(frozen=True)
