@@ -20,6 +20,7 @@ OPTIONAL_TEXT = "text or null"
 FLAG = "flag"
 NUMBER = "number"
 IMAGE = "image"
+OPTIONAL_IMAGE = "image or null"
 
 Schema = dict | list | str
 
@@ -42,6 +43,7 @@ CERTIFICATE = {
     "site": SITE,
     "cnca_notice": TEXT,
     "qr": IMAGE,
+    "mark": OPTIONAL_IMAGE,
 }
 
 NOTICE = {
@@ -157,6 +159,8 @@ def _leaf_ok(kind: str, value: Any) -> bool:
         return isinstance(value, int | float | Decimal) and not isinstance(value, bool)
     if kind == IMAGE:
         return isinstance(value, Image)
+    if kind == OPTIONAL_IMAGE:
+        return value is None or isinstance(value, Image)
     raise ValueError(f"unknown schema leaf {kind!r}")
 
 

@@ -171,7 +171,8 @@ def prepare(job: Build, case: Any, where: str) -> Prepared:
         scope=org["scope"], decision_date=decided,
         grade=verdict.grade if job.profile.scheme.graded else None, issue_date=issue_date,
         sites=tuple(SiteInput(s.text("address"), s.text("scope", org["scope"]),
-                              s.flag("temporary")) for s in certificate_sites))
+                              s.flag("temporary"), s.text("name", ""))
+                    for s in certificate_sites))
     steps = (Step("programme", programme), Step("plan", plan), Step("report", report),
              *(Step("nonconformity", r) for r in nc_reports), Step("decision", decision))
     return Prepared(organisation, steps, outcome != REFUSED, outcome,
@@ -261,7 +262,8 @@ def record_surveillance_report(publisher: Publisher, number: str, held_on: date,
         facts = {"name": cert.holder_name, "uscc": org.uscc if org else "",
                  "registered_address": org.registered_address if org else "",
                  "scope": cert.scope, "audit": "surveillance", "start": held_on.isoformat(),
-                 "sites": [{"address": site["address"], "scope": site["scope"]}
+                 "sites": [{"name": site.get("name", ""), "address": site["address"],
+                            "scope": site["scope"]}
                            for site in json.loads(cert.sites_json or "[]")]}
     if len(records) != 1:
         raise InputError(f"{where}: one report record expected, found {len(records)}")

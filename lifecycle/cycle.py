@@ -67,8 +67,8 @@ def recertify(issuer: Issuer, number: str, decision: date, *, issue: date | None
         name=org.name, uscc=org.uscc, registered_address=org.registered_address,
         scope=scope or prev.scope, decision_date=decision, grade=grade or prev.grade,
         issue_date=issue,
-        sites=tuple(SiteInput(x["address"], x["scope"], x.get("temporary", False))
-                    for x in _sites(prev)))
+        sites=tuple(SiteInput(x["address"], x["scope"], x.get("temporary", False),
+                              x.get("name", "")) for x in _sites(prev)))
     return issuer.issue(org_input, previous=prev)
 
 

@@ -104,8 +104,8 @@ class Issuer(Publisher):
 
     def _facts(self, org: OrganisationInput, number: CertNumber,
                dates: CertificateDates) -> list[CertificateFacts]:
-        sites = tuple({"address": s.address, "scope": s.scope, "temporary": s.temporary}
-                      for s in org.sites)
+        sites = tuple({"address": s.address, "scope": s.scope, "temporary": s.temporary,
+                       **({"name": s.name} if s.name else {})} for s in org.sites)
         main = CertificateFacts(
             number=str(number), main_number=None, holder_name=org.name, uscc=org.uscc,
             registered_address=org.registered_address, scope=org.scope, grade=org.grade,
