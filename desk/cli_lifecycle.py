@@ -58,15 +58,27 @@ def register(app: typer.Typer) -> None:
         address: str = typer.Option(None, "--address", help="New registered address."),
         scope: str = typer.Option(None, "--scope", help="New scope (extension/reduction)."),
         grade: str = typer.Option(None, "--grade", help="New grade."),
+        site_scope: list[str] = typer.Option(None, "--site-scope", help="K=SCOPE: the new "
+                                             "scope of site K (as numbered on the "
+                                             "certificate); repeat per site."),
+        remove_site: list[int] = typer.Option(None, "--remove-site", help="Site K leaves the "
+                                              "certificate (its sub-certificate is "
+                                              "cancelled); repeat per site."),
         on: str = typer.Option(None, "--on", help="Re-issue date (default today)."),
         as_json: bool = JSON_OPT,
     ) -> None:
-        """Re-issue (换证) within validity: same number and dates, re-issue date printed."""
-        from lifecycle.cycle import Changes, reissue
+        """Re-issue (换证) within validity: same number and dates, re-issue date printed.
 
+        A new --scope names every site whose scope differs from it: --site-scope K=SCOPE or
+        --remove-site K; the sub-certificates are re-issued with it.
+        """
+        from lifecycle.cycle import Changes, reissue
+        from rules.scope import parse_site_scopes
+
+        changes = Changes(name, address, scope, grade, parse_site_scopes(site_scope or []),
+                          tuple(remove_site or ()))
         with _issuer_for(number) as issuer:
-            certs = reissue(issuer, number, Changes(name, address, scope, grade), reason,
-                            on=day_option(on, "--on"))
+            certs = reissue(issuer, number, changes, reason, on=day_option(on, "--on"))
         emit({"certificates": [c.as_dict() for c in certs]}, as_json, _print_certs)
 
     @app.command("surveillance")

@@ -26,6 +26,7 @@ from lifecycle.publisher import Publisher, body_signature
 from lifecycle.transitions import change_status
 from numbering.grammar import parse
 from rules.dates import date_rules, surveillance_plan
+from rules.scope import change_site_scopes
 from rules.scoring import scoring_rules
 from rules.status import effective_status
 from templates.profiles import load_profile
@@ -80,18 +81,34 @@ class Changes:
     registered_address: str | None = None
     scope: str | None = None
     grade: str | None = None
+    site_scopes: tuple[tuple[int, str], ...] = ()
+    """(site position as printed, new scope) per site whose scope changes."""
+    removed_sites: tuple[int, ...] = ()
+    """Positions of the sites leaving the certificate (their sub-certificates are cancelled)."""
 
     def as_dict(self) -> dict:
-        return {k: v for k, v in self.__dict__.items() if v is not None}
+        return {k: v for k, v in self.__dict__.items() if v is not None and v != ()}
+
+
+def _position(sub: Certificate, sites: tuple[dict, ...]) -> int:
+    """A sub-certificate's site: by its address (positions shift once a site is removed),
+    else by its sub number."""
+    same = [k for k, s in enumerate(sites, start=1) if s.get("address") == sub.site_address]
+    return same[0] if len(same) == 1 else (sub.sub or 0)
 
 
 def reissue(issuer: Issuer, number: str, changes: Changes, reason: str, *,
             on: date | None = None) -> list[IssuedCertificate]:
     """Re-issue a valid certificate with changed details: same number and validity, the
-    re-issue date printed, the previous PDFs superseded [XBHT A.3; DNI 6.4-6.6]."""
+    re-issue date printed, the previous PDFs superseded [XBHT A.3; DNI 6.4-6.6].
+
+    A scope change names every site's new scope or removes the site
+    (``rules.scope.change_site_scopes``); the sub-certificates are re-issued with their
+    sites' scopes and a removed site's sub-certificate is cancelled, all in one transaction."""
     on = on or date.today()
     if not changes.as_dict():
-        raise InputError("nothing to change: give --name, --address, --scope or --grade")
+        raise InputError("nothing to change: give --name, --address, --scope, --grade, "
+                         "--site-scope or --remove-site")
     if not reason.strip():
         raise InputError("a reason is required to re-issue a certificate")
     with Session(issuer.engine) as s:
@@ -109,18 +126,28 @@ def reissue(issuer: Issuer, number: str, changes: Changes, reason: str, *,
         grades = scoring_rules(main.profile).grade_names
         if changes.grade not in grades:
             raise InputError(f"grade {changes.grade!r} is not one of {' / '.join(grades)}")
-    sites = _sites(main)
+    old_sites = _sites(main)
+    new_scope = changes.scope if changes.scope and changes.scope != main.scope else None
+    plan = change_site_scopes(old_sites, new_scope, dict(changes.site_scopes),
+                              changes.removed_sites)
+    sites = plan.sites
     facts = CertificateFacts(
         number=main.number, main_number=None, holder_name=changes.name or main.holder_name,
         uscc=org.uscc, registered_address=changes.registered_address or org.registered_address,
         scope=changes.scope or main.scope, grade=changes.grade or main.grade,
         issue_date=main.issue_date, expiry_date=main.expiry_date, sites=sites,
         reissue_date=on)
-    all_facts = [facts] + [
-        replace(facts, number=sub.number, main_number=main.number, scope=sub.scope,
-                site=sites[sub.sub - 1] if sub.sub and sub.sub <= len(sites) else
+    live = [sub for sub in subs if sub.status in ("valid", "suspended")]
+    withdrawn = [sub for sub in live if _position(sub, old_sites) in plan.removed]
+    all_facts = [facts]
+    for sub in live:
+        k = _position(sub, old_sites)
+        if k in plan.removed:
+            continue
+        site = (sites[plan.kept.index(k)] if k in plan.kept else
                 {"address": sub.site_address, "scope": sub.scope})
-        for sub in subs if sub.status in ("valid", "suspended")]
+        all_facts.append(replace(facts, number=sub.number, main_number=main.number,
+                                 scope=site["scope"], site=site))
     profile = load_profile(main.profile)
     spec = body_signature(profile, "认证证书（换证）")
     produced = [(f, *issuer.certificate_pdf(f, spec)) for f in all_facts]
@@ -139,12 +166,21 @@ def reissue(issuer: Issuer, number: str, changes: Changes, reason: str, *,
             previous_sha = row.pdf_sha256
             row.holder_name, row.scope, row.grade = f.holder_name, f.scope, f.grade
             row.reissue_date, row.pdf_sha256 = on, sha
+            row.sites_json = json.dumps(list(f.sites), ensure_ascii=False)
             s.add(row)
             events.append(s, "certificate.reissued", f.number, {
                 "reason": reason, "changes": changes.as_dict(), "on": on,
                 "sha256": sha, "previous_sha256": previous_sha}, issuer.actor)
             out.append(IssuedCertificate(f.number, f.main_number,
                                          issuer.export(f"{f.number}.pdf", pdf), url, sha))
+        for sub in withdrawn:  # the site left the certificate: its sub-certificate with it
+            row = s.exec(select(Certificate).where(Certificate.number == sub.number)).one()
+            why = f"换证（{on}）：场所移出认证范围 — {reason}"
+            events.append(s, "certificate.cancel", sub.number, {
+                "from": row.status, "to": "cancelled", "reason": why, "on": on,
+                "reissue_of": main.number}, issuer.actor)
+            row.status, row.status_reason = "cancelled", why
+            s.add(row)
     return out
 
 

@@ -61,6 +61,7 @@ from lifecycle.inputs import Rejected, load_organisations
 from lifecycle.issuing import Issuer
 from lifecycle.publisher import Publisher
 from lifecycle.transitions import change_status
+from rules.scope import parse_site_scopes
 from rules.scoring import scoring_rules
 from templates.profiles import all_profiles, load_profile, profile_ids
 
@@ -368,10 +369,16 @@ def create_staff_router(settings: Settings | None = None, engine: Engine | None 
     @router.post("/certificates/{number}/reissue", name="staff_reissue")
     def reissue_(request: Request, number: str, reason: str = Form(""), name: str = Form(""),
                  address: str = Form(""), scope: str = Form(""), grade: str = Form(""),
-                 on: str = Form(""),
+                 on: str = Form(""), site_scopes: str = Form(""), remove_sites: str = Form(""),
                  current: Current = Depends(desk.posts("reissue"))) -> Response:
+        removed = remove_sites.replace("，", ",").replace("、", ",").split(",")
+        if not all(k.strip().isdigit() for k in removed if k.strip()):
+            raise InputError("移出的场所请填写序号，如“2,3”。")
         changes = Changes(name.strip() or None, address.strip() or None, scope.strip() or None,
-                          grade.strip() or None)
+                          grade.strip() or None,
+                          parse_site_scopes([line for line in site_scopes.splitlines()
+                                             if line.strip()], "场所范围"),
+                          tuple(int(k) for k in removed if k.strip()))
         with issuer_for(number, current) as issuer:
             certs = reissue(issuer, number, changes, reason, on=_day(on, "换证日期"))
         return done(request, current, "已换证：证书编号和有效期不变。", "staff_certificate",
