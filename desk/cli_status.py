@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from desk.options import JSON_OPT, day_option
-from desk.output import console, emit
+from desk.output import console, emit, err_console
 
 
 def register(app: typer.Typer) -> None:
@@ -19,6 +19,9 @@ def register(app: typer.Typer) -> None:
         months: int = typer.Option(None, "--months", help="Suspension period in months "
                                    "(suspend only; default the body's usual period, at most "
                                    "its maximum)."),
+        verified: str = typer.Option(None, "--verified", help="Day the ground was verified "
+                                     "(suspend, revoke): later than the body's days after it "
+                                     "is warned about or refused, per profile."),
         as_json: bool = JSON_OPT,
     ) -> None:
         """Change a certificate's status; a signed notice is archived and the change logged.
@@ -33,7 +36,10 @@ def register(app: typer.Typer) -> None:
         day = day_option(on, "--on")
         with Publisher() as pub:
             change = change_status(pub, number, action, reason, actor=by, on=day,
-                                   months=months)
+                                   months=months, verified=day_option(verified, "--verified"))
+        if change.late:
+            err_console.print(f"[yellow]warning:[/] {change.late}", highlight=False,
+                              soft_wrap=True)
         emit(change.as_dict(), as_json, lambda d: console.print(
             f"[bold]{d['status']}[/]: {', '.join(d['affected'])}\nnotice: {d['notice_pdf']}",
             highlight=False))

@@ -16,7 +16,7 @@ from sqlmodel import select
 from archive import events
 from archive.db import session_scope
 from archive.models import Certificate, Organisation
-from common.errors import NotFound, RuleViolation
+from common.errors import InputError, NotFound, RuleViolation
 from docgen.context import CNCA_NOTICE, body_context, cn_date, full_scope
 from docgen.notices import WORDING, Wording
 from lifecycle.publisher import Publisher
@@ -24,7 +24,7 @@ from numbering.allocate import void
 from numbering.grammar import parse
 from rules.dates import date_rules, suspension
 from rules.status import effective_status
-from rules.suspension import check_restoration
+from rules.suspension import check_imposition, check_restoration
 from signing.pdf import SignatureSpec
 from templates.profiles import load_profile
 
@@ -54,11 +54,13 @@ class StatusChange:
     affected: tuple[str, ...]
     notice_pdf: Path
     notice_sha256: str
+    late: str | None = None
+    """Set when imposed after the body's deadline from verification (and allowed)."""
 
     def as_dict(self) -> dict:
         return {"number": self.number, "action": self.action, "status": self.status,
                 "affected": list(self.affected), "notice_pdf": str(self.notice_pdf),
-                "notice_sha256": self.notice_sha256}
+                "notice_sha256": self.notice_sha256, "late": self.late}
 
 
 def _refuse(action: str, cert: Certificate, status: str, t: Transition) -> RuleViolation:
@@ -74,11 +76,13 @@ def _refuse(action: str, cert: Certificate, status: str, t: Transition) -> RuleV
 
 def change_status(publisher: Publisher, number: str, action: str, reason: str, *,
                   actor: str = "issuer", on: date | None = None,
-                  months: int | None = None) -> StatusChange:
+                  months: int | None = None, verified: date | None = None) -> StatusChange:
     """Apply ``action`` to certificate ``number`` on day ``on`` (default today).
 
     ``months`` is the suspension period (default: the body's usual period, never more than
     its maximum); the end date is printed on the notice and drives the sweep's revocation.
+    ``verified`` (suspend, revoke) is the day the ground was verified: later than the
+    body's days after it is warned about or refused, per profile.
     """
     t = TRANSITIONS.get(action)
     if t is None:
@@ -98,6 +102,11 @@ def change_status(publisher: Publisher, number: str, action: str, reason: str, *
             check_restoration(date_rules(cert.profile).suspension, number, on,
                               suspended_on=cert.suspended_on,
                               suspended_until=cert.suspended_until)
+        late = None
+        if verified is not None:
+            if action not in ("suspend", "revoke"):
+                raise InputError("--verified applies to suspend and revoke only")
+            late = check_imposition(date_rules(cert.profile).suspension, action, on, verified)
         if cert.main_number and t.to == "valid":
             main = s.exec(select(Certificate).where(Certificate.number == cert.main_number)).one()
             main_status = effective_status(main.status, main.expiry_date, on)
@@ -150,6 +159,9 @@ def change_status(publisher: Publisher, number: str, action: str, reason: str, *
                 void(s, c.number, f"revoked: {reason}")
             events.append(s, f"certificate.{action}", c.number,
                           {"from": c.status, "to": t.to, "reason": reason, "notice": ref,
-                           "notice_sha256": sha, "on": on, "until": until}, actor)
+                           "notice_sha256": sha, "on": on, "until": until,
+                           **({"verified": verified} if verified else {}),
+                           **({"late": late} if late else {})}, actor)
     path = publisher.export(f"{ref}.pdf", pdf)
-    return StatusChange(number, action, t.to, tuple(c.number for c in affected), path, sha)
+    return StatusChange(number, action, t.to, tuple(c.number for c in affected), path, sha,
+                        late)

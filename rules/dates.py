@@ -115,6 +115,15 @@ class SuspensionSpec:
     clause: str
     restore_clause: str
     """Where the body allows restoring only inside the period and revokes after it."""
+    revoke_clause: str = ""
+    """Where the body revokes within ``impose_within_days`` of verification."""
+    late: str = "warn"
+    """A suspension or revocation imposed after its deadline: ``warn`` (it is applied, the
+    lateness logged and shown) or ``refuse``."""
+
+    def __post_init__(self) -> None:
+        if self.late not in ("warn", "refuse"):
+            raise ValueError(f"late must be 'warn' or 'refuse', not {self.late!r}")
 
 
 @dataclass(frozen=True)
@@ -338,6 +347,12 @@ def add_working_days(start: date, days: int) -> date:
     return current
 
 
+def imposition_deadline(spec: SuspensionSpec, verified: date) -> date:
+    """Last day to suspend (or revoke) after the ground was verified on ``verified``."""
+    return (add_working_days(verified, spec.impose_within_days) if spec.working_days
+            else verified + timedelta(days=spec.impose_within_days))
+
+
 @dataclass(frozen=True)
 class Suspension:
     start: date
@@ -379,8 +394,7 @@ def suspension(
     if verified is not None:
         if verified > start:
             raise InputError(f"verification {verified} is after the suspension start {start}")
-        impose_by = (add_working_days(verified, spec.impose_within_days) if spec.working_days
-                     else verified + timedelta(days=spec.impose_within_days))
+        impose_by = imposition_deadline(spec, verified)
         if start > impose_by:
             unit = "working days" if spec.working_days else "days"
             raise RuleViolation(

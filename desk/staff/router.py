@@ -338,16 +338,18 @@ def create_staff_router(settings: Settings | None = None, engine: Engine | None 
 
     @router.post("/certificates/{number}/status", name="staff_change_status")
     def status(request: Request, number: str, action: str = Form(...), reason: str = Form(""),
-               on: str = Form(""), months: str = Form(""),
+               on: str = Form(""), months: str = Form(""), verified: str = Form(""),
                current: Current = Depends(desk.posts("status"))) -> Response:
         if action not in views.STATUS_ACTIONS:
             raise InputError(f"未知的状态操作“{action}”。")
         with publisher() as pub:
             change = change_status(pub, number, action, reason, actor=current.user.name,
-                                   on=_day(on, "生效日期"), months=_months(months))
+                                   on=_day(on, "生效日期"), months=_months(months),
+                                   verified=_day(verified, "核实日期"))
+        late = f"注意：已超过规定时限（{change.late}）。" if change.late else ""
         return done(request, current, f"已{views.STATUS_ACTIONS[action]}："
-                    f"{'、'.join(change.affected)}；通知书已签名归档。", "staff_certificate",
-                    number=number)
+                    f"{'、'.join(change.affected)}；通知书已签名归档。{late}",
+                    "staff_certificate", number=number, level="warn" if late else "ok")
 
     @router.post("/certificates/{number}/surveillance", name="staff_surveillance")
     def surveillance(request: Request, number: str, held: str = Form(""),

@@ -11,8 +11,8 @@ from datetime import date
 import pytest
 from sqlmodel import Session, select
 
-from archive.models import Certificate
-from common.errors import RuleViolation
+from archive.models import Certificate, Event
+from common.errors import InputError, RuleViolation
 from lifecycle.cycle import sweep
 from lifecycle.inputs import OrganisationInput
 from lifecycle.issuing import Issuer
@@ -90,3 +90,25 @@ def test_cli_suspend_takes_months_and_a_late_restore_fails_in_one_line(issuer, h
     assert len(late.stderr.strip().splitlines()) == 1
     assert "XBHT 8.2.2, 8.3(3)" in late.stderr and "revoke" in late.stderr
     assert json.loads(ok.stdout)["status"] == "suspended"
+
+
+def test_a_late_suspension_is_applied_with_the_lateness_logged_and_shown(issuer):
+    # XBHT 8.2.1: suspend within 5 days of verification; the profile warns (late = "warn")
+    number = issuer.issue(_org("xbht"))[0].number
+    change = change_status(issuer, number, "suspend", "x", on=date(2027, 1, 10),
+                           verified=date(2027, 1, 2))
+    assert change.status == "suspended"
+    assert "by 2027-01-07" in change.late and "XBHT 8.2.1" in change.late
+    with Session(issuer.engine) as s:
+        data = json.loads(s.exec(select(Event.data).where(
+            Event.subject == number, Event.kind == "certificate.suspend")).one())
+    assert data["late"] == change.late and data["verified"] == "2027-01-02"
+    on_time = change_status(issuer, number, "revoke", "x", on=date(2027, 2, 5),
+                            verified=date(2027, 2, 1))
+    assert on_time.late is None
+
+
+def test_verified_applies_to_suspend_and_revoke_only(issuer):
+    number = issuer.issue(_org("xbht"))[0].number
+    with pytest.raises(InputError, match="--verified"):
+        change_status(issuer, number, "cancel", "x", verified=date(2027, 1, 2))

@@ -4,13 +4,14 @@ out every seed revokes [CACQ 9.1.3, 9.2.1(3); DNI/DNI-SH 6.8.2 1), 6.9.1; ZPIC 7
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import pytest
 
 from common.errors import RuleViolation
 from rules.dates import date_rules, suspension
-from rules.suspension import check_restoration
+from rules.suspension import check_imposition, check_restoration
 from templates.profiles import profile_ids
 
 CLAUSES = {"cacq": "CACQ 9.1.3", "dni-spshfw": "DNI 6.8.2 1)", "dni-sh": "DNI-SH 6.8.2 1)",
@@ -54,3 +55,11 @@ def test_a_per_case_period_shorter_than_the_maximum_ends_the_restoration_window_
     with pytest.raises(RuleViolation, match="ended on 2027-03-09"):
         check_restoration(date_rules("cacq").suspension, "N1", date(2027, 3, 10),
                           suspended_on=period.start, suspended_until=period.ends)
+
+def test_a_profile_set_to_refuse_refuses_a_late_revocation():
+    spec = replace(date_rules("zpic").suspension, late="refuse")
+    # ZPIC 7.3.1: 5 working days: verified Friday 2027-01-08 -> by Friday 2027-01-15
+    assert check_imposition(spec, "revoke", date(2027, 1, 15), date(2027, 1, 8)) is None
+    with pytest.raises(RuleViolation, match=r"by 2027-01-15 \[ZPIC 7\.3\.1\]"):
+        check_imposition(spec, "revoke", date(2027, 1, 16), date(2027, 1, 8))
+
