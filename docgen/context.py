@@ -102,6 +102,21 @@ def covered_sites(profile: Profile, facts: CertificateFacts) -> tuple[dict, ...]
     return sites
 
 
+UNVERIFIED_LABELS = {"name": "名称", "short_name": "简称", "name_en": "英文名称", "address": "地址",
+                     "website": "网址", "phone": "电话", "approval_number": "批准号",
+                     "accreditation_code": "认可代码", "signatory": "签发人",
+                     "certificate.mark": "认证标志"}
+
+
+def unverified_notice(profile: Profile) -> str:
+    """What a certificate printed with unconfirmed body values says about them (empty when
+    every value is confirmed); issuing one needs the install's explicit consent."""
+    if not profile.unverified:
+        return ""
+    labels = "、".join(UNVERIFIED_LABELS.get(k, k) for k in profile.unverified)
+    return f"本证书所载认证机构{labels}未经认证机构确认，仅供测试或演示，不作为认证证明"
+
+
 @cache
 def _png(path: Path) -> bytes:
     return path.read_bytes()
@@ -146,6 +161,7 @@ def certificate_context(profile: Profile, facts: CertificateFacts, qr: Any, *,
             "site_count": len(sites),
             "sites_in_annex": sites_in_annex,
             "draft": draft,
+            "unverified": unverified_notice(profile),
         },
         "sites": sites,
         "site": site,

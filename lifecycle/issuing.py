@@ -23,7 +23,7 @@ from archive.db import session_scope
 from archive.models import Certificate, Organisation
 from common.batch import reason, run_jobs
 from common.errors import CertdeskError, InputError, RuleViolation
-from common.settings import Settings
+from common.settings import Settings, get_settings
 from docgen.context import CertificateFacts, certificate_context
 from docgen.convert import ConverterPool
 from docgen.qr import QR_WIDTH_MM, qr_png, verify_url
@@ -93,7 +93,12 @@ class Issuer(Publisher):
 
     def __init__(self, profile: Profile, *, settings: Settings | None = None,
                  engine: Engine | None = None, pool: ConverterPool | None = None,
-                 actor: str = "issuer") -> None:
+                 actor: str = "issuer", allow_unverified: bool = False) -> None:
+        """``allow_unverified``: the caller (the demo) opts in to a profile's unconfirmed
+        values, as ``CERTDESK_ALLOW_UNVERIFIED_PROFILE`` does for the install."""
+        # Checked before the converter pool and the keys are opened (nothing to close).
+        profile.require_verified(
+            allow_unverified or (settings or get_settings()).allow_unverified_profile)
         super().__init__(settings=settings, engine=engine, pool=pool)
         self.profile = profile
         self.actor = actor

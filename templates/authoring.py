@@ -338,6 +338,9 @@ def _draft_banner(doc) -> None:
     when(doc, "cert.draft", lambda: para(
         doc, "草稿 · 未签发，不作为认证证明", size=11, bold=True, font=HEI, align="center",
         color=RED))
+    # Body values the body has not confirmed (a test or demo install): said on the page.
+    when(doc, "cert.unverified", lambda: para(
+        doc, "{{ cert.unverified }}", size=9, bold=True, align="center", color=RED))
 
 
 def certificate(doc, words: CertificateWords = CertificateWords()) -> None:

@@ -103,6 +103,22 @@ class Profile:
     rules: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
     certificate: CertificateSpec = CertificateSpec()
 
+    @property
+    def unverified(self) -> tuple[str, ...]:
+        """Every printed value of this profile its body has not confirmed."""
+        return (*self.body.unverified, *(f"certificate.{k}" for k in self.certificate.unverified))
+
+    def require_verified(self, allowed: bool) -> None:
+        """Refuse to issue real certificates with unconfirmed body values unless the install
+        allows it explicitly (``CERTDESK_ALLOW_UNVERIFIED_PROFILE``)."""
+        if self.unverified and not allowed:
+            raise ConfigError(
+                f"profile {self.id!r} holds values {self.body.short_name} has not confirmed "
+                f"({', '.join(self.unverified)}): confirm them in templates/{self.id}/"
+                "profile.toml and drop them from 'unverified', or set "
+                "CERTDESK_ALLOW_UNVERIFIED_PROFILE=1 on a test install (its certificates "
+                "then say so); see `certdesk profiles check`")
+
     def template_path(self, kind: str) -> Path:
         try:
             rel = self.templates[kind]
@@ -134,8 +150,7 @@ class Profile:
                 "seed_default": self.retention.seed_default,
             },
             "templates": dict(self.templates),
-            "unverified": [*self.body.unverified,
-                           *(f"certificate.{k}" for k in self.certificate.unverified)],
+            "unverified": list(self.unverified),
         }
 
 
