@@ -35,7 +35,11 @@ from lifecycle.cycle import main_certificate, record_surveillance
 from lifecycle.inputs import OrganisationInput, SiteInput
 from lifecycle.issuing import IssuedCertificate, Issuer, Kept
 from lifecycle.publisher import Publisher, body_signature
+from rules.dates import date_rules, nc_deadline
+from rules.decision import decision_rules
+from rules.nonconformity import Finding, check_closed_for_grant
 from rules.scoring import score_sheet, scoring_rules
+from rules.spec import Audit
 from templates.profiles import Profile, load_profile
 
 STEPS = ("programme", "plan", "report", "nonconformities", "decision")
@@ -43,6 +47,8 @@ CASE_FIELDS = frozenset({"name", "uscc", "registered_address", "scope", "sites",
 NC_FIELDS = {"number", "clause", "description", "severity", "auditor", "site", "department",
              "auditee", "date", "reference", "prepared_by"}
 REPORT_NC = ("number", "clause", "description", "severity")
+CLOSE_OUT = {"corrective_action", "verified_on"}
+"""How a case NC was closed before the decision (logged with it, not printed on the NC report)."""
 RECORD_TYPES = {"programme": "programme", "plan": "plan", "report": "report",
                 "nonconformity": "nc_report", "decision": "decision"}
 """Document kind → archive record type [CACQ 11.2]."""
@@ -69,6 +75,7 @@ class Prepared:
     makers: tuple[str, ...]
     score: str
     grade: str | None
+    findings: tuple[Finding, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -133,7 +140,7 @@ def prepare(job: Build, case: Any, where: str) -> Prepared:
     leader = next(m["name"] for m in plan.context["team"] if m["role"].startswith("组长"))
     others = [m["name"] for m in plan.context["team"] if m["name"] != leader]
 
-    ncs = [Fields(n, f"{where}: nonconformities[{i}]", NC_FIELDS)
+    ncs = [Fields(n, f"{where}: nonconformities[{i}]", NC_FIELDS | CLOSE_OUT)
            for i, n in enumerate(case.get("nonconformities") or [], start=1)]
     report_fields = step("report")
     if first["sample"]:
@@ -149,7 +156,7 @@ def prepare(job: Build, case: Any, where: str) -> Prepared:
     nc_reports = [_one(job, "nonconformity", {
         "name": org["name"], "uscc": org["uscc"], "registered_address": org["registered_address"],
         "audit": "initial", "audit_end": audit_end, "leader": leader, "auditor": leader,
-        **n.data}, n.where) for n in ncs]
+        **{k: v for k, v in n.data.items() if k not in CLOSE_OUT}}, n.where) for n in ncs]
 
     decision_fields = step("decision")
     stated = Fields(decision_fields, f"{where}: decision")
@@ -165,6 +172,15 @@ def prepare(job: Build, case: Any, where: str) -> Prepared:
            if verdict.feature_result is not None else {}),
         **decision_fields}, f"{where}: decision")
     outcome = decision.context["decision"]["outcome"]
+    findings = tuple(Finding(n.where, n.text("number"), n.text("severity", "轻微"),
+                             n.text("corrective_action", "") or None,
+                             n.date("verified_on", False)) for n in ncs)
+    if outcome != REFUSED:
+        end = date.fromisoformat(str(audit_end))
+        check_closed_for_grant(
+            findings, audit_end=end, decision=decided,
+            deadline=nc_deadline(date_rules(job.profile.id), Audit.INITIAL, end).due_by,
+            clause=decision_rules(job.profile.id).nc_clause)
     certificate_sites = [Fields(s, f"{where}: sites[{i}]") for i, s in enumerate(sites, 1)]
     organisation = OrganisationInput(
         name=org["name"], uscc=org["uscc"], registered_address=org["registered_address"],
@@ -177,7 +193,7 @@ def prepare(job: Build, case: Any, where: str) -> Prepared:
              *(Step("nonconformity", r) for r in nc_reports), Step("decision", decision))
     return Prepared(organisation, steps, outcome != REFUSED, outcome,
                     tuple(decision.context["decision"]["makers"]), str(verdict.score),
-                    verdict.grade)
+                    verdict.grade, findings)
 
 
 def certify(issuer: Issuer, prepared: Prepared) -> Certified:
@@ -206,7 +222,11 @@ def certify(issuer: Issuer, prepared: Prepared) -> Certified:
         documents = list(ex.map(produce, prepared.steps))
     decision = {"outcome": prepared.outcome, "makers": list(prepared.makers),
                 "score": prepared.score, "grade": prepared.grade,
-                "decision_date": org.decision_date}
+                "decision_date": org.decision_date,
+                "nonconformities": [{"number": f.number, "severity": f.severity,
+                                     "corrective_action": f.corrective_action,
+                                     "verified_on": f.verified_on}
+                                    for f in prepared.findings]}
     if prepared.approved:
         certificates, kept = issuer.issue_decided(org, records=documents, decision=decision)
     else:

@@ -267,3 +267,45 @@ def test_surveillance_with_a_report_from_the_command_line(cli, tmp_path):
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
     assert data["surveillance"] == 1 and data["report"]["record_type"] == "report"
+
+
+# -- non-conformities closed before granting [CACQ 7.8.5, 7.10.6(2); XBHT 7.5.2.2] ---------------
+
+def _nc(**fields) -> list[dict]:
+    nc = {**CASE["nonconformities"][0], **fields}
+    return [{k: v for k, v in nc.items() if v is not None}]
+
+
+# The team recommends postponing while a severe NC is open; the decision says why it grants.
+GRANT = {"reason": "严重不符合的纠正措施已验证有效"}
+
+
+def test_a_severe_nc_without_verified_corrective_action_refuses_the_grant(home):
+    with pytest.raises(RuleViolation, match=r"NC-01 is severe.*verified_on.*\[XBHT 7\.5\.2\.2\]"):
+        prepared(record=case(nonconformities=_nc(severity="严重"), decision=GRANT))
+    with pytest.raises(RuleViolation, match=r"\[CACQ 7\.8\.5, 7\.10\.6\(2\)\]"):
+        prepared("cacq", case(nonconformities=_nc(severity="严重"), decision=GRANT))
+
+
+def test_a_severe_nc_verified_between_the_audit_and_the_decision_allows_the_grant(home):
+    done = prepared(record=case(nonconformities=_nc(severity="严重", verified_on="2026-11-10"),
+                                decision=GRANT))
+    assert done.approved
+    assert done.findings[0].verified_on == date(2026, 11, 10)
+
+
+def test_a_severe_nc_verified_after_the_decision_is_refused(home):
+    with pytest.raises(RuleViolation, match="after the decision"):
+        prepared(record=case(nonconformities=_nc(severity="严重", verified_on="2026-11-21"),
+                             decision=GRANT))
+
+
+def test_a_minor_nc_needs_its_corrective_action_accepted_before_granting(home):
+    with pytest.raises(RuleViolation, match="corrective_action"):
+        prepared(record=case(nonconformities=_nc(corrective_action=None)))
+
+
+def test_a_refusal_does_not_wait_for_open_nonconformities(home):
+    refused = case(nonconformities=_nc(severity="严重"),
+                   decision={"outcome": REFUSED, "reason": "严重不符合未关闭"})
+    assert not prepared(record=refused).approved
