@@ -40,6 +40,9 @@ def register(app: typer.Typer) -> None:
         issue: str = typer.Option(None, "--issue", help="Issue date (default: the decision)."),
         grade: str = typer.Option(None, "--grade", help="New grade (default: unchanged)."),
         scope: str = typer.Option(None, "--scope", help="New scope (default: unchanged)."),
+        audit_end: str = typer.Option(None, "--audit-end", help="Last day of the "
+                                      "re-certification audit (needed for a decision after "
+                                      "expiry where the body requires the audit before it)."),
         as_json: bool = JSON_OPT,
     ) -> None:
         """Re-certify: a new certificate R+1 (and subs), the previous one superseded."""
@@ -47,7 +50,8 @@ def register(app: typer.Typer) -> None:
 
         with _issuer_for(number) as issuer:
             certs = recertify(issuer, number, day_option(decision, "--decision"),
-                              issue=day_option(issue, "--issue"), grade=grade, scope=scope)
+                              issue=day_option(issue, "--issue"), grade=grade, scope=scope,
+                              audit_end=day_option(audit_end, "--audit-end"))
         emit({"certificates": [c.as_dict() for c in certs]}, as_json, _print_certs)
 
     @app.command("reissue")

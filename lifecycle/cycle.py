@@ -25,7 +25,7 @@ from lifecycle.issuing import IssuedCertificate, Issuer
 from lifecycle.publisher import Publisher, body_signature
 from lifecycle.transitions import change_status
 from numbering.grammar import parse
-from rules.dates import date_rules, surveillance_plan
+from rules.dates import check_recert_audit, date_rules, surveillance_plan
 from rules.scope import change_site_scopes
 from rules.scoring import scoring_rules
 from rules.status import effective_status
@@ -50,11 +50,14 @@ def _sites(cert: Certificate) -> tuple[dict, ...]:
 # -- re-certification ----------------------------------------------------------------------
 
 def recertify(issuer: Issuer, number: str, decision: date, *, issue: date | None = None,
-              grade: str | None = None, scope: str | None = None) -> list[IssuedCertificate]:
+              grade: str | None = None, scope: str | None = None,
+              audit_end: date | None = None) -> list[IssuedCertificate]:
     """Re-certify a main certificate: R+1, dates from the previous expiry, old superseded.
 
     Refused when the previous certificate is revoked, cancelled or already superseded, and
-    when the decision comes more than the late window after expiry [XBHT 7.7.3].
+    when the decision comes more than the late window after expiry [XBHT 7.7.3]; where the
+    body requires the audit before expiry, a late decision needs ``audit_end`` by it
+    [CACQ 7.6.2, 7.10.8].
     """
     with Session(issuer.engine) as s:
         prev = main_certificate(s, number)
@@ -64,6 +67,7 @@ def recertify(issuer: Issuer, number: str, decision: date, *, issue: date | None
     if prev.status in ("revoked", "cancelled", "superseded"):
         raise RuleViolation(f"cannot re-certify {prev.number}: it is {prev.status} "
                             "[XBHT 7.7, A.4]")
+    check_recert_audit(date_rules(prev.profile), prev.expiry_date, decision, audit_end)
     org_input = OrganisationInput(
         name=org.name, uscc=org.uscc, registered_address=org.registered_address,
         scope=scope or prev.scope, decision_date=decision, grade=grade or prev.grade,

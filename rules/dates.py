@@ -74,6 +74,10 @@ class CycleSpec:
     initial_decision_clause: str
     late_recert_months: int
     late_recert_clause: str
+    recert_audit_before_expiry: bool = False
+    """The re-certification audit must end by the previous expiry, even when the decision
+    comes in the late window (CACQ 7.6.2, 7.10.8)."""
+    recert_audit_clause: str = ""
 
 
 @dataclass(frozen=True)
@@ -289,6 +293,31 @@ def certificate_dates(
     clauses.append(rules.surveillance.clause)
     return CertificateDates(audit, decision, issue, effective, expiry, plan, late,
                             tuple(clauses), conv)
+
+
+def check_recert_audit(rules: DateRules, previous_expiry: date, decision: date,
+                       audit_end: date | None) -> None:
+    """The re-certification audit precedes its decision and, where the body requires it,
+    ends by the previous expiry; a late decision then needs the audit date to show it."""
+    cyc = rules.cycle
+    if audit_end is not None and audit_end > decision:
+        raise InputError(f"audit end {audit_end} is after the decision date {decision}: a "
+                         "decision cannot precede the audit it decides on")
+    if not cyc.recert_audit_before_expiry or decision <= previous_expiry:
+        return  # a decision by the expiry follows an audit that ended by it too
+    late_window = period_end(start_after(previous_expiry, cyc.period_end),
+                             cyc.late_recert_months, cyc.period_end)
+    if decision > late_window:
+        return  # refused by certificate_dates: beyond the late window altogether
+    if audit_end is None:
+        raise InputError(f"the decision {decision} comes after the expiry {previous_expiry}: "
+                         "give the re-certification audit's last day (--audit-end), which "
+                         f"must be by the expiry [{cyc.recert_audit_clause}]")
+    if audit_end > previous_expiry:
+        raise RuleViolation(
+            f"the re-certification audit ended {audit_end}, after the expiry "
+            f"{previous_expiry}: no re-certification; a new initial certification is needed "
+            f"[{cyc.recert_audit_clause}]")
 
 
 def surveillance_plan(
