@@ -127,7 +127,8 @@ def register(app: typer.Typer) -> None:
         profile: str = typer.Option(None, "--profile", "-p", help="Only this body profile."),
         as_json: bool = JSON_OPT,
     ) -> None:
-        """List the next surveillance due for every valid or suspended certificate."""
+        """List the next surveillance due for every valid or suspended certificate, and the
+        re-certification application as its time comes."""
         from archive.db import get_engine
         from lifecycle.cycle import due_list
 
@@ -139,7 +140,9 @@ def register(app: typer.Typer) -> None:
 
             table = Table("number", "holder", "surveillance", "due by", "")
             for i in d["due"]:
-                table.add_row(i["number"], i["holder"], str(i["surveillance"]), str(i["due_by"]),
+                what = ("re-cert application" if i["kind"] == "recertification"
+                        else str(i["surveillance"]))
+                table.add_row(i["number"], i["holder"], what, str(i["due_by"]),
                               "[red]overdue[/]" if i["overdue"] else "")
             console.print(table)
 

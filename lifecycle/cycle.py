@@ -25,7 +25,13 @@ from lifecycle.issuing import IssuedCertificate, Issuer
 from lifecycle.publisher import Publisher, body_signature
 from lifecycle.transitions import change_status
 from numbering.grammar import parse
-from rules.dates import check_recert_audit, date_rules, surveillance_plan
+from rules.dates import (
+    add_months,
+    check_recert_audit,
+    date_rules,
+    recert_application_due,
+    surveillance_plan,
+)
 from rules.scope import change_site_scopes
 from rules.scoring import scoring_rules
 from rules.status import effective_status
@@ -206,11 +212,27 @@ class DueItem:
     due_by: date
     overdue: bool
     rule: str
+    kind: str = "surveillance"
+    """``surveillance`` (the ``surveillance``-th audit) or ``recertification`` (the
+    application for it, ``surveillance`` 0)."""
 
     def as_dict(self) -> dict:
         return {"number": self.number, "holder": self.holder, "profile": self.profile,
-                "surveillance": self.surveillance, "due_by": self.due_by,
+                "kind": self.kind, "surveillance": self.surveillance, "due_by": self.due_by,
                 "overdue": self.overdue, "rule": self.rule}
+
+
+def recert_application(cert: Certificate, on: date) -> DueItem | None:
+    """The re-certification application, listed from a month before it is due until the
+    certificate expires [CACQ 7.6.1, DNI 5.7.1, ZPIC 6.1]."""
+    rules = date_rules(cert.profile)
+    due = recert_application_due(rules, cert.expiry_date)
+    if due is None or on < add_months(due, -1, roll_forward=False) or on > cert.expiry_date:
+        return None
+    return DueItem(cert.number, cert.holder_name, cert.profile, 0, due, on > due,
+                   f"再认证申请：有效期满（{cert.expiry_date}）前 "
+                   f"{rules.cycle.recert_application_months} 个月 "
+                   f"[{rules.cycle.recert_application_clause}]", "recertification")
 
 
 def next_due(cert: Certificate, held: list[date], on: date) -> DueItem | None:
@@ -260,8 +282,8 @@ def due_list(engine, on: date, profile: str | None = None) -> list[DueItem]:
             if effective_status(cert.status, cert.expiry_date, on) == "expired":
                 continue
             item = next_due(cert, surveillances_held(s, cert.number), on)
-            if item is not None:
-                items.append(item)
+            application = recert_application(cert, on)
+            items += [i for i in (item, application) if i is not None]
     return sorted(items, key=lambda i: (i.due_by, i.number))
 
 

@@ -74,6 +74,10 @@ class CycleSpec:
     initial_decision_clause: str
     late_recert_months: int
     late_recert_clause: str
+    recert_application_months: int = 0
+    """The organisation applies for re-certification this many months before expiry (0:
+    the body sets no time); the due list shows it from a month before."""
+    recert_application_clause: str = ""
     recert_audit_before_expiry: bool = False
     """The re-certification audit must end by the previous expiry, even when the decision
     comes in the late window (CACQ 7.6.2, 7.10.8)."""
@@ -293,6 +297,12 @@ def certificate_dates(
     clauses.append(rules.surveillance.clause)
     return CertificateDates(audit, decision, issue, effective, expiry, plan, late,
                             tuple(clauses), conv)
+
+
+def recert_application_due(rules: DateRules, expiry: date) -> date | None:
+    """The day ``recert_application_months`` before ``expiry`` (None: no such time limit)."""
+    months = rules.cycle.recert_application_months
+    return add_months(expiry, -months, roll_forward=False) if months else None
 
 
 def check_recert_audit(rules: DateRules, previous_expiry: date, decision: date,

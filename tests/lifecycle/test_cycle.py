@@ -169,3 +169,23 @@ def test_cli_reissue_takes_site_scopes_and_removed_sites(issuer, main, home):
     assert ok.returncode == 0, ok.stderr
     assert [c["number"] for c in json.loads(ok.stdout)["certificates"]] == [main, f"{main}-1"]
     assert _row(issuer, f"{main}-2").status == "cancelled"
+
+
+def test_the_due_list_reminds_of_the_recertification_application(home, settings, pool):
+    # CACQ 7.6.1 / DNI 5.7.1 / ZPIC 6.1: apply three months before expiry (XBHT sets no time)
+    from lifecycle.issuing import Issuer
+    from templates.profiles import load_profile
+
+    with Issuer(load_profile("cacq"), pool=pool) as cacq:
+        number = cacq.issue(ORG)[0].number  # expires 2029-03-14
+
+    def applications(on):
+        return [(i.due_by, i.overdue) for i in due_list(cacq.engine, on)
+                if i.kind == "recertification"]
+
+    assert applications(date(2028, 11, 13)) == []
+    assert applications(date(2028, 11, 14)) == [(date(2028, 12, 14), False)]
+    assert applications(date(2028, 12, 15)) == [(date(2028, 12, 14), True)]
+    item = next(i for i in due_list(cacq.engine, date(2028, 12, 15)) if i.number == number
+                and i.kind == "recertification")
+    assert "CACQ 7.6.1" in item.rule
