@@ -113,12 +113,13 @@ def register(app: typer.Typer) -> None:
             from lifecycle.publisher import Publisher
 
             with Publisher() as pub:
-                n, kept = record_surveillance_report(pub, number, day, load_records(report),
-                                                     report.name, actor="issuer")
-            data.update(surveillance=n, report=kept.as_dict())
+                n, kept, notice = record_surveillance_report(
+                    pub, number, day, load_records(report), report.name, actor="issuer")
+            data.update(surveillance=n, report=kept.as_dict(), notice=notice.as_dict())
         emit(data, as_json, lambda d: console.print(
             f"surveillance {d['surveillance']} of {number} recorded ({held})"
-            + (f"; report archived {d['report']['pdf']}" if "report" in d else ""),
+            + (f"; report archived {d['report']['pdf']}; maintenance notice "
+               f"{d['notice']['pdf']}" if "report" in d else ""),
             highlight=False))
 
     @app.command("due")

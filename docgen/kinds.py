@@ -720,7 +720,8 @@ _TABLE = [
        f"{WORDING[w].title} ({w})")
       for w, code in (("suspension", "SUSPEND"), ("restoration", "RESTORE"),
                       ("revocation", "REVOKE"), ("cancellation", "CANCEL"),
-                      ("refusal", "REFUSE"), ("reissue", "REISSUE"))],
+                      ("refusal", "REFUSE"), ("reissue", "REISSUE"),
+                      ("maintenance", "MAINTAIN"))],
 ]
 
 KINDS: dict[str, DocumentKind] = {

@@ -29,6 +29,7 @@ from sqlmodel import Session, select
 from archive.blobs import sha256_hex
 from archive.models import Certificate, Organisation
 from common.errors import CertdeskError, InputError, RuleViolation
+from docgen.context import cn_date
 from docgen.kinds import CONCLUSIONS, REFUSED, Build, Rendition, kind
 from docgen.records import Fields
 from lifecycle.cycle import main_certificate, record_surveillance
@@ -108,7 +109,8 @@ def _one(job: Build, kind_id: str, record: Mapping[str, Any], where: str) -> Ren
 def _signed(publisher: Publisher, profile: Profile, kind_id: str,
             rendition: Rendition) -> bytes:
     """The rendition as a PDF/A record carrying the body's certification signature."""
-    spec = body_signature(profile, rendition.context["doc"]["title"])
+    ctx = rendition.context
+    spec = body_signature(profile, (ctx["doc"] if "doc" in ctx else ctx["notice"])["title"])
     return publisher.signed_pdf(profile.template_path(kind_id), rendition.context,
                                 rendition.stem, spec)
 
@@ -270,15 +272,23 @@ def certify_cases(issuer: Issuer, cases: list[Any], source: str, *, today: date 
 
 def record_surveillance_report(publisher: Publisher, number: str, held_on: date,
                                records: list[Any], where: str, *, actor: str,
-                               today: date | None = None) -> tuple[int, Kept]:
+                               today: date | None = None) -> tuple[int, Kept, Kept]:
     """Render the surveillance audit's report (the certificate supplies organisation, scope
     and sites), sign it and archive it with the surveillance record — only when the report
     passes and recommends keeping the certification; otherwise nothing is stored and the
-    certificate is for suspension."""
+    certificate is for suspension. The maintenance notice (保持认证注册资格通知书, XBHT
+    7.8.2(6) 注; DNI's 确认证书, 6.3.2 1)) is signed and archived with them; returns the
+    surveillance's number, the report and the notice."""
     with Session(publisher.engine) as s:
         cert = main_certificate(s, number)
         org = s.get(Organisation, cert.organisation_id)
         profile = load_profile(cert.profile)
+        covered = [{"number": c.number, "scope": c.scope, "expiry_date": c.expiry_date.isoformat()}
+                   for c in s.exec(select(Certificate).where(
+                       (Certificate.number == cert.number)
+                       | (Certificate.main_number == cert.number),
+                       Certificate.status.in_(("valid", "suspended")))  # type: ignore[attr-defined]
+                       .order_by(Certificate.number))]
         facts = {"name": cert.holder_name, "uscc": org.uscc if org else "",
                  "registered_address": org.registered_address if org else "",
                  "scope": cert.scope, "audit": "surveillance", "start": held_on.isoformat(),
@@ -303,13 +313,22 @@ def record_surveillance_report(publisher: Publisher, number: str, held_on: date,
         raise RuleViolation(f"{where}: the surveillance report does not support keeping "
                             f"{cert.number} ({why}): suspend it instead "
                             f"[{score['clauses'][0]}]")
-    pdf = _signed(publisher, profile, "report", report)
-    filename = f"{report.stem}.pdf"
+    notice = _one(job, "maintenance_notice", {
+        "name": facts["name"], "uscc": facts["uscc"], "certificates": covered,
+        "reason": f"监督审查（{cn_date(held_on)}）合格，审查组推荐保持认证注册",
+        "date": held_on.isoformat()}, f"{where}: maintenance notice")
+    signed = [(record_type, f"{r.stem}.pdf", _signed(publisher, profile, kind_id, r))
+              for record_type, kind_id, r in (("report", "report", report),
+                                              ("notice", "maintenance_notice", notice))]
 
     def keep(s: Session, cert: Certificate) -> str:
-        return publisher.keep(s, pdf, record_type="report", filename=filename,
-                              profile=cert.profile, organisation_id=cert.organisation_id,
-                              certificate_number=cert.number, actor=actor)
+        shas = [publisher.keep(s, pdf, record_type=record_type, filename=filename,
+                               profile=cert.profile, organisation_id=cert.organisation_id,
+                               certificate_number=cert.number, actor=actor)
+                for record_type, filename, pdf in signed]
+        return shas[0]  # the report's, logged with the surveillance
 
     n = record_surveillance(publisher.engine, number, held_on, actor=actor, keep=keep)
-    return n, Kept("report", filename, sha256_hex(pdf), publisher.export(filename, pdf))
+    kept = [Kept(record_type, filename, sha256_hex(pdf), publisher.export(filename, pdf))
+            for record_type, filename, pdf in signed]
+    return n, kept[0], kept[1]

@@ -363,10 +363,11 @@ def create_staff_router(settings: Settings | None = None, engine: Engine | None 
         name, records = _read_upload(report, load_records, (".json",),
                                      "请上传 .json 格式的审查报告（格式见 docs/templates.md）。")
         with publisher() as pub:
-            n, kept = record_surveillance_report(pub, number, day, records, name,
-                                                 actor=current.user.name)
+            n, kept, notice = record_surveillance_report(pub, number, day, records, name,
+                                                         actor=current.user.name)
         return done(request, current, f"已记录第 {n} 次监督审查（{held}），审查报告 "
-                    f"{kept.filename} 已签名归档。", "staff_certificate", number=number)
+                    f"{kept.filename} 及保持认证注册资格通知书 {notice.filename} 已签名归档。",
+                    "staff_certificate", number=number)
 
     @router.post("/certificates/{number}/reissue", name="staff_reissue")
     def reissue_(request: Request, number: str, reason: str = Form(""), name: str = Form(""),

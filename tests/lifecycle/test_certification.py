@@ -19,6 +19,7 @@ from common.settings import get_settings
 from docgen.kinds import REFUSED, Build
 from lifecycle.certification import certify, prepare
 from templates.profiles import load_profile
+from tests.docgen.support import pdftotext as pdftotext_
 
 REPO = Path(__file__).resolve().parents[2]
 CASE = json.loads((REPO / "examples/certification/case.json").read_text(encoding="utf-8"))
@@ -218,8 +219,8 @@ def test_a_surveillance_report_is_archived_with_the_surveillance_it_records(issu
     from lifecycle.certification import record_surveillance_report
 
     certify(issuer, prepared())
-    n, kept = record_surveillance_report(issuer, MAIN, date(2027, 6, 1), [SURVEILLANCE_REPORT],
-                                         "report.json", actor="ivy")
+    n, kept, notice = record_surveillance_report(issuer, MAIN, date(2027, 6, 1),
+                                                 [SURVEILLANCE_REPORT], "report.json", actor="ivy")
     assert n == 1 and kept.record_type == "report"
     with Session(issuer.engine) as s:
         row = s.exec(select(Record).where(Record.sha256 == kept.sha256)).one()
@@ -229,6 +230,13 @@ def test_a_surveillance_report_is_archived_with_the_surveillance_it_records(issu
     text = subprocess.run(["pdftotext", "-layout", str(kept.pdf), "-"], capture_output=True,
                           text=True).stdout
     assert "监督审查" in text and CASE["name"] in text
+    # XBHT 7.8.2(6) 注: the certificate is used together with the maintenance notice
+    notice_text = "".join(pdftotext_(notice.pdf).split())
+    assert "保持认证注册资格通知书" in notice_text and MAIN in notice_text
+    assert f"{MAIN}-1" in notice_text and "须与认证证书一并使用" in notice_text
+    with Session(issuer.engine) as s:
+        row = s.exec(select(Record).where(Record.sha256 == notice.sha256)).one()
+    assert (row.record_type, row.certificate_number) == ("notice", MAIN)
 
 
 def test_a_failing_surveillance_report_records_nothing(issuer):
