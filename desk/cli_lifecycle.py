@@ -13,6 +13,16 @@ from desk.output import console, emit
 lifecycle_app = typer.Typer(help="Calendar-driven lifecycle jobs.", no_args_is_help=True)
 
 
+def _site_numbers(text: str, option: str) -> tuple[int, ...]:
+    """``1,3`` (also ``1、3``) as site numbers."""
+    from common.errors import InputError
+
+    parts = [p.strip() for p in text.replace("、", ",").replace("，", ",").split(",")]
+    if not all(p.isdigit() for p in parts if p):
+        raise InputError(f"{option} {text!r}: expected site numbers such as 1,3")
+    return tuple(int(p) for p in parts if p)
+
+
 def _issuer_for(number: str):
     """An Issuer for the profile of certificate ``number``."""
     from sqlmodel import Session
@@ -93,6 +103,10 @@ def register(app: typer.Typer) -> None:
                                     "the fields of `certdesk render report`; organisation, "
                                     "scope and sites come from the certificate): rendered, "
                                     "signed and archived with the surveillance."),
+        sites: str = typer.Option(None, "--sites", help="The sites visited, as numbered on "
+                                  "the certificate (e.g. 1,3): the due list checks that the "
+                                  "cycle's surveillances cover every site where the body "
+                                  "requires it."),
         as_json: bool = JSON_OPT,
     ) -> None:
         """Record a passed surveillance audit (it moves the next due date).
@@ -104,9 +118,10 @@ def register(app: typer.Typer) -> None:
         from lifecycle.cycle import record_surveillance
 
         day = day_option(held, "--held")
+        visited = _site_numbers(sites or "", "--sites")
         data: dict = {"number": number, "held_on": held}
         if report is None:
-            data["surveillance"] = record_surveillance(get_engine(), number, day)
+            data["surveillance"] = record_surveillance(get_engine(), number, day, sites=visited)
         else:
             from docgen.records import load_records
             from lifecycle.certification import record_surveillance_report
@@ -114,7 +129,8 @@ def register(app: typer.Typer) -> None:
 
             with Publisher() as pub:
                 n, kept, notice = record_surveillance_report(
-                    pub, number, day, load_records(report), report.name, actor="issuer")
+                    pub, number, day, load_records(report), report.name, actor="issuer",
+                    sites=visited)
             data.update(surveillance=n, report=kept.as_dict(), notice=notice.as_dict())
         emit(data, as_json, lambda d: console.print(
             f"surveillance {d['surveillance']} of {number} recorded ({held})"
@@ -146,6 +162,9 @@ def register(app: typer.Typer) -> None:
                 table.add_row(i["number"], i["holder"], what, str(i["due_by"]),
                               "[red]overdue[/]" if i["overdue"] else "")
             console.print(table)
+            for i in d["due"]:
+                if i["warning"]:
+                    console.print(f"[yellow]{i['number']}[/]: {i['warning']}", highlight=False)
 
         emit({"on": day, "due": [i.as_dict() for i in items]}, as_json, human)
 

@@ -272,7 +272,8 @@ def certify_cases(issuer: Issuer, cases: list[Any], source: str, *, today: date 
 
 def record_surveillance_report(publisher: Publisher, number: str, held_on: date,
                                records: list[Any], where: str, *, actor: str,
-                               today: date | None = None) -> tuple[int, Kept, Kept]:
+                               today: date | None = None,
+                               sites: tuple[int, ...] = ()) -> tuple[int, Kept, Kept]:
     """Render the surveillance audit's report (the certificate supplies organisation, scope
     and sites), sign it and archive it with the surveillance record — only when the report
     passes and recommends keeping the certification; otherwise nothing is stored and the
@@ -328,7 +329,8 @@ def record_surveillance_report(publisher: Publisher, number: str, held_on: date,
                 for record_type, filename, pdf in signed]
         return shas[0]  # the report's, logged with the surveillance
 
-    n = record_surveillance(publisher.engine, number, held_on, actor=actor, keep=keep)
+    n = record_surveillance(publisher.engine, number, held_on, actor=actor, keep=keep,
+                            sites=sites)
     kept = [Kept(record_type, filename, sha256_hex(pdf), publisher.export(filename, pdf))
             for record_type, filename, pdf in signed]
     return n, kept[0], kept[1]

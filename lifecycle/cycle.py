@@ -25,6 +25,7 @@ from lifecycle.issuing import IssuedCertificate, Issuer
 from lifecycle.publisher import Publisher, body_signature
 from lifecycle.transitions import change_status
 from numbering.grammar import parse
+from rules.coverage import site_coverage, visited_sites
 from rules.dates import (
     add_months,
     check_recert_audit,
@@ -32,8 +33,10 @@ from rules.dates import (
     recert_application_due,
     surveillance_plan,
 )
+from rules.sampling import sample_size, sampling_rules
 from rules.scope import change_site_scopes
 from rules.scoring import scoring_rules
+from rules.spec import Audit
 from rules.status import effective_status
 from templates.profiles import load_profile
 
@@ -196,11 +199,15 @@ def reissue(issuer: Issuer, number: str, changes: Changes, reason: str, *,
 
 # -- surveillance ----------------------------------------------------------------------------
 
-def surveillances_held(s: Session, number: str) -> list[date]:
+def _surveillance_events(s: Session, number: str) -> list[dict]:
     rows = s.exec(select(Event).where(Event.subject == number,
                                       Event.kind == "certificate.surveillance")
                   .order_by(Event.seq))
-    return [date.fromisoformat(json.loads(e.data)["held_on"]) for e in rows]
+    return [json.loads(e.data) for e in rows]
+
+
+def surveillances_held(s: Session, number: str) -> list[date]:
+    return [date.fromisoformat(d["held_on"]) for d in _surveillance_events(s, number)]
 
 
 @dataclass(frozen=True)
@@ -215,11 +222,25 @@ class DueItem:
     kind: str = "surveillance"
     """``surveillance`` (the ``surveillance``-th audit) or ``recertification`` (the
     application for it, ``surveillance`` 0)."""
+    warning: str = ""
+    """Sites the cycle's surveillances have still to cover, where the body requires it."""
 
     def as_dict(self) -> dict:
         return {"number": self.number, "holder": self.holder, "profile": self.profile,
                 "kind": self.kind, "surveillance": self.surveillance, "due_by": self.due_by,
-                "overdue": self.overdue, "rule": self.rule}
+                "overdue": self.overdue, "rule": self.rule, "warning": self.warning}
+
+
+def coverage_warning(cert: Certificate, visits: list[list[int]]) -> str:
+    """What the cycle's surveillances still owe in site coverage [XBHT 7.2.2.9.2]."""
+    spec = sampling_rules(cert.profile)
+    sites = _sites(cert)
+    if not spec.surveillance_coverage_clause or len(sites) < 2:
+        return ""
+    remaining = date_rules(cert.profile).surveillance.count - len(visits)
+    per_visit = sample_size(spec, Audit.SURVEILLANCE, len(sites)).sample
+    return site_coverage(len(sites), visits, remaining, per_visit,
+                         spec.surveillance_coverage_clause).warning()
 
 
 def recert_application(cert: Certificate, on: date) -> DueItem | None:
@@ -247,11 +268,13 @@ def next_due(cert: Certificate, held: list[date], on: date) -> DueItem | None:
 
 
 def record_surveillance(engine, number: str, held_on: date, *, actor: str = "issuer",
-                        keep: Callable[[Session, Certificate], str] | None = None) -> int:
+                        keep: Callable[[Session, Certificate], str] | None = None,
+                        sites: tuple[int, ...] = ()) -> int:
     """Record that the next surveillance audit of ``number`` was held (and passed).
 
     ``keep`` archives the audit's report in the same transaction, once the surveillance is
-    known to be allowed, and returns its sha256 (logged with the surveillance)."""
+    known to be allowed, and returns its sha256 (logged with the surveillance). ``sites``:
+    the sites visited (numbered as on the certificate), for the cycle's coverage."""
     with session_scope(engine) as s:
         cert = main_certificate(s, number)
         status = effective_status(cert.status, cert.expiry_date, held_on)
@@ -265,9 +288,11 @@ def record_surveillance(engine, number: str, held_on: date, *, actor: str = "iss
         if next_due(cert, held, held_on) is None:
             raise RuleViolation(f"{cert.number} has no surveillance left in this cycle; "
                                 "the next audit is the re-certification")
+        visited = visited_sites(len(_sites(cert)), sites)
         report = {"report": keep(s, cert)} if keep else {}
         events.append(s, "certificate.surveillance", cert.number,
-                      {"held_on": held_on, "number": len(held) + 1, **report}, actor)
+                      {"held_on": held_on, "number": len(held) + 1, **report,
+                       **({"sites": list(visited)} if visited else {})}, actor)
         return len(held) + 1
 
 
@@ -281,7 +306,11 @@ def due_list(engine, on: date, profile: str | None = None) -> list[DueItem]:
         for cert in s.exec(query.order_by(Certificate.number)):
             if effective_status(cert.status, cert.expiry_date, on) == "expired":
                 continue
-            item = next_due(cert, surveillances_held(s, cert.number), on)
+            held = _surveillance_events(s, cert.number)
+            item = next_due(cert, [date.fromisoformat(d["held_on"]) for d in held], on)
+            if item is not None:
+                item = replace(item, warning=coverage_warning(
+                    cert, [d.get("sites", []) for d in held]))
             application = recert_application(cert, on)
             items += [i for i in (item, application) if i is not None]
     return sorted(items, key=lambda i: (i.due_by, i.number))

@@ -189,3 +189,14 @@ def test_the_due_list_reminds_of_the_recertification_application(home, settings,
     item = next(i for i in due_list(cacq.engine, date(2028, 12, 15)) if i.number == number
                 and i.kind == "recertification")
     assert "CACQ 7.6.1" in item.rule
+
+
+def test_the_due_list_names_the_sites_the_last_surveillance_must_cover(issuer, main, home):
+    # XBHT 7.2.2.9.2: the two surveillances together cover every site
+    res = run_cli("surveillance", main, "--held", "2027-03-01", "--sites", "1", home=home)
+    assert res.returncode == 0, res.stderr
+    (item,) = [i for i in due_list(issuer.engine, date(2027, 4, 1)) if i.number == main]
+    assert item.surveillance == 2
+    assert item.warning == "本周期最后一次监督审查须覆盖尚未审查的场所 2 [XBHT 7.2.2.9.2]"
+    bad = run_cli("surveillance", main, "--held", "2027-12-01", "--sites", "3", home=home)
+    assert bad.returncode != 0 and "site 3 does not exist" in bad.stderr
