@@ -13,16 +13,6 @@ from desk.output import console, emit
 lifecycle_app = typer.Typer(help="Calendar-driven lifecycle jobs.", no_args_is_help=True)
 
 
-def _site_numbers(text: str, option: str) -> tuple[int, ...]:
-    """``1,3`` (also ``1、3``) as site numbers."""
-    from common.errors import InputError
-
-    parts = [p.strip() for p in text.replace("、", ",").replace("，", ",").split(",")]
-    if not all(p.isdigit() for p in parts if p):
-        raise InputError(f"{option} {text!r}: expected site numbers such as 1,3")
-    return tuple(int(p) for p in parts if p)
-
-
 def _issuer_for(number: str):
     """An Issuer for the profile of certificate ``number``."""
     from sqlmodel import Session
@@ -118,7 +108,9 @@ def register(app: typer.Typer) -> None:
         from lifecycle.cycle import record_surveillance
 
         day = day_option(held, "--held")
-        visited = _site_numbers(sites or "", "--sites")
+        from rules.coverage import parse_site_numbers
+
+        visited = parse_site_numbers(sites or "", "--sites")
         data: dict = {"number": number, "held_on": held}
         if report is None:
             data["surveillance"] = record_surveillance(get_engine(), number, day, sites=visited)

@@ -12,6 +12,14 @@ from dataclasses import dataclass
 from common.errors import InputError
 
 
+def parse_site_numbers(text: str, what: str) -> tuple[int, ...]:
+    """``1,3`` (also ``1、3``, ``1，3``) as site numbers."""
+    parts = [p.strip() for p in text.replace("、", ",").replace("，", ",").split(",")]
+    if not all(p.isdigit() for p in parts if p):
+        raise InputError(f"{what} {text!r}: expected site numbers such as 1,3")
+    return tuple(int(p) for p in parts if p)
+
+
 def visited_sites(site_count: int, sites: Iterable[int]) -> tuple[int, ...]:
     """The sites (numbered as on the certificate) a surveillance visited, checked."""
     chosen = tuple(sorted(set(sites)))

@@ -61,6 +61,7 @@ from lifecycle.inputs import Rejected, load_organisations
 from lifecycle.issuing import Issuer
 from lifecycle.publisher import Publisher
 from lifecycle.transitions import change_status
+from rules.coverage import parse_site_numbers
 from rules.scope import parse_site_scopes
 from rules.scoring import scoring_rules
 from templates.profiles import all_profiles, load_profile, profile_ids
@@ -353,18 +354,21 @@ def create_staff_router(settings: Settings | None = None, engine: Engine | None 
 
     @router.post("/certificates/{number}/surveillance", name="staff_surveillance")
     def surveillance(request: Request, number: str, held: str = Form(""),
-                     report: UploadFile | None = File(None),
+                     report: UploadFile | None = File(None), sites: str = Form(""),
                      current: Current = Depends(desk.posts("surveillance"))) -> Response:
         day = _day(held, "监督审查日期", required=True)
+        visited = parse_site_numbers(sites, "审查场所")
         if report is None or not report.filename:  # the browser sends an empty part
-            n = record_surveillance(engine, number, day, actor=current.user.name)
+            n = record_surveillance(engine, number, day, actor=current.user.name,
+                                    sites=visited)
             return done(request, current, f"已记录第 {n} 次监督审查（{held}）。",
                         "staff_certificate", number=number)
         name, records = _read_upload(report, load_records, (".json",),
                                      "请上传 .json 格式的审查报告（格式见 docs/templates.md）。")
         with publisher() as pub:
             n, kept, notice = record_surveillance_report(pub, number, day, records, name,
-                                                         actor=current.user.name)
+                                                         actor=current.user.name,
+                                                         sites=visited)
         return done(request, current, f"已记录第 {n} 次监督审查（{held}），审查报告 "
                     f"{kept.filename} 及保持认证注册资格通知书 {notice.filename} 已签名归档。",
                     "staff_certificate", number=number)
@@ -390,11 +394,13 @@ def create_staff_router(settings: Settings | None = None, engine: Engine | None 
     @router.post("/certificates/{number}/recertify", name="staff_recertify")
     def recertify_(request: Request, number: str, decision: str = Form(""),
                    issue: str = Form(""), grade: str = Form(""), scope: str = Form(""),
+                   audit_end: str = Form(""),
                    current: Current = Depends(desk.posts("recertify"))) -> Response:
         with issuer_for(number, current) as issuer:
             certs = recertify(issuer, number, _day(decision, "再认证决定日期", required=True),
                               issue=_day(issue, "签发日期"), grade=grade.strip() or None,
-                              scope=scope.strip() or None)
+                              scope=scope.strip() or None,
+                              audit_end=_day(audit_end, "再认证审核结束日期"))
         return done(request, current, f"已再认证，原证书 {number} 已被取代。", "staff_certificate",
                     numbers=[c.number for c in certs], number=certs[0].number)
 
