@@ -8,8 +8,9 @@ import typer
 from desk.options import JSON_OPT
 from desk.output import console, emit
 
-profiles_app = typer.Typer(help="The body profiles this install knows.",
-                           invoke_without_command=True)
+profiles_app = typer.Typer(help="List the body profiles (bodies and schemes) this install "
+                           "knows; `profiles check` lists the values their bodies have not "
+                           "confirmed.", invoke_without_command=True)
 
 
 @profiles_app.callback()
