@@ -110,3 +110,22 @@ def test_a_dni_multi_site_certificate_without_site_names_is_refused_before_a_num
             issuer.issue(_org("dni-spshfw", sites=sites))
         with Session(issuer.engine) as s:
             assert s.exec(select(NumberCounter)).first() is None
+
+
+def test_render_prints_dni_site_names_and_refuses_unnamed_sites(home, tmp_path):
+    record = example("certificate")  # three named sites
+    src = tmp_path / "cert.json"
+    src.write_text(json.dumps([record], ensure_ascii=False), encoding="utf-8")
+    res = run_cli("render", "certificate", "-p", "dni-spshfw", "-i", str(src), "-o",
+                  str(tmp_path / "out"), home=home)
+    assert res.returncode == 0, res.stderr
+    (pdf,) = (tmp_path / "out").glob("*.pdf")
+    text = _flat(pdf)
+    for site in record["sites"]:
+        assert f"{site['name']}：{site['address']}" in text
+    unnamed = {**record, "sites": [{k: v for k, v in s.items() if k != "name"}
+                                   for s in record["sites"]]}
+    src.write_text(json.dumps([unnamed], ensure_ascii=False), encoding="utf-8")
+    res = run_cli("render", "certificate", "-p", "dni-spshfw", "-i", str(src), "-o",
+                  str(tmp_path / "out2"), home=home)
+    assert res.returncode != 0 and "DNI 5.5.1(2)" in res.stderr
