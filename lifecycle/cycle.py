@@ -352,6 +352,14 @@ def sweep(publisher: Publisher, on: date | None = None) -> list[SweepAction]:
             elif cert.suspended_until is not None and on > cert.suspended_until:
                 plan.append(SweepAction(cert.number, "revoke",
                                         f"暂停期满（{cert.suspended_until}）未恢复"))
+        # Sub-certificates suspended on their own, unless their main is revoked now anyway.
+        revoked = {a.number for a in plan if a.action == "revoke"}
+        subs = s.exec(select(Certificate).where(
+            Certificate.main_number.is_not(None), Certificate.status == "suspended",
+            Certificate.suspended_until < on).order_by(Certificate.number))
+        plan += [SweepAction(sub.number, "revoke", f"暂停期满（{sub.suspended_until}）未恢复")
+                 for sub in subs if sub.main_number not in revoked
+                 and effective_status(sub.status, sub.expiry_date, on) == "suspended"]
     for act in plan:
         if act.action == "expire":
             with session_scope(publisher.engine) as s:

@@ -117,7 +117,11 @@ def change_status(publisher: Publisher, number: str, action: str, reason: str, *
         subs = [] if cert.main_number else list(s.exec(
             select(Certificate).where(Certificate.main_number == number)
             .order_by(Certificate.sub)))
-        affected = [cert, *(c for c in subs if c.status in t.allowed_from)]
+        # A sub suspended on its own whose period has run out does not follow its main back
+        # to valid: it stays suspended for revocation (the sweep revokes it).
+        affected = [cert, *(c for c in subs if c.status in t.allowed_from
+                            and not (t.to == "valid" and c.suspended_until is not None
+                                     and on > c.suspended_until))]
         org = s.get(Organisation, cert.organisation_id)
     profile = load_profile(cert.profile)
     until = None

@@ -112,3 +112,19 @@ def test_verified_applies_to_suspend_and_revoke_only(issuer):
     number = issuer.issue(_org("xbht"))[0].number
     with pytest.raises(InputError, match="--verified"):
         change_status(issuer, number, "cancel", "x", verified=date(2027, 1, 2))
+
+
+def test_a_sub_suspended_on_its_own_is_revoked_when_its_period_runs_out(issuer):
+    main, sub1, sub2 = [c.number for c in issuer.issue(TWO_SITES)]
+    change_status(issuer, sub1, "suspend", "场所整改", on=date(2027, 1, 10), months=1)
+    change_status(issuer, main, "suspend", "x", on=date(2027, 1, 20))
+    # the main comes back; the site whose own period ran out stays suspended ...
+    change_status(issuer, main, "restore", "纠正措施已验证", on=date(2027, 2, 15))
+    assert [_row(issuer.engine, n).status for n in (main, sub1, sub2)] == [
+        "valid", "suspended", "valid"]
+    # ... and the sweep revokes it alone
+    actions = sweep(issuer, date(2027, 2, 16))
+    assert [(a.number, a.action) for a in actions] == [(sub1, "revoke")]
+    assert [_row(issuer.engine, n).status for n in (main, sub1, sub2)] == [
+        "valid", "revoked", "valid"]
+    assert sweep(issuer, date(2027, 2, 16)) == []
