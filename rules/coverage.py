@@ -65,3 +65,22 @@ def site_coverage(site_count: int, visits: Sequence[Sequence[int]], remaining_vi
     unvisited = tuple(k for k in range(1, site_count + 1) if k not in seen)
     return SiteCoverage(site_count, unvisited, remaining_visits, per_visit,
                         tuple(sorted(repeated)), clause)
+
+
+def rotation(sites: Sequence[str], visits: int, per_visit: int) -> list[tuple[str, ...]]:
+    """The sites each of ``visits`` surveillances samples so that together they cover every
+    site: ``per_visit`` each in turn without repeats, the last taking whatever is still
+    unvisited (more than ``per_visit`` when the formula's samples fall short); a site is
+    repeated only when every one has been visited."""
+    plan: list[tuple[str, ...]] = []
+    queue = list(sites)
+    for n in range(visits):
+        last = n == visits - 1
+        take = max(per_visit, len(queue)) if last else per_visit
+        chosen = queue[:take]
+        if len(chosen) < min(take, len(sites)):  # all visited: start the round again
+            chosen += [s for s in sites if s not in chosen][:min(take, len(sites)) - len(chosen)]
+        queue = queue[len(chosen):] if len(queue) >= len(chosen) else []
+        plan.append(tuple(chosen))
+    return plan
+

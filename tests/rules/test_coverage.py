@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from common.errors import InputError
-from rules.coverage import site_coverage, visited_sites
+from rules.coverage import rotation, site_coverage, visited_sites
 from rules.sampling import sampling_rules
 
 CLAUSE = "XBHT 7.2.2.9.2"
@@ -38,3 +38,22 @@ def test_visited_sites_must_exist():
     assert visited_sites(3, [3, 1, 1]) == (1, 3)
     with pytest.raises(InputError, match="site 4 does not exist"):
         visited_sites(3, [4])
+
+
+def test_the_rotation_covers_every_site_before_repeating_one():
+    sites = [str(i) for i in range(1, 10)]
+    # XBHT: 9 sites, ⌈1.2·√9⌉ = 4 a visit: the second visit takes the five still unvisited
+    assert rotation(sites, 2, 4) == [("1", "2", "3", "4"), ("5", "6", "7", "8", "9")]
+    assert rotation(["1", "2", "3", "4"], 2, 3) == [("1", "2", "3"), ("4", "1", "2")]
+
+
+def test_the_xbht_programme_plans_which_sites_each_surveillance_samples():
+    from tests.docgen.support import contexts, example
+
+    record = example("programme")
+    record["sites"] += [{"name": f"网点{i}", "address": f"地址{i}"} for i in range(6, 12)]
+    audits = contexts("xbht", "programme", record)[0].context["audits"]
+    assert audits[1]["focus"].endswith("计划抽样场所（序号）：2、3、4、5（XBHT 7.2.2.9.2）")
+    assert "6、7、8、9、10、11，多于公式的 4 个" in audits[2]["focus"]
+    cacq = contexts("cacq", "programme", example("programme"))[0].context["audits"]
+    assert "计划抽样场所" not in cacq[1]["focus"]
