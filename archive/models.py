@@ -48,6 +48,11 @@ class Certificate(SQLModel, table=True):
     status: str = Field(default="valid", index=True)
     """valid | suspended | revoked | cancelled | superseded (expired is derived from dates)."""
     status_reason: str | None = None
+    suspended_on: date | None = None
+    """First day of the current (or last) suspension; a restoration cannot precede it."""
+    suspended_until: date | None = None
+    """Last day of the current suspension: restoring after it is refused, the sweep revokes
+    [CACQ 9.1.3, DNI 6.8.2, ZPIC 7.3.1 7), XBHT 8.3(3)]. Cleared when restored."""
     status_changed: datetime = Field(default_factory=utcnow)
     pdf_sha256: str | None = Field(default=None, index=True)
     created: datetime = Field(default_factory=utcnow)

@@ -104,6 +104,12 @@ class Settings(BaseSettings):
     s3_secret_key: str | None = None
     """Credentials for an S3 ``blob_url``; unset, boto3's usual sources apply."""
 
+    allow_unverified_profile: bool = False
+    """Issue certificates although the body profile holds values its body has not confirmed
+    (``unverified`` in profile.toml: placeholder addresses, guessed approval numbers, a
+    placeholder mark). For test and demo installs only; such certificates say so on the
+    page. ``certdesk profiles check`` lists the values to confirm."""
+
     archive_pause_file: Path | None = None
     """Test hook for crash tests: an archive write creates this file once its blob is durable
     and waits, before its row commits, while the file exists."""

@@ -12,8 +12,7 @@ import typer
 
 from common.errors import CertdeskError
 from common.failures import known_failure
-from desk.options import JSON_OPT
-from desk.output import emit, fail
+from desk.output import fail
 
 app = typer.Typer(
     name="certdesk",
@@ -33,28 +32,6 @@ def _root() -> None:
 
 
 
-@app.command("profiles")
-def profiles_cmd(as_json: bool = JSON_OPT) -> None:
-    """List the body profiles (bodies and schemes) this install knows."""
-    from templates.profiles import all_profiles
-
-    data = {"profiles": [p.summary() for p in all_profiles()]}
-
-    def human(d: dict) -> None:
-        from rich.table import Table
-
-        from desk.output import console
-
-        table = Table("id", "body", "scheme", "code", "retention")
-        for p in d["profiles"]:
-            r = p["retention"]
-            table.add_row(p["id"], p["body"], p["scheme"], f"{p['body_code']} {p['scheme_code']}",
-                          r["clause"])
-        console.print(table)
-
-    emit(data, as_json, human)
-
-
 def _register_subcommands() -> None:
     """Sub-apps live in their own modules (one per domain) and join here."""
     import importlib
@@ -62,7 +39,7 @@ def _register_subcommands() -> None:
     for module in ("desk.cli_issue", "desk.cli_status", "desk.cli_lifecycle", "desk.cli_rules",
                    "desk.cli_archive", "desk.cli_signing", "desk.cli_docs", "desk.cli_web",
                    "desk.cli_users", "desk.cli_report",
-                   "desk.cli_backup"):
+                   "desk.cli_backup", "desk.cli_profiles"):
         try:
             mod = importlib.import_module(module)
         except ModuleNotFoundError as exc:

@@ -68,6 +68,9 @@ def register(app: typer.Typer) -> None:
         grade: str = typer.Option(None, "--grade", help="New grade (default: unchanged)."),
         scope: str = typer.Option(None, "--scope", help="New scope (default: unchanged)."),
         who: str = AS_OPT,
+        audit_end: str = typer.Option(None, "--audit-end", help="Last day of the "
+                                      "re-certification audit (needed for a decision after "
+                                      "expiry where the body requires the audit before it)."),
         as_json: bool = JSON_OPT,
         dry_run: bool = DRY_RUN_OPT,
     ) -> None:
@@ -77,7 +80,7 @@ def register(app: typer.Typer) -> None:
         with _issuer_for(number, acting(who, "recertify")) as issuer:
             certs = recertify(issuer, number, day_option(decision, "--decision"),
                               issue=day_option(issue, "--issue"), grade=grade, scope=scope,
-                              dry_run=dry_run)
+                              audit_end=day_option(audit_end, "--audit-end"), dry_run=dry_run)
         if dry_run:
             emit(certs.as_dict(), as_json, _print_preview)
             return
@@ -91,17 +94,30 @@ def register(app: typer.Typer) -> None:
         address: str = typer.Option(None, "--address", help="New registered address."),
         scope: str = typer.Option(None, "--scope", help="New scope (extension/reduction)."),
         grade: str = typer.Option(None, "--grade", help="New grade."),
+        site_scope: list[str] = typer.Option(None, "--site-scope", help="K=SCOPE: the new "
+                                             "scope of site K (as numbered on the "
+                                             "certificate); repeat per site."),
+        remove_site: list[int] = typer.Option(None, "--remove-site", help="Site K leaves the "
+                                              "certificate (its sub-certificate is "
+                                              "cancelled); repeat per site."),
         on: str = typer.Option(None, "--on", help="Re-issue date (default today)."),
         who: str = AS_OPT,
         as_json: bool = JSON_OPT,
         dry_run: bool = DRY_RUN_OPT,
     ) -> None:
-        """Re-issue (换证) within validity: same number and dates, re-issue date printed."""
-        from lifecycle.cycle import Changes, reissue
+        """Re-issue (换证) within validity: same number and dates, re-issue date printed.
 
+        A new --scope names every site whose scope differs from it: --site-scope K=SCOPE or
+        --remove-site K; the sub-certificates are re-issued with it.
+        """
+        from lifecycle.cycle import Changes, reissue
+        from rules.scope import parse_site_scopes
+
+        changes = Changes(name, address, scope, grade, parse_site_scopes(site_scope or []),
+                          tuple(remove_site or ()))
         with _issuer_for(number, acting(who, "reissue")) as issuer:
-            certs = reissue(issuer, number, Changes(name, address, scope, grade), reason,
-                            on=day_option(on, "--on"), dry_run=dry_run)
+            certs = reissue(issuer, number, changes, reason, on=day_option(on, "--on"),
+                            dry_run=dry_run)
         if dry_run:
             emit(certs.as_dict(), as_json, _print_preview)
             return
@@ -115,6 +131,10 @@ def register(app: typer.Typer) -> None:
                                     "the fields of `certdesk render report`; organisation, "
                                     "scope and sites come from the certificate): rendered, "
                                     "signed and archived with the surveillance."),
+        sites: str = typer.Option(None, "--sites", help="The sites visited, as numbered on "
+                                  "the certificate (e.g. 1,3): the due list checks that the "
+                                  "cycle's surveillances cover every site where the body "
+                                  "requires it."),
         who: str = AS_OPT,
         as_json: bool = JSON_OPT,
         dry_run: bool = DRY_RUN_OPT,
@@ -128,27 +148,32 @@ def register(app: typer.Typer) -> None:
         from lifecycle.cycle import record_surveillance
 
         day = day_option(held, "--held")
+        from rules.coverage import parse_site_numbers
+
         actor = acting(who, "surveillance")
+        visited = parse_site_numbers(sites or "", "--sites")
         data: dict = {"number": number, "held_on": held}
         if report is None:
             data["surveillance"] = record_surveillance(get_engine(), number, day, actor=actor,
-                                                       dry_run=dry_run)
+                                                       sites=visited, dry_run=dry_run)
         else:
             from docgen.records import load_records
             from lifecycle.certification import record_surveillance_report
             from lifecycle.publisher import Publisher
 
             with Publisher() as pub:
-                n, kept = record_surveillance_report(pub, number, day, load_records(report),
-                                                     report.name, actor=actor,
-                                                     dry_run=dry_run)
-            data.update(surveillance=n, **({"report": kept.as_dict()} if kept else {}))
+                n, kept, notice = record_surveillance_report(
+                    pub, number, day, load_records(report), report.name, actor=actor,
+                    sites=visited, dry_run=dry_run)
+            data.update(surveillance=n, **({"report": kept.as_dict()} if kept else {}),
+                        **({"notice": notice.as_dict()} if notice else {}))
         if dry_run:
             data["dry_run"] = True
         emit(data, as_json, lambda d: console.print(
             f"surveillance {d['surveillance']} of {number} "
             + ("would be recorded" if dry_run else "recorded") + f" ({held})"
             + (f"; report archived {d['report']['pdf']}" if "report" in d else "")
+            + (f"; maintenance notice {d['notice']['pdf']}" if "notice" in d else "")
             + (" — dry run: nothing stored" if dry_run else ""),
             highlight=False))
 
@@ -158,7 +183,8 @@ def register(app: typer.Typer) -> None:
         profile: str = typer.Option(None, "--profile", "-p", help="Only this body profile."),
         as_json: bool = JSON_OPT,
     ) -> None:
-        """List the next surveillance due for every valid or suspended certificate."""
+        """List the next surveillance due for every valid or suspended certificate, and the
+        re-certification application as its time comes."""
         from archive.db import get_engine
         from common import clock
         from lifecycle.cycle import due_list
@@ -171,11 +197,15 @@ def register(app: typer.Typer) -> None:
 
             table = Table("number", "holder", "surveillance", "due by", "")
             for i in d["due"]:
+                what = ("re-cert application" if i["kind"] == "recertification"
+                        else str(i["surveillance"]))
                 note = "[red]overdue[/]" if i["overdue"] else (
                     "not yet valid" if i["status"] == "not_yet_valid" else "")
-                table.add_row(i["number"], i["holder"], str(i["surveillance"]), str(i["due_by"]),
-                              note)
+                table.add_row(i["number"], i["holder"], what, str(i["due_by"]), note)
             console.print(table)
+            for i in d["due"]:
+                if i["warning"]:
+                    console.print(f"[yellow]{i['number']}[/]: {i['warning']}", highlight=False)
             _warn_reports(d["report_overdue"])
 
         emit({"on": day, "due": [i.as_dict() for i in items],

@@ -11,8 +11,12 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
+from functools import cache
+from pathlib import Path
 from typing import Any
 
+from common.errors import InputError
+from docgen.render import Image
 from templates.profiles import Profile
 
 CNCA_NOTICE = "本证书信息可在国家认证认可监督管理委员会官方网站（www.cnca.gov.cn）上查询"
@@ -82,6 +86,51 @@ def full_scope(profile: Profile, scope: str) -> str:
     return scope if scope.endswith(suffix) else f"{scope}{suffix}"
 
 
+def covered_sites(profile: Profile, facts: CertificateFacts) -> tuple[dict, ...]:
+    """The sites a certificate covers: those given, else the registered address — every
+    certificate prints a covered address [CACQ 8.1 2), DNI 5.5.1(2), ZPIC 8.1.1 4),
+    XBHT 7.8.2(6)a)]. Where the body names the sites of a multi-site certificate
+    (``site_names``: DNI 5.5.1(2) "若覆盖多场所，表述…场所的名称和地址信息") each needs a name."""
+    spec = profile.certificate
+    sites = facts.sites or ({"address": facts.registered_address, "scope": facts.scope},)
+    if spec.site_names and len(sites) > 1:
+        unnamed = [str(i) for i, s in enumerate(sites, start=1) if not s.get("name")]
+        if unnamed:
+            raise InputError(f"{facts.holder_name}: site {', '.join(unnamed)} has no name; "
+                             f"{profile.body.short_name} certificates covering several sites "
+                             f"print each site's name and address [{spec.site_names_clause}]")
+    return sites
+
+
+UNVERIFIED_LABELS = {"name": "名称", "short_name": "简称", "name_en": "英文名称", "address": "地址",
+                     "website": "网址", "phone": "电话", "approval_number": "批准号",
+                     "accreditation_code": "认可代码", "signatory": "签发人",
+                     "certificate.mark": "认证标志"}
+
+
+def unverified_notice(profile: Profile) -> str:
+    """What a certificate printed with unconfirmed body values says about them (empty when
+    every value is confirmed); issuing one needs the install's explicit consent."""
+    if not profile.unverified:
+        return ""
+    labels = "、".join(UNVERIFIED_LABELS.get(k, k) for k in profile.unverified)
+    return f"本证书所载认证机构{labels}未经认证机构确认，仅供测试或演示，不作为认证证明"
+
+
+@cache
+def _png(path: Path) -> bytes:
+    return path.read_bytes()
+
+
+MARK_WIDTH_MM = 22
+
+
+def mark_image(profile: Profile) -> Image | None:
+    """The body's certification mark for its certificates, if its profile has one."""
+    path = profile.certificate.mark_path()
+    return Image(_png(path), MARK_WIDTH_MM) if path else None
+
+
 def certificate_context(profile: Profile, facts: CertificateFacts, qr: Any, *,
                         sites_in_annex: bool = False, draft: bool = False) -> dict[str, Any]:
     """The certificate, sub-certificate and site annex context.
@@ -90,7 +139,7 @@ def certificate_context(profile: Profile, facts: CertificateFacts, qr: Any, *,
     annex instead of listing them (organisations with many sites). ``draft``: rendered
     for review, not issued; the template says so on the page.
     """
-    sites = sites_context(facts.sites)
+    sites = sites_context(covered_sites(profile, facts))
     site = NO_SITE
     if facts.site is not None:
         index = next((i for i, s in enumerate(facts.sites, start=1) if s == facts.site), "")
@@ -112,9 +161,11 @@ def certificate_context(profile: Profile, facts: CertificateFacts, qr: Any, *,
             "site_count": len(sites),
             "sites_in_annex": sites_in_annex,
             "draft": draft,
+            "unverified": unverified_notice(profile),
         },
         "sites": sites,
         "site": site,
         "cnca_notice": CNCA_NOTICE,
         "qr": qr,
+        "mark": mark_image(profile),
     }

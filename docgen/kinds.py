@@ -35,6 +35,7 @@ from docgen.qr import QR_WIDTH_MM, qr_png, verify_url
 from docgen.records import Fields
 from docgen.render import Image
 from numbering.grammar import parse
+from rules.coverage import rotation
 from rules.dates import (
     certificate_dates,
     check_decision_date,
@@ -267,6 +268,22 @@ def _basis(rules: Any, audit: Audit, md: Any) -> str:
             f"最少 {num(r.minimum)} 人日")
 
 
+def _surveillance_sites(rules: Any, sites: list[dict[str, Any]], visits: int) -> list[str]:
+    """Per surveillance, the sites it samples so the cycle covers them all, where the body
+    asks for it [XBHT 7.2.2.9.2]; empty otherwise."""
+    eligible = [s["label"] for s in sites if not s["central"]]
+    if not rules.surveillance_coverage_clause or len(eligible) < 2 or not visits:
+        return []
+    per_visit = sample_size(rules, Audit.SURVEILLANCE, len(eligible)).sample
+    notes = []
+    for chosen in rotation(eligible, visits, per_visit):
+        more = (f"，多于公式的 {per_visit} 个，以在本周期覆盖全部场所"
+                if len(chosen) > per_visit else "")
+        notes.append(f"；计划抽样场所（序号）：{'、'.join(chosen)}{more}"
+                     f"（{rules.surveillance_coverage_clause}）")
+    return notes
+
+
 def _programme(job: Build, f: Fields) -> list[Rendition]:
     pid = job.profile.id
     org = _org(f)
@@ -297,6 +314,7 @@ def _programme(job: Build, f: Fields) -> list[Rendition]:
            f"{cn_date(dates.expiry_date)}前（证书到期前）"]
     modes = f.mapping("modes", required=False)
     focus = {**FOCUS, **f.mapping("focus", required=False)}
+    planned = _surveillance_sites(s_rules, sites, len(dates.surveillance))
     audits, clauses, first = [], [], None
     for i, audit in enumerate(sequence):
         sample = sample_size(s_rules, audit, eligible) if eligible > 1 else None
@@ -311,7 +329,8 @@ def _programme(job: Build, f: Fields) -> list[Rendition]:
             "coefficient": num(sample.coefficient) if sample else "",
             "sample": str(sample.sample) if sample else "",
             "site_visits": str(visits), "mode": str(modes.get(audit.value, "")),
-            "focus": str(focus["first" if i == 0 else audit.value])})
+            "focus": str(focus["first" if i == 0 else audit.value])
+            + (planned[i - 1] if audit is Audit.SURVEILLANCE and planned else "")})
     beyond = md_rules.table.beyond
     central = "中心场所（总部）每次审查，另加抽样场所" if s_rules.central_office_visited else \
         "中心职能场所不参与抽样" if eligible < len(sites) else ""
@@ -720,7 +739,8 @@ _TABLE = [
        f"{WORDING[w].title} ({w})")
       for w, code in (("suspension", "SUSPEND"), ("restoration", "RESTORE"),
                       ("revocation", "REVOKE"), ("cancellation", "CANCEL"),
-                      ("refusal", "REFUSE"), ("reissue", "REISSUE"))],
+                      ("refusal", "REFUSE"), ("reissue", "REISSUE"),
+                      ("maintenance", "MAINTAIN"))],
 ]
 
 KINDS: dict[str, DocumentKind] = {

@@ -5,7 +5,7 @@ A notice context carries its title, opening sentence and consequences as text (s
 wording here, or layout in its own template, independently.
 
 ``lifecycle.transitions.TRANSITIONS`` (``certdesk status``) takes the four status notices'
-texts from here.
+texts from here; ``certdesk surveillance --report`` issues the maintenance notice.
 """
 
 from __future__ import annotations
@@ -51,6 +51,12 @@ WORDING: dict[str, Wording] = {
         ("如对本决定有异议，可向本机构提出申诉；本机构将在收到申诉后60日内书面答复处理结果。",
          "贵组织的申请文件和有关资料已按保密要求归档保存。"),
         "DNI 6.2, CACQ 7.10.9, XBHT 7.5.1, 7.2.4; appeals CACQ 10.3, ZPIC 9.2"),
+    "maintenance": Wording(
+        "保持认证注册资格通知书",
+        "经监督审查，贵组织的售后服务体系持续满足认证要求，本机构自{date}起保持贵组织下列认证证书的认证注册资格。",
+        ("本通知书须与认证证书一并使用，认证证书方继续有效。",
+         "贵组织应继续按规定接受监督审查；监督审查不合格或未按期接受监督审查的，认证证书将被暂停或撤销。"),
+        "XBHT 7.8.2(6) 注; DNI 6.3.2 1)"),
     "reissue": Wording(
         "换证通知书",
         "因{changes}，本机构于{date}为贵组织换发下列认证证书，证书编号和有效期保持不变。",

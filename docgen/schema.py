@@ -20,6 +20,7 @@ OPTIONAL_TEXT = "text or null"
 FLAG = "flag"
 NUMBER = "number"
 IMAGE = "image"
+OPTIONAL_IMAGE = "image or null"
 
 Schema = dict | list | str
 
@@ -37,11 +38,13 @@ CERTIFICATE = {
     "org": ORG,
     "cert": {"number": TEXT, "main_number": TEXT, "is_sub": FLAG, "grade": OPTIONAL_TEXT,
              "scope": TEXT, "issue_date": TEXT, "expiry_date": TEXT, "reissue_date": TEXT,
-             "site_count": NUMBER, "sites_in_annex": FLAG, "draft": FLAG},
+             "site_count": NUMBER, "sites_in_annex": FLAG, "draft": FLAG,
+             "unverified": TEXT},
     "sites": [SITE],
     "site": SITE,
     "cnca_notice": TEXT,
     "qr": IMAGE,
+    "mark": OPTIONAL_IMAGE,
 }
 
 NOTICE = {
@@ -157,6 +160,8 @@ def _leaf_ok(kind: str, value: Any) -> bool:
         return isinstance(value, int | float | Decimal) and not isinstance(value, bool)
     if kind == IMAGE:
         return isinstance(value, Image)
+    if kind == OPTIONAL_IMAGE:
+        return value is None or isinstance(value, Image)
     raise ValueError(f"unknown schema leaf {kind!r}")
 
 

@@ -24,20 +24,25 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from archive.blobs import sha256_hex
 from archive.models import Certificate, Organisation
 from common import clock
 from common.errors import CertdeskError, InputError, RuleViolation
+from docgen.context import cn_date
 from docgen.kinds import CONCLUSIONS, REFUSED, Build, Rendition, kind
 from docgen.records import Fields
 from lifecycle.cycle import main_certificate, record_surveillance
 from lifecycle.inputs import OrganisationInput, SiteInput
 from lifecycle.issuing import IssuedCertificate, IssuePreview, Issuer, Kept
 from lifecycle.publisher import Publisher, body_signature
+from rules.dates import date_rules, nc_deadline
+from rules.decision import decision_rules
 from rules.guards import not_after_today
+from rules.nonconformity import Finding, check_closed_for_grant
 from rules.scoring import score_sheet, scoring_rules
+from rules.spec import Audit
 from templates.profiles import Profile, load_profile
 
 STEPS = ("programme", "plan", "report", "nonconformities", "decision")
@@ -45,6 +50,8 @@ CASE_FIELDS = frozenset({"name", "uscc", "registered_address", "scope", "sites",
 NC_FIELDS = {"number", "clause", "description", "severity", "auditor", "site", "department",
              "auditee", "date", "reference", "prepared_by"}
 REPORT_NC = ("number", "clause", "description", "severity")
+CLOSE_OUT = {"corrective_action", "verified_on"}
+"""How a case NC was closed before the decision (logged with it, not printed on the NC report)."""
 RECORD_TYPES = {"programme": "programme", "plan": "plan", "report": "report",
                 "nonconformity": "nc_report", "decision": "decision"}
 """Document kind → archive record type [CACQ 11.2]."""
@@ -71,6 +78,7 @@ class Prepared:
     makers: tuple[str, ...]
     score: str
     grade: str | None
+    findings: tuple[Finding, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -103,7 +111,8 @@ def _one(job: Build, kind_id: str, record: Mapping[str, Any], where: str) -> Ren
 def _signed(publisher: Publisher, profile: Profile, kind_id: str,
             rendition: Rendition) -> bytes:
     """The rendition as a PDF/A record carrying the body's certification signature."""
-    spec = body_signature(profile, rendition.context["doc"]["title"])
+    ctx = rendition.context
+    spec = body_signature(profile, (ctx["doc"] if "doc" in ctx else ctx["notice"])["title"])
     return publisher.signed_pdf(profile.template_path(kind_id), rendition.context,
                                 rendition.stem, spec)
 
@@ -135,7 +144,7 @@ def prepare(job: Build, case: Any, where: str) -> Prepared:
     leader = next(m["name"] for m in plan.context["team"] if m["role"].startswith("组长"))
     others = [m["name"] for m in plan.context["team"] if m["name"] != leader]
 
-    ncs = [Fields(n, f"{where}: nonconformities[{i}]", NC_FIELDS)
+    ncs = [Fields(n, f"{where}: nonconformities[{i}]", NC_FIELDS | CLOSE_OUT)
            for i, n in enumerate(case.get("nonconformities") or [], start=1)]
     report_fields = step("report")
     if first["sample"]:
@@ -151,7 +160,7 @@ def prepare(job: Build, case: Any, where: str) -> Prepared:
     nc_reports = [_one(job, "nonconformity", {
         "name": org["name"], "uscc": org["uscc"], "registered_address": org["registered_address"],
         "audit": "initial", "audit_end": audit_end, "leader": leader, "auditor": leader,
-        **n.data}, n.where) for n in ncs]
+        **{k: v for k, v in n.data.items() if k not in CLOSE_OUT}}, n.where) for n in ncs]
 
     decision_fields = step("decision")
     stated = Fields(decision_fields, f"{where}: decision")
@@ -167,18 +176,28 @@ def prepare(job: Build, case: Any, where: str) -> Prepared:
            if verdict.feature_result is not None else {}),
         **decision_fields}, f"{where}: decision")
     outcome = decision.context["decision"]["outcome"]
+    findings = tuple(Finding(n.where, n.text("number"), n.text("severity", "轻微"),
+                             n.text("corrective_action", "") or None,
+                             n.date("verified_on", False)) for n in ncs)
+    if outcome != REFUSED:
+        end = date.fromisoformat(str(audit_end))
+        check_closed_for_grant(
+            findings, audit_end=end, decision=decided,
+            deadline=nc_deadline(date_rules(job.profile.id), Audit.INITIAL, end).due_by,
+            clause=decision_rules(job.profile.id).nc_clause)
     certificate_sites = [Fields(s, f"{where}: sites[{i}]") for i, s in enumerate(sites, 1)]
     organisation = OrganisationInput(
         name=org["name"], uscc=org["uscc"], registered_address=org["registered_address"],
         scope=org["scope"], decision_date=decided,
         grade=verdict.grade if job.profile.scheme.graded else None, issue_date=issue_date,
         sites=tuple(SiteInput(s.text("address"), s.text("scope", org["scope"]),
-                              s.flag("temporary")) for s in certificate_sites))
+                              s.flag("temporary"), s.text("name", ""))
+                    for s in certificate_sites))
     steps = (Step("programme", programme), Step("plan", plan), Step("report", report),
              *(Step("nonconformity", r) for r in nc_reports), Step("decision", decision))
     return Prepared(organisation, steps, outcome != REFUSED, outcome,
                     tuple(decision.context["decision"]["makers"]), str(verdict.score),
-                    verdict.grade)
+                    verdict.grade, findings)
 
 
 @dataclass(frozen=True)
@@ -228,7 +247,11 @@ def certify(issuer: Issuer, prepared: Prepared, *, dry_run: bool = False,
         documents = list(ex.map(produce, prepared.steps))
     decision = {"outcome": prepared.outcome, "makers": list(prepared.makers),
                 "score": prepared.score, "grade": prepared.grade,
-                "decision_date": org.decision_date}
+                "decision_date": org.decision_date,
+                "nonconformities": [{"number": f.number, "severity": f.severity,
+                                     "corrective_action": f.corrective_action,
+                                     "verified_on": f.verified_on}
+                                    for f in prepared.findings]}
     if prepared.approved:
         certificates, kept = issuer.issue_decided(org, records=documents, decision=decision)
     else:
@@ -275,21 +298,31 @@ def certify_cases(issuer: Issuer, cases: list[Any], source: str, *, today: date 
 def record_surveillance_report(publisher: Publisher, number: str, held_on: date,
                                records: list[Any], where: str, *, actor: str,
                                today: date | None = None,
-                               dry_run: bool = False) -> tuple[int, Kept | None]:
+                               sites: tuple[int, ...] = (), dry_run: bool = False,
+                               ) -> tuple[int, Kept | None, Kept | None]:
     """Render the surveillance audit's report (the certificate supplies organisation, scope
     and sites), sign it and archive it with the surveillance record — only when the report
     passes and recommends keeping the certification; otherwise nothing is stored and the
-    certificate is for suspension. ``dry_run`` checks the report and the surveillance and
-    returns no record: nothing signed or stored."""
+    certificate is for suspension. The maintenance notice (保持认证注册资格通知书, XBHT
+    7.8.2(6) 注; DNI's 确认证书, 6.3.2 1)) is signed and archived with them; returns the
+    surveillance's number, the report and the notice. ``dry_run`` checks the report, the
+    notice and the surveillance and returns no records: nothing signed or stored."""
     not_after_today(held_on, "监督审查日期 surveillance date", clock.today())
     with Session(publisher.engine) as s:
         cert = main_certificate(s, number)
         org = s.get(Organisation, cert.organisation_id)
         profile = load_profile(cert.profile)
+        covered = [{"number": c.number, "scope": c.scope, "expiry_date": c.expiry_date.isoformat()}
+                   for c in s.exec(select(Certificate).where(
+                       (Certificate.number == cert.number)
+                       | (Certificate.main_number == cert.number),
+                       Certificate.status.in_(("valid", "suspended")))  # type: ignore[attr-defined]
+                       .order_by(Certificate.number))]
         facts = {"name": cert.holder_name, "uscc": org.uscc if org else "",
                  "registered_address": org.registered_address if org else "",
                  "scope": cert.scope, "audit": "surveillance", "start": held_on.isoformat(),
-                 "sites": [{"address": site["address"], "scope": site["scope"]}
+                 "sites": [{"name": site.get("name", ""), "address": site["address"],
+                            "scope": site["scope"]}
                            for site in json.loads(cert.sites_json or "[]")]}
     if len(records) != 1:
         raise InputError(f"{where}: one report record expected, found {len(records)}")
@@ -309,15 +342,26 @@ def record_surveillance_report(publisher: Publisher, number: str, held_on: date,
         raise RuleViolation(f"{where}: the surveillance report does not support keeping "
                             f"{cert.number} ({why}): suspend it instead "
                             f"[{score['clauses'][0]}]")
+    notice = _one(job, "maintenance_notice", {
+        "name": facts["name"], "uscc": facts["uscc"], "certificates": covered,
+        "reason": f"监督审查（{cn_date(held_on)}）合格，审查组推荐保持认证注册",
+        "date": held_on.isoformat()}, f"{where}: maintenance notice")
     if dry_run:
-        return record_surveillance(publisher.engine, number, held_on, dry_run=True), None
-    pdf = _signed(publisher, profile, "report", report)
-    filename = f"{report.stem}.pdf"
+        return record_surveillance(publisher.engine, number, held_on, sites=sites,
+                                   dry_run=True), None, None
+    signed = [(record_type, f"{r.stem}.pdf", _signed(publisher, profile, kind_id, r))
+              for record_type, kind_id, r in (("report", "report", report),
+                                              ("notice", "maintenance_notice", notice))]
 
     def keep(s: Session, cert: Certificate) -> str:
-        return publisher.keep(s, pdf, record_type="report", filename=filename,
-                              profile=cert.profile, organisation_id=cert.organisation_id,
-                              certificate_number=cert.number, actor=actor)
+        shas = [publisher.keep(s, pdf, record_type=record_type, filename=filename,
+                               profile=cert.profile, organisation_id=cert.organisation_id,
+                               certificate_number=cert.number, actor=actor)
+                for record_type, filename, pdf in signed]
+        return shas[0]  # the report's, logged with the surveillance
 
-    n = record_surveillance(publisher.engine, number, held_on, actor=actor, keep=keep)
-    return n, Kept("report", filename, sha256_hex(pdf), publisher.export(filename, pdf))
+    n = record_surveillance(publisher.engine, number, held_on, actor=actor, keep=keep,
+                            sites=sites)
+    kept = [Kept(record_type, filename, sha256_hex(pdf), publisher.export(filename, pdf))
+            for record_type, filename, pdf in signed]
+    return n, kept[0], kept[1]

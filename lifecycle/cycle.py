@@ -27,9 +27,19 @@ from lifecycle.issuing import IssuedCertificate, IssuePreview, Issuer
 from lifecycle.publisher import Publisher, body_signature
 from lifecycle.transitions import change_status
 from numbering.grammar import parse
-from rules.dates import date_rules, surveillance_plan
+from rules.coverage import site_coverage, visited_sites
+from rules.dates import (
+    add_months,
+    check_recert_audit,
+    date_rules,
+    recert_application_due,
+    surveillance_plan,
+)
 from rules.guards import not_after_today, sweep_day
+from rules.sampling import sample_size, sampling_rules
+from rules.scope import change_site_scopes
 from rules.scoring import scoring_rules
+from rules.spec import Audit
 from rules.status import effective_status
 from rules.text import clean_text
 from templates.profiles import load_profile
@@ -53,12 +63,15 @@ def _sites(cert: Certificate) -> tuple[dict, ...]:
 # -- re-certification ----------------------------------------------------------------------
 
 def recertify(issuer: Issuer, number: str, decision: date, *, issue: date | None = None,
-              grade: str | None = None, scope: str | None = None, dry_run: bool = False,
+              grade: str | None = None, scope: str | None = None,
+              audit_end: date | None = None, dry_run: bool = False,
               ) -> list[IssuedCertificate] | IssuePreview:
     """Re-certify a main certificate: R+1, dates from the previous expiry, old superseded.
 
     Refused when the previous certificate is revoked, cancelled or already superseded, and
-    when the decision comes more than the late window after expiry [XBHT 7.7.3].
+    when the decision comes more than the late window after expiry [XBHT 7.7.3]; where the
+    body requires the audit before expiry, a late decision needs ``audit_end`` by it
+    [CACQ 7.6.2, 7.10.8].
     ``dry_run`` returns the preview (the number that would be drawn); nothing stored.
     """
     grade = clean_text(grade.strip(), "grade") if grade else None
@@ -71,12 +84,13 @@ def recertify(issuer: Issuer, number: str, decision: date, *, issue: date | None
     if prev.status in ("revoked", "cancelled", "superseded"):
         raise RuleViolation(f"cannot re-certify {prev.number}: it is {prev.status} "
                             "[XBHT 7.7, A.4]")
+    check_recert_audit(date_rules(prev.profile), prev.expiry_date, decision, audit_end)
     org_input = OrganisationInput(
         name=org.name, uscc=org.uscc, registered_address=org.registered_address,
         scope=scope or prev.scope, decision_date=decision, grade=grade or prev.grade,
         issue_date=issue,
-        sites=tuple(SiteInput(x["address"], x["scope"], x.get("temporary", False))
-                    for x in _sites(prev)))
+        sites=tuple(SiteInput(x["address"], x["scope"], x.get("temporary", False),
+                              x.get("name", "")) for x in _sites(prev)))
     if dry_run:
         return issuer.preview(org_input, previous=prev)
     return issuer.issue(org_input, previous=prev)
@@ -90,9 +104,20 @@ class Changes:
     registered_address: str | None = None
     scope: str | None = None
     grade: str | None = None
+    site_scopes: tuple[tuple[int, str], ...] = ()
+    """(site position as printed, new scope) per site whose scope changes."""
+    removed_sites: tuple[int, ...] = ()
+    """Positions of the sites leaving the certificate (their sub-certificates are cancelled)."""
 
     def as_dict(self) -> dict:
-        return {k: v for k, v in self.__dict__.items() if v is not None}
+        return {k: v for k, v in self.__dict__.items() if v is not None and v != ()}
+
+
+def _position(sub: Certificate, sites: tuple[dict, ...]) -> int:
+    """A sub-certificate's site: by its address (positions shift once a site is removed),
+    else by its sub number."""
+    same = [k for k, s in enumerate(sites, start=1) if s.get("address") == sub.site_address]
+    return same[0] if len(same) == 1 else (sub.sub or 0)
 
 
 @dataclass(frozen=True)
@@ -113,16 +138,22 @@ def reissue(issuer: Issuer, number: str, changes: Changes, reason: str, *,
             on: date | None = None, dry_run: bool = False,
             ) -> list[IssuedCertificate] | ReissuePreview:
     """Re-issue a valid certificate with changed details: same number and validity, the
-    re-issue date printed, the previous PDFs superseded [XBHT A.3; DNI 6.4-6.6]."""
+    re-issue date printed, the previous PDFs superseded [XBHT A.3; DNI 6.4-6.6].
+
+    A scope change names every site's new scope or removes the site
+    (``rules.scope.change_site_scopes``); the sub-certificates are re-issued with their
+    sites' scopes and a removed site's sub-certificate is cancelled, all in one transaction."""
     today = clock.today()
     on = on or today
     not_after_today(on, "换证日期 re-issue date", today)
     if not changes.as_dict():
-        raise InputError("nothing to change: give --name, --address, --scope or --grade")
+        raise InputError("nothing to change: give --name, --address, --scope, --grade, "
+                         "--site-scope or --remove-site")
     if not reason.strip():
         raise InputError("a reason is required to re-issue a certificate")
     reason = clean_text(reason.strip(), "reason")
-    changes = Changes(**{k: clean_text(v.strip(), k) for k, v in changes.as_dict().items()})
+    changes = replace(changes, **{k: clean_text(v.strip(), k)
+                                  for k, v in changes.as_dict().items() if isinstance(v, str)})
     with Session(issuer.engine) as s:
         main = main_certificate(s, number)
         subs = list(s.exec(select(Certificate).where(Certificate.main_number == main.number)
@@ -138,18 +169,28 @@ def reissue(issuer: Issuer, number: str, changes: Changes, reason: str, *,
         grades = scoring_rules(main.profile).grade_names
         if changes.grade not in grades:
             raise InputError(f"grade {changes.grade!r} is not one of {' / '.join(grades)}")
-    sites = _sites(main)
+    old_sites = _sites(main)
+    new_scope = changes.scope if changes.scope and changes.scope != main.scope else None
+    plan = change_site_scopes(old_sites, new_scope, dict(changes.site_scopes),
+                              changes.removed_sites)
+    sites = plan.sites
     facts = CertificateFacts(
         number=main.number, main_number=None, holder_name=changes.name or main.holder_name,
         uscc=org.uscc, registered_address=changes.registered_address or org.registered_address,
         scope=changes.scope or main.scope, grade=changes.grade or main.grade,
         issue_date=main.issue_date, expiry_date=main.expiry_date, sites=sites,
         reissue_date=on)
-    all_facts = [facts] + [
-        replace(facts, number=sub.number, main_number=main.number, scope=sub.scope,
-                site=sites[sub.sub - 1] if sub.sub and sub.sub <= len(sites) else
+    live = [sub for sub in subs if sub.status in ("valid", "suspended")]
+    withdrawn = [sub for sub in live if _position(sub, old_sites) in plan.removed]
+    all_facts = [facts]
+    for sub in live:
+        k = _position(sub, old_sites)
+        if k in plan.removed:
+            continue
+        site = (sites[plan.kept.index(k)] if k in plan.kept else
                 {"address": sub.site_address, "scope": sub.scope})
-        for sub in subs if sub.status in ("valid", "suspended")]
+        all_facts.append(replace(facts, number=sub.number, main_number=main.number,
+                                 scope=site["scope"], site=site))
     profile = load_profile(main.profile)
     if dry_run:
         for f in all_facts[:2]:  # template errors show in the preview
@@ -172,23 +213,36 @@ def reissue(issuer: Issuer, number: str, changes: Changes, reason: str, *,
             previous_sha = row.pdf_sha256
             row.holder_name, row.scope, row.grade = f.holder_name, f.scope, f.grade
             row.reissue_date, row.pdf_sha256 = on, sha
+            row.sites_json = json.dumps(list(f.sites), ensure_ascii=False)
             s.add(row)
             events.append(s, "certificate.reissued", f.number, {
                 "reason": reason, "changes": changes.as_dict(), "on": on,
                 "sha256": sha, "previous_sha256": previous_sha}, issuer.actor)
             out.append(IssuedCertificate(f.number, f.main_number,
                                          issuer.out_path(f"{f.number}.pdf"), url, sha))
+        for sub in withdrawn:  # the site left the certificate: its sub-certificate with it
+            row = s.exec(select(Certificate).where(Certificate.number == sub.number)).one()
+            why = f"换证（{on}）：场所移出认证范围 — {reason}"
+            events.append(s, "certificate.cancel", sub.number, {
+                "from": row.status, "to": "cancelled", "reason": why, "on": on,
+                "reissue_of": main.number}, issuer.actor)
+            row.status, row.status_reason = "cancelled", why
+            s.add(row)
     issuer.export_all([(f"{f.number}.pdf", pdf) for f, pdf, _url in produced])
     return out
 
 
 # -- surveillance ----------------------------------------------------------------------------
 
-def surveillances_held(s: Session, number: str) -> list[date]:
+def _surveillance_events(s: Session, number: str) -> list[dict]:
     rows = s.exec(select(Event).where(Event.subject == number,
                                       Event.kind == "certificate.surveillance")
                   .order_by(Event.seq))
-    return [date.fromisoformat(json.loads(e.data)["held_on"]) for e in rows]
+    return [json.loads(e.data) for e in rows]
+
+
+def surveillances_held(s: Session, number: str) -> list[date]:
+    return [date.fromisoformat(d["held_on"]) for d in _surveillance_events(s, number)]
 
 
 @dataclass(frozen=True)
@@ -200,14 +254,45 @@ class DueItem:
     due_by: date
     overdue: bool
     rule: str
+    kind: str = "surveillance"
+    """``surveillance`` (the ``surveillance``-th audit) or ``recertification`` (the
+    application for it, ``surveillance`` 0)."""
+    warning: str = ""
+    """Sites the cycle's surveillances have still to cover, where the body requires it."""
     status: str = "valid"
     """The certificate's status on the reference date (a not-yet-valid one is listed too:
     its surveillance is planned from the issue date)."""
 
     def as_dict(self) -> dict:
         return {"number": self.number, "holder": self.holder, "profile": self.profile,
-                "surveillance": self.surveillance, "due_by": self.due_by,
-                "overdue": self.overdue, "rule": self.rule, "status": self.status}
+                "kind": self.kind, "surveillance": self.surveillance, "due_by": self.due_by,
+                "overdue": self.overdue, "rule": self.rule, "warning": self.warning,
+                "status": self.status}
+
+
+def coverage_warning(cert: Certificate, visits: list[list[int]]) -> str:
+    """What the cycle's surveillances still owe in site coverage [XBHT 7.2.2.9.2]."""
+    spec = sampling_rules(cert.profile)
+    sites = _sites(cert)
+    if not spec.surveillance_coverage_clause or len(sites) < 2:
+        return ""
+    remaining = date_rules(cert.profile).surveillance.count - len(visits)
+    per_visit = sample_size(spec, Audit.SURVEILLANCE, len(sites)).sample
+    return site_coverage(len(sites), visits, remaining, per_visit,
+                         spec.surveillance_coverage_clause).warning()
+
+
+def recert_application(cert: Certificate, on: date) -> DueItem | None:
+    """The re-certification application, listed from a month before it is due until the
+    certificate expires [CACQ 7.6.1, DNI 5.7.1, ZPIC 6.1]."""
+    rules = date_rules(cert.profile)
+    due = recert_application_due(rules, cert.expiry_date)
+    if due is None or on < add_months(due, -1, roll_forward=False) or on > cert.expiry_date:
+        return None
+    return DueItem(cert.number, cert.holder_name, cert.profile, 0, due, on > due,
+                   f"再认证申请：有效期满（{cert.expiry_date}）前 "
+                   f"{rules.cycle.recert_application_months} 个月 "
+                   f"[{rules.cycle.recert_application_clause}]", "recertification")
 
 
 def next_due(cert: Certificate, held: list[date], on: date) -> DueItem | None:
@@ -223,11 +308,12 @@ def next_due(cert: Certificate, held: list[date], on: date) -> DueItem | None:
 
 def record_surveillance(engine, number: str, held_on: date, *, actor: str = "issuer",
                         keep: Callable[[Session, Certificate], str] | None = None,
-                        dry_run: bool = False) -> int:
+                        sites: tuple[int, ...] = (), dry_run: bool = False) -> int:
     """Record that the next surveillance audit of ``number`` was held (and passed).
 
     ``keep`` archives the audit's report in the same transaction, once the surveillance is
-    known to be allowed, and returns its sha256 (logged with the surveillance).
+    known to be allowed, and returns its sha256 (logged with the surveillance). ``sites``:
+    the sites visited (numbered as on the certificate), for the cycle's coverage.
     ``dry_run`` checks and returns the surveillance's number without recording it."""
     not_after_today(held_on, "监督审查日期 surveillance date", clock.today())
     with session_scope(engine) as s:
@@ -244,11 +330,13 @@ def record_surveillance(engine, number: str, held_on: date, *, actor: str = "iss
         if next_due(cert, held, held_on) is None:
             raise RuleViolation(f"{cert.number} has no surveillance left in this cycle; "
                                 "the next audit is the re-certification")
+        visited = visited_sites(len(_sites(cert)), sites)
         if dry_run:
             return len(held) + 1
         report = {"report": keep(s, cert)} if keep else {}
         events.append(s, "certificate.surveillance", cert.number,
-                      {"held_on": held_on, "number": len(held) + 1, **report}, actor)
+                      {"held_on": held_on, "number": len(held) + 1, **report,
+                       **({"sites": list(visited)} if visited else {})}, actor)
         return len(held) + 1
 
 
@@ -264,9 +352,13 @@ def due_list(engine, on: date, profile: str | None = None) -> list[DueItem]:
                                       issued=cert.issue_date)
             if status == "expired":
                 continue
-            item = next_due(cert, surveillances_held(s, cert.number), on)
+            held = _surveillance_events(s, cert.number)
+            item = next_due(cert, [date.fromisoformat(d["held_on"]) for d in held], on)
             if item is not None:
-                items.append(replace(item, status=status))
+                item = replace(item, status=status, warning=coverage_warning(
+                    cert, [d.get("sites", []) for d in held]))
+            application = recert_application(cert, on)
+            items += [i for i in (item, application) if i is not None]
     return sorted(items, key=lambda i: (i.due_by, i.number))
 
 
@@ -280,12 +372,6 @@ class SweepAction:
 
     def as_dict(self) -> dict:
         return {"number": self.number, "action": self.action, "reason": self.reason}
-
-
-def _suspended_until(s: Session, number: str) -> date | None:
-    data = events.latest_data(s, number, "certificate.suspend")
-    until = data.get("until") if data else None
-    return date.fromisoformat(until) if until else None
 
 
 def sweep(publisher: Publisher, on: date | None = None, *,
@@ -314,10 +400,19 @@ def sweep(publisher: Publisher, on: date | None = None, *,
                     plan.append(SweepAction(
                         cert.number, "suspend",
                         f"第{item.surveillance}次监督审查逾期（应于{item.due_by}前完成）"))
-            elif status == "suspended" and (until := _suspended_until(s, cert.number)) \
-                    is not None and on > until:
+            elif (status == "suspended" and cert.suspended_until is not None
+                  and on > cert.suspended_until):
                 plan.append(SweepAction(cert.number, "revoke",
-                                        f"暂停期满（{until}）未恢复"))
+                                        f"暂停期满（{cert.suspended_until}）未恢复"))
+        # Sub-certificates suspended on their own, unless their main is revoked now anyway.
+        revoked = {a.number for a in plan if a.action == "revoke"}
+        subs = s.exec(select(Certificate).where(
+            Certificate.main_number.is_not(None), Certificate.status == "suspended",
+            Certificate.suspended_until < on).order_by(Certificate.number))
+        plan += [SweepAction(sub.number, "revoke", f"暂停期满（{sub.suspended_until}）未恢复")
+                 for sub in subs if sub.main_number not in revoked
+                 and effective_status(sub.status, sub.expiry_date, on,
+                                     issued=sub.issue_date) == "suspended"]
     if dry_run:
         return plan
     for act in plan:

@@ -18,7 +18,7 @@ from rules.text import clean_text
 from rules.uscc import validate_uscc
 
 REQUIRED = ("name", "uscc", "registered_address", "scope", "decision_date")
-CSV_SITE_COLUMNS = ("site_address", "site_scope", "site_temporary")
+CSV_SITE_COLUMNS = ("site_address", "site_scope", "site_temporary", "site_name")
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,9 @@ class SiteInput:
     address: str
     scope: str
     temporary: bool = False
+    name: str = ""
+    """The site's name (门店/网点名称); printed where given, required where the body's
+    certificate names every site (DNI 5.5.1(2))."""
 
 
 @dataclass(frozen=True)
@@ -75,7 +78,7 @@ def _bool(where: str, value: Any) -> bool:
 def organisation_from_dict(rec: Any, where: str) -> OrganisationInput:
     if not isinstance(rec, dict):
         raise InputError(f"{where}: expected an object, got {type(rec).__name__}")
-    unknown = set(rec) - set(REQUIRED) - {"grade", "issue_date", "sites"}
+    unknown = set(rec) - set(REQUIRED) - {"grade", "issue_date", "sites", "business_address"}
     if unknown:
         raise InputError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}")
     try:
@@ -90,8 +93,20 @@ def organisation_from_dict(rec: Any, where: str) -> OrganisationInput:
         sw = f"{where}, site {i}"
         if not isinstance(s, dict):
             raise InputError(f"{sw}: expected an object with address and scope")
+        unknown_site = set(s) - {"name", "address", "scope", "temporary"}
+        if unknown_site:
+            raise InputError(f"{sw}: unknown field(s) {', '.join(sorted(unknown_site))}")
         sites.append(SiteInput(_text(sw, s, "address") or "", _text(sw, s, "scope") or "",
-                               _bool(sw, s.get("temporary", False))))
+                               _bool(sw, s.get("temporary", False)),
+                               _text(sw, s, "name", required=False) or ""))
+    business = _text(where, rec, "business_address", required=False)
+    if business:
+        # The address the organisation serves from, when it has no separate sites: the
+        # certificate's one covered address [CACQ 8.1 2), DNI 5.5.1(2), ZPIC 8.1.1 4)].
+        if sites:
+            raise InputError(f"{where}: give either 'business_address' or 'sites', not both "
+                             "(list the business address as a site)")
+        sites.append(SiteInput(business, _text(where, rec, "scope") or ""))
     org = OrganisationInput(
         name=_text(where, rec, "name") or "",
         uscc=uscc,
@@ -145,13 +160,15 @@ def parse_csv(text: str, source: str) -> list[Parsed]:
         key = (row.get("uscc") or "").strip().upper() or f"line{line_no}"
         rec = grouped.get(key)
         if rec is None:
-            rec = {k: row[k] for k in (*REQUIRED, "grade", "issue_date") if k in row}
+            rec = {k: row[k] for k in (*REQUIRED, "grade", "issue_date", "business_address")
+                   if k in row}
             rec["sites"] = []
             rec["_line"] = line_no
             grouped[key] = rec
             order.append(key)
         if (row.get("site_address") or "").strip():
-            rec["sites"].append({"address": row["site_address"],
+            rec["sites"].append({"name": row.get("site_name") or "",
+                                 "address": row["site_address"],
                                  "scope": row.get("site_scope") or rec["scope"],
                                  "temporary": row.get("site_temporary", "")})
     if not order:

@@ -28,7 +28,7 @@ from common import clock
 from common.batch import reason, run_jobs
 from common.errors import AlreadyHeld, ArchiveError, CertdeskError, InputError, RuleViolation
 from common.proc import process_tag
-from common.settings import Settings
+from common.settings import Settings, get_settings
 from docgen.context import CertificateFacts, certificate_context
 from docgen.convert import ConverterPool
 from docgen.qr import QR_WIDTH_MM, qr_png, verify_url
@@ -157,7 +157,12 @@ class Issuer(Publisher):
 
     def __init__(self, profile: Profile, *, settings: Settings | None = None,
                  engine: Engine | None = None, pool: ConverterPool | None = None,
-                 actor: str = "issuer") -> None:
+                 actor: str = "issuer", allow_unverified: bool = False) -> None:
+        """``allow_unverified``: the caller (the demo) opts in to a profile's unconfirmed
+        values, as ``CERTDESK_ALLOW_UNVERIFIED_PROFILE`` does for the install."""
+        # Checked before the converter pool and the keys are opened (nothing to close).
+        profile.require_verified(
+            allow_unverified or (settings or get_settings()).allow_unverified_profile)
         super().__init__(settings=settings, engine=engine, pool=pool)
         self.profile = profile
         self.actor = actor
@@ -177,8 +182,8 @@ class Issuer(Publisher):
 
     def _facts(self, org: OrganisationInput, number: CertNumber,
                dates: CertificateDates) -> list[CertificateFacts]:
-        sites = tuple({"address": s.address, "scope": s.scope, "temporary": s.temporary}
-                      for s in org.sites)
+        sites = tuple({"address": s.address, "scope": s.scope, "temporary": s.temporary,
+                       **({"name": s.name} if s.name else {})} for s in org.sites)
         main = CertificateFacts(
             number=str(number), main_number=None, holder_name=org.name, uscc=org.uscc,
             registered_address=org.registered_address, scope=org.scope, grade=org.grade,

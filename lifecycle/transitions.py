@@ -19,7 +19,7 @@ from archive.blobs import sha256_hex
 from archive.db import session_scope
 from archive.models import Certificate, Event, Organisation
 from common import clock
-from common.errors import NotFound, RuleViolation
+from common.errors import InputError, NotFound, RuleViolation
 from docgen.context import CNCA_NOTICE, body_context, cn_date, full_scope
 from docgen.notices import WORDING, Wording
 from lifecycle.publisher import Publisher
@@ -28,6 +28,7 @@ from numbering.grammar import parse
 from rules.dates import date_rules, suspension
 from rules.guards import Backdating, status_change_day, status_rules
 from rules.status import effective_status
+from rules.suspension import check_imposition, check_restoration
 from rules.text import clean_text
 from signing.pdf import SignatureSpec
 from templates.profiles import load_profile
@@ -60,11 +61,13 @@ class StatusChange:
     affected: tuple[str, ...]
     notice_pdf: Path
     notice_sha256: str
+    late: str | None = None
+    """Set when imposed after the body's deadline from verification (and allowed)."""
 
     def as_dict(self) -> dict:
         return {"number": self.number, "action": self.action, "status": self.status,
                 "affected": list(self.affected), "notice_pdf": str(self.notice_pdf),
-                "notice_sha256": self.notice_sha256}
+                "notice_sha256": self.notice_sha256, "late": self.late}
 
 
 @dataclass(frozen=True)
@@ -120,7 +123,8 @@ def _refuse(action: str, cert: Certificate, status: str, t: Transition) -> RuleV
 
 def change_status(publisher: Publisher, number: str, action: str, reason: str, *,
                   actor: str = "issuer", on: date | None = None,
-                  months: int | None = None, backdate_reason: str | None = None,
+                  months: int | None = None, verified: date | None = None,
+                  backdate_reason: str | None = None,
                   dry_run: bool = False) -> StatusChange | StatusPreview:
     """Apply ``action`` to certificate ``number`` on day ``on`` (default today).
 
@@ -129,6 +133,8 @@ def change_status(publisher: Publisher, number: str, action: str, reason: str, *
     ``on`` lies between the issue date (or the previous status change) and today; further
     back than the profile allows it needs ``backdate_reason`` (``rules.guards``).
     ``dry_run`` checks everything and returns the preview: no notice, nothing stored.
+    ``verified`` (suspend, revoke) is the day the ground was verified: later than the
+    body's days after it is warned about or refused, per profile.
     """
     t = TRANSITIONS.get(action)
     if t is None:
@@ -146,6 +152,15 @@ def change_status(publisher: Publisher, number: str, action: str, reason: str, *
         status = effective_status(cert.status, cert.expiry_date, on, issued=cert.issue_date)
         if status not in t.allowed_from:
             raise _refuse(action, cert, status, t)
+        if action == "restore":
+            check_restoration(date_rules(cert.profile).suspension, number, on,
+                              suspended_on=cert.suspended_on,
+                              suspended_until=cert.suspended_until)
+        late = None
+        if verified is not None:
+            if action not in ("suspend", "revoke"):
+                raise InputError("--verified applies to suspend and revoke only")
+            late = check_imposition(date_rules(cert.profile).suspension, action, on, verified)
         if cert.main_number and t.to == "valid":
             main = s.exec(select(Certificate).where(Certificate.number == cert.main_number)).one()
             main_status = effective_status(main.status, main.expiry_date, on,
@@ -157,7 +172,11 @@ def change_status(publisher: Publisher, number: str, action: str, reason: str, *
         subs = [] if cert.main_number else list(s.exec(
             select(Certificate).where(Certificate.main_number == number)
             .order_by(Certificate.sub)))
-        affected = [cert, *(c for c in subs if c.status in t.allowed_from)]
+        # A sub suspended on its own whose period has run out does not follow its main back
+        # to valid: it stays suspended for revocation (the sweep revokes it).
+        affected = [cert, *(c for c in subs if c.status in t.allowed_from
+                            and not (t.to == "valid" and c.suspended_until is not None
+                                     and on > c.suspended_until))]
         org = s.get(Organisation, cert.organisation_id)
         backdating = _check_day(s, cert, on, today, backdate_reason)
     profile = load_profile(cert.profile)
@@ -192,16 +211,23 @@ def change_status(publisher: Publisher, number: str, action: str, reason: str, *
             if row.status != c.status:  # changed by someone else meanwhile: refuse, roll back
                 raise RuleViolation(f"{c.number} changed status meanwhile; try again")
             row.status, row.status_reason = t.to, reason
+            if t.to == "suspended":  # the period the restore check and the sweep read
+                row.suspended_on, row.suspended_until = on, until
+            elif t.to == "valid":
+                row.suspended_on = row.suspended_until = None
             s.add(row)
             if t.to == "revoked":
                 void(s, c.number, f"revoked: {reason}")
             events.append(s, f"certificate.{action}", c.number,
                           {"from": c.status, "to": t.to, "reason": reason, "notice": ref,
                            "notice_sha256": sha, "on": on, "until": until,
-                           **(backdating.as_event() if backdating else {})}, actor)
+                           **(backdating.as_event() if backdating else {}),
+                           **({"verified": verified} if verified else {}),
+                           **({"late": late} if late else {})}, actor)
         # Stored only once the re-check above passed: a refused change leaves no blob.
         publisher.keep(s, pdf, record_type="notice", filename=f"{ref}.pdf",
                        profile=profile.id, organisation_id=org.id,
                        certificate_number=number, actor=actor)
     path = publisher.export(f"{ref}.pdf", pdf)
-    return StatusChange(number, action, t.to, tuple(c.number for c in affected), path, sha)
+    return StatusChange(number, action, t.to, tuple(c.number for c in affected), path, sha,
+                        late)

@@ -74,6 +74,14 @@ class CycleSpec:
     initial_decision_clause: str
     late_recert_months: int
     late_recert_clause: str
+    recert_application_months: int = 0
+    """The organisation applies for re-certification this many months before expiry (0:
+    the body sets no time); the due list shows it from a month before."""
+    recert_application_clause: str = ""
+    recert_audit_before_expiry: bool = False
+    """The re-certification audit must end by the previous expiry, even when the decision
+    comes in the late window (CACQ 7.6.2, 7.10.8)."""
+    recert_audit_clause: str = ""
 
 
 @dataclass(frozen=True)
@@ -113,6 +121,17 @@ class SuspensionSpec:
     working_days: bool
     """Count ``impose_within_days`` as working days (Mon-Fri; public holidays are not known)."""
     clause: str
+    restore_clause: str
+    """Where the body allows restoring only inside the period and revokes after it."""
+    revoke_clause: str = ""
+    """Where the body revokes within ``impose_within_days`` of verification."""
+    late: str = "warn"
+    """A suspension or revocation imposed after its deadline: ``warn`` (it is applied, the
+    lateness logged and shown) or ``refuse``."""
+
+    def __post_init__(self) -> None:
+        if self.late not in ("warn", "refuse"):
+            raise ValueError(f"late must be 'warn' or 'refuse', not {self.late!r}")
 
 
 @dataclass(frozen=True)
@@ -280,6 +299,37 @@ def certificate_dates(
                             tuple(clauses), conv)
 
 
+def recert_application_due(rules: DateRules, expiry: date) -> date | None:
+    """The day ``recert_application_months`` before ``expiry`` (None: no such time limit)."""
+    months = rules.cycle.recert_application_months
+    return add_months(expiry, -months, roll_forward=False) if months else None
+
+
+def check_recert_audit(rules: DateRules, previous_expiry: date, decision: date,
+                       audit_end: date | None) -> None:
+    """The re-certification audit precedes its decision and, where the body requires it,
+    ends by the previous expiry; a late decision then needs the audit date to show it."""
+    cyc = rules.cycle
+    if audit_end is not None and audit_end > decision:
+        raise InputError(f"audit end {audit_end} is after the decision date {decision}: a "
+                         "decision cannot precede the audit it decides on")
+    if not cyc.recert_audit_before_expiry or decision <= previous_expiry:
+        return  # a decision by the expiry follows an audit that ended by it too
+    late_window = period_end(start_after(previous_expiry, cyc.period_end),
+                             cyc.late_recert_months, cyc.period_end)
+    if decision > late_window:
+        return  # refused by certificate_dates: beyond the late window altogether
+    if audit_end is None:
+        raise InputError(f"the decision {decision} comes after the expiry {previous_expiry}: "
+                         "give the re-certification audit's last day (--audit-end), which "
+                         f"must be by the expiry [{cyc.recert_audit_clause}]")
+    if audit_end > previous_expiry:
+        raise RuleViolation(
+            f"the re-certification audit ended {audit_end}, after the expiry "
+            f"{previous_expiry}: no re-certification; a new initial certification is needed "
+            f"[{cyc.recert_audit_clause}]")
+
+
 def surveillance_plan(
     rules: DateRules, anchor: date, *, first_held: date | None = None
 ) -> tuple[SurveillanceDue, ...]:
@@ -336,6 +386,12 @@ def add_working_days(start: date, days: int) -> date:
     return current
 
 
+def imposition_deadline(spec: SuspensionSpec, verified: date) -> date:
+    """Last day to suspend (or revoke) after the ground was verified on ``verified``."""
+    return (add_working_days(verified, spec.impose_within_days) if spec.working_days
+            else verified + timedelta(days=spec.impose_within_days))
+
+
 @dataclass(frozen=True)
 class Suspension:
     start: date
@@ -377,8 +433,7 @@ def suspension(
     if verified is not None:
         if verified > start:
             raise InputError(f"verification {verified} is after the suspension start {start}")
-        impose_by = (add_working_days(verified, spec.impose_within_days) if spec.working_days
-                     else verified + timedelta(days=spec.impose_within_days))
+        impose_by = imposition_deadline(spec, verified)
         if start > impose_by:
             unit = "working days" if spec.working_days else "days"
             raise RuleViolation(

@@ -18,6 +18,8 @@ from templates.profiles import load_profile
 class DecisionRules:
     clause: str
     """Where the body says decision makers (and the reviewer, 复核) must not be auditors."""
+    nc_clause: str = "default (CACQ 7.8.5, 7.10.6(2))"
+    """Where the body requires non-conformities closed before granting."""
 
 
 @cache

@@ -57,6 +57,9 @@ class SamplingRules:
     """The central office is visited at every audit besides the sampled sites (ZPIC)."""
     random_share: Fraction = Fraction(0)
     """At least this share of the sample is drawn at random (XBHT: 25 %)."""
+    surveillance_coverage_clause: str = ""
+    """Set where the surveillances of a cycle together visit every site (XBHT 7.2.2.9.2);
+    the due list then warns when the cycle would end with sites unvisited."""
 
 
 @cache

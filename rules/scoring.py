@@ -7,8 +7,11 @@ see docs/rules.md "Score sheet") in, score, grade and pass/fail out.
   qualitative non-conformity loses the item's points; a sampled item loses points in
   proportion to its non-conforming share; only items of a category with
   ``exclusions_allowed`` (product service) may be not applicable.
-* score = earned / applicable points x 100, rounded to ``score_decimals`` (half up);
-  final = score - special deductions (1 each) + special bonus (1, at most ``max_bonus``).
+* score = earned / applicable points x 100; final = score - special deductions (1 each)
+  + special bonus (1, at most ``max_bonus``). Thresholds compare the exact score (no seed
+  rounds first: DNI 5.3.3.7 "低于70分（不含）", DNI-SH "达到95分（含95分）"); it is printed
+  cut to ``score_decimals`` places, so a printed score never reaches a threshold the exact
+  one missed (69.95 fails and prints 69.9).
 * Fail: final < ``pass_score``, deductions >= ``fail_deductions``, or (ZPIC) a
   service-feature result below ``feature_minimum``. The grade is the highest row whose
   ``min`` the basis reaches: the final score, or (CACQ) the service-feature result.
@@ -18,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_FLOOR, Decimal
 from fractions import Fraction
 from functools import cache
 from typing import Any
@@ -141,20 +144,24 @@ class Verdict:
         }
 
 
-def round_score(rules: ScoringRules, value: Fraction | Decimal) -> Decimal:
-    """A score as printed: ``score_decimals`` places, halves up; what is printed is graded."""
-    exact = Decimal(value.numerator) / Decimal(value.denominator) if isinstance(
-        value, Fraction) else value
-    return exact.quantize(Decimal(1).scaleb(-rules.score_decimals), rounding=ROUND_HALF_UP)
+def printed_score(rules: ScoringRules, exact: Fraction) -> Decimal:
+    """A score as printed: cut (not rounded) to ``score_decimals`` places, so the printed
+    figure is on the same side of every threshold as the exact score it stands for."""
+    step = Decimal(1).scaleb(-rules.score_decimals)
+    return (Decimal(exact.numerator) / Decimal(exact.denominator)).quantize(
+        step, rounding=ROUND_FLOOR)
 
 
-def _number(value: Any, what: str) -> Decimal:
+def _number(value: Any, what: str) -> Fraction:
+    """An exact number from input: floats are read as written (``69.95``), never binary."""
+    if isinstance(value, Fraction):
+        return value
     if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
         raise InputError(f"{what} must be a number, not {value!r}")
     number = _dec(value)
     if not number.is_finite():
         raise InputError(f"{what} must be a finite number, not {value!r}")
-    return number
+    return Fraction(number)
 
 
 def grade(
@@ -164,37 +171,46 @@ def grade(
     deductions: int = 0,
     feature_result: Any = None,
 ) -> Verdict:
-    """Pass/fail and grade of a final score (after deductions and bonus)."""
-    score = round_score(rules, _number(score, "score"))
+    """Pass/fail and grade of a final score (after deductions and bonus); the exact score is
+    compared with every threshold, the printed one is cut to ``score_decimals``."""
+    exact = _number(score, "score")
     top = 100 + rules.max_bonus
-    if not 0 <= score <= top:
+    if not 0 <= exact <= top:
         raise InputError(f"score {score} must be between 0 and {top}")
     if isinstance(deductions, bool) or not isinstance(deductions, int) or deductions < 0:
         raise InputError(f"deductions must be a whole number >= 0, not {deductions!r}")
-    feature = None
+    feature: Fraction | None = None
     if feature_result is not None:
-        feature = round_score(rules, _number(feature_result, "service-feature result"))
+        feature = _number(feature_result, "service-feature result")
         if not 0 <= feature <= 100:
-            raise InputError(f"service-feature result {feature} must be between 0 and 100")
+            raise InputError(f"service-feature result {feature_result} must be between 0 "
+                             "and 100")
     elif rules.needs_feature_result:
         raise InputError(f"profile {rules.profile!r} needs the service-feature result "
                          f"[{rules.feature_clause or rules.grade_clause}]")
+    shown = printed_score(rules, exact)
+    shown_feature = None if feature is None else printed_score(rules, feature)
     reasons = []
-    if score < rules.pass_score:
-        reasons.append(f"score {score} is below {rules.pass_score}")
+    if exact < rules.pass_score:
+        reasons.append(f"score {_exact_text(exact, shown)} is below {rules.pass_score}")
     if deductions >= rules.fail_deductions:
         reasons.append(f"{deductions} special deductions (fail at {rules.fail_deductions})")
     if rules.feature_minimum is not None and feature < rules.feature_minimum:  # type: ignore[operator]
-        reasons.append(f"service-feature result {feature} is below {rules.feature_minimum} "
-                       f"[{rules.feature_clause}]")
-    basis = feature if rules.grade_basis == "service_feature" else score
+        reasons.append(f"service-feature result {_exact_text(feature, shown_feature)} is "
+                       f"below {rules.feature_minimum} [{rules.feature_clause}]")
+    basis = feature if rules.grade_basis == "service_feature" else exact
     name = next((g.name for g in rules.grades if basis >= g.min), None)  # type: ignore[operator]
     if name is None and not reasons:
-        reasons.append(f"service-feature result {basis} reaches no grade")
+        reasons.append(f"service-feature result {shown_feature} reaches no grade")
     passed = not reasons
     clauses = tuple(c for c in (rules.clause, rules.grade_clause, rules.feature_clause) if c)
-    return Verdict(score, name if passed else None, passed, tuple(reasons), deductions,
-                   feature, tuple(dict.fromkeys(clauses)))
+    return Verdict(shown, name if passed else None, passed, tuple(reasons), deductions,
+                   shown_feature, tuple(dict.fromkeys(clauses)))
+
+
+def _exact_text(exact: Fraction, shown: Decimal) -> str:
+    """The exact figure where printing cut it (``69.95``, not the printed ``69.9``)."""
+    return str(shown) if exact == shown else f"{float(exact):.6g}"
 
 
 # -- score sheet ---------------------------------------------------------------------------
@@ -342,10 +358,10 @@ def score_sheet(rules: ScoringRules, sheet: Any) -> SheetResult:
     earned = sum((s.earned for s in scores if s.earned is not None), Fraction(0))
     if applicable == 0:
         raise InputError("score sheet: no applicable items")
-    items_score = round_score(rules, earned / applicable * 100)
+    items_score = earned / applicable * 100
     final = items_score - len(deductions) + len(bonus)
-    verdict = grade(rules, max(final, Decimal(0)), deductions=len(deductions),
+    verdict = grade(rules, max(final, Fraction(0)), deductions=len(deductions),
                     feature_result=sheet.get("service_feature_result"))
-    return SheetResult(verdict, items_score, earned, applicable, len(bonus), scores,
-                       rules.points_clause)
+    return SheetResult(verdict, printed_score(rules, items_score), earned, applicable,
+                       len(bonus), scores, rules.points_clause)
 

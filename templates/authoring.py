@@ -338,6 +338,9 @@ def _draft_banner(doc) -> None:
     when(doc, "cert.draft", lambda: para(
         doc, "草稿 · 未签发，不作为认证证明", size=11, bold=True, font=HEI, align="center",
         color=RED))
+    # Body values the body has not confirmed (a test or demo install): said on the page.
+    when(doc, "cert.unverified", lambda: para(
+        doc, "{{ cert.unverified }}", size=9, bold=True, align="center", color=RED))
 
 
 def certificate(doc, words: CertificateWords = CertificateWords()) -> None:
@@ -346,6 +349,8 @@ def certificate(doc, words: CertificateWords = CertificateWords()) -> None:
     para(doc, "{{ body.name }}", size=15, font=HEI, align="center", after=6, color=BLUE)
     para(doc, "{{ scheme.certificate_title }}{% if cert.is_sub %}（子证书）{% endif %}",
          size=24, bold=True, font=HEI, align="center", after=4, color=BLUE)
+    # The certification mark beside the certificate's name [ZPIC 8.1.1 1), 8.2.1].
+    when(doc, "mark", lambda: para(doc, "{{ mark }}", align="center", after=2))
     para(doc, f"{words.number_label}：{{{{ cert.number }}}}", size=12, align="center", after=4)
     _draft_banner(doc)
     para(doc, "兹证明", size=12, align="center", after=4)

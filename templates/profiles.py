@@ -74,6 +74,24 @@ class RetentionSpec:
 
 
 @dataclass(frozen=True)
+class CertificateSpec:
+    """What a body's certificates must print beyond the common content (``[certificate]``)."""
+
+    site_names: bool = False
+    """Every covered site is printed with its name, so each needs one (DNI 5.5.1(2))."""
+    site_names_clause: str = ""
+    mark: str = ""
+    """The certification mark image (PNG, relative to ``templates/``) printed on the
+    certificate, supplied by the body [ZPIC 8.1.1 1), 8.2.1]; empty: none printed."""
+    mark_clause: str = ""
+    unverified: tuple[str, ...] = ()
+    """Values here not confirmed by the body (a placeholder mark: ``["mark"]``)."""
+
+    def mark_path(self) -> Path | None:
+        return (TEMPLATES_DIR / self.mark).resolve() if self.mark else None
+
+
+@dataclass(frozen=True)
 class Profile:
     id: str
     body: Body
@@ -83,6 +101,23 @@ class Profile:
     templates: MappingProxyType
     folder: Path
     rules: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
+    certificate: CertificateSpec = CertificateSpec()
+
+    @property
+    def unverified(self) -> tuple[str, ...]:
+        """Every printed value of this profile its body has not confirmed."""
+        return (*self.body.unverified, *(f"certificate.{k}" for k in self.certificate.unverified))
+
+    def require_verified(self, allowed: bool) -> None:
+        """Refuse to issue real certificates with unconfirmed body values unless the install
+        allows it explicitly (``CERTDESK_ALLOW_UNVERIFIED_PROFILE``)."""
+        if self.unverified and not allowed:
+            raise ConfigError(
+                f"profile {self.id!r} holds values {self.body.short_name} has not confirmed "
+                f"({', '.join(self.unverified)}): confirm them in templates/{self.id}/"
+                "profile.toml and drop them from 'unverified', or set "
+                "CERTDESK_ALLOW_UNVERIFIED_PROFILE=1 on a test install (its certificates "
+                "then say so); see `certdesk profiles check`")
 
     def template_path(self, kind: str) -> Path:
         try:
@@ -115,7 +150,7 @@ class Profile:
                 "seed_default": self.retention.seed_default,
             },
             "templates": dict(self.templates),
-            "unverified": list(self.body.unverified),
+            "unverified": list(self.unverified),
         }
 
 
@@ -135,6 +170,8 @@ def _build(pid: str, data: dict, rules: dict, folder: Path) -> Profile:
         numbering = NumberingSpec(**data.get("numbering", {}))
         retention = RetentionSpec(**_section(data, "retention", pid))
         templates = MappingProxyType(dict(_section(data, "templates", pid)))
+        cert = data.get("certificate", {})
+        certificate = CertificateSpec(**{**cert, "unverified": tuple(cert.get("unverified", ()))})
     except TypeError as exc:
         raise ConfigError(f"profile {pid!r}: {exc}") from None
     if scheme.code not in SCHEMES:
@@ -142,8 +179,11 @@ def _build(pid: str, data: dict, rules: dict, folder: Path) -> Profile:
     if numbering.sequence_width not in (4, 5):
         raise ConfigError(f"profile {pid!r}: sequence_width must be 4 or 5")
     body.body_code  # noqa: B018 - validates the approval number early
+    mark = certificate.mark_path()
+    if mark is not None and not mark.is_file():
+        raise ConfigError(f"profile {pid!r}: certificate mark {certificate.mark!r} is missing")
     return Profile(pid, body, scheme, numbering, retention, templates, folder,
-                   MappingProxyType(rules))
+                   MappingProxyType(rules), certificate)
 
 
 def _load_toml(path: Path, pid: str) -> dict:

@@ -63,6 +63,8 @@ from lifecycle.inputs import Rejected, load_organisations
 from lifecycle.issuing import Issuer
 from lifecycle.publisher import Publisher
 from lifecycle.transitions import change_status
+from rules.coverage import parse_site_numbers
+from rules.scope import parse_site_scopes
 from rules.scoring import scoring_rules
 from templates.profiles import all_profiles, load_profile, profile_ids
 
@@ -367,14 +369,15 @@ def create_staff_router(settings: Settings | None = None, engine: Engine | None 
 
     @router.post("/certificates/{number}/status", name="staff_change_status")
     def status(request: Request, number: str, action: str = Form(...), reason: str = Form(""),
-               on: str = Form(""), months: str = Form(""), backdate_reason: str = Form(""),
-               preview: str = Form(""),
+               on: str = Form(""), months: str = Form(""), verified: str = Form(""),
+               backdate_reason: str = Form(""), preview: str = Form(""),
                current: Current = Depends(desk.posts("status"))) -> Response:
         if action not in views.STATUS_ACTIONS:
             raise InputError(f"未知的状态操作“{action}”。")
         with publisher() as pub:
             change = change_status(pub, number, action, reason, actor=current.user.name,
                                    on=_day(on, "生效日期"), months=_months(months),
+                                   verified=_day(verified, "核实日期"),
                                    backdate_reason=backdate_reason, dry_run=bool(preview))
         if preview:
             d = change.as_dict()
@@ -383,18 +386,21 @@ def create_staff_router(settings: Settings | None = None, engine: Engine | None 
                         + (f"，至 {d['until']}" if d["until"] else "")
                         + (f"；补记 {d['backdated_days']} 天" if d["backdated"] else ""),
                         "staff_certificate", level="preview", number=number)
+        late = f"注意：已超过规定时限（{change.late}）。" if change.late else ""
         return done(request, current, f"已{views.STATUS_ACTIONS[action]}："
-                    f"{'、'.join(change.affected)}；通知书已签名归档。", "staff_certificate",
-                    number=number)
+                    f"{'、'.join(change.affected)}；通知书已签名归档。{late}",
+                    "staff_certificate", number=number, level="warn" if late else "ok")
 
     @router.post("/certificates/{number}/surveillance", name="staff_surveillance")
     def surveillance(request: Request, number: str, held: str = Form(""),
-                     report: UploadFile | None = File(None), preview: str = Form(""),
+                     report: UploadFile | None = File(None), sites: str = Form(""),
+                     preview: str = Form(""),
                      current: Current = Depends(desk.posts("surveillance"))) -> Response:
         day = _day(held, "监督审查日期", required=True)
+        visited = parse_site_numbers(sites, "审查场所")
         if report is None or not report.filename:  # the browser sends an empty part
             n = record_surveillance(engine, number, day, actor=current.user.name,
-                                    dry_run=bool(preview))
+                                    sites=visited, dry_run=bool(preview))
             return done(request, current, f"预览（未保存）：可记录第 {n} 次监督审查（{held}）。"
                         if preview else f"已记录第 {n} 次监督审查（{held}）。",
                         "staff_certificate", number=number,
@@ -402,22 +408,31 @@ def create_staff_router(settings: Settings | None = None, engine: Engine | None 
         name, records = _read_upload(report, load_records, (".json",),
                                      "请上传 .json 格式的审查报告（格式见 docs/templates.md）。")
         with publisher() as pub:
-            n, kept = record_surveillance_report(pub, number, day, records, name,
-                                                 actor=current.user.name, dry_run=bool(preview))
+            n, kept, notice = record_surveillance_report(pub, number, day, records, name,
+                                                         actor=current.user.name,
+                                                         sites=visited, dry_run=bool(preview))
         if kept is None:
             return done(request, current, f"预览（未保存）：审查报告通过校验，可记录第 {n} 次监督"
                         f"审查（{held}）。", "staff_certificate", number=number,
                         level="preview")
         return done(request, current, f"已记录第 {n} 次监督审查（{held}），审查报告 "
-                    f"{kept.filename} 已签名归档。", "staff_certificate", number=number)
+                    f"{kept.filename} 及保持认证注册资格通知书 {notice.filename} 已签名归档。",
+                    "staff_certificate", number=number)
 
     @router.post("/certificates/{number}/reissue", name="staff_reissue")
     def reissue_(request: Request, number: str, reason: str = Form(""), name: str = Form(""),
                  address: str = Form(""), scope: str = Form(""), grade: str = Form(""),
-                 on: str = Form(""), preview: str = Form(""),
+                 on: str = Form(""), site_scopes: str = Form(""), remove_sites: str = Form(""),
+                 preview: str = Form(""),
                  current: Current = Depends(desk.posts("reissue"))) -> Response:
+        removed = remove_sites.replace("，", ",").replace("、", ",").split(",")
+        if not all(k.strip().isdigit() for k in removed if k.strip()):
+            raise InputError("移出的场所请填写序号，如“2,3”。")
         changes = Changes(name.strip() or None, address.strip() or None, scope.strip() or None,
-                          grade.strip() or None)
+                          grade.strip() or None,
+                          parse_site_scopes([line for line in site_scopes.splitlines()
+                                             if line.strip()], "场所范围"),
+                          tuple(int(k) for k in removed if k.strip()))
         with issuer_for(number, current) as issuer:
             certs = reissue(issuer, number, changes, reason, on=_day(on, "换证日期"),
                             dry_run=bool(preview))
@@ -431,12 +446,14 @@ def create_staff_router(settings: Settings | None = None, engine: Engine | None 
     @router.post("/certificates/{number}/recertify", name="staff_recertify")
     def recertify_(request: Request, number: str, decision: str = Form(""),
                    issue: str = Form(""), grade: str = Form(""), scope: str = Form(""),
-                   preview: str = Form(""),
+                   audit_end: str = Form(""), preview: str = Form(""),
                    current: Current = Depends(desk.posts("recertify"))) -> Response:
         with issuer_for(number, current) as issuer:
             certs = recertify(issuer, number, _day(decision, "再认证决定日期", required=True),
                               issue=_day(issue, "签发日期"), grade=grade.strip() or None,
-                              scope=scope.strip() or None, dry_run=bool(preview))
+                              scope=scope.strip() or None,
+                              audit_end=_day(audit_end, "再认证审核结束日期"),
+                              dry_run=bool(preview))
         if preview:
             return done(request, current, f"预览（未取号、未保存）：下一个编号 {certs.numbers[0]}"
                         f"（共 {len(certs.numbers)} 份），有效期 {certs.dates.effective_from} 至 "

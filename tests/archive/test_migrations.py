@@ -109,3 +109,31 @@ def test_records_are_stored_logged_and_audited_the_same_way(empty_engine, settin
         report = audit(s, store)
         assert report.ok and report.records == 1, report.as_dict()
         assert verify_chain(s).head_seq == 1
+
+
+def test_suspended_certificates_get_their_period_from_the_log_when_upgraded(empty_engine):
+    """0005 (i15) moves the suspension period from the event data into typed columns."""
+    init_db(empty_engine, "0002")
+    with empty_engine.begin() as conn:
+        conn.execute(text("INSERT INTO organisation (id, uscc, name, registered_address, created) "
+                          "VALUES (1, :u, 'o', 'a', CURRENT_TIMESTAMP)"), {"u": make_uscc(1)})
+        for number, status in (("N1", "suspended"), ("N2", "valid")):
+            conn.execute(text(
+                "INSERT INTO certificate (number, profile, organisation_id, cycle, holder_name, "
+                "scope, sites_json, decision_date, issue_date, effective_from, expiry_date, "
+                "status, status_changed, created) VALUES (:n, 'xbht', 1, 0, 'o', 's', '[]', "
+                "'2026-01-01', '2026-01-01', '2026-01-01', '2028-12-31', :st, "
+                "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"), {"n": number, "st": status})
+        for seq, (number, until) in enumerate((("N1", "2027-03-09"), ("N2", "2026-08-01"),
+                                               ("N1", "2027-04-09")), start=1):
+            conn.execute(text(
+                "INSERT INTO event (seq, at, kind, subject, actor, data, prev_hash, hash) "
+                "VALUES (:seq, CURRENT_TIMESTAMP, 'certificate.suspend', :n, 't', :d, 'x', 'y')"),
+                {"seq": seq, "n": number,
+                 "d": f'{{"on": "2027-01-10", "until": "{until}"}}'})
+    init_db(empty_engine)
+    with empty_engine.connect() as conn:
+        rows = dict(conn.execute(text(
+            "SELECT number, suspended_until FROM certificate ORDER BY number")).all())
+    assert {k: str(v) if v else None for k, v in rows.items()} == {"N1": "2027-04-09",
+                                                                   "N2": None}

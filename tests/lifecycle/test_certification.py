@@ -19,6 +19,7 @@ from common.settings import get_settings
 from docgen.kinds import REFUSED, Build
 from lifecycle.certification import certify, prepare
 from templates.profiles import load_profile
+from tests.docgen.support import pdftotext as pdftotext_
 
 REPO = Path(__file__).resolve().parents[2]
 CASE = json.loads((REPO / "examples/certification/case.json").read_text(encoding="utf-8"))
@@ -219,8 +220,8 @@ def test_a_surveillance_report_is_archived_with_the_surveillance_it_records(issu
 
     certify(issuer, prepared())
     today(date(2027, 6, 1))
-    n, kept = record_surveillance_report(issuer, MAIN, date(2027, 6, 1), [SURVEILLANCE_REPORT],
-                                         "report.json", actor="ivy")
+    n, kept, notice = record_surveillance_report(issuer, MAIN, date(2027, 6, 1),
+                                                 [SURVEILLANCE_REPORT], "report.json", actor="ivy")
     assert n == 1 and kept.record_type == "report"
     with Session(issuer.engine) as s:
         row = s.exec(select(Record).where(Record.sha256 == kept.sha256)).one()
@@ -230,6 +231,13 @@ def test_a_surveillance_report_is_archived_with_the_surveillance_it_records(issu
     text = subprocess.run(["pdftotext", "-layout", str(kept.pdf), "-"], capture_output=True,
                           text=True).stdout
     assert "监督审查" in text and CASE["name"] in text
+    # XBHT 7.8.2(6) 注: the certificate is used together with the maintenance notice
+    notice_text = "".join(pdftotext_(notice.pdf).split())
+    assert "保持认证注册资格通知书" in notice_text and MAIN in notice_text
+    assert f"{MAIN}-1" in notice_text and "须与认证证书一并使用" in notice_text
+    with Session(issuer.engine) as s:
+        row = s.exec(select(Record).where(Record.sha256 == notice.sha256)).one()
+    assert (row.record_type, row.certificate_number) == ("notice", MAIN)
 
 
 def test_a_failing_surveillance_report_records_nothing(issuer, today):
@@ -271,3 +279,45 @@ def test_surveillance_with_a_report_from_the_command_line(cli, tmp_path, today):
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
     assert data["surveillance"] == 1 and data["report"]["record_type"] == "report"
+
+
+# -- non-conformities closed before granting [CACQ 7.8.5, 7.10.6(2); XBHT 7.5.2.2] ---------------
+
+def _nc(**fields) -> list[dict]:
+    nc = {**CASE["nonconformities"][0], **fields}
+    return [{k: v for k, v in nc.items() if v is not None}]
+
+
+# The team recommends postponing while a severe NC is open; the decision says why it grants.
+GRANT = {"reason": "严重不符合的纠正措施已验证有效"}
+
+
+def test_a_severe_nc_without_verified_corrective_action_refuses_the_grant(home):
+    with pytest.raises(RuleViolation, match=r"NC-01 is severe.*verified_on.*\[XBHT 7\.5\.2\.2\]"):
+        prepared(record=case(nonconformities=_nc(severity="严重"), decision=GRANT))
+    with pytest.raises(RuleViolation, match=r"\[CACQ 7\.8\.5, 7\.10\.6\(2\)\]"):
+        prepared("cacq", case(nonconformities=_nc(severity="严重"), decision=GRANT))
+
+
+def test_a_severe_nc_verified_between_the_audit_and_the_decision_allows_the_grant(home):
+    done = prepared(record=case(nonconformities=_nc(severity="严重", verified_on="2026-11-10"),
+                                decision=GRANT))
+    assert done.approved
+    assert done.findings[0].verified_on == date(2026, 11, 10)
+
+
+def test_a_severe_nc_verified_after_the_decision_is_refused(home):
+    with pytest.raises(RuleViolation, match="after the decision"):
+        prepared(record=case(nonconformities=_nc(severity="严重", verified_on="2026-11-21"),
+                             decision=GRANT))
+
+
+def test_a_minor_nc_needs_its_corrective_action_accepted_before_granting(home):
+    with pytest.raises(RuleViolation, match="corrective_action"):
+        prepared(record=case(nonconformities=_nc(corrective_action=None)))
+
+
+def test_a_refusal_does_not_wait_for_open_nonconformities(home):
+    refused = case(nonconformities=_nc(severity="严重"),
+                   decision={"outcome": REFUSED, "reason": "严重不符合未关闭"})
+    assert not prepared(record=refused).approved

@@ -3,6 +3,7 @@ one test per transition, one per refusal, and the whole cycle checked step by st
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import pytest
@@ -14,6 +15,8 @@ from lifecycle.cycle import Changes, due_list, recertify, record_surveillance, r
 from lifecycle.inputs import OrganisationInput
 from lifecycle.transitions import change_status
 from signing.verify import verify_pdf
+from tests.conftest import run_cli
+from tests.docgen.support import pdftotext
 from tests.lifecycle.conftest import TWO_SITES
 
 pytestmark = pytest.mark.office
@@ -151,3 +154,71 @@ def test_the_sweep_revokes_when_a_suspension_runs_out_and_logs_expiry_once(issue
     with Session(issuer.engine) as s:
         kinds = [e.kind for e in s.exec(select(Event).where(Event.subject == other))]
     assert kinds.count("certificate.expired") == 1
+
+
+def test_a_reduced_scope_must_name_each_sites_scope_and_nothing_changes_until_it_does(issuer,
+                                                                                    main):
+    # CACQ 8.4.1 9), DNI 6.5.3 3), XBHT 7.8.2(6)b: no site keeps an activity no longer covered
+    with pytest.raises(RuleViolation, match="give site 1, 2 its new scope"):
+        reissue(issuer, main, Changes(scope="家用电器的维修（不含安装）"), "缩小范围",
+                on=date(2027, 5, 6))
+    assert _row(issuer, main).reissue_date is None
+
+
+def test_a_scope_reduction_reissues_the_subs_and_cancels_a_removed_sites_sub(issuer, main):
+    new = reissue(issuer, main, Changes(scope="家用电器的维修（不含安装）",
+                                        site_scopes=((1, "家用电器的维修（不含安装）"),),
+                                        removed_sites=(2,)),
+                  "缩小认证范围：停止安装服务", on=date(2027, 5, 6))
+    assert [c.number for c in new] == [main, f"{main}-1"]
+    sub1, sub2 = _row(issuer, f"{main}-1"), _row(issuer, f"{main}-2")
+    assert sub1.scope == "家用电器的维修（不含安装）" and sub1.reissue_date == date(2027, 5, 6)
+    assert sub2.status == "cancelled" and "场所移出认证范围" in sub2.status_reason
+    assert [s["address"] for s in json.loads(_row(issuer, main).sites_json)] == ["北京市朝阳区一号"]
+    text = "".join(pdftotext(new[0].pdf).split())
+    assert "天津市和平区二号" not in text and "家用电器的安装" not in text
+    # a later re-issue still finds site 1's sub-certificate by its address
+    again = reissue(issuer, main, Changes(grade="四星级"), "等级变更", on=date(2027, 6, 1))
+    assert [c.number for c in again] == [main, f"{main}-1"]
+
+
+def test_cli_reissue_takes_site_scopes_and_removed_sites(issuer, main, home):
+    bad = run_cli("reissue", main, "-r", "x", "--site-scope", "one=维修", home=home)
+    assert bad.returncode != 0 and "expected K=SCOPE" in bad.stderr
+    ok = run_cli("reissue", main, "-r", "缩小认证范围", "--scope", "家用电器的维修（不含安装）",
+                 "--site-scope", "1=家用电器的维修（不含安装）", "--remove-site", "2",
+                 "--on", "2027-05-06", "--json", home=home)
+    assert ok.returncode == 0, ok.stderr
+    assert [c["number"] for c in json.loads(ok.stdout)["certificates"]] == [main, f"{main}-1"]
+    assert _row(issuer, f"{main}-2").status == "cancelled"
+
+
+def test_the_due_list_reminds_of_the_recertification_application(home, settings, pool):
+    # CACQ 7.6.1 / DNI 5.7.1 / ZPIC 6.1: apply three months before expiry (XBHT sets no time)
+    from lifecycle.issuing import Issuer
+    from templates.profiles import load_profile
+
+    with Issuer(load_profile("cacq"), pool=pool) as cacq:
+        number = cacq.issue(ORG)[0].number  # expires 2029-03-14
+
+    def applications(on):
+        return [(i.due_by, i.overdue) for i in due_list(cacq.engine, on)
+                if i.kind == "recertification"]
+
+    assert applications(date(2028, 11, 13)) == []
+    assert applications(date(2028, 11, 14)) == [(date(2028, 12, 14), False)]
+    assert applications(date(2028, 12, 15)) == [(date(2028, 12, 14), True)]
+    item = next(i for i in due_list(cacq.engine, date(2028, 12, 15)) if i.number == number
+                and i.kind == "recertification")
+    assert "CACQ 7.6.1" in item.rule
+
+
+def test_the_due_list_names_the_sites_the_last_surveillance_must_cover(issuer, main, home):
+    # XBHT 7.2.2.9.2: the two surveillances together cover every site
+    res = run_cli("surveillance", main, "--held", "2027-03-01", "--sites", "1", home=home)
+    assert res.returncode == 0, res.stderr
+    (item,) = [i for i in due_list(issuer.engine, date(2027, 4, 1)) if i.number == main]
+    assert item.surveillance == 2
+    assert item.warning == "本周期最后一次监督审查须覆盖尚未审查的场所 2 [XBHT 7.2.2.9.2]"
+    bad = run_cli("surveillance", main, "--held", "2027-12-01", "--sites", "3", home=home)
+    assert bad.returncode != 0 and "site 3 does not exist" in bad.stderr

@@ -108,6 +108,14 @@ def test_grade_prints_score_grade_and_pass(certdesk):
     assert failed.code == 0 and "不合格" in failed.out
 
 
+def test_grade_compares_the_exact_score_with_the_thresholds(certdesk):
+    # DNI 5.3.3.7 "低于70分（不含）…不合格"; DNI-SH "达到95分（含95分）…五星级"
+    data = certdesk("rules", "grade", "-p", "dni-spshfw", "--score", "69.95", "--json").json
+    assert (data["score"], data["grade"], data["passed"]) == (69.9, None, False)
+    data = certdesk("rules", "grade", "-p", "dni-sh", "--score", "94.96", "--json").json
+    assert (data["score"], data["grade"]) == (94.9, "四星级")
+
+
 def test_suspension_and_close_out_deadlines(certdesk):
     data = certdesk("rules", "suspension", "-p", "zpic", "--start", "2024-03-10", "--json").json
     assert (data["ends"], data["latest_end"]) == ("2024-06-09", "2024-09-09")

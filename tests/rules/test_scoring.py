@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
@@ -85,9 +86,26 @@ def test_bodies_that_use_the_service_feature_result_require_it(pid):
         grade(scoring_rules(pid), 90)
 
 
-def test_the_printed_score_is_what_is_graded():
-    verdict = grade(scoring_rules("dni-sh"), 79.95)
-    assert (verdict.score, verdict.grade) == (Decimal("80.0"), "三星级")
+def test_the_exact_score_is_graded_and_printed_cut_to_one_decimal():
+    # DNI 5.3.3.7 "低于70分（不含）…不合格": 69.95 is below 70, and is printed 69.9, not 70.0
+    verdict = grade(scoring_rules("dni-spshfw"), 69.95)
+    assert (verdict.passed, verdict.grade, verdict.score) == (False, None, Decimal("69.9"))
+    assert "69.95 is below 70" in verdict.reasons[0]
+    # DNI-SH 3 "达到95分（含95分）…五星级": 94.96 has not reached 95
+    verdict = grade(scoring_rules("dni-sh"), 94.96)
+    assert (verdict.grade, verdict.score) == ("四星级", Decimal("94.9"))
+    assert grade(scoring_rules("dni-sh"), 79.95).grade == "达标级"
+
+
+@pytest.mark.parametrize("pid", PROFILES)
+def test_a_score_sheet_at_69_95_fails_in_every_body(pid):
+    # 30.05 points lost of 100: the exact 69.95 fails (rounded half-up it would pass as 70.0)
+    result = score_sheet(scoring_rules(pid), sheet(
+        repair={"result": "nonconforming"}, customer_relations={"result": "nonconforming"},
+        improvement={"earned": 0}, culture={"earned": 5.95}))
+    assert result.earned == Fraction("69.95")
+    assert not result.verdict.passed and result.verdict.grade is None
+    assert result.verdict.score == Decimal("69.9")
 
 
 @pytest.mark.parametrize(
@@ -116,7 +134,7 @@ def test_not_applicable_product_service_items_leave_the_applicable_total():
         recycling={"not_applicable": True}, delivery={"not_applicable": True},
         repair={"result": "nonconforming"}))
     assert result.applicable == 94
-    assert result.items_score == Decimal("89.4")  # 84 / 94 x 100 = 89.36
+    assert result.items_score == Decimal("89.3")  # 84 / 94 x 100 = 89.36, printed cut
 
 
 def test_items_outside_product_service_cannot_be_not_applicable():

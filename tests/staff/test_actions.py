@@ -225,3 +225,38 @@ def test_the_preview_step_of_each_staff_form_stores_nothing(signed_in, settings,
     refused = ivy.post("/staff/sweep", {"on": "2028-06-01"})
     assert refused.status_code == 409 and "sweep.today_only" in refused.text
     assert records(snapshot(settings)) == before
+
+
+def test_the_desk_reduces_a_scope_site_by_site_and_warns_of_a_late_suspension(signed_in, engine,
+                                                                                tmp_path, today):
+    from archive.models import Certificate
+    from tests.staff.conftest import CLIENT
+
+    path = tmp_path / "two-sites.json"
+    path.write_text(json.dumps(CLIENT, ensure_ascii=False), encoding="utf-8")
+    ivy = signed_in("issuer")
+    today(date(2027, 8, 10))
+    assert issue(ivy, path).status_code == 303
+    # CACQ 8.4.1 9), XBHT 7.8.2(6)b: each site is given its new scope or removed
+    refused = shown(ivy, ivy.post(f"{CERT}/reissue", {
+        "reason": "缩小认证范围", "scope": "家用电器的维修", "on": "2027-07-01"}))
+    assert "give site 1 its new scope" in refused
+    done = ivy.post(f"{CERT}/reissue", {"reason": "缩小认证范围", "scope": "家用电器的维修",
+                                       "site_scopes": "1=家用电器的维修", "remove_sites": "2",
+                                       "on": "2027-07-01"})
+    assert done.status_code == 303
+    with Session(engine) as s:
+        rows = {c.number: c for c in s.exec(select(Certificate))}
+    assert rows[f"{MAIN}-1"].scope == "家用电器的维修" and rows[f"{MAIN}-2"].status == "cancelled"
+    # XBHT 8.2.1: within 5 days of verification; later is applied with a warning
+    late = shown(ivy, ivy.post(f"{CERT}/status", {
+        "action": "suspend", "reason": "未按期整改", "on": "2027-08-10",
+        "verified": "2027-08-01"}))
+    assert "已超过规定时限" in late and "XBHT 8.2.1" in late
+
+
+def shown(client, response) -> str:
+    """The page the browser ends on after a form post (errors come back directly)."""
+    if response.status_code == 303:
+        return client.get(response.headers["location"]).text
+    return response.text

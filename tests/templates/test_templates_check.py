@@ -152,7 +152,8 @@ def test_the_list_command_names_each_kind_and_its_template(cli):
     assert {"programme", "plan", "report", "nonconformity", "decision", "certificate",
             "sub_certificate", "site_annex", "surveillance_notice", "suspension_notice",
             "restoration_notice", "revocation_notice", "cancellation_notice",
-            "refusal_notice", "reissue_notice", "notice"} == set(kinds)
+            "refusal_notice", "reissue_notice", "maintenance_notice", "notice"} == set(kinds)
+    assert kinds["maintenance_notice"]["profiles"]["dni-spshfw"]["title"] == "保持认证资格确认证书"
     assert kinds["certificate"]["profiles"]["dni-sh"]["template"] == \
         "dni-spshfw/certificate.docx"
     assert kinds["report"]["profiles"]["cacq"]["title"] == "评价报告"
