@@ -201,12 +201,15 @@ def read_manifest(src: Path) -> dict:
 
 def _target_empty(settings: Settings, engine: Engine) -> None:
     home = settings.home
-    if home.exists() and any(home.iterdir()):
+    db = Path(make_url(settings.db_url).database) if engine.dialect.name == "sqlite" else None
+    # make_engine creates the SQLite file empty and private (0600) before SQLite would: such a
+    # file holds nothing and is filled by the restore.
+    fresh = db if db is not None and db.exists() and db.stat().st_size == 0 else None
+    if home.exists() and any(p != fresh for p in home.iterdir()):
         raise InputError(f"{home}: restore goes into an empty CERTDESK_HOME; this one is not "
                          "empty (nothing was changed)")
-    if engine.dialect.name == "sqlite":
-        db = Path(make_url(settings.db_url).database)
-        if db.exists():
+    if db is not None:
+        if db.exists() and db != fresh:
             raise InputError(f"{db}: restore goes into a new database; this one exists "
                              "(nothing was changed)")
     else:

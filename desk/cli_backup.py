@@ -3,6 +3,7 @@ while it is in use, and back into an empty home (docs/records.md)."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import typer
@@ -54,9 +55,14 @@ def register(app: typer.Typer) -> None:
         from common.settings import get_settings
 
         settings = get_settings()
-        bare = make_engine(settings.db_url)
+        new_home = not settings.home.exists()
+        bare = make_engine(settings.db_url)  # makes the home and an empty, private SQLite file
         try:
             restored = restore(settings, bare, src)
+        except BaseException:
+            if new_home:  # refused before writing: leave no trace of the attempt
+                shutil.rmtree(settings.home, ignore_errors=True)
+            raise
         finally:
             bare.dispose()
         engine = get_engine(settings.db_url)  # brings an older backup's schema up to date

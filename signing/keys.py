@@ -95,7 +95,7 @@ def _write_public(path: Path, data: bytes) -> None:
 @contextmanager
 def _creation_lock(settings: Settings) -> Iterator[None]:
     """Exclusive for key creation across processes; released when the holder exits or dies."""
-    settings.key_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(settings.key_dir)
     with open(settings.key_dir / ".lock", "a") as fh:
         fcntl.flock(fh, fcntl.LOCK_EX)
         try:

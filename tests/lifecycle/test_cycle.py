@@ -157,7 +157,8 @@ def test_the_sweep_revokes_when_a_suspension_runs_out_and_logs_expiry_once(issue
 
 
 def test_a_reduced_scope_must_name_each_sites_scope_and_nothing_changes_until_it_does(issuer,
-                                                                                    main):
+                                                                                    main, today):
+    today(date(2027, 5, 6))
     # CACQ 8.4.1 9), DNI 6.5.3 3), XBHT 7.8.2(6)b: no site keeps an activity no longer covered
     with pytest.raises(RuleViolation, match="give site 1, 2 its new scope"):
         reissue(issuer, main, Changes(scope="家用电器的维修（不含安装）"), "缩小范围",
@@ -165,7 +166,9 @@ def test_a_reduced_scope_must_name_each_sites_scope_and_nothing_changes_until_it
     assert _row(issuer, main).reissue_date is None
 
 
-def test_a_scope_reduction_reissues_the_subs_and_cancels_a_removed_sites_sub(issuer, main):
+def test_a_scope_reduction_reissues_the_subs_and_cancels_a_removed_sites_sub(issuer, main,
+                                                                             today):
+    today(date(2027, 6, 1))
     new = reissue(issuer, main, Changes(scope="家用电器的维修（不含安装）",
                                         site_scopes=((1, "家用电器的维修（不含安装）"),),
                                         removed_sites=(2,)),
@@ -182,7 +185,8 @@ def test_a_scope_reduction_reissues_the_subs_and_cancels_a_removed_sites_sub(iss
     assert [c.number for c in again] == [main, f"{main}-1"]
 
 
-def test_cli_reissue_takes_site_scopes_and_removed_sites(issuer, main, home):
+def test_cli_reissue_takes_site_scopes_and_removed_sites(issuer, main, home, today):
+    today(date(2027, 5, 6))
     bad = run_cli("reissue", main, "-r", "x", "--site-scope", "one=维修", home=home)
     assert bad.returncode != 0 and "expected K=SCOPE" in bad.stderr
     ok = run_cli("reissue", main, "-r", "缩小认证范围", "--scope", "家用电器的维修（不含安装）",
@@ -213,7 +217,9 @@ def test_the_due_list_reminds_of_the_recertification_application(home, settings,
     assert "CACQ 7.6.1" in item.rule
 
 
-def test_the_due_list_names_the_sites_the_last_surveillance_must_cover(issuer, main, home):
+def test_the_due_list_names_the_sites_the_last_surveillance_must_cover(issuer, main, home,
+                                                                        today):
+    today(date(2027, 12, 1))
     # XBHT 7.2.2.9.2: the two surveillances together cover every site
     res = run_cli("surveillance", main, "--held", "2027-03-01", "--sites", "1", home=home)
     assert res.returncode == 0, res.stderr
