@@ -13,6 +13,7 @@ from archive import events
 from archive.db import init_db, make_engine, session_scope
 from archive.models import Certificate, Organisation
 from common.errors import RuleViolation
+from common.settings import get_settings
 from lifecycle.cycle import due_list, record_surveillance, sweep
 from lifecycle.publisher import Publisher
 from lifecycle.transitions import TRANSITIONS
@@ -43,6 +44,15 @@ def home(tmp_path):
     return settings, engine
 
 
+@pytest.fixture
+def before_issue(monkeypatch):
+    """Today is before the issue date (the sweep and records act for today only)."""
+    monkeypatch.setenv("CERTDESK_TODAY", BEFORE_ISSUE.isoformat())
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
 def test_the_due_list_marks_a_certificate_before_its_issue_date_not_yet_valid(home):
     _, engine = home
     [item] = due_list(engine, BEFORE_ISSUE)
@@ -57,13 +67,13 @@ def test_certdesk_due_shows_not_yet_valid(home):
     assert json.loads(result.stdout)["due"][0]["status"] == "not_yet_valid"
 
 
-def test_the_sweep_does_not_suspend_a_certificate_that_is_not_yet_in_force(home):
+def test_the_sweep_does_not_suspend_a_certificate_that_is_not_yet_in_force(home, before_issue):
     settings, engine = home
     with Publisher(settings=settings, engine=engine) as pub:
         assert sweep(pub, BEFORE_ISSUE) == []
 
 
-def test_no_surveillance_is_recorded_before_the_issue_date(home):
+def test_no_surveillance_is_recorded_before_the_issue_date(home, before_issue):
     _, engine = home
     with pytest.raises(RuleViolation, match="not_yet_valid"):
         record_surveillance(engine, NUMBER, BEFORE_ISSUE)

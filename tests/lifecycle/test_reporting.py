@@ -48,15 +48,16 @@ def _returns(engine) -> list[CertificateReturn]:
         return list(s.exec(select(CertificateReturn).order_by(CertificateReturn.id)))
 
 
-def test_each_event_of_a_whole_cycle_yields_exactly_one_report_item(issuer):
+def test_each_event_of_a_whole_cycle_yields_exactly_one_report_item(issuer, today):
     main, sub1, sub2 = (c.number for c in issuer.issue(TWO_SITES))
-    change_status(issuer, main, "suspend", "未按期接受监督审查", on=date(2027, 1, 5))
-    change_status(issuer, main, "restore", "纠正措施已验证", on=date(2027, 2, 1))
+    change_status(issuer, main, "suspend", "未按期接受监督审查", on=today(date(2027, 1, 5)))
+    change_status(issuer, main, "restore", "纠正措施已验证", on=today(date(2027, 2, 1)))
     reissue(issuer, main, Changes(name="测试家电服务（集团）有限公司"), "名称变更",
-            on=date(2027, 5, 6))
-    change_status(issuer, sub2, "cancel", "场所关闭", on=date(2027, 6, 1))
-    new_main, *new_subs = (c.number for c in recertify(issuer, main, date(2029, 2, 20)))
-    change_status(issuer, new_main, "revoke", "违规使用证书", on=date(2029, 4, 1))
+            on=today(date(2027, 5, 6)))
+    change_status(issuer, sub2, "cancel", "场所关闭", on=today(date(2027, 6, 1)))
+    new_main, *new_subs = (c.number for c in recertify(issuer, main,
+                                                         today(date(2029, 2, 20))))
+    change_status(issuer, new_main, "revoke", "违规使用证书", on=today(date(2029, 4, 1)))
 
     issued = [(n, "issued", date(2026, 3, 15)) for n in (main, sub1, sub2)]
     assert _ledger(issuer.engine) == [
@@ -81,11 +82,11 @@ def test_each_event_of_a_whole_cycle_yields_exactly_one_report_item(issuer):
             *((n, "revoked", "outstanding") for n in (new_main, *new_subs))]
 
 
-def test_the_sweep_run_twice_reports_an_expiry_once(issuer):
+def test_the_sweep_run_twice_reports_an_expiry_once(issuer, today):
     other = issuer.issue(ONE_SITE)[0].number
-    record_surveillance(issuer.engine, other, date(2027, 1, 1))
-    record_surveillance(issuer.engine, other, date(2027, 12, 1))
-    assert [a.action for a in sweep(issuer, date(2029, 3, 11))] == ["expire"]
+    record_surveillance(issuer.engine, other, today(date(2027, 1, 1)))
+    record_surveillance(issuer.engine, other, today(date(2027, 12, 1)))
+    assert [a.action for a in sweep(issuer, today(date(2029, 3, 11)))] == ["expire"]
     assert sweep(issuer, date(2029, 3, 11)) == []
     assert _ledger(issuer.engine) == [(other, "issued", date(2026, 3, 10)),
                                       (other, "expired", date(2029, 3, 11))]
@@ -93,7 +94,8 @@ def test_the_sweep_run_twice_reports_an_expiry_once(issuer):
 
 
 def test_a_revocation_that_fails_half_way_leaves_no_item_and_its_rerun_leaves_one_each(
-        issuer, monkeypatch):
+        issuer, monkeypatch, today):
+    today(date(2026, 6, 1))
     numbers = [c.number for c in issuer.issue(TWO_SITES)]
     import lifecycle.transitions as transitions
 
@@ -120,10 +122,10 @@ def test_a_revocation_that_fails_half_way_leaves_no_item_and_its_rerun_leaves_on
 
 def test_an_issue_that_fails_after_logging_leaves_no_item_and_the_retry_leaves_one_each(
         issuer, monkeypatch):
-    def crash(filename, data):
+    def crash(filename):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(issuer, "export", crash)  # runs after the main's event was appended
+    monkeypatch.setattr(issuer, "out_path", crash)  # runs after the main's event was appended
     with pytest.raises(RuntimeError):
         issuer.issue(TWO_SITES)
     assert _items(issuer.engine) == []
@@ -139,7 +141,9 @@ def test_the_ledger_refuses_a_second_item_for_the_same_event(issuer):
         s.add(ReportItem(**first.model_dump(exclude={"id"})))
 
 
-def test_backfill_restores_the_items_of_events_logged_before_the_ledger_only_once(issuer):
+def test_backfill_restores_the_items_of_events_logged_before_the_ledger_only_once(issuer,
+                                                                                    today):
+    today(date(2026, 6, 1))
     numbers = [c.number for c in issuer.issue(TWO_SITES)]
     change_status(issuer, numbers[2], "cancel", "场所关闭", on=date(2026, 6, 1))
     before = _ledger(issuer.engine)
@@ -154,7 +158,8 @@ def test_backfill_restores_the_items_of_events_logged_before_the_ledger_only_onc
     assert [r.certificate_number for r in _returns(issuer.engine)] == [numbers[2]]
 
 
-def test_a_return_is_recorded_once_and_never_before_the_revocation(issuer):
+def test_a_return_is_recorded_once_and_never_before_the_revocation(issuer, today):
+    today(date(2026, 6, 1))
     main, sub1, sub2 = (c.number for c in issuer.issue(TWO_SITES))
     change_status(issuer, main, "revoke", "违规使用证书", on=date(2026, 6, 1))
     with session_scope(issuer.engine) as s, pytest.raises(InputError, match="早于"):
