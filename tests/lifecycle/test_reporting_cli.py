@@ -33,7 +33,8 @@ def _exported(path) -> list[str]:
             for row in json.loads(path.read_text(encoding="utf-8"))["items"]]
 
 
-def test_export_then_mark_sent_then_export_gives_only_the_new_items(cli, numbers, tmp_path):
+def test_export_then_mark_sent_then_export_gives_only_the_new_items(cli, numbers, tmp_path,
+                                                                   today):
     main = numbers[0]
     first = _ok(cli("report", "export", "--out", str(tmp_path / "1.json"), "--json"))
     assert (first["batch"], first["items"]) == (1, 3)
@@ -49,6 +50,7 @@ def test_export_then_mark_sent_then_export_gives_only_the_new_items(cli, numbers
     assert sent["sent_by"] == "rhea" and len(sent["marked"]) == 3
     assert _ok(cli("report", "pending", "--json"))["items"] == []
 
+    today(date(2027, 1, 5))
     _ok(cli("status", main, "suspend", "--reason", "未按期接受监督审核", "--on", "2027-01-05",
             "--json"))
     third = _ok(cli("report", "export", "--out", str(tmp_path / "3.json"), "--json"))
@@ -111,7 +113,7 @@ def test_the_xlsx_reads_back_as_the_register_holds_it(cli, numbers, tmp_path, en
     assert load_workbook(out)["columns"]["A3"].value == "item"
 
 
-def test_overdue_items_appear_in_due_json(cli, numbers):
+def test_overdue_items_appear_in_due_json(cli, numbers, today):
     # issued 2026-03-15, xbht reports within 5 days: due 2026-03-20
     early = _ok(cli("due", "--on", "2026-03-20", "--json"))
     assert early["report_overdue"] == []
@@ -119,13 +121,17 @@ def test_overdue_items_appear_in_due_json(cli, numbers):
     assert [(i["certificate_number"], i["event_kind"], i["due_date"])
             for i in late["report_overdue"]] == [(n, "issued", "2026-03-20") for n in numbers]
     assert all(i["overdue"] for i in late["report_overdue"])
-    swept = _ok(cli("lifecycle", "sweep", "--on", "2026-03-21", "--json"))
+    today(date(2026, 3, 21))  # the sweep acts for today only
+    swept = _ok(cli("lifecycle", "sweep", "--json"))
     assert len(swept["report_overdue"]) == 3
 
 
-def test_returns_are_listed_after_a_revocation_and_recorded_from_the_command_line(cli, numbers):
+def test_returns_are_listed_after_a_revocation_and_recorded_from_the_command_line(cli, numbers,
+                                                                                  today):
     main = numbers[0]
+    today(date(2026, 6, 1))
     _ok(cli("status", main, "revoke", "--reason", "违规使用证书", "--on", "2026-06-01", "--json"))
+    today(date(2026, 6, 10))
     listed = _ok(cli("returns", "list", "--json"))["returns"]
     assert [(r["certificate_number"], r["event_kind"], r["opened_on"]) for r in listed] == [
         (n, "revoked", "2026-06-01") for n in numbers]
