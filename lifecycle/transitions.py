@@ -152,6 +152,7 @@ def change_status(publisher: Publisher, number: str, action: str, reason: str, *
         status = effective_status(cert.status, cert.expiry_date, on, issued=cert.issue_date)
         if status not in t.allowed_from:
             raise _refuse(action, cert, status, t)
+        backdating = _check_day(s, cert, on, today, backdate_reason)  # the general window first
         if action == "restore":
             check_restoration(date_rules(cert.profile).suspension, number, on,
                               suspended_on=cert.suspended_on,
@@ -178,7 +179,6 @@ def change_status(publisher: Publisher, number: str, action: str, reason: str, *
                             and not (t.to == "valid" and c.suspended_until is not None
                                      and on > c.suspended_until))]
         org = s.get(Organisation, cert.organisation_id)
-        backdating = _check_day(s, cert, on, today, backdate_reason)
     profile = load_profile(cert.profile)
     until = None
     if action == "suspend":
