@@ -18,7 +18,7 @@ from archive.models import Certificate, Organisation
 from archive.register import RegisterQuery, all_rows, export_bytes, page
 from common.errors import InputError
 from rules.status import STATUS_LABELS, effective_status
-from tests.register.support import EFFECTIVE, seed, uscc
+from tests.register.support import seed, uscc
 
 TODAY = date(2026, 11, 29)
 
