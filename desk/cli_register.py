@@ -90,7 +90,8 @@ def _table(d: dict) -> None:
                       f"{STATUS_LABELS[c['status']][0]} {c['status']}")
     console.print(table)
     shown = len(d["certificates"])
-    console.print(f"{shown} of {d['total']} certificates (status as on {d['today']})",
+    total = f"{d['total']}+" if d["more_than_total"] else d["total"]
+    console.print(f"{shown} of {total} certificates (status as on {d['today']})",
                   highlight=False)
     if d["next_cursor"]:
         console.print(f"next page: --after {d['next_cursor']}", highlight=False)

@@ -11,8 +11,18 @@ from typing import Any
 
 from rich.console import Console
 
-console = Console()
-err_console = Console(stderr=True)
+UNWRAPPED = 100_000
+"""The width used when output is not a terminal: piped output is read by programs and
+grep, so a path or a table row stays on one line (tables still size to their content)."""
+
+
+def _console(stderr: bool = False) -> Console:
+    stream = sys.stderr if stderr else sys.stdout
+    return Console(stderr=stderr, width=None if stream.isatty() else UNWRAPPED)
+
+
+console = _console()
+err_console = _console(stderr=True)
 
 
 def _default(obj: Any) -> Any:
