@@ -89,6 +89,16 @@ class TokenBucket:
 
 UPLOAD_COST = 5.0
 """A PDF check costs five page views: validating a signature is the expensive request."""
+SEARCH_COST = 3.0
+"""A search by organisation costs three: it lists certificates, and listing the register
+out by name prefixes is what the limit must make slow."""
+SEARCH_PATHS = ("/search", "/api/v1/search")
+
+
+def cost(scope: Scope) -> float:
+    if scope["method"] == "POST":
+        return UPLOAD_COST
+    return SEARCH_COST if scope["path"] in SEARCH_PATHS else 1.0
 
 
 EXEMPT = ("/static/", "/staff")
@@ -104,7 +114,7 @@ class RateLimit:
         if scope["type"] != "http" or scope["path"].startswith(EXEMPT):
             return await self.app(scope, receive, send)
         client = (scope.get("client") or ("unknown", 0))[0]
-        wait = self.bucket.take(client, UPLOAD_COST if scope["method"] == "POST" else 1.0)
+        wait = self.bucket.take(client, cost(scope))
         if not wait:
             return await self.app(scope, receive, send)
         seconds = max(1, math.ceil(min(wait, 3600)))
