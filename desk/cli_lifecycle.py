@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from desk.options import JSON_OPT, day_option
-from desk.output import console, emit
+from desk.output import console, emit, warn_if_qr_unreachable
 
 lifecycle_app = typer.Typer(help="Calendar-driven lifecycle jobs.", no_args_is_help=True)
 
@@ -24,6 +24,7 @@ def _issuer_for(number: str):
 
     with Session(get_engine()) as s:
         profile_id = main_certificate(s, number).profile
+    warn_if_qr_unreachable()
     return Issuer(load_profile(profile_id))
 
 

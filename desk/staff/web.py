@@ -29,6 +29,7 @@ from common.settings import Settings
 from desk.staff import sessions
 from desk.staff.accounts import ROLES, may, must_change_password
 from desk.staff.sessions import Current
+from docgen.qr import phone_cannot_open
 
 log = logging.getLogger("certdesk.staff")
 
@@ -80,6 +81,10 @@ class Desk:
                                undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
         self.env.filters["local_time"] = self.local_time
         self.env.globals["roles"] = ROLES
+        # The issuing pages warn: QR codes on a loopback public URL open on no phone.
+        self.env.globals["qr_unreachable"] = (settings.public_url
+                                              if phone_cannot_open(settings.public_url)
+                                              else None)
 
     def today(self) -> date:
         return datetime.now(self.zone).date()
