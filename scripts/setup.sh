@@ -17,7 +17,7 @@ packages=(
   poppler-utils zbar-tools qpdf              # pdfsig/pdffonts/pdftoppm, zbarimg: independent checks
 )
 if (( dev )); then
-  packages+=(postgresql chromium libnss3-tools)
+  packages+=(postgresql chromium libnss3-tools npm)
 fi
 
 sudo=""
@@ -47,5 +47,10 @@ if [[ ! -f "$stamp" ]] || [[ "$(cat "$stamp")" != "$want" && "$(cat "$stamp")" !
   .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip
   .venv/bin/python -m pip install -q --disable-pip-version-check -e ".${extras}"
   echo "$want" > "$stamp"
+fi
+# axe-core (the accessibility engine the browser tests inject into Chromium), kept with
+# the venv so that nothing is installed system-wide.
+if (( dev )) && [[ ! -f .venv/axe/node_modules/axe-core/axe.min.js ]]; then
+  npm install --prefix .venv/axe --no-audit --no-fund --silent axe-core@4
 fi
 echo "setup: ready (.venv/bin/certdesk)" >&2
