@@ -3,29 +3,14 @@
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-import pikepdf
 from sqlmodel import Session
 
 from archive.models import Certificate, Organisation
-from rules.uscc import check_character
-
-
-def uscc(n: int) -> str:
-    first17 = f"91110000{n:09d}"
-    return first17 + check_character(first17)
-
-
-def pdf_bytes(text: str) -> bytes:
-    pdf = pikepdf.new()
-    pdf.add_blank_page()
-    pdf.docinfo["/Title"] = text
-    out = io.BytesIO()
-    pdf.save(out, deterministic_id=True)
-    return out.getvalue()
+from tests.archive.conftest import make_pdf as pdf_bytes
+from tests.archive.conftest import make_uscc as uscc
 
 
 @dataclass(frozen=True)

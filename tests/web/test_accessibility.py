@@ -3,14 +3,12 @@ into .venv/axe) injected into headless Chromium; a serious or critical finding f
 
 from __future__ import annotations
 
-import threading
-import time
 from pathlib import Path
 
 import pytest
-import uvicorn
 
 from desk.web import create_app
+from tests.serving import serve_in_thread
 from tests.web.conftest import BY_STATUS, MAIN
 
 pytestmark = pytest.mark.browser
@@ -30,18 +28,8 @@ TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
 @pytest.fixture(scope="module")
 def site(seeded):
-    app = create_app(seeded.settings, seeded.engine, staff=False)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0,
-                                           log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "uvicorn did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serve_in_thread(create_app(seeded.settings, seeded.engine, staff=False)) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")
