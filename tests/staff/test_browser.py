@@ -142,8 +142,9 @@ def test_one_client_walks_from_initial_certification_to_recertification(open_pag
     # re-certification: R1, new dates from the previous expiry, the old one superseded
     act(page, "再认证", {"input[name=decision]": "2029-02-20"}, "再认证并签发新证书")
     page.wait_for_url(f"{server}/staff/certificates/{R1}")
-    assert facts(page) == ("2029-02-20", "2032-03-14", "有效")
-    assert member_statuses(page) == {R1: "有效", f"{R1}-1": "有效", f"{R1}-2": "有效"}
+    # issued on the decision date, years ahead: not yet valid until then (issue 12)
+    assert facts(page) == ("2029-02-20", "2032-03-14", "尚未生效")
+    assert member_statuses(page) == {R1: "尚未生效", f"{R1}-1": "尚未生效", f"{R1}-2": "尚未生效"}
     shoot(page, "certificate", tmp_path)
     page.goto(f"{server}/staff/certificates/{MAIN}")
     assert facts(page)[2] == "已换发"
