@@ -30,7 +30,7 @@ from rules.status import STATUS_LABELS
 
 SORTS = {"number": Certificate.number, "issue_date": Certificate.issue_date,
          "expiry_date": Certificate.expiry_date, "holder": Certificate.holder_name}
-"""Sort keys → column; each has a (column, id) index (migration 0004) for keyset paging."""
+"""Sort keys → column; each has a (column, id) index (migration 0005) for keyset paging."""
 MAX_PAGE = 500
 MAX_EXPORT = 100_000
 """An export is the whole filtered view, up to this many rows (the register's design size)."""

@@ -15,16 +15,20 @@ def register(app: typer.Typer) -> None:
         """Serve the public pages: /v/NUMBER, /verify, /api/v1, /docs.
 
         Put it behind a TLS reverse proxy and set CERTDESK_PUBLIC_URL to the address QR
-        codes print. Rate limits count per client address; uvicorn takes that address
-        from X-Forwarded-For only when the proxy is 127.0.0.1 (its default).
+        codes print. Rate limits count per client address; it is taken from X-Forwarded-For
+        only when the proxy is listed in CERTDESK_FORWARDED_ALLOW_IPS (default: none).
         """
         import uvicorn
 
         from common.settings import get_settings
         from desk.web import create_app
         from signing.keys import ca_certificate
+        from signing.sandbox import Limits, sandbox
 
         settings = get_settings()
         ca_certificate(settings)  # no keys yet: say so now, not as a 500 on the first visit
+        sandbox(Limits.of(settings)).start()  # upload checks warm, forked before any thread
+        trusted = settings.forwarded_allow_ips
         uvicorn.run(create_app(settings), host=host, port=port, server_header=False,
-                    log_level="info")
+                    log_level="info", proxy_headers=bool(trusted),
+                    forwarded_allow_ips=trusted or "")

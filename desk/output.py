@@ -11,14 +11,24 @@ from typing import Any
 
 from rich.console import Console
 
+from rules.text import printable
+
 UNWRAPPED = 100_000
 """The width used when output is not a terminal: piped output is read by programs and
 grep, so a path or a table row stays on one line (tables still size to their content)."""
 
 
-def _console(stderr: bool = False) -> Console:
+class SafeConsole(Console):
+    """A console that shows control and bidi characters as escapes: what it prints may come
+    from a PDF, an upload or an older database, and must not drive the terminal."""
+
+    def render_str(self, text: str, **kwargs):
+        return super().render_str(printable(text), **kwargs)
+
+
+def _console(stderr: bool = False) -> SafeConsole:
     stream = sys.stderr if stderr else sys.stdout
-    return Console(stderr=stderr, width=None if stream.isatty() else UNWRAPPED)
+    return SafeConsole(stderr=stderr, width=None if stream.isatty() else UNWRAPPED)
 
 
 console = _console()
@@ -36,7 +46,12 @@ def _default(obj: Any) -> Any:
 
 
 def to_json(data: Any) -> str:
-    return json.dumps(data, ensure_ascii=False, indent=2, default=_default)
+    """JSON with Chinese kept readable; bidi and other invisible characters escaped (a JSON
+    reader turns the escapes back into the same characters)."""
+    text = json.dumps(data, ensure_ascii=False, indent=2, default=_default)
+    if printable(text) == text:
+        return text
+    return "".join(ch if printable(ch) == ch else json.dumps(ch)[1:-1] for ch in text)
 
 
 def emit(data: Any, as_json: bool, human: Callable[[Any], None] | None = None) -> None:
