@@ -17,7 +17,7 @@ packages=(
   poppler-utils zbar-tools qpdf              # pdfsig/pdffonts/pdftoppm, zbarimg: independent checks
 )
 if (( dev )); then
-  packages+=(postgresql chromium libnss3-tools npm)
+  packages+=(postgresql chromium libnss3-tools)
 fi
 
 sudo=""
@@ -51,6 +51,10 @@ fi
 # axe-core (the accessibility engine the browser tests inject into Chromium), kept with
 # the venv so that nothing is installed system-wide.
 if (( dev )) && [[ ! -f .venv/axe/node_modules/axe-core/axe.min.js ]]; then
+  if ! command -v npm >/dev/null; then  # Debian's npm conflicts with NodeSource's nodejs
+    echo "setup: installing npm" >&2
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends npm
+  fi
   npm install --prefix .venv/axe --no-audit --no-fund --silent axe-core@4
 fi
 echo "setup: ready (.venv/bin/certdesk)" >&2
