@@ -330,26 +330,32 @@ def export_bytes(suffix: str, rows: Sequence[RegisterRow], q: RegisterQuery,
         raise InputError(f"导出格式应为 .xlsx 或 .csv，而不是“{suffix or '无后缀'}” "
                          "(export to .xlsx or .csv)")
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
-    wb = Workbook(write_only=False)
-    ws = wb.active
-    ws.title = "证书登记"
-    ws.append([h for _, h in COLUMNS])
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-    for row in rows:
-        ws.append(list(_cells(row)))
+    # Write-only: rows stream to the file (an export may hold 100,000 certificates).
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("证书登记")
     for index, (key, header) in enumerate(COLUMNS, start=1):
-        letter = get_column_letter(index)
-        # Codes stay text: Excel turns a credit code into 9.11E+17 when a cell is edited.
-        fmt = "yyyy-mm-dd" if key.endswith("_date") else "@"
-        for cell in ws[letter][1:]:
-            cell.number_format = fmt
-        ws.column_dimensions[letter].width = 40 if key == "holder" else max(12, len(header) * 3)
+        ws.column_dimensions[get_column_letter(index)].width = \
+            40 if key == "holder" else max(12, len(header) * 3)
     ws.freeze_panes = "A2"
-    ws.auto_filter.ref = ws.dimensions
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(COLUMNS))}{len(rows) + 1}"
+
+    def cell(value: Any, **style: Any) -> WriteOnlyCell:
+        made = WriteOnlyCell(ws, value=value)
+        for name, setting in style.items():
+            setattr(made, name, setting)
+        return made
+
+    bold = Font(bold=True)
+    ws.append([cell(h, font=bold) for _, h in COLUMNS])
+    # Codes stay text: Excel turns a credit code into 9.11E+17 when a cell is edited.
+    formats = ["yyyy-mm-dd" if key.endswith("_date") else "@" for key, _ in COLUMNS]
+    for row in rows:
+        ws.append([cell(value, number_format=fmt)
+                   for value, fmt in zip(_cells(row), formats, strict=True)])
     meta = wb.create_sheet("筛选条件")
     meta.append(["查询日期", today])
     meta.append(["证书数", len(rows)])
