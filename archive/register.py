@@ -37,7 +37,8 @@ MAX_EXPORT = 100_000
 COUNT_CAP = 10_000
 """A page says "more than 10,000" rather than counting every match."""
 MAX_ZIP = 200
-"""PDFs in one zip download: a selection on a page, not the archive (``archive`` is for that)."""
+"""PDFs in one zip download: a selection on a page (a client's whole file: ``certdesk
+export``)."""
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,7 @@ class RegisterQuery:
     expiring_within: int | None = None
     """Valid or suspended certificates whose expiry date is within this many days from today."""
     search: str = ""
-    """Organisation name (part), credit code, certificate number (part) or holder name."""
+    """Part of the holder's name, or the start of a certificate number or credit code."""
     sort: str = "number"
     descending: bool = False
     limit: int = 50
@@ -77,7 +78,7 @@ class RegisterQuery:
         """The query as URL/CLI parameters (defaults left out): links keep the view."""
         out: dict[str, Any] = {}
         for key, value in asdict(self).items():
-            if value in (None, "", ()) or key in ("after",) or value == _DEFAULTS[key]:
+            if value in (None, "", ()) or key == "after" or value == _DEFAULTS[key]:
                 continue
             out[key] = list(value) if isinstance(value, tuple) else value
         return out
