@@ -53,7 +53,7 @@ def test_a_clerk_filters_expiring_certificates_and_exports_them_to_excel(
 def test_on_a_phone_register_rows_become_cards_and_the_status_stays_on_screen(
         open_page, engine):  # noqa: F811
     seed(engine)
-    page = open_page("rhea", PHONE)
+    page = open_page("adam", PHONE)  # the admin: the users page too
     page.goto(page.url.rstrip("/") + "/certificates")
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     badge = page.locator("#register tbody tr").first.locator("td.status-cell .badge")
@@ -68,3 +68,10 @@ def test_on_a_phone_register_rows_become_cards_and_the_status_stays_on_screen(
             box = badges.nth(i).bounding_box()
             assert box["x"] + box["width"] <= PHONE["width"], path
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    page.goto(base + "/staff/users")
+    rows = page.locator("#users tbody tr")
+    assert rows.count() == 4
+    for i in range(rows.count()):  # every cell, the last (the actions) included
+        for cell in (rows.nth(i).locator("td").nth(2), rows.nth(i).locator("td").last):
+            box = cell.bounding_box()
+            assert box["x"] + box["width"] <= PHONE["width"]
