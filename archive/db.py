@@ -122,7 +122,31 @@ def get_engine(url: str | None = None) -> Engine:
 def _engine(url: str) -> Engine:
     engine = make_engine(url)
     init_db(engine)
+    refresh_statistics(engine)
     return engine
+
+
+def refresh_statistics(engine: Engine) -> None:
+    """ANALYZE a SQLite database whose planner statistics are missing or stale (the table
+    grew or shrank twofold): without them SQLite cannot tell a selective filter from a
+    broad one, and the register's filtered pages go from milliseconds to a table scan.
+    PostgreSQL's autovacuum keeps its own."""
+    if engine.dialect.name != "sqlite":
+        return
+    with engine.connect() as conn:
+        rows = conn.exec_driver_sql("SELECT max(rowid) FROM certificate").scalar() or 0
+        if rows < 1000:
+            return
+        has_stats = conn.exec_driver_sql(
+            "SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_stat1'").scalar()
+        stat = conn.exec_driver_sql(
+            "SELECT stat FROM sqlite_stat1 WHERE tbl = 'certificate' LIMIT 1").scalar() \
+            if has_stats else None
+    known = int(stat.split()[0]) if stat else 0
+    if known and known / 2 <= rows <= known * 2:
+        return
+    with engine.begin() as conn:
+        conn.exec_driver_sql("ANALYZE")
 
 
 @contextmanager

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -27,6 +27,15 @@ class Organisation(SQLModel, table=True):
 
 
 class Certificate(SQLModel, table=True):
+    # The register (archive/register.py): (sort column, id) for keyset pages; status and
+    # dates together answer the status filters from the index alone.
+    __table_args__ = (Index("ix_certificate_issue_date_id", "issue_date", "id"),
+                      Index("ix_certificate_expiry_date_id", "expiry_date", "id"),
+                      Index("ix_certificate_holder_name_id", "holder_name", "id"),
+                      Index("ix_certificate_status_dates", "status", "expiry_date",
+                            "issue_date"),
+                      Index("ix_certificate_profile_grade", "profile", "grade", "issue_date"))
+
     id: int | None = Field(default=None, primary_key=True)
     number: str = Field(index=True, unique=True)
     main_number: str | None = Field(default=None, index=True)

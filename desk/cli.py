@@ -38,8 +38,8 @@ def _register_subcommands() -> None:
 
     for module in ("desk.cli_issue", "desk.cli_status", "desk.cli_lifecycle", "desk.cli_rules",
                    "desk.cli_archive", "desk.cli_signing", "desk.cli_docs", "desk.cli_web",
-                   "desk.cli_users", "desk.cli_report",
-                   "desk.cli_backup", "desk.cli_profiles"):
+                   "desk.cli_users", "desk.cli_accounts", "desk.cli_report",
+                   "desk.cli_register", "desk.cli_backup", "desk.cli_profiles"):
         try:
             mod = importlib.import_module(module)
         except ModuleNotFoundError as exc:

@@ -19,7 +19,7 @@ from common.errors import InputError, VerificationFailed
 from common.files import read_bytes
 from desk.identity import AS_OPT, acting
 from desk.options import DRY_RUN_OPT, JSON_OPT
-from desk.output import console, emit, err_console
+from desk.output import console, emit, err_console, warn_if_qr_unreachable
 
 number_app = typer.Typer(help="Certificate numbers: parse and check.", no_args_is_help=True)
 
@@ -48,6 +48,7 @@ def run_issue(profile_id: str, records: list, as_json: bool, actor: str = "issue
     profile = load_profile(profile_id)
     if len(records) == 1 and isinstance(records[0], Rejected):
         raise records[0].error  # a single record: its error is the command's error
+    warn_if_qr_unreachable()
     orgs = [r for r in records if not isinstance(r, Rejected)]
     failed = [(r.where, str(r.error)) for r in records if isinstance(r, Rejected)]
     certs, interrupted, skipped, previews = [], False, [], []
@@ -194,6 +195,7 @@ def register(app: typer.Typer) -> None:
         if case_file.suffix.lower() == ".csv":
             raise InputError(f"{case_file.name}: a case file is JSON (its steps nest)")
         cases = load_records(case_file)
+        warn_if_qr_unreachable()
         # SIGTERM like Ctrl-C: the case under way voids its number, exit 143.
         with stop_on_signals(), Issuer(body, actor=actor) as issuer, _progress() as progress:
             task = progress.add_task(f"certifying {profile}", total=len(cases), rate="",

@@ -9,7 +9,7 @@ import typer
 
 from desk.identity import AS_OPT, acting
 from desk.options import DRY_RUN_OPT, JSON_OPT, day_option
-from desk.output import console, emit
+from desk.output import console, emit, warn_if_qr_unreachable
 
 lifecycle_app = typer.Typer(help="Calendar-driven lifecycle jobs.", no_args_is_help=True)
 
@@ -25,6 +25,7 @@ def _issuer_for(number: str, actor: str):
 
     with Session(get_engine()) as s:
         profile_id = main_certificate(s, number).profile
+    warn_if_qr_unreachable()
     return Issuer(load_profile(profile_id), actor=actor)
 
 

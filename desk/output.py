@@ -13,6 +13,10 @@ from rich.console import Console
 
 from rules.text import printable
 
+UNWRAPPED = 100_000
+"""The width used when output is not a terminal: piped output is read by programs and
+grep, so a path or a table row stays on one line (tables still size to their content)."""
+
 
 class SafeConsole(Console):
     """A console that shows control and bidi characters as escapes: what it prints may come
@@ -22,8 +26,13 @@ class SafeConsole(Console):
         return super().render_str(printable(text), **kwargs)
 
 
-console = SafeConsole()
-err_console = SafeConsole(stderr=True)
+def _console(stderr: bool = False) -> SafeConsole:
+    stream = sys.stderr if stderr else sys.stdout
+    return SafeConsole(stderr=stderr, width=None if stream.isatty() else UNWRAPPED)
+
+
+console = _console()
+err_console = _console(stderr=True)
 
 
 def _default(obj: Any) -> Any:
@@ -56,3 +65,21 @@ def emit(data: Any, as_json: bool, human: Callable[[Any], None] | None = None) -
 def fail(message: str) -> None:
     """The one-line error every user-facing failure becomes."""
     err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+
+
+def warn(message: str) -> None:
+    """A one-line warning on stderr: the command still does its work."""
+    err_console.print(f"[bold yellow]warning:[/] {message}", highlight=False, soft_wrap=True)
+
+
+def warn_if_qr_unreachable() -> None:
+    """Said before anything is issued: certificates printed with a QR code on the default
+    public URL point at this computer and no phone can open them."""
+    from common.settings import get_settings
+    from docgen.qr import phone_cannot_open
+
+    url = get_settings().public_url
+    if phone_cannot_open(url):
+        warn(f"CERTDESK_PUBLIC_URL is {url} (this computer): phones cannot open the QR codes "
+             "on these certificates. Set it to the public verification site's address "
+             "(docs/verification.md).")

@@ -25,6 +25,7 @@ from docgen.render import render_docx
 from lifecycle.inputs import OrganisationInput, SiteInput
 from lifecycle.issuing import IssuedCertificate, IssuePreview, Issuer
 from lifecycle.publisher import Publisher, body_signature
+from lifecycle.successor import replaced_note
 from lifecycle.transitions import change_status
 from numbering.grammar import parse
 from rules.coverage import site_coverage, visited_sites
@@ -82,8 +83,8 @@ def recertify(issuer: Issuer, number: str, decision: date, *, issue: date | None
     if prev.profile != issuer.profile.id:
         raise RuleViolation(f"{prev.number} belongs to profile {prev.profile!r}")
     if prev.status in ("revoked", "cancelled", "superseded"):
-        raise RuleViolation(f"cannot re-certify {prev.number}: it is {prev.status} "
-                            "[XBHT 7.7, A.4]")
+        raise RuleViolation(f"cannot re-certify {prev.number}: it is {prev.status}"
+                            f"{replaced_note(prev)} [XBHT 7.7, A.4]")
     check_recert_audit(date_rules(prev.profile), prev.expiry_date, decision, audit_end)
     org_input = OrganisationInput(
         name=org.name, uscc=org.uscc, registered_address=org.registered_address,
@@ -161,8 +162,9 @@ def reissue(issuer: Issuer, number: str, changes: Changes, reason: str, *,
         org = s.get(Organisation, main.organisation_id)
     status = effective_status(main.status, main.expiry_date, on, issued=main.issue_date)
     if status != "valid":
-        raise RuleViolation(f"cannot re-issue {main.number}: it is {status}; only a valid "
-                            "certificate is re-issued within its validity [XBHT A.3]")
+        raise RuleViolation(f"cannot re-issue {main.number}: it is {status}"
+                            f"{replaced_note(main)}; only a valid certificate is re-issued "
+                            "within its validity [XBHT A.3]")
     if on < main.issue_date:
         raise RuleViolation(f"re-issue date {on} is before the issue date {main.issue_date}")
     if changes.grade:
@@ -321,7 +323,8 @@ def record_surveillance(engine, number: str, held_on: date, *, actor: str = "iss
         status = effective_status(cert.status, cert.expiry_date, held_on,
                                   issued=cert.issue_date)
         if status not in ("valid", "suspended"):
-            raise RuleViolation(f"cannot record a surveillance for {cert.number}: it is {status}")
+            raise RuleViolation(f"cannot record a surveillance for {cert.number}: it is {status}"
+                                f"{replaced_note(cert)}")
         if held_on < cert.issue_date:
             raise InputError(f"surveillance {held_on} is before the issue date {cert.issue_date}")
         held = surveillances_held(s, cert.number)

@@ -35,6 +35,7 @@ from docgen.qr import QR_WIDTH_MM, qr_png, verify_url
 from docgen.render import Image, render_docx
 from lifecycle.inputs import OrganisationInput
 from lifecycle.publisher import Publisher, body_signature
+from lifecycle.successor import PREFIX as SUCCESSOR_PREFIX
 from numbering.allocate import allocate, peek, taken, void
 from numbering.grammar import CertNumber, parse
 from rules.dates import CertificateDates, certificate_dates, date_rules
@@ -474,7 +475,7 @@ def supersede(s: Session, number: str, by: str, actor: str) -> None:
             continue
         events.append(s, "certificate.superseded", row.number,
                       {"from": row.status, "by": by}, actor)
-        row.status, row.status_reason = "superseded", f"re-certified as {by}"
+        row.status, row.status_reason = "superseded", f"{SUCCESSOR_PREFIX}{by}"
         s.add(row)
 
 

@@ -23,6 +23,7 @@ from common.errors import InputError, NotFound, RuleViolation
 from docgen.context import CNCA_NOTICE, body_context, cn_date, full_scope
 from docgen.notices import WORDING, Wording
 from lifecycle.publisher import Publisher
+from lifecycle.successor import replaced_note
 from numbering.allocate import void
 from numbering.grammar import parse
 from rules.dates import date_rules, suspension
@@ -117,7 +118,8 @@ def _refuse(action: str, cert: Certificate, status: str, t: Transition) -> RuleV
         why = f"it expired on {cert.expiry_date}"
     else:
         why = f"{action} applies only to {', '.join(sorted(t.allowed_from))} certificates"
-    return RuleViolation(f"cannot {action} {cert.number}: it is {status}; {why} "
+    return RuleViolation(f"cannot {action} {cert.number}: it is {status}{replaced_note(cert)}; "
+                         f"{why} "
                          f"[{t.notice.clause}]")
 
 

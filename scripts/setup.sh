@@ -48,4 +48,13 @@ if [[ ! -f "$stamp" ]] || [[ "$(cat "$stamp")" != "$want" && "$(cat "$stamp")" !
   .venv/bin/python -m pip install -q --disable-pip-version-check -e ".${extras}"
   echo "$want" > "$stamp"
 fi
+# axe-core (the accessibility engine the browser tests inject into Chromium), kept with
+# the venv so that nothing is installed system-wide.
+if (( dev )) && [[ ! -f .venv/axe/node_modules/axe-core/axe.min.js ]]; then
+  if ! command -v npm >/dev/null; then  # Debian's npm conflicts with NodeSource's nodejs
+    echo "setup: installing npm" >&2
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends npm
+  fi
+  npm install --prefix .venv/axe --no-audit --no-fund --silent axe-core@4
+fi
 echo "setup: ready (.venv/bin/certdesk)" >&2

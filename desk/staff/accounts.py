@@ -9,7 +9,7 @@ from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import case, delete, or_, update
+from sqlalchemy import case, delete, func, or_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
@@ -23,6 +23,7 @@ from desk.staff.models import (
     STAFF_TABLES,
     StaffLoginCounter,
     StaffOsUser,
+    StaffPasswordReset,
     StaffSession,
     StaffUser,
     utcnow,
@@ -253,7 +254,8 @@ def account_for_os_user(engine: Engine, os_user: str) -> StaffUser | None:
 
 
 USER_CHANGES = ("staff.user_added", "staff.user_enabled", "staff.user_disabled",
-                "staff.os_user_mapped", "staff.os_user_unmapped")
+                "staff.os_user_mapped", "staff.os_user_unmapped", "staff.password_reset",
+                "staff.role_changed")
 """Log entries that make or change an account (its subject is ``staff:<name>``)."""
 
 
@@ -278,3 +280,74 @@ def check_second_officer(engine: Engine, disposal_id: int, name: str) -> None:
     if changes and proposer in (changes[0], changes[-1]):
         raise RuleViolation(f"disposal needs two officers: account {name} was created or "
                             f"last changed by {proposer}, who proposed disposal {disposal_id}")
+
+
+# -- passwords and roles (the admin's and each account's own) -----------------------------------
+
+
+def _user(s: Session, name: str) -> StaffUser:
+    user = s.exec(select(StaffUser).where(StaffUser.name == name)).first()
+    if user is None:
+        raise NotFound(f"没有用户 {name} (no user {name})")
+    return user
+
+
+def must_change_password(engine: Engine, user_id: int) -> bool:
+    with Session(engine) as s:
+        return s.get(StaffPasswordReset, user_id) is not None
+
+
+def change_password(engine: Engine, name: str, current: str, new: str) -> None:
+    """The account's own change: the current password must be right (a session left open
+    on a shared desk must not be enough to take the account over)."""
+    with Session(engine) as s:
+        user = _user(s, name)
+    if not _verify(user.password_hash, current):
+        raise InputError("当前密码不正确。(the current password is wrong)")
+    _check_password(new)
+    if new == current:
+        raise InputError("新密码不能与当前密码相同。(the new password must differ)")
+    digest = _hasher().hash(new)
+    with session_scope(engine) as s:
+        row = s.get(StaffUser, user.id)
+        row.password_hash = digest
+        s.add(row)
+        s.execute(delete(StaffPasswordReset).where(StaffPasswordReset.user_id == user.id))
+        events.append(s, "staff.password_changed", subject(name), {}, name)
+
+
+def reset_password(engine: Engine, name: str, temporary: str, *, actor: str) -> StaffUser:
+    """An admin sets a temporary password: the account's sessions end, and at its next
+    sign-in the holder must choose their own before anything else."""
+    _check_password(temporary)
+    digest = _hasher().hash(temporary)
+    with session_scope(engine) as s:
+        user = _user(s, name)
+        user.password_hash = digest
+        s.add(user)
+        s.execute(delete(StaffSession).where(StaffSession.user_id == user.id))
+        s.execute(delete(StaffPasswordReset).where(StaffPasswordReset.user_id == user.id))
+        s.add(StaffPasswordReset(user_id=user.id, by=actor[:32]))
+        events.append(s, "staff.password_reset", subject(name), {}, actor)
+    return user
+
+
+def set_role(engine: Engine, name: str, role: str, *, actor: str) -> StaffUser:
+    """Change an account's role; the desk keeps at least one active admin."""
+    if role not in ROLES:
+        raise InputError(f"角色 {role!r} 不存在 (role must be one of {', '.join(ROLES)})")
+    with session_scope(engine) as s:
+        user = _user(s, name)
+        if user.role == role:
+            return user
+        if user.role == "admin" and user.active:
+            admins = s.exec(select(func.count()).select_from(StaffUser).where(
+                StaffUser.role == "admin", StaffUser.active)).one()
+            if admins <= 1:
+                raise InputError(f"{name} 是唯一启用的系统管理员，不能更改其角色。"
+                                 "(the desk needs one active admin)")
+        before, user.role = user.role, role
+        s.add(user)
+        events.append(s, "staff.role_changed", subject(name), {"from": before, "to": role},
+                      actor)
+    return user

@@ -57,5 +57,15 @@ class StaffOsUser(SQLModel, table=True):
     user_id: int = Field(foreign_key="staffuser.id", index=True)
 
 
+class StaffPasswordReset(SQLModel, table=True):
+    """An account whose password an admin reset: until its holder chooses a new one, every
+    page leads to the password form. A row of its own (not a column) so that desks made
+    before it need no schema change."""
+
+    user_id: int = Field(foreign_key="staffuser.id", primary_key=True)
+    by: str = Field(max_length=32)
+    at: datetime = Field(default_factory=utcnow)
+
+
 STAFF_TABLES = [StaffUser.__table__, StaffSession.__table__, StaffLoginCounter.__table__,
-                StaffOsUser.__table__]
+                StaffOsUser.__table__, StaffPasswordReset.__table__]

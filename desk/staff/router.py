@@ -32,8 +32,9 @@ from archive.records import (
 )
 from common.errors import CertdeskError, InputError, NotFound
 from common.settings import Settings, get_settings
+from desk.staff import account_pages, sessions, views
+from desk.staff import register as staff_register
 from desk.staff import reporting as staff_reporting
-from desk.staff import sessions, views
 from desk.staff.accounts import (
     ROLES,
     LoginFailed,
@@ -212,7 +213,8 @@ def create_staff_router(settings: Settings | None = None, engine: Engine | None 
         return response
 
     @router.post("/logout", name="staff_logout")
-    def logout(request: Request, current: Current = Depends(desk.posts("view"))) -> Response:
+    def logout(request: Request, current: Current = Depends(
+            desk.posts("view", before_password_change=True))) -> Response:
         sessions.sign_out(engine, current)
         response = desk.redirect(request, "staff_login")
         response.delete_cookie(sessions.COOKIE, path=desk.base(request))
@@ -591,6 +593,8 @@ def create_staff_router(settings: Settings | None = None, engine: Engine | None 
                     "staff_users")
 
     staff_reporting.add_routes(router, desk, engine, done, _day)
+    staff_register.add_routes(router, desk, engine, store, _day)
+    account_pages.add_routes(router, desk, engine, done)
 
     @router.api_route("/{path:path}", methods=["GET", "POST"], name="staff_not_found")
     def not_found(path: str) -> Response:

@@ -28,8 +28,9 @@ from common import clock
 from common.errors import CertdeskError, InputError, NotFound, RuleViolation
 from common.settings import Settings
 from desk.staff import sessions
-from desk.staff.accounts import ROLES, may
+from desk.staff.accounts import ROLES, may, must_change_password
 from desk.staff.sessions import Current
+from docgen.qr import phone_cannot_open
 
 log = logging.getLogger("certdesk.staff")
 
@@ -52,6 +53,10 @@ class Forbidden(CertdeskError):
 
 class LoginRequired(Exception):
     """No live session: answered with a redirect to the sign-in page."""
+
+
+class PasswordChangeRequired(Exception):
+    """The account's password was reset: answered with a redirect to the password form."""
 
 
 ERROR_TITLES = {400: "请求有误", 403: "无权操作", 404: "未找到", 409: "不能执行此操作"}
@@ -77,6 +82,10 @@ class Desk:
                                undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
         self.env.filters["local_time"] = self.local_time
         self.env.globals["roles"] = ROLES
+        # The issuing pages warn: QR codes on a loopback public URL open on no phone.
+        self.env.globals["qr_unreachable"] = (settings.public_url
+                                              if phone_cannot_open(settings.public_url)
+                                              else None)
 
     def today(self) -> date:
         return clock.today()
@@ -89,23 +98,29 @@ class Desk:
     def current(self, request: Request) -> Current | None:
         return sessions.load(self.engine, self.settings, request.cookies.get(sessions.COOKIE))
 
-    def requires(self, action: str) -> Callable[..., Current]:
-        """Dependency: a signed-in account whose role may do ``action``."""
+    def requires(self, action: str, *, before_password_change: bool = False
+                 ) -> Callable[..., Current]:
+        """Dependency: a signed-in account whose role may do ``action`` (and whose password
+        is its own, except on the pages that change it)."""
 
         def dependency(request: Request) -> Current:  # sync: FastAPI runs it in a thread
             current = self.current(request)
             if current is None or current.user is None:
                 raise LoginRequired
+            if not before_password_change and must_change_password(self.engine,
+                                                                   current.user.id):
+                raise PasswordChangeRequired
             if not may(current.user.role, action):
                 raise Forbidden(f"您的角色（{ROLES[current.user.role]}）无权执行此操作。")
             return current
 
         return dependency
 
-    def posts(self, action: str) -> Callable[..., Any]:
+    def posts(self, action: str, *, before_password_change: bool = False
+              ) -> Callable[..., Any]:
         """Dependency for a form post: as ``requires``, and the form carries the session's
         CSRF token (synchronizer token pattern)."""
-        allowed = self.requires(action)
+        allowed = self.requires(action, before_password_change=before_password_change)
 
         async def dependency(request: Request, current: Current = Depends(allowed)) -> Current:
             form = await request.form()  # FastAPI has parsed it already: cached
@@ -176,6 +191,9 @@ def staff_route_class(desk: Desk) -> type[APIRoute]:
                                                    if request.url.query else "")
                         target += f"?next={quote(here)}"
                     response = RedirectResponse(target, status_code=303)
+                except PasswordChangeRequired:
+                    response = RedirectResponse(request.url_for("staff_password").path,
+                                                status_code=303)
                 except CertdeskError as exc:
                     failure = status_of(exc), str(exc)
                 except RequestValidationError as exc:

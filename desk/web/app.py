@@ -18,7 +18,7 @@ from starlette.types import Scope
 
 from archive.db import get_engine
 from common.settings import Settings, get_settings
-from desk.web import notices, routes
+from desk.web import notices, routes, search
 from desk.web.guards import BodyLimit, LocalRedirects, RateLimit, SecurityHeaders, TokenBucket
 from desk.web.i18n import Words
 from desk.web.responses import HERE, STATUS_MESSAGES, error_response
@@ -42,6 +42,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, *
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(routes.router)
     app.include_router(notices.router)
+    app.include_router(search.router)
     if staff:
         from desk.staff import create_staff_router
 

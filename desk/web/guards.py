@@ -102,6 +102,10 @@ class TokenBucket:
 UPLOAD_COST = 5.0
 """A PDF check costs five page views up front: validating a signature is the expensive
 request."""
+SEARCH_COST = 3.0
+"""A search by organisation costs three: it lists certificates, and listing the register
+out by name prefixes is what the limit must make slow."""
+SEARCH_PATHS = ("/search", "/api/v1/search")
 
 INCLUDED_SECONDS = 0.5
 WORK_COST_PER_SECOND = 10.0
@@ -119,6 +123,13 @@ def client_of(scope: Scope) -> str:
     return (scope.get("client") or ("unknown", 0))[0]
 
 
+def cost(scope: Scope) -> float:
+    """The tokens a request takes up front."""
+    if scope["method"] == "POST":
+        return UPLOAD_COST
+    return SEARCH_COST if scope["path"] in SEARCH_PATHS else 1.0
+
+
 EXEMPT = ("/static/", "/staff")
 """Not public: static files need no limit, and the staff desk (signed-in users uploading
 scans) applies its own body limit and sign-in rate limit."""
@@ -132,7 +143,7 @@ class RateLimit:
         if scope["type"] != "http" or scope["path"].startswith(EXEMPT):
             return await self.app(scope, receive, send)
         client = client_of(scope)
-        wait = self.bucket.take(client, UPLOAD_COST if scope["method"] == "POST" else 1.0)
+        wait = self.bucket.take(client, cost(scope))
         if not wait:
             return await self.app(scope, receive, send)
         seconds = max(1, math.ceil(min(wait, 3600)))

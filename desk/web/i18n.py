@@ -50,6 +50,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "upload_hint": ("上传电子证书 PDF，检查其电子签名是否完好、是否为本机构签发的存档文件。",
                     "Upload the certificate PDF to check its electronic signature and that it "
                     "is a file this body issued."),
+    "upload_label": ("证书 PDF 文件", "Certificate PDF file"),
     "upload_limit": ("文件不超过 {mb} MB。", "Files up to {mb} MB."),
     "upload_button": ("验证", "Check"),
     "upload_again": ("验证另一个文件", "Check another file"),

@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import json
 import os
-import threading
-import time
 from datetime import date
 from pathlib import Path
 
 import pytest
-import uvicorn  # at collection on purpose: see the note in server()
 
+from tests.serving import serve_in_thread  # at collection on purpose: see its note
 from tests.staff.conftest import CLIENT, MAIN, PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -45,23 +43,9 @@ def browser():
 @pytest.fixture
 def server(staff_app, accounts):
     """uvicorn serving the staff desk on a free loopback port, in a thread of this process
-    (so it shares the warm LibreOffice pool).
-
-    uvicorn is imported at the top: once LibreOffice's ``uno`` is loaded, its import hook
-    turns ModuleNotFoundError into a plain ImportError, and uvicorn's optional
-    ``try: import a2wsgi / except ModuleNotFoundError`` then fails if imported after it."""
-    server = uvicorn.Server(uvicorn.Config(staff_app, host="127.0.0.1", port=0,
-                                           log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "uvicorn did not start"
-        time.sleep(0.05)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    (so it shares the warm LibreOffice pool)."""
+    with serve_in_thread(staff_app) as base:
+        yield base
 
 
 @pytest.fixture
