@@ -110,10 +110,12 @@ UNVERIFIED_LABELS = {"name": "名称", "short_name": "简称", "name_en": "英�
 
 def unverified_notice(profile: Profile) -> str:
     """What a certificate printed with unconfirmed body values says about them (empty when
-    every value is confirmed); issuing one needs the install's explicit consent."""
-    if not profile.unverified:
+    every value is confirmed); issuing one needs the install's explicit consent. Only what
+    the certificate prints is named: rule values (a reporting period) are not on it."""
+    printed = [UNVERIFIED_LABELS[k] for k in profile.unverified if k in UNVERIFIED_LABELS]
+    if not printed:
         return ""
-    labels = "、".join(UNVERIFIED_LABELS.get(k, k) for k in profile.unverified)
+    labels = "、".join(printed)
     return f"本证书所载认证机构{labels}未经认证机构确认，仅供测试或演示，不作为认证证明"
 
 
