@@ -32,6 +32,7 @@ from sqlalchemy.engine import Engine
 
 from archive.blobs import CHUNK, BlobStore, Store, blob_key
 from common.errors import ArchiveError, ConfigError, InputError
+from common.files import private_dir
 from common.settings import Settings
 
 MANIFEST = "manifest.json"
@@ -231,7 +232,7 @@ def restore(settings: Settings, engine: Engine, src: Path) -> dict:
         raise ConfigError(f"{src}: the blobs of this backup stay in {manifest['store']}; set "
                           "CERTDESK_BLOB_URL to that store before restoring")
     _target_empty(settings, engine)
-    settings.home.mkdir(parents=True, exist_ok=True)
+    private_dir(settings.home)
     if kind == "sqlite":
         target = Path(make_url(settings.db_url).database)
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -249,7 +250,10 @@ def restore(settings: Settings, engine: Engine, src: Path) -> dict:
             mode = None
         else:
             continue
-        target.parent.mkdir(parents=True, exist_ok=True)
+        if mode is None:  # keys: the folder and files private, as `certdesk keys init` makes them
+            private_dir(target.parent)
+        else:
+            target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(src / rel, target)
         if mode is not None:
             os.chmod(target, mode)

@@ -48,7 +48,6 @@ def run_issue(profile_id: str, records: list, as_json: bool, actor: str = "issue
     profile = load_profile(profile_id)
     if len(records) == 1 and isinstance(records[0], Rejected):
         raise records[0].error  # a single record: its error is the command's error
-    warn_if_qr_unreachable()
     orgs = [r for r in records if not isinstance(r, Rejected)]
     failed = [(r.where, str(r.error)) for r in records if isinstance(r, Rejected)]
     certs, interrupted, skipped, previews = [], False, [], []
@@ -115,6 +114,9 @@ def run_issue(profile_id: str, records: list, as_json: bool, actor: str = "issue
                           + (" (interrupted)" if interrupted else "")
                           + (" (dry run: nothing stored)" if dry_run else ""))
 
+    if certs or previews:  # said only when certificates are (or would be) issued: a
+        # refusal stays one line
+        warn_if_qr_unreachable()
     emit(data, as_json, human)
     if interrupted:
         raise typer.Exit(received.exit_code)
@@ -195,7 +197,6 @@ def register(app: typer.Typer) -> None:
         if case_file.suffix.lower() == ".csv":
             raise InputError(f"{case_file.name}: a case file is JSON (its steps nest)")
         cases = load_records(case_file)
-        warn_if_qr_unreachable()
         # SIGTERM like Ctrl-C: the case under way voids its number, exit 143.
         with stop_on_signals(), Issuer(body, actor=actor) as issuer, _progress() as progress:
             task = progress.add_task(f"certifying {profile}", total=len(cases), rate="",
@@ -213,6 +214,8 @@ def register(app: typer.Typer) -> None:
                                    dry_run=dry_run)
         data = {"cases": [c.as_dict() for c in result.certified],
                 "failed": [{"case": w, "reason": r} for w, r in result.failed]}
+        if not dry_run and any(c["certificates"] for c in data["cases"]):
+            warn_if_qr_unreachable()
         if dry_run:
             data = {"dry_run": True, **data}
 

@@ -25,11 +25,11 @@ def _issuer_for(number: str, actor: str):
 
     with Session(get_engine()) as s:
         profile_id = main_certificate(s, number).profile
-    warn_if_qr_unreachable()
     return Issuer(load_profile(profile_id), actor=actor)
 
 
 def _print_certs(d: dict) -> None:
+    warn_if_qr_unreachable()  # once the certificates exist: a refusal stays one line
     for c in d["certificates"]:
         console.print(f"[green]issued[/] {c['number']}  {c['pdf']}", highlight=False)
 

@@ -53,6 +53,7 @@ fi
 if (( dev )) && [[ ! -f .venv/axe/node_modules/axe-core/axe.min.js ]]; then
   if ! command -v npm >/dev/null; then  # Debian's npm conflicts with NodeSource's nodejs
     echo "setup: installing npm" >&2
+    $sudo apt-get update -q
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends npm
   fi
   npm install --prefix .venv/axe --no-audit --no-fund --silent axe-core@4

@@ -131,10 +131,16 @@ def test_officers_propose_and_approve_through_the_cli(engine, store, records, cl
 
 def test_approving_without_json_prints_the_disposal_and_exits_0(engine, records, cli):
     # It printed "approved", then crashed on the erased ids (exit 70, internal error).
+    from desk.staff.accounts import add_user, ensure_tables
+
+    ensure_tables(engine)
+    for name in ("wangfang", "liqiang"):
+        add_user(engine, name, "records_officer", f"{name}-password", actor="os:admin")
     due = [str(i) for i in records["due"]]
-    pid = json.loads(cli("dispose", "propose", *due, "--by", "王芳", "--reason", "yearly",
-                         "--json").stdout)["id"]
-    ok = cli("dispose", "approve", str(pid), "--by", "李强")
+    pid = json.loads(cli("dispose", "propose", *due, "--as", "wangfang", "--reason", "yearly",
+                         "--json", env={"CERTDESK_PASSWORD": "wangfang-password"}).stdout)["id"]
+    ok = cli("dispose", "approve", str(pid), "--as", "liqiang",
+             env={"CERTDESK_PASSWORD": "liqiang-password"})
     assert ok.returncode == 0, ok.stderr
     assert "approved" in ok.stdout and f"record {due[0]} report" in ok.stdout
     assert ok.stderr == ""
