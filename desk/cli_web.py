@@ -11,6 +11,8 @@ def register(app: typer.Typer) -> None:
         host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
         port: int = typer.Option(8000, "--port", "-p", min=1, max=65535,
                                  help="Port to listen on."),
+        workers: int = typer.Option(1, "--workers", "-w", min=1,
+                                    help="Server processes sharing the port (up to the cores)."),
     ) -> None:
         """Serve the public pages: /v/NUMBER, /verify, /api/v1, /docs.
 
@@ -21,10 +23,16 @@ def register(app: typer.Typer) -> None:
         import uvicorn
 
         from common.settings import get_settings
-        from desk.web import create_app
         from signing.keys import ca_certificate
 
-        settings = get_settings()
-        ca_certificate(settings)  # no keys yet: say so now, not as a 500 on the first visit
-        uvicorn.run(create_app(settings), host=host, port=port, server_header=False,
-                    log_level="info")
+        ca_certificate(get_settings())  # no keys yet: say so now, not a 500 on the first visit
+        # Each worker process builds its own app (and engine) from the environment.
+        uvicorn.run("desk.cli_web:app_from_environment", factory=True, workers=workers,
+                    host=host, port=port, server_header=False, log_level="info")
+
+
+def app_from_environment():
+    """The app ``certdesk serve`` runs in each worker process."""
+    from desk.web import create_app
+
+    return create_app()

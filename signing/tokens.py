@@ -20,11 +20,15 @@ from __future__ import annotations
 
 import base64
 import binascii
+import os
 import re
 import struct
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
+from pathlib import Path
+from types import MappingProxyType
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from cryptography.exceptions import InvalidSignature
@@ -34,7 +38,13 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from common.errors import InputError
 from common.settings import Settings
 from numbering.grammar import parse
-from signing.keys import ca_certificate, current_token_key, current_token_kid, token_certificates
+from signing.keys import (
+    ca_certificate,
+    current_token_key,
+    current_token_kid,
+    token_certificates,
+    token_certificates_in,
+)
 
 VERSION = 1
 EPOCH = date(2000, 1, 1)
@@ -178,9 +188,23 @@ def claim_differences(claims: TokenClaims, holder: str, issue_date: date,
 
 # -- the published key set ------------------------------------------------------------------
 
-def local_keys(settings: Settings) -> dict[str, Ed25519PublicKey]:
-    """Every token key of this install, current and retired (old QR codes keep verifying)."""
-    return {kid: cert.public_key() for kid, cert in token_certificates(settings).items()}
+def local_keys(settings: Settings) -> Mapping[str, Ed25519PublicKey]:
+    """Every token key of this install, current and retired (old QR codes keep verifying).
+
+    Parsed once per set of key files: the public page checks a token on every request. A
+    key file is never rewritten (rotation adds a new kid), so its name identifies it."""
+    try:
+        names = tuple(sorted(n for n in os.listdir(settings.key_dir / "tokens")
+                             if n.endswith(".pem")))
+    except FileNotFoundError:
+        names = ()
+    return _local_keys(settings.key_dir, names)
+
+
+@lru_cache(maxsize=8)
+def _local_keys(key_dir: Path, names: tuple[str, ...]) -> Mapping[str, Ed25519PublicKey]:
+    return MappingProxyType({kid: cert.public_key() for kid, cert in
+                             token_certificates_in(key_dir).items()})
 
 
 def keyset(settings: Settings) -> dict:

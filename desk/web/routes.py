@@ -1,13 +1,16 @@
 """Public routes: the verification page, the PDF check, the JSON API, the published keys.
 
 Endpoints are plain ``def``s: FastAPI runs them in its thread pool, so signature checks and
-database reads never block the event loop. The database session comes from ``get_session``
-(tests override it, the SQLModel way).
+database reads never block the event loop — except the certificate page and API, the hot
+path: an answer served again (``answers``) costs one indexed read and a token check, less
+than the hand-off to a thread would; building one still runs in the pool. The database
+session comes from ``get_session`` (tests override it, the SQLModel way); the public pages
+only read, so it is a reader's session.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 from urllib.parse import quote
 
@@ -15,9 +18,11 @@ from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
 from common.errors import InvalidNumber, NotFound
 from common.settings import Settings
+from desk.web.answers import Stamp, send, stamp
 from desk.web.i18n import Words
 from desk.web.responses import error_response, page
 from desk.web.views import (
@@ -38,12 +43,13 @@ PDF_HEADER_WINDOW = 1024
 """ISO 32000 lets the header start anywhere in the first 1024 bytes."""
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    with Session(request.app.state.engine) as session:
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    # async: opening and closing a session is too short to be worth a thread hand-off.
+    with Session(request.app.state.reader) as session:
         yield session
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
@@ -53,15 +59,21 @@ LangQuery = Annotated[str | None, Query(description="zh (default) or en")]
 TokenQuery = Annotated[str | None, Query(description="The signed token from the QR code.")]
 
 
-def _lookup(request: Request, session: Session, number: str) -> PublicCertificate | Response:
+async def _lookup(request: Request, session: Session, number: str,
+                  now: Stamp) -> PublicCertificate | Response:
+    key = ("certificate", number, now)
+    if cert := request.app.state.answers.get(key):
+        return cert
     try:
-        return public_certificate(session, number)
+        cert = await run_in_threadpool(public_certificate, session, number, now.today)
     except InvalidNumber:
         return error_response(request, 404, "malformed", title="malformed_title",
                               number=number[:64])
     except NotFound:
         return error_response(request, 404, "not_found", title="not_found_title",
                               number=number[:64])
+    request.app.state.answers.put(key, cert)
+    return cert
 
 
 @router.get("/", include_in_schema=False)
@@ -79,16 +91,19 @@ def lookup(number: str = "", lang: LangQuery = None):
 @router.get("/v/{number}", summary="Certificate page (HTML, for people)",
             response_class=Response, responses={404: {"description": "Unknown or malformed"},
                                                 400: {"description": "Bad QR token"}})
-def certificate_page(request: Request, number: str, session: SessionDep,
-                     settings: SettingsDep, lang: LangQuery = None, t: TokenQuery = None):
+async def certificate_page(request: Request, number: str, session: SessionDep,
+                           settings: SettingsDep, lang: LangQuery = None, t: TokenQuery = None):
     """The page a scanned QR code opens: status, facts, sub-certificates and history."""
-    words = Words(lang)
-    cert = _lookup(request, session, number)
+    now = stamp(session)
+    cert = await _lookup(request, session, number, now)
     if isinstance(cert, Response):
         return cert
     token = check_token(settings, t, cert) if t is not None else None
-    return page(request, "certificate.html", words, 400 if _bad(token) else 200,
-                cert=cert, token=token, verdict=certificate_page_verdict(cert, token))
+    return send(request, request.app.state.answers,
+                ("page", request.url.path, request.url.query, now, token),
+                lambda: page(request, "certificate.html", Words(lang),
+                             400 if _bad(token) else 200, cert=cert, token=token,
+                             verdict=certificate_page_verdict(cert, token)))
 
 
 def _bad(token: TokenResult | None) -> bool:
@@ -98,18 +113,23 @@ def _bad(token: TokenResult | None) -> bool:
 @router.get("/api/v1/certificates/{number}", summary="Certificate status (JSON)",
             responses={404: {"description": "Unknown or malformed number"},
                        400: {"description": "The token is not genuine"}})
-def certificate_json(request: Request, number: str, session: SessionDep, settings: SettingsDep,
-                     t: TokenQuery = None):
+async def certificate_json(request: Request, number: str, session: SessionDep,
+                           settings: SettingsDep, t: TokenQuery = None):
     """The public facts and current status of a certificate; with ``t``, the token check."""
-    cert = _lookup(request, session, number)
+    now = stamp(session)
+    cert = await _lookup(request, session, number, now)
     if isinstance(cert, Response):
         return cert
     token = check_token(settings, t, cert) if t is not None else None
-    zh, en = STATUS_LABELS[cert.status]
-    body = {**cert.as_dict(), "status_label": {"zh": zh, "en": en},
-            "token": token.as_dict() if token else None,
-            "verdict": certificate_page_verdict(cert, token).as_dict()}
-    return JSONResponse(jsonable_encoder(body), 400 if _bad(token) else 200)
+
+    def build() -> Response:
+        zh, en = STATUS_LABELS[cert.status]
+        body = {**cert.as_dict(), "status_label": {"zh": zh, "en": en},
+                "token": token.as_dict() if token else None,
+                "verdict": certificate_page_verdict(cert, token).as_dict()}
+        return JSONResponse(jsonable_encoder(body), 400 if _bad(token) else 200)
+
+    return send(request, request.app.state.answers, ("json", number, now, token), build)
 
 
 @router.get("/verify", include_in_schema=False)
