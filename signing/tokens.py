@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import os
 import re
 import struct
 from collections.abc import Mapping
@@ -28,7 +27,6 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
 from pathlib import Path
-from types import MappingProxyType
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from cryptography.exceptions import InvalidSignature
@@ -189,22 +187,38 @@ def claim_differences(claims: TokenClaims, holder: str, issue_date: date,
 # -- the published key set ------------------------------------------------------------------
 
 def local_keys(settings: Settings) -> Mapping[str, Ed25519PublicKey]:
-    """Every token key of this install, current and retired (old QR codes keep verifying).
+    """Every token key of this install, current and retired (old QR codes keep verifying)."""
+    return _key_folder(settings.key_dir)
 
-    Parsed once per set of key files: the public page checks a token on every request. A
-    key file is never rewritten (rotation adds a new kid), so its name identifies it."""
-    try:
-        names = tuple(sorted(n for n in os.listdir(settings.key_dir / "tokens")
-                             if n.endswith(".pem")))
-    except FileNotFoundError:
-        names = ()
-    return _local_keys(settings.key_dir, names)
+
+class KeyFolder(Mapping[str, Ed25519PublicKey]):
+    """The token keys of a key folder, parsed once: the public page checks a token on every
+    request. Rotation only ever adds a key file (a new kid; none is rewritten or removed),
+    so the folder is read again only when asked for a kid not seen yet."""
+
+    def __init__(self, key_dir: Path) -> None:
+        self.key_dir = key_dir
+        self._keys: dict[str, Ed25519PublicKey] = {}
+
+    def _read(self) -> dict[str, Ed25519PublicKey]:
+        self._keys = {kid: cert.public_key() for kid, cert in
+                      token_certificates_in(self.key_dir).items()}
+        return self._keys
+
+    def __getitem__(self, kid: str) -> Ed25519PublicKey:
+        keys = self._keys
+        return keys[kid] if kid in keys else self._read()[kid]
+
+    def __iter__(self):
+        return iter(self._read())
+
+    def __len__(self) -> int:
+        return len(self._read())
 
 
 @lru_cache(maxsize=8)
-def _local_keys(key_dir: Path, names: tuple[str, ...]) -> Mapping[str, Ed25519PublicKey]:
-    return MappingProxyType({kid: cert.public_key() for kid, cert in
-                             token_certificates_in(key_dir).items()})
+def _key_folder(key_dir: Path) -> KeyFolder:
+    return KeyFolder(key_dir)
 
 
 def keyset(settings: Settings) -> dict:

@@ -4,8 +4,8 @@ Building an answer costs several queries and a template; serving it again costs 
 the log head's sequence number. Every change to what the public sees of a certificate —
 its row, its organisation, its main or sub-certificates, its history — appends to the
 hash-chained log in the same transaction, so the head moves with it, whichever process
-made the change. The head is read first, in the same read transaction as the rows, so an
-answer is never filed under a newer head than the data it shows. The day in China is part
+made the change. The head is read before the rows, so an answer is never filed under a
+newer head than the data it shows. The day in China is part
 of the key too (a certificate expires by the calendar, not by a change).
 
 The token check is not cached: it runs on every request, and its result is part of the
@@ -22,7 +22,7 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlmodel import Session
+from sqlalchemy.engine import Engine
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -45,10 +45,19 @@ class Stamp:
     today: date
 
 
-def stamp(session: Session) -> Stamp:
-    """The log head now (starting the session's read transaction) and the day in China."""
-    seq = session.connection().exec_driver_sql(LOG_HEAD).scalar()
-    return Stamp(seq, datetime.now(CHINA).date())
+def stamp(engine: Engine) -> Stamp:
+    """The log head now and the day in China. Read before the rows an answer is built
+    from (which may then be newer, never older), on a bare pooled connection: on the hot
+    path the ORM's transaction bookkeeping would cost more than the query."""
+    conn = engine.raw_connection()
+    try:
+        cursor = conn.cursor()
+        cursor.execute(LOG_HEAD)
+        row = cursor.fetchone()
+        cursor.close()
+    finally:
+        conn.close()
+    return Stamp(row[0] if row else None, datetime.now(CHINA).date())
 
 
 class Memo:

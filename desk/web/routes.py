@@ -1,11 +1,13 @@
 """Public routes: the verification page, the PDF check, the JSON API, the published keys.
 
 Endpoints are plain ``def``s: FastAPI runs them in its thread pool, so signature checks and
-database reads never block the event loop — except the certificate page and API, the hot
-path: an answer served again (``answers``) costs one indexed read and a token check, less
-than the hand-off to a thread would; building one still runs in the pool. The database
-session comes from ``get_session`` (tests override it, the SQLModel way); the public pages
-only read, so it is a reader's session.
+database reads never block the event loop. The database session comes from ``get_session``
+(tests override it, the SQLModel way); the public pages only read, so it is a reader's.
+
+The certificate page and API are the exception, being the hot path (every scanned QR code):
+``async``, without the session dependency, answering from ``answers`` after one read of the
+log head and the token check — less work than a thread hand-off and FastAPI's dependency
+machinery would add. Only building a new answer goes to the thread pool.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -59,13 +62,17 @@ LangQuery = Annotated[str | None, Query(description="zh (default) or en")]
 TokenQuery = Annotated[str | None, Query(description="The signed token from the QR code.")]
 
 
-async def _lookup(request: Request, session: Session, number: str,
-                  now: Stamp) -> PublicCertificate | Response:
+def _read_certificate(engine: Engine, number: str, now: Stamp) -> PublicCertificate:
+    with Session(engine) as session:
+        return public_certificate(session, number, now.today)
+
+
+async def _lookup(request: Request, number: str, now: Stamp) -> PublicCertificate | Response:
     key = ("certificate", number, now)
     if cert := request.app.state.answers.get(key):
         return cert
     try:
-        cert = await run_in_threadpool(public_certificate, session, number, now.today)
+        cert = await run_in_threadpool(_read_certificate, request.app.state.reader, number, now)
     except InvalidNumber:
         return error_response(request, 404, "malformed", title="malformed_title",
                               number=number[:64])
@@ -91,14 +98,14 @@ def lookup(number: str = "", lang: LangQuery = None):
 @router.get("/v/{number}", summary="Certificate page (HTML, for people)",
             response_class=Response, responses={404: {"description": "Unknown or malformed"},
                                                 400: {"description": "Bad QR token"}})
-async def certificate_page(request: Request, number: str, session: SessionDep,
-                           settings: SettingsDep, lang: LangQuery = None, t: TokenQuery = None):
+async def certificate_page(request: Request, number: str, lang: LangQuery = None,
+                           t: TokenQuery = None):
     """The page a scanned QR code opens: status, facts, sub-certificates and history."""
-    now = stamp(session)
-    cert = await _lookup(request, session, number, now)
+    now = stamp(request.app.state.reader)
+    cert = await _lookup(request, number, now)
     if isinstance(cert, Response):
         return cert
-    token = check_token(settings, t, cert) if t is not None else None
+    token = check_token(request.app.state.settings, t, cert) if t is not None else None
     return send(request, request.app.state.answers,
                 ("page", request.url.path, request.url.query, now, token),
                 lambda: page(request, "certificate.html", Words(lang),
@@ -113,14 +120,13 @@ def _bad(token: TokenResult | None) -> bool:
 @router.get("/api/v1/certificates/{number}", summary="Certificate status (JSON)",
             responses={404: {"description": "Unknown or malformed number"},
                        400: {"description": "The token is not genuine"}})
-async def certificate_json(request: Request, number: str, session: SessionDep,
-                           settings: SettingsDep, t: TokenQuery = None):
+async def certificate_json(request: Request, number: str, t: TokenQuery = None):
     """The public facts and current status of a certificate; with ``t``, the token check."""
-    now = stamp(session)
-    cert = await _lookup(request, session, number, now)
+    now = stamp(request.app.state.reader)
+    cert = await _lookup(request, number, now)
     if isinstance(cert, Response):
         return cert
-    token = check_token(settings, t, cert) if t is not None else None
+    token = check_token(request.app.state.settings, t, cert) if t is not None else None
 
     def build() -> Response:
         zh, en = STATUS_LABELS[cert.status]
