@@ -5,7 +5,9 @@ that has the answer gets a 304, and the QR token is still checked on every reque
 from __future__ import annotations
 
 import base64
+from pathlib import Path
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import select
@@ -18,6 +20,7 @@ from signing.keys import rotate
 from signing.tokens import TokenClaims, current_token
 from tests.signing.support import make_settings
 from tests.web.conftest import EXPIRES, HOLDER, ISSUED, MAIN, Seeded, seed
+from tests.web.test_browser import free_port, serving
 
 PAGES = (f"/v/{MAIN}", f"/api/v1/certificates/{MAIN}")
 
@@ -117,3 +120,35 @@ def test_a_token_signed_after_a_key_rotation_verifies_on_a_running_server(home):
         assert new != old
         for t in (new, old):
             assert c.get(f"{PAGES[1]}?t={t}").json()["token"]["state"] == "ok"
+
+
+def server_processes(port: int) -> list[str]:
+    """Command lines of the children of the ``certdesk serve`` process on ``port``."""
+    def cmdline(proc: Path) -> list[str]:
+        try:
+            return (proc / "cmdline").read_bytes().decode(errors="replace").split("\0")
+        except OSError:
+            return []
+
+    procs = [p for p in Path("/proc").iterdir() if p.name.isdigit()]
+    parent = next(p.name for p in procs
+                  if "serve" in cmdline(p) and str(port) in cmdline(p) and "--port" in cmdline(p))
+    children = []
+    for p in procs:
+        try:
+            ppid = (p / "stat").read_text().rsplit(")", 1)[1].split()[1]
+        except (OSError, IndexError):
+            continue
+        if ppid == parent:
+            children.append(" ".join(cmdline(p)))
+    return children
+
+
+def test_serve_with_workers_starts_that_many_server_processes(home):
+    port = free_port()
+    env = {"CERTDESK_HOME": str(home.settings.home)}
+    with serving(env, port, "--workers", "2") as base:
+        workers = [c for c in server_processes(port) if "multiprocessing.spawn" in c]
+        assert len(workers) == 2
+        for url in PAGES:
+            assert httpx.get(f"{base}{url}?t={token(home)}").status_code == 200
