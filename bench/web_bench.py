@@ -108,6 +108,23 @@ def wait_up(url: str, proc: subprocess.Popen, timeout: float = 60.0) -> None:
     raise SystemExit(f"server did not answer {url} within {timeout:.0f} s")
 
 
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) used so far by ``pid`` and its living descendants: the
+    load-independent cost of what a server did, on a machine other work shares."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total, todo = 0.0, [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+            for task in Path(f"/proc/{p}/task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+        except (OSError, IndexError):
+            continue
+    return total
+
+
 UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3}
 
 
@@ -119,10 +136,11 @@ def _ms(text: str) -> float:
 def parse_wrk(out: str) -> dict:
     """Requests/s, latency percentiles (ms), errors from ``wrk --latency`` output."""
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    requests = int(re.search(r"(\d+) requests in", out).group(1))
     pct = {p: _ms(v) for p, v in re.findall(r"^\s+(50|75|90|99)%\s+(\S+)\s*$", out, re.M)}
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
-    return {"rps": rps, "p50_ms": pct.get("50"), "p90_ms": pct.get("90"),
+    return {"rps": rps, "requests": requests, "p50_ms": pct.get("50"), "p90_ms": pct.get("90"),
             "p99_ms": pct.get("99"), "non_2xx": int(non2xx.group(1)) if non2xx else 0,
             "socket_errors": sum(map(int, sock.groups())) if sock else 0}
 
@@ -144,10 +162,14 @@ def measure(name: str, cmd: list[str], env: dict, urls: dict[str, str], args) ->
             wait_up(url, proc)
             subprocess.run(["wrk", "-t1", "-c4", "-d1s", url], capture_output=True, check=True)
             load = os.getloadavg()[0]
+            cpu = tree_cpu_seconds(proc.pid)
             result = run_wrk(url, args)
-            rows.append({"target": name, "page": label, "load_1min": round(load, 2), **result})
+            cpu_us = (tree_cpu_seconds(proc.pid) - cpu) / result["requests"] * 1e6
+            rows.append({"target": name, "page": label, "load_1min": round(load, 2),
+                         "server_cpu_us_per_request": round(cpu_us), **result})
             print(f"  {name:<28} {label:<10} {result['rps']:>8.0f} req/s  "
-                  f"p99 {result['p99_ms']:.1f} ms  load {load:.1f}", file=sys.stderr)
+                  f"p99 {result['p99_ms']:.1f} ms  {cpu_us:.0f} µs CPU/request  load {load:.1f}",
+                  file=sys.stderr)
     finally:
         os.killpg(proc.pid, 15)
         proc.wait(timeout=30)
@@ -173,12 +195,13 @@ def seeded_home(root: Path) -> tuple[dict, str]:
 
 def markdown(rows: list[dict]) -> str:
     base = next((r["rps"] for r in rows if r["target"] == "bare FastAPI, sync"), None)
-    lines = ["| target | page | req/s | p50 ms | p99 ms | vs bare sync | errors | load |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = ["| target | page | req/s | p50 ms | p99 ms | vs bare sync | server CPU µs/request "
+             "| errors | load |", "|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         ratio = f"{r['rps'] / base:.2f}×" if base else "–"
         lines.append(f"| {r['target']} | {r['page']} | {r['rps']:,.0f} | {r['p50_ms']:.1f} | "
-                     f"{r['p99_ms']:.1f} | {ratio} | {r['non_2xx'] + r['socket_errors']} | "
+                     f"{r['p99_ms']:.1f} | {ratio} | {r['server_cpu_us_per_request']} | "
+                     f"{r['non_2xx'] + r['socket_errors']} | "
                      f"{r['load_1min']:.1f} |")
     return "\n".join(lines)
 
