@@ -104,13 +104,16 @@ def _matches(if_none_match: str | None, etag: str) -> bool:
     return etag in tags or "*" in tags
 
 
-def send(request: Request, answers: Memo, key: Hashable,
+def send(request: Request, answers: Memo, key: Hashable | None,
          build: Callable[[], Response]) -> Response:
-    """The answer filed under ``key`` (built and filed if new), or 304 if the client has it."""
-    answer = answers.get(key)
+    """The answer filed under ``key`` (built and filed if new), or 304 if the client has it.
+    With no key the answer is built and not filed (refusals: made-up tokens must not crowd
+    out the answers people scan)."""
+    answer = answers.get(key) if key is not None else None
     if answer is None:
         answer = Answer.of(build())
-        answers.put(key, answer)
+        if key is not None:
+            answers.put(key, answer)
     headers = {"ETag": answer.etag, "Cache-Control": REVALIDATE}
     if answer.status_code == 200 and _matches(request.headers.get("if-none-match"),
                                               answer.etag):

@@ -107,7 +107,8 @@ async def certificate_page(request: Request, number: str, lang: LangQuery = None
         return cert
     token = check_token(request.app.state.settings, t, cert) if t is not None else None
     return send(request, request.app.state.answers,
-                ("page", request.url.path, request.url.query, now, token),
+                None if _bad(token) else ("page", request.url.path, request.url.query, now,
+                                          token),
                 lambda: page(request, "certificate.html", Words(lang),
                              400 if _bad(token) else 200, cert=cert, token=token,
                              verdict=certificate_page_verdict(cert, token)))
@@ -135,7 +136,8 @@ async def certificate_json(request: Request, number: str, t: TokenQuery = None):
                 "verdict": certificate_page_verdict(cert, token).as_dict()}
         return JSONResponse(jsonable_encoder(body), 400 if _bad(token) else 200)
 
-    return send(request, request.app.state.answers, ("json", number, now, token), build)
+    return send(request, request.app.state.answers,
+                None if _bad(token) else ("json", number, now, token), build)
 
 
 @router.get("/verify", include_in_schema=False)
