@@ -120,8 +120,8 @@ async def certificate_page(request: Request):
         return cert
     token = check_token(request.app.state.settings, t, cert) if t is not None else None
     return send(request, request.app.state.answers,
-                None if _bad(token) else ("page", request.url.path, request.url.query, now,
-                                          token),
+                None if _bad(token) else ("page", request.scope["path"],
+                                          request.scope["query_string"], now, token),
                 lambda: page(request, "certificate.html", Words(lang),
                              400 if _bad(token) else 200, cert=cert, token=token,
                              verdict=certificate_page_verdict(cert, token)))
