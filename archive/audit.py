@@ -3,13 +3,17 @@
 The audit follows paperless-ngx's sanity checker: every row's blob is re-hashed, every
 stored file must belong to a row, every row must be named by the log (and match what its
 ``record.added`` entry says), disposed records must be gone, and the log chain must hold.
+Every stored certificate's signature is validated against the body's trust (its CAs and
+the signer keys it made), so a file signed by any other key is never "clean".
 """
 
 from __future__ import annotations
 
 import json
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from sqlmodel import Session, func, select
 
@@ -19,6 +23,8 @@ from archive.events import ChainReport, verify_chain
 from archive.models import Event, Record
 from archive.records import ROW_FIELDS, record_subject
 from common.errors import ArchiveError
+from common.files import PRIVATE_DIR, PRIVATE_FILE
+from signing.trust import Trust
 
 STALE_TEMP_SECONDS = 3600
 """A partial write older than this belongs to no live process (kill -9 mid-write)."""
@@ -35,12 +41,16 @@ class AuditReport:
     unlogged: list[dict] = field(default_factory=list)
     row_mismatch: list[dict] = field(default_factory=list)
     not_erased: list[dict] = field(default_factory=list)
+    bad_signature: list[dict] = field(default_factory=list)
+    permissions: list[dict] = field(default_factory=list)
+    """Private files others may read (``file_permissions``); the CLI fills it in."""
     chain: ChainReport | None = None
 
     @property
     def problems(self) -> int:
         return (len(self.missing) + len(self.changed) + len(self.orphans) + len(self.unlogged)
-                + len(self.row_mismatch) + len(self.not_erased)
+                + len(self.row_mismatch) + len(self.not_erased) + len(self.bad_signature)
+                + len(self.permissions)
                 + (0 if self.chain is None or self.chain.ok else 1))
 
     @property
@@ -53,7 +63,27 @@ class AuditReport:
                 "files": self.files, "missing": self.missing, "changed": self.changed,
                 "orphans": self.orphans, "unlogged": self.unlogged,
                 "row_mismatch": self.row_mismatch, "not_erased": self.not_erased,
+                "bad_signature": self.bad_signature,
+                "permissions": self.permissions,
                 "log": self.chain.as_dict() if self.chain else None}
+
+
+def file_permissions(home: Path, database: Path | None) -> list[dict]:
+    """The home folder, the SQLite database (with its -wal/-shm) and the key folder and key
+    files, where group or others have any access: each with its mode and the one it needs."""
+    wanted = [(home, PRIVATE_DIR), (home / "keys", PRIVATE_DIR)]
+    wanted += [(p, PRIVATE_FILE) for p in sorted((home / "keys").glob("*.p12"))]
+    if database is not None:
+        wanted += [(Path(f"{database}{end}"), PRIVATE_FILE) for end in ("", "-wal", "-shm")]
+    found = []
+    for path, mode in wanted:
+        try:
+            actual = stat.S_IMODE(path.stat().st_mode)
+        except FileNotFoundError:
+            continue
+        if actual & 0o077:
+            found.append({"path": str(path), "mode": f"{actual:04o}", "wanted": f"{mode:04o}"})
+    return found
 
 
 def _log_facts(s: Session) -> tuple[dict[str, set[str]], dict[str, dict]]:
@@ -76,8 +106,10 @@ def _row_differs(row: Record, logged: dict) -> list[str]:
     return [f for f in ROW_FIELDS if f in logged and logged[f] != getattr(row, f)]
 
 
-def audit(s: Session, store: Store, advance: Callable[[int], None] | None = None) -> AuditReport:
-    """Check everything; ``advance(n)`` is called as records are re-hashed (progress)."""
+def audit(s: Session, store: Store, advance: Callable[[int], None] | None = None, *,
+          trust: Trust | None = None) -> AuditReport:
+    """Check everything; ``advance(n)`` is called as records are re-hashed (progress).
+    With ``trust``, every intact certificate's signature is validated against it."""
     report = AuditReport(store=store.url, chain=verify_chain(s))
     named, added = _log_facts(s)
     known: set[str] = set()
@@ -95,6 +127,13 @@ def audit(s: Session, store: Store, advance: Callable[[int], None] | None = None
                 report.missing.append(ref)
             elif digest != row.sha256:
                 report.changed.append({**ref, "actual_sha256": digest})
+            elif trust is not None and row.record_type == "certificate":
+                signature = trust.check(store.read(row.sha256))
+                # A paper certificate filed as a scan carries no signature and claims none;
+                # one certdesk signed (its row names the key) or any signed file must pass.
+                if not signature.ok and (signature.signed or row.signer in trust.signers):
+                    report.bad_signature.append({**ref, "signer": signature.signer_kid,
+                                                 "problems": list(signature.problems)})
         if row.sha256 not in named:
             report.unlogged.append(ref)
         elif (logged := added.get(record_subject(row.id))) is not None:

@@ -25,6 +25,7 @@ from typing import Protocol
 from urllib.parse import parse_qs, urlparse
 
 from common.errors import ArchiveError, ConfigError
+from common.files import private_dir
 from common.settings import Settings
 
 QUARANTINE = ".quarantine"
@@ -307,8 +308,8 @@ class S3BlobStore:
 def open_store(settings: Settings) -> BlobStore | S3BlobStore:
     """The store ``CERTDESK_BLOB_URL`` names: ``s3://…``, or the local folder by default."""
     url = settings.blob_url
-    if not url:
-        return BlobStore(settings.blob_dir)
+    if not url:  # in the home, which is private whichever database is used
+        return BlobStore(private_dir(settings.blob_dir))
     if url.startswith("s3://"):
         return S3BlobStore.from_url(url, settings)
     if url.startswith("file://"):

@@ -41,6 +41,7 @@ from common.names import person_key
 from common.settings import Settings
 from docgen.convert import ConverterPool
 from numbering.grammar import parse
+from rules.text import clean_text
 from rules.uscc import validate_uscc
 from signing.keys import ensure_keys
 from signing.pdf import SignatureSpec, load_signer, sign_pdf
@@ -52,7 +53,7 @@ FOUR_EYES = "disposal needs two officers: the one who proposed cannot approve"
 def _required(value: str, what: str) -> str:
     if not value or not value.strip():
         raise InputError(f"{what} is required")
-    return value.strip()
+    return clean_text(value.strip(), "reason" if "reason" in what else what.strip("-"))
 
 
 def _target(client: str | None, certificate: str | None) -> tuple[str | None, str | None]:

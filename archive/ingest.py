@@ -21,6 +21,7 @@ from archive.records import Filing, add_record
 from common.errors import InputError
 from common.settings import Settings
 from docgen.convert import ConverterPool
+from rules.text import clean_text
 
 ACCEPTED = "PDF, Word (.docx, .doc), OpenDocument text, RTF, images (PNG, JPEG, TIFF, BMP, GIF)"
 IMAGE_FORMATS = {"PNG", "JPEG", "TIFF", "BMP", "GIF"}
@@ -138,6 +139,8 @@ def take_in(engine: Engine, store: Store, settings: Settings, pool: ConverterPoo
             actor: str) -> Added:
     """One file made elsewhere into the archive (its own transaction): converted when it
     is not a PDF, its source's name, format and hash logged with it."""
+    name = clean_text(name, "filename")  # shown on pages, in the log and on terminals
+    signer = clean_text(signer.strip(), "signer") if signer and signer.strip() else None
     pdf, kind = to_pdf(raw, name, pool)
     converted = None if kind == "pdf" else kind
     filename = name if converted is None else f"{PurePath(name).stem or 'record'}.pdf"

@@ -59,3 +59,16 @@ class ArchiveError(CertdeskError):
 
 class NotFound(CertdeskError):
     """A certificate, record or client that was asked for does not exist."""
+
+
+class TooComplex(VerificationFailed):
+    """A file from outside needed more time or memory to check than the limit allows."""
+
+    def __init__(self, limit_seconds: float, spent_seconds: float) -> None:
+        self.limit_seconds, self.spent_seconds = limit_seconds, spent_seconds
+        super().__init__(f"文件过于复杂，无法在限定时间内验证 (the file is too complex to "
+                         f"check within {limit_seconds:g} s)")
+
+
+class CheckBusy(CertdeskError):
+    """Too many file checks are running or waiting; the caller should try again shortly."""

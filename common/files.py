@@ -16,6 +16,28 @@ def read_bytes(path: Path) -> bytes:
         raise InputError(f"cannot read {path}: {exc.strerror}") from None
 
 
+PRIVATE_DIR = 0o700
+PRIVATE_FILE = 0o600
+"""The home holds password hashes, sessions and signing keys: its owner's eyes only."""
+
+
+def private_dir(path: Path) -> Path:
+    """``path`` and any missing parent made readable by the owner only, whatever the umask
+    (``mkdir(parents=True)`` would give the parents the umask's mode)."""
+    path = Path(path)
+    for missing in reversed([p for p in (path, *path.parents) if not p.exists()]):
+        missing.mkdir(mode=PRIVATE_DIR, exist_ok=True)
+    return path
+
+
+def private_file(path: Path) -> Path:
+    """Create ``path`` empty with mode 0600 unless it exists (SQLite then keeps the mode,
+    and gives it to its -wal and -shm files too)."""
+    private_dir(Path(path).parent)
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, PRIVATE_FILE))
+    return path
+
+
 def write_atomically(path: Path, data: bytes) -> None:
     """A half-written file must never sit under the final name (Ctrl-C, a full disk)."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".part-", suffix=path.suffix)

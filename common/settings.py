@@ -50,6 +50,26 @@ class Settings(BaseSettings):
     upload_max_bytes: int = 10 * 1024 * 1024
     """Largest PDF the public verification form accepts (then 413)."""
 
+    upload_check_seconds: float = 3.0
+    """Wall-clock seconds one check of a PDF from outside may take (web upload or
+    ``certdesk verify FILE``); past it the file is refused as too complex."""
+
+    upload_check_memory_mb: int = 512
+    """Memory a check's worker process may add to what it holds at start."""
+
+    upload_check_workers: int = Field(default_factory=lambda: max(1, min(2, os.cpu_count() or 1)))
+    """Worker processes checking files at once (per server process)."""
+    allowed_hosts: list[str] = ["*"]
+    """Host names the web app answers (others get 400), e.g. ``["cert.example.cn"]`` (JSON in
+    the environment). Links and redirects never use the Host header either way."""
+
+    forwarded_allow_ips: str | None = None
+    """Proxies (comma-separated addresses) whose X-Forwarded-For gives the client address the
+    rate limits count. Unset: no proxy is trusted, not even 127.0.0.1."""
+
+    staff_rate_per_minute: int = 30
+    """Requests per minute one address may make to the staff desk while not signed in."""
+
     soffice: str = "/usr/lib/libreoffice/program/soffice.bin"
     """The LibreOffice binary run (kept warm) for conversion."""
 
@@ -107,6 +127,15 @@ class Settings(BaseSettings):
     @property
     def out_dir(self) -> Path:
         return self.home / "out"
+
+
+PASSWORD_ENV = "CERTDESK_PASSWORD"
+
+
+def cli_password() -> str | None:
+    """The password of the account a CLI command acts as (``--as``), read at each use and
+    never kept in the cached settings."""
+    return os.environ.get(PASSWORD_ENV) or None
 
 
 @lru_cache(maxsize=1)

@@ -12,10 +12,10 @@ from pathlib import Path
 import typer
 
 from common.files import read_bytes
+from desk.identity import AS_OPT, acting
 from desk.options import JSON_OPT, day_option
 from desk.output import console, emit, err_console
 
-BY_OPT = typer.Option(..., "--by", help="The officer acting (logged).")
 REASON_OPT = typer.Option(..., "--reason", "-r", help="Why (logged).")
 CLIENT_OPT = typer.Option(None, "--client", help="Client's unified social credit code.")
 CERT_OPT = typer.Option(None, "--certificate", help="Certificate number.")
@@ -58,7 +58,7 @@ def archive_add(
     profile: str = typer.Option(None, "--profile", "-p",
                                 help="Body profile, when no certificate names it."),
     signer: str = typer.Option(None, "--signer", help="Who signed or sealed the original."),
-    by: str = typer.Option("records", "--by", help="The officer adding it (logged)."),
+    who: str = AS_OPT,
     as_json: bool = JSON_OPT,
 ) -> None:
     """Take records made elsewhere (e.g. scanned signed originals) into the archive.
@@ -74,6 +74,7 @@ def archive_add(
     from docgen.convert import ConverterPool
 
     check_type(record_type)
+    by = acting(who, "records")
     settings, engine, store = _stores()
     with session_scope(engine) as s:
         filing = resolve_filing(s, certificate=certificate, client=client, profile=profile)
@@ -174,20 +175,24 @@ def archive_show(record_id: int = typer.Argument(..., help="Record id."),
 @archive_app.command("audit")
 def archive_audit(as_json: bool = JSON_OPT) -> None:
     """Re-hash every blob against its row and the log; find missing, changed and orphan
-    files, rows the log does not name or contradicts, and a broken log. Exit 1 if any."""
+    files, rows the log does not name or contradicts, certificates whose signature is not
+    by a key of this body, and a broken log. Exit 1 if any."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    from archive.audit import audit, count_records
-    from archive.db import session_scope
+    from archive.audit import audit, count_records, file_permissions
+    from archive.db import session_scope, sqlite_file
+    from signing.trust import Trust
 
-    _, engine, store = _stores()
+    settings, engine, store = _stores()
+    trust = Trust.of(settings)
     with session_scope(engine) as s:
         total = count_records(s)
         with Progress(TextColumn("auditing"), BarColumn(), MofNCompleteColumn(),
                       console=err_console, transient=True,
                       disable=as_json or not err_console.is_terminal or total < 200) as bar:
             task = bar.add_task("audit", total=total)
-            report = audit(s, store, lambda n: bar.advance(task, n))
+            report = audit(s, store, lambda n: bar.advance(task, n), trust=trust)
+    report.permissions = file_permissions(settings.home, sqlite_file(settings.db_url))
 
     def human(r: dict) -> None:
         for kind, label in (("missing", "missing blob"), ("changed", "changed blob"),
@@ -200,6 +205,14 @@ def archive_audit(as_json: bool = JSON_OPT) -> None:
                               f"{item['sha256'][:16]}…{extra}", highlight=False)
         for key in r["orphans"]:
             console.print(f"[red]orphan file[/] (no record): {key}", highlight=False)
+        for item in r["bad_signature"]:
+            console.print(f"[red]signature not valid[/]: record {item['record']} "
+                          f"{item['filename']} (signer {item['signer']}): "
+                          f"{'; '.join(item['problems'])}", highlight=False)
+        for p in r["permissions"]:
+            console.print(f"[red]readable by others[/]: {p['path']} is {p['mode']}, should be "
+                          f"{p['wanted']} (chmod {p['wanted'][1:]} {p['path']})",
+                          highlight=False)
         if not r["log"]["ok"]:
             console.print(f"[red]log broken[/] at entry {r['log']['broken_at']}: "
                           f"{r['log']['problem']}", highlight=False)
@@ -213,13 +226,13 @@ def archive_audit(as_json: bool = JSON_OPT) -> None:
 
 
 @archive_app.command("recover")
-def archive_recover(by: str = typer.Option("records", "--by", help="Who runs it (logged)."),
-                    as_json: bool = JSON_OPT) -> None:
+def archive_recover(who: str = AS_OPT, as_json: bool = JSON_OPT) -> None:
     """After a crash: quarantine files with no record, bring back quarantined blobs whose
     record exists, finish interrupted erasures. Every step is logged."""
     from archive.audit import recover
     from archive.db import session_scope
 
+    by = acting(who, "records")
     _, engine, store = _stores()
     with session_scope(engine) as s:
         result = recover(s, store, by)
@@ -247,7 +260,7 @@ def archive_close(
     on: str = typer.Option(None, "--on", help="Date of the refusal or withdrawal (YYYY-MM-DD; "
                            "default today)."),
     reason: str = REASON_OPT,
-    by: str = BY_OPT,
+    who: str = AS_OPT,
     as_json: bool = JSON_OPT,
 ) -> None:
     """Record that a client's application was refused or withdrawn: its records are then
@@ -255,6 +268,7 @@ def archive_close(
     from archive.db import session_scope
     from archive.disposal import close_application
 
+    by = acting(who, "records")
     _, engine, _ = _stores()
     with session_scope(engine) as s:
         row = close_application(s, client=client, outcome=outcome,
@@ -370,11 +384,12 @@ def _holds_out(holds: list, as_json: bool, verb: str) -> None:
 
 @hold_app.command("add")
 def hold_add(client: str = CLIENT_OPT, certificate: str = CERT_OPT, reason: str = REASON_OPT,
-             by: str = BY_OPT, as_json: bool = JSON_OPT) -> None:
+             who: str = AS_OPT, as_json: bool = JSON_OPT) -> None:
     """Place a legal hold on a client's or a certificate's records (its subs included)."""
     from archive.db import session_scope
     from archive.disposal import hold_dict, place_hold
 
+    by = acting(who, "records")
     _, engine, _ = _stores()
     with session_scope(engine) as s:
         holds = [hold_dict(place_hold(s, client=client, certificate=certificate,
@@ -384,11 +399,12 @@ def hold_add(client: str = CLIENT_OPT, certificate: str = CERT_OPT, reason: str 
 
 @hold_app.command("release")
 def hold_release(client: str = CLIENT_OPT, certificate: str = CERT_OPT,
-                 reason: str = REASON_OPT, by: str = BY_OPT, as_json: bool = JSON_OPT) -> None:
+                 reason: str = REASON_OPT, who: str = AS_OPT, as_json: bool = JSON_OPT) -> None:
     """Release the active holds on a client or a certificate."""
     from archive.db import session_scope
     from archive.disposal import hold_dict, release_hold
 
+    by = acting(who, "records")
     _, engine, _ = _stores()
     with session_scope(engine) as s:
         holds = [hold_dict(h) for h in release_hold(s, client=client, certificate=certificate,
@@ -432,7 +448,7 @@ def _disposal_out(d: dict, as_json: bool) -> None:
 @dispose_app.command("propose")
 def dispose_propose(
     record_ids: list[int] = typer.Argument(..., help="Ids of records whose period has ended."),
-    by: str = BY_OPT,
+    who: str = AS_OPT,
     reason: str = REASON_OPT,
     as_json: bool = JSON_OPT,
 ) -> None:
@@ -440,6 +456,7 @@ def dispose_propose(
     from archive.db import session_scope
     from archive.disposal import disposal_dict, propose
 
+    by = acting(who, "records", accounts_required=True)
     _, engine, _ = _stores()
     with session_scope(engine) as s:
         d = disposal_dict(s, propose(s, record_ids, by=by, reason=reason, today=date.today()))
@@ -449,7 +466,7 @@ def dispose_propose(
 @dispose_app.command("approve")
 def dispose_approve(
     disposal_id: int = typer.Argument(..., help="The proposal's id."),
-    by: str = typer.Option(..., "--by", help="The approving officer (not the proposer)."),
+    who: str = AS_OPT,
     as_json: bool = JSON_OPT,
 ) -> None:
     """Approve a proposal (a second officer): every record is checked again, a signed
@@ -457,9 +474,12 @@ def dispose_approve(
     from archive.db import session_scope
     from archive.disposal import approve, disposal_dict
     from archive.models import Disposal
+    from desk.staff.accounts import check_second_officer
     from docgen.convert import ConverterPool
 
+    by = acting(who, "records", accounts_required=True)
     settings, engine, store = _stores()
+    check_second_officer(engine, disposal_id, by)
     # approve() refuses (wrong officer, not due, held) before anything is converted, and
     # the pool starts LibreOffice only on its first conversion.
     with ConverterPool(size=1, settings=settings) as pool:
@@ -475,13 +495,16 @@ def dispose_approve(
 
 @dispose_app.command("reject")
 def dispose_reject(disposal_id: int = typer.Argument(..., help="The proposal's id."),
-                   by: str = BY_OPT, reason: str = REASON_OPT,
+                   who: str = AS_OPT, reason: str = REASON_OPT,
                    as_json: bool = JSON_OPT) -> None:
     """Reject a proposal (a second officer); nothing is disposed of."""
     from archive.db import session_scope
     from archive.disposal import disposal_dict, reject
+    from desk.staff.accounts import check_second_officer
 
+    by = acting(who, "records", accounts_required=True)
     _, engine, _ = _stores()
+    check_second_officer(engine, disposal_id, by)
     with session_scope(engine) as s:
         d = disposal_dict(s, reject(s, disposal_id, by=by, reason=reason))
     _disposal_out(d, as_json)

@@ -17,6 +17,7 @@ from rich.progress import (
 
 from common.errors import InputError, VerificationFailed
 from common.files import read_bytes
+from desk.identity import AS_OPT, acting
 from desk.options import JSON_OPT
 from desk.output import console, emit, err_console
 
@@ -30,7 +31,7 @@ def _progress() -> Progress:
                     transient=False)
 
 
-def run_issue(profile_id: str, records: list, as_json: bool) -> None:
+def run_issue(profile_id: str, records: list, as_json: bool, actor: str = "issuer") -> None:
     """Issue for each parsed record; records rejected by validation are reported in place."""
     import time
 
@@ -45,7 +46,7 @@ def run_issue(profile_id: str, records: list, as_json: bool) -> None:
     failed = [(r.where, str(r.error)) for r in records if isinstance(r, Rejected)]
     certs, interrupted = [], False
     show_bar = len(records) > 1 and err_console.is_terminal
-    with Issuer(profile) as issuer, _progress() as progress:
+    with Issuer(profile, actor=actor) as issuer, _progress() as progress:
         task = progress.add_task(f"issuing {profile_id}", total=len(orgs), rate="",
                                  visible=show_bar)
         started = time.monotonic()
@@ -117,6 +118,7 @@ def register(app: typer.Typer) -> None:
         profile: str = typer.Option(..., "--profile", "-p", help="Body profile id."),
         input_file: Path = typer.Option(..., "--input", "-i", help="JSON or CSV of organisations "
                                         "(see docs/input-format.md)."),
+        who: str = AS_OPT,
         as_json: bool = JSON_OPT,
     ) -> None:
         """Issue certificates (and one sub-certificate per site) for the organisations in FILE."""
@@ -124,13 +126,15 @@ def register(app: typer.Typer) -> None:
         from templates.profiles import load_profile
 
         load_profile(profile)  # unknown profile: say so before reading the input
-        run_issue(profile, load_organisations(input_file), as_json)
+        actor = acting(who, "issue")
+        run_issue(profile, load_organisations(input_file), as_json, actor)
 
     @app.command("certify")
     def certify_cmd(
         profile: str = typer.Option(..., "--profile", "-p", help="Body profile id."),
         case_file: Path = typer.Argument(..., help="A case file: one case or a list "
                                          "(JSON, see docs/lifecycle.md)."),
+        who: str = AS_OPT,
         as_json: bool = JSON_OPT,
     ) -> None:
         """Initial certification: programme, plan, report, NC reports and decision, signed
@@ -148,10 +152,11 @@ def register(app: typer.Typer) -> None:
         from templates.profiles import load_profile
 
         body = load_profile(profile)
+        actor = acting(who, "certify")
         if case_file.suffix.lower() == ".csv":
             raise InputError(f"{case_file.name}: a case file is JSON (its steps nest)")
         cases = load_records(case_file)
-        with Issuer(body) as issuer, _progress() as progress:
+        with Issuer(body, actor=actor) as issuer, _progress() as progress:
             task = progress.add_task(f"certifying {profile}", total=len(cases), rate="",
                                      visible=len(cases) > 1 and err_console.is_terminal)
             started = time.monotonic()
@@ -186,12 +191,12 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(1)
 
     @app.command("demo")
-    def demo_cmd(as_json: bool = JSON_OPT) -> None:
+    def demo_cmd(who: str = AS_OPT, as_json: bool = JSON_OPT) -> None:
         """Issue one XBHT certificate with three sites from bundled example data."""
         from lifecycle.inputs import parse_json
 
         text = resources.files("desk").joinpath("demo.json").read_text(encoding="utf-8")
-        run_issue("xbht", parse_json(text, "demo.json"), as_json)
+        run_issue("xbht", parse_json(text, "demo.json"), as_json, acting(who, "issue"))
 
     @app.command("verify")
     def verify_cmd(
@@ -202,15 +207,20 @@ def register(app: typer.Typer) -> None:
         its certificate may be relied on today.
 
         The first line is the status (valid, revoked, superseded …; for a record its type).
-        Exit 0 when genuine — whatever the status —, 1 when tampered or unknown.
+        Exit 0 when genuine — whatever the status —, 1 when tampered or unknown, or when
+        the file is too complex to check within CERTDESK_UPLOAD_CHECK_SECONDS.
         """
         from archive.db import get_engine
+        from common.errors import TooComplex
         from common.settings import get_settings
-        from signing.verify import verify_pdf
+        from signing.verify import verify_file
 
         data = read_bytes(pdf)
         settings = get_settings()
-        verdict = verify_pdf(data, settings, get_engine(settings.db_url))
+        try:  # the same bounded check as an upload: FILE may come from anyone
+            verdict, _ = verify_file(data, settings, get_engine(settings.db_url))
+        except TooComplex as exc:
+            raise VerificationFailed(f"{pdf.name}: {exc}") from None
         if as_json:
             emit(verdict.as_dict(), True)
         elif verdict.genuine:

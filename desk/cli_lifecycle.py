@@ -7,14 +7,15 @@ from pathlib import Path
 
 import typer
 
+from desk.identity import AS_OPT, acting
 from desk.options import JSON_OPT, day_option
 from desk.output import console, emit
 
 lifecycle_app = typer.Typer(help="Calendar-driven lifecycle jobs.", no_args_is_help=True)
 
 
-def _issuer_for(number: str):
-    """An Issuer for the profile of certificate ``number``."""
+def _issuer_for(number: str, actor: str):
+    """An Issuer for the profile of certificate ``number``, acting as ``actor``."""
     from sqlmodel import Session
 
     from archive.db import get_engine
@@ -24,7 +25,7 @@ def _issuer_for(number: str):
 
     with Session(get_engine()) as s:
         profile_id = main_certificate(s, number).profile
-    return Issuer(load_profile(profile_id))
+    return Issuer(load_profile(profile_id), actor=actor)
 
 
 def _print_certs(d: dict) -> None:
@@ -57,12 +58,13 @@ def register(app: typer.Typer) -> None:
         issue: str = typer.Option(None, "--issue", help="Issue date (default: the decision)."),
         grade: str = typer.Option(None, "--grade", help="New grade (default: unchanged)."),
         scope: str = typer.Option(None, "--scope", help="New scope (default: unchanged)."),
+        who: str = AS_OPT,
         as_json: bool = JSON_OPT,
     ) -> None:
         """Re-certify: a new certificate R+1 (and subs), the previous one superseded."""
         from lifecycle.cycle import recertify
 
-        with _issuer_for(number) as issuer:
+        with _issuer_for(number, acting(who, "recertify")) as issuer:
             certs = recertify(issuer, number, day_option(decision, "--decision"),
                               issue=day_option(issue, "--issue"), grade=grade, scope=scope)
         emit({"certificates": [c.as_dict() for c in certs]}, as_json, _print_certs)
@@ -76,12 +78,13 @@ def register(app: typer.Typer) -> None:
         scope: str = typer.Option(None, "--scope", help="New scope (extension/reduction)."),
         grade: str = typer.Option(None, "--grade", help="New grade."),
         on: str = typer.Option(None, "--on", help="Re-issue date (default today)."),
+        who: str = AS_OPT,
         as_json: bool = JSON_OPT,
     ) -> None:
         """Re-issue (换证) within validity: same number and dates, re-issue date printed."""
         from lifecycle.cycle import Changes, reissue
 
-        with _issuer_for(number) as issuer:
+        with _issuer_for(number, acting(who, "reissue")) as issuer:
             certs = reissue(issuer, number, Changes(name, address, scope, grade), reason,
                             on=day_option(on, "--on"))
         emit({"certificates": [c.as_dict() for c in certs]}, as_json, _print_certs)
@@ -94,6 +97,7 @@ def register(app: typer.Typer) -> None:
                                     "the fields of `certdesk render report`; organisation, "
                                     "scope and sites come from the certificate): rendered, "
                                     "signed and archived with the surveillance."),
+        who: str = AS_OPT,
         as_json: bool = JSON_OPT,
     ) -> None:
         """Record a passed surveillance audit (it moves the next due date).
@@ -105,9 +109,10 @@ def register(app: typer.Typer) -> None:
         from lifecycle.cycle import record_surveillance
 
         day = day_option(held, "--held")
+        actor = acting(who, "surveillance")
         data: dict = {"number": number, "held_on": held}
         if report is None:
-            data["surveillance"] = record_surveillance(get_engine(), number, day)
+            data["surveillance"] = record_surveillance(get_engine(), number, day, actor=actor)
         else:
             from docgen.records import load_records
             from lifecycle.certification import record_surveillance_report
@@ -115,7 +120,7 @@ def register(app: typer.Typer) -> None:
 
             with Publisher() as pub:
                 n, kept = record_surveillance_report(pub, number, day, load_records(report),
-                                                     report.name, actor="issuer")
+                                                     report.name, actor=actor)
             data.update(surveillance=n, report=kept.as_dict())
         emit(data, as_json, lambda d: console.print(
             f"surveillance {d['surveillance']} of {number} recorded ({held})"
@@ -153,6 +158,7 @@ def register(app: typer.Typer) -> None:
     @lifecycle_app.command("sweep")
     def sweep_cmd(
         on: str = typer.Option(None, "--on", help="Run as of this date (default today)."),
+        who: str = AS_OPT,
         as_json: bool = JSON_OPT,
     ) -> None:
         """Apply the calendar: suspend on overdue surveillance, revoke when a suspension has
@@ -161,8 +167,9 @@ def register(app: typer.Typer) -> None:
         from lifecycle.publisher import Publisher
 
         day = day_option(on, "--on") or date.today()
+        actor = acting(who, "sweep")
         with Publisher() as pub:
-            actions = sweep(pub, day)
+            actions = sweep(pub, day, actor=actor)
 
         def human(d: dict) -> None:
             console.print("\n".join(f"{a['action']}: {a['number']} — {a['reason']}"

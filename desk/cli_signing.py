@@ -24,11 +24,15 @@ def _show_keys(d: dict) -> None:
     console.print(f"CA      {ca['subject']}\n        sha256 {ca['sha256']}\n"
                   f"        valid {ca['not_before']:%Y-%m-%d} – {ca['not_after']:%Y-%m-%d}",
                   highlight=False)
+    if len(d["trust_anchors"]) > 1:
+        console.print(f"[yellow]note:[/] signers were certified by {len(d['trust_anchors'])} "
+                      "CAs of this body; all stay trusted", highlight=False)
     for label, rows in (("signer", d["signers"]), ("token", d["token_keys"])):
         for k in rows:
             mark = "[green]current[/]" if k["current"] else "retired"
-            console.print(f"{label:<7} {k['kid']}  {mark}  valid until "
-                          f"{k['not_after']:%Y-%m-%d}", highlight=False)
+            created = f"{k['created']:%Y-%m-%d}" if k["created"] else "?"
+            console.print(f"{label:<7} {k['kid']}  {mark}  created {created}  valid until "
+                          f"{k['not_after']:%Y-%m-%d}\n        {k['subject']}", highlight=False)
     if d["demo_passphrase"]:
         console.print("[yellow]warning:[/] the keys use the demo passphrase; set "
                       "CERTDESK_KEY_PASSPHRASE for real keys", highlight=False)
@@ -47,7 +51,8 @@ def keys_init(as_json: bool = JSON_OPT) -> None:
 
 @keys_app.command("show")
 def keys_show(as_json: bool = JSON_OPT) -> None:
-    """List the CA, every signer and token key (current and retired)."""
+    """List the CA, every signer key the body trusts and every token key (current and
+    retired): key id, subject, when it was created."""
     from common.settings import get_settings
     from signing.keys import describe
 

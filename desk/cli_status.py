@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from desk.identity import AS_OPT, acting
 from desk.options import JSON_OPT, day_option
 from desk.output import console, emit
 
@@ -14,7 +15,7 @@ def register(app: typer.Typer) -> None:
         number: str = typer.Argument(..., help="Certificate number (main or sub)."),
         action: str = typer.Argument(..., help="suspend | restore | revoke | cancel"),
         reason: str = typer.Option(..., "--reason", "-r", help="Why (printed on the notice)."),
-        by: str = typer.Option("issuer", "--by", help="Who makes the change (logged)."),
+        who: str = AS_OPT,
         on: str = typer.Option(None, "--on", help="Effective date YYYY-MM-DD (default today)."),
         as_json: bool = JSON_OPT,
     ) -> None:
@@ -26,6 +27,7 @@ def register(app: typer.Typer) -> None:
         from lifecycle.transitions import change_status
 
         day = day_option(on, "--on")
+        by = acting(who, "status")
         with Publisher() as pub:
             change = change_status(pub, number, action, reason, actor=by, on=day)
         emit(change.as_dict(), as_json, lambda d: console.print(

@@ -1,12 +1,14 @@
-"""``certdesk users``: staff accounts of the staff desk (the first admin is made here)."""
+"""``certdesk users``: staff accounts of the staff desk (the first admin is made here).
+
+Once an account exists, changing accounts needs an admin identity (``desk.identity``)."""
 
 from __future__ import annotations
 
-import getpass
 import sys
 
 import typer
 
+from desk.identity import AS_OPT, acting
 from desk.options import JSON_OPT
 from desk.output import console, emit
 
@@ -24,9 +26,9 @@ def _engine():
     return engine
 
 
-def _actor() -> str:
-    """Who ran the command, as the event log records it (a staff name has no colon)."""
-    return f"cli:{getpass.getuser()}"
+def _actor(who: str | None) -> str:
+    """The admin running the command (in a home without accounts: the OS user)."""
+    return acting(who, "users")
 
 
 def _read_password(from_stdin: bool) -> str:
@@ -50,12 +52,15 @@ def add_cmd(
     password_stdin: bool = typer.Option(False, "--password-stdin",
                                         help="Read the password from the first line of stdin "
                                         "(for scripts); otherwise it is asked for twice."),
+    who: str = AS_OPT,
     as_json: bool = JSON_OPT,
 ) -> None:
     """Add a staff account; the password is stored as an argon2id hash only."""
     from desk.staff.accounts import add_user
 
-    user = add_user(_engine(), name, role, _read_password(password_stdin), actor=_actor())
+    engine = _engine()
+    actor = _actor(who)
+    user = add_user(engine, name, role, _read_password(password_stdin), actor=actor)
     emit({"name": user.name, "role": user.role, "active": user.active}, as_json,
          lambda d: console.print(f"added {d['name']} ({d['role']})", highlight=False))
 
@@ -80,26 +85,51 @@ def list_cmd(as_json: bool = JSON_OPT) -> None:
     emit(data, as_json, human)
 
 
-def _set_active(name: str, active: bool, as_json: bool) -> None:
+def _set_active(name: str, active: bool, who: str | None, as_json: bool) -> None:
     from desk.staff.accounts import set_active
 
-    user = set_active(_engine(), name, active, actor=_actor())
+    engine = _engine()
+    user = set_active(engine, name, active, actor=_actor(who))
     emit({"name": user.name, "active": user.active}, as_json, lambda d: console.print(
         f"{d['name']} {'enabled' if d['active'] else 'disabled'}", highlight=False))
 
 
 @users_app.command("disable")
 def disable_cmd(name: str = typer.Argument(..., help="The account to disable."),
-                as_json: bool = JSON_OPT) -> None:
+                who: str = AS_OPT, as_json: bool = JSON_OPT) -> None:
     """Disable an account: it can no longer sign in and its open sessions end at once."""
-    _set_active(name, False, as_json)
+    _set_active(name, False, who, as_json)
 
 
 @users_app.command("enable")
 def enable_cmd(name: str = typer.Argument(..., help="The account to enable again."),
-               as_json: bool = JSON_OPT) -> None:
+               who: str = AS_OPT, as_json: bool = JSON_OPT) -> None:
     """Enable a disabled account again."""
-    _set_active(name, True, as_json)
+    _set_active(name, True, who, as_json)
+
+
+@users_app.command("map-os-user")
+def map_os_user_cmd(
+    os_user: str = typer.Argument(..., help="The operating-system user name."),
+    account: str = typer.Argument(None, help="The staff account it acts as (omit with "
+                                  "--remove)."),
+    remove: bool = typer.Option(False, "--remove", help="Remove the OS user's mapping."),
+    who: str = AS_OPT,
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Let an OS user act as a staff account on the CLI without --as (admins only; logged)."""
+    from common.errors import InputError
+    from desk.staff.accounts import any_accounts, map_os_user
+
+    if remove == (account is not None):
+        raise InputError("name the ACCOUNT to map to, or give --remove (not both)")
+    engine = _engine()
+    if not any_accounts(engine):
+        raise InputError("no staff accounts yet: add one with `certdesk users add`")
+    map_os_user(engine, os_user, account, actor=_actor(who))
+    emit({"os_user": os_user, "account": account}, as_json, lambda d: console.print(
+        f"{d['os_user']} → {d['account']}" if d["account"] else f"{d['os_user']} unmapped",
+        highlight=False))
 
 
 def register(app: typer.Typer) -> None:

@@ -20,24 +20,33 @@ def register(app: typer.Typer) -> None:
         """Serve the public pages: /v/NUMBER, /verify, /api/v1, /docs.
 
         Put it behind a TLS reverse proxy and set CERTDESK_PUBLIC_URL to the address QR
-        codes print. Rate limits count per client address; uvicorn takes that address
-        from X-Forwarded-For only when the proxy is 127.0.0.1 (its default).
+        codes print. Rate limits count per client address; it is taken from X-Forwarded-For
+        only when the proxy is listed in CERTDESK_FORWARDED_ALLOW_IPS (default: none).
         """
         import uvicorn
 
         from common.settings import get_settings
         from signing.keys import ca_certificate
 
-        ca_certificate(get_settings())  # no keys yet: say so now, not a 500 on the first visit
+        settings = get_settings()
+        ca_certificate(settings)  # no keys yet: say so now, not as a 500 on the first visit
+        trusted = settings.forwarded_allow_ips
         # Each worker process builds its own app (and engine) from the environment.
         # The access log is off by default: a line per request cost ~20% of the page's CPU.
         uvicorn.run("desk.cli_web:app_from_environment", factory=True, workers=workers,
                     host=host, port=port, server_header=False, log_level="info",
-                    access_log=access_log)
+                    access_log=access_log, proxy_headers=bool(trusted),
+                    forwarded_allow_ips=trusted or "")
 
 
 def app_from_environment():
     """The app ``certdesk serve`` runs in each worker process."""
+    from common.settings import get_settings
     from desk.web import create_app
+    from signing.sandbox import Limits, sandbox
 
-    return create_app()
+    settings = get_settings()
+    # Upload checks warm, forked while this process has a single thread (before the
+    # server's loop starts any).
+    sandbox(Limits.of(settings)).start()
+    return create_app(settings)

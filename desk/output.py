@@ -11,8 +11,19 @@ from typing import Any
 
 from rich.console import Console
 
-console = Console()
-err_console = Console(stderr=True)
+from rules.text import printable
+
+
+class SafeConsole(Console):
+    """A console that shows control and bidi characters as escapes: what it prints may come
+    from a PDF, an upload or an older database, and must not drive the terminal."""
+
+    def render_str(self, text: str, **kwargs):
+        return super().render_str(printable(text), **kwargs)
+
+
+console = SafeConsole()
+err_console = SafeConsole(stderr=True)
 
 
 def _default(obj: Any) -> Any:
@@ -26,7 +37,12 @@ def _default(obj: Any) -> Any:
 
 
 def to_json(data: Any) -> str:
-    return json.dumps(data, ensure_ascii=False, indent=2, default=_default)
+    """JSON with Chinese kept readable; bidi and other invisible characters escaped (a JSON
+    reader turns the escapes back into the same characters)."""
+    text = json.dumps(data, ensure_ascii=False, indent=2, default=_default)
+    if printable(text) == text:
+        return text
+    return "".join(ch if printable(ch) == ch else json.dumps(ch)[1:-1] for ch in text)
 
 
 def emit(data: Any, as_json: bool, human: Callable[[Any], None] | None = None) -> None:

@@ -39,6 +39,7 @@ from pathlib import Path
 
 from common.errors import ConversionError
 from common.settings import Settings, get_settings
+from docgen.untrusted import strip_external
 
 FONTS_CONF = Path(__file__).with_name("fonts.conf")
 
@@ -54,6 +55,18 @@ PDF_FILTER_DATA = {
 # Naming the import filter stops LibreOffice from guessing: a damaged .docx would
 # otherwise be opened as plain text and "converted" into a page of zip garbage.
 DOCX_FILTER = "MS Word 2007 XML"
+
+PROFILE_SETTINGS = {
+    # Linked images and objects are not fetched from places other than the document itself
+    # (LibreOffice's protection against untrusted referers).
+    ("org.openoffice.Office.Common/Security/Scripting", "BlockUntrustedRefererLinks"): "true",
+    ("org.openoffice.Office.Common/Security/Scripting", "DisableMacrosExecution"): "true",
+    # "Update links when loading": never (Writer: 0 always, 1 on request, 2 never).
+    ("org.openoffice.Office.Writer/Content/Update", "Link"): "2",
+}
+"""Written into every worker's fresh profile: the documents converted are partly untrusted
+(records intake, uploaded templates), so LibreOffice must not follow their links. The
+packages are stripped of links before (``docgen.untrusted``); this is the second wall."""
 
 PROFILE_PREFIX = "certdesk-lo-"
 """Worker profiles are ``<tmp>/certdesk-lo-<certdesk pid>-<random>``; the pid lets a later
@@ -195,7 +208,22 @@ class OfficeWorker:
         self._job_id = 0
         self._hung = False
 
+    def _write_profile_settings(self) -> None:
+        items = "".join(
+            f'<item oor:path="/{path}"><prop oor:name="{name}" oor:op="fuse">'
+            f'<value>{value}</value></prop></item>'
+            for (path, name), value in PROFILE_SETTINGS.items())
+        user = self.profile_dir / "user"
+        user.mkdir(parents=True, exist_ok=True)
+        (user / "registrymodifications.xcu").write_text(
+            '<?xml version="1.0" encoding="UTF-8"?>\n<oor:items '
+            'xmlns:oor="http://openoffice.org/2001/registry" '
+            'xmlns:xs="http://www.w3.org/2001/XMLSchema" '
+            'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
+            f"{items}</oor:items>\n", encoding="utf-8")
+
     def start(self) -> None:
+        self._write_profile_settings()
         soffice = self.settings.soffice
         if not Path(soffice).exists() and not shutil.which(soffice):
             raise ConversionError(f"LibreOffice not found at {soffice}: run scripts/setup.sh")
@@ -388,9 +416,11 @@ class ConverterPool:
         return dst
 
     def convert_bytes(self, docx: bytes, name: str = "document") -> bytes:
-        """Convert in-memory .docx bytes; ``name`` (a certificate number, a reference)
+        """Convert in-memory .docx bytes (links to outside the package removed first, see
+        ``docgen.untrusted``); ``name`` (a certificate number, a reference)
         names the file LibreOffice sees, so its errors name the document."""
         stem = re.sub(r"[^\w.-]+", "_", name).strip("._")[:80] or "document"
+        docx, _removed = strip_external(docx)  # every package may come from outside
         with tempfile.TemporaryDirectory(prefix="certdesk-conv-") as tmp:
             src = Path(tmp) / f"{stem}.docx"
             src.write_bytes(docx)

@@ -22,6 +22,7 @@ from typing import Any
 
 from common.errors import InputError
 from common.files import read_bytes
+from rules.text import clean_text
 
 
 def read_text(path: Path) -> str:
@@ -129,7 +130,7 @@ class Fields:
             return default
         if isinstance(value, bool) or not isinstance(value, str | int | float):
             raise self.fail(key, f"must be text, got {type(value).__name__}")
-        return str(value).strip()
+        return clean_text(str(value).strip(), key, self.where)
 
     def date(self, key: str, required: bool = True) -> date | None:
         if not self.has(key) and not required:

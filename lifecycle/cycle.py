@@ -28,6 +28,7 @@ from numbering.grammar import parse
 from rules.dates import date_rules, surveillance_plan
 from rules.scoring import scoring_rules
 from rules.status import effective_status
+from rules.text import clean_text
 from templates.profiles import load_profile
 
 
@@ -55,6 +56,8 @@ def recertify(issuer: Issuer, number: str, decision: date, *, issue: date | None
     Refused when the previous certificate is revoked, cancelled or already superseded, and
     when the decision comes more than the late window after expiry [XBHT 7.7.3].
     """
+    grade = clean_text(grade.strip(), "grade") if grade else None
+    scope = clean_text(scope.strip(), "scope") if scope else None
     with Session(issuer.engine) as s:
         prev = main_certificate(s, number)
         org = s.get(Organisation, prev.organisation_id)
@@ -94,6 +97,8 @@ def reissue(issuer: Issuer, number: str, changes: Changes, reason: str, *,
         raise InputError("nothing to change: give --name, --address, --scope or --grade")
     if not reason.strip():
         raise InputError("a reason is required to re-issue a certificate")
+    reason = clean_text(reason.strip(), "reason")
+    changes = Changes(**{k: clean_text(v.strip(), k) for k, v in changes.as_dict().items()})
     with Session(issuer.engine) as s:
         main = main_certificate(s, number)
         subs = list(s.exec(select(Certificate).where(Certificate.main_number == main.number)
@@ -249,7 +254,8 @@ def _suspended_until(s: Session, number: str) -> date | None:
     return date.fromisoformat(until) if until else None
 
 
-def sweep(publisher: Publisher, on: date | None = None) -> list[SweepAction]:
+def sweep(publisher: Publisher, on: date | None = None, *,
+          actor: str = "sweep") -> list[SweepAction]:
     on = on or date.today()
     plan: list[SweepAction] = []
     with Session(publisher.engine) as s:
@@ -277,7 +283,7 @@ def sweep(publisher: Publisher, on: date | None = None) -> list[SweepAction]:
     for act in plan:
         if act.action == "expire":
             with session_scope(publisher.engine) as s:
-                events.append(s, "certificate.expired", act.number, {"on": on}, "sweep")
+                events.append(s, "certificate.expired", act.number, {"on": on}, actor)
         else:
-            change_status(publisher, act.number, act.action, act.reason, actor="sweep", on=on)
+            change_status(publisher, act.number, act.action, act.reason, actor=actor, on=on)
     return plan

@@ -14,6 +14,7 @@ from typing import Any
 
 from common.errors import InputError, InvalidUSCC
 from docgen import records
+from rules.text import clean_text
 from rules.uscc import validate_uscc
 
 REQUIRED = ("name", "uscc", "registered_address", "scope", "decision_date")
@@ -47,7 +48,7 @@ def _text(where: str, rec: dict, key: str, required: bool = True) -> str | None:
         return None
     if not isinstance(value, str):
         raise InputError(f"{where}: field {key!r} must be text, got {type(value).__name__}")
-    return value.strip()
+    return clean_text(value.strip(), key, where)
 
 
 def _date(where: str, rec: dict, key: str, required: bool = True) -> date | None:

@@ -24,6 +24,7 @@ from numbering.allocate import void
 from numbering.grammar import parse
 from rules.dates import date_rules, suspension
 from rules.status import effective_status
+from rules.text import clean_text
 from signing.pdf import SignatureSpec
 from templates.profiles import load_profile
 
@@ -86,6 +87,7 @@ def change_status(publisher: Publisher, number: str, action: str, reason: str, *
         raise RuleViolation(f"unknown action {action!r} (one of {', '.join(TRANSITIONS)})")
     if not reason.strip():
         raise RuleViolation(f"a reason is required to {action} a certificate")
+    reason = clean_text(reason.strip(), "reason")
     number = str(parse(number))
     on = on or date.today()
     with session_scope(publisher.engine) as s:

@@ -23,20 +23,20 @@ from archive.models import Certificate, Record
 from archive.records import RECORD_TYPES
 from common.settings import Settings
 from rules.status import effective_status
-from signing.keys import ca_certificate, tsa_roots
-from signing.pdf import ApprovalReport, SignatureReport, validate, validate_approvals
+from signing.pdf import ApprovalReport, SignatureReport
+from signing.sandbox import bounded
+from signing.trust import Trust
 from signing.verdict import Signer, Verdict, certificate_verdict, reason
 
+Inspection = tuple[SignatureReport, ApprovalReport | None]
 
-def verify_pdf(data: bytes, settings: Settings, engine: Engine,
-               today: date | None = None) -> Verdict:
+
+def verify_pdf(data: bytes, settings: Settings, engine: Engine, today: date | None = None,
+               *, checked: Inspection | None = None) -> Verdict:
+    """``checked``: the signature checks of ``data`` already made, e.g. in a bounded worker
+    (``signing.sandbox``) for a file from outside; else they are made here."""
     sha = sha256_hex(data)
-    roots, tsa = [ca_certificate(settings)], tsa_roots(settings)
-    report = validate(data, roots, tsa)
-    approvals = None
-    if report.signed and not report.certified and report.intact:
-        # Approval signatures, not a certification: the approval chain's rules apply.
-        approvals = validate_approvals(data, roots, tsa)
+    report, approvals = checked or Trust.of(settings).inspect(data)
     with Session(engine) as s:
         record = s.exec(select(Record).where(Record.sha256 == sha)).first()
         cert = successor = None
@@ -60,6 +60,15 @@ def verify_pdf(data: bytes, settings: Settings, engine: Engine,
     return certificate_verdict(status, number=cert.number, holder=cert.holder_name,
                                issue_date=cert.issue_date, expiry_date=cert.expiry_date,
                                reissued=cert.pdf_sha256 != sha, successor=successor, **found)
+
+
+def verify_file(data: bytes, settings: Settings, engine: Engine,
+                today: date | None = None) -> tuple[Verdict, float]:
+    """``verify_pdf`` for a file from outside (upload, ``certdesk verify FILE``): the PDF is
+    parsed and validated in a bounded worker (``signing.sandbox``). Returns the verdict and
+    the CPU seconds the check cost; raises ``TooComplex`` past the limits."""
+    checked = bounded(settings, Trust.of(settings).inspect, data)
+    return verify_pdf(data, settings, engine, today, checked=checked.value), checked.cpu_seconds
 
 
 def _successor(s: Session, number: str) -> str | None:

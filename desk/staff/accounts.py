@@ -4,22 +4,25 @@ rate limit. Shared by the staff desk and ``certdesk users``; every change is log
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, func
+from sqlalchemy import case, delete, or_, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, select
 
 from archive import events
 from archive.db import session_scope
-from common.errors import CertdeskError, InputError, NotFound
+from common.errors import CertdeskError, InputError, NotFound, RuleViolation
 from common.settings import Settings
 from desk.staff.models import (
     STAFF_TABLES,
-    StaffLoginFailure,
+    StaffLoginCounter,
+    StaffOsUser,
     StaffSession,
     StaffUser,
     utcnow,
@@ -137,35 +140,57 @@ def set_active(engine: Engine, name: str, active: bool, *, actor: str) -> StaffU
     return user
 
 
-def _recent_failures(s: Session, column, value: str, since) -> int:
-    return s.exec(select(func.count()).select_from(StaffLoginFailure)
-                  .where(column == value, StaffLoginFailure.at > since)).one()
+def _take_slot(s: Session, key: str, now: datetime, since: datetime, limit: int) -> bool:
+    """Count one more guess on ``key`` unless its window already holds ``limit``; one
+    INSERT … ON CONFLICT DO UPDATE … RETURNING, atomic on SQLite (its write lock, taken by
+    BEGIN IMMEDIATE) and on PostgreSQL (the conflicting row is locked)."""
+    table = StaffLoginCounter.__table__
+    insert = pg_insert if s.get_bind().dialect.name == "postgresql" else sqlite_insert
+    expired = table.c.window_start <= since
+    stmt = insert(table).values(key=key, window_start=now, failures=1).on_conflict_do_update(
+        index_elements=[table.c.key],
+        set_={"failures": case((expired, 1), else_=table.c.failures + 1),
+              "window_start": case((expired, now), else_=table.c.window_start)},
+        where=or_(expired, table.c.failures < limit)).returning(table.c.failures)
+    return s.execute(stmt).first() is not None
+
+
+def _forget_expired(s: Session, since: datetime) -> None:
+    """Drop counters whose window has passed. SKIP LOCKED (PostgreSQL; SQLite has one
+    writer anyway): a row a sign-in is using is left for next time, never waited for."""
+    stale = (select(StaffLoginCounter.key).where(StaffLoginCounter.window_start <= since)
+             .limit(500).with_for_update(skip_locked=True))
+    s.execute(delete(StaffLoginCounter).where(StaffLoginCounter.key.in_(stale.scalar_subquery())))
 
 
 def authenticate(engine: Engine, settings: Settings, name: str, password: str,
                  address: str) -> StaffUser:
-    """The account for ``name`` if ``password`` is right; every failure is counted and
-    logged, and too many in the window refuse further tries without checking them."""
+    """The account for ``name`` if ``password`` is right. Each guess first takes a slot in
+    the account's and the address's window (counted as a failure until proven right); when
+    either is full the guess is refused unchecked, so at most the limit is ever checked per
+    window. Failures are logged; a success clears its account's window only."""
     name = name.strip()[:32]
     window = timedelta(minutes=settings.staff_login_window_minutes)
-    since = utcnow() - window
-    with Session(engine) as s:
-        per_name = _recent_failures(s, StaffLoginFailure.name, name, since)
-        per_address = _recent_failures(s, StaffLoginFailure.address, address, since)
-        user = s.exec(select(StaffUser).where(StaffUser.name == name)).first()
+    now = utcnow()
+    since = now - window
     limit = settings.staff_login_max_failures
-    if per_name >= limit or per_address >= 4 * limit:
-        raise TooManyAttempts(f"登录失败次数过多，请 {settings.staff_login_window_minutes} "
-                              "分钟后再试。")
+    keys = (f"name:{name}", f"address:{address[:64]}")
+    with session_scope(engine) as s:
+        # Refused: the rollback gives back the slot the other key may have granted. The two
+        # keys are always taken in this order, so two sign-ins cannot wait on each other.
+        if not (_take_slot(s, keys[0], now, since, limit)
+                and _take_slot(s, keys[1], now, since, 4 * limit)):
+            raise TooManyAttempts(f"登录失败次数过多，请 "
+                                  f"{settings.staff_login_window_minutes} 分钟后再试。")
+        user = s.exec(select(StaffUser).where(StaffUser.name == name)).first()
     # Hashing happens outside any transaction: it is slow on purpose and must not hold the
-    # database's write lock meanwhile.
+    # database's write lock meanwhile. The slot taken above already counts this guess.
     ok = _verify(user.password_hash if user else _dummy_hash(), password)
     if not ok or user is None or not user.active:
         with session_scope(engine) as s:
-            s.execute(delete(StaffLoginFailure).where(StaffLoginFailure.at <= since))
-            s.add(StaffLoginFailure(name=name, address=address[:64]))
             events.append(s, "staff.login_failed", subject(name), {"address": address},
                           ANONYMOUS)
+            _forget_expired(s, since)
         raise LoginFailed("用户名或密码错误，或账户已停用。")
     rehashed = _hasher().hash(password) if _hasher().check_needs_rehash(user.password_hash) \
         else None
@@ -175,7 +200,12 @@ def authenticate(engine: Engine, settings: Settings, name: str, password: str,
         if rehashed:
             row.password_hash = rehashed
         s.add(row)
-        s.execute(delete(StaffLoginFailure).where(StaffLoginFailure.name == name))
+        s.execute(delete(StaffLoginCounter).where(StaffLoginCounter.key == keys[0]))
+        # The address gives back the slot this guess took: an office signing in all day
+        # from one address must not lock itself out.
+        s.execute(update(StaffLoginCounter).where(StaffLoginCounter.key == keys[1],
+                                                  StaffLoginCounter.failures > 0)
+                  .values(failures=StaffLoginCounter.failures - 1))
     return row
 
 
@@ -184,3 +214,67 @@ def _verify(digest: str, password: str) -> bool:
         return _hasher().verify(digest, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+def any_accounts(engine: Engine) -> bool:
+    with Session(engine) as s:
+        return s.exec(select(StaffUser.id).limit(1)).first() is not None
+
+
+def map_os_user(engine: Engine, os_user: str, name: str | None, *, actor: str) -> None:
+    """Let the operating-system user ``os_user`` act as account ``name`` on the CLI (None:
+    remove the mapping); logged on the account, so it counts as a change of it."""
+    os_user = os_user.strip()
+    if not re.fullmatch(r"[A-Za-z0-9._][A-Za-z0-9._-]{0,63}", os_user):
+        raise InputError(f"操作系统用户名 {os_user!r} 不合法 (not an OS user name)")
+    with session_scope(engine) as s:
+        row = s.get(StaffOsUser, os_user)
+        if name is None:
+            if row is None:
+                raise NotFound(f"{os_user} 没有对应的账户 (no mapping for {os_user})")
+            old = s.get(StaffUser, row.user_id)
+            s.delete(row)
+            events.append(s, "staff.os_user_unmapped", subject(old.name), {"os_user": os_user},
+                          actor)
+            return
+        user = s.exec(select(StaffUser).where(StaffUser.name == name)).first()
+        if user is None:
+            raise NotFound(f"没有用户 {name} (no user {name})")
+        row = row or StaffOsUser(os_user=os_user, user_id=user.id)
+        row.user_id = user.id
+        s.add(row)
+        events.append(s, "staff.os_user_mapped", subject(name), {"os_user": os_user}, actor)
+
+
+def account_for_os_user(engine: Engine, os_user: str) -> StaffUser | None:
+    with Session(engine) as s:
+        row = s.get(StaffOsUser, os_user)
+        return s.get(StaffUser, row.user_id) if row is not None else None
+
+
+USER_CHANGES = ("staff.user_added", "staff.user_enabled", "staff.user_disabled",
+                "staff.os_user_mapped", "staff.os_user_unmapped")
+"""Log entries that make or change an account (its subject is ``staff:<name>``)."""
+
+
+def check_second_officer(engine: Engine, disposal_id: int, name: str) -> None:
+    """The officer deciding a disposal must be an account that existed before the proposal
+    and that the proposer neither created nor last changed: otherwise one person could
+    make (or take over) a second account and approve their own proposal."""
+    from archive.models import Disposal, Event
+
+    with Session(engine) as s:
+        proposal = s.get(Disposal, disposal_id)
+        user = s.exec(select(StaffUser).where(StaffUser.name == name)).first()
+        if proposal is None or user is None:
+            return  # the disposal's own checks name what is missing
+        proposer = proposal.proposed_by
+        if user.created >= proposal.proposed_at:
+            raise RuleViolation(f"disposal needs two officers: account {name} was created "
+                                f"after disposal {disposal_id} was proposed")
+        changes = s.exec(select(Event.actor).where(Event.subject == subject(name),
+                                                   Event.kind.in_(USER_CHANGES))
+                         .order_by(Event.seq)).all()
+    if changes and proposer in (changes[0], changes[-1]):
+        raise RuleViolation(f"disposal needs two officers: account {name} was created or "
+                            f"last changed by {proposer}, who proposed disposal {disposal_id}")

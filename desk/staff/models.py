@@ -1,4 +1,5 @@
-"""Tables of the staff desk: accounts, server-side sessions and failed sign-ins."""
+"""Tables of the staff desk: accounts, server-side sessions, failed sign-ins and the CLI's
+OS-user mapping."""
 
 from __future__ import annotations
 
@@ -38,14 +39,23 @@ class StaffSession(SQLModel, table=True):
     double click, a reload) must not draw a second set of certificate numbers."""
 
 
-class StaffLoginFailure(SQLModel, table=True):
-    """A failed sign-in, counted per account and per address to rate-limit guessing. Kept in
-    the database (not in memory) so that several web processes share the count."""
+class StaffLoginCounter(SQLModel, table=True):
+    """Failed sign-ins in the current window of one account (``name:<n>``) or one address
+    (``address:<a>``). A guess takes its slot here *before* its password is checked, in one
+    statement, so however many guesses arrive at once at most the limit are ever checked.
+    Kept in the database (not in memory) so that several web processes share the count."""
 
-    id: int | None = Field(default=None, primary_key=True)
-    name: str = Field(index=True, max_length=64)
-    address: str = Field(index=True, max_length=64)
-    at: datetime = Field(default_factory=utcnow, index=True)
+    key: str = Field(primary_key=True, max_length=80)
+    window_start: datetime = Field(default_factory=utcnow, index=True)
+    failures: int = 0
 
 
-STAFF_TABLES = [StaffUser.__table__, StaffSession.__table__, StaffLoginFailure.__table__]
+class StaffOsUser(SQLModel, table=True):
+    """An operating-system user the CLI may act for as a staff account (set by an admin)."""
+
+    os_user: str = Field(primary_key=True, max_length=64)
+    user_id: int = Field(foreign_key="staffuser.id", index=True)
+
+
+STAFF_TABLES = [StaffUser.__table__, StaffSession.__table__, StaffLoginCounter.__table__,
+                StaffOsUser.__table__]

@@ -39,6 +39,7 @@ from desk.staff.accounts import (
     LoginFailed,
     TooManyAttempts,
     authenticate,
+    check_second_officer,
     ensure_tables,
     list_users,
     set_active,
@@ -179,9 +180,9 @@ def create_staff_router(settings: Settings | None = None, engine: Engine | None 
         if current is not None and current.user is not None:
             return RedirectResponse(safe_next(request, next_), status_code=303)
         token = None
-        if current is None:  # the pre-login session carries the sign-in form's CSRF token
-            token = sessions.open_anonymous(engine, settings)
-            current = sessions.load(engine, settings, token)
+        if current is None:  # the pre-login cookie carries the sign-in form's CSRF token
+            token = request.cookies.get(sessions.COOKIE) or sessions.new_token()
+            current = sessions.prelogin(token)
         response = desk.render(request, "login.html", current, next=safe_next(request, next_),
                                error=None, name="")
         if token:
@@ -192,6 +193,8 @@ def create_staff_router(settings: Settings | None = None, engine: Engine | None 
     def login(request: Request, name: str = Form(""), password: str = Form(""),
               csrf: str = Form(""), next_: str = Form("", alias="next")) -> Response:
         current = desk.current(request)
+        if current is None and request.cookies.get(sessions.COOKIE):
+            current = sessions.prelogin(request.cookies[sessions.COOKIE])
         if current is None or not sessions.csrf_ok(current, csrf):
             raise Forbidden("登录页面已过期（CSRF 令牌缺失或无效），请重新打开登录页面。")
         address = request.client.host if request.client else "unknown"
@@ -477,6 +480,7 @@ def create_staff_router(settings: Settings | None = None, engine: Engine | None 
     @router.post("/retention/{disposal_id}/approve", name="staff_approve_disposal")
     def approve_disposal(request: Request, disposal_id: int,
                          current: Current = Depends(desk.posts("records"))) -> Response:
+        check_second_officer(engine, disposal_id, current.user.name)
         result = approve(engine, store, settings, pool, disposal_id, by=current.user.name,
                          today=desk.today())
         return done(request, current, f"销毁申请 {disposal_id} 已批准：{len(result.records)} 份"
@@ -486,6 +490,7 @@ def create_staff_router(settings: Settings | None = None, engine: Engine | None 
     @router.post("/retention/{disposal_id}/reject", name="staff_reject_disposal")
     def reject_disposal(request: Request, disposal_id: int, reason: str = Form(""),
                         current: Current = Depends(desk.posts("records"))) -> Response:
+        check_second_officer(engine, disposal_id, current.user.name)
         with session_scope(engine) as s:
             reject(s, disposal_id, by=current.user.name, reason=reason)
         return done(request, current, f"销毁申请 {disposal_id} 已驳回，记录继续保存。",

@@ -49,7 +49,7 @@ def csrf_ok(current: Current, submitted: object) -> bool:
 
 
 def _new_row(settings: Settings, user: StaffUser | None) -> tuple[str, StaffSession]:
-    token = secrets.token_urlsafe(32)
+    token = new_token()
     # A pre-login session only has to outlive filling in the sign-in form.
     lifetime = (timedelta(hours=settings.staff_session_hours) if user
                 else timedelta(minutes=settings.staff_idle_minutes))
@@ -59,12 +59,16 @@ def _new_row(settings: Settings, user: StaffUser | None) -> tuple[str, StaffSess
     return token, row
 
 
-def open_anonymous(engine: Engine, settings: Settings) -> str:
-    token, row = _new_row(settings, None)
-    with session_scope(engine) as s:
-        s.execute(delete(StaffSession).where(StaffSession.expires <= utcnow()))
-        s.add(row)
-    return token
+def new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def prelogin(token: str) -> Current:
+    """The sign-in form's session, kept in the browser only: its CSRF token is derived from
+    the cookie (double submit: another site can neither read nor set it), so an anonymous
+    visitor costs no database row until a sign-in succeeds."""
+    digest = hashlib.sha256(f"certdesk-login-csrf:{token}".encode()).hexdigest()
+    return Current(token_hash(token), digest, None, None)
 
 
 def sign_in(engine: Engine, settings: Settings, user: StaffUser, address: str,
@@ -72,6 +76,7 @@ def sign_in(engine: Engine, settings: Settings, user: StaffUser, address: str,
     """A fresh session for ``user`` in place of the pre-login one; logged."""
     token, row = _new_row(settings, user)
     with session_scope(engine) as s:
+        s.execute(delete(StaffSession).where(StaffSession.expires <= utcnow()))
         if previous:
             s.execute(delete(StaffSession).where(StaffSession.token_hash == previous))
         s.add(row)

@@ -13,13 +13,14 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
 from starlette.exceptions import HTTPException
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.types import Scope
 
 from archive.db import get_engine, reader
 from common.settings import Settings, get_settings
 from desk.web import notices, routes
 from desk.web.answers import ANSWERS_KEPT, Memo
-from desk.web.guards import BodyLimit, RateLimit, SecurityHeaders, TokenBucket
+from desk.web.guards import BodyLimit, LocalRedirects, RateLimit, SecurityHeaders, TokenBucket
 from desk.web.i18n import Words
 from desk.web.responses import HERE, STATUS_MESSAGES, error_response
 from docgen.convert import ConverterPool
@@ -73,8 +74,17 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, *
                             f"<br>{Words('en')('server_error')}</p>", status_code=500)
 
     # Outermost last: headers go on every answer, including refusals by the guards.
+    if staff:
+        from desk.staff.gate import StaffGate
+
+        app.add_middleware(StaffGate, settings=settings, engine=app.state.engine,
+                           reject=reject)
     app.add_middleware(BodyLimit, max_bytes=settings.upload_max_bytes, reject=reject)
-    app.add_middleware(RateLimit, reject=reject, bucket=TokenBucket(
-        settings.public_rate_per_minute, settings.public_rate_burst))
+    # The routes charge an upload's work to the same bucket once it is known.
+    app.state.rate_bucket = TokenBucket(settings.public_rate_per_minute,
+                                        settings.public_rate_burst)
+    app.add_middleware(RateLimit, reject=reject, bucket=app.state.rate_bucket)
+    app.add_middleware(LocalRedirects)
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.allowed_hosts)
     app.add_middleware(SecurityHeaders)
     return app

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import quote
 
 from fastapi import Request
 from fastapi.responses import JSONResponse, Response
@@ -22,10 +23,16 @@ def wants_json(path: str) -> bool:
     return path.startswith(("/api/", "/.well-known/"))
 
 
+def own_path(path: str) -> str:
+    """``path`` as a link that stays on this site: one leading slash, percent-encoded. A
+    request for ``//evil.example/x`` must not become a link to evil.example."""
+    return quote("/" + path.lstrip("/\\"), safe="/:@!$&'()*+,;=-._~")
+
+
 def lang_switch(request: Request, words: Words) -> str:
     """This page's relative URL in the other language (the token and the rest kept)."""
     url = request.url.include_query_params(lang="en" if words.lang == "zh" else "zh")
-    return f"{url.path}?{url.query}"
+    return f"{own_path(request.scope['path'])}?{url.query}"
 
 
 def page(request: Request, name: str, words: Words, status_code: int = 200, **context):

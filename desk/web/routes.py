@@ -1,8 +1,10 @@
 """Public routes: the verification page, the PDF check, the JSON API, the published keys.
 
 Endpoints are plain ``def``s: FastAPI runs them in its thread pool, so signature checks and
-database reads never block the event loop. The database session comes from ``get_session``
-(tests override it, the SQLModel way); the public pages only read, so it is a reader's.
+database reads never block the event loop. An uploaded PDF is parsed and validated in a
+bounded worker process (``signing.sandbox``); the thread only waits for it. The database
+session comes from ``get_session`` (tests override it, the SQLModel way); the public pages
+only read, so it is a reader's.
 
 The certificate page and API are the exception, being the hot path (every scanned QR code):
 ``async``, without the session dependency, answering from ``answers`` after one read of the
@@ -12,6 +14,7 @@ machinery would add. Only building a new answer goes to the thread pool.
 
 from __future__ import annotations
 
+import math
 from collections.abc import AsyncIterator
 from typing import Annotated
 from urllib.parse import quote
@@ -23,9 +26,10 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
-from common.errors import InvalidNumber, NotFound
+from common.errors import CheckBusy, InvalidNumber, NotFound, TooComplex
 from common.settings import Settings
 from desk.web.answers import Stamp, send, stamp
+from desk.web.guards import client_of, work_cost
 from desk.web.i18n import Words
 from desk.web.responses import error_response, page
 from desk.web.views import (
@@ -37,7 +41,7 @@ from desk.web.views import (
 )
 from rules.status import STATUS_LABELS
 from signing.tokens import keyset
-from signing.verify import Verdict, verify_pdf
+from signing.verify import Verdict, verify_file
 
 router = APIRouter()
 
@@ -169,12 +173,32 @@ def _check_upload(request: Request, file: UploadFile | None, settings: Settings,
         return error_response(request, 413, "too_large", mb=settings.upload_max_mb)
     if PDF_MAGIC not in data[:PDF_HEADER_WINDOW]:
         return error_response(request, 415, "not_pdf")
-    return verify_pdf(data, settings, session.get_bind())
+    try:
+        verdict, seconds = verify_file(data, settings, session.get_bind())
+    except TooComplex as exc:
+        _charge(request, max(exc.spent_seconds, exc.limit_seconds))  # a refusal: the full limit
+        return error_response(request, 422, "too_complex")
+    except CheckBusy:
+        wait = math.ceil(settings.upload_check_seconds)
+        response = error_response(request, 503, "check_busy", seconds=wait)
+        response.headers["Retry-After"] = str(wait)
+        return response
+    _charge(request, seconds)
+    return verdict
+
+
+def _charge(request: Request, seconds: float) -> None:
+    """Uploads cost rate tokens in proportion to the work their check took."""
+    bucket = getattr(request.app.state, "rate_bucket", None)
+    if bucket is not None:
+        bucket.charge(client_of(request.scope), work_cost(seconds))
 
 
 @router.post("/verify", summary="Check a certificate PDF (HTML answer)", response_class=Response,
              responses={400: {"description": "No file"}, 413: {"description": "Too large"},
-                        415: {"description": "Not a PDF"}})
+                        415: {"description": "Not a PDF"},
+                        422: {"description": "Too complex to check within the time limit"},
+                        503: {"description": "Too many checks at once"}})
 def verify_page(request: Request, session: SessionDep, settings: SettingsDep,
                 file: Annotated[UploadFile | None, File(description="The PDF")] = None,
                 lang: LangQuery = None):
@@ -187,7 +211,9 @@ def verify_page(request: Request, session: SessionDep, settings: SettingsDep,
 
 @router.post("/api/v1/verify", summary="Check a certificate PDF (JSON answer)",
              responses={400: {"description": "No file"}, 413: {"description": "Too large"},
-                        415: {"description": "Not a PDF"}})
+                        415: {"description": "Not a PDF"},
+                        422: {"description": "Too complex to check within the time limit"},
+                        503: {"description": "Too many checks at once"}})
 def verify_json(request: Request, session: SessionDep, settings: SettingsDep,
                 file: Annotated[UploadFile | None, File(description="The PDF")] = None):
     """The verdict (genuine / tampered / superseded / unknown), reason and signature facts."""

@@ -105,18 +105,26 @@ def test_an_approved_disposal_erases_blobs_keeps_tombstones_and_a_signed_certifi
 
 
 def test_officers_propose_and_approve_through_the_cli(engine, store, records, cli):
+    from desk.staff.accounts import add_user, ensure_tables
+
+    ensure_tables(engine)
+    for name in ("wangfang", "liqiang"):
+        add_user(engine, name, "records_officer", f"{name}-password", actor="os:admin")
+    wang, li = ({"CERTDESK_PASSWORD": f"{n}-password"} for n in ("wangfang", "liqiang"))
     due = [str(i) for i in records["due"]]
-    r = cli("dispose", "propose", *due, "--by", "王芳", "--reason", "2026 yearly disposal",
-            "--json")
+    r = cli("dispose", "propose", *due, "--as", "wangfang", "--reason", "2026 yearly disposal",
+            "--json", env=wang)
     assert r.returncode == 0, r.stderr
     pid = str(json.loads(r.stdout)["id"])
-    same = cli("dispose", "approve", pid, "--by", "王芳")
+    same = cli("dispose", "approve", pid, "--as", "wangfang", env=wang)
     assert same.returncode == 2 and "two officers" in same.stderr
     assert len(same.stderr.strip().splitlines()) == 1
-    ok = cli("dispose", "approve", pid, "--by", "李强", "--json")
+    typed = cli("dispose", "approve", pid, "--by", "liqiang", env=wang)  # not her password
+    assert typed.returncode == 2 and "用户名或密码错误" in typed.stderr
+    ok = cli("dispose", "approve", pid, "--as", "liqiang", "--json", env=li)
     assert ok.returncode == 0, ok.stderr
     shown = json.loads(cli("archive", "show", due[0], "--json").stdout)
-    assert shown["tombstone"]["approved_by"] == "李强" and shown["disposed_at"]
+    assert shown["tombstone"]["approved_by"] == "liqiang" and shown["disposed_at"]
     assert [e["kind"] for e in shown["events"]] == ["record.added", "record.disposed"]
     assert cli("archive", "audit").returncode == 0
 

@@ -131,3 +131,31 @@ def test_a_failure_after_the_number_is_drawn_records_the_number_void(home, setti
     assert len(voids) == 1
     assert voids[0].number.startswith("11726FWA0001R000")
     assert "LibreOffice failed" in voids[0].reason
+
+
+@pytest.mark.parametrize(("case", "content", "needles"), [
+    ("NUL in the name", {**GOOD, "name": "测试\x00服务有限公司"}, ["'name'", "U+0000"]),
+    ("escape in the address", {**GOOD, "registered_address": "北京\x1b[31m"},
+     ["'registered_address'", "U+001B"]),
+    ("bidi override in the name", {**GOOD, "name": "evil\u202e有限公司"}, ["'name'", "U+202E"]),
+    ("a 5,000-character name", {**GOOD, "name": "测" * 5000},
+     ["'name' is 5000 characters long", "at most 200"]),
+])
+def test_hostile_text_is_refused_before_any_number_is_drawn(cli, home, tmp_path, case,
+                                                            content, needles):
+    path = _write(tmp_path, "orgs.json", json.dumps(content, ensure_ascii=False))
+    result = cli("issue", "--profile", "cacq", "--input", str(path))
+    _assert_one_line_error(result, "orgs.json: record 1", *needles)
+    assert "internal error" not in result.stderr
+    _nothing_stored(home)
+
+
+def test_the_terminal_gets_escapes_not_control_sequences(cli, tmp_path):
+    assert cli("keys", "init").returncode == 0
+    pdf = tmp_path / "evil\x1b[31m\u202e.pdf"
+    pdf.write_bytes(b"%PDF-1.4 not really")
+    result = cli("verify", str(pdf))
+    assert result.returncode != 0
+    assert "\x1b" not in result.stderr + result.stdout
+    assert "\u202e" not in result.stderr + result.stdout
+    assert "evil\\x1b[31m\\u202e.pdf" in result.stderr
