@@ -5,12 +5,13 @@ the log head's sequence number. Every change to what the public sees of a certif
 its row, its organisation, its main or sub-certificates, its history — appends to the
 hash-chained log in the same transaction, so the head moves with it, whichever process
 made the change. The head is read before the rows, so an answer is never filed under a
-newer head than the data it shows. The day in China is part
-of the key too (a certificate expires by the calendar, not by a change).
+newer head than the data it shows. The day in China is part of the key too (a certificate
+expires by the calendar, not by a change).
 
 The token check is not cached: it runs on every request, and its result is part of the
-answer's key. Answers carry an ETag and ``Cache-Control: no-cache``: a client or proxy may
-keep a copy but asks every time, and gets a 304 while nothing changed.
+answer's key (answers to a refused token are not kept at all). Answers carry an ETag and
+``Cache-Control: no-cache``: a client or proxy may keep a copy but asks every time, and
+gets a 304 while nothing changed.
 """
 
 from __future__ import annotations
