@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import signal
+
 import typer
 
 
@@ -47,6 +49,13 @@ def app_from_environment():
 
     settings = get_settings()
     # Upload checks warm, forked while this process has a single thread (before the
-    # server's loop starts any).
-    sandbox(Limits.of(settings)).start()
+    # server's loop starts any) — with the default signal handlers: uvicorn has installed
+    # its own by now, and workers inheriting them would ignore SIGTERM and outlive it.
+    stops = (signal.SIGTERM, signal.SIGINT)
+    handlers = [signal.signal(s, signal.SIG_DFL) for s in stops]
+    try:
+        sandbox(Limits.of(settings)).start()
+    finally:
+        for s, handler in zip(stops, handlers, strict=True):
+            signal.signal(s, handler)
     return create_app(settings)

@@ -170,3 +170,4 @@ def test_serve_with_workers_starts_that_many_server_processes(home):
         assert len(workers) == 2
         for url in PAGES:
             assert httpx.get(f"{base}{url}?t={token(home)}").status_code == 200
+
