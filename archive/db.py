@@ -24,6 +24,16 @@ from common.settings import get_settings
 
 T = TypeVar("T")
 
+READ_ONLY = "certdesk_read_only"
+"""Execution option of connections that only read (see ``reader``)."""
+
+
+def reader(engine: Engine) -> Engine:
+    """``engine`` for sessions that never write (the public pages): on SQLite their
+    transactions start with a plain ``BEGIN``, so readers neither queue behind writers nor
+    behind each other for the write lock."""
+    return engine.execution_options(**{READ_ONLY: True})
+
 
 def sqlite_file(url: str) -> Path | None:
     """The database file of a SQLite URL (None for PostgreSQL or an in-memory database)."""
@@ -49,7 +59,9 @@ def make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn) -> None:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # A reader takes no write lock: WAL gives it a snapshot from its first SELECT.
+            read_only = conn.get_execution_options().get(READ_ONLY)
+            conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, pool_pre_ping=True)

@@ -279,8 +279,12 @@ def ca_certificate(settings: Settings) -> x509.Certificate:
 
 def token_certificates(settings: Settings) -> dict[str, x509.Certificate]:
     """Every QR-token key certificate, read from public files (no passphrase needed)."""
+    return token_certificates_in(settings.key_dir)
+
+
+def token_certificates_in(key_dir: Path) -> dict[str, x509.Certificate]:
     return {path.stem: x509.load_pem_x509_certificate(path.read_bytes())
-            for path in sorted((settings.key_dir / "tokens").glob("*.pem"))}
+            for path in sorted((key_dir / "tokens").glob("*.pem"))}
 
 
 def current_token_kid(settings: Settings) -> str:

@@ -25,6 +25,8 @@ import struct
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
+from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from cryptography.exceptions import InvalidSignature
@@ -34,7 +36,13 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from common.errors import InputError
 from common.settings import Settings
 from numbering.grammar import parse
-from signing.keys import ca_certificate, current_token_key, current_token_kid, token_certificates
+from signing.keys import (
+    ca_certificate,
+    current_token_key,
+    current_token_kid,
+    token_certificates,
+    token_certificates_in,
+)
 
 VERSION = 1
 EPOCH = date(2000, 1, 1)
@@ -178,9 +186,39 @@ def claim_differences(claims: TokenClaims, holder: str, issue_date: date,
 
 # -- the published key set ------------------------------------------------------------------
 
-def local_keys(settings: Settings) -> dict[str, Ed25519PublicKey]:
+def local_keys(settings: Settings) -> Mapping[str, Ed25519PublicKey]:
     """Every token key of this install, current and retired (old QR codes keep verifying)."""
-    return {kid: cert.public_key() for kid, cert in token_certificates(settings).items()}
+    return _key_folder(settings.key_dir)
+
+
+class KeyFolder(Mapping[str, Ed25519PublicKey]):
+    """The token keys of a key folder, parsed once: the public page checks a token on every
+    request. Rotation only ever adds a key file (a new kid; none is rewritten or removed),
+    so the folder is read again only when asked for a kid not seen yet."""
+
+    def __init__(self, key_dir: Path) -> None:
+        self.key_dir = key_dir
+        self._keys: dict[str, Ed25519PublicKey] = {}
+
+    def _read(self) -> dict[str, Ed25519PublicKey]:
+        self._keys = {kid: cert.public_key() for kid, cert in
+                      token_certificates_in(self.key_dir).items()}
+        return self._keys
+
+    def __getitem__(self, kid: str) -> Ed25519PublicKey:
+        keys = self._keys
+        return keys[kid] if kid in keys else self._read()[kid]
+
+    def __iter__(self):
+        return iter(self._read())
+
+    def __len__(self) -> int:
+        return len(self._read())
+
+
+@lru_cache(maxsize=8)
+def _key_folder(key_dir: Path) -> KeyFolder:
+    return KeyFolder(key_dir)
 
 
 def keyset(settings: Settings) -> dict:

@@ -16,9 +16,10 @@ from starlette.exceptions import HTTPException
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.types import Scope
 
-from archive.db import get_engine
+from archive.db import get_engine, reader
 from common.settings import Settings, get_settings
 from desk.web import notices, routes, search
+from desk.web.answers import ANSWERS_KEPT, Memo
 from desk.web.guards import BodyLimit, LocalRedirects, RateLimit, SecurityHeaders, TokenBucket
 from desk.web.i18n import Words
 from desk.web.responses import HERE, STATUS_MESSAGES, error_response
@@ -39,6 +40,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, *
     )
     app.state.settings = settings
     app.state.engine = engine or get_engine(settings.db_url)
+    app.state.reader = reader(app.state.engine)
+    app.state.answers = Memo(ANSWERS_KEPT)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(routes.router)
     app.include_router(notices.router)

@@ -38,10 +38,10 @@ def free_port() -> int:
 
 
 @contextmanager
-def serving(env: dict[str, str], port: int) -> Iterator[str]:
+def serving(env: dict[str, str], port: int, *options: str) -> Iterator[str]:
     """``certdesk serve`` on loopback ``port`` for the home in ``env``, once it answers."""
     server = subprocess.Popen([str(CERTDESK), "serve", "--host", "127.0.0.1", "--port",
-                               str(port)], env={**os.environ, **env},
+                               str(port), *options], env={**os.environ, **env},
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
     try:

@@ -29,8 +29,11 @@ def test_every_answer_carries_the_security_headers(client, url):
     assert_secured(client.get(url))
 
 
-def test_status_pages_are_never_cached_but_the_stylesheet_may_be(client):
-    assert client.get(f"/v/{MAIN}").headers["cache-control"] == "no-store"
+def test_status_pages_are_never_served_stale_from_a_cache_but_the_stylesheet_may_be(client):
+    for url in (f"/v/{MAIN}", f"/api/v1/certificates/{MAIN}"):
+        answer = client.get(url)  # a cache may keep it, but must ask again (ETag) each time
+        assert answer.headers["cache-control"] == "no-cache" and answer.headers["etag"]
+    assert client.get("/v/nonsense").headers["cache-control"] == "no-store"
     css = client.get("/static/site.css")
     assert css.status_code == 200 and "no-store" not in css.headers.get("cache-control", "")
 

@@ -10,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
+from archive.db import make_engine
 from desk.web import create_app
 from desk.web.routes import get_session
 from signing.tokens import TokenClaims, current_token, keys_from_keyset, verify_token
@@ -201,7 +202,7 @@ def test_the_session_dependency_can_be_overridden(tmp_path):
 
     app.dependency_overrides[get_session] = other_session
     with TestClient(app) as c:
-        assert c.get(f"/v/{MAIN}").status_code == 200
+        assert BY_STATUS["revoked"] in c.get("/notices").text
 
 
 def test_an_unexpected_failure_is_a_plain_500_without_a_traceback(seeded):
@@ -213,6 +214,16 @@ def test_an_unexpected_failure_is_a_plain_500_without_a_traceback(seeded):
 
     app.dependency_overrides[get_session] = broken
     with TestClient(app, raise_server_exceptions=False) as c:
-        answer = c.get(f"/v/{MAIN}")
+        answer = c.get("/notices")
     assert answer.status_code == 500
     assert "Traceback" not in answer.text and "/secret/path" not in answer.text
+
+
+def test_a_database_failure_on_the_certificate_page_is_a_plain_500(seeded, tmp_path):
+    # The hot path reads the database without the session dependency: same boundary.
+    app = create_app(seeded.settings, make_engine(f"sqlite:///{tmp_path / 'no-tables.db'}"))
+    with TestClient(app, raise_server_exceptions=False) as c:
+        for url in (f"/v/{MAIN}", f"/api/v1/certificates/{MAIN}"):
+            answer = c.get(url)
+            assert answer.status_code == 500
+            assert "Traceback" not in answer.text and "loghead" not in answer.text
