@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 from pathlib import Path
@@ -34,7 +35,10 @@ def private_file(path: Path) -> Path:
     """Create ``path`` empty with mode 0600 unless it exists (SQLite then keeps the mode,
     and gives it to its -wal and -shm files too)."""
     private_dir(Path(path).parent)
-    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, PRIVATE_FILE))
+    # O_EXCL: an existing file is never opened here, since closing any descriptor of a live
+    # SQLite database drops every POSIX lock this process holds on it.
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE))
     return path
 
 
