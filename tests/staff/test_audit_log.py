@@ -75,6 +75,17 @@ def test_a_broken_chain_is_shown_as_broken(signed_in, engine):
     assert "日志链校验通过" not in page.text
 
 
+def test_a_chain_broken_after_the_last_check_shows_on_recheck(signed_in, engine):
+    client = signed_in("admin")
+    seqs = seed(engine)
+    assert "日志链校验通过" in client.get("/staff/log").text
+    with engine.begin() as c:
+        c.execute(text("DELETE FROM event WHERE seq = :s"), {"s": seqs[1]})
+    link = re.search(r'<a href="([^"]+)" id="recheck"', client.get("/staff/log").text).group(1)
+    page = client.get(link.replace("&amp;", "&"))
+    assert f"从第 {seqs[1]} 条起" in page.text and "日志链已损坏" in page.text
+
+
 def test_a_bad_date_is_a_400_page_naming_the_field(signed_in, engine):
     page = signed_in("admin").get("/staff/log", params={"since": "2026-02-30"})
     assert page.status_code == 400 and "起始日期" in page.text
