@@ -55,9 +55,9 @@ class TrailQuery:
 
     def as_params(self) -> dict[str, Any]:
         """The filter as URL parameters (empty ones and the cursor left out)."""
+        defaults = asdict(TrailQuery())
         return {k: str(v) for k, v in asdict(self).items()
-                if v not in (None, "") and k not in ("before", "limit")
-                } | ({"limit": str(self.limit)} if self.limit != 50 else {})
+                if v not in (None, "") and k != "before" and v != defaults[k]}
 
 
 @dataclass(frozen=True)

@@ -302,6 +302,12 @@ def _event_dict(e) -> dict:
             "data": json.loads(e.data), "hash": e.hash}
 
 
+SUBJECT_OPT = typer.Option(None, "--subject", "-s", help="e.g. a certificate number, record:12, "
+                           "client:USCC, disposal:3.")
+KIND_OPT = typer.Option(None, "--kind", "-k", help="Entries whose kind starts with this, e.g. "
+                        "record. or certificate.revoke")
+
+
 @log_app.command("verify")
 def log_verify(as_json: bool = JSON_OPT) -> None:
     """Re-hash the whole log and compare its end with the stored head: an edited, removed,
@@ -328,10 +334,8 @@ def log_verify(as_json: bool = JSON_OPT) -> None:
 
 @log_app.command("show")
 def log_show(
-    subject: str = typer.Option(None, "--subject", "-s", help="e.g. a certificate number, "
-                                "record:12, client:USCC, disposal:3."),
-    kind: str = typer.Option(None, "--kind", "-k", help="Entries whose kind starts with this, "
-                             "e.g. record. or certificate.revoke"),
+    subject: str = SUBJECT_OPT,
+    kind: str = KIND_OPT,
     limit: int = typer.Option(50, "--limit", "-n", help="Newest N entries (0: all)."),
     as_json: bool = JSON_OPT,
 ) -> None:
@@ -357,10 +361,8 @@ def log_show(
 def log_list(
     actor: str = typer.Option(None, "--actor", "-a", help="Only what this account (or "
                               "system, sweep…) did."),
-    kind: str = typer.Option(None, "--kind", "-k", help="Actions whose kind starts with this, "
-                             "e.g. certificate. or staff.login"),
-    subject: str = typer.Option(None, "--subject", "-s", help="e.g. a certificate number, "
-                                "record:12, client:USCC."),
+    kind: str = KIND_OPT,
+    subject: str = SUBJECT_OPT,
     since: str = typer.Option(None, "--since", help="From this day (YYYY-MM-DD, staff "
                               "time zone)."),
     until: str = typer.Option(None, "--until", help="To this day, inclusive."),

@@ -24,10 +24,9 @@ from sqlmodel import Session
 from archive import trail
 from archive.events import ChainReport, verify_chain
 from archive.models import utcnow
-from common.errors import InputError
 from desk.staff.accounts import RESERVED_NAMES, list_users
 from desk.staff.sessions import Current
-from desk.staff.web import Desk, download
+from desk.staff.web import Desk, download, query_int
 
 CHECK_TTL = 300.0
 
@@ -50,20 +49,12 @@ class ChainCheck:
 
 def query_from(request: Request, day: Callable[..., date | None]) -> trail.TrailQuery:
     p = request.query_params
-
-    def number(key: str, label: str) -> int | None:
-        text = p.get(key, "").strip()
-        if not text:
-            return None
-        if not text.isdigit():
-            raise InputError(f"{label}“{text}”应为整数。")
-        return int(text)
-
     return trail.TrailQuery(
         actor=p.get("actor", "").strip() or None, kind=p.get("kind", "").strip() or None,
         subject=p.get("subject", "").strip() or None,
         since=day(p.get("since", ""), "起始日期"), until=day(p.get("until", ""), "截止日期"),
-        limit=number("limit", "每页条数") or 50, before=number("before", "翻页位置"))
+        limit=query_int(request, "limit", "每页条数") or 50,
+        before=query_int(request, "before", "翻页位置"))
 
 
 def view_url(request: Request, route: str, q: trail.TrailQuery, **extra: object) -> str:
