@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import uuid
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
@@ -62,13 +63,29 @@ def test_a_kind_is_matched_by_its_start_and_wildcards_in_it_are_plain_text(engin
     assert seqs(engine, trail.TrailQuery(kind="record%")) == []
 
 
-def test_dates_are_days_in_the_staff_time_zone(engine, monkeypatch):
-    # 17:30 UTC on 1 May is already 2 May in Shanghai.
-    late = log(engine, monkeypatch, datetime(2026, 5, 1, 17, 30, tzinfo=UTC), "staff.login",
-               "staff:ivy", "ivy")
-    on_may_2 = trail.TrailQuery(since=date(2026, 5, 2), until=date(2026, 5, 2))
-    assert seqs(engine, on_may_2, SHANGHAI) == [late]
-    assert seqs(engine, on_may_2, UTC) == []
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def any_engine(request, engine):
+    if request.param == "sqlite":
+        yield engine
+        return
+    from archive.db import init_db, make_engine
+
+    pg = make_engine(request.getfixturevalue("postgres_url"))
+    init_db(pg)
+    yield pg
+    pg.dispose()
+
+
+def test_dates_are_days_in_the_staff_time_zone(any_engine, monkeypatch):
+    # The server's database is shared by the session's tests: a subject of this test's own.
+    subject = f"staff:tz-{uuid.uuid4().hex[:8]}"
+    # 17:30 UTC on 1 May is already 2 May in Shanghai; 15:59 UTC on 2 May is still 2 May.
+    late, last = (log(any_engine, monkeypatch, at, "staff.login", subject, "ivy")
+                  for at in (datetime(2026, 5, 1, 17, 30, tzinfo=UTC),
+                             datetime(2026, 5, 2, 15, 59, tzinfo=UTC)))
+    on_may_2 = trail.TrailQuery(subject=subject, since=date(2026, 5, 2), until=date(2026, 5, 2))
+    assert seqs(any_engine, on_may_2, SHANGHAI) == [last, late]
+    assert seqs(any_engine, on_may_2, UTC) == [last]
 
 
 def test_pages_do_not_repeat_or_skip_entries_even_while_the_log_grows(engine, seeded,
