@@ -44,6 +44,7 @@ def test_filters_combine_in_the_url_and_pages_follow_the_cursor(signed_in, engin
     seqs = seed(engine)
     only = client.get("/staff/log", params={"actor": "rhea", "kind": "record.d"})
     assert shown(only.text) == [seqs[5]]
+    assert "<option selected>record.d</option>" in only.text  # the prefix stays in the form
     first = client.get("/staff/log", params={"actor": "ivy", "limit": "3"})
     assert shown(first.text) == [seqs[3], seqs[2], seqs[1]]
     link = re.search(r'<a href="([^"]+)" id="next-page"', first.text).group(1)
