@@ -302,6 +302,12 @@ def _event_dict(e) -> dict:
             "data": json.loads(e.data), "hash": e.hash}
 
 
+SUBJECT_OPT = typer.Option(None, "--subject", "-s", help="e.g. a certificate number, record:12, "
+                           "client:USCC, disposal:3.")
+KIND_OPT = typer.Option(None, "--kind", "-k", help="Entries whose kind starts with this, e.g. "
+                        "record. or certificate.revoke")
+
+
 @log_app.command("verify")
 def log_verify(as_json: bool = JSON_OPT) -> None:
     """Re-hash the whole log and compare its end with the stored head: an edited, removed,
@@ -328,10 +334,8 @@ def log_verify(as_json: bool = JSON_OPT) -> None:
 
 @log_app.command("show")
 def log_show(
-    subject: str = typer.Option(None, "--subject", "-s", help="e.g. a certificate number, "
-                                "record:12, client:USCC, disposal:3."),
-    kind: str = typer.Option(None, "--kind", "-k", help="Entries whose kind starts with this, "
-                             "e.g. record. or certificate.revoke"),
+    subject: str = SUBJECT_OPT,
+    kind: str = KIND_OPT,
     limit: int = typer.Option(50, "--limit", "-n", help="Newest N entries (0: all)."),
     as_json: bool = JSON_OPT,
 ) -> None:
@@ -351,6 +355,53 @@ def log_show(
         console.print(table)
 
     emit({"entries": rows}, as_json, human)
+
+
+@log_app.command("list")
+def log_list(
+    actor: str = typer.Option(None, "--actor", "-a", help="Only what this account (or "
+                              "system, sweep…) did."),
+    kind: str = KIND_OPT,
+    subject: str = SUBJECT_OPT,
+    since: str = typer.Option(None, "--since", help="From this day (YYYY-MM-DD, staff "
+                              "time zone)."),
+    until: str = typer.Option(None, "--until", help="To this day, inclusive."),
+    limit: int = typer.Option(50, "--limit", "-n", help="Entries per page (1-500)."),
+    before: int = typer.Option(None, "--before", help="Page on: entries older than this "
+                               "sequence number (the previous page's next_before)."),
+    csv_file: Path = typer.Option(None, "--csv", help="Also write every entry of the filter "
+                                  "(not only this page) to this CSV file."),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """The audit trail, newest first: who did what, when, filtered; each entry's hash."""
+    from zoneinfo import ZoneInfo
+
+    from archive import trail
+    from archive.db import session_scope
+
+    settings, engine, _ = _stores()
+    zone = ZoneInfo(settings.staff_timezone)
+    q = trail.TrailQuery(actor=actor, kind=kind, subject=subject,
+                         since=day_option(since, "--since"), until=day_option(until, "--until"),
+                         limit=limit, before=before)
+    with session_scope(engine) as s:
+        result = trail.page(s, q, zone)
+        rows = trail.all_entries(s, q, zone) if csv_file else None
+    if rows is not None:
+        csv_file.write_bytes(trail.csv_bytes(rows))
+        err_console.print(f"wrote {len(rows)} entries to {csv_file}", highlight=False,
+                          soft_wrap=True)
+
+    def human(d: dict) -> None:
+        table = _table("#", f"at ({settings.staff_timezone})", "by", "kind", "subject", "hash")
+        for e in result.entries:
+            table.add_row(str(e.seq), f"{e.at.astimezone(zone):%Y-%m-%d %H:%M:%S}", e.actor,
+                          e.kind, e.subject, e.hash[:12])
+        console.print(table)
+        if d["next_before"]:
+            console.print(f"more: --before {d['next_before']}", highlight=False)
+
+    emit(result.as_dict(), as_json, human)
 
 
 # -- retention -----------------------------------------------------------------------------------

@@ -31,9 +31,9 @@ from archive.register import (
     page,
     pdf_records,
 )
-from common.errors import InputError, NotFound
+from common.errors import NotFound
 from desk.staff.sessions import Current
-from desk.staff.web import Desk, download
+from desk.staff.web import Desk, download, query_int
 from rules.status import STATUS_LABELS
 from templates.profiles import all_profiles
 
@@ -48,24 +48,16 @@ PRINT_MAX = 2000
 def query_from(request: Request, day: Callable[..., date | None]) -> RegisterQuery:
     """The view the GET parameters describe (unknown values refused in Chinese)."""
     p = request.query_params
-
-    def number(key: str, label: str) -> int | None:
-        text = p.get(key, "").strip()
-        if not text:
-            return None
-        if not text.isdigit():
-            raise InputError(f"{label}“{text}”应为整数。")
-        return int(text)
-
     return RegisterQuery(
         status=tuple(s for s in p.getlist("status") if s), profile=p.get("profile") or None,
         grade=p.get("grade") or None, issued_from=day(p.get("issued_from", ""), "发证日期起"),
         issued_to=day(p.get("issued_to", ""), "发证日期止"),
         expires_from=day(p.get("expires_from", ""), "有效期至（起）"),
         expires_to=day(p.get("expires_to", ""), "有效期至（止）"),
-        expiring_within=number("expiring_within", "到期天数"), search=p.get("search", ""),
+        expiring_within=query_int(request, "expiring_within", "到期天数"),
+        search=p.get("search", ""),
         sort=p.get("sort") or "number", descending=p.get("descending") == "true",
-        limit=number("limit", "每页条数") or 50, after=p.get("after") or None)
+        limit=query_int(request, "limit", "每页条数") or 50, after=p.get("after") or None)
 
 
 def view_url(request: Request, route: str, q: RegisterQuery, **extra: object) -> str:

@@ -32,7 +32,7 @@ from archive.records import (
 )
 from common.errors import CertdeskError, InputError, NotFound
 from common.settings import Settings, get_settings
-from desk.staff import account_pages, sessions, views
+from desk.staff import account_pages, audit_log, sessions, views
 from desk.staff import register as staff_register
 from desk.staff import reporting as staff_reporting
 from desk.staff.accounts import (
@@ -594,6 +594,7 @@ def create_staff_router(settings: Settings | None = None, engine: Engine | None 
 
     staff_reporting.add_routes(router, desk, engine, done, _day)
     staff_register.add_routes(router, desk, engine, store, _day)
+    audit_log.add_routes(router, desk, engine, _day)
     account_pages.add_routes(router, desk, engine, done)
 
     @router.api_route("/{path:path}", methods=["GET", "POST"], name="staff_not_found")

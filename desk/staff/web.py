@@ -167,6 +167,16 @@ class Desk:
         return RedirectResponse(request.url_for(route, **params).path, status_code=303)
 
 
+def query_int(request: Request, key: str, label: str) -> int | None:
+    """A whole-number GET parameter (a filter's page size, a cursor), refused in Chinese."""
+    text = request.query_params.get(key, "").strip()
+    if not text:
+        return None
+    if not text.isdigit():
+        raise InputError(f"{label}“{text}”应为整数。")
+    return int(text)
+
+
 def download(data: bytes, filename: str, media_type: str) -> Response:
     ascii_name = filename.encode("ascii", "replace").decode().replace("?", "_").replace('"', "_")
     disposition = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
