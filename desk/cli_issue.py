@@ -162,8 +162,9 @@ def register(app: typer.Typer) -> None:
     @app.command("issue")
     def issue_cmd(
         profile: str = typer.Option(..., "--profile", "-p", help="Body profile id."),
-        input_file: Path = typer.Option(..., "--input", "-i", help="JSON or CSV of organisations "
-                                        "(see docs/input-format.md)."),
+        input_file: Path = typer.Option(..., "--input", "-i", help="JSON, CSV (UTF-8 or "
+                                        "GBK) or .xlsx of organisations (see "
+                                        "docs/input-format.md)."),
         who: str = AS_OPT,
         as_json: bool = JSON_OPT,
         dry_run: bool = DRY_RUN_OPT,

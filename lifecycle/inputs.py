@@ -219,7 +219,7 @@ def parse_json(text: str, source: str) -> list[Parsed]:
             for i, r in enumerate(records.parse_json(text, source, "organisations"), start=1)]
 
 
-def _columns(header: list[str], source: str) -> list[str | None]:
+def _columns(header: list[str], source: str, kind: str) -> list[str | None]:
     """Each header cell's field; unknown headers refused all at once, by name."""
     import unicodedata
 
@@ -231,7 +231,7 @@ def _columns(header: list[str], source: str) -> list[str | None]:
                          "(columns: docs/input-format.md)")
     missing = [c for c in REQUIRED if c not in fields]
     if missing:
-        raise InputError(f"{source}: header lacks column(s) {', '.join(missing)}")
+        raise InputError(f"{source}: {kind} header lacks column(s) {', '.join(missing)}")
     return fields
 
 
@@ -240,7 +240,7 @@ def _grouped(rows: list[tuple[int, list[str]]], source: str, unit: str) -> list[
     (line or sheet row, cells) with the header first; blank rows are skipped."""
     if not rows:
         raise InputError(f"{source}: empty file (expected a header row)")
-    fields = _columns(rows[0][1], source)
+    fields = _columns(rows[0][1], source, "CSV" if unit == "line" else "sheet")
     grouped: dict[str, dict] = {}
     for line_no, cells in rows[1:]:
         if not any(c.strip() for c in cells):
