@@ -248,6 +248,11 @@ def _grouped(rows: list[tuple[int, list[str]]], source: str, unit: str) -> list[
         if len(cells) > len(fields) and any(c.strip() for c in cells[len(fields):]):
             raise InputError(f"{source}: {unit} {line_no} has {len(cells)} columns, "
                              f"the header {len(fields)}")
+        unnamed = [i for i, (f, c) in enumerate(zip(fields, cells, strict=False), start=1)
+                   if f is None and c.strip()]
+        if unnamed:  # a value under an empty header would be silently dropped
+            raise InputError(f"{source}: {unit} {line_no} has a value in column {unnamed[0]}, "
+                             "which has no header")
         row = {f: c for f, c in zip(fields, cells, strict=False) if f}
         key = (row.get("uscc") or "").strip().upper() or f"{unit}{line_no}"
         entry = grouped.get(key)

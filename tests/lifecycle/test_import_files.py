@@ -68,6 +68,14 @@ def test_a_misspelled_column_is_refused_naming_the_file_and_the_column(tmp_path)
         load_organisations(path)
 
 
+def test_a_value_under_an_empty_header_is_refused_not_dropped(tmp_path):
+    path = _write(tmp_path, "o.csv", ["name,uscc,registered_address,scope,decision_date,",
+                                      "某公司,91110108MA01CD3E6R,北京,维修,2026-11-17,",
+                                      "乙公司,91330106MA2H3N7L5D,杭州,维修,2026-11-17,备注"])
+    with pytest.raises(InputError, match=r"^o\.csv: line 3 has a value in column 6"):
+        load_organisations(path)
+
+
 def test_a_bad_site_on_line_3_is_reported_on_line_3_with_its_column_and_organisation(tmp_path):
     hangzhou, beijing = load_organisations(_gbk_csv(tmp_path, bad_temporary="也许"))
     assert isinstance(hangzhou, Rejected) and isinstance(beijing, OrganisationInput)
