@@ -195,7 +195,7 @@ Parsed = OrganisationInput | Rejected
 
 def _name_of(rec: Any) -> str:
     name = rec.get("name") if isinstance(rec, dict) else None
-    return printable(name.strip()) if isinstance(name, str) else ""
+    return printable(normalise_spaces(name)) if isinstance(name, str) else ""
 
 
 def _checked(rec: Any, where: str, line: int | None = None,

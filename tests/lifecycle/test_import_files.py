@@ -121,7 +121,7 @@ def test_full_width_spaces_in_a_name_are_normalised_with_a_warning(tmp_path):
     zh, en = load_organisations(path)
     assert (zh.name, zh.registered_address) == ("某公司", "北京市海淀区")
     assert en.name == "Acme Service Co" and en.sites[0].name == "总部网点"
-    assert zh.warnings[0] == "o.csv: line 2 (某　公司): field 'name': spaces normalised, " \
+    assert zh.warnings[0] == "o.csv: line 2 (某公司): field 'name': spaces normalised, " \
                              "'某\\u3000公司' read as '某公司'"
     assert len(en.warnings) == 2
 
