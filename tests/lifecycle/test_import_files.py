@@ -146,3 +146,10 @@ def test_the_cli_dry_run_lists_each_failure_with_its_line_and_column(cli, tmp_pa
     assert failed["reason"].startswith("机构.csv: line 3 (杭州智联家居服务有限公司)")
     assert data["summary"]["organisations"] == 2  # the blank row is no organisation
     assert "Traceback" not in result.stderr
+
+
+def test_a_file_named_xlsx_that_is_no_workbook_is_refused_in_one_line(tmp_path):
+    path = tmp_path / "orgs.xlsx"
+    path.write_bytes(b"name,uscc\n")
+    with pytest.raises(InputError, match=r"^orgs\.xlsx: not a readable \.xlsx workbook"):
+        load_organisations(path)
