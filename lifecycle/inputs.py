@@ -1,4 +1,4 @@
-"""Reading organisations to certify from JSON or CSV (format: docs/input-format.md).
+"""Reading organisations to certify from JSON, CSV or .xlsx (format: docs/input-format.md).
 
 Every problem is reported as one line naming the record and the field.
 """
