@@ -19,7 +19,7 @@ from common.errors import InputError, VerificationFailed
 from common.files import read_bytes
 from desk.identity import AS_OPT, acting
 from desk.options import DRY_RUN_OPT, JSON_OPT
-from desk.output import console, emit, err_console, warn_if_qr_unreachable
+from desk.output import console, emit, err_console, warn, warn_if_qr_unreachable
 
 number_app = typer.Typer(help="Certificate numbers: parse and check.", no_args_is_help=True)
 
@@ -49,7 +49,17 @@ def run_issue(profile_id: str, records: list, as_json: bool, actor: str = "issue
     if len(records) == 1 and isinstance(records[0], Rejected):
         raise records[0].error  # a single record: its error is the command's error
     orgs = [r for r in records if not isinstance(r, Rejected)]
-    failed = [(r.where, str(r.error)) for r in records if isinstance(r, Rejected)]
+    failed = [(r.organisation or r.where, str(r.error)) for r in records
+              if isinstance(r, Rejected)]
+    # where each failure was read: a rejected record knows; an organisation refused later
+    # (by the rules, at issue time) is found by its name
+    located = {r.organisation or r.where: (r.line, r.field) for r in records
+               if isinstance(r, Rejected)}
+    located.update({o.name: (o.line, None) for o in orgs})
+    warnings = [w for o in orgs for w in o.warnings]
+    if not as_json:
+        for w in warnings:
+            warn(w)
     certs, interrupted, skipped, previews = [], False, [], []
     show_bar = len(records) > 1 and err_console.is_terminal
     with stop_on_signals() as received, \
@@ -87,7 +97,9 @@ def run_issue(profile_id: str, records: list, as_json: bool, actor: str = "issue
             skipped += result.skipped
     data = {"certificates": [c.as_dict() for c in certs],
             "skipped": [s.as_dict() for s in skipped],
-            "failed": [{"organisation": o, "reason": r} for o, r in failed]}
+            "failed": [{"organisation": o, "reason": r, "line": located.get(o, (None,))[0],
+                        "field": located.get(o, (None, None))[1]} for o, r in failed],
+            "warnings": warnings}
     if dry_run:
         data = {"dry_run": True, "would_issue": [p.as_dict() for p in previews], **data}
     if len(records) > 1:
@@ -150,8 +162,9 @@ def register(app: typer.Typer) -> None:
     @app.command("issue")
     def issue_cmd(
         profile: str = typer.Option(..., "--profile", "-p", help="Body profile id."),
-        input_file: Path = typer.Option(..., "--input", "-i", help="JSON or CSV of organisations "
-                                        "(see docs/input-format.md)."),
+        input_file: Path = typer.Option(..., "--input", "-i", help="JSON, CSV (UTF-8 or "
+                                        "GBK) or .xlsx of organisations (see "
+                                        "docs/input-format.md)."),
         who: str = AS_OPT,
         as_json: bool = JSON_OPT,
         dry_run: bool = DRY_RUN_OPT,

@@ -95,3 +95,25 @@ def printable(value: object) -> str:
     return "".join(ch if _why(ch, True) is None else
                    (f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}")
                    for ch in text)
+
+
+def _cjk(ch: str) -> bool:
+    return unicodedata.name(ch, "").startswith(("CJK ", "IDEOGRAPHIC"))
+
+
+def normalise_spaces(value: str) -> str:
+    """``value`` with every space character (full-width U+3000, no-break U+00A0 …) NFKC-folded
+    to one ASCII space, runs collapsed, ends trimmed, and no space left between two Chinese
+    characters: a name typed with an IME space must not reach a certificate as ``某　公司``.
+    Only spaces change (NFKC on the whole text would turn a name's （） into ()); the
+    refusals of ``clean_text`` still apply to the result."""
+    spaced = "".join(" " if unicodedata.category(ch) == "Zs" else ch for ch in value)
+    parts = spaced.split(" ")
+    out = parts[0]
+    for part in parts[1:]:
+        if not part:
+            continue
+        if out and not (_cjk(out[-1]) and _cjk(part[0])):
+            out += " "
+        out += part
+    return out.strip()

@@ -289,8 +289,9 @@ def create_staff_router(settings: Settings | None = None, engine: Engine | None 
               form_token: str = Form(""), preview: str = Form(""),
               current: Current = Depends(desk.posts("issue"))) -> Response:
         _known_profile(profile)
-        _name, records = _read_upload(file, load_organisations, (".json", ".csv"),
-                                      "请上传 .json 或 .csv 文件（格式见 docs/input-format.md）。")
+        _name, records = _read_upload(file, load_organisations, (".json", ".csv", ".xlsx"),
+                                      "请上传 .json、.csv 或 .xlsx 文件"
+                                      "（格式见 docs/input-format.md）。")
         orgs = [r for r in records if not isinstance(r, Rejected)]
         failed = [str(r.error) for r in records if isinstance(r, Rejected)]
         if not orgs:
