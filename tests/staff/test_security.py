@@ -119,12 +119,15 @@ def test_an_oversized_upload_is_refused_with_a_page_saying_so(signed_in, monkeyp
     assert response.status_code == 400 and "big.json：文件超过 1 MB" in response.text
 
 
-def test_a_file_that_is_not_json_or_csv_is_refused_before_anything_is_issued(signed_in,
-                                                                              engine):
+def test_a_file_that_is_not_json_csv_or_xlsx_is_refused_before_anything_is_issued(signed_in,
+                                                                                   engine):
     from tests.staff.conftest import logged
 
     client = signed_in("issuer")
     response = client.post("/staff/issue", {"profile": "xbht"},
-                           files={"file": ("clients.xlsx", b"PK\x03\x04")})
-    assert response.status_code == 400 and ".json 或 .csv" in response.text
+                           files={"file": ("clients.pdf", b"%PDF-1.7")})
+    assert response.status_code == 400 and ".json、.csv 或 .xlsx" in response.text
+    broken = client.post("/staff/issue", {"profile": "xbht"},
+                         files={"file": ("clients.xlsx", b"PK\x03\x04")})
+    assert broken.status_code == 400 and "not a readable .xlsx workbook" in broken.text
     assert logged(engine, "number.drawn") == []
