@@ -28,10 +28,13 @@ def _issuer_for(number: str, actor: str):
     return Issuer(load_profile(profile_id), actor=actor)
 
 
-def _print_certs(d: dict) -> None:
-    warn_if_qr_unreachable()  # once the certificates exist: a refusal stays one line
-    for c in d["certificates"]:
-        console.print(f"[green]issued[/] {c['number']}  {c['pdf']}", highlight=False)
+def _emit_certs(certs: list, as_json: bool) -> None:
+    """The certificates a command issued; the QR warning comes once they exist (a refusal
+    stays one line), on stderr with --json too, as `certdesk issue` does."""
+    warn_if_qr_unreachable()
+    emit({"certificates": [c.as_dict() for c in certs]}, as_json, lambda d: console.print(
+        "\n".join(f"[green]issued[/] {c['number']}  {c['pdf']}" for c in d["certificates"]),
+        highlight=False))
 
 
 def _report_overdue(day: date) -> list[dict]:
@@ -85,7 +88,7 @@ def register(app: typer.Typer) -> None:
         if dry_run:
             emit(certs.as_dict(), as_json, _print_preview)
             return
-        emit({"certificates": [c.as_dict() for c in certs]}, as_json, _print_certs)
+        _emit_certs(certs, as_json)
 
     @app.command("reissue")
     def reissue_cmd(
@@ -122,7 +125,7 @@ def register(app: typer.Typer) -> None:
         if dry_run:
             emit(certs.as_dict(), as_json, _print_preview)
             return
-        emit({"certificates": [c.as_dict() for c in certs]}, as_json, _print_certs)
+        _emit_certs(certs, as_json)
 
     @app.command("surveillance")
     def surveillance_cmd(
