@@ -8,7 +8,7 @@
     pool (as many threads as workers), after the workers have started;
 (c) warm end to end: certdesk's real issuing path for ``--warm`` certificates — render,
     PDF/A-2b through the pool, PAdES signature, write-once blob + database rows — with
-    ``lifecycle.issuing.Issuer`` in a throw-away CERTDESK_HOME;
+    ``certdesk.services.issuing.Issuer`` in a throw-away CERTDESK_HOME;
 (d) RSS of certdesk plus its soffice.bin workers, sampled every ``--rss-every`` documents
     over a ``--rss-batch`` batch issued the same way. LibreOffice grows with each document;
     workers recycle every ``converter_recycle_after`` documents, so the peak of each cycle
@@ -39,8 +39,8 @@ RESULTS = REPO / "bench" / "results"
 
 def organisations(n: int, start: int = 0) -> list:
     """``n`` single-site organisations with distinct, valid credit codes."""
-    from lifecycle.inputs import OrganisationInput, SiteInput
-    from rules.uscc import check_character
+    from certdesk.domain.uscc import check_character
+    from certdesk.services.inputs import OrganisationInput, SiteInput
 
     out = []
     for i in range(start, start + n):
@@ -66,11 +66,11 @@ def rss_kb(pid: int, field: str = "VmRSS") -> int:
 
 def certificate_docx(issuer, org, i: int) -> bytes:
     """The certificate issuing would convert for ``org`` (number ``i``), as .docx bytes."""
-    from docgen.context import CertificateFacts
-    from docgen.render import render_docx
-    from lifecycle.issuing import qr_url
-    from rules.dates import certificate_dates, date_rules
-    from rules.spec import Audit
+    from certdesk.documents.context import CertificateFacts
+    from certdesk.documents.render import render_docx
+    from certdesk.domain.dates import certificate_dates, date_rules
+    from certdesk.domain.spec import Audit
+    from certdesk.services.issuing import qr_url
 
     dates = certificate_dates(date_rules(issuer.profile.id), Audit.INITIAL, org.decision_date)
     facts = CertificateFacts(
@@ -186,9 +186,9 @@ def main() -> None:
     home = Path(tempfile.mkdtemp(prefix="certdesk-bench-"))
     os.environ["CERTDESK_HOME"] = str(home)
     sys.path.insert(0, str(REPO))
-    from common.settings import get_settings
-    from lifecycle.issuing import Issuer
-    from templates.profiles import load_profile
+    from certdesk.common.settings import get_settings
+    from certdesk.domain.profiles import load_profile
+    from certdesk.services.issuing import Issuer
 
     settings = get_settings()
     profile = load_profile(args.profile)

@@ -2,7 +2,7 @@
 
 Bulk-inserts synthetic organisations and certificates (a spread of profiles, grades,
 stored statuses and dates) into a fresh database at the head migration, then times
-``archive.register.page`` for the views staff use: the first page, a page deep into the
+``certdesk.store.register.page`` for the views staff use: the first page, a page deep into the
 register (keyset), status + expiring-within, a profile + grade + date range, a name
 search and a credit-code search. Each view is run ``--repeat`` times; the median and the
 worst are written to ``bench/results/register.json``, with one whole-view export (every
@@ -32,9 +32,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import insert  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
-from archive.db import init_db, make_engine, refresh_statistics  # noqa: E402
-from archive.models import Certificate, Organisation  # noqa: E402
-from archive.register import RegisterQuery, all_rows, export_bytes, page  # noqa: E402
+from certdesk.store.db import init_db, make_engine, refresh_statistics  # noqa: E402
+from certdesk.store.models import Certificate, Organisation  # noqa: E402
+from certdesk.store.register import RegisterQuery, all_rows, export_bytes, page  # noqa: E402
 
 TODAY = date(2026, 11, 29)
 NOW = datetime(2026, 11, 29, 1, tzinfo=UTC)

@@ -183,7 +183,7 @@ def measure(name: str, cmd: list[str], env: dict, urls: dict[str, str], args) ->
 def seeded_home(root: Path) -> tuple[dict, str]:
     """A data home seeded like the web tests', the environment to serve it, and a token."""
     sys.path.insert(0, str(REPO))
-    from signing.tokens import TokenClaims, current_token
+    from certdesk.signing.tokens import TokenClaims, current_token
     from tests.signing.support import make_settings
     from tests.web.conftest import EXPIRES, HOLDER, ISSUED, seed
 

@@ -15,13 +15,13 @@ from pathlib import Path
 
 import pytest
 
-from common.settings import Settings, get_settings
+from certdesk.common.settings import Settings, get_settings
 
 REPO = Path(__file__).resolve().parents[1]
 CERTDESK = Path(sys.executable).with_name("certdesk")
 
 # The shipped profiles hold values their bodies have not confirmed; the suite is a test
-# install and says so (tests/lifecycle/test_unverified_profile.py checks the refusal).
+# install and says so (tests/services/test_unverified_profile.py checks the refusal).
 os.environ.setdefault("CERTDESK_ALLOW_UNVERIFIED_PROFILE", "1")
 
 
@@ -56,7 +56,7 @@ def settings(home) -> Settings:
 
 @pytest.fixture
 def engine(settings):
-    from archive.db import init_db, make_engine
+    from certdesk.store.db import init_db, make_engine
 
     eng = make_engine(settings.db_url)
     init_db(eng)
@@ -67,7 +67,7 @@ def engine(settings):
 @pytest.fixture(scope="session")
 def pool():
     """One warm converter pool for the whole session (starting LibreOffice costs seconds)."""
-    from docgen.convert import ConverterPool
+    from certdesk.documents.convert import ConverterPool
 
     with ConverterPool(size=2, settings=Settings()) as p:
         yield p

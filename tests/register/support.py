@@ -8,9 +8,9 @@ from datetime import date, timedelta
 
 from sqlmodel import Session
 
-from archive.models import Certificate, Organisation
-from tests.archive.conftest import make_pdf as pdf_bytes
-from tests.archive.conftest import make_uscc as uscc
+from certdesk.store.models import Certificate, Organisation
+from tests.store.conftest import make_pdf as pdf_bytes
+from tests.store.conftest import make_uscc as uscc
 
 
 @dataclass(frozen=True)

@@ -13,11 +13,11 @@ import pytest
 from openpyxl import load_workbook
 from sqlmodel import Session
 
-from archive import register
-from archive.models import Certificate, Organisation
-from archive.register import RegisterQuery, all_rows, export_bytes, page
-from common.errors import InputError
-from rules.status import STATUS_LABELS, effective_status
+from certdesk.common.errors import InputError
+from certdesk.domain.status import STATUS_LABELS, effective_status
+from certdesk.store import register
+from certdesk.store.models import Certificate, Organisation
+from certdesk.store.register import RegisterQuery, all_rows, export_bytes, page
 from tests.register.support import seed, uscc
 
 TODAY = date(2026, 11, 29)
@@ -174,7 +174,7 @@ def test_selected_pdfs_name_unknown_numbers_and_certificates_without_a_pdf(engin
 def test_planner_statistics_are_gathered_once_the_register_is_large(engine):
     from sqlalchemy import insert, text
 
-    from archive.db import refresh_statistics
+    from certdesk.store.db import refresh_statistics
 
     refresh_statistics(engine)  # small: nothing to gain
     with engine.connect() as conn:

@@ -10,10 +10,10 @@ from pathlib import Path
 import pikepdf
 from sqlalchemy.engine import Engine
 
-from common.settings import Settings
-from lifecycle.inputs import OrganisationInput, SiteInput
-from lifecycle.issuing import IssuedCertificate, Issuer
-from templates.profiles import load_profile
+from certdesk.common.settings import Settings
+from certdesk.domain.profiles import load_profile
+from certdesk.services.inputs import OrganisationInput, SiteInput
+from certdesk.services.issuing import IssuedCertificate, Issuer
 
 ORG = OrganisationInput(
     name="北京恒信达家电售后服务有限公司", uscc="91110105MA01XB8H2N",

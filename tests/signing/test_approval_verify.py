@@ -16,10 +16,10 @@ from fastapi.testclient import TestClient
 from pyhanko.pdf_utils.generic import NameObject, TextStringObject
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 
-from archive.db import make_engine
-from desk.web import create_app
-from signing.keys import ensure_keys
-from signing.pdf import load_signer, sign_approval
+from certdesk.signing.keys import ensure_keys
+from certdesk.signing.pdf import load_signer, sign_approval
+from certdesk.store.db import make_engine
+from certdesk.web import create_app
 from tests.conftest import run_cli
 from tests.signing.support import make_settings, small_pdf
 

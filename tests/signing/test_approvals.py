@@ -14,9 +14,15 @@ from pyhanko.pdf_utils.generic import DictionaryObject, NameObject, TextStringOb
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import fields, signers
 
-from common.errors import SigningError
-from signing.keys import ca_certificate, ensure_keys
-from signing.pdf import SignatureSpec, load_signer, sign_approval, sign_pdf, validate_approvals
+from certdesk.common.errors import SigningError
+from certdesk.signing.keys import ca_certificate, ensure_keys
+from certdesk.signing.pdf import (
+    SignatureSpec,
+    load_signer,
+    sign_approval,
+    sign_pdf,
+    validate_approvals,
+)
 from tests.conftest import run_cli
 from tests.signing.support import make_settings, small_pdf
 

@@ -12,21 +12,21 @@ import subprocess
 import pytest
 from sqlalchemy import text
 
-from archive.blobs import BlobStore
-from archive.db import init_db, make_engine, session_scope
-from archive.records import Filing, add_record
-from signing.keys import (
+from certdesk.signing.keys import (
     current_signer,
     ensure_keys,
     known_signers,
     token_certificates,
     trust_anchors,
 )
-from signing.pdf import SignatureSpec, load_signer, sign_pdf
-from signing.trust import Trust
-from tests.archive.conftest import make_uscc
+from certdesk.signing.pdf import SignatureSpec, load_signer, sign_pdf
+from certdesk.signing.trust import Trust
+from certdesk.store.blobs import BlobStore
+from certdesk.store.db import init_db, make_engine, session_scope
+from certdesk.store.records import Filing, add_record
 from tests.conftest import CERTDESK, REPO, run_cli
 from tests.signing.support import make_settings, small_pdf
+from tests.store.conftest import make_uscc
 
 
 def _start(args: list[str], env: dict[str, str]) -> subprocess.Popen:

@@ -12,8 +12,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import pkcs12
 from pyhanko.pdf_utils.reader import PdfFileReader
 
-from signing.keys import ca_certificate, ensure_keys, key_id, rotate
-from signing.pdf import SignatureSpec, load_signer, sign_pdf, validate
+from certdesk.signing.keys import ca_certificate, ensure_keys, key_id, rotate
+from certdesk.signing.pdf import SignatureSpec, load_signer, sign_pdf, validate
 from tests.conftest import run_cli
 from tests.signing.support import make_settings, small_pdf
 

@@ -9,9 +9,9 @@ from datetime import date
 import pytest
 import segno
 
-from docgen.qr import ERROR_LEVEL
-from signing.keys import ensure_keys
-from signing.tokens import TokenClaims, current_token
+from certdesk.documents.qr import ERROR_LEVEL
+from certdesk.signing.keys import ensure_keys
+from certdesk.signing.tokens import TokenClaims, current_token
 from tests.signing.support import make_settings
 
 PRINTED_MM = 20

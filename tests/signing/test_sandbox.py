@@ -13,13 +13,13 @@ import time
 import pytest
 from fastapi.testclient import TestClient
 
-from common.errors import CheckBusy, TooComplex
-from desk.web import create_app
-from desk.web.guards import TokenBucket, work_cost
-from signing.keys import current_signer
-from signing.pdf import SignatureSpec, load_signer, sign_pdf
-from signing.sandbox import Limits, Sandbox
-from signing.trust import Trust
+from certdesk.common.errors import CheckBusy, TooComplex
+from certdesk.signing.keys import current_signer
+from certdesk.signing.pdf import SignatureSpec, load_signer, sign_pdf
+from certdesk.signing.sandbox import Limits, Sandbox
+from certdesk.signing.trust import Trust
+from certdesk.web import create_app
+from certdesk.web.guards import TokenBucket, work_cost
 from tests.conftest import run_cli
 from tests.signing.bombs import object_stream_bomb
 from tests.signing.support import make_settings, small_pdf
@@ -158,7 +158,7 @@ def test_a_busy_check_is_a_503_with_retry_after_in_the_visitors_language(body, m
     def busy(*args, **kw):
         raise CheckBusy("too many checks at once")
 
-    monkeypatch.setattr("desk.web.routes.verify_file", busy)
+    monkeypatch.setattr("certdesk.web.routes.verify_file", busy)
     with TestClient(create_app(body[0], body[1])) as c:
         page = c.post("/verify?lang=en", files={"file": ("c.pdf", small_pdf(),
                                                           "application/pdf")})

@@ -20,9 +20,9 @@ from fastapi.testclient import TestClient
 from pyhanko.pdf_utils.generic import DictionaryObject, NameObject, StreamObject, TextStringObject
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 
-from desk.web import create_app
-from signing.keys import ensure_keys
-from signing.pdf import SignatureSpec, load_signer, sign_pdf
+from certdesk.signing.keys import ensure_keys
+from certdesk.signing.pdf import SignatureSpec, load_signer, sign_pdf
+from certdesk.web import create_app
 from tests.conftest import run_cli
 from tests.signing.support import issue_home, make_settings
 

@@ -13,9 +13,9 @@ import pytest
 from cryptography import x509
 from pyhanko.pdf_utils.reader import PdfFileReader
 
-from common.errors import ConfigError, SigningError
-from signing.keys import ca_certificate, ensure_keys, tsa_roots
-from signing.pdf import (
+from certdesk.common.errors import ConfigError, SigningError
+from certdesk.signing.keys import ca_certificate, ensure_keys, tsa_roots
+from certdesk.signing.pdf import (
     SignatureSpec,
     load_signer,
     sign_approval,

@@ -13,9 +13,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from common.errors import InputError
-from signing.keys import ensure_keys, rotate
-from signing.tokens import (
+from certdesk.common.errors import InputError
+from certdesk.signing.keys import ensure_keys, rotate
+from certdesk.signing.tokens import (
     InvalidToken,
     TokenClaims,
     claim_differences,

@@ -9,13 +9,13 @@ from datetime import date
 import pytest
 from sqlmodel import select
 
-from archive import events
-from archive.blobs import sha256_hex
-from archive.db import init_db, make_engine, session_scope
-from archive.models import Certificate, Organisation, Record
-from signing.keys import ensure_keys
-from signing.pdf import SignatureSpec, load_signer, sign_pdf
-from signing.verify import verify_pdf
+from certdesk.services.verification import verify_pdf
+from certdesk.signing.keys import ensure_keys
+from certdesk.signing.pdf import SignatureSpec, load_signer, sign_pdf
+from certdesk.store import events
+from certdesk.store.blobs import sha256_hex
+from certdesk.store.db import init_db, make_engine, session_scope
+from certdesk.store.models import Certificate, Organisation, Record
 from tests.signing.support import make_settings, small_pdf
 
 NUMBER = "027326FWF0001R000"

@@ -11,14 +11,14 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
-from archive import events
-from archive.blobs import sha256_hex
-from archive.db import init_db, make_engine, session_scope
-from archive.models import Certificate, Organisation, Record
-from common.settings import Settings
-from desk.web import create_app
-from signing.keys import ensure_keys
-from signing.pdf import SignatureSpec, load_signer, sign_pdf
+from certdesk.common.settings import Settings
+from certdesk.signing.keys import ensure_keys
+from certdesk.signing.pdf import SignatureSpec, load_signer, sign_pdf
+from certdesk.store import events
+from certdesk.store.blobs import sha256_hex
+from certdesk.store.db import init_db, make_engine, session_scope
+from certdesk.store.models import Certificate, Organisation, Record
+from certdesk.web import create_app
 from tests.signing.support import make_settings, small_pdf
 
 HOLDER = "北京恒信达家电售后服务有限公司"

@@ -14,12 +14,12 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import select
 
-from archive import events
-from archive.db import make_engine, session_scope
-from archive.models import Certificate
-from desk.web import create_app
-from signing.keys import rotate
-from signing.tokens import TokenClaims, current_token
+from certdesk.signing.keys import rotate
+from certdesk.signing.tokens import TokenClaims, current_token
+from certdesk.store import events
+from certdesk.store.db import make_engine, session_scope
+from certdesk.store.models import Certificate
+from certdesk.web import create_app
 from tests.signing.support import make_settings
 from tests.web.conftest import EXPIRES, HOLDER, ISSUED, MAIN, Seeded, seed
 from tests.web.test_browser import free_port, serving

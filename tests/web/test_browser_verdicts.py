@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import pytest
 
-from signing.keys import ensure_keys
-from signing.tokens import TokenClaims, current_token
+from certdesk.signing.keys import ensure_keys
+from certdesk.signing.tokens import TokenClaims, current_token
 from tests.signing.support import make_settings
 from tests.web.conftest import BY_STATUS, EXPIRES, HOLDER, ISSUED, MAIN, seed
 from tests.web.test_browser import PHONE, browser, free_port, keep_screenshot, serving  # noqa: F401

@@ -8,8 +8,8 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
-from desk.web import create_app
-from desk.web.guards import TokenBucket
+from certdesk.web import create_app
+from certdesk.web.guards import TokenBucket
 from tests.signing.support import small_pdf
 from tests.web.conftest import MAIN
 

@@ -17,10 +17,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from archive.db import session_scope
-from desk.staff.accounts import ensure_tables
-from desk.staff.models import StaffSession, StaffUser
-from desk.web import create_app
+from certdesk.store.db import session_scope
+from certdesk.store.staff import StaffSession, StaffUser
+from certdesk.web import create_app
+from certdesk.web.staff.accounts import ensure_tables
 from tests.conftest import CERTDESK, REPO
 from tests.web.conftest import MAIN
 
@@ -43,7 +43,7 @@ def test_a_trailing_slash_redirect_does_not_echo_the_host_header(client):
 
 
 def test_an_absolute_or_protocol_relative_location_is_made_a_path_on_this_site():
-    from desk.web.guards import local_location
+    from certdesk.web.guards import local_location
 
     assert local_location(b"http://evil.example/staff/?next=%2F") == b"/staff/?next=%2F"
     assert local_location(b"//evil.example/x") == b"/x"

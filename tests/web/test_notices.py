@@ -10,10 +10,10 @@ from datetime import date
 import pytest
 from fastapi.testclient import TestClient
 
-from archive import events
-from archive.db import session_scope
-from archive.models import Certificate, Organisation
-from desk.web import create_app
+from certdesk.store import events
+from certdesk.store.db import session_scope
+from certdesk.store.models import Certificate, Organisation
+from certdesk.web import create_app
 from tests.signing.support import make_settings
 from tests.web.conftest import BY_STATUS, HOLDER, MAIN, STAFF_ONLY, seed
 

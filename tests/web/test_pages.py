@@ -10,10 +10,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from archive.db import make_engine
-from desk.web import create_app
-from desk.web.routes import get_session
-from signing.tokens import TokenClaims, current_token, keys_from_keyset, verify_token
+from certdesk.signing.tokens import TokenClaims, current_token, keys_from_keyset, verify_token
+from certdesk.store.db import make_engine
+from certdesk.web import create_app
+from certdesk.web.routes import get_session
 from tests.signing.support import make_settings
 from tests.web.conftest import (
     BY_STATUS,

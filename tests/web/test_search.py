@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from desk.web import create_app
+from certdesk.web import create_app
 from tests.web.conftest import BY_STATUS, HOLDER, MAIN, STAFF_ONLY
 
 USCC = "91110105MA01XB8H2N"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from desk.web import create_app
+from certdesk.web import create_app
 from tests.serving import serve_in_thread
 from tests.web.conftest import HOLDER, MAIN
 from tests.web.test_accessibility import CHROMIUM_ARGS

@@ -14,7 +14,7 @@ import time
 import pytest
 from fastapi.testclient import TestClient
 
-from desk.web import create_app
+from certdesk.web import create_app
 from tests.conftest import run_cli
 from tests.signing.bombs import mutants
 from tests.signing.support import issue_home

@@ -10,8 +10,8 @@ import re
 
 import pytest
 
-from signing.keys import ensure_keys
-from signing.tokens import TokenClaims, current_token
+from certdesk.signing.keys import ensure_keys
+from certdesk.signing.tokens import TokenClaims, current_token
 from tests.conftest import run_cli
 from tests.signing.support import make_settings
 from tests.web.conftest import BY_STATUS, EXPIRES, FUTURE, HOLDER, ISSUED, MAIN

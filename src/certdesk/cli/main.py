@@ -1,0 +1,87 @@
+"""``certdesk``: the staff command line.
+
+Every command takes ``--help``; data-producing commands take ``--json``. Expected failures
+are ``CertdeskError`` and become one line on stderr with a non-zero exit (``main``).
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from certdesk.cli.output import fail
+from certdesk.common.errors import CertdeskError
+from certdesk.common.failures import known_failure
+
+app = typer.Typer(
+    name="certdesk",
+    help="Produce, sign, publish and keep certification records (GB/T 27922 after-sales service).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    # Markdown joins the lines of a docstring paragraph, so help text wraps to the terminal
+    # instead of breaking where the source line ended.
+    rich_markup_mode="markdown",
+)
+
+@app.callback()
+def _root() -> None:
+    """certdesk: certification records for after-sales service certification bodies."""
+
+
+def _register_subcommands() -> None:
+    """Sub-apps live in their own modules (one per domain) and join here."""
+    import importlib
+
+    for name in ("issue", "status", "lifecycle", "rules", "archive", "signing", "docs", "web",
+                 "users", "accounts", "report", "register", "backup", "profiles"):
+        module = f"certdesk.cli.{name}"
+        try:
+            mod = importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name != module:
+                raise
+            continue
+        mod.register(app)
+
+
+_register_subcommands()
+
+
+def _interrupt_behind(exc: BaseException) -> KeyboardInterrupt | None:
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        if isinstance(cause, KeyboardInterrupt):
+            return cause
+        seen.add(id(cause))
+        cause = cause.__cause__ or cause.__context__
+    return None
+
+
+def main() -> None:
+    """Console-script entry point: the boundary where errors become one line.
+
+    Click itself answers usage errors (exit 2); a ``CertdeskError`` or a known condition
+    (database unreachable 75, disk full 74: ``common.failures``) becomes one line; SIGINT and
+    SIGTERM exit 130 and 143; any other exception is a bug, still reported in one line
+    (exit 70) rather than a traceback.
+    """
+    try:
+        app()
+    except CertdeskError as exc:
+        fail(str(exc))
+        sys.exit(exc.exit_code)
+    except SystemExit as exc:
+        # Typer turns Ctrl-C into a silent exit 130, for SIGTERM too (common.signals).
+        if (stop := _interrupt_behind(exc)) is None:
+            raise
+        fail("interrupted")
+        sys.exit(getattr(stop, "exit_code", 130))
+    except Exception as exc:
+        if (known := known_failure(exc)) is not None:
+            fail(str(known))
+            sys.exit(known.exit_code)
+        fail(f"internal error: {type(exc).__name__}: {exc}")
+        sys.exit(70)

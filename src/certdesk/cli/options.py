@@ -1,0 +1,19 @@
+"""Options every command group shares: ``--json`` and date options."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import typer
+
+from certdesk.domain.spec import parse_date
+
+JSON_OPT = typer.Option(False, "--json", help="Print machine-readable JSON on stdout.")
+DRY_RUN_OPT = typer.Option(False, "--dry-run", help="Check everything and show what would "
+                           "happen (numbers as the next one to be drawn); draw no number, "
+                           "store and write nothing.")
+
+
+def day_option(value: str | None, option: str) -> date | None:
+    """The date given to ``option`` (YYYY-MM-DD), or None when it was not given."""
+    return None if value is None else parse_date(value, option)

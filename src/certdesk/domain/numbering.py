@@ -1,0 +1,134 @@
+"""The XBHT-style certificate number grammar [XBHT annex A].
+
+``{body code}{year}{scheme}{sequence}R{cycle}{accreditation code}[-{sub}]``, printed with
+optional spaces between the parts: ``0273 26 FWF 0001 R0 00 -1``.
+Pure: values in, values out.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+
+from certdesk.common.errors import InvalidNumber
+
+SCHEMES: dict[str, str] = {
+    "FWA": "商品售后服务认证",
+    "FWD": "物业服务认证",
+    "FWE": "保安服务认证",
+    "FWF": "商品售后服务成熟度评价服务认证",
+    "FWK": "合同能源管理服务认证",
+}
+
+# Year is always two digits, so the digits before the scheme split unambiguously into a
+# 3/4-digit body code and the year; the accreditation code is the last two digits after R.
+_NUMBER = re.compile(
+    r"(?P<body>F\d{3}|\d{3,4})(?P<year>\d{2})(?P<scheme>FW[A-Z])(?P<seq>\d{4,5})"
+    r"R(?P<cycle>\d{1,2})(?P<acc>\d{2})(?:[-—–](?P<sub>[1-9]\d{0,2}))?"
+)
+_APPROVAL = re.compile(r"CNCA-(?P<kind>RF?)-(?P<year>\d{4})-(?P<serial>\d{1,4})")
+
+
+@dataclass(frozen=True, order=True)
+class CertNumber:
+    body_code: str
+    year: int
+    scheme: str
+    sequence: str
+    cycle: int = 0
+    accreditation_code: str = "00"
+    sub: int | None = None
+
+    def __post_init__(self) -> None:
+        if not re.fullmatch(r"F\d{3}|\d{3,4}", self.body_code):
+            raise InvalidNumber(f"body code {self.body_code!r} must be 3-4 digits or F + 3 digits")
+        if not 0 <= self.year <= 99:
+            raise InvalidNumber(f"year {self.year} must be two digits")
+        if self.scheme not in SCHEMES:
+            raise InvalidNumber(f"scheme {self.scheme!r} is not one of {', '.join(SCHEMES)}")
+        if not re.fullmatch(r"\d{4,5}", self.sequence) or int(self.sequence) == 0:
+            raise InvalidNumber(f"sequence {self.sequence!r} must be 4-5 digits, not all zero")
+        if not 0 <= self.cycle <= 99:
+            raise InvalidNumber(f"cycle R{self.cycle} must be 0-99")
+        if not re.fullmatch(r"\d{2}", self.accreditation_code):
+            raise InvalidNumber(
+                f"accreditation code {self.accreditation_code!r} must be two digits"
+            )
+        if self.sub is not None and not 1 <= self.sub <= 999:
+            raise InvalidNumber(f"sub-certificate {self.sub} must be 1-999")
+
+    def __str__(self) -> str:
+        return self.format()
+
+    def format(self, spaced: bool = False) -> str:
+        parts = [
+            self.body_code,
+            f"{self.year:02d}",
+            self.scheme,
+            self.sequence,
+            f"R{self.cycle}",
+            self.accreditation_code,
+        ]
+        text = " ".join(parts) if spaced else "".join(parts)
+        if self.sub is not None:
+            text += f" -{self.sub}" if spaced else f"-{self.sub}"
+        return text
+
+    @property
+    def main(self) -> CertNumber:
+        """The main certificate's number (itself when this is not a sub-certificate)."""
+        return replace(self, sub=None)
+
+    def with_sub(self, sub: int) -> CertNumber:
+        return replace(self, sub=sub)
+
+    def next_cycle(self) -> CertNumber:
+        return replace(self, cycle=self.cycle + 1, sub=None)
+
+    def as_dict(self) -> dict:
+        return {
+            "body_code": self.body_code,
+            "year": self.year,
+            "scheme": self.scheme,
+            "sequence": self.sequence,
+            "cycle": self.cycle,
+            "accreditation_code": self.accreditation_code,
+            "sub": self.sub,
+        }
+
+
+def parse(text: str) -> CertNumber:
+    """Parse a number, tolerating the spaces of the printed form; raise ``InvalidNumber``."""
+    compact = re.sub(r"\s+", "", text or "").upper()
+    if not compact:
+        raise InvalidNumber("certificate number is empty")
+    m = _NUMBER.fullmatch(compact)
+    if not m:
+        raise InvalidNumber(
+            f"{text.strip()!r} is not a certificate number "
+            "(expected e.g. 027326FWF0001R000 or 0273 26 FWF 0001 R0 00 -1)"
+        )
+    return CertNumber(
+        body_code=m["body"],
+        year=int(m["year"]),
+        scheme=m["scheme"],
+        sequence=m["seq"],
+        cycle=int(m["cycle"]),
+        accreditation_code=m["acc"],
+        sub=int(m["sub"]) if m["sub"] else None,
+    )
+
+
+def body_code_from_approval(approval_number: str) -> str:
+    """``CNCA-R-2002-273`` → ``273`` / ``0273`` kept as printed; ``CNCA-RF-2010-7`` → ``F007``.
+
+    Domestic bodies use the 3- or 4-digit serial as printed (padded to 3); foreign bodies
+    use F + the last three digits, zero-padded [XBHT A.1 note].
+    """
+    m = _APPROVAL.fullmatch((approval_number or "").strip().upper())
+    if not m:
+        raise InvalidNumber(f"approval number {approval_number!r} is not CNCA-R[F]-YYYY-NNN")
+    serial = m["serial"]
+    if m["kind"] == "RF":
+        return "F" + serial[-3:].zfill(3)
+    return serial.zfill(3)

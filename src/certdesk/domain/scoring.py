@@ -1,0 +1,367 @@
+"""Score and grade by the GB/T 27922-2011 6.3 method [ZPIC 4.4, DNI 5.3.3.7, CACQ 7.9.3].
+
+Pure: the ``[scoring]`` section of a profile's ``rules.toml`` and a score sheet (a mapping,
+see docs/rules.md "Score sheet") in, score, grade and pass/fail out.
+
+* Items carry points (40 service system / 35 product service / 25 customer service). A
+  qualitative non-conformity loses the item's points; a sampled item loses points in
+  proportion to its non-conforming share; only items of a category with
+  ``exclusions_allowed`` (product service) may be not applicable.
+* score = earned / applicable points x 100; final = score - special deductions (1 each)
+  + special bonus (1, at most ``max_bonus``). Thresholds compare the exact score (no seed
+  rounds first: DNI 5.3.3.7 "低于70分（不含）", DNI-SH "达到95分（含95分）"); it is printed
+  cut to ``score_decimals`` places, so a printed score never reaches a threshold the exact
+  one missed (69.95 fails and prints 69.9).
+* Fail: final < ``pass_score``, deductions >= ``fail_deductions``, or (ZPIC) a
+  service-feature result below ``feature_minimum``. The grade is the highest row whose
+  ``min`` the basis reaches: the final score, or (CACQ) the service-feature result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import ROUND_FLOOR, Decimal
+from fractions import Fraction
+from functools import cache
+from typing import Any
+
+from certdesk.common.errors import ConfigError, InputError, RuleViolation
+from certdesk.domain.spec import build, section
+
+
+@dataclass(frozen=True)
+class Item:
+    id: str
+    name: str
+    points: int
+
+
+@dataclass(frozen=True)
+class Category:
+    id: str
+    name: str
+    items: tuple[Item, ...]
+    exclusions_allowed: bool = False
+
+    @property
+    def points(self) -> int:
+        return sum(i.points for i in self.items)
+
+
+@dataclass(frozen=True)
+class Grade:
+    min: Decimal
+    name: str
+
+
+@dataclass(frozen=True)
+class ScoringRules:
+    profile: str
+    clause: str
+    pass_score: Decimal
+    fail_deductions: int
+    max_bonus: int
+    score_decimals: int
+    grade_basis: str
+    """``score`` (the final score) or ``service_feature`` (CACQ 7.9.3(3))."""
+    grade_clause: str
+    points_clause: str
+    grades: tuple[Grade, ...]
+    categories: tuple[Category, ...]
+    feature_minimum: Decimal | None = None
+    feature_clause: str = ""
+
+    @property
+    def grade_names(self) -> tuple[str, ...]:
+        return tuple(g.name for g in self.grades)
+
+    def __post_init__(self) -> None:
+        if self.grade_basis not in ("score", "service_feature"):
+            raise ValueError(f"grade_basis must be 'score' or 'service_feature', "
+                             f"not {self.grade_basis!r}")
+
+    @property
+    def needs_feature_result(self) -> bool:
+        return self.grade_basis == "service_feature" or self.feature_minimum is not None
+
+    @property
+    def items(self) -> dict[str, tuple[Category, Item]]:
+        return {i.id: (c, i) for c in self.categories for i in c.items}
+
+
+def _dec(value: Any) -> Decimal:
+    return Decimal(str(value))
+
+
+@cache
+def scoring_rules(profile_id: str) -> ScoringRules:
+    """The scoring rules of a body profile (loaded once per profile)."""
+    from certdesk.domain.profiles import load_profile
+
+    where = f"profile {profile_id!r}: rules.toml [scoring]"
+    rules = build(
+        ScoringRules, {**section(load_profile(profile_id), "scoring"), "profile": profile_id},
+        where,
+        pass_score=_dec,
+        feature_minimum=_dec,
+        grades=lambda rows: tuple(sorted(
+            (build(Grade, g, f"{where} grades", min=_dec) for g in rows),
+            key=lambda g: g.min, reverse=True)),
+        categories=lambda rows: tuple(build(
+            Category, c, f"{where} categories",
+            items=lambda items: tuple(build(Item, i, f"{where} items") for i in items),
+        ) for c in rows),
+    )
+    ids = [i.id for c in rules.categories for i in c.items]
+    if len(set(ids)) != len(ids) or sum(c.points for c in rules.categories) != 100:
+        raise ConfigError(f"{where}: items must be unique and total 100 points")
+    return rules
+
+
+# -- grade -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Verdict:
+    score: Decimal
+    grade: str | None
+    passed: bool
+    reasons: tuple[str, ...]
+    deductions: int
+    feature_result: Decimal | None
+    clauses: tuple[str, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "score": float(self.score),
+            "grade": self.grade,
+            "passed": self.passed,
+            "reasons": list(self.reasons),
+            "deductions": self.deductions,
+            "service_feature_result": None if self.feature_result is None
+            else float(self.feature_result),
+            "clauses": list(self.clauses),
+        }
+
+
+def printed_score(rules: ScoringRules, exact: Fraction) -> Decimal:
+    """A score as printed: cut (not rounded) to ``score_decimals`` places, so the printed
+    figure is on the same side of every threshold as the exact score it stands for."""
+    step = Decimal(1).scaleb(-rules.score_decimals)
+    return (Decimal(exact.numerator) / Decimal(exact.denominator)).quantize(
+        step, rounding=ROUND_FLOOR)
+
+
+def _number(value: Any, what: str) -> Fraction:
+    """An exact number from input: floats are read as written (``69.95``), never binary."""
+    if isinstance(value, Fraction):
+        return value
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+        raise InputError(f"{what} must be a number, not {value!r}")
+    number = _dec(value)
+    if not number.is_finite():
+        raise InputError(f"{what} must be a finite number, not {value!r}")
+    return Fraction(number)
+
+
+def grade(
+    rules: ScoringRules,
+    score: Any,
+    *,
+    deductions: int = 0,
+    feature_result: Any = None,
+) -> Verdict:
+    """Pass/fail and grade of a final score (after deductions and bonus); the exact score is
+    compared with every threshold, the printed one is cut to ``score_decimals``."""
+    exact = _number(score, "score")
+    top = 100 + rules.max_bonus
+    if not 0 <= exact <= top:
+        raise InputError(f"score {score} must be between 0 and {top}")
+    if isinstance(deductions, bool) or not isinstance(deductions, int) or deductions < 0:
+        raise InputError(f"deductions must be a whole number >= 0, not {deductions!r}")
+    feature: Fraction | None = None
+    if feature_result is not None:
+        feature = _number(feature_result, "service-feature result")
+        if not 0 <= feature <= 100:
+            raise InputError(f"service-feature result {feature_result} must be between 0 "
+                             "and 100")
+    elif rules.needs_feature_result:
+        raise InputError(f"profile {rules.profile!r} needs the service-feature result "
+                         f"[{rules.feature_clause or rules.grade_clause}]")
+    shown = printed_score(rules, exact)
+    shown_feature = None if feature is None else printed_score(rules, feature)
+    reasons = []
+    if exact < rules.pass_score:
+        reasons.append(f"score {_exact_text(exact, shown)} is below {rules.pass_score}")
+    if deductions >= rules.fail_deductions:
+        reasons.append(f"{deductions} special deductions (fail at {rules.fail_deductions})")
+    if rules.feature_minimum is not None and feature < rules.feature_minimum:  # type: ignore[operator]
+        reasons.append(f"service-feature result {_exact_text(feature, shown_feature)} is "
+                       f"below {rules.feature_minimum} [{rules.feature_clause}]")
+    basis = feature if rules.grade_basis == "service_feature" else exact
+    name = next((g.name for g in rules.grades if basis >= g.min), None)  # type: ignore[operator]
+    if name is None and not reasons:
+        reasons.append(f"service-feature result {shown_feature} reaches no grade")
+    passed = not reasons
+    clauses = tuple(c for c in (rules.clause, rules.grade_clause, rules.feature_clause) if c)
+    return Verdict(shown, name if passed else None, passed, tuple(reasons), deductions,
+                   shown_feature, tuple(dict.fromkeys(clauses)))
+
+
+def _exact_text(exact: Fraction, shown: Decimal) -> str:
+    """The exact figure where printing cut it (``69.95``, not the printed ``69.9``)."""
+    return str(shown) if exact == shown else f"{float(exact):.6g}"
+
+
+# -- score sheet ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ItemScore:
+    category: Category
+    item: Item
+    earned: Fraction | None
+    """None when the item is not applicable."""
+    how: str
+
+
+def _fraction(value: Any, what: str) -> Fraction:
+    number = _number(value, what)
+    return Fraction(number)
+
+
+_MODES = ("earned", "result", "nonconforming_share", "sampled", "not_applicable")
+
+
+def _item_score(category: Category, item: Item, entry: Mapping[str, Any],
+                excludable: str) -> ItemScore:
+    what = f"item {item.id!r}"
+    modes = [k for k in _MODES if k in entry]
+    unknown = set(entry) - {"item", "note", "nonconforming", *_MODES}
+    if len(modes) != 1 or unknown or ("nonconforming" in entry) != (modes == ["sampled"]):
+        raise InputError(f"{what}: give exactly one of earned, result, nonconforming_share, "
+                         f"sampled+nonconforming, not_applicable"
+                         + (f" (unknown: {', '.join(sorted(unknown))})" if unknown else ""))
+    mode, value = modes[0], entry[modes[0]]
+    points = Fraction(item.points)
+    if mode == "not_applicable":
+        if value is not True:
+            raise InputError(f"{what}: not_applicable must be true (or leave it out)")
+        if not category.exclusions_allowed:
+            raise RuleViolation(f"{what} ({item.name}) cannot be not applicable: only "
+                                f"{excludable} items may be excluded [GB/T 27922-2011 6.3]")
+        return ItemScore(category, item, None, "not applicable")
+    if mode == "earned":
+        earned = _fraction(value, f"{what} earned")
+        if not 0 <= earned <= points:
+            raise InputError(f"{what}: earned {value} is outside 0-{item.points}")
+        return ItemScore(category, item, earned, "points given")
+    if mode == "result":
+        if value not in ("conforming", "nonconforming"):
+            raise InputError(f"{what}: result must be 'conforming' or 'nonconforming'")
+        return ItemScore(category, item, points if value == "conforming" else Fraction(0),
+                         f"qualitative, {value}")
+    if mode == "nonconforming_share":
+        share = _fraction(value, f"{what} nonconforming_share")
+    else:
+        sampled, bad = entry["sampled"], entry.get("nonconforming")
+        if any(isinstance(v, bool) or not isinstance(v, int) for v in (sampled, bad)):
+            raise InputError(f"{what}: sampled and nonconforming must be whole numbers")
+        if not 0 <= bad <= sampled or sampled < 1:
+            raise InputError(f"{what}: need 1 <= sampled and 0 <= nonconforming <= sampled")
+        share = Fraction(bad, sampled)
+    if not 0 <= share <= 1:
+        raise InputError(f"{what}: non-conforming share {float(share):g} is outside 0-1")
+    return ItemScore(category, item, points * (1 - share),
+                     f"sampled, {float(share):.0%} non-conforming")
+
+
+def _findings(value: Any, what: str) -> list[str]:
+    """Deductions/bonus: a list of finding texts, one text, or null."""
+    if value is None:
+        return []
+    values = [value] if isinstance(value, str) else value
+    if not isinstance(values, list) or not all(isinstance(v, str) and v.strip() for v in values):
+        raise InputError(f"{what} must be a list of finding texts")
+    return values
+
+
+@dataclass(frozen=True)
+class SheetResult:
+    verdict: Verdict
+    items_score: Decimal
+    earned: Fraction
+    applicable: int
+    bonus: int
+    items: tuple[ItemScore, ...]
+    points_clause: str
+
+    def as_dict(self) -> dict[str, Any]:
+        by_category: dict[str, dict[str, Any]] = {}
+        for s in self.items:
+            cat = by_category.setdefault(s.category.id, {
+                "name": s.category.name, "points": s.category.points,
+                "applicable": 0, "earned": Fraction(0)})
+            if s.earned is not None:
+                cat["applicable"] += s.item.points
+                cat["earned"] += s.earned
+        return {
+            **self.verdict.as_dict(),
+            "items_score": float(self.items_score),
+            "earned_points": round(float(self.earned), 4),
+            "applicable_points": self.applicable,
+            "bonus": self.bonus,
+            "categories": {k: {**v, "earned": round(float(v["earned"]), 4)}
+                           for k, v in by_category.items()},
+            "items": [{"item": s.item.id, "name": s.item.name, "points": s.item.points,
+                       "earned": None if s.earned is None else round(float(s.earned), 4),
+                       "how": s.how} for s in self.items],
+            "clauses": [*self.verdict.clauses, self.points_clause],
+        }
+
+
+def score_sheet(rules: ScoringRules, sheet: Any) -> SheetResult:
+    """Score a sheet: every item listed once (by id or Chinese name), deductions, bonus."""
+    if not isinstance(sheet, Mapping):
+        raise InputError("a score sheet is a JSON object with 'items'")
+    unknown = set(sheet) - {"items", "deductions", "bonus", "service_feature_result",
+                            "profile", "note"}
+    if unknown:
+        raise InputError(f"score sheet: unknown key(s) {', '.join(sorted(unknown))}")
+    entries = sheet.get("items")
+    if not isinstance(entries, Sequence) or isinstance(entries, str):
+        raise InputError("score sheet: 'items' must be a list")
+    names = {i.name: i.id for c in rules.categories for i in c.items}
+    known = rules.items
+    excludable = "/".join(c.name for c in rules.categories if c.exclusions_allowed) or "no"
+    seen: dict[str, ItemScore] = {}
+    for entry in entries:
+        if not isinstance(entry, Mapping) or not isinstance(entry.get("item"), str):
+            raise InputError("score sheet: every item is an object with an 'item' id")
+        item_id = names.get(entry["item"], entry["item"])
+        if item_id not in known:
+            raise InputError(f"score sheet: unknown item {entry['item']!r} "
+                             f"(known: {', '.join(known)})")
+        if item_id in seen:
+            raise InputError(f"score sheet: item {item_id!r} is listed twice")
+        seen[item_id] = _item_score(*known[item_id], entry, excludable)
+    missing = [i for i in known if i not in seen]
+    if missing:
+        raise InputError(f"score sheet: every item must be assessed; missing "
+                         f"{', '.join(missing)}")
+    deductions = _findings(sheet.get("deductions"), "deductions")
+    bonus = _findings(sheet.get("bonus"), "bonus")
+    if len(bonus) > rules.max_bonus:
+        raise RuleViolation(f"{len(bonus)} special bonuses: at most {rules.max_bonus} "
+                            f"[{rules.clause}]")
+    scores = tuple(seen[i] for i in known)
+    applicable = sum(s.item.points for s in scores if s.earned is not None)
+    earned = sum((s.earned for s in scores if s.earned is not None), Fraction(0))
+    if applicable == 0:
+        raise InputError("score sheet: no applicable items")
+    items_score = earned / applicable * 100
+    final = items_score - len(deductions) + len(bonus)
+    verdict = grade(rules, max(final, Fraction(0)), deductions=len(deductions),
+                    feature_result=sheet.get("service_feature_result"))
+    return SheetResult(verdict, printed_score(rules, items_score), earned, applicable,
+                       len(bonus), scores, rules.points_clause)
+

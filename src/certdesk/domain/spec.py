@@ -1,0 +1,52 @@
+"""Shared pieces of the rules modules: the audit kinds and how a profile's ``rules.toml``
+sections become frozen specs (unknown or malformed keys are a ConfigError)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import fields
+from datetime import date
+from enum import StrEnum
+from typing import Any, TypeVar
+
+from certdesk.common.errors import ConfigError, InputError
+
+
+class Audit(StrEnum):
+    """The audits of a certification cycle (shared by man-days, sampling and dates)."""
+
+    INITIAL = "initial"
+    SURVEILLANCE = "surveillance"
+    RECERTIFICATION = "recertification"
+
+
+T = TypeVar("T")
+
+
+def section(profile: Any, name: str) -> Mapping[str, Any]:
+    """A ``rules.toml`` section of a profile, or ``ConfigError`` naming what is missing."""
+    value = profile.rules.get(name)
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"profile {profile.id!r}: rules.toml has no [{name}] section")
+    return value
+
+
+def build(cls: type[T], data: Mapping[str, Any], where: str, **converters: Callable) -> T:
+    """Make a frozen spec from TOML data; unknown, missing or malformed keys -> ConfigError."""
+    known = {f.name for f in fields(cls)}  # type: ignore[arg-type]
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)}")
+    try:
+        values = {k: converters[k](v) if k in converters else v for k, v in data.items()}
+        return cls(**values)
+    except (TypeError, ValueError, KeyError, ArithmeticError) as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+
+
+def parse_date(text: str, what: str) -> date:
+    """An ISO date from user input, or ``InputError`` naming the option."""
+    try:
+        return date.fromisoformat(text.strip())
+    except (AttributeError, ValueError):
+        raise InputError(f"{what} {text!r} is not a date (expected YYYY-MM-DD)") from None

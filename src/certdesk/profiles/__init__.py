@@ -1,0 +1,5 @@
+"""Word templates and body profiles (data). ``domain.profiles`` loads and checks them."""
+
+from pathlib import Path
+
+TEMPLATES_DIR = Path(__file__).resolve().parent

@@ -1,0 +1,367 @@
+"""Initial certification as one case: programme → plan → report (with NC reports) →
+decision → certificate and sub-certificates.
+
+A case file states the facts once (the organisation, its sites, the audit team, the score
+sheet, the decision makers); every document is built from them with the figures of the
+rules engine, so the plan carries the programme's man-days, the decision the report's score
+and grade, and the certificate the decision's date and grade. Every step is checked before
+anything is stored — an auditor among the decision makers, a decision before the audit
+ended, a failing score recommended for registration — so a refused case leaves no number
+drawn and no record archived. A decision that refuses registration is archived with the
+other records, and no certificate is issued. Format: docs/lifecycle.md.
+
+A surveillance audit's report goes the same way (``record_surveillance_report``): built
+from the certificate's facts and the report record, archived with the surveillance only
+when it passes and recommends keeping the certification.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlmodel import Session, select
+
+from certdesk.common import clock
+from certdesk.common.errors import CertdeskError, InputError, RuleViolation
+from certdesk.documents.context import cn_date
+from certdesk.documents.kinds import CONCLUSIONS, REFUSED, Build, Rendition, kind
+from certdesk.documents.records import Fields
+from certdesk.domain.dates import date_rules, nc_deadline
+from certdesk.domain.decision import decision_rules
+from certdesk.domain.guards import not_after_today
+from certdesk.domain.nonconformity import Finding, check_closed_for_grant
+from certdesk.domain.profiles import Profile, load_profile
+from certdesk.domain.scoring import score_sheet, scoring_rules
+from certdesk.domain.spec import Audit
+from certdesk.services.cycle import main_certificate, record_surveillance
+from certdesk.services.inputs import OrganisationInput, SiteInput
+from certdesk.services.issuing import IssuedCertificate, IssuePreview, Issuer, Kept
+from certdesk.services.publisher import Publisher, body_signature
+from certdesk.store.blobs import sha256_hex
+from certdesk.store.models import Certificate, Organisation
+
+STEPS = ("programme", "plan", "report", "nonconformities", "decision")
+CASE_FIELDS = frozenset({"name", "uscc", "registered_address", "scope", "sites", *STEPS})
+NC_FIELDS = {"number", "clause", "description", "severity", "auditor", "site", "department",
+             "auditee", "date", "reference", "prepared_by"}
+REPORT_NC = ("number", "clause", "description", "severity")
+CLOSE_OUT = {"corrective_action", "verified_on"}
+"""How a case NC was closed before the decision (logged with it, not printed on the NC report)."""
+RECORD_TYPES = {"programme": "programme", "plan": "plan", "report": "report",
+                "nonconformity": "nc_report", "decision": "decision"}
+"""Document kind → archive record type [CACQ 11.2]."""
+
+
+@dataclass(frozen=True)
+class Step:
+    kind: str
+    rendition: Rendition
+
+    @property
+    def record_type(self) -> str:
+        return RECORD_TYPES[self.kind]
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A case checked end to end and ready to sign: nothing is stored yet."""
+
+    organisation: OrganisationInput
+    steps: tuple[Step, ...]
+    approved: bool
+    outcome: str
+    makers: tuple[str, ...]
+    score: str
+    grade: str | None
+    findings: tuple[Finding, ...] = ()
+
+
+@dataclass(frozen=True)
+class Certified:
+    name: str
+    uscc: str
+    approved: bool
+    outcome: str
+    decision_date: date
+    records: tuple[Kept, ...]
+    certificates: tuple[IssuedCertificate, ...]
+
+    def as_dict(self) -> dict:
+        return {"organisation": self.name, "uscc": self.uscc, "approved": self.approved,
+                "outcome": self.outcome, "decision_date": self.decision_date.isoformat(),
+                "records": [r.as_dict() for r in self.records],
+                "certificates": [c.as_dict() for c in self.certificates]}
+
+
+def _one(job: Build, kind_id: str, record: Mapping[str, Any], where: str) -> Rendition:
+    try:
+        [rendition] = kind(kind_id).contexts(job, record, where)
+    except CertdeskError as exc:
+        if str(exc).startswith(where):
+            raise
+        raise type(exc)(f"{where}: {exc}") from None  # rule errors name the step
+    return rendition
+
+
+def _signed(publisher: Publisher, profile: Profile, kind_id: str,
+            rendition: Rendition) -> bytes:
+    """The rendition as a PDF/A record carrying the body's certification signature."""
+    ctx = rendition.context
+    spec = body_signature(profile, (ctx["doc"] if "doc" in ctx else ctx["notice"])["title"])
+    return publisher.signed_pdf(profile.template_path(kind_id), rendition.context,
+                                rendition.stem, spec)
+
+
+def prepare(job: Build, case: Any, where: str) -> Prepared:
+    """Build and check every document of ``case``; raises with the first rule broken."""
+    f = Fields(case, where, set(CASE_FIELDS))
+    org = {k: f.text(k) for k in ("name", "uscc", "registered_address", "scope")}
+    sites = list(case.get("sites") or [])
+    team = f.mapping("plan").get("team")
+
+    def step(key: str) -> dict[str, Any]:
+        section = dict(f.mapping(key))
+        for inherited in (*org, "sites"):
+            if inherited in section:
+                raise f.fail(f"{key}.{inherited}", "is stated once, at the top of the case")
+        return section
+
+    programme = _one(job, "programme", {**org, "sites": sites, "cycle": "initial",
+                                        **step("programme")}, f"{where}: programme")
+    first = programme.context["audits"][0]
+    plan_fields = step("plan")
+    plan_fields.setdefault("man_days", first["man_days"])
+    plan_fields.setdefault("mode", first["mode"])
+    plan = _one(job, "plan", {**org, "sites": sites, "audit": "initial", **plan_fields},
+                f"{where}: plan")
+    audit = {k: plan_fields[k] for k in ("start", "end", "man_days", "mode")
+             if plan_fields.get(k) not in (None, "")}
+    leader = next(m["name"] for m in plan.context["team"] if m["role"].startswith("组长"))
+    others = [m["name"] for m in plan.context["team"] if m["name"] != leader]
+
+    ncs = [Fields(n, f"{where}: nonconformities[{i}]", NC_FIELDS | CLOSE_OUT)
+           for i, n in enumerate(case.get("nonconformities") or [], start=1)]
+    report_fields = step("report")
+    if first["sample"]:
+        sampling = programme.context["sampling"]
+        report_fields.setdefault("sampling", f"{sampling['eligible']} 个场所中抽取 "
+                                             f"{first['sample']} 个（{sampling['clause']}）")
+    report = _one(job, "report", {
+        **org, "sites": sites, "audit": "initial", **audit, "team": team,
+        "nonconformities": [{k: n.data[k] for k in REPORT_NC if k in n.data} for n in ncs],
+        **report_fields}, f"{where}: report")
+    verdict = score_sheet(scoring_rules(job.profile.id), f.mapping("report")["score_sheet"]).verdict
+    audit_end = plan_fields.get("end") or plan_fields["start"]
+    nc_reports = [_one(job, "nonconformity", {
+        "name": org["name"], "uscc": org["uscc"], "registered_address": org["registered_address"],
+        "audit": "initial", "audit_end": audit_end, "leader": leader, "auditor": leader,
+        **{k: v for k, v in n.data.items() if k not in CLOSE_OUT}}, n.where) for n in ncs]
+
+    decision_fields = step("decision")
+    stated = Fields(decision_fields, f"{where}: decision")
+    decided, issue_date = stated.date("decision_date"), stated.date("issue_date", False)
+    decision_fields.pop("issue_date", None)  # the certificate's, not the decision record's
+    decision = _one(job, "decision", {
+        **org, "sites": sites, "audit": "initial", "start": plan_fields["start"],
+        "end": audit_end, "leader": leader, "team": others,
+        "report_reference": report.context["doc"]["reference"],
+        "team_conclusion": report.context["conclusion"], "score": str(verdict.score),
+        "deductions": verdict.deductions,
+        **({"feature_result": str(verdict.feature_result)}
+           if verdict.feature_result is not None else {}),
+        **decision_fields}, f"{where}: decision")
+    outcome = decision.context["decision"]["outcome"]
+    findings = tuple(Finding(n.where, n.text("number"), n.text("severity", "轻微"),
+                             n.text("corrective_action", "") or None,
+                             n.date("verified_on", False)) for n in ncs)
+    if outcome != REFUSED:
+        end = date.fromisoformat(str(audit_end))
+        check_closed_for_grant(
+            findings, audit_end=end, decision=decided,
+            deadline=nc_deadline(date_rules(job.profile.id), Audit.INITIAL, end).due_by,
+            clause=decision_rules(job.profile.id).nc_clause)
+    certificate_sites = [Fields(s, f"{where}: sites[{i}]") for i, s in enumerate(sites, 1)]
+    organisation = OrganisationInput(
+        name=org["name"], uscc=org["uscc"], registered_address=org["registered_address"],
+        scope=org["scope"], decision_date=decided,
+        grade=verdict.grade if job.profile.scheme.graded else None, issue_date=issue_date,
+        sites=tuple(SiteInput(s.text("address"), s.text("scope", org["scope"]),
+                              s.flag("temporary"), s.text("name", ""))
+                    for s in certificate_sites))
+    steps = (Step("programme", programme), Step("plan", plan), Step("report", report),
+             *(Step("nonconformity", r) for r in nc_reports), Step("decision", decision))
+    return Prepared(organisation, steps, outcome != REFUSED, outcome,
+                    tuple(decision.context["decision"]["makers"]), str(verdict.score),
+                    verdict.grade, findings)
+
+
+@dataclass(frozen=True)
+class CasePreview:
+    """What ``certify`` would do (a dry run): the records it would archive and, when the
+    decision approves, the certificates' next numbers; nothing signed, drawn or stored."""
+
+    name: str
+    uscc: str
+    approved: bool
+    outcome: str
+    decision_date: date
+    records: tuple[tuple[str, str], ...]
+    """(record type, file name) per step."""
+    certificates: IssuePreview | None
+
+    def as_dict(self) -> dict:
+        return {"dry_run": True, "organisation": self.name, "uscc": self.uscc,
+                "approved": self.approved, "outcome": self.outcome,
+                "decision_date": self.decision_date.isoformat(),
+                "records": [{"record_type": r, "filename": f} for r, f in self.records],
+                "certificates": self.certificates.as_dict() if self.certificates else None}
+
+
+def certify(issuer: Issuer, prepared: Prepared, *, dry_run: bool = False,
+            after: int = 0) -> Certified | CasePreview:
+    """Sign every step's record, then issue (approved) or file them (refused) — the records
+    and the certificates in one transaction. ``dry_run`` stops before signing and returns
+    the preview (``after``: earlier approved previews of the batch, for the next number)."""
+    profile = issuer.profile
+    org = prepared.organisation
+    not_after_today(org.decision_date, "决定日期 decision date", clock.today())
+    if prepared.approved:
+        issuer.refuse_held(org)
+    if dry_run:
+        return CasePreview(org.name, org.uscc, prepared.approved, prepared.outcome,
+                           org.decision_date,
+                           tuple((st.record_type, f"{st.rendition.stem}.pdf")
+                                 for st in prepared.steps),
+                           issuer.preview(org, after=after) if prepared.approved else None)
+
+    def produce(st: Step) -> tuple[str, str, bytes]:
+        return (st.record_type, f"{st.rendition.stem}.pdf",
+                _signed(issuer, profile, st.kind, st.rendition))
+
+    with ThreadPoolExecutor(max_workers=issuer.pool.size, thread_name_prefix="certify") as ex:
+        documents = list(ex.map(produce, prepared.steps))
+    decision = {"outcome": prepared.outcome, "makers": list(prepared.makers),
+                "score": prepared.score, "grade": prepared.grade,
+                "decision_date": org.decision_date,
+                "nonconformities": [{"number": f.number, "severity": f.severity,
+                                     "corrective_action": f.corrective_action,
+                                     "verified_on": f.verified_on}
+                                    for f in prepared.findings]}
+    if prepared.approved:
+        certificates, kept = issuer.issue_decided(org, records=documents, decision=decision)
+    else:
+        certificates, kept = [], issuer.file(org, documents, decision)
+    return Certified(org.name, org.uscc, prepared.approved, prepared.outcome, org.decision_date,
+                     tuple(kept), tuple(certificates))
+
+
+@dataclass
+class CaseResults:
+    certified: list[Certified | CasePreview]
+    failed: list[tuple[str, str]]
+    """(where, one-line reason) per case that stored nothing."""
+
+
+def certify_cases(issuer: Issuer, cases: list[Any], source: str, *, today: date | None = None,
+                  on_done: Callable[[str, Certified | None, str | None], None] | None = None,
+                  dry_run: bool = False) -> CaseResults:
+    """Certify each case of a file in turn; a case that breaks a rule is reported and the
+    others go on. A single case's error is raised as it is (it is the command's error)."""
+    results = CaseResults([], [])
+    for i, case in enumerate(cases, start=1):
+        where = f"{source}: case {i}" if len(cases) > 1 else source
+        job = Build(issuer.profile, issuer.settings, i, today or clock.today())
+        try:
+            after = sum(1 for c in results.certified
+                        if isinstance(c, CasePreview) and c.certificates)
+            done = certify(issuer, prepare(job, case, where), dry_run=dry_run, after=after)
+        except CertdeskError as exc:
+            if len(cases) == 1:
+                raise
+            results.failed.append((where, str(exc)))
+            if on_done:
+                on_done(where, None, str(exc))
+            continue
+        results.certified.append(done)
+        if on_done:
+            on_done(where, done, None)
+    return results
+
+
+# -- surveillance with its report ---------------------------------------------------------------
+
+def record_surveillance_report(publisher: Publisher, number: str, held_on: date,
+                               records: list[Any], where: str, *, actor: str,
+                               today: date | None = None,
+                               sites: tuple[int, ...] = (), dry_run: bool = False,
+                               ) -> tuple[int, Kept | None, Kept | None]:
+    """Render the surveillance audit's report (the certificate supplies organisation, scope
+    and sites), sign it and archive it with the surveillance record — only when the report
+    passes and recommends keeping the certification; otherwise nothing is stored and the
+    certificate is for suspension. The maintenance notice (保持认证注册资格通知书, XBHT
+    7.8.2(6) 注; DNI's 确认证书, 6.3.2 1)) is signed and archived with them; returns the
+    surveillance's number, the report and the notice. ``dry_run`` checks the report, the
+    notice and the surveillance and returns no records: nothing signed or stored."""
+    not_after_today(held_on, "监督审查日期 surveillance date", clock.today())
+    with Session(publisher.engine) as s:
+        cert = main_certificate(s, number)
+        org = s.get(Organisation, cert.organisation_id)
+        profile = load_profile(cert.profile)
+        covered = [{"number": c.number, "scope": c.scope, "expiry_date": c.expiry_date.isoformat()}
+                   for c in s.exec(select(Certificate).where(
+                       (Certificate.number == cert.number)
+                       | (Certificate.main_number == cert.number),
+                       Certificate.status.in_(("valid", "suspended")))  # type: ignore[attr-defined]
+                       .order_by(Certificate.number))]
+        facts = {"name": cert.holder_name, "uscc": org.uscc if org else "",
+                 "registered_address": org.registered_address if org else "",
+                 "scope": cert.scope, "audit": "surveillance", "start": held_on.isoformat(),
+                 "sites": [{"name": site.get("name", ""), "address": site["address"],
+                            "scope": site["scope"]}
+                           for site in json.loads(cert.sites_json or "[]")]}
+    if len(records) != 1:
+        raise InputError(f"{where}: one report record expected, found {len(records)}")
+    record = records[0]
+    f = Fields(record, where)
+    for fact in ("name", "uscc", "registered_address", "scope"):
+        if f.has(fact):
+            raise f.fail(fact, f"comes from certificate {cert.number}; leave it out")
+    if f.has("audit") and f.text("audit") not in ("surveillance", "监督", "监督审查"):
+        raise f.fail("audit", "is surveillance: this is a surveillance report")
+    job = Build(profile, publisher.settings, 1, today or clock.today())
+    report = _one(job, "report", {**facts, **{k: v for k, v in record.items() if k != "audit"}},
+                  where)
+    score = report.context["score"]
+    if not score["passed"] or report.context["conclusion"] != CONCLUSIONS[0]:
+        why = "; ".join(score["reasons"]) or report.context["conclusion"]
+        raise RuleViolation(f"{where}: the surveillance report does not support keeping "
+                            f"{cert.number} ({why}): suspend it instead "
+                            f"[{score['clauses'][0]}]")
+    notice = _one(job, "maintenance_notice", {
+        "name": facts["name"], "uscc": facts["uscc"], "certificates": covered,
+        "reason": f"监督审查（{cn_date(held_on)}）合格，审查组推荐保持认证注册",
+        "date": held_on.isoformat()}, f"{where}: maintenance notice")
+    if dry_run:
+        return record_surveillance(publisher.engine, number, held_on, sites=sites,
+                                   dry_run=True), None, None
+    signed = [(record_type, f"{r.stem}.pdf", _signed(publisher, profile, kind_id, r))
+              for record_type, kind_id, r in (("report", "report", report),
+                                              ("notice", "maintenance_notice", notice))]
+
+    def keep(s: Session, cert: Certificate) -> str:
+        shas = [publisher.keep(s, pdf, record_type=record_type, filename=filename,
+                               profile=cert.profile, organisation_id=cert.organisation_id,
+                               certificate_number=cert.number, actor=actor)
+                for record_type, filename, pdf in signed]
+        return shas[0]  # the report's, logged with the surveillance
+
+    n = record_surveillance(publisher.engine, number, held_on, actor=actor, keep=keep,
+                            sites=sites)
+    kept = [Kept(record_type, filename, sha256_hex(pdf), publisher.export(filename, pdf))
+            for record_type, filename, pdf in signed]
+    return n, kept[0], kept[1]

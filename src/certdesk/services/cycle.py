@@ -1,0 +1,427 @@
+"""The certification cycle after issue: re-issue (换证), re-certification, surveillance
+records, the due list and the sweep that applies the calendar's consequences.
+
+The sweep is idempotent and cron-friendly: overdue surveillance suspends (with a signed
+notice), a suspension past its end revokes, a certificate past its expiry is logged as
+expired once. Running it twice on the same day changes nothing the second time.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import date
+
+from sqlmodel import Session, select
+
+from certdesk.common import clock
+from certdesk.common.errors import InputError, NotFound, RuleViolation
+from certdesk.documents.context import CertificateFacts
+from certdesk.documents.render import render_docx
+from certdesk.domain.coverage import site_coverage, visited_sites
+from certdesk.domain.dates import (
+    add_months,
+    check_recert_audit,
+    date_rules,
+    recert_application_due,
+    surveillance_plan,
+)
+from certdesk.domain.guards import not_after_today, sweep_day
+from certdesk.domain.numbering import parse
+from certdesk.domain.profiles import load_profile
+from certdesk.domain.sampling import sample_size, sampling_rules
+from certdesk.domain.scope import change_site_scopes
+from certdesk.domain.scoring import scoring_rules
+from certdesk.domain.spec import Audit
+from certdesk.domain.status import effective_status
+from certdesk.domain.text import clean_text
+from certdesk.services.inputs import OrganisationInput, SiteInput
+from certdesk.services.issuing import IssuedCertificate, IssuePreview, Issuer
+from certdesk.services.publisher import Publisher, body_signature
+from certdesk.services.successor import replaced_note
+from certdesk.services.transitions import change_status
+from certdesk.store import events
+from certdesk.store.db import session_scope
+from certdesk.store.models import Certificate, Event, Organisation
+
+
+def main_certificate(s: Session, number: str) -> Certificate:
+    number = str(parse(number))
+    cert = s.exec(select(Certificate).where(Certificate.number == number)).first()
+    if cert is None:
+        raise NotFound(f"no certificate {number}")
+    if cert.main_number:
+        raise RuleViolation(f"{number} is a sub-certificate: act on its main certificate "
+                            f"{cert.main_number}; sub-certificates follow it")
+    return cert
+
+
+def _sites(cert: Certificate) -> tuple[dict, ...]:
+    return tuple(json.loads(cert.sites_json or "[]"))
+
+
+# -- re-certification ----------------------------------------------------------------------
+
+def recertify(issuer: Issuer, number: str, decision: date, *, issue: date | None = None,
+              grade: str | None = None, scope: str | None = None,
+              audit_end: date | None = None, dry_run: bool = False,
+              ) -> list[IssuedCertificate] | IssuePreview:
+    """Re-certify a main certificate: R+1, dates from the previous expiry, old superseded.
+
+    Refused when the previous certificate is revoked, cancelled or already superseded, and
+    when the decision comes more than the late window after expiry [XBHT 7.7.3]; where the
+    body requires the audit before expiry, a late decision needs ``audit_end`` by it
+    [CACQ 7.6.2, 7.10.8].
+    ``dry_run`` returns the preview (the number that would be drawn); nothing stored.
+    """
+    grade = clean_text(grade.strip(), "grade") if grade else None
+    scope = clean_text(scope.strip(), "scope") if scope else None
+    with Session(issuer.engine) as s:
+        prev = main_certificate(s, number)
+        org = s.get(Organisation, prev.organisation_id)
+    if prev.profile != issuer.profile.id:
+        raise RuleViolation(f"{prev.number} belongs to profile {prev.profile!r}")
+    if prev.status in ("revoked", "cancelled", "superseded"):
+        raise RuleViolation(f"cannot re-certify {prev.number}: it is {prev.status}"
+                            f"{replaced_note(prev)} [XBHT 7.7, A.4]")
+    check_recert_audit(date_rules(prev.profile), prev.expiry_date, decision, audit_end)
+    org_input = OrganisationInput(
+        name=org.name, uscc=org.uscc, registered_address=org.registered_address,
+        scope=scope or prev.scope, decision_date=decision, grade=grade or prev.grade,
+        issue_date=issue,
+        sites=tuple(SiteInput(x["address"], x["scope"], x.get("temporary", False),
+                              x.get("name", "")) for x in _sites(prev)))
+    if dry_run:
+        return issuer.preview(org_input, previous=prev)
+    return issuer.issue(org_input, previous=prev)
+
+
+# -- re-issue within validity ---------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Changes:
+    name: str | None = None
+    registered_address: str | None = None
+    scope: str | None = None
+    grade: str | None = None
+    site_scopes: tuple[tuple[int, str], ...] = ()
+    """(site position as printed, new scope) per site whose scope changes."""
+    removed_sites: tuple[int, ...] = ()
+    """Positions of the sites leaving the certificate (their sub-certificates are cancelled)."""
+
+    def as_dict(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if v is not None and v != ()}
+
+
+def _position(sub: Certificate, sites: tuple[dict, ...]) -> int:
+    """A sub-certificate's site: by its address (positions shift once a site is removed),
+    else by its sub number."""
+    same = [k for k, s in enumerate(sites, start=1) if s.get("address") == sub.site_address]
+    return same[0] if len(same) == 1 else (sub.sub or 0)
+
+
+@dataclass(frozen=True)
+class ReissuePreview:
+    """What ``reissue`` would do (a dry run): nothing signed or stored."""
+
+    number: str
+    on: date
+    changes: Changes
+    certificates: tuple[str, ...]
+
+    def as_dict(self) -> dict:
+        return {"dry_run": True, "number": self.number, "on": self.on,
+                "changes": self.changes.as_dict(), "certificates": list(self.certificates)}
+
+
+def reissue(issuer: Issuer, number: str, changes: Changes, reason: str, *,
+            on: date | None = None, dry_run: bool = False,
+            ) -> list[IssuedCertificate] | ReissuePreview:
+    """Re-issue a valid certificate with changed details: same number and validity, the
+    re-issue date printed, the previous PDFs superseded [XBHT A.3; DNI 6.4-6.6].
+
+    A scope change names every site's new scope or removes the site
+    (``domain.scope.change_site_scopes``); the sub-certificates are re-issued with their
+    sites' scopes and a removed site's sub-certificate is cancelled, all in one transaction."""
+    today = clock.today()
+    on = on or today
+    not_after_today(on, "换证日期 re-issue date", today)
+    if not changes.as_dict():
+        raise InputError("nothing to change: give --name, --address, --scope, --grade, "
+                         "--site-scope or --remove-site")
+    if not reason.strip():
+        raise InputError("a reason is required to re-issue a certificate")
+    reason = clean_text(reason.strip(), "reason")
+    changes = replace(changes, **{k: clean_text(v.strip(), k)
+                                  for k, v in changes.as_dict().items() if isinstance(v, str)})
+    with Session(issuer.engine) as s:
+        main = main_certificate(s, number)
+        subs = list(s.exec(select(Certificate).where(Certificate.main_number == main.number)
+                           .order_by(Certificate.sub)))
+        org = s.get(Organisation, main.organisation_id)
+    status = effective_status(main.status, main.expiry_date, on, issued=main.issue_date)
+    if status != "valid":
+        raise RuleViolation(f"cannot re-issue {main.number}: it is {status}"
+                            f"{replaced_note(main)}; only a valid certificate is re-issued "
+                            "within its validity [XBHT A.3]")
+    if on < main.issue_date:
+        raise RuleViolation(f"re-issue date {on} is before the issue date {main.issue_date}")
+    if changes.grade:
+        grades = scoring_rules(main.profile).grade_names
+        if changes.grade not in grades:
+            raise InputError(f"grade {changes.grade!r} is not one of {' / '.join(grades)}")
+    old_sites = _sites(main)
+    new_scope = changes.scope if changes.scope and changes.scope != main.scope else None
+    plan = change_site_scopes(old_sites, new_scope, dict(changes.site_scopes),
+                              changes.removed_sites)
+    sites = plan.sites
+    facts = CertificateFacts(
+        number=main.number, main_number=None, holder_name=changes.name or main.holder_name,
+        uscc=org.uscc, registered_address=changes.registered_address or org.registered_address,
+        scope=changes.scope or main.scope, grade=changes.grade or main.grade,
+        issue_date=main.issue_date, expiry_date=main.expiry_date, sites=sites,
+        reissue_date=on)
+    live = [sub for sub in subs if sub.status in ("valid", "suspended")]
+    withdrawn = [sub for sub in live if _position(sub, old_sites) in plan.removed]
+    all_facts = [facts]
+    for sub in live:
+        k = _position(sub, old_sites)
+        if k in plan.removed:
+            continue
+        site = (sites[plan.kept.index(k)] if k in plan.kept else
+                {"address": sub.site_address, "scope": sub.scope})
+        all_facts.append(replace(facts, number=sub.number, main_number=main.number,
+                                 scope=site["scope"], site=site))
+    profile = load_profile(main.profile)
+    if dry_run:
+        for f in all_facts[:2]:  # template errors show in the preview
+            render_docx(*issuer.context_for(f, None))
+        return ReissuePreview(main.number, on, changes, tuple(f.number for f in all_facts))
+    spec = body_signature(profile, "认证证书（换证）")
+    produced = [(f, *issuer.certificate_pdf(f, spec)) for f in all_facts]
+    out = []
+    with session_scope(issuer.engine) as s:
+        org_row = s.get(Organisation, org.id)
+        org_row.name = facts.holder_name
+        org_row.registered_address = facts.registered_address
+        s.add(org_row)
+        for f, pdf, url in produced:
+            sha = issuer.keep(s, pdf, record_type="certificate",
+                              filename=f"{f.number}-换证{on:%Y%m%d}.pdf", profile=profile.id,
+                              organisation_id=org.id, certificate_number=f.number,
+                              actor=issuer.actor)
+            row = s.exec(select(Certificate).where(Certificate.number == f.number)).one()
+            previous_sha = row.pdf_sha256
+            row.holder_name, row.scope, row.grade = f.holder_name, f.scope, f.grade
+            row.reissue_date, row.pdf_sha256 = on, sha
+            row.sites_json = json.dumps(list(f.sites), ensure_ascii=False)
+            s.add(row)
+            events.append(s, "certificate.reissued", f.number, {
+                "reason": reason, "changes": changes.as_dict(), "on": on,
+                "sha256": sha, "previous_sha256": previous_sha}, issuer.actor)
+            out.append(IssuedCertificate(f.number, f.main_number,
+                                         issuer.out_path(f"{f.number}.pdf"), url, sha))
+        for sub in withdrawn:  # the site left the certificate: its sub-certificate with it
+            row = s.exec(select(Certificate).where(Certificate.number == sub.number)).one()
+            why = f"换证（{on}）：场所移出认证范围 — {reason}"
+            events.append(s, "certificate.cancel", sub.number, {
+                "from": row.status, "to": "cancelled", "reason": why, "on": on,
+                "reissue_of": main.number}, issuer.actor)
+            row.status, row.status_reason = "cancelled", why
+            s.add(row)
+    issuer.export_all([(f"{f.number}.pdf", pdf) for f, pdf, _url in produced])
+    return out
+
+
+# -- surveillance ----------------------------------------------------------------------------
+
+def _surveillance_events(s: Session, number: str) -> list[dict]:
+    rows = s.exec(select(Event).where(Event.subject == number,
+                                      Event.kind == "certificate.surveillance")
+                  .order_by(Event.seq))
+    return [json.loads(e.data) for e in rows]
+
+
+def surveillances_held(s: Session, number: str) -> list[date]:
+    return [date.fromisoformat(d["held_on"]) for d in _surveillance_events(s, number)]
+
+
+@dataclass(frozen=True)
+class DueItem:
+    number: str
+    holder: str
+    profile: str
+    surveillance: int
+    due_by: date
+    overdue: bool
+    rule: str
+    kind: str = "surveillance"
+    """``surveillance`` (the ``surveillance``-th audit) or ``recertification`` (the
+    application for it, ``surveillance`` 0)."""
+    warning: str = ""
+    """Sites the cycle's surveillances have still to cover, where the body requires it."""
+    status: str = "valid"
+    """The certificate's status on the reference date (a not-yet-valid one is listed too:
+    its surveillance is planned from the issue date)."""
+
+    def as_dict(self) -> dict:
+        return {"number": self.number, "holder": self.holder, "profile": self.profile,
+                "kind": self.kind, "surveillance": self.surveillance, "due_by": self.due_by,
+                "overdue": self.overdue, "rule": self.rule, "warning": self.warning,
+                "status": self.status}
+
+
+def coverage_warning(cert: Certificate, visits: list[list[int]]) -> str:
+    """What the cycle's surveillances still owe in site coverage [XBHT 7.2.2.9.2]."""
+    spec = sampling_rules(cert.profile)
+    sites = _sites(cert)
+    if not spec.surveillance_coverage_clause or len(sites) < 2:
+        return ""
+    remaining = date_rules(cert.profile).surveillance.count - len(visits)
+    per_visit = sample_size(spec, Audit.SURVEILLANCE, len(sites)).sample
+    return site_coverage(len(sites), visits, remaining, per_visit,
+                         spec.surveillance_coverage_clause).warning()
+
+
+def recert_application(cert: Certificate, on: date) -> DueItem | None:
+    """The re-certification application, listed from a month before it is due until the
+    certificate expires [CACQ 7.6.1, DNI 5.7.1, ZPIC 6.1]."""
+    rules = date_rules(cert.profile)
+    due = recert_application_due(rules, cert.expiry_date)
+    if due is None or on < add_months(due, -1, roll_forward=False) or on > cert.expiry_date:
+        return None
+    return DueItem(cert.number, cert.holder_name, cert.profile, 0, due, on > due,
+                   f"再认证申请：有效期满（{cert.expiry_date}）前 "
+                   f"{rules.cycle.recert_application_months} 个月 "
+                   f"[{rules.cycle.recert_application_clause}]", "recertification")
+
+
+def next_due(cert: Certificate, held: list[date], on: date) -> DueItem | None:
+    """The next surveillance not yet held, or None when the cycle's are all done."""
+    rules = date_rules(cert.profile)
+    anchor = cert.decision_date if rules.surveillance.anchor == "decision" else cert.issue_date
+    plan = surveillance_plan(rules, anchor, first_held=held[0] if held else None)
+    for step in plan[len(held):]:
+        return DueItem(cert.number, cert.holder_name, cert.profile, step.number, step.due_by,
+                       on > step.due_by, step.rule)
+    return None
+
+
+def record_surveillance(engine, number: str, held_on: date, *, actor: str = "issuer",
+                        keep: Callable[[Session, Certificate], str] | None = None,
+                        sites: tuple[int, ...] = (), dry_run: bool = False) -> int:
+    """Record that the next surveillance audit of ``number`` was held (and passed).
+
+    ``keep`` archives the audit's report in the same transaction, once the surveillance is
+    known to be allowed, and returns its sha256 (logged with the surveillance). ``sites``:
+    the sites visited (numbered as on the certificate), for the cycle's coverage.
+    ``dry_run`` checks and returns the surveillance's number without recording it."""
+    not_after_today(held_on, "监督审查日期 surveillance date", clock.today())
+    with session_scope(engine) as s:
+        cert = main_certificate(s, number)
+        status = effective_status(cert.status, cert.expiry_date, held_on,
+                                  issued=cert.issue_date)
+        if status not in ("valid", "suspended"):
+            raise RuleViolation(f"cannot record a surveillance for {cert.number}: it is {status}"
+                                f"{replaced_note(cert)}")
+        if held_on < cert.issue_date:
+            raise InputError(f"surveillance {held_on} is before the issue date {cert.issue_date}")
+        held = surveillances_held(s, cert.number)
+        if held and held_on <= held[-1]:
+            raise InputError(f"surveillance {held_on} is not after the last one {held[-1]}")
+        if next_due(cert, held, held_on) is None:
+            raise RuleViolation(f"{cert.number} has no surveillance left in this cycle; "
+                                "the next audit is the re-certification")
+        visited = visited_sites(len(_sites(cert)), sites)
+        if dry_run:
+            return len(held) + 1
+        report = {"report": keep(s, cert)} if keep else {}
+        events.append(s, "certificate.surveillance", cert.number,
+                      {"held_on": held_on, "number": len(held) + 1, **report,
+                       **({"sites": list(visited)} if visited else {})}, actor)
+        return len(held) + 1
+
+
+def due_list(engine, on: date, profile: str | None = None) -> list[DueItem]:
+    with Session(engine) as s:
+        query = select(Certificate).where(Certificate.main_number.is_(None),
+                                          Certificate.status.in_(("valid", "suspended")))
+        if profile:
+            query = query.where(Certificate.profile == profile)
+        items = []
+        for cert in s.exec(query.order_by(Certificate.number)):
+            status = effective_status(cert.status, cert.expiry_date, on,
+                                      issued=cert.issue_date)
+            if status == "expired":
+                continue
+            held = _surveillance_events(s, cert.number)
+            item = next_due(cert, [date.fromisoformat(d["held_on"]) for d in held], on)
+            if item is not None:
+                item = replace(item, status=status, warning=coverage_warning(
+                    cert, [d.get("sites", []) for d in held]))
+            application = recert_application(cert, on)
+            items += [i for i in (item, application) if i is not None]
+    return sorted(items, key=lambda i: (i.due_by, i.number))
+
+
+# -- the sweep --------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SweepAction:
+    number: str
+    action: str
+    reason: str
+
+    def as_dict(self) -> dict:
+        return {"number": self.number, "action": self.action, "reason": self.reason}
+
+
+def sweep(publisher: Publisher, on: date | None = None, *,
+          actor: str = "sweep", dry_run: bool = False) -> list[SweepAction]:
+    """Apply the calendar as of ``on`` (today; another day only as a ``dry_run`` preview,
+    which returns the actions without taking them)."""
+    today = clock.today()
+    on = on or today
+    sweep_day(on, today, dry_run=dry_run)
+    plan: list[SweepAction] = []
+    with Session(publisher.engine) as s:
+        mains = s.exec(select(Certificate).where(
+            Certificate.main_number.is_(None),
+            Certificate.status.in_(("valid", "suspended"))).order_by(Certificate.number)).all()
+        for cert in mains:
+            status = effective_status(cert.status, cert.expiry_date, on, issued=cert.issue_date)
+            if status == "expired":
+                logged = s.exec(select(Event.seq).where(Event.subject == cert.number,
+                                                        Event.kind == "certificate.expired"))
+                if logged.first() is None:
+                    plan.append(SweepAction(cert.number, "expire",
+                                            f"validity ended {cert.expiry_date}"))
+            elif status == "valid":
+                item = next_due(cert, surveillances_held(s, cert.number), on)
+                if item is not None and item.overdue:
+                    plan.append(SweepAction(
+                        cert.number, "suspend",
+                        f"第{item.surveillance}次监督审查逾期（应于{item.due_by}前完成）"))
+            elif (status == "suspended" and cert.suspended_until is not None
+                  and on > cert.suspended_until):
+                plan.append(SweepAction(cert.number, "revoke",
+                                        f"暂停期满（{cert.suspended_until}）未恢复"))
+        # Sub-certificates suspended on their own, unless their main is revoked now anyway.
+        revoked = {a.number for a in plan if a.action == "revoke"}
+        subs = s.exec(select(Certificate).where(
+            Certificate.main_number.is_not(None), Certificate.status == "suspended",
+            Certificate.suspended_until < on).order_by(Certificate.number))
+        plan += [SweepAction(sub.number, "revoke", f"暂停期满（{sub.suspended_until}）未恢复")
+                 for sub in subs if sub.main_number not in revoked
+                 and effective_status(sub.status, sub.expiry_date, on,
+                                     issued=sub.issue_date) == "suspended"]
+    if dry_run:
+        return plan
+    for act in plan:
+        if act.action == "expire":
+            with session_scope(publisher.engine) as s:
+                events.append(s, "certificate.expired", act.number, {"on": on}, actor)
+        else:
+            change_status(publisher, act.number, act.action, act.reason, actor=actor, on=on)
+    return plan

@@ -1,0 +1,350 @@
+"""Legal holds, closed applications and disposal with two officers.
+
+One officer proposes records whose period has ended; a different officer approves. Both
+steps check every record again: due under its body's rule, under no active hold, not
+already disposed of. Approval archives a signed disposal certificate, marks each record's
+row as its tombstone and logs it, all in one transaction; only then are the blobs erased
+(``archive recover`` finishes an erasure a crash interrupted).
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from certdesk.common.errors import ArchiveError, InputError, NotFound, RuleViolation
+from certdesk.common.names import person_key
+from certdesk.common.settings import Settings
+from certdesk.documents.convert import ConverterPool
+from certdesk.domain.numbering import parse
+from certdesk.domain.profiles import load_profile
+from certdesk.domain.text import clean_text
+from certdesk.domain.uscc import validate_uscc
+from certdesk.signing.keys import ensure_keys
+from certdesk.signing.pdf import SignatureSpec, load_signer, sign_pdf
+from certdesk.store import events
+from certdesk.store.blobs import Store
+from certdesk.store.db import session_scope
+from certdesk.store.models import (
+    ApplicationClosure,
+    Certificate,
+    Disposal,
+    DisposalItem,
+    Hold,
+    Record,
+    utcnow,
+)
+from certdesk.store.records import (
+    Facts,
+    Filing,
+    add_record,
+    client_uscc,
+    get_record,
+    record_subject,
+)
+
+FOUR_EYES = "disposal needs two officers: the one who proposed cannot approve"
+
+
+def _required(value: str, what: str) -> str:
+    if not value or not value.strip():
+        raise InputError(f"{what} is required")
+    return clean_text(value.strip(), "reason" if "reason" in what else what.strip("-"))
+
+
+def _target(client: str | None, certificate: str | None) -> tuple[str | None, str | None]:
+    if bool(client) == bool(certificate):
+        raise InputError("name exactly one of --client USCC or --certificate NUMBER")
+    return (validate_uscc(client) if client else None,
+            str(parse(certificate)) if certificate else None)
+
+
+def _hold_subject(uscc: str | None, number: str | None) -> str:
+    return f"client:{uscc}" if uscc else number
+
+
+# -- holds ---------------------------------------------------------------------------------
+
+def place_hold(s: Session, *, client: str | None, certificate: str | None, reason: str,
+               by: str) -> Hold:
+    uscc, number = _target(client, certificate)
+    if number and not s.exec(select(Certificate.id).where(Certificate.number == number)).first():
+        raise NotFound(f"no certificate {number} in the archive")
+    hold = Hold(client_uscc=uscc, certificate_number=number,
+                reason=_required(reason, "a reason (--reason)"), placed_by=_required(by, "--by"))
+    s.add(hold)
+    s.flush()
+    events.append(s, "hold.placed", _hold_subject(uscc, number),
+                  {"hold": hold.id, "reason": hold.reason}, hold.placed_by)
+    return hold
+
+
+def release_hold(s: Session, *, client: str | None, certificate: str | None, reason: str,
+                 by: str) -> list[Hold]:
+    uscc, number = _target(client, certificate)
+    reason, by = _required(reason, "a reason (--reason)"), _required(by, "--by")
+    holds = list(s.exec(select(Hold).where(Hold.released_at.is_(None),
+                                           Hold.client_uscc == uscc if uscc else
+                                           Hold.certificate_number == number)))
+    if not holds:
+        raise NotFound(f"no active hold on {uscc or number}")
+    for hold in holds:
+        hold.released_by, hold.released_at, hold.release_reason = by, utcnow(), reason
+        s.add(hold)
+        events.append(s, "hold.released", _hold_subject(uscc, number),
+                      {"hold": hold.id, "reason": reason}, by)
+    return holds
+
+
+def hold_dict(h: Hold) -> dict:
+    return {"id": h.id, "client": h.client_uscc, "certificate": h.certificate_number,
+            "reason": h.reason, "placed_by": h.placed_by, "placed_at": h.placed_at,
+            "released_by": h.released_by, "released_at": h.released_at,
+            "release_reason": h.release_reason}
+
+
+# -- refused or withdrawn applications -------------------------------------------------------
+
+def close_application(s: Session, *, client: str, outcome: str, on: date, reason: str,
+                      by: str) -> ApplicationClosure:
+    if outcome not in ("refused", "withdrawn"):
+        raise InputError(f"outcome {outcome!r} must be refused or withdrawn")
+    row = ApplicationClosure(client_uscc=validate_uscc(client), outcome=outcome, closed_on=on,
+                             reason=_required(reason, "a reason (--reason)"),
+                             closed_by=_required(by, "--by"))
+    s.add(row)
+    events.append(s, f"application.{outcome}", f"client:{row.client_uscc}",
+                  {"on": on, "reason": row.reason}, row.closed_by)
+    return row
+
+
+# -- proposals -------------------------------------------------------------------------------
+
+def _refusal(s: Session, facts: Facts, record: Record, today: date,
+             disposal_id: int | None) -> str | None:
+    """Why ``record`` may not be disposed of today, or None."""
+    if record.disposed_at is not None:
+        return f"record {record.id} was already disposed of on {record.disposed_at:%Y-%m-%d}"
+    if holds := facts.holds(record):
+        return (f"record {record.id} is under legal hold {holds[0].id} "
+                f"({holds[0].client_uscc or holds[0].certificate_number}: {holds[0].reason})")
+    ret = facts.retention(record)
+    if not ret.due(today):
+        until = f"until {ret.retain_until}" if ret.retain_until else "with no end yet"
+        return f"record {record.id} must be kept {until}: {ret.why}"
+    other = s.exec(select(Disposal.id).join(DisposalItem).where(
+        DisposalItem.record_id == record.id, Disposal.status == "proposed",
+        Disposal.id != (disposal_id or -1))).first()
+    if other is not None:
+        return f"record {record.id} is already in open proposal {other}"
+    return None
+
+
+def _check_all(s: Session, records: list[Record], today: date,
+               disposal_id: int | None = None) -> Facts:
+    facts = Facts(s)
+    problems = [p for r in records if (p := _refusal(s, facts, r, today, disposal_id))]
+    if problems:
+        raise RuleViolation("cannot dispose: " + "; ".join(problems))
+    return facts
+
+
+def propose(s: Session, record_ids: list[int], *, by: str, reason: str,
+            today: date) -> Disposal:
+    by, reason = _required(by, "--by"), _required(reason, "a reason (--reason)")
+    if not record_ids:
+        raise InputError("name at least one record id")
+    records = [get_record(s, rid) for rid in dict.fromkeys(record_ids)]
+    facts = _check_all(s, records, today)
+    proposal = Disposal(reason=reason, proposed_by=by)
+    s.add(proposal)
+    s.flush()
+    for r in records:
+        ret = facts.retention(r)
+        s.add(DisposalItem(disposal_id=proposal.id, record_id=r.id, sha256=r.sha256,
+                           record_type=r.record_type, filename=r.filename, rule=ret.rule,
+                           anchor_kind=ret.anchor_kind, anchor=ret.anchor, period=ret.period,
+                           retain_until=ret.retain_until, clause=ret.clause))
+    events.append(s, "disposal.proposed", f"disposal:{proposal.id}",
+                  {"records": [r.id for r in records], "reason": reason}, by)
+    return proposal
+
+
+def open_proposal(s: Session, disposal_id: int, by: str) -> tuple[Disposal, list[Record]]:
+    proposal = s.get(Disposal, disposal_id)
+    if proposal is None:
+        raise NotFound(f"no disposal proposal {disposal_id}")
+    if proposal.status != "proposed":
+        raise RuleViolation(f"disposal {disposal_id} is already {proposal.status}")
+    if person_key(by) == person_key(proposal.proposed_by):
+        raise RuleViolation(f"{FOUR_EYES} ({by} proposed disposal {disposal_id})")
+    items = s.exec(select(DisposalItem).where(DisposalItem.disposal_id == disposal_id)).all()
+    return proposal, [get_record(s, i.record_id) for i in items]
+
+
+def reject(s: Session, disposal_id: int, *, by: str, reason: str) -> Disposal:
+    by, reason = _required(by, "--by"), _required(reason, "a reason (--reason)")
+    proposal, _ = open_proposal(s, disposal_id, by)
+    proposal.status, proposal.decided_by, proposal.decided_at = "rejected", by, utcnow()
+    proposal.decision_reason = reason
+    s.add(proposal)
+    events.append(s, "disposal.rejected", f"disposal:{disposal_id}", {"reason": reason}, by)
+    return proposal
+
+
+@dataclass(frozen=True)
+class Disposed:
+    disposal_id: int
+    records: list[int]
+    certificate_record: int
+    certificate_sha256: str
+    not_erased: list[str]
+    """Blobs the store refused to erase yet (``archive recover`` retries)."""
+
+    def as_dict(self) -> dict:
+        return {"disposal": self.disposal_id, "records": self.records,
+                "certificate_record": self.certificate_record,
+                "certificate_sha256": self.certificate_sha256, "not_erased": self.not_erased}
+
+
+def approve(engine: Engine, store: Store, settings: Settings, pool: ConverterPool,
+            disposal_id: int, *, by: str, today: date) -> Disposed:
+    by = _required(by, "--by")
+    with session_scope(engine) as s:
+        proposal, records = open_proposal(s, disposal_id, by)
+        facts = _check_all(s, records, today, disposal_id)
+        lines = [_line(s, facts, r) for r in records]
+        proposed_by, reason = proposal.proposed_by, proposal.reason
+        profile = records[0].profile
+    pdf = disposal_certificate(settings, pool, disposal_id, lines, proposed_by, by, reason,
+                               today)
+    with session_scope(engine) as s:
+        # The approval entry takes the log lock first: a hold placed meanwhile is either
+        # committed before (and seen below) or waits until this disposal is done.
+        events.append(s, "disposal.approved", f"disposal:{disposal_id}",
+                      {"records": [r.id for r in records]}, by)
+        proposal, records = open_proposal(s, disposal_id, by)
+        facts = _check_all(s, records, today, disposal_id)
+        cert, _ = add_record(
+            s, store, settings, pdf, record_type="disposal_certificate",
+            filename=f"disposal-{disposal_id}.pdf",
+            filing=Filing(profile, None, None, None), signer=ensure_keys(settings).kid,
+            actor=by)
+        now = utcnow()
+        for r in records:
+            ret = facts.retention(r)
+            r.disposed_at, r.disposal_id = now, disposal_id
+            s.add(r)
+            events.append(s, "record.disposed", record_subject(r.id), {
+                "sha256": r.sha256, "record_type": r.record_type, "filename": r.filename,
+                "rule": ret.rule, "retain_until": ret.retain_until, "clause": ret.clause,
+                "disposal": disposal_id, "proposed_by": proposal.proposed_by,
+                "approved_by": by, "disposal_certificate_sha256": cert.sha256}, by)
+        proposal.status, proposal.decided_by, proposal.decided_at = "approved", by, now
+        proposal.certificate_sha256 = cert.sha256
+        s.add(proposal)
+        shas = [r.sha256 for r in records]
+        ids = [r.id for r in records]
+        cert_id, cert_sha = cert.id, cert.sha256
+    not_erased = []
+    for sha in shas:
+        try:
+            store.erase(sha)
+        except ArchiveError:
+            not_erased.append(sha)
+    return Disposed(disposal_id, ids, cert_id, cert_sha, not_erased)
+
+
+def due_records(s: Session, on: date, profile: str | None = None) -> list[dict]:
+    """Records still kept whose retention period has ended on ``on``, each with why (rule,
+    anchor, period, clause) and the ids of the holds that keep it."""
+    query = select(Record).where(Record.disposed_at.is_(None)).order_by(Record.id)  # type: ignore[union-attr]
+    if profile:
+        query = query.where(Record.profile == profile)
+    facts = Facts(s)
+    due = []
+    for r in s.exec(query):
+        ret = facts.retention(r)
+        if ret.due(on):
+            due.append({"id": r.id, "sha256": r.sha256, "record_type": r.record_type,
+                        "filename": r.filename,
+                        "profile": r.profile, "client": client_uscc(s, r),
+                        "certificate": r.certificate_number,
+                        "holds": [h.id for h in facts.holds(r)], **ret.as_dict()})
+    return due
+
+
+def _line(s: Session, facts: Facts, r: Record) -> dict:
+    return {"id": r.id, "profile": r.profile, "type": r.record_type, "filename": r.filename,
+            "client": client_uscc(s, r) or "", "certificate": r.certificate_number or "",
+            "sha256": r.sha256, "why": facts.retention(r).why}
+
+
+def disposal_dict(s: Session, d: Disposal) -> dict:
+    items = s.exec(select(DisposalItem).where(DisposalItem.disposal_id == d.id)).all()
+    return {"id": d.id, "status": d.status, "reason": d.reason, "proposed_by": d.proposed_by,
+            "proposed_at": d.proposed_at, "decided_by": d.decided_by,
+            "decided_at": d.decided_at, "decision_reason": d.decision_reason,
+            "certificate_sha256": d.certificate_sha256,
+            "records": [{"id": i.record_id, "sha256": i.sha256, "record_type": i.record_type,
+                         "filename": i.filename, "rule": i.rule, "anchor_kind": i.anchor_kind,
+                         "anchor": i.anchor, "period": i.period,
+                         "retain_until": i.retain_until, "clause": i.clause} for i in items]}
+
+
+# -- the disposal certificate ------------------------------------------------------------------
+
+def disposal_certificate(settings: Settings, pool: ConverterPool, disposal_id: int,
+                         lines: list[dict], proposed_by: str, approved_by: str, reason: str,
+                         today: date) -> bytes:
+    """A signed PDF/A listing what was disposed of, why, and by whom."""
+    from docx import Document
+    from docx.enum.section import WD_ORIENT
+    from docx.oxml.ns import qn
+    from docx.shared import Mm, Pt
+
+    bodies = sorted({load_profile(line["profile"]).body.name for line in lines})
+    doc = Document()
+    section = doc.sections[0]
+    section.orientation = WD_ORIENT.LANDSCAPE
+    section.page_width, section.page_height = Mm(297), Mm(210)
+    for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
+        setattr(section, side, Mm(12))
+    doc.styles["Normal"].font.size = Pt(9)
+    for style in ("Normal", "Heading 1"):  # Chinese glyphs from the SC face, not JP
+        fonts = doc.styles[style].element.get_or_add_rPr().get_or_add_rFonts()
+        fonts.set(qn("w:eastAsia"), "Noto Serif CJK SC")
+    doc.add_heading(f"记录销毁证明 Records disposal certificate No. {disposal_id}", level=1)
+    doc.add_paragraph("、".join(bodies))
+    doc.add_paragraph(f"销毁日期 Date: {today:%Y-%m-%d}    理由 Reason: {reason}")
+    doc.add_paragraph(f"提议人 Proposed by: {proposed_by}    批准人 Approved by: {approved_by}")
+    headers = ("ID", "类型 Type", "文件 File", "客户 Client", "证书 Certificate",
+               "SHA-256", "保存期 Retention")
+    table = doc.add_table(rows=1, cols=len(headers))
+    table.style = "Table Grid"
+    for cell, text in zip(table.rows[0].cells, headers, strict=True):
+        cell.text = text
+    for line in lines:
+        cells = table.add_row().cells
+        values = (str(line["id"]), line["type"], line["filename"], line["client"],
+                  line["certificate"], line["sha256"], line["why"])
+        for cell, text in zip(cells, values, strict=True):
+            cell.text = text
+    table.autofit = False
+    for column, width in zip(table.columns, (12, 28, 40, 38, 38, 50, 67), strict=True):
+        column.width = Mm(width)  # LibreOffice lays out by the grid, Word by the cells
+        for cell in column.cells:
+            cell.width = Mm(width)
+    doc.add_paragraph("以上记录的保存期已满，未处于法律保全（legal hold）之下，经两名记录管理人员"
+                      "提议和批准后销毁；其摘要（SHA-256）与本证明一并永久保存。")
+    buf = io.BytesIO()
+    doc.save(buf)
+    pdf = pool.convert_bytes(buf.getvalue(), f"disposal-{disposal_id}")
+    signer = load_signer(ensure_keys(settings), settings.key_passphrase)
+    return sign_pdf(pdf, signer, SignatureSpec(
+        reason=f"记录销毁证明 {disposal_id}", name="、".join(bodies), certify=True),
+        settings.tsa_url)

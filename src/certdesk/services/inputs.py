@@ -1,0 +1,342 @@
+"""Reading organisations to certify from JSON, CSV or .xlsx (format: docs/input-format.md).
+
+Every problem is reported as one line naming the record and the field.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from certdesk.common.errors import InputError, InvalidUSCC
+from certdesk.common.files import read_bytes
+from certdesk.documents import records
+from certdesk.domain.text import SINGLE_LINE, clean_text, normalise_spaces, printable
+from certdesk.domain.uscc import validate_uscc
+
+REQUIRED = ("name", "uscc", "registered_address", "scope", "decision_date")
+CSV_SITE_COLUMNS = ("site_address", "site_scope", "site_temporary", "site_name")
+OPTIONAL_COLUMNS = ("grade", "issue_date", "business_address")
+
+HEADERS: dict[str, str] = {
+    "组织名称": "name", "名称": "name", "获证组织": "name",
+    "统一社会信用代码": "uscc", "信用代码": "uscc",
+    "注册地址": "registered_address",
+    "认证范围": "scope",
+    "等级": "grade", "认证等级": "grade",
+    "决定日期": "decision_date", "认证决定日期": "decision_date",
+    "签发日期": "issue_date", "发证日期": "issue_date",
+    "经营地址": "business_address",
+    "场所名称": "site_name",
+    "场所地址": "site_address",
+    "场所范围": "site_scope", "场所认证范围": "site_scope",
+    "临时场所": "site_temporary",
+    **{c: c for c in (*REQUIRED, *OPTIONAL_COLUMNS, *CSV_SITE_COLUMNS)},
+}
+"""Column headers a CSV or sheet may use (Chinese or English, docs/input-format.md), each
+to its field; headers are compared after NFKC, trimming and lower-casing."""
+
+
+@dataclass(frozen=True)
+class SiteInput:
+    address: str
+    scope: str
+    temporary: bool = False
+    name: str = ""
+    """The site's name (门店/网点名称); printed where given, required where the body's
+    certificate names every site (DNI 5.5.1(2))."""
+
+
+@dataclass(frozen=True)
+class OrganisationInput:
+    name: str
+    uscc: str
+    registered_address: str
+    scope: str
+    decision_date: date
+    grade: str | None = None
+    issue_date: date | None = None
+    sites: tuple[SiteInput, ...] = ()
+    line: int | None = field(default=None, compare=False)
+    """The file line (CSV) or sheet row (xlsx) the organisation starts on."""
+    warnings: tuple[str, ...] = field(default=(), compare=False)
+    """What reading changed in the record (spaces normalised), one line each."""
+
+
+def _located(exc: InputError, key: str) -> InputError:
+    exc.field = key  # the column a failure names, for `failed` entries in --json
+    return exc
+
+
+def _text(where: str, rec: dict, key: str, required: bool = True,
+          warnings: list[str] | None = None) -> str | None:
+    value = rec.get(key)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            raise _located(InputError(f"{where}: field {key!r} is missing or empty"), key)
+        return None
+    if not isinstance(value, str):
+        raise _located(InputError(f"{where}: field {key!r} must be text, got "
+                                  f"{type(value).__name__}"), key)
+    try:
+        text = clean_text(value.strip(), key, where)
+    except InputError as exc:
+        raise _located(exc, key) from None
+    if key in SINGLE_LINE and warnings is not None:
+        spaced = normalise_spaces(text)
+        if spaced != text:
+            warnings.append(f"{where}: field {key!r}: spaces normalised, "
+                            f"{printable(text)!r} read as {spaced!r}")
+            text = spaced
+    return text
+
+
+def _date(where: str, rec: dict, key: str, required: bool = True) -> date | None:
+    text = _text(where, rec, key, required)
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise _located(InputError(f"{where}: field {key!r} = {text!r} is not a date "
+                                  "(YYYY-MM-DD)"), key) from None
+
+
+def _bool(where: str, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value or "").strip().lower()
+    if text in ("", "0", "false", "no", "否"):
+        return False
+    if text in ("1", "true", "yes", "是"):
+        return True
+    raise _located(InputError(f"{where}: temporary = {value!r} is not yes/no"), "temporary")
+
+
+def organisation_from_dict(rec: Any, where: str, *, line: int | None = None,
+                           site_wheres: list[str] | None = None) -> OrganisationInput:
+    """``site_wheres``: where each site was read (a CSV site has its own line)."""
+    if not isinstance(rec, dict):
+        raise InputError(f"{where}: expected an object, got {type(rec).__name__}")
+    unknown = set(rec) - set(REQUIRED) - {"grade", "issue_date", "sites", "business_address"}
+    if unknown:
+        raise _located(InputError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}"),
+                       ", ".join(sorted(unknown)))
+    warnings: list[str] = []
+    try:
+        uscc = validate_uscc(_text(where, rec, "uscc") or "")
+    except InvalidUSCC as exc:
+        raise _located(InvalidUSCC(f"{where}: {exc}"), "uscc") from None
+    raw_sites = rec.get("sites") or []
+    if not isinstance(raw_sites, list):
+        raise InputError(f"{where}: 'sites' must be a list")
+    sites = []
+    for i, s in enumerate(raw_sites, start=1):
+        try:
+            sw = site_wheres[i - 1] if site_wheres else f"{where}, site {i}"
+            if not isinstance(s, dict):
+                raise InputError(f"{sw}: expected an object with address and scope")
+            unknown_site = set(s) - {"name", "address", "scope", "temporary"}
+            if unknown_site:
+                raise InputError(f"{sw}: unknown field(s) {', '.join(sorted(unknown_site))}")
+            sites.append(SiteInput(_text(sw, s, "address", warnings=warnings) or "",
+                                   _text(sw, s, "scope") or "",
+                                   _bool(sw, s.get("temporary", False)),
+                                   _text(sw, s, "name", required=False, warnings=warnings) or ""))
+        except InputError as exc:
+            if site_wheres and getattr(exc, "field", None):
+                exc.field = f"site_{exc.field}"  # the CSV column's name
+            exc.site = i
+            raise
+    business = _text(where, rec, "business_address", required=False, warnings=warnings)
+    if business:
+        # The address the organisation serves from, when it has no separate sites: the
+        # certificate's one covered address [CACQ 8.1 2), DNI 5.5.1(2), ZPIC 8.1.1 4)].
+        if sites:
+            raise InputError(f"{where}: give either 'business_address' or 'sites', not both "
+                             "(list the business address as a site)")
+        sites.append(SiteInput(business, _text(where, rec, "scope") or ""))
+    org = OrganisationInput(
+        name=_text(where, rec, "name", warnings=warnings) or "",
+        uscc=uscc,
+        registered_address=_text(where, rec, "registered_address", warnings=warnings) or "",
+        scope=_text(where, rec, "scope") or "",
+        decision_date=_date(where, rec, "decision_date"),
+        grade=_text(where, rec, "grade", required=False),
+        issue_date=_date(where, rec, "issue_date", required=False),
+        sites=tuple(sites),
+        line=line,
+        warnings=tuple(warnings),
+    )
+    return org
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """A record of a batch that cannot be used, kept in place with its error: one bad
+    record must not stop the others."""
+
+    where: str
+    error: InputError
+    line: int | None = None
+    organisation: str = ""
+
+    @property
+    def field(self) -> str | None:
+        return getattr(self.error, "field", None)
+
+
+Parsed = OrganisationInput | Rejected
+
+
+def _name_of(rec: Any) -> str:
+    name = rec.get("name") if isinstance(rec, dict) else None
+    return printable(normalise_spaces(name)) if isinstance(name, str) else ""
+
+
+def _checked(rec: Any, where: str, line: int | None = None,
+             site_wheres: list[str] | None = None, site_lines: list[int] | None = None,
+             ) -> Parsed:
+    name = _name_of(rec)
+    if name:  # every problem names the organisation as well as its place
+        where = f"{where} ({name})"
+        site_wheres = [f"{w} ({name})" for w in site_wheres or ()] or None
+    try:
+        return organisation_from_dict(rec, where, line=line, site_wheres=site_wheres)
+    except InputError as exc:
+        site = getattr(exc, "site", None)
+        if site and site_lines:  # a CSV site's problem is on its own line
+            line = site_lines[site - 1]
+        return Rejected(where, exc, line, name)
+
+
+def parse_json(text: str, source: str) -> list[Parsed]:
+    return [_checked(r, f"{source}: record {i}")
+            for i, r in enumerate(records.parse_json(text, source, "organisations"), start=1)]
+
+
+def _columns(header: list[str], source: str, kind: str) -> list[str | None]:
+    """Each header cell's field; unknown headers refused all at once, by name."""
+    import unicodedata
+
+    fields = [HEADERS.get(unicodedata.normalize("NFKC", h or "").strip().lower())
+              for h in header]
+    unknown = [h for h, f in zip(header, fields, strict=True) if f is None and (h or "").strip()]
+    if unknown:
+        raise InputError(f"{source}: unknown column(s) {', '.join(map(repr, unknown))} "
+                         "(columns: docs/input-format.md)")
+    missing = [c for c in REQUIRED if c not in fields]
+    if missing:
+        raise InputError(f"{source}: {kind} header lacks column(s) {', '.join(missing)}")
+    return fields
+
+
+def _grouped(rows: list[tuple[int, list[str]]], source: str, unit: str) -> list[Parsed]:
+    """One row per site; rows sharing a credit code are one organisation. ``rows`` are
+    (line or sheet row, cells) with the header first; blank rows are skipped."""
+    if not rows:
+        raise InputError(f"{source}: empty file (expected a header row)")
+    fields = _columns(rows[0][1], source, "CSV" if unit == "line" else "sheet")
+    grouped: dict[str, dict] = {}
+    for line_no, cells in rows[1:]:
+        if not any(c.strip() for c in cells):
+            continue  # a blank row, as Excel leaves them (`,,,,`)
+        if len(cells) > len(fields) and any(c.strip() for c in cells[len(fields):]):
+            raise InputError(f"{source}: {unit} {line_no} has {len(cells)} columns, "
+                             f"the header {len(fields)}")
+        unnamed = [i for i, (f, c) in enumerate(zip(fields, cells, strict=False), start=1)
+                   if f is None and c.strip()]
+        if unnamed:  # a value under an empty header would be silently dropped
+            raise InputError(f"{source}: {unit} {line_no} has a value in column {unnamed[0]}, "
+                             "which has no header")
+        row = {f: c for f, c in zip(fields, cells, strict=False) if f}
+        key = (row.get("uscc") or "").strip().upper() or f"{unit}{line_no}"
+        entry = grouped.get(key)
+        if entry is None:
+            rec = {k: row[k] for k in (*REQUIRED, *OPTIONAL_COLUMNS) if k in row}
+            rec["sites"] = []
+            entry = grouped[key] = {"rec": rec, "line": line_no, "site_wheres": [],
+                                    "site_lines": []}
+        if (row.get("site_address") or "").strip():
+            entry["rec"]["sites"].append({"name": row.get("site_name") or "",
+                                          "address": row["site_address"],
+                                          "scope": row.get("site_scope") or entry["rec"]["scope"],
+                                          "temporary": row.get("site_temporary", "")})
+            entry["site_wheres"].append(f"{source}: {unit} {line_no}")
+            entry["site_lines"].append(line_no)
+    if not grouped:
+        raise InputError(f"{source}: no data rows")
+    return [_checked(e["rec"], f"{source}: {unit} {e['line']}", e["line"], e["site_wheres"],
+                     e["site_lines"])
+            for e in grouped.values()]
+
+
+def parse_csv(text: str, source: str) -> list[Parsed]:
+    """CSV text (format: docs/input-format.md); lines counted as in the file, so a quoted
+    cell spanning lines does not shift the lines named in errors."""
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+    rows, start = [], 1
+    for cells in reader:
+        rows.append((start, cells))
+        start = reader.line_num + 1
+    return _grouped(rows, source, "line")
+
+
+def decode_csv(raw: bytes, source: str) -> str:
+    """UTF-8 (with or without BOM) tried strictly first, then GB18030 (a superset of GBK:
+    what Excel on Chinese Windows saves as "CSV")."""
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise InputError(f"{source}: neither UTF-8 nor GB18030/GBK text (save the file as CSV "
+                     "UTF-8)")
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))  # a number typed into a cell: 12.0 is "12"
+    return str(value)
+
+
+def parse_xlsx(raw: bytes, source: str) -> list[Parsed]:
+    """The first sheet: a header row, then one row per site as in a CSV; errors name the
+    sheet row."""
+    from zipfile import BadZipFile
+
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
+    except (BadZipFile, OSError, KeyError, ValueError) as exc:
+        raise InputError(f"{source}: not a readable .xlsx workbook ({exc})") from None
+    try:
+        sheet = book.worksheets[0]
+        rows = [(i, [_cell(v) for v in values])
+                for i, values in enumerate(sheet.iter_rows(values_only=True), start=1)]
+    finally:
+        book.close()
+    while rows and not any(c.strip() for c in rows[0][1]):
+        rows.pop(0)  # a sheet may start below blank rows
+    return _grouped(rows, f"{source} [{sheet.title}]", "row")
+
+
+def load_organisations(path: Path) -> list[Parsed]:
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix == ".xlsx":
+        return parse_xlsx(read_bytes(path), path.name)
+    if suffix == ".csv":
+        return parse_csv(decode_csv(read_bytes(path), path.name), path.name)
+    return parse_json(records.read_text(path), path.name)

@@ -1,0 +1,20 @@
+"""Which certificate replaced a superseded one: refusals name it, so that a command given
+yesterday's number says which number to use now."""
+
+from __future__ import annotations
+
+from certdesk.store.models import Certificate
+
+PREFIX = "re-certified as "
+"""How ``services.issuing`` words a superseded certificate's status reason."""
+
+
+def replaced_note(cert: Certificate) -> str:
+    """``" (re-certified as N: use that number)"`` for a superseded certificate, else ""."""
+    reason = cert.status_reason or ""
+    if cert.status != "superseded" or not reason.startswith(PREFIX):
+        return ""
+    successor = reason.removeprefix(PREFIX)
+    if cert.main_number:  # a sub-certificate's successor is the same site's on the new main
+        successor += cert.number.removeprefix(cert.main_number)
+    return f" (re-certified as {successor}: use that number)"

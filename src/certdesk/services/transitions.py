@@ -1,0 +1,235 @@
+"""Status changes of a certificate: suspend, restore, revoke, cancel.
+
+Each change is checked against the allowed transitions, applied to the certificate and
+(for a main certificate) to its sub-certificates, announced by a signed notice that is
+archived, and written to the event log — all in one transaction after the notice exists.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from sqlmodel import Session, select
+
+from certdesk.common import clock
+from certdesk.common.errors import InputError, NotFound, RuleViolation
+from certdesk.documents.context import CNCA_NOTICE, body_context, cn_date, full_scope
+from certdesk.documents.notices import WORDING, Wording
+from certdesk.domain.dates import date_rules, suspension
+from certdesk.domain.guards import Backdating, status_change_day, status_rules
+from certdesk.domain.numbering import parse
+from certdesk.domain.profiles import load_profile
+from certdesk.domain.status import effective_status
+from certdesk.domain.suspension import check_imposition, check_restoration
+from certdesk.domain.text import clean_text
+from certdesk.services.publisher import Publisher
+from certdesk.services.successor import replaced_note
+from certdesk.signing.pdf import SignatureSpec
+from certdesk.store import events
+from certdesk.store.allocate import void
+from certdesk.store.blobs import sha256_hex
+from certdesk.store.db import session_scope
+from certdesk.store.models import Certificate, Event, Organisation
+
+
+@dataclass(frozen=True)
+class Transition:
+    allowed_from: frozenset[str]
+    to: str
+    notice: Wording
+    """What the signed notice says, and the clauses that allow the change."""
+
+
+TRANSITIONS: dict[str, Transition] = {
+    "suspend": Transition(frozenset({"valid"}), "suspended", WORDING["suspension"]),
+    "restore": Transition(frozenset({"suspended"}), "valid", WORDING["restoration"]),
+    # A certificate not yet in force can still be withdrawn before its issue date.
+    "revoke": Transition(frozenset({"valid", "suspended", "not_yet_valid"}), "revoked",
+                         WORDING["revocation"]),
+    "cancel": Transition(frozenset({"valid", "suspended", "not_yet_valid"}), "cancelled",
+                         WORDING["cancellation"]),
+}
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    number: str
+    action: str
+    status: str
+    affected: tuple[str, ...]
+    notice_pdf: Path
+    notice_sha256: str
+    late: str | None = None
+    """Set when imposed after the body's deadline from verification (and allowed)."""
+
+    def as_dict(self) -> dict:
+        return {"number": self.number, "action": self.action, "status": self.status,
+                "affected": list(self.affected), "notice_pdf": str(self.notice_pdf),
+                "notice_sha256": self.notice_sha256, "late": self.late}
+
+
+@dataclass(frozen=True)
+class StatusPreview:
+    """What ``change_status`` would do (``dry_run``): nothing signed, nothing stored."""
+
+    number: str
+    action: str
+    status: str
+    to: str
+    affected: tuple[str, ...]
+    on: date
+    until: date | None
+    notice: str
+    backdating: Backdating | None
+
+    def as_dict(self) -> dict:
+        return {"dry_run": True, "number": self.number, "action": self.action,
+                "from": self.status, "status": self.to, "affected": list(self.affected),
+                "on": self.on, "until": self.until, "notice": self.notice,
+                **(self.backdating.as_event() if self.backdating else {"backdated": False})}
+
+
+# -- the date window of a status change (rules.guards) --------------------------------------
+
+STATUS_EVENTS = tuple(f"certificate.{action}" for action in TRANSITIONS)
+
+
+def _check_day(s: Session, cert: Certificate, on: date, today: date,
+               backdate_reason: str | None) -> Backdating | None:
+    """``on`` between the issue date (or the previous status change) and today."""
+    last = s.exec(select(Event).where(Event.subject == cert.number,
+                                      Event.kind.in_(STATUS_EVENTS))  # type: ignore[attr-defined]
+                  .order_by(Event.seq.desc())).first()
+    last_on = json.loads(last.data).get("on") if last else None
+    earliest, what = cert.issue_date, "发证日期 issue date"
+    if last_on and date.fromisoformat(last_on) >= earliest:
+        earliest, what = date.fromisoformat(last_on), "上次状态变更 previous status change"
+    return status_change_day(on, today, earliest=earliest, earliest_what=what,
+                             spec=status_rules(cert.profile), backdate_reason=backdate_reason)
+
+
+def _refuse(action: str, cert: Certificate, status: str, t: Transition) -> RuleViolation:
+    if status == "revoked":
+        why = "a revoked certificate's number is void forever [XBHT A.5]"
+    elif status == "expired":
+        why = f"it expired on {cert.expiry_date}"
+    else:
+        why = f"{action} applies only to {', '.join(sorted(t.allowed_from))} certificates"
+    return RuleViolation(f"cannot {action} {cert.number}: it is {status}{replaced_note(cert)}; "
+                         f"{why} "
+                         f"[{t.notice.clause}]")
+
+
+def change_status(publisher: Publisher, number: str, action: str, reason: str, *,
+                  actor: str = "issuer", on: date | None = None,
+                  months: int | None = None, verified: date | None = None,
+                  backdate_reason: str | None = None,
+                  dry_run: bool = False) -> StatusChange | StatusPreview:
+    """Apply ``action`` to certificate ``number`` on day ``on`` (default today).
+
+    ``months`` is the suspension period (default: the body's usual period, never more than
+    its maximum); the end date is printed on the notice and drives the sweep's revocation.
+    ``on`` lies between the issue date (or the previous status change) and today; further
+    back than the profile allows it needs ``backdate_reason`` (``domain.guards``).
+    ``dry_run`` checks everything and returns the preview: no notice, nothing stored.
+    ``verified`` (suspend, revoke) is the day the ground was verified: later than the
+    body's days after it is warned about or refused, per profile.
+    """
+    t = TRANSITIONS.get(action)
+    if t is None:
+        raise RuleViolation(f"unknown action {action!r} (one of {', '.join(TRANSITIONS)})")
+    if not reason.strip():
+        raise RuleViolation(f"a reason is required to {action} a certificate")
+    reason = clean_text(reason.strip(), "reason")
+    number = str(parse(number))
+    today = clock.today()
+    on = on or today
+    with session_scope(publisher.engine) as s:
+        cert = s.exec(select(Certificate).where(Certificate.number == number)).first()
+        if cert is None:
+            raise NotFound(f"no certificate {number}")
+        status = effective_status(cert.status, cert.expiry_date, on, issued=cert.issue_date)
+        if status not in t.allowed_from:
+            raise _refuse(action, cert, status, t)
+        backdating = _check_day(s, cert, on, today, backdate_reason)  # the general window first
+        if action == "restore":
+            check_restoration(date_rules(cert.profile).suspension, number, on,
+                              suspended_on=cert.suspended_on,
+                              suspended_until=cert.suspended_until)
+        late = None
+        if verified is not None:
+            if action not in ("suspend", "revoke"):
+                raise InputError("--verified applies to suspend and revoke only")
+            late = check_imposition(date_rules(cert.profile).suspension, action, on, verified)
+        if cert.main_number and t.to == "valid":
+            main = s.exec(select(Certificate).where(Certificate.number == cert.main_number)).one()
+            main_status = effective_status(main.status, main.expiry_date, on,
+                                           issued=main.issue_date)
+            if main_status != "valid":
+                raise RuleViolation(
+                    f"cannot {action} {number}: its main certificate {main.number} is "
+                    f"{main_status}; a sub-certificate is valid only with it [CACQ 8.4.2(6)]")
+        subs = [] if cert.main_number else list(s.exec(
+            select(Certificate).where(Certificate.main_number == number)
+            .order_by(Certificate.sub)))
+        # A sub suspended on its own whose period has run out does not follow its main back
+        # to valid: it stays suspended for revocation (the sweep revokes it).
+        affected = [cert, *(c for c in subs if c.status in t.allowed_from
+                            and not (t.to == "valid" and c.suspended_until is not None
+                                     and on > c.suspended_until))]
+        org = s.get(Organisation, cert.organisation_id)
+    profile = load_profile(cert.profile)
+    until = None
+    if action == "suspend":
+        until = suspension(date_rules(profile.id), on, months=months).ends
+    elif months is not None:
+        raise RuleViolation("--months applies to suspension only")
+    ref = f"{profile.body.short_name}-{action.upper()}-{on:%Y%m%d}-{number}"
+    if dry_run:
+        return StatusPreview(number, action, status, t.to, tuple(c.number for c in affected),
+                             on, until, ref, backdating)
+    context = {
+        "body": body_context(profile),
+        "org": {"name": org.name, "uscc": org.uscc},
+        "notice": {"title": t.notice.title, "reference": ref,
+                   "body": t.notice.body.format(date=cn_date(on)),
+                   "reason": reason, "date": cn_date(on),
+                   "consequences": [c.format(until=cn_date(until))
+                                    for c in t.notice.consequences]},
+        "certificates": [{"number": c.number, "scope": full_scope(profile, c.scope),
+                          "expiry_date": cn_date(c.expiry_date)} for c in affected],
+        "cnca_notice": CNCA_NOTICE,
+    }
+    pdf = publisher.signed_pdf(profile.template_path("notice"), context, ref,
+                               SignatureSpec(reason=t.notice.title, name=profile.body.name,
+                                             location=profile.body.address))
+    sha = sha256_hex(pdf)
+    with session_scope(publisher.engine) as s:
+        for c in affected:
+            row = s.exec(select(Certificate).where(Certificate.number == c.number)).one()
+            if row.status != c.status:  # changed by someone else meanwhile: refuse, roll back
+                raise RuleViolation(f"{c.number} changed status meanwhile; try again")
+            row.status, row.status_reason = t.to, reason
+            if t.to == "suspended":  # the period the restore check and the sweep read
+                row.suspended_on, row.suspended_until = on, until
+            elif t.to == "valid":
+                row.suspended_on = row.suspended_until = None
+            s.add(row)
+            if t.to == "revoked":
+                void(s, c.number, f"revoked: {reason}")
+            events.append(s, f"certificate.{action}", c.number,
+                          {"from": c.status, "to": t.to, "reason": reason, "notice": ref,
+                           "notice_sha256": sha, "on": on, "until": until,
+                           **(backdating.as_event() if backdating else {}),
+                           **({"verified": verified} if verified else {}),
+                           **({"late": late} if late else {})}, actor)
+        # Stored only once the re-check above passed: a refused change leaves no blob.
+        publisher.keep(s, pdf, record_type="notice", filename=f"{ref}.pdf",
+                       profile=profile.id, organisation_id=org.id,
+                       certificate_number=number, actor=actor)
+    path = publisher.export(f"{ref}.pdf", pdf)
+    return StatusChange(number, action, t.to, tuple(c.number for c in affected), path, sha,
+                        late)

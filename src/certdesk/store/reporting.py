@@ -1,0 +1,321 @@
+"""The reporting ledger: what the regulator (认监委) must be told, and which revoked or
+cancelled certificates are still to come back from their holders.
+
+``events.append`` calls ``record_event`` for every certificate event, so the report item
+(and, for a revocation or cancellation, the return to chase) is written in the transaction
+that writes the event itself: either both exist or neither does, and no caller can forget
+it. One item per logged event (unique on certificate, kind and log entry), so re-running
+a command or the sweep never reports twice. Export batches say what was handed over, and
+marking a batch sent records when and by whom [CACQ 8.3, 9.1.3, 9.3; ZPIC 4.6.4, 7.3.2,
+8.1.3].
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, select
+
+from certdesk.common.errors import InputError, NotFound, RuleViolation
+from certdesk.domain.reporting import reporting_rules
+from certdesk.store import events
+from certdesk.store.models import (
+    Certificate,
+    CertificateReturn,
+    Event,
+    ReportBatch,
+    ReportBatchItem,
+    ReportItem,
+    utcnow,
+)
+
+CHINA = ZoneInfo("Asia/Shanghai")
+
+REPORTED: dict[str, str] = {
+    "certificate.issued": "issued",
+    "certificate.reissued": "reissued",
+    "certificate.suspend": "suspended",
+    "certificate.restore": "restored",
+    "certificate.revoke": "revoked",
+    "certificate.cancel": "cancelled",
+    "certificate.expired": "expired",
+}
+"""Log kinds the regulator hears of, and the report's word for each (an issue in a later
+cycle is a re-certification)."""
+
+EVENT_LABELS: dict[str, str] = {
+    "issued": "颁发证书", "recertified": "再认证颁发证书", "reissued": "换证（证书信息变更）",
+    "suspended": "暂停", "restored": "恢复", "revoked": "撤销", "cancelled": "注销",
+    "expired": "有效期届满",
+}
+
+TO_RETURN = frozenset({"revoked", "cancelled"})
+RETURN_OUTCOMES: dict[str, str] = {"returned": "已收回", "declared_void": "已公开声明作废"}
+
+
+def report_kind(kind: str, data: Mapping[str, Any]) -> str | None:
+    word = REPORTED.get(kind)
+    if word == "issued" and int(data.get("cycle") or 0) > 0:
+        return "recertified"
+    return word
+
+
+def _as_date(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+
+
+def event_date(ev: Event, data: Mapping[str, Any]) -> date:
+    """The day the event took effect: its ``on`` or issue date, else its log day in China."""
+    for key in ("on", "issue_date"):
+        if data.get(key):
+            return _as_date(data[key])
+    at = ev.at if ev.at.tzinfo else ev.at.replace(tzinfo=UTC)
+    return at.astimezone(CHINA).date()
+
+
+def _item(ev: Event, data: Mapping[str, Any], kind: str, cert: Certificate) -> ReportItem:
+    on = event_date(ev, data)
+    reason = data.get("reason") or (f"有效期至 {cert.expiry_date}" if kind == "expired" else None)
+    return ReportItem(certificate_number=cert.number, main_number=cert.main_number,
+                      event_kind=kind, event_seq=ev.seq, event_date=on, reason=reason,
+                      due_date=reporting_rules(cert.profile).due(on))
+
+
+def _return(ev: Event, data: Mapping[str, Any], kind: str,
+            cert: Certificate) -> CertificateReturn:
+    return CertificateReturn(certificate_number=cert.number, main_number=cert.main_number,
+                             event_kind=kind, event_seq=ev.seq, opened_on=event_date(ev, data))
+
+
+def _certificate(s: Session, number: str) -> Certificate:
+    cert = s.exec(select(Certificate).where(Certificate.number == number)).first()
+    if cert is None:  # the event log names a certificate the register does not hold: a bug
+        raise NotFound(f"报送台账：没有证书 {number}（no certificate {number}）")
+    return cert
+
+
+def _reported(s: Session, ev: Event, kind: str) -> list[Certificate]:
+    """The certificates an event reports: its subject, and for the expiry of a main
+    certificate (logged once, for the main) the sub-certificates that expire with it."""
+    cert = _certificate(s, ev.subject)
+    if kind != "expired" or cert.main_number:
+        return [cert]
+    subs = s.exec(select(Certificate).where(Certificate.main_number == cert.number,
+                                            Certificate.status.in_(("valid", "suspended")))
+                  .order_by(Certificate.sub))
+    return [cert, *subs]
+
+
+def record_event(s: Session, ev: Event, data: Mapping[str, Any]) -> list[ReportItem]:
+    """The report items (and returns to chase) of a just-appended log entry, in its
+    session."""
+    kind = report_kind(ev.kind, data)
+    if kind is None:
+        return []
+    items = []
+    for cert in _reported(s, ev, kind):
+        items.append(_item(ev, data, kind, cert))
+        if kind in TO_RETURN:
+            s.add(_return(ev, data, kind, cert))
+    s.add_all(items)
+    return items
+
+
+def backfill(s: Session) -> tuple[int, int]:
+    """Items and returns for logged events that have none (events logged before the ledger
+    existed); counts of (items, returns) added. Running it again adds nothing."""
+    have_items = set(s.exec(select(ReportItem.event_seq, ReportItem.certificate_number)))
+    have_returns = set(s.exec(select(CertificateReturn.event_seq,
+                                     CertificateReturn.certificate_number)))
+    items = returns = 0
+    for ev in s.exec(select(Event).where(Event.kind.in_(tuple(REPORTED))).order_by(Event.seq)):
+        data = json.loads(ev.data)
+        kind = report_kind(ev.kind, data)
+        for cert in _reported(s, ev, kind):
+            if (ev.seq, cert.number) not in have_items:
+                s.add(_item(ev, data, kind, cert))
+                items += 1
+            if kind in TO_RETURN and (ev.seq, cert.number) not in have_returns:
+                s.add(_return(ev, data, kind, cert))
+                returns += 1
+    return items, returns
+
+
+# -- reading the ledger --------------------------------------------------------------------
+
+def item_dict(item: ReportItem, on: date | None = None) -> dict[str, Any]:
+    data = {k: getattr(item, k) for k in (
+        "id", "certificate_number", "main_number", "event_kind", "event_seq", "event_date",
+        "reason", "due_date", "created", "batch_id", "sent_at", "sent_by", "status")}
+    data["event_label"] = EVENT_LABELS[item.event_kind]
+    if on is not None:
+        data["overdue"] = is_overdue(item, on)
+    return data
+
+
+def is_overdue(item: ReportItem, on: date) -> bool:
+    return item.status == "pending" and item.due_date < on
+
+
+def unsent(s: Session) -> list[ReportItem]:
+    return list(s.exec(select(ReportItem).where(ReportItem.status == "pending")
+                       .order_by(ReportItem.due_date, ReportItem.id)))
+
+
+def overdue(s: Session, on: date) -> list[ReportItem]:
+    """Items not yet reported whose due date has passed by ``on``."""
+    return list(s.exec(select(ReportItem).where(ReportItem.status == "pending",
+                                                ReportItem.due_date < on)
+                       .order_by(ReportItem.due_date, ReportItem.id)))
+
+
+def batch_dict(s: Session, batch: ReportBatch) -> dict[str, Any]:
+    return {"batch": batch.id, "created": batch.created, "created_by": batch.created_by,
+            "items": batch.items, "include_sent": batch.include_sent,
+            "sent_at": batch.sent_at, "sent_by": batch.sent_by}
+
+
+def batches(s: Session, *, unsent_only: bool = False) -> list[ReportBatch]:
+    query = select(ReportBatch)
+    if unsent_only:
+        query = query.where(ReportBatch.sent_at.is_(None))
+    return list(s.exec(query.order_by(ReportBatch.id.desc())))
+
+
+def get_batch(s: Session, batch_id: int, *, lock: bool = False) -> ReportBatch:
+    """The batch; with ``lock`` its row is locked until the transaction ends (PostgreSQL;
+    SQLite's write transaction already excludes other writers)."""
+    batch = s.get(ReportBatch, batch_id, with_for_update=lock)
+    if batch is None:
+        raise NotFound(f"没有报送批次 {batch_id}（no report batch {batch_id}）")
+    return batch
+
+
+def batch_items(s: Session, batch_id: int) -> list[ReportItem]:
+    return list(s.exec(select(ReportItem).join(
+        ReportBatchItem, ReportBatchItem.item_id == ReportItem.id)
+        .where(ReportBatchItem.batch_id == batch_id).order_by(ReportItem.id)))
+
+
+# -- changing it ---------------------------------------------------------------------------
+
+def new_batch(s: Session, by: str, *, include_sent: bool = False) -> tuple[ReportBatch,
+                                                                          list[ReportItem]]:
+    """A batch of every item not yet sent (with ``include_sent``, of every item): an item
+    stays in each new export until a batch holding it is marked sent."""
+    query = select(ReportItem)
+    if not include_sent:
+        query = query.where(ReportItem.status == "pending")
+    items = list(s.exec(query.order_by(ReportItem.id)))
+    if not items:
+        raise RuleViolation("没有待报送的事项：全部已报送（nothing to report: every item was "
+                            "sent; --include-sent exports them again）")
+    batch = ReportBatch(created_by=by, items=len(items), include_sent=include_sent)
+    s.add(batch)
+    s.flush()
+    s.add_all(ReportBatchItem(batch_id=batch.id, item_id=i.id) for i in items)
+    events.append(s, "report.exported", f"report-batch:{batch.id}",
+                  {"items": [i.id for i in items], "include_sent": include_sent}, by)
+    return batch, items
+
+
+@dataclass(frozen=True)
+class Marked:
+    batch: int
+    marked: tuple[int, ...]
+    """Items this marking reported (those of the batch that were not sent already)."""
+    already_sent: tuple[int, ...]
+    sent_at: datetime
+    sent_by: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"batch": self.batch, "marked": list(self.marked),
+                "already_sent": list(self.already_sent), "sent_at": self.sent_at,
+                "sent_by": self.sent_by}
+
+
+def mark_sent(s: Session, batch_id: int, by: str, *, dry_run: bool = False) -> Marked:
+    """Record that batch ``batch_id`` was uploaded by ``by`` now: its unsent items become
+    sent with this batch. A batch is marked once."""
+    if not by.strip():
+        raise InputError("请填写报送人（--by ACCOUNT）")
+    batch = get_batch(s, batch_id, lock=True)  # two officers marking at once: one wins
+    if batch.sent_at is not None:
+        raise RuleViolation(f"批次 {batch_id} 已于 {batch.sent_at:%Y-%m-%d %H:%M} UTC 由 "
+                            f"{batch.sent_by} 标记为已报送（batch {batch_id} was marked sent "
+                            "already）")
+    items = batch_items(s, batch_id)
+    fresh = [i for i in items if i.status == "pending"]
+    at = utcnow()
+    result = Marked(batch_id, tuple(i.id for i in fresh),
+                    tuple(i.id for i in items if i.status != "pending"), at, by)
+    if dry_run:
+        return result
+    batch.sent_at, batch.sent_by = at, by
+    s.add(batch)
+    for item in fresh:
+        item.status, item.batch_id, item.sent_at, item.sent_by = "sent", batch_id, at, by
+        s.add(item)
+    events.append(s, "report.sent", f"report-batch:{batch_id}",
+                  {"items": list(result.marked)}, by)
+    return result
+
+
+# -- certificates to be returned -----------------------------------------------------------
+
+def return_dict(r: CertificateReturn) -> dict[str, Any]:
+    return {k: getattr(r, k) for k in (
+        "id", "certificate_number", "main_number", "event_kind", "opened_on", "status",
+        "closed_on", "how", "recorded_by", "recorded_at")}
+
+
+def returns(s: Session, *, outstanding_only: bool = True) -> list[CertificateReturn]:
+    query = select(CertificateReturn)
+    if outstanding_only:
+        query = query.where(CertificateReturn.status == "outstanding")
+    return list(s.exec(query.order_by(CertificateReturn.opened_on, CertificateReturn.id)))
+
+
+def record_return(s: Session, numbers: list[str], on: date, how: str, by: str, *,
+                  outcome: str = "returned", today: date | None = None,
+                  dry_run: bool = False) -> list[CertificateReturn]:
+    """Close the outstanding returns of ``numbers``: the certificate came back on ``on``
+    (``how``: by post, in person...), or it was declared void publicly (``declared_void``,
+    ``how``: where the declaration was published)."""
+    if outcome not in RETURN_OUTCOMES:
+        raise InputError(f"结果应为 {' / '.join(RETURN_OUTCOMES)}（outcome {outcome!r}）")
+    if not how.strip():
+        raise InputError("请说明收回方式或声明作废的途径（--how）")
+    if not by.strip():
+        raise InputError("请填写经办人（--by ACCOUNT）")
+    if not numbers:
+        raise InputError("请至少给出一个证书编号")
+    today = today or datetime.now(CHINA).date()
+    if on > today:
+        raise InputError(f"日期 {on} 晚于今天 {today}（the date is in the future）")
+    closed = []
+    for number in dict.fromkeys(n.strip() for n in numbers):
+        row = s.exec(select(CertificateReturn).where(
+            CertificateReturn.certificate_number == number,
+            CertificateReturn.status == "outstanding").with_for_update()).first()
+        if row is None:
+            raise NotFound(f"证书 {number} 没有待收回的记录（no certificate {number} is "
+                           "outstanding）")
+        if on < row.opened_on:
+            raise InputError(f"{number}：日期 {on} 早于{EVENT_LABELS[row.event_kind]}日期 "
+                             f"{row.opened_on}")
+        closed.append(row)
+    if dry_run:
+        return closed
+    for row in closed:
+        row.status, row.closed_on, row.how = outcome, on, how.strip()
+        row.recorded_by, row.recorded_at = by, utcnow()
+        s.add(row)
+        events.append(s, f"certificate.{outcome}", row.certificate_number,
+                      {"on": on, "how": row.how, "after": row.event_kind}, by)
+    return closed

@@ -1,0 +1,140 @@
+"""The certificate register page (``/staff/certificates``): every certificate, filtered by
+status, scheme, grade, dates, "expiring within N days" or a search; sorted; keyset pages;
+the current view exported to ``.xlsx`` / ``.csv`` or printed; the selected PDFs as one zip.
+
+Every role may read the register (as every role may search). Filters are a GET form, so a
+view is a URL a colleague can open; the zip is a POST (CSRF) because it is logged.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from collections.abc import Callable
+from datetime import date
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import Response
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from certdesk.common.errors import NotFound
+from certdesk.domain.profiles import all_profiles
+from certdesk.domain.status import STATUS_LABELS
+from certdesk.store import events
+from certdesk.store.blobs import Store
+from certdesk.store.db import session_scope
+from certdesk.store.models import Certificate
+from certdesk.store.register import (
+    EXPORT_FORMATS,
+    RegisterQuery,
+    all_rows,
+    export_bytes,
+    page,
+    pdf_records,
+)
+from certdesk.web.staff.sessions import Current
+from certdesk.web.staff.web import Desk, download, query_int
+
+MEDIA = {".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+         ".csv": "text/csv; charset=utf-8"}
+SORT_LABELS = {"number": "证书编号", "issue_date": "发证日期", "expiry_date": "有效期至",
+               "holder": "获证组织"}
+PRINT_MAX = 2000
+"""Rows a print view shows: beyond that a printout is not what anyone wants (export)."""
+
+
+def query_from(request: Request, day: Callable[..., date | None]) -> RegisterQuery:
+    """The view the GET parameters describe (unknown values refused in Chinese)."""
+    p = request.query_params
+    return RegisterQuery(
+        status=tuple(s for s in p.getlist("status") if s), profile=p.get("profile") or None,
+        grade=p.get("grade") or None, issued_from=day(p.get("issued_from", ""), "发证日期起"),
+        issued_to=day(p.get("issued_to", ""), "发证日期止"),
+        expires_from=day(p.get("expires_from", ""), "有效期至（起）"),
+        expires_to=day(p.get("expires_to", ""), "有效期至（止）"),
+        expiring_within=query_int(request, "expiring_within", "到期天数"),
+        search=p.get("search", ""),
+        sort=p.get("sort") or "number", descending=p.get("descending") == "true",
+        limit=query_int(request, "limit", "每页条数") or 50, after=p.get("after") or None)
+
+
+def view_url(request: Request, route: str, q: RegisterQuery, **extra: object) -> str:
+    params = {**q.as_params(), **{k: v for k, v in extra.items() if v is not None}}
+    pairs = [(k, x) for k, v in params.items() for x in (v if isinstance(v, list) else [v])]
+    pairs = [(k, str(v).lower() if isinstance(v, bool) else v) for k, v in pairs]
+    path = request.url_for(route).path
+    return f"{path}?{urlencode(pairs)}" if pairs else path
+
+
+def _grades() -> list[str]:
+    from certdesk.domain.scoring import scoring_rules
+
+    names: dict[str, None] = {}
+    for p in all_profiles():
+        if p.scheme.graded:
+            names.update(dict.fromkeys(scoring_rules(p.id).grade_names))
+    return list(names)
+
+
+def add_routes(router: APIRouter, desk: Desk, engine: Engine, store: Store,
+               day: Callable[..., date | None]) -> None:
+    """Register the pages on the staff router (before its catch-all route)."""
+    viewer = Depends(desk.requires("view"))
+
+    @router.get("/certificates", name="staff_register")
+    def register_page(request: Request, current: Current = viewer) -> Response:
+        q = query_from(request, day)
+        with Session(engine) as s:
+            result = page(s, q, desk.today())
+        links = {fmt: view_url(request, "staff_register_export", q, fmt=fmt.lstrip("."))
+                 for fmt in EXPORT_FORMATS}
+        return desk.render(
+            request, "register.html", current, q=q, result=result, statuses=STATUS_LABELS,
+            sorts=SORT_LABELS, profiles=all_profiles(), grades=_grades(), exports=links,
+            print_url=view_url(request, "staff_register_print", q),
+            first_url=view_url(request, "staff_register", q) if q.after else None,
+            next_url=(view_url(request, "staff_register", q, after=result.next_cursor)
+                      if result.next_cursor else None))
+
+    @router.get("/register/export", name="staff_register_export")
+    def export(request: Request, fmt: str = "xlsx", current: Current = viewer) -> Response:
+        suffix = f".{fmt}"
+        if suffix not in EXPORT_FORMATS:
+            raise NotFound("页面不存在。")
+        q, today = query_from(request, day), desk.today()
+        with Session(engine) as s:
+            rows = all_rows(s, q, today)
+        return download(export_bytes(suffix, rows, q, today), f"证书登记-{today}{suffix}",
+                        MEDIA[suffix])
+
+    @router.get("/register/print", name="staff_register_print")
+    def print_view(request: Request, current: Current = viewer) -> Response:
+        q, today = query_from(request, day), desk.today()
+        with Session(engine) as s:
+            rows = all_rows(s, q, today)
+        return desk.render(request, "register_print.html", current, q=q,
+                           rows=rows[:PRINT_MAX], total=len(rows), statuses=STATUS_LABELS,
+                           sorts=SORT_LABELS,
+                           back_url=view_url(request, "staff_register", q))
+
+    @router.post("/register/pdfs", name="staff_register_pdfs")
+    def pdfs(request: Request, numbers: list[str] = Form(default=[]),
+             current: Current = Depends(desk.posts("view"))) -> Response:
+        with Session(engine) as s:
+            picked = pdf_records(s, numbers)
+            names = dict(s.exec(select(Certificate.number, Certificate.holder_name)
+                                .where(Certificate.number.in_([n for n, _ in picked]))).all())
+        out = io.BytesIO()
+        # PDFs are compressed already: stored, not deflated again.
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as bundle:
+            for number, sha in picked:
+                bundle.writestr(f"{number}.pdf", store.read(sha))
+        with session_scope(engine) as s:  # who took which certificates out is on record
+            events.append(s, "register.pdfs_downloaded", f"staff:{current.user.name}",
+                          {"numbers": [n for n, _ in picked],
+                           "holders": [names[n] for n, _ in picked]}, current.user.name)
+        return download(out.getvalue(), f"证书-{desk.today()}-{len(picked)}份.zip",
+                        "application/zip")
+

@@ -1,0 +1,162 @@
+"""What the public may see of a certificate: what the certificate itself states, its
+current status, its sub-certificates or main certificate, and the dates of its status
+changes. Nothing else: no reasons, no staff names, no notices."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, select
+
+from certdesk.common.errors import InputError, NotFound
+from certdesk.common.settings import Settings
+from certdesk.documents.context import full_scope
+from certdesk.domain.numbering import parse
+from certdesk.domain.profiles import load_profile
+from certdesk.domain.status import effective_status
+from certdesk.domain.verdict import Verdict, page_verdict
+from certdesk.signing.tokens import TokenClaims, claim_differences, local_keys, verify_token
+from certdesk.store.models import Certificate, Event, Organisation
+
+CHINA = ZoneInfo("Asia/Shanghai")
+"""Certificates state Chinese civil dates; an event's UTC time is shown as the day in China."""
+
+PUBLIC_EVENTS = ("issued", "suspend", "restore", "revoke", "cancel", "reissued", "superseded",
+                 "expired")
+
+
+@dataclass(frozen=True)
+class Related:
+    number: str
+    status: str
+    site: str | None = None
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    on: date
+    event: str
+    """One of PUBLIC_EVENTS."""
+    by: str | None = None
+    """For ``superseded``: the new certificate's number."""
+
+
+@dataclass(frozen=True)
+class PublicCertificate:
+    number: str
+    number_spaced: str
+    status: str
+    body_name: str
+    body_name_en: str
+    body_website: str
+    scheme: str
+    standards: tuple[str, ...]
+    holder: str
+    uscc: str
+    registered_address: str
+    scope: str
+    grade: str | None
+    sites: tuple[dict, ...]
+    site: str | None
+    issue_date: date
+    reissue_date: date | None
+    expiry_date: date
+    main: Related | None
+    subs: tuple[Related, ...]
+    history: tuple[HistoryEntry, ...]
+    successor: str | None = None
+    checked_on: date = field(default_factory=date.today)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _day(event: Event, data: dict) -> date:
+    for key in ("on", "issue_date"):
+        if data.get(key):
+            return date.fromisoformat(str(data[key])[:10])
+    at = event.at if event.at.tzinfo else event.at.replace(tzinfo=ZoneInfo("UTC"))
+    return at.astimezone(CHINA).date()
+
+
+def _history(s: Session, number: str) -> tuple[HistoryEntry, ...]:
+    kinds = [f"certificate.{k}" for k in PUBLIC_EVENTS]
+    out = []
+    for ev in s.exec(select(Event).where(Event.subject == number, Event.kind.in_(kinds))
+                     .order_by(Event.seq)):
+        data = json.loads(ev.data)
+        kind = ev.kind.removeprefix("certificate.")
+        out.append(HistoryEntry(_day(ev, data), kind, data.get("by") if kind == "superseded"
+                                else None))
+    return tuple(out)
+
+
+def public_certificate(s: Session, number: str, today: date | None = None) -> PublicCertificate:
+    """The public view of certificate ``number``; ``InvalidNumber`` or ``NotFound`` if none."""
+    today = today or datetime.now(CHINA).date()
+    canonical = str(parse(number))
+    cert = s.exec(select(Certificate).where(Certificate.number == canonical)).first()
+    if cert is None:
+        raise NotFound(f"no certificate {canonical}")
+    org = s.get(Organisation, cert.organisation_id)
+    profile = load_profile(cert.profile)
+
+    def status(c: Certificate) -> str:
+        return effective_status(c.status, c.expiry_date, today, issued=c.issue_date)
+
+    main = subs = None
+    if cert.main_number:
+        row = s.exec(select(Certificate).where(Certificate.number == cert.main_number)).one()
+        main = Related(row.number, status(row))
+    else:
+        subs = tuple(Related(c.number, status(c), c.site_address) for c in s.exec(
+            select(Certificate).where(Certificate.main_number == cert.number)
+            .order_by(Certificate.sub)))
+    history = _history(s, cert.number)
+    successor = next((h.by for h in reversed(history) if h.event == "superseded"), None)
+    return PublicCertificate(
+        number=cert.number, number_spaced=parse(cert.number).format(spaced=True),
+        status=status(cert), body_name=profile.body.name, body_name_en=profile.body.name_en,
+        body_website=profile.body.website, scheme=profile.scheme.name,
+        standards=tuple(profile.scheme.standards), holder=cert.holder_name, uscc=org.uscc,
+        registered_address=org.registered_address, scope=full_scope(profile, cert.scope),
+        grade=cert.grade if profile.scheme.graded else None,
+        sites=tuple(json.loads(cert.sites_json)) if not cert.main_number else (),
+        site=cert.site_address, issue_date=cert.issue_date, reissue_date=cert.reissue_date,
+        expiry_date=cert.expiry_date, main=main, subs=subs or (), history=history,
+        successor=successor, checked_on=today)
+
+
+@dataclass(frozen=True)
+class TokenResult:
+    """What the QR token in a verification URL says about the certificate shown."""
+
+    state: str
+    """ok (genuine, matches the record) | differs (genuine, record changed since) | invalid"""
+    details: tuple[str, ...] = ()
+    kid: str | None = None
+    claims: TokenClaims | None = None
+    """What a genuine token states (the page shows it next to the record, in its language)."""
+
+    def as_dict(self) -> dict:
+        return {"state": self.state, "details": list(self.details), "kid": self.kid}
+
+
+def check_token(settings: Settings, token: str, cert: PublicCertificate) -> TokenResult:
+    try:
+        found = verify_token(token, cert.number, local_keys(settings))
+    except InputError as exc:
+        return TokenResult("invalid", (str(exc),))
+    differences = claim_differences(found.claims, cert.holder, cert.issue_date, cert.expiry_date)
+    return TokenResult("differs" if differences else "ok", tuple(differences), found.kid,
+                       found.claims)
+
+
+def certificate_page_verdict(cert: PublicCertificate, token: TokenResult | None) -> Verdict:
+    """The answer the page leads with: the status today, or the token's warning."""
+    return page_verdict(cert.status, number=cert.number, holder=cert.holder,
+                        issue_date=cert.issue_date, expiry_date=cert.expiry_date,
+                        successor=cert.successor, token=token.state if token else None)

@@ -1,5 +1,0 @@
-"""Word templates and body profiles (data). ``templates.profiles`` loads and checks them."""
-
-from pathlib import Path
-
-TEMPLATES_DIR = Path(__file__).resolve().parent

@@ -1,0 +1,139 @@
+"""The schema is Alembic's: upgrades from empty and from older databases, models and
+migrations agree, and the store works the same on SQLite and on a real PostgreSQL."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect, text
+from sqlmodel import SQLModel
+
+from certdesk.services.audit import audit
+from certdesk.store.db import (
+    current_revision,
+    head_revision,
+    include_object,
+    init_db,
+    make_engine,
+    session_scope,
+)
+from certdesk.store.events import verify_chain
+from certdesk.store.records import Filing, add_record, find_records
+from tests.store.conftest import make_pdf, make_uscc
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def empty_engine(request, tmp_path):
+    if request.param == "sqlite":
+        engine = make_engine(f"sqlite:///{tmp_path / 'm.db'}")
+    else:
+        url = request.getfixturevalue("postgres_url")
+        engine = make_engine(url)
+        with engine.begin() as conn:  # each test starts from an empty database
+            conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    yield engine
+    engine.dispose()
+
+
+def test_the_numbered_head_is_alembics_head_and_history_is_one_line():
+    from alembic.script import ScriptDirectory
+
+    from certdesk.store.db import alembic_config
+
+    script = ScriptDirectory.from_config(alembic_config())
+    assert script.get_heads() == [head_revision()]
+
+
+def test_an_empty_database_is_upgraded_to_the_head_and_matches_the_models(empty_engine):
+    init_db(empty_engine)
+    with empty_engine.connect() as conn:
+        assert current_revision(conn) == head_revision()
+        ctx = MigrationContext.configure(conn, opts={"include_object": include_object,
+                                                     "compare_type": True})
+        assert compare_metadata(ctx, SQLModel.metadata) == []
+        assert conn.execute(text("SELECT seq, hash FROM loghead")).one() == (0, "0" * 64)
+
+
+def test_a_database_at_the_first_revision_keeps_its_data_through_the_upgrade(empty_engine):
+    init_db(empty_engine, "0001")
+    with empty_engine.begin() as conn:
+        conn.execute(text("INSERT INTO record (sha256, size, record_type, filename, media_type, "
+                          "created) VALUES (:h, 1, 'report', 'r.pdf', 'application/pdf', "
+                          "CURRENT_TIMESTAMP)"), {"h": "a" * 64})
+    init_db(empty_engine)
+    with session_scope(empty_engine) as s:
+        (row,) = find_records(s, record_type="report")
+        assert (row.sha256, row.client_uscc, row.disposed_at) == ("a" * 64, None, None)
+
+
+def test_a_database_made_before_migrations_is_adopted_not_recreated(empty_engine):
+    init_db(empty_engine, "0001")
+    with empty_engine.begin() as conn:
+        conn.execute(text("DROP TABLE alembic_version"))  # what create_all used to leave
+    init_db(empty_engine)
+    with empty_engine.connect() as conn:
+        assert current_revision(conn) == head_revision()
+        assert inspect(conn).has_table("disposal")
+
+
+def test_concurrent_first_runs_migrate_once(empty_engine):
+    errors = []
+
+    def run():
+        try:
+            init_db(empty_engine)
+        except Exception as exc:  # collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    with empty_engine.connect() as conn:
+        assert current_revision(conn) == head_revision()
+
+
+def test_records_are_stored_logged_and_audited_the_same_way(empty_engine, settings, store):
+    init_db(empty_engine)
+    with session_scope(empty_engine) as s:
+        row, new = add_record(s, store, settings, make_pdf("pg"), record_type="contract",
+                              filename="c.pdf", filing=Filing("zpic", make_uscc(7), None, None),
+                              signer="kid", actor="test")
+    assert new
+    with session_scope(empty_engine) as s:
+        report = audit(s, store)
+        assert report.ok and report.records == 1, report.as_dict()
+        assert verify_chain(s).head_seq == 1
+
+
+def test_suspended_certificates_get_their_period_from_the_log_when_upgraded(empty_engine):
+    """0005 (i15) moves the suspension period from the event data into typed columns."""
+    init_db(empty_engine, "0002")
+    with empty_engine.begin() as conn:
+        conn.execute(text("INSERT INTO organisation (id, uscc, name, registered_address, created) "
+                          "VALUES (1, :u, 'o', 'a', CURRENT_TIMESTAMP)"), {"u": make_uscc(1)})
+        for number, status in (("N1", "suspended"), ("N2", "valid")):
+            conn.execute(text(
+                "INSERT INTO certificate (number, profile, organisation_id, cycle, holder_name, "
+                "scope, sites_json, decision_date, issue_date, effective_from, expiry_date, "
+                "status, status_changed, created) VALUES (:n, 'xbht', 1, 0, 'o', 's', '[]', "
+                "'2026-01-01', '2026-01-01', '2026-01-01', '2028-12-31', :st, "
+                "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"), {"n": number, "st": status})
+        for seq, (number, until) in enumerate((("N1", "2027-03-09"), ("N2", "2026-08-01"),
+                                               ("N1", "2027-04-09")), start=1):
+            conn.execute(text(
+                "INSERT INTO event (seq, at, kind, subject, actor, data, prev_hash, hash) "
+                "VALUES (:seq, CURRENT_TIMESTAMP, 'certificate.suspend', :n, 't', :d, 'x', 'y')"),
+                {"seq": seq, "n": number,
+                 "d": f'{{"on": "2027-01-10", "until": "{until}"}}'})
+    init_db(empty_engine)
+    with empty_engine.connect() as conn:
+        rows = dict(conn.execute(text(
+            "SELECT number, suspended_until FROM certificate ORDER BY number")).all())
+    assert {k: str(v) if v else None for k, v in rows.items()} == {"N1": "2027-04-09",
+                                                                   "N2": None}

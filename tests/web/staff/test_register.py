@@ -1,0 +1,115 @@
+"""The register page: filters as a URL, keyset pages, exports of the view, the print view
+and the selected PDFs as one logged zip."""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+
+from openpyxl import load_workbook
+
+from certdesk.store.blobs import open_store
+from tests.register.support import seed
+from tests.web.staff.conftest import logged
+
+
+def test_the_register_shows_every_certificate_with_its_status_today(signed_in, engine):
+    made = seed(engine)
+    page = signed_in("decision_maker").get("/staff/certificates")
+    assert page.status_code == 200
+    for number in made.values():
+        assert number in page.text
+    assert 'id="total">8<' in page.text
+    assert '<span class="badge not_yet_valid">尚未生效</span>' in page.text
+
+
+def test_filters_in_the_url_narrow_the_view_and_pages_follow_the_cursor(signed_in, engine):
+    made = seed(engine)
+    client = signed_in("issuer")
+    soon = client.get("/staff/certificates", params={"expiring_within": "30"})
+    assert made["soon"] in soon.text and made["valid"] not in soon.text
+    assert 'id="total">1<' in soon.text
+    both = client.get("/staff/certificates", params=[("status", "revoked"),
+                                                      ("status", "cancelled")])
+    assert made["revoked"] in both.text and made["cancelled"] in both.text
+    assert made["valid"] not in both.text
+    first = client.get("/staff/certificates", params={"limit": "5"})
+    link = re.search(r'<a href="([^"]+)" id="next-page"', first.text).group(1)
+    link = link.replace("&amp;", "&")
+    assert "after=" in link and "limit=5" in link
+    second = client.get(link)
+    shown_first = [n for n in made.values() if n in first.text]
+    shown_second = [n for n in made.values() if n in second.text]
+    assert len(shown_first) == 5 and len(shown_second) == 3
+    assert not set(shown_first) & set(shown_second)
+    assert 'id="first-page"' in second.text and 'id="next-page"' not in second.text
+
+
+def test_a_bad_filter_is_a_400_page_naming_the_field(signed_in, engine):
+    client = signed_in("issuer")
+    page = client.get("/staff/certificates", params={"expiring_within": "soon"})
+    assert page.status_code == 400 and "到期天数“soon”应为整数" in page.text
+    page = client.get("/staff/certificates", params={"issued_from": "2026-13-01"})
+    assert page.status_code == 400 and "发证日期起" in page.text
+    page = client.get("/staff/certificates", params={"after": "xyz"})
+    assert page.status_code == 400 and "翻页位置" in page.text
+
+
+def test_the_export_is_the_whole_filtered_view_not_only_the_page(signed_in, engine):
+    made = seed(engine)
+    client = signed_in("records_officer")
+    page = client.get("/staff/certificates", params={"profile": "xbht", "limit": "2"})
+    link = page.text.split('id="export-xlsx"')[0].rsplit('href="', 1)[1].split('"')[0]
+    response = client.get(link.replace("&amp;", "&"))
+    assert response.status_code == 200
+    assert "attachment" in response.headers["content-disposition"]
+    ws = load_workbook(io.BytesIO(response.content))["证书登记"]
+    got = {row[0] for row in ws.iter_rows(min_row=2, values_only=True)}
+    assert got == {made[k] for k in ("valid", "suspended", "expired", "not_yet_valid",
+                                     "superseded")}
+    csv_file = client.get("/staff/register/export", params={"fmt": "csv", "status": "revoked"})
+    assert csv_file.content.decode("utf-8-sig").count("\r\n") == 2
+    assert client.get("/staff/register/export", params={"fmt": "pdf"}).status_code == 404
+
+
+def test_the_print_view_lists_the_view_without_menus_or_forms(signed_in, engine):
+    made = seed(engine)
+    page = signed_in("issuer").get("/staff/register/print", params={"search": "恒信"})
+    assert page.status_code == 200
+    assert made["valid"] in page.text and made["soon"] in page.text
+    assert made["revoked"] not in page.text
+    assert "<form" not in page.text and "<nav" not in page.text
+    assert "检索：恒信" in page.text
+
+
+def test_selected_pdfs_download_as_one_zip_and_the_download_is_logged(signed_in, engine,
+                                                                      settings):
+    store = open_store(settings)
+    made = seed(engine, store)
+    client = signed_in("decision_maker")
+    picked = [made["valid"], made["revoked"]]
+    response = client.post("/staff/register/pdfs", {"numbers": picked})
+    assert response.status_code == 200 and response.headers["content-type"] == \
+        "application/zip"
+    with zipfile.ZipFile(io.BytesIO(response.content)) as bundle:
+        assert sorted(bundle.namelist()) == sorted(f"{n}.pdf" for n in picked)
+        assert bundle.read(f"{picked[0]}.pdf").startswith(b"%PDF-")
+    [entry] = logged(engine, "register.pdfs_downloaded")
+    assert entry.actor == "dora" and picked[1] in entry.data
+
+
+def test_the_zip_needs_the_forms_csrf_token_and_a_selection(signed_in, engine, settings):
+    made = seed(engine, open_store(settings))
+    client = signed_in("issuer")
+    assert client.post("/staff/register/pdfs", {"numbers": [made["valid"]]},
+                       csrf="forged").status_code == 403
+    nothing = client.post("/staff/register/pdfs", {})
+    assert nothing.status_code == 400 and "请至少选择一张证书" in nothing.text
+    assert not logged(engine, "register.pdfs_downloaded")
+
+
+def test_the_register_needs_a_sign_in(anonymous):
+    response = anonymous.get("/staff/certificates?status=valid", follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"].startswith("/staff/login?next=")
