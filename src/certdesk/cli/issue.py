@@ -249,6 +249,8 @@ def register(app: typer.Typer) -> None:
                     issued = [f"{x['number']}  {x['pdf']}" for x in c["certificates"]]
                 for line in issued:
                     console.print(f"  [green]{would}issue{ed}[/] {line}", highlight=False)
+                for w in c["warnings"]:
+                    console.print(f"  [yellow]warning:[/] {w}", highlight=False)
             for f in d["failed"]:
                 console.print(f"[red]failed[/] {f['reason']}", highlight=False)
 

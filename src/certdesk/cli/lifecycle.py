@@ -37,6 +37,10 @@ def _emit_certs(certs: list, as_json: bool) -> None:
         highlight=False))
 
 
+FOLLOW_UP_LABELS = {"service_feature": ": feature evaluation", "report": ": report"}
+"""What a held surveillance still owes, in the due table [CACQ 7.3.4.4, 7.9.1]."""
+
+
 def _report_overdue(day: date) -> list[dict]:
     """Items the regulator should have heard of by ``day`` (certdesk report pending)."""
     from sqlmodel import Session
@@ -134,7 +138,9 @@ def register(app: typer.Typer) -> None:
         report: Path = typer.Option(None, "--report", help="The audit's report record (JSON, "
                                     "the fields of `certdesk render report`; organisation, "
                                     "scope and sites come from the certificate): rendered, "
-                                    "signed and archived with the surveillance."),
+                                    "signed and archived with the surveillance; with the "
+                                    "date of a surveillance recorded without its report, "
+                                    "archived for that one."),
         sites: str = typer.Option(None, "--sites", help="The sites visited, as numbered on "
                                   "the certificate (e.g. 1,3): the due list checks that the "
                                   "cycle's surveillances cover every site where the body "
@@ -201,8 +207,8 @@ def register(app: typer.Typer) -> None:
 
             table = Table("number", "holder", "surveillance", "due by", "")
             for i in d["due"]:
-                what = ("re-cert application" if i["kind"] == "recertification"
-                        else str(i["surveillance"]))
+                what = ("re-cert application" if i["kind"] == "recertification" else
+                        f"{i['surveillance']}" + FOLLOW_UP_LABELS.get(i["kind"], ""))
                 note = "[red]overdue[/]" if i["overdue"] else (
                     "not yet valid" if i["status"] == "not_yet_valid" else "")
                 table.add_row(i["number"], i["holder"], what, str(i["due_by"]), note)

@@ -429,7 +429,7 @@ def _plan(job: Build, f: Fields) -> list[Rendition]:
 
 REPORT_FIELDS = ORG_FIELDS | DOC_FIELDS | AUDIT_FIELDS | {
     "representative", "period", "team", "sites", "sampling", "implementation", "deviations",
-    "score_sheet", "nonconformities", "conclusion", "opinion"}
+    "score_sheet", "nonconformities", "conclusion", "opinion", "feature_date"}
 
 
 def _explain(entry: Mapping[str, Any]) -> str:
@@ -503,7 +503,9 @@ def _report(job: Build, f: Fields) -> list[Rendition]:
     ctx = {**_common(job), "doc": _doc(job, f, "report", "审查报告", "RPT",
                                       f.date("end", required=False) or f.date("start")),
            "org": {**org, "representative": f.text("representative", "")},
-           "audit": {**audit, "period": f.text("period", f"{audit['start']}至{audit['end']}")},
+           "audit": {**audit, "period": f.text("period", f"{audit['start']}至{audit['end']}"),
+                     # the service-feature evaluation's day, when apart [CACQ 7.3.4.4]
+                     "feature_date": cn_date(d) if (d := f.date("feature_date", False)) else ""},
            "team": _team(f), "sites": _sites(f),
            "sampling": f.text("sampling", "不适用（单一场所）"),
            "implementation": f.text("implementation"), "deviations": f.text("deviations", "无"),

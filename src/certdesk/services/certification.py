@@ -33,6 +33,7 @@ from certdesk.documents.kinds import CONCLUSIONS, REFUSED, Build, Rendition, kin
 from certdesk.documents.records import Fields
 from certdesk.domain.dates import date_rules, nc_deadline
 from certdesk.domain.decision import decision_rules
+from certdesk.domain.followup import check_follow_up
 from certdesk.domain.guards import not_after_today
 from certdesk.domain.nonconformity import Finding, check_closed_for_grant
 from certdesk.domain.profiles import Profile, load_profile
@@ -79,6 +80,8 @@ class Prepared:
     score: str
     grade: str | None
     findings: tuple[Finding, ...] = ()
+    warnings: tuple[str, ...] = ()
+    """Time limits the case missed where the body warns [CACQ 7.3.4.4, 7.9.1]."""
 
 
 @dataclass(frozen=True)
@@ -90,12 +93,14 @@ class Certified:
     decision_date: date
     records: tuple[Kept, ...]
     certificates: tuple[IssuedCertificate, ...]
+    warnings: tuple[str, ...] = ()
 
     def as_dict(self) -> dict:
         return {"organisation": self.name, "uscc": self.uscc, "approved": self.approved,
                 "outcome": self.outcome, "decision_date": self.decision_date.isoformat(),
                 "records": [r.as_dict() for r in self.records],
-                "certificates": [c.as_dict() for c in self.certificates]}
+                "certificates": [c.as_dict() for c in self.certificates],
+                "warnings": list(self.warnings)}
 
 
 def _one(job: Build, kind_id: str, record: Mapping[str, Any], where: str) -> Rendition:
@@ -157,6 +162,10 @@ def prepare(job: Build, case: Any, where: str) -> Prepared:
         **report_fields}, f"{where}: report")
     verdict = score_sheet(scoring_rules(job.profile.id), f.mapping("report")["score_sheet"]).verdict
     audit_end = plan_fields.get("end") or plan_fields["start"]
+    stated_report = Fields(report_fields, f"{where}: report")
+    late = check_follow_up(job.profile.id, Audit.INITIAL, date.fromisoformat(str(audit_end)),
+                           feature_on=stated_report.date("feature_date", False),
+                           report_on=stated_report.date("date", False))
     nc_reports = [_one(job, "nonconformity", {
         "name": org["name"], "uscc": org["uscc"], "registered_address": org["registered_address"],
         "audit": "initial", "audit_end": audit_end, "leader": leader, "auditor": leader,
@@ -197,7 +206,7 @@ def prepare(job: Build, case: Any, where: str) -> Prepared:
              *(Step("nonconformity", r) for r in nc_reports), Step("decision", decision))
     return Prepared(organisation, steps, outcome != REFUSED, outcome,
                     tuple(decision.context["decision"]["makers"]), str(verdict.score),
-                    verdict.grade, findings)
+                    verdict.grade, findings, tuple(f"{where}: {w}" for w in late))
 
 
 @dataclass(frozen=True)
@@ -213,13 +222,15 @@ class CasePreview:
     records: tuple[tuple[str, str], ...]
     """(record type, file name) per step."""
     certificates: IssuePreview | None
+    warnings: tuple[str, ...] = ()
 
     def as_dict(self) -> dict:
         return {"dry_run": True, "organisation": self.name, "uscc": self.uscc,
                 "approved": self.approved, "outcome": self.outcome,
                 "decision_date": self.decision_date.isoformat(),
                 "records": [{"record_type": r, "filename": f} for r, f in self.records],
-                "certificates": self.certificates.as_dict() if self.certificates else None}
+                "certificates": self.certificates.as_dict() if self.certificates else None,
+                "warnings": list(self.warnings)}
 
 
 def certify(issuer: Issuer, prepared: Prepared, *, dry_run: bool = False,
@@ -237,7 +248,8 @@ def certify(issuer: Issuer, prepared: Prepared, *, dry_run: bool = False,
                            org.decision_date,
                            tuple((st.record_type, f"{st.rendition.stem}.pdf")
                                  for st in prepared.steps),
-                           issuer.preview(org, after=after) if prepared.approved else None)
+                           issuer.preview(org, after=after) if prepared.approved else None,
+                           prepared.warnings)
 
     def produce(st: Step) -> tuple[str, str, bytes]:
         return (st.record_type, f"{st.rendition.stem}.pdf",
@@ -251,13 +263,14 @@ def certify(issuer: Issuer, prepared: Prepared, *, dry_run: bool = False,
                 "nonconformities": [{"number": f.number, "severity": f.severity,
                                      "corrective_action": f.corrective_action,
                                      "verified_on": f.verified_on}
-                                    for f in prepared.findings]}
+                                    for f in prepared.findings],
+                **({"late": list(prepared.warnings)} if prepared.warnings else {})}
     if prepared.approved:
         certificates, kept = issuer.issue_decided(org, records=documents, decision=decision)
     else:
         certificates, kept = [], issuer.file(org, documents, decision)
     return Certified(org.name, org.uscc, prepared.approved, prepared.outcome, org.decision_date,
-                     tuple(kept), tuple(certificates))
+                     tuple(kept), tuple(certificates), prepared.warnings)
 
 
 @dataclass
@@ -333,6 +346,9 @@ def record_surveillance_report(publisher: Publisher, number: str, held_on: date,
             raise f.fail(fact, f"comes from certificate {cert.number}; leave it out")
     if f.has("audit") and f.text("audit") not in ("surveillance", "监督", "监督审查"):
         raise f.fail("audit", "is surveillance: this is a surveillance report")
+    late = check_follow_up(profile.id, Audit.SURVEILLANCE, f.date("end", False) or held_on,
+                           feature_on=f.date("feature_date", False),
+                           report_on=f.date("date", False))
     job = Build(profile, publisher.settings, 1, today or clock.today())
     report = _one(job, "report", {**facts, **{k: v for k, v in record.items() if k != "audit"}},
                   where)
@@ -348,7 +364,7 @@ def record_surveillance_report(publisher: Publisher, number: str, held_on: date,
         "date": held_on.isoformat()}, f"{where}: maintenance notice")
     if dry_run:
         return record_surveillance(publisher.engine, number, held_on, sites=sites,
-                                   dry_run=True), None, None
+                                   keep=lambda s, c: "", dry_run=True), None, None
     signed = [(record_type, f"{r.stem}.pdf", _signed(publisher, profile, kind_id, r))
               for record_type, kind_id, r in (("report", "report", report),
                                               ("notice", "maintenance_notice", notice))]
@@ -361,7 +377,7 @@ def record_surveillance_report(publisher: Publisher, number: str, held_on: date,
         return shas[0]  # the report's, logged with the surveillance
 
     n = record_surveillance(publisher.engine, number, held_on, actor=actor, keep=keep,
-                            sites=sites)
+                            sites=sites, late=late)
     kept = [Kept(record_type, filename, sha256_hex(pdf), publisher.export(filename, pdf))
             for record_type, filename, pdf in signed]
     return n, kept[0], kept[1]

@@ -27,6 +27,7 @@ from certdesk.domain.dates import (
     recert_application_due,
     surveillance_plan,
 )
+from certdesk.domain.followup import owed_after
 from certdesk.domain.guards import not_after_today, sweep_day
 from certdesk.domain.numbering import parse
 from certdesk.domain.profiles import load_profile
@@ -247,6 +248,21 @@ def surveillances_held(s: Session, number: str) -> list[date]:
     return [date.fromisoformat(d["held_on"]) for d in _surveillance_events(s, number)]
 
 
+def _reported_later(s: Session, number: str) -> set[int]:
+    """Surveillances (by their number in the cycle) whose report was archived after them."""
+    rows = s.exec(select(Event.data).where(Event.subject == number,
+                                           Event.kind == "certificate.surveillance_report"))
+    return {json.loads(data)["number"] for data in rows}
+
+
+def reports_pending(s: Session, number: str) -> list[tuple[int, date]]:
+    """(number, held on) of each surveillance of the cycle recorded without its report."""
+    later = _reported_later(s, number)
+    return [(d["number"], date.fromisoformat(d["held_on"]))
+            for d in _surveillance_events(s, number)
+            if "report" not in d and d["number"] not in later]
+
+
 @dataclass(frozen=True)
 class DueItem:
     number: str
@@ -257,8 +273,9 @@ class DueItem:
     overdue: bool
     rule: str
     kind: str = "surveillance"
-    """``surveillance`` (the ``surveillance``-th audit) or ``recertification`` (the
-    application for it, ``surveillance`` 0)."""
+    """``surveillance`` (the ``surveillance``-th audit), ``recertification`` (the
+    application for it, ``surveillance`` 0), or what the ``surveillance``-th audit, held,
+    still owes: ``service_feature`` (its evaluation) and ``report`` [CACQ 7.3.4.4, 7.9.1]."""
     warning: str = ""
     """Sites the cycle's surveillances have still to cover, where the body requires it."""
     status: str = "valid"
@@ -297,6 +314,15 @@ def recert_application(cert: Certificate, on: date) -> DueItem | None:
                    f"[{rules.cycle.recert_application_clause}]", "recertification")
 
 
+def follow_ups(cert: Certificate, pending: list[tuple[int, date]], on: date) -> list[DueItem]:
+    """What the surveillances held without their report still owe, where the body sets a
+    time limit: the service-feature evaluation and the report [CACQ 7.3.4.4, 7.9.1]."""
+    return [DueItem(cert.number, cert.holder_name, cert.profile, n, owed.due_by,
+                    on > owed.due_by, f"第{n}次监督审查（{held_on}）{owed.label()}", owed.kind)
+            for n, held_on in pending
+            for owed in owed_after(cert.profile, Audit.SURVEILLANCE, held_on)]
+
+
 def next_due(cert: Certificate, held: list[date], on: date) -> DueItem | None:
     """The next surveillance not yet held, or None when the cycle's are all done."""
     rules = date_rules(cert.profile)
@@ -310,8 +336,13 @@ def next_due(cert: Certificate, held: list[date], on: date) -> DueItem | None:
 
 def record_surveillance(engine, number: str, held_on: date, *, actor: str = "issuer",
                         keep: Callable[[Session, Certificate], str] | None = None,
-                        sites: tuple[int, ...] = (), dry_run: bool = False) -> int:
+                        sites: tuple[int, ...] = (), late: tuple[str, ...] = (),
+                        dry_run: bool = False) -> int:
     """Record that the next surveillance audit of ``number`` was held (and passed).
+
+    With ``keep``, the day of the last surveillance recorded without its report archives
+    the report for it (``certificate.surveillance_report``) instead of a new surveillance;
+    ``late`` (the time limits its report missed [CACQ 7.3.4.4, 7.9.1]) is logged with it.
 
     ``keep`` archives the audit's report in the same transaction, once the surveillance is
     known to be allowed, and returns its sha256 (logged with the surveillance). ``sites``:
@@ -328,6 +359,13 @@ def record_surveillance(engine, number: str, held_on: date, *, actor: str = "iss
         if held_on < cert.issue_date:
             raise InputError(f"surveillance {held_on} is before the issue date {cert.issue_date}")
         held = surveillances_held(s, cert.number)
+        if keep and held and held_on == held[-1] and \
+                (len(held), held_on) in reports_pending(s, cert.number):
+            if not dry_run:  # the report of a surveillance recorded without it
+                events.append(s, "certificate.surveillance_report", cert.number,
+                              {"held_on": held_on, "number": len(held), "report": keep(s, cert),
+                               **({"late": list(late)} if late else {})}, actor)
+            return len(held)
         if held and held_on <= held[-1]:
             raise InputError(f"surveillance {held_on} is not after the last one {held[-1]}")
         if next_due(cert, held, held_on) is None:
@@ -339,7 +377,8 @@ def record_surveillance(engine, number: str, held_on: date, *, actor: str = "iss
         report = {"report": keep(s, cert)} if keep else {}
         events.append(s, "certificate.surveillance", cert.number,
                       {"held_on": held_on, "number": len(held) + 1, **report,
-                       **({"sites": list(visited)} if visited else {})}, actor)
+                       **({"sites": list(visited)} if visited else {}),
+                       **({"late": list(late)} if late else {})}, actor)
         return len(held) + 1
 
 
@@ -362,6 +401,7 @@ def due_list(engine, on: date, profile: str | None = None) -> list[DueItem]:
                     cert, [d.get("sites", []) for d in held]))
             application = recert_application(cert, on)
             items += [i for i in (item, application) if i is not None]
+            items += follow_ups(cert, reports_pending(s, cert.number), on)
     return sorted(items, key=lambda i: (i.due_by, i.number))
 
 
