@@ -1,11 +1,20 @@
-"""The surveillances of a cycle cover every site, samples not repeated [XBHT 7.2.2.9.2]."""
+"""The surveillances of a cycle cover every site, samples not repeated [XBHT 7.2.2.9.2], and
+every product and service of the scope [CACQ 7.5.5, DNI 5.6.1, ZPIC 5.4]."""
 
 from __future__ import annotations
 
 import pytest
 
 from certdesk.common.errors import InputError
-from certdesk.domain.coverage import rotation, site_coverage, visited_sites
+from certdesk.domain.coverage import (
+    audited_products,
+    product_names,
+    product_rotation,
+    products_owed,
+    rotation,
+    site_coverage,
+    visited_sites,
+)
 from certdesk.domain.sampling import sampling_rules
 
 CLAUSE = "XBHT 7.2.2.9.2"
@@ -57,3 +66,60 @@ def test_the_xbht_programme_plans_which_sites_each_surveillance_samples():
     assert "6、7、8、9、10、11，多于公式的 4 个" in audits[2]["focus"]
     cacq = contexts("cacq", "programme", example("programme"))[0].context["audits"]
     assert "计划抽样场所" not in cacq[1]["focus"]
+
+
+# -- products and services across the cycle [CACQ 7.5.5, DNI 5.6.1, ZPIC 5.4] -----------------
+
+PRODUCTS = ("空调", "冰箱", "洗衣机")
+
+
+@pytest.mark.parametrize("pid, clause", [("cacq", "CACQ 7.5.5"), ("dni-spshfw", "DNI 5.6.1"),
+                                         ("dni-sh", "DNI-SH 5.6.1"), ("zpic", "ZPIC 5.4"),
+                                         ("xbht", "")])
+def test_the_bodies_that_require_every_product_covered_name_their_clause(pid, clause):
+    # XBHT's seed asks the surveillances to cover every site, not every product
+    assert sampling_rules(pid).product_coverage_clause == clause
+
+
+def test_products_are_read_from_a_list_or_one_text_and_never_twice():
+    assert product_names("空调、冰箱，洗衣机", "products") == PRODUCTS
+    assert product_names([" 空调", "冰箱", ""], "products") == ("空调", "冰箱")
+    with pytest.raises(InputError, match="'空调' is listed twice"):
+        product_names(["空调", "空调"], "products")
+    with pytest.raises(InputError, match="every product is a name"):
+        product_names(["空调", 3], "products")
+
+
+def test_a_surveillance_names_the_products_it_covered_by_name_or_number():
+    assert audited_products(PRODUCTS, "1、洗衣机") == ("空调", "洗衣机")
+    with pytest.raises(InputError, match="'电视' is not a product of the certificate"):
+        audited_products(PRODUCTS, "电视")
+
+
+def test_products_owed_are_named_for_the_last_surveillance_and_after_it():
+    clause = "CACQ 7.5.5"
+    assert products_owed(PRODUCTS, [], 2, clause) == ""  # two visits can still cover all
+    assert products_owed(PRODUCTS, [["空调"]], 1, clause) == (
+        "本周期最后一次监督审查须覆盖尚未审查的产品/服务：冰箱、洗衣机 [CACQ 7.5.5]")
+    ended = products_owed(PRODUCTS, [["空调"], ["冰箱"]], 0, clause)
+    assert ended.startswith("本周期监督审查未覆盖产品/服务：洗衣机") and "[CACQ 7.5.5]" in ended
+    assert products_owed(PRODUCTS, [["空调", "冰箱"], ["洗衣机"]], 0, clause) == ""
+
+
+def test_the_product_rotation_shares_the_products_between_the_surveillances():
+    assert product_rotation(PRODUCTS, 2) == [("空调", "冰箱"), ("洗衣机",)]
+    assert product_rotation(("空调",), 2) == [("空调",), ()]
+
+
+def test_the_programme_plans_which_products_each_surveillance_covers():
+    from tests.documents.support import contexts, example
+
+    record = {**example("programme"), "products": list(PRODUCTS)}
+    ctx = contexts("cacq", "programme", record)[0].context
+    audits = ctx["audits"]
+    assert audits[1]["focus"].endswith("计划覆盖产品/服务：空调、冰箱（CACQ 7.5.5）")
+    assert audits[2]["focus"].endswith("计划覆盖产品/服务：洗衣机（CACQ 7.5.5）")
+    # the names count as the products of CACQ's service-feature table
+    assert ctx["org"]["products"] == "3" and ctx["org"]["product_names"] == "空调、冰箱、洗衣机"
+    xbht = contexts("xbht", "programme", record)[0].context["audits"]
+    assert "计划覆盖产品" not in xbht[1]["focus"]

@@ -39,6 +39,7 @@ def _emit_certs(certs: list, as_json: bool) -> None:
 
 FOLLOW_UP_LABELS = {"service_feature": ": feature evaluation", "report": ": report"}
 """What a held surveillance still owes, in the due table [CACQ 7.3.4.4, 7.9.1]."""
+OWN_LINES = {"recertification": "re-cert application", "coverage": "cycle coverage"}
 
 
 def _report_overdue(day: date) -> list[dict]:
@@ -145,6 +146,11 @@ def register(app: typer.Typer) -> None:
                                   "the certificate (e.g. 1,3): the due list checks that the "
                                   "cycle's surveillances cover every site where the body "
                                   "requires it."),
+        products: str = typer.Option(None, "--products", help="The products and services "
+                                     "covered, by name or number in the certificate's list "
+                                     "(e.g. 空调、冰箱 or 1,3): the due list checks that the "
+                                     "cycle's surveillances cover them all (CACQ 7.5.5, "
+                                     "DNI 5.6.1, ZPIC 5.4)."),
         who: str = AS_OPT,
         as_json: bool = JSON_OPT,
         dry_run: bool = DRY_RUN_OPT,
@@ -165,7 +171,8 @@ def register(app: typer.Typer) -> None:
         data: dict = {"number": number, "held_on": held}
         if report is None:
             data["surveillance"] = record_surveillance(get_engine(), number, day, actor=actor,
-                                                       sites=visited, dry_run=dry_run)
+                                                       sites=visited, products=products or "",
+                                                       dry_run=dry_run)
         else:
             from certdesk.documents.records import load_records
             from certdesk.services.certification import record_surveillance_report
@@ -174,7 +181,7 @@ def register(app: typer.Typer) -> None:
             with Publisher() as pub:
                 n, kept, notice = record_surveillance_report(
                     pub, number, day, load_records(report), report.name, actor=actor,
-                    sites=visited, dry_run=dry_run)
+                    sites=visited, products=products or "", dry_run=dry_run)
             data.update(surveillance=n, **({"report": kept.as_dict()} if kept else {}),
                         **({"notice": notice.as_dict()} if notice else {}))
         if dry_run:
@@ -207,8 +214,8 @@ def register(app: typer.Typer) -> None:
 
             table = Table("number", "holder", "surveillance", "due by", "")
             for i in d["due"]:
-                what = ("re-cert application" if i["kind"] == "recertification" else
-                        f"{i['surveillance']}" + FOLLOW_UP_LABELS.get(i["kind"], ""))
+                what = OWN_LINES.get(i["kind"]) or (
+                    f"{i['surveillance']}" + FOLLOW_UP_LABELS.get(i["kind"], ""))
                 note = "[red]overdue[/]" if i["overdue"] else (
                     "not yet valid" if i["status"] == "not_yet_valid" else "")
                 table.add_row(i["number"], i["holder"], what, str(i["due_by"]), note)

@@ -34,7 +34,7 @@ from certdesk.documents.notices import WORDING
 from certdesk.documents.qr import QR_WIDTH_MM, qr_png, verify_url
 from certdesk.documents.records import Fields
 from certdesk.documents.render import Image
-from certdesk.domain.coverage import rotation
+from certdesk.domain.coverage import product_names, product_rotation, rotation
 from certdesk.domain.dates import (
     certificate_dates,
     check_decision_date,
@@ -284,6 +284,16 @@ def _surveillance_sites(rules: Any, sites: list[dict[str, Any]], visits: int) ->
     return notes
 
 
+def _surveillance_products(rules: Any, products: tuple[str, ...], visits: int) -> list[str]:
+    """Per surveillance, the products and services it covers so the cycle covers them all,
+    where the body asks for it [CACQ 7.5.5, DNI 5.6.1, ZPIC 5.4]; empty otherwise."""
+    if not rules.product_coverage_clause or not products:
+        return []
+    return [f"；计划覆盖产品/服务：{'、'.join(chosen) or '（已全部覆盖）'}"
+            f"（{rules.product_coverage_clause}）"
+            for chosen in product_rotation(products, visits)]
+
+
 def _programme(job: Build, f: Fields) -> list[Rendition]:
     pid = job.profile.id
     org = _org(f)
@@ -300,7 +310,12 @@ def _programme(job: Build, f: Fields) -> list[Rendition]:
     if company and company not in COMPANY_TYPES:
         raise f.fail("company", f"must be one of {', '.join(COMPANY_TYPES)}")
     md_rules, s_rules, d_rules = man_day_rules(pid), sampling_rules(pid), date_rules(pid)
-    extra = {k: f.integer(k, required=md_rules.feature is not None, minimum=1)
+    # products: a count (CACQ's feature table), or the names, which the surveillances
+    # then cover in turn [CACQ 7.5.5, DNI 5.6.1, ZPIC 5.4]
+    names = (product_names(f.data["products"], f"{f.where}: products")
+             if isinstance(f.data.get("products"), list) else ())
+    extra = {k: len(names) if k == "products" and names else
+             f.integer(k, required=md_rules.feature is not None, minimum=1)
              for k in ("products", "service_items")}
     # One record serves every profile: facts a body's table does not use are printed but
     # not passed on (products/service items: CACQ's feature table; company type: XBHT).
@@ -315,6 +330,7 @@ def _programme(job: Build, f: Fields) -> list[Rendition]:
     modes = f.mapping("modes", required=False)
     focus = {**FOCUS, **f.mapping("focus", required=False)}
     planned = _surveillance_sites(s_rules, sites, len(dates.surveillance))
+    planned_products = _surveillance_products(s_rules, names, len(dates.surveillance))
     audits, clauses, first = [], [], None
     for i, audit in enumerate(sequence):
         sample = sample_size(s_rules, audit, eligible) if eligible > 1 else None
@@ -330,7 +346,9 @@ def _programme(job: Build, f: Fields) -> list[Rendition]:
             "sample": str(sample.sample) if sample else "",
             "site_visits": str(visits), "mode": str(modes.get(audit.value, "")),
             "focus": str(focus["first" if i == 0 else audit.value])
-            + (planned[i - 1] if audit is Audit.SURVEILLANCE and planned else "")})
+            + (planned[i - 1] if audit is Audit.SURVEILLANCE and planned else "")
+            + (planned_products[i - 1] if audit is Audit.SURVEILLANCE and planned_products
+               else "")})
     beyond = md_rules.table.beyond
     central = "中心场所（总部）每次审查，另加抽样场所" if s_rules.central_office_visited else \
         "中心职能场所不参与抽样" if eligible < len(sites) else ""
@@ -340,7 +358,8 @@ def _programme(job: Build, f: Fields) -> list[Rendition]:
         "org": {**org, "scope": full_scope(job.profile, f.text("scope")), "people": people,
                 "effective_people": first.effective_people,
                 "company": COMPANY_TYPES.get(company, ""),
-                "products": num(extra["products"]), "service_items": num(extra["service_items"])},
+                "products": num(extra["products"]), "service_items": num(extra["service_items"]),
+                "product_names": "、".join(names)},
         "cycle": {"name": AUDIT_NAMES[cycle].replace("审查", "周期"),
                   "first_audit": cn_date(first_audit), "anchor": cn_date(anchor)},
         "man_days": {

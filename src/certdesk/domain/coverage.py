@@ -84,3 +84,63 @@ def rotation(sites: Sequence[str], visits: int, per_visit: int) -> list[tuple[st
         plan.append(tuple(chosen))
     return plan
 
+
+
+# -- products and services ------------------------------------------------------------------
+
+def product_names(value: object, what: str) -> tuple[str, ...]:
+    """The products (and services) of a scope as listed: a list of names, or one text
+    separated by 、 , ， ; duplicates refused (each is tracked across the cycle)."""
+    if isinstance(value, str):
+        items: list[object] = value.replace("、", ",").replace("，", ",").split(",")
+    elif isinstance(value, list | tuple):
+        items = list(value)
+    else:
+        raise InputError(f"{what}: expected a list of product names")
+    if not all(isinstance(p, str) for p in items):
+        raise InputError(f"{what}: every product is a name (text)")
+    names = tuple(p.strip() for p in items if isinstance(p, str) and p.strip())
+    seen = sorted({p for p in names if names.count(p) > 1})
+    if seen:
+        raise InputError(f"{what}: {seen[0]!r} is listed twice")
+    return names
+
+
+def audited_products(products: Sequence[str], given: str) -> tuple[str, ...]:
+    """The products a surveillance covered, by name or by number in the certificate's list."""
+    chosen = []
+    for token in product_names(given, "--products"):
+        if token.isdigit() and 1 <= int(token) <= len(products):
+            chosen.append(products[int(token) - 1])
+        elif token in products:
+            chosen.append(token)
+        else:
+            listed = "、".join(products) or "none"
+            raise InputError(f"--products: {token!r} is not a product of the certificate "
+                             f"(listed: {listed})")
+    return tuple(dict.fromkeys(chosen))
+
+
+def products_owed(products: Sequence[str], visits: Sequence[Sequence[str]],
+                  remaining_visits: int, clause: str) -> str:
+    """What the due list says while the surveillances have products still to cover: the
+    last surveillance must cover them, or — none left — the cycle ends uncovered [CACQ
+    7.5.5, DNI 5.6.1, ZPIC 5.4]. Empty while two or more visits remain or all are covered."""
+    seen = {p for visit in visits for p in visit}
+    left = [p for p in products if p not in seen]
+    if not left or remaining_visits > 1:
+        return ""
+    names = "、".join(left)
+    if remaining_visits == 1:
+        return f"本周期最后一次监督审查须覆盖尚未审查的产品/服务：{names} [{clause}]"
+    return (f"本周期监督审查未覆盖产品/服务：{names}，须在证书到期前审查，否则缩小认证范围 "
+            f"[{clause}]")
+
+
+def product_rotation(products: Sequence[str], visits: int) -> list[tuple[str, ...]]:
+    """The products each of ``visits`` surveillances covers so that together they cover all:
+    an even share each, in the order listed (seasonal products are placed by the team)."""
+    if not visits:
+        return []
+    per_visit = -(-len(products) // visits)
+    return [tuple(products[i * per_visit:(i + 1) * per_visit]) for i in range(visits)]

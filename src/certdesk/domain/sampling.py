@@ -60,6 +60,9 @@ class SamplingRules:
     surveillance_coverage_clause: str = ""
     """Set where the surveillances of a cycle together visit every site (XBHT 7.2.2.9.2);
     the due list then warns when the cycle would end with sites unvisited."""
+    product_coverage_clause: str = ""
+    """Set where the surveillances of a cycle together cover every product and service of
+    the scope (CACQ 7.5.5, DNI 5.6.1, ZPIC 5.4): the programme plans it, the due list warns."""
 
 
 @cache

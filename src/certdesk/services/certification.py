@@ -31,6 +31,7 @@ from certdesk.common.errors import CertdeskError, InputError, RuleViolation
 from certdesk.documents.context import cn_date
 from certdesk.documents.kinds import CONCLUSIONS, REFUSED, Build, Rendition, kind
 from certdesk.documents.records import Fields
+from certdesk.domain.coverage import product_names
 from certdesk.domain.dates import date_rules, nc_deadline
 from certdesk.domain.decision import decision_rules
 from certdesk.domain.followup import check_follow_up
@@ -47,7 +48,8 @@ from certdesk.store.blobs import sha256_hex
 from certdesk.store.models import Certificate, Organisation
 
 STEPS = ("programme", "plan", "report", "nonconformities", "decision")
-CASE_FIELDS = frozenset({"name", "uscc", "registered_address", "scope", "sites", *STEPS})
+CASE_FIELDS = frozenset({"name", "uscc", "registered_address", "scope", "sites", "products",
+                         *STEPS})
 NC_FIELDS = {"number", "clause", "description", "severity", "auditor", "site", "department",
              "auditee", "date", "reference", "prepared_by"}
 REPORT_NC = ("number", "clause", "description", "severity")
@@ -127,16 +129,18 @@ def prepare(job: Build, case: Any, where: str) -> Prepared:
     f = Fields(case, where, set(CASE_FIELDS))
     org = {k: f.text(k) for k in ("name", "uscc", "registered_address", "scope")}
     sites = list(case.get("sites") or [])
+    products = product_names(case.get("products") or [], f"{where}: products")
+    shared = {"sites": sites} | ({"products": list(products)} if products else {})
     team = f.mapping("plan").get("team")
 
     def step(key: str) -> dict[str, Any]:
         section = dict(f.mapping(key))
-        for inherited in (*org, "sites"):
+        for inherited in (*org, *shared):
             if inherited in section:
                 raise f.fail(f"{key}.{inherited}", "is stated once, at the top of the case")
         return section
 
-    programme = _one(job, "programme", {**org, "sites": sites, "cycle": "initial",
+    programme = _one(job, "programme", {**org, **shared, "cycle": "initial",
                                         **step("programme")}, f"{where}: programme")
     first = programme.context["audits"][0]
     plan_fields = step("plan")
@@ -201,7 +205,7 @@ def prepare(job: Build, case: Any, where: str) -> Prepared:
         grade=verdict.grade if job.profile.scheme.graded else None, issue_date=issue_date,
         sites=tuple(SiteInput(s.text("address"), s.text("scope", org["scope"]),
                               s.flag("temporary"), s.text("name", ""))
-                    for s in certificate_sites))
+                    for s in certificate_sites), products=products)
     steps = (Step("programme", programme), Step("plan", plan), Step("report", report),
              *(Step("nonconformity", r) for r in nc_reports), Step("decision", decision))
     return Prepared(organisation, steps, outcome != REFUSED, outcome,
@@ -311,7 +315,8 @@ def certify_cases(issuer: Issuer, cases: list[Any], source: str, *, today: date 
 def record_surveillance_report(publisher: Publisher, number: str, held_on: date,
                                records: list[Any], where: str, *, actor: str,
                                today: date | None = None,
-                               sites: tuple[int, ...] = (), dry_run: bool = False,
+                               sites: tuple[int, ...] = (), products: str = "",
+                               dry_run: bool = False,
                                ) -> tuple[int, Kept | None, Kept | None]:
     """Render the surveillance audit's report (the certificate supplies organisation, scope
     and sites), sign it and archive it with the surveillance record — only when the report
@@ -364,7 +369,8 @@ def record_surveillance_report(publisher: Publisher, number: str, held_on: date,
         "date": held_on.isoformat()}, f"{where}: maintenance notice")
     if dry_run:
         return record_surveillance(publisher.engine, number, held_on, sites=sites,
-                                   keep=lambda s, c: "", dry_run=True), None, None
+                                   products=products, keep=lambda s, c: "",
+                                   dry_run=True), None, None
     signed = [(record_type, f"{r.stem}.pdf", _signed(publisher, profile, kind_id, r))
               for record_type, kind_id, r in (("report", "report", report),
                                               ("notice", "maintenance_notice", notice))]
@@ -377,7 +383,7 @@ def record_surveillance_report(publisher: Publisher, number: str, held_on: date,
         return shas[0]  # the report's, logged with the surveillance
 
     n = record_surveillance(publisher.engine, number, held_on, actor=actor, keep=keep,
-                            sites=sites, late=late)
+                            sites=sites, products=products, late=late)
     kept = [Kept(record_type, filename, sha256_hex(pdf), publisher.export(filename, pdf))
             for record_type, filename, pdf in signed]
     return n, kept[0], kept[1]

@@ -19,7 +19,12 @@ from certdesk.common import clock
 from certdesk.common.errors import InputError, NotFound, RuleViolation
 from certdesk.documents.context import CertificateFacts
 from certdesk.documents.render import render_docx
-from certdesk.domain.coverage import site_coverage, visited_sites
+from certdesk.domain.coverage import (
+    audited_products,
+    products_owed,
+    site_coverage,
+    visited_sites,
+)
 from certdesk.domain.dates import (
     add_months,
     check_recert_audit,
@@ -92,7 +97,8 @@ def recertify(issuer: Issuer, number: str, decision: date, *, issue: date | None
         scope=scope or prev.scope, decision_date=decision, grade=grade or prev.grade,
         issue_date=issue,
         sites=tuple(SiteInput(x["address"], x["scope"], x.get("temporary", False),
-                              x.get("name", "")) for x in _sites(prev)))
+                              x.get("name", "")) for x in _sites(prev)),
+        products=tuple(json.loads(prev.products_json or "[]")))
     if dry_run:
         return issuer.preview(org_input, previous=prev)
     return issuer.issue(org_input, previous=prev)
@@ -275,7 +281,9 @@ class DueItem:
     kind: str = "surveillance"
     """``surveillance`` (the ``surveillance``-th audit), ``recertification`` (the
     application for it, ``surveillance`` 0), or what the ``surveillance``-th audit, held,
-    still owes: ``service_feature`` (its evaluation) and ``report`` [CACQ 7.3.4.4, 7.9.1]."""
+    still owes: ``service_feature`` (its evaluation) and ``report`` [CACQ 7.3.4.4, 7.9.1];
+    ``coverage`` when the cycle's surveillances are done and left products uncovered
+    (due by the expiry: the re-certification audit, or a reduced scope)."""
     warning: str = ""
     """Sites the cycle's surveillances have still to cover, where the body requires it."""
     status: str = "valid"
@@ -299,6 +307,21 @@ def coverage_warning(cert: Certificate, visits: list[list[int]]) -> str:
     per_visit = sample_size(spec, Audit.SURVEILLANCE, len(sites)).sample
     return site_coverage(len(sites), visits, remaining, per_visit,
                          spec.surveillance_coverage_clause).warning()
+
+
+def products_of(cert: Certificate) -> tuple[str, ...]:
+    return tuple(json.loads(cert.products_json or "[]"))
+
+
+def product_warning(cert: Certificate, visits: list[list[str]]) -> str:
+    """What the cycle's surveillances still owe in products and services [CACQ 7.5.5,
+    DNI 5.6.1, ZPIC 5.4]; empty where the body does not ask or none were listed."""
+    clause = sampling_rules(cert.profile).product_coverage_clause
+    products = products_of(cert)
+    if not clause or not products:
+        return ""
+    remaining = date_rules(cert.profile).surveillance.count - len(visits)
+    return products_owed(products, visits, remaining, clause)
 
 
 def recert_application(cert: Certificate, on: date) -> DueItem | None:
@@ -336,8 +359,8 @@ def next_due(cert: Certificate, held: list[date], on: date) -> DueItem | None:
 
 def record_surveillance(engine, number: str, held_on: date, *, actor: str = "issuer",
                         keep: Callable[[Session, Certificate], str] | None = None,
-                        sites: tuple[int, ...] = (), late: tuple[str, ...] = (),
-                        dry_run: bool = False) -> int:
+                        sites: tuple[int, ...] = (), products: str = "",
+                        late: tuple[str, ...] = (), dry_run: bool = False) -> int:
     """Record that the next surveillance audit of ``number`` was held (and passed).
 
     With ``keep``, the day of the last surveillance recorded without its report archives
@@ -347,6 +370,8 @@ def record_surveillance(engine, number: str, held_on: date, *, actor: str = "iss
     ``keep`` archives the audit's report in the same transaction, once the surveillance is
     known to be allowed, and returns its sha256 (logged with the surveillance). ``sites``:
     the sites visited (numbered as on the certificate), for the cycle's coverage.
+    ``products``: the products and services it covered, by name or number in the
+    certificate's list (``1,3`` or ``空调、冰箱``).
     ``dry_run`` checks and returns the surveillance's number without recording it."""
     not_after_today(held_on, "监督审查日期 surveillance date", clock.today())
     with session_scope(engine) as s:
@@ -372,14 +397,37 @@ def record_surveillance(engine, number: str, held_on: date, *, actor: str = "iss
             raise RuleViolation(f"{cert.number} has no surveillance left in this cycle; "
                                 "the next audit is the re-certification")
         visited = visited_sites(len(_sites(cert)), sites)
+        covered = audited_products(products_of(cert), products) if products else ()
         if dry_run:
             return len(held) + 1
         report = {"report": keep(s, cert)} if keep else {}
         events.append(s, "certificate.surveillance", cert.number,
                       {"held_on": held_on, "number": len(held) + 1, **report,
                        **({"sites": list(visited)} if visited else {}),
+                       **({"products": list(covered)} if covered else {}),
                        **({"late": list(late)} if late else {})}, actor)
         return len(held) + 1
+
+
+def _due_items(s: Session, cert: Certificate, on: date) -> list[DueItem]:
+    """One certificate's lines of the due list: its next surveillance (with what the cycle
+    still owes in sites and products), the re-certification application, and what the
+    surveillances held still owe."""
+    status = effective_status(cert.status, cert.expiry_date, on, issued=cert.issue_date)
+    if status == "expired":
+        return []
+    held = _surveillance_events(s, cert.number)
+    item = next_due(cert, [date.fromisoformat(d["held_on"]) for d in held], on)
+    owed = product_warning(cert, [d.get("products", []) for d in held])
+    if item is not None:
+        item = replace(item, status=status, warning="；".join(w for w in (
+            coverage_warning(cert, [d.get("sites", []) for d in held]), owed) if w))
+    elif owed:  # the cycle's surveillances are done and left products uncovered
+        item = DueItem(cert.number, cert.holder_name, cert.profile, 0, cert.expiry_date,
+                       False, owed, "coverage", owed, status)
+    application = recert_application(cert, on)
+    return [*(i for i in (item, application) if i is not None),
+            *follow_ups(cert, reports_pending(s, cert.number), on)]
 
 
 def due_list(engine, on: date, profile: str | None = None) -> list[DueItem]:
@@ -388,20 +436,8 @@ def due_list(engine, on: date, profile: str | None = None) -> list[DueItem]:
                                           Certificate.status.in_(("valid", "suspended")))
         if profile:
             query = query.where(Certificate.profile == profile)
-        items = []
-        for cert in s.exec(query.order_by(Certificate.number)):
-            status = effective_status(cert.status, cert.expiry_date, on,
-                                      issued=cert.issue_date)
-            if status == "expired":
-                continue
-            held = _surveillance_events(s, cert.number)
-            item = next_due(cert, [date.fromisoformat(d["held_on"]) for d in held], on)
-            if item is not None:
-                item = replace(item, status=status, warning=coverage_warning(
-                    cert, [d.get("sites", []) for d in held]))
-            application = recert_application(cert, on)
-            items += [i for i in (item, application) if i is not None]
-            items += follow_ups(cert, reports_pending(s, cert.number), on)
+        items = [i for cert in s.exec(query.order_by(Certificate.number))
+                 for i in _due_items(s, cert, on)]
     return sorted(items, key=lambda i: (i.due_by, i.number))
 
 

@@ -15,12 +15,13 @@ from typing import Any
 from certdesk.common.errors import InputError, InvalidUSCC
 from certdesk.common.files import read_bytes
 from certdesk.documents import records
+from certdesk.domain.coverage import product_names
 from certdesk.domain.text import SINGLE_LINE, clean_text, normalise_spaces, printable
 from certdesk.domain.uscc import validate_uscc
 
 REQUIRED = ("name", "uscc", "registered_address", "scope", "decision_date")
 CSV_SITE_COLUMNS = ("site_address", "site_scope", "site_temporary", "site_name")
-OPTIONAL_COLUMNS = ("grade", "issue_date", "business_address")
+OPTIONAL_COLUMNS = ("grade", "issue_date", "business_address", "products")
 
 HEADERS: dict[str, str] = {
     "组织名称": "name", "名称": "name", "获证组织": "name",
@@ -31,6 +32,7 @@ HEADERS: dict[str, str] = {
     "决定日期": "decision_date", "认证决定日期": "decision_date",
     "签发日期": "issue_date", "发证日期": "issue_date",
     "经营地址": "business_address",
+    "认证产品": "products", "产品": "products", "商品": "products",
     "场所名称": "site_name",
     "场所地址": "site_address",
     "场所范围": "site_scope", "场所认证范围": "site_scope",
@@ -61,6 +63,9 @@ class OrganisationInput:
     grade: str | None = None
     issue_date: date | None = None
     sites: tuple[SiteInput, ...] = ()
+    products: tuple[str, ...] = ()
+    """The scope's products and services, where listed: the surveillances of the cycle
+    cover them all [CACQ 7.5.5, DNI 5.6.1, ZPIC 5.4]."""
     line: int | None = field(default=None, compare=False)
     """The file line (CSV) or sheet row (xlsx) the organisation starts on."""
     warnings: tuple[str, ...] = field(default=(), compare=False)
@@ -117,12 +122,23 @@ def _bool(where: str, value: Any) -> bool:
     raise _located(InputError(f"{where}: temporary = {value!r} is not yes/no"), "temporary")
 
 
+def _products(where: str, value: Any) -> tuple[str, ...]:
+    if value in (None, ""):
+        return ()
+    try:
+        return tuple(clean_text(p, "products", where)
+                     for p in product_names(value, f"{where}: field 'products'"))
+    except InputError as exc:
+        raise _located(exc, "products") from None
+
+
 def organisation_from_dict(rec: Any, where: str, *, line: int | None = None,
                            site_wheres: list[str] | None = None) -> OrganisationInput:
     """``site_wheres``: where each site was read (a CSV site has its own line)."""
     if not isinstance(rec, dict):
         raise InputError(f"{where}: expected an object, got {type(rec).__name__}")
-    unknown = set(rec) - set(REQUIRED) - {"grade", "issue_date", "sites", "business_address"}
+    unknown = set(rec) - set(REQUIRED) - {"grade", "issue_date", "sites", "business_address",
+                                          "products"}
     if unknown:
         raise _located(InputError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}"),
                        ", ".join(sorted(unknown)))
@@ -169,6 +185,7 @@ def organisation_from_dict(rec: Any, where: str, *, line: int | None = None,
         grade=_text(where, rec, "grade", required=False),
         issue_date=_date(where, rec, "issue_date", required=False),
         sites=tuple(sites),
+        products=_products(where, rec.get("products")),
         line=line,
         warnings=tuple(warnings),
     )

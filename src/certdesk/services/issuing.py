@@ -378,6 +378,8 @@ class Issuer(Publisher):
                     holder_name=facts.holder_name, scope=facts.scope,
                     site_address=facts.site["address"] if facts.site else None,
                     sites_json=json.dumps(list(facts.sites), ensure_ascii=False),
+                    products_json=json.dumps([] if facts.main_number else list(org.products),
+                                             ensure_ascii=False),
                     grade=facts.grade, decision_date=org.decision_date,
                     issue_date=dates.issue_date, effective_from=dates.effective_from,
                     expiry_date=dates.expiry_date, pdf_sha256=sha))

@@ -48,6 +48,9 @@ class Certificate(SQLModel, table=True):
     scope: str
     site_address: str | None = None
     sites_json: str = "[]"
+    products_json: str = "[]"
+    """A main certificate's products and services as listed at certification, tracked
+    across the surveillances [CACQ 7.5.5, DNI 5.6.1, ZPIC 5.4]; [] when none were listed."""
     grade: str | None = None
     decision_date: date
     issue_date: date
