@@ -64,7 +64,7 @@ AUDIT = {"kind": TEXT, "name": TEXT, "start": TEXT, "end": TEXT, "man_days": TEX
 PROGRAMME = {
     "body": BODY, "scheme": SCHEME, "doc": DOC,
     "org": {**ORG, "scope": TEXT, "people": NUMBER, "effective_people": NUMBER,
-            "company": TEXT, "products": TEXT, "service_items": TEXT},
+            "company": TEXT, "products": TEXT, "service_items": TEXT, "product_names": TEXT},
     "cycle": {"name": TEXT, "first_audit": TEXT, "anchor": TEXT},
     "man_days": {"clause": TEXT, "row": TEXT, "row_days": TEXT, "feature": TEXT,
                  "per_site_days": TEXT, "site_rule": TEXT, "extrapolated": FLAG,
@@ -92,7 +92,7 @@ PLAN = {
 REPORT = {
     "body": BODY, "scheme": SCHEME, "doc": DOC,
     "org": {**ORG, "representative": TEXT},
-    "audit": {**AUDIT, "period": TEXT},
+    "audit": {**AUDIT, "period": TEXT, "feature_date": TEXT},
     "team": [MEMBER],
     "sites": [SITE],
     "sampling": TEXT,
