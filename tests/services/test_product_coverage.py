@@ -119,3 +119,4 @@ def test_a_case_lists_its_products_once_and_the_programme_plans_them(home):
     assert "计划覆盖产品/服务：空调、冰箱（CACQ 7.5.5）" in focus
     with pytest.raises(CertdeskError, match="programme.products.*stated once"):
         prepare(job, {**case, "products": list(PRODUCTS)}, "case.json")
+
