@@ -392,13 +392,13 @@ def create_staff_router(settings: Settings | None = None, engine: Engine | None 
     @router.post("/certificates/{number}/surveillance", name="staff_surveillance")
     def surveillance(request: Request, number: str, held: str = Form(""),
                      report: UploadFile | None = File(None), sites: str = Form(""),
-                     preview: str = Form(""),
+                     products: str = Form(""), preview: str = Form(""),
                      current: Current = Depends(desk.posts("surveillance"))) -> Response:
         day = _day(held, "监督审查日期", required=True)
         visited = parse_site_numbers(sites, "审查场所")
         if report is None or not report.filename:  # the browser sends an empty part
             n = record_surveillance(engine, number, day, actor=current.user.name,
-                                    sites=visited, dry_run=bool(preview))
+                                    sites=visited, products=products, dry_run=bool(preview))
             return done(request, current, f"预览（未保存）：可记录第 {n} 次监督审查（{held}）。"
                         if preview else f"已记录第 {n} 次监督审查（{held}）。",
                         "staff_certificate", number=number,
@@ -408,7 +408,8 @@ def create_staff_router(settings: Settings | None = None, engine: Engine | None 
         with publisher() as pub:
             n, kept, notice = record_surveillance_report(pub, number, day, records, name,
                                                          actor=current.user.name,
-                                                         sites=visited, dry_run=bool(preview))
+                                                         sites=visited, products=products,
+                                                         dry_run=bool(preview))
         if kept is None:
             return done(request, current, f"预览（未保存）：审查报告通过校验，可记录第 {n} 次监督"
                         f"审查（{held}）。", "staff_certificate", number=number,
