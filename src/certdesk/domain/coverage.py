@@ -92,7 +92,7 @@ def product_names(value: object, what: str) -> tuple[str, ...]:
     """The products (and services) of a scope as listed: a list of names, or one text
     separated by 、 , ， ; duplicates refused (each is tracked across the cycle)."""
     if isinstance(value, str):
-        items: list[object] = value.replace("、", ",").replace("，", ",").split(",")
+        items: list[object] = list(value.replace("、", ",").replace("，", ",").split(","))
     elif isinstance(value, list | tuple):
         items = list(value)
     else:
