@@ -116,3 +116,18 @@ def test_a_case_whose_report_is_dated_late_is_certified_with_the_warning_logged(
 def test_a_case_reported_in_time_has_no_warning(home):
     job = Build(load_profile("cacq"), get_settings(), 1, date(2026, 11, 23))
     assert prepare(job, CASE, "case.json").warnings == ()
+
+
+def test_the_command_line_shows_a_late_reports_warning(cacq, home, today):
+    from tests.conftest import run_cli
+
+    number = cacq.issue(TWO_SITES)[0].number
+    today(date(2027, 6, 20))
+    path = home / "late-report.json"
+    path.write_text(json.dumps({**REPORT, "end": HELD.isoformat(), "date": "2027-06-20"},
+                               ensure_ascii=False), encoding="utf-8")
+    out = run_cli("surveillance", number, "--held", HELD.isoformat(), "--report", str(path),
+                  "--json", home=home)
+    assert out.returncode == 0, out.stderr
+    (warning,) = json.loads(out.stdout)["warnings"]
+    assert "report dated 2027-06-20 is late" in warning and "[CACQ 7.9.1]" in warning

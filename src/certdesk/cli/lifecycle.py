@@ -176,6 +176,7 @@ def register(app: typer.Typer) -> None:
         else:
             from certdesk.documents.records import load_records
             from certdesk.services.certification import record_surveillance_report
+            from certdesk.services.cycle import late_logged
             from certdesk.services.publisher import Publisher
 
             with Publisher() as pub:
@@ -183,7 +184,8 @@ def register(app: typer.Typer) -> None:
                     pub, number, day, load_records(report), report.name, actor=actor,
                     sites=visited, products=products or "", dry_run=dry_run)
             data.update(surveillance=n, **({"report": kept.as_dict()} if kept else {}),
-                        **({"notice": notice.as_dict()} if notice else {}))
+                        **({"notice": notice.as_dict()} if notice else {}),
+                        warnings=list(late_logged(pub.engine, number, n)) if kept else [])
         if dry_run:
             data["dry_run"] = True
         emit(data, as_json, lambda d: console.print(
@@ -191,7 +193,8 @@ def register(app: typer.Typer) -> None:
             + ("would be recorded" if dry_run else "recorded") + f" ({held})"
             + (f"; report archived {d['report']['pdf']}" if "report" in d else "")
             + (f"; maintenance notice {d['notice']['pdf']}" if "notice" in d else "")
-            + (" — dry run: nothing stored" if dry_run else ""),
+            + (" — dry run: nothing stored" if dry_run else "")
+            + "".join(f"\nwarning: {w}" for w in d.get("warnings", [])),
             highlight=False))
 
     @app.command("due")

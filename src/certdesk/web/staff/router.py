@@ -30,6 +30,7 @@ from certdesk.services.certification import certify_cases, record_surveillance_r
 from certdesk.services.cycle import (
     Changes,
     due_list,
+    late_logged,
     main_certificate,
     recertify,
     record_surveillance,
@@ -414,9 +415,11 @@ def create_staff_router(settings: Settings | None = None, engine: Engine | None 
             return done(request, current, f"预览（未保存）：审查报告通过校验，可记录第 {n} 次监督"
                         f"审查（{held}）。", "staff_certificate", number=number,
                         level="preview")
+        late = "；".join(late_logged(engine, number, n))
         return done(request, current, f"已记录第 {n} 次监督审查（{held}），审查报告 "
-                    f"{kept.filename} 及保持认证注册资格通知书 {notice.filename} 已签名归档。",
-                    "staff_certificate", number=number)
+                    f"{kept.filename} 及保持认证注册资格通知书 {notice.filename} 已签名归档。"
+                    + (f"注意：已超过规定时限（{late}）。" if late else ""),
+                    "staff_certificate", number=number, level="warn" if late else "ok")
 
     @router.post("/certificates/{number}/reissue", name="staff_reissue")
     def reissue_(request: Request, number: str, reason: str = Form(""), name: str = Form(""),
