@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "score-sheet.json"
-COMMANDS = ["dates", "man-days", "sample", "score", "grade", "uscc", "suspension", "nc-deadline"]
+COMMANDS = ["dates", "man-days", "sample", "score", "grade", "uscc", "suspension", "nc-deadline",
+            "follow-up"]
 VALID_USCC = "91350100M000100Y43"
 
 
@@ -128,6 +129,19 @@ def test_suspension_and_close_out_deadlines(certdesk):
         assert certdesk("rules", *args).code == 0
 
 
+def test_follow_up_lists_the_evaluation_and_report_due_and_a_late_report(certdesk):
+    # CACQ 7.3.4.4: evaluation within 2 months of a surveillance; 7.9.1: report in 1 month
+    data = certdesk("rules", "follow-up", "-p", "cacq", "--audit", "surveillance",
+                    "--audit-end", "2027-03-10", "--report", "2027-04-20", "--json").json
+    assert [(o["kind"], o["due_by"], o["clause"]) for o in data["owed"]] == [
+        ("service_feature", "2027-05-10", "CACQ 7.3.4.4"), ("report", "2027-06-10", "CACQ 7.9.1")]
+    (late,) = data["late"]
+    assert "by 2027-04-10 [CACQ 7.9.1]" in late
+    xbht = certdesk("rules", "follow-up", "-p", "xbht", "--audit", "initial", "--audit-end",
+                    "2027-03-10")
+    assert xbht.code == 0 and "none set by the body" in xbht.out
+
+
 def test_a_valid_credit_code_exits_0(certdesk):
     run = certdesk("rules", "uscc", VALID_USCC.lower())
     assert (run.code, run.out.strip()) == (0, f"valid: {VALID_USCC}")
@@ -179,6 +193,8 @@ def test_an_invalid_credit_code_exits_1_with_the_reason(certdesk):
          "at most 6 months"),
         (["nc-deadline", "-p", "cacq", "--audit", "recertification", "--audit-end",
           "2024-03-10"], 2, "needs --previous-expiry"),
+        (["follow-up", "-p", "cacq", "--audit", "initial", "--audit-end", "2024-03-10",
+          "--report", "2024-03-01"], 2, "before the audit ended"),
     ],
 )
 def test_bad_input_gets_a_one_line_error_and_a_nonzero_exit(certdesk, args, code, match):

@@ -291,3 +291,35 @@ def nc_deadline_cmd(
     emit({"profile": profile, **result.as_dict()}, as_json, lambda d: _show(
         f"{profile} {d['audit']} non-conformity close-out",
         [("due by", d["due_by"]), ("rule", d["rule"]), ("clause", d["clause"])]))
+
+
+@rules_app.command("follow-up")
+def follow_up_cmd(
+    profile: str = PROFILE_OPT,
+    audit: Audit = typer.Option(..., "--audit", help="initial, surveillance or "
+                                "recertification."),
+    audit_end: str = typer.Option(..., "--audit-end", help="Last day of the service-"
+                                  "management audit."),
+    feature: str = typer.Option(None, "--feature", help="Day of the service-feature "
+                                "evaluation, when apart: checked against its window."),
+    report: str = typer.Option(None, "--report", help="Date of the report: checked against "
+                               "its month after the audit's end."),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Time limits after an audit: service-feature evaluation and report (CACQ 7.3.4.4,
+    7.9.1; none where the body's seed sets none). With --feature/--report, the dates given
+    are checked: a late one is listed under late (exit 0), or refused where the profile
+    says late = "refuse"."""
+    from certdesk.domain.followup import check_follow_up, owed_after
+
+    end = parse_date(audit_end, "--audit-end")
+    late = check_follow_up(profile, audit, end, feature_on=day_option(feature, "--feature"),
+                           report_on=day_option(report, "--report"))
+    owed = [{"kind": o.kind, "due_by": o.due_by, "clause": o.clause}
+            for o in owed_after(profile, audit, end)]
+    emit({"profile": profile, "audit": audit.value, "audit_end": end, "owed": owed,
+          "late": list(late)}, as_json, lambda d: _show(
+        f"{profile} {d['audit']} follow-up after {d['audit_end']}",
+        [*((o["kind"], f"by {o['due_by']} [{o['clause']}]") for o in d["owed"]),
+         ("time limits", "" if d["owed"] else "none set by the body"),
+         *(("late", w) for w in d["late"])]))
