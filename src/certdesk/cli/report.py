@@ -148,11 +148,11 @@ def batches_cmd(as_json: bool = JSON_OPT) -> None:
 def backfill_cmd(dry_run: bool = DRY_RUN_OPT, as_json: bool = JSON_OPT) -> None:
     """Add the items (and returns) of certificate events logged before the ledger existed.
     Running it again adds nothing."""
-    from certdesk.store import reporting
+    from certdesk.store import ledger
     from certdesk.store.db import session_scope
 
     with session_scope(_engine()) as s:
-        items, returns = reporting.backfill(s)
+        items, returns = ledger.backfill(s)
         if dry_run:
             s.rollback()
     emit({"items": items, "returns": returns, "dry_run": dry_run}, as_json,
