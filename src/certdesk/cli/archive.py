@@ -539,17 +539,19 @@ def dispose_approve(
     disposal certificate is archived, the blobs are erased and tombstones stay."""
     from certdesk.documents.convert import ConverterPool
     from certdesk.services.disposal import approve, disposal_dict
+    from certdesk.services.publisher import Publisher
     from certdesk.store.db import session_scope
     from certdesk.store.models import Disposal
     from certdesk.web.staff.accounts import check_second_officer
 
     by = acting(who, "records", accounts_required=True)
-    settings, engine, store = _stores()
+    settings, engine, _ = _stores()
     check_second_officer(engine, disposal_id, by)
     # approve() refuses (wrong officer, not due, held) before anything is converted, and
     # the pool starts LibreOffice only on its first conversion.
-    with ConverterPool(size=1, settings=settings) as pool:
-        done = approve(engine, store, settings, pool, disposal_id, by=by, today=date.today())
+    with ConverterPool(size=1, settings=settings) as pool, \
+            Publisher(settings=settings, engine=engine, pool=pool) as publisher:
+        done = approve(publisher, disposal_id, by=by, today=date.today())
     with session_scope(engine) as s:
         # The proposal's record lines win over the bare ids ``done`` lists (printed below).
         d = {**done.as_dict(), **disposal_dict(s, s.get(Disposal, disposal_id))}
