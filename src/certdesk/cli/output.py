@@ -11,6 +11,8 @@ from typing import Any
 
 from rich.console import Console
 
+from certdesk.common.settings import get_settings
+from certdesk.documents.qr import phone_cannot_open
 from certdesk.domain.text import printable
 
 UNWRAPPED = 100_000
@@ -75,9 +77,6 @@ def warn(message: str) -> None:
 def warn_if_qr_unreachable() -> None:
     """Said before anything is issued: certificates printed with a QR code on the default
     public URL point at this computer and no phone can open them."""
-    from certdesk.common.settings import get_settings
-    from certdesk.documents.qr import phone_cannot_open
-
     url = get_settings().public_url
     if phone_cannot_open(url):
         warn(f"CERTDESK_PUBLIC_URL is {url} (this computer): phones cannot open the QR codes "
