@@ -21,7 +21,6 @@ from certdesk.cli.output import console, emit, err_console
 from certdesk.common.errors import CertdeskError
 from certdesk.common.files import read_bytes
 from certdesk.common.settings import get_settings
-from certdesk.documents.convert import ConverterPool, sweep_stale_profiles
 from certdesk.domain.profiles import load_profile
 
 REASON_OPT = typer.Option(..., "--reason", "-r", help="Why (logged).")
@@ -74,6 +73,7 @@ def archive_add(
     not stop the others (exit 1 at the end).
     """
     # lazy: certdesk.services.ingest at module top adds ~0.8 s to `certdesk --help`
+    from certdesk.documents.convert import ConverterPool
     from certdesk.services.ingest import take_in
     from certdesk.store.db import session_scope
     from certdesk.store.records import check_type, resolve_filing
@@ -246,6 +246,7 @@ def archive_recover(who: str = AS_OPT, as_json: bool = JSON_OPT) -> None:
     record exists, finish interrupted erasures, void numbers drawn by a process that ended
     before issuing them ("interrupted"). Every step is logged; running it again is safe."""
     # lazy: certdesk.services.audit at module top adds ~2.0 s to `certdesk --help`
+    from certdesk.documents.convert import sweep_stale_profiles
     from certdesk.services.audit import recover
     from certdesk.store.db import session_scope
 
@@ -548,6 +549,7 @@ def dispose_approve(
     """Approve a proposal (a second officer): every record is checked again, a signed
     disposal certificate is archived, the blobs are erased and tombstones stay."""
     # lazy: certdesk.web.staff.accounts at module top adds ~3.9 s to `certdesk --help`
+    from certdesk.documents.convert import ConverterPool
     from certdesk.services.disposal import approve, disposal_dict
     from certdesk.services.publisher import Publisher
     from certdesk.store.db import session_scope

@@ -25,7 +25,6 @@ from certdesk.cli.output import console, emit, err_console
 from certdesk.common.errors import CertdeskError, InputError
 from certdesk.common.settings import get_settings
 from certdesk.common.signals import stop_on_signals
-from certdesk.documents.convert import ConverterPool
 from certdesk.documents.records import load_records
 from certdesk.domain.profiles import all_profiles, load_profile
 
@@ -53,6 +52,7 @@ def _render(kind_name: str, profile_id: str, input_file: Path, out: Path | None,
             as_json: bool) -> None:
     # lazy: certdesk.documents.kinds at module top adds ~0.6 s to `certdesk --help`
     from certdesk.documents.batch import render_batch
+    from certdesk.documents.convert import ConverterPool
     from certdesk.documents.kinds import kind as find_kind
 
     kind = find_kind(kind_name)

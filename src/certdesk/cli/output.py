@@ -12,7 +12,6 @@ from typing import Any
 from rich.console import Console
 
 from certdesk.common.settings import get_settings
-from certdesk.documents.qr import phone_cannot_open
 from certdesk.domain.text import printable
 
 UNWRAPPED = 100_000
@@ -77,6 +76,10 @@ def warn(message: str) -> None:
 def warn_if_qr_unreachable() -> None:
     """Said before anything is issued: certificates printed with a QR code on the default
     public URL point at this computer and no phone can open them."""
+    # lazy: documents.qr (segno) with documents.convert (lxml) and signing.sandbox
+    # (multiprocessing) at module top add 0.11 s of CPU to `certdesk --help` (0.63 → 0.74 s)
+    from certdesk.documents.qr import phone_cannot_open
+
     url = get_settings().public_url
     if phone_cannot_open(url):
         warn(f"CERTDESK_PUBLIC_URL is {url} (this computer): phones cannot open the QR codes "

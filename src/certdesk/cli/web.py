@@ -7,7 +7,6 @@ import signal
 import typer
 
 from certdesk.common.settings import get_settings
-from certdesk.signing.sandbox import Limits, sandbox
 
 
 def register(app: typer.Typer) -> None:
@@ -47,6 +46,7 @@ def register(app: typer.Typer) -> None:
 def app_from_environment():
     """The app ``certdesk serve`` runs in each worker process."""
     # lazy: certdesk.web at module top adds ~3.5 s to `certdesk --help`
+    from certdesk.signing.sandbox import Limits, sandbox
     from certdesk.web import create_app
 
     settings = get_settings()
