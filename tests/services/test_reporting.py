@@ -15,7 +15,7 @@ from certdesk.common.errors import InputError, NotFound
 from certdesk.services.cycle import Changes, recertify, record_surveillance, reissue, sweep
 from certdesk.services.inputs import OrganisationInput
 from certdesk.services.transitions import change_status
-from certdesk.store import reporting
+from certdesk.store import ledger, reporting
 from certdesk.store.db import session_scope
 from certdesk.store.models import Certificate, CertificateReturn, Event, ReportItem
 from tests.services.conftest import TWO_SITES
@@ -38,7 +38,7 @@ def _ledger(engine) -> list[tuple[str, str, date]]:
 
 def _reported_events(engine) -> list[tuple[int, str]]:
     with Session(engine) as s:
-        rows = s.exec(select(Event).where(Event.kind.in_(tuple(reporting.REPORTED)))
+        rows = s.exec(select(Event).where(Event.kind.in_(tuple(ledger.REPORTED)))
                       .order_by(Event.seq))
         return [(e.seq, e.subject) for e in rows]
 
@@ -151,9 +151,9 @@ def test_backfill_restores_the_items_of_events_logged_before_the_ledger_only_onc
         s.execute(text("DELETE FROM reportitem"))
         s.execute(text("DELETE FROM certificatereturn"))
     with session_scope(issuer.engine) as s:
-        assert reporting.backfill(s) == (4, 1)
+        assert ledger.backfill(s) == (4, 1)
     with session_scope(issuer.engine) as s:
-        assert reporting.backfill(s) == (0, 0)
+        assert ledger.backfill(s) == (0, 0)
     assert _ledger(issuer.engine) == before
     assert [r.certificate_number for r in _returns(issuer.engine)] == [numbers[2]]
 

@@ -12,6 +12,7 @@ from sqlmodel import select
 from certdesk.common.errors import RuleViolation
 from certdesk.services.audit import audit
 from certdesk.services.disposal import approve, place_hold, propose, release_hold
+from certdesk.services.publisher import Publisher
 from certdesk.signing.keys import ca_certificate
 from certdesk.signing.pdf import validate
 from certdesk.store.db import session_scope
@@ -21,6 +22,12 @@ from tests.store.conftest import add_certificate, make_pdf, make_uscc
 
 TODAY = date.today()
 OLD, CURRENT = make_uscc(21), make_uscc(22)
+
+
+@pytest.fixture
+def publisher(engine, settings, pool):
+    with Publisher(settings=settings, engine=engine, pool=pool) as pub:
+        yield pub
 
 
 @pytest.fixture
@@ -60,22 +67,20 @@ def test_a_record_under_hold_cannot_be_proposed(engine, records):
         _propose(engine, records["due"])
 
 
-def test_a_hold_placed_after_the_proposal_stops_the_approval(engine, store, settings, pool,
-                                                              records):
+def test_a_hold_placed_after_the_proposal_stops_the_approval(engine, store, publisher, records):
     pid = _propose(engine, records["due"])
     with session_scope(engine) as s:
         place_hold(s, client=None, certificate=records["old_cert"], reason="complaint",
                    by="法务")
     with pytest.raises(RuleViolation, match="under legal hold"):
-        approve(engine, store, settings, pool, pid, by="李强", today=TODAY)
+        approve(publisher, pid, by="李强", today=TODAY)
     assert all(store.exists(r.sha256) for r in _rows(engine, records["due"]))
 
 
-def test_the_proposer_cannot_approve_their_own_proposal(engine, store, settings, pool,
-                                                        records):
+def test_the_proposer_cannot_approve_their_own_proposal(engine, publisher, records):
     pid = _propose(engine, records["due"], by="王芳")
     with pytest.raises(RuleViolation, match="two officers"):
-        approve(engine, store, settings, pool, pid, by=" 王　芳 ", today=TODAY)
+        approve(publisher, pid, by=" 王　芳 ", today=TODAY)
 
 
 def _rows(engine, ids) -> list[Record]:
@@ -84,12 +89,16 @@ def _rows(engine, ids) -> list[Record]:
 
 
 def test_an_approved_disposal_erases_blobs_keeps_tombstones_and_a_signed_certificate(
-        engine, store, settings, pool, records):
+        engine, store, settings, publisher, records, monkeypatch):
     pid = _propose(engine, records["due"])
     with session_scope(engine) as s:  # a released hold no longer stops anything
         place_hold(s, client=OLD, certificate=None, reason="checked", by="法务")
         release_hold(s, client=OLD, certificate=None, reason="closed", by="法务")
-    done = approve(engine, store, settings, pool, pid, by="李强", today=TODAY)
+    signed = []  # it loaded the key on every call, bypassing the publisher's lock and key
+    monkeypatch.setattr(publisher, "sign", lambda pdf, spec: signed.append(spec.reason)
+                        or Publisher.sign(publisher, pdf, spec))
+    done = approve(publisher, pid, by="李强", today=TODAY)
+    assert signed == [f"记录销毁证明 {pid}"]
     assert done.not_erased == [] and done.records == records["due"]
     gone = _rows(engine, records["due"])
     assert all(r.disposed_at and r.disposal_id == pid for r in gone)
@@ -100,8 +109,9 @@ def test_an_approved_disposal_erases_blobs_keeps_tombstones_and_a_signed_certifi
         report = audit(s, store)
         assert report.ok, report.as_dict()  # erased blobs are tombstones, not "missing"
         assert s.get(Disposal, pid).status == "approved"
+        assert s.get(Record, done.certificate_record).signer == publisher.key.kid
     with pytest.raises(RuleViolation, match="already approved"):
-        approve(engine, store, settings, pool, pid, by="赵敏", today=TODAY)
+        approve(publisher, pid, by="赵敏", today=TODAY)
 
 
 def test_officers_propose_and_approve_through_the_cli(engine, store, records, cli):

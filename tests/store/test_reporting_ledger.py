@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from certdesk.common.errors import RuleViolation
-from certdesk.store import events, reporting
+from certdesk.store import events, ledger, reporting
 from certdesk.store.db import init_db, make_engine, session_scope
 from certdesk.store.models import Certificate, CertificateReturn, Event, ReportItem
 from tests.store.conftest import add_certificate, make_uscc
@@ -65,9 +65,9 @@ def test_an_expiry_logged_for_a_main_certificate_reports_its_sub_certificates_to
                           (f"{number}-1", "expired", date(2029, 1, 15))]  # -2 was withdrawn
     with session_scope(db) as s:
         s.execute(text("DELETE FROM reportitem"))
-        assert reporting.backfill(s) == (2, 0)
+        assert ledger.backfill(s) == (2, 0)
     with session_scope(db) as s:
-        assert reporting.backfill(s) == (0, 0)
+        assert ledger.backfill(s) == (0, 0)
 
 
 def test_a_rolled_back_event_leaves_no_item_and_a_duplicate_is_refused(db):

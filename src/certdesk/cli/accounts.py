@@ -21,6 +21,7 @@ def reset_cmd(
 ) -> None:
     """Set a temporary password: the account's sessions end, and at its next sign-in the
     holder must choose a new password before anything else."""
+    # lazy: certdesk.web.staff.accounts at module top adds ~3.9 s to `certdesk --help`
     from certdesk.web.staff.accounts import reset_password
 
     engine = _engine()
@@ -39,6 +40,7 @@ def role_cmd(
     as_json: bool = JSON_OPT,
 ) -> None:
     """Change an account's role (the desk keeps at least one active admin); logged."""
+    # lazy: certdesk.web.staff.accounts at module top adds ~3.9 s to `certdesk --help`
     from certdesk.web.staff.accounts import set_role
 
     engine = _engine()

@@ -22,6 +22,11 @@ from rich.text import Text
 
 from certdesk.cli.options import JSON_OPT
 from certdesk.cli.output import console, emit, err_console
+from certdesk.common.errors import CertdeskError, InputError
+from certdesk.common.settings import get_settings
+from certdesk.common.signals import stop_on_signals
+from certdesk.documents.records import load_records
+from certdesk.domain.profiles import all_profiles, load_profile
 
 SHOW_EACH = 20
 """Up to this many documents each PDF is listed; beyond, the folder and the count."""
@@ -45,14 +50,10 @@ class DocsPerSecond(ProgressColumn):
 
 def _render(kind_name: str, profile_id: str, input_file: Path, out: Path | None,
             as_json: bool) -> None:
-    from certdesk.common.errors import CertdeskError, InputError
-    from certdesk.common.settings import get_settings
-    from certdesk.common.signals import stop_on_signals
+    # lazy: certdesk.documents.kinds at module top adds ~0.6 s to `certdesk --help`
     from certdesk.documents.batch import render_batch
     from certdesk.documents.convert import ConverterPool
     from certdesk.documents.kinds import kind as find_kind
-    from certdesk.documents.records import load_records
-    from certdesk.domain.profiles import load_profile
 
     kind = find_kind(kind_name)
     profile = load_profile(profile_id)
@@ -122,9 +123,9 @@ def templates_list(
     as_json: bool = JSON_OPT,
 ) -> None:
     """Show every document kind, its title and the template each profile uses for it."""
+    # lazy: certdesk.documents.kinds at module top adds ~0.6 s to `certdesk --help`
     from certdesk.documents.kinds import KINDS
     from certdesk.documents.schema import describe
-    from certdesk.domain.profiles import all_profiles, load_profile
 
     profiles = [load_profile(profile)] if profile else all_profiles()
     data = {"kinds": []}
@@ -164,10 +165,9 @@ def templates_check(
 
     Exit 1 and list each problem (template and tag) when there is any.
     """
-    from certdesk.common.errors import InputError
+    # lazy: certdesk.documents.lint at module top adds ~0.6 s to `certdesk --help`
     from certdesk.documents.kinds import kind as find_kind
     from certdesk.documents.lint import CheckReport, check_profiles, lint_template
-    from certdesk.domain.profiles import all_profiles, load_profile
 
     if file is not None:
         if kind is None:

@@ -21,7 +21,7 @@ import typer
 from sqlalchemy.engine import Engine
 
 from certdesk.common.errors import CertdeskError
-from certdesk.common.settings import PASSWORD_ENV, Settings, cli_password
+from certdesk.common.settings import PASSWORD_ENV, Settings, cli_password, get_settings
 from certdesk.domain.text import clean_text
 
 AS_OPT = typer.Option(
@@ -60,6 +60,7 @@ def _password(name: str) -> str:
 def resolve(engine: Engine, settings: Settings, name: str | None, action: str, *,
             accounts_required: bool = False) -> Identity:
     """The identity for ``action`` (a key of ``web.staff.accounts.ALLOWED``)."""
+    # lazy: certdesk.web.staff.accounts at module top adds ~3.9 s to `certdesk --help`
     from certdesk.web.staff.accounts import (
         ROLES,
         account_for_os_user,
@@ -93,7 +94,7 @@ def resolve(engine: Engine, settings: Settings, name: str | None, action: str, *
 
 def acting(name: str | None, action: str, *, accounts_required: bool = False) -> str:
     """The actor a CLI command logs, resolved against the settings' database."""
-    from certdesk.common.settings import get_settings
+    # lazy: certdesk.store.db at module top adds ~0.5 s to `certdesk --help`
     from certdesk.store.db import get_engine
 
     settings = get_settings()

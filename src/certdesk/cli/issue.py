@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
@@ -10,6 +12,7 @@ from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
+    TaskID,
     TextColumn,
     TimeElapsedColumn,
     TimeRemainingColumn,
@@ -18,8 +21,14 @@ from rich.progress import (
 from certdesk.cli.identity import AS_OPT, acting
 from certdesk.cli.options import DRY_RUN_OPT, JSON_OPT
 from certdesk.cli.output import console, emit, err_console, warn, warn_if_qr_unreachable
-from certdesk.common.errors import InputError, VerificationFailed
+from certdesk.common.errors import AlreadyHeld, InputError, TooComplex, VerificationFailed
 from certdesk.common.files import read_bytes
+from certdesk.common.settings import get_settings
+from certdesk.common.signals import stop_on_signals
+from certdesk.documents.records import load_records
+from certdesk.domain.numbering import parse
+from certdesk.domain.profiles import load_profile
+from certdesk.services.inputs import Rejected, load_organisations, parse_json
 
 number_app = typer.Typer(help="Certificate numbers: parse and check.", no_args_is_help=True)
 
@@ -31,109 +40,137 @@ def _progress() -> Progress:
                     transient=False)
 
 
+@dataclass
+class _Issued:
+    """What one ``issue`` run did (or, dry, would do)."""
+
+    failed: list[tuple[str, str]]
+    certs: list = field(default_factory=list)
+    previews: list = field(default_factory=list)
+    skipped: list = field(default_factory=list)
+    interrupted: bool = False
+
+
 def run_issue(profile_id: str, records: list, as_json: bool, actor: str = "issuer",
               dry_run: bool = False, *, allow_unverified: bool = False) -> None:
     """Issue for each parsed record; records rejected by validation are reported in place.
 
     An organisation that already holds a current certificate of the scheme is skipped and
     reported, so a batch (or the demo) can be run again safely."""
-    import time
-
-    from certdesk.common.errors import AlreadyHeld
-    from certdesk.common.signals import stop_on_signals
-    from certdesk.domain.profiles import load_profile
-    from certdesk.services.inputs import Rejected
-    from certdesk.services.issuing import Issuer, Skipped
+    # lazy: certdesk.services.issuing at module top adds ~2.6 s to `certdesk --help`
+    from certdesk.services.issuing import Issuer
 
     profile = load_profile(profile_id)
     if len(records) == 1 and isinstance(records[0], Rejected):
         raise records[0].error  # a single record: its error is the command's error
+    rejected = [r for r in records if isinstance(r, Rejected)]
     orgs = [r for r in records if not isinstance(r, Rejected)]
-    failed = [(r.organisation or r.where, str(r.error)) for r in records
-              if isinstance(r, Rejected)]
+    run = _Issued(failed=[(r.organisation or r.where, str(r.error)) for r in rejected])
     # where each failure was read: a rejected record knows; an organisation refused later
     # (by the rules, at issue time) is found by its name
-    located = {r.organisation or r.where: (r.line, r.field) for r in records
-               if isinstance(r, Rejected)}
+    located = {r.organisation or r.where: (r.line, r.field) for r in rejected}
     located.update({o.name: (o.line, None) for o in orgs})
     warnings = [w for o in orgs for w in o.warnings]
     if not as_json:
         for w in warnings:
             warn(w)
-    certs, interrupted, skipped, previews = [], False, [], []
-    show_bar = len(records) > 1 and err_console.is_terminal
     with stop_on_signals() as received, \
             Issuer(profile, actor=actor, allow_unverified=allow_unverified) as issuer, \
             _progress() as progress:
         task = progress.add_task(f"issuing {profile_id}", total=len(orgs), rate="",
-                                 visible=show_bar and not dry_run)
-        started = time.monotonic()
-        docs = 0
-
-        def on_done(org, issued, error) -> None:
-            nonlocal docs
-            docs += len(issued or [])
-            rate = docs / max(time.monotonic() - started, 1e-6)
-            progress.update(task, advance=1, rate=f"{rate:.1f} docs/s")
-            if error and not as_json:
-                err_console.print(f"[red]failed:[/] {org.name}: {error}", highlight=False)
-
-        if len(records) == 1:  # its error is the command's error; a skip is not an error
-            try:
-                if dry_run:
-                    previews = [issuer.preview(orgs[0])]
-                else:
-                    certs = issuer.issue(orgs[0])
-            except AlreadyHeld as exc:
-                skipped.append(Skipped(orgs[0].name, exc.number, str(exc)))
-        elif dry_run:
-            result = issuer.preview_many(orgs)
-            previews, skipped, failed = result.previews, list(result.skipped), \
-                failed + result.failed
-        elif orgs:
-            result = issuer.issue_many(orgs, on_done)
-            certs, interrupted = result.issued, result.interrupted
-            failed += result.failed
-            skipped += result.skipped
-    data = {"certificates": [c.as_dict() for c in certs],
-            "skipped": [s.as_dict() for s in skipped],
-            "failed": [{"organisation": o, "reason": r, "line": located.get(o, (None,))[0],
-                        "field": located.get(o, (None, None))[1]} for o, r in failed],
-            "warnings": warnings}
-    if dry_run:
-        data = {"dry_run": True, "would_issue": [p.as_dict() for p in previews], **data}
-    if len(records) > 1:
-        data["summary"] = {"organisations": len(records), "certificates": len(certs),
-                           "skipped": len(skipped), "failed": len(failed),
-                           "interrupted": interrupted}
-
-    def human(d: dict) -> None:
-        for p in d.get("would_issue", ()):
-            console.print(f"[cyan]would issue[/] {p['next_number']} (next)  {p['organisation']}"
-                          f"  {p['issue_date']} – {p['expiry_date']}"
-                          + (f"  + {len(p['next_numbers']) - 1} sub-certificate(s)"
-                             if len(p["next_numbers"]) > 1 else ""), highlight=False)
-        for c in d["certificates"]:
-            console.print(f"[green]issued[/] {c['number']}  {c['pdf']}", highlight=False)
-        for s in d["skipped"]:
-            console.print(f"[yellow]skipped[/] {s['reason']}", highlight=False)
-        for f in d["failed"]:
-            console.print(f"[red]failed[/] {f['reason']}", highlight=False)
-        if "summary" in d:
-            s = d["summary"]
-            console.print(f"{s['certificates']} certificate(s); {s['skipped']} skipped; "
-                          f"{s['failed']} of {s['organisations']} organisation(s) failed"
-                          + (" (interrupted)" if interrupted else "")
-                          + (" (dry run: nothing stored)" if dry_run else ""))
-
-    if certs or previews:  # said only when certificates are (or would be) issued: a
+                                 visible=len(records) > 1 and err_console.is_terminal
+                                 and not dry_run)
+        if len(records) == 1:
+            _issue_one(issuer, orgs[0], dry_run, run)
+        elif dry_run or orgs:
+            _issue_many(issuer, orgs, dry_run, _issue_progress(progress, task, as_json), run)
+    if run.certs or run.previews:  # said only when certificates are (or would be) issued: a
         # refusal stays one line
         warn_if_qr_unreachable()
-    emit(data, as_json, human)
-    if interrupted:
+    emit(_issue_data(run, len(records), located, warnings, dry_run), as_json, _print_issued)
+    if run.interrupted:
         raise typer.Exit(received.exit_code)
-    if failed:
+    if run.failed:
         raise typer.Exit(1)
+
+
+def _issue_one(issuer, org, dry_run: bool, run: _Issued) -> None:
+    """A single organisation: its error is the command's error; a skip is not an error."""
+    # lazy: certdesk.services.issuing at module top adds ~2.6 s to `certdesk --help`
+    from certdesk.services.issuing import Skipped
+
+    try:
+        if dry_run:
+            run.previews.append(issuer.preview(org))
+        else:
+            run.certs.extend(issuer.issue(org))
+    except AlreadyHeld as exc:
+        run.skipped.append(Skipped(org.name, exc.number, str(exc)))
+
+
+def _issue_many(issuer, orgs: list, dry_run: bool, on_done, run: _Issued) -> None:
+    if dry_run:
+        result = issuer.preview_many(orgs)
+        run.previews.extend(result.previews)
+    else:
+        result = issuer.issue_many(orgs, on_done)
+        run.certs.extend(result.issued)
+        run.interrupted = result.interrupted
+    run.skipped.extend(result.skipped)
+    run.failed.extend(result.failed)
+
+
+def _issue_progress(progress: Progress, task: TaskID, as_json: bool):
+    """The batch's per-organisation callback: the bar, its rate in documents per second, and
+    each failure as it happens."""
+    started = time.monotonic()
+    docs = 0
+
+    def on_done(org, issued, error) -> None:
+        nonlocal docs
+        docs += len(issued or [])
+        rate = docs / max(time.monotonic() - started, 1e-6)
+        progress.update(task, advance=1, rate=f"{rate:.1f} docs/s")
+        if error and not as_json:
+            err_console.print(f"[red]failed:[/] {org.name}: {error}", highlight=False)
+
+    return on_done
+
+
+def _issue_data(run: _Issued, records: int, located: dict, warnings: list[str],
+                dry_run: bool) -> dict:
+    data = {"certificates": [c.as_dict() for c in run.certs],
+            "skipped": [s.as_dict() for s in run.skipped],
+            "failed": [{"organisation": o, "reason": r, "line": located.get(o, (None,))[0],
+                        "field": located.get(o, (None, None))[1]} for o, r in run.failed],
+            "warnings": warnings}
+    if dry_run:
+        data = {"dry_run": True, "would_issue": [p.as_dict() for p in run.previews], **data}
+    if records > 1:
+        data["summary"] = {"organisations": records, "certificates": len(run.certs),
+                           "skipped": len(run.skipped), "failed": len(run.failed),
+                           "interrupted": run.interrupted}
+    return data
+
+
+def _print_issued(d: dict) -> None:
+    for p in d.get("would_issue", ()):
+        console.print(f"[cyan]would issue[/] {p['next_number']} (next)  {p['organisation']}"
+                      f"  {p['issue_date']} – {p['expiry_date']}"
+                      + (f"  + {len(p['next_numbers']) - 1} sub-certificate(s)"
+                         if len(p["next_numbers"]) > 1 else ""), highlight=False)
+    for c in d["certificates"]:
+        console.print(f"[green]issued[/] {c['number']}  {c['pdf']}", highlight=False)
+    for s in d["skipped"]:
+        console.print(f"[yellow]skipped[/] {s['reason']}", highlight=False)
+    for f in d["failed"]:
+        console.print(f"[red]failed[/] {f['reason']}", highlight=False)
+    if "summary" in d:
+        s = d["summary"]
+        console.print(f"{s['certificates']} certificate(s); {s['skipped']} skipped; "
+                      f"{s['failed']} of {s['organisations']} organisation(s) failed"
+                      + (" (interrupted)" if s["interrupted"] else "")
+                      + (" (dry run: nothing stored)" if d.get("dry_run") else ""))
 
 
 def show_verdict(v) -> None:
@@ -158,162 +195,155 @@ def show_verdict(v) -> None:
                       highlight=False)
 
 
-def register(app: typer.Typer) -> None:
-    @app.command("issue")
-    def issue_cmd(
-        profile: str = typer.Option(..., "--profile", "-p", help="Body profile id."),
-        input_file: Path = typer.Option(..., "--input", "-i", help="JSON, CSV (UTF-8 or "
-                                        "GBK) or .xlsx of organisations (see "
-                                        "docs/input-format.md)."),
-        who: str = AS_OPT,
-        as_json: bool = JSON_OPT,
-        dry_run: bool = DRY_RUN_OPT,
-    ) -> None:
-        """Issue certificates (and one sub-certificate per site) for the organisations in FILE.
+def issue_cmd(
+    profile: str = typer.Option(..., "--profile", "-p", help="Body profile id."),
+    input_file: Path = typer.Option(..., "--input", "-i", help="JSON, CSV (UTF-8 or "
+                                    "GBK) or .xlsx of organisations (see "
+                                    "docs/input-format.md)."),
+    who: str = AS_OPT,
+    as_json: bool = JSON_OPT,
+    dry_run: bool = DRY_RUN_OPT,
+) -> None:
+    """Issue certificates (and one sub-certificate per site) for the organisations in FILE.
 
-        An organisation that already holds a valid, suspended or not yet valid certificate
-        of the scheme is skipped and reported (exit 0): running a file again is safe.
-        """
-        from certdesk.domain.profiles import load_profile
-        from certdesk.services.inputs import load_organisations
+    An organisation that already holds a valid, suspended or not yet valid certificate
+    of the scheme is skipped and reported (exit 0): running a file again is safe.
+    """
+    load_profile(profile)  # unknown profile: say so before reading the input
+    actor = acting(who, "issue")
+    run_issue(profile, load_organisations(input_file), as_json, actor, dry_run)
 
-        load_profile(profile)  # unknown profile: say so before reading the input
-        actor = acting(who, "issue")
-        run_issue(profile, load_organisations(input_file), as_json, actor, dry_run)
 
-    @app.command("certify")
-    def certify_cmd(
-        profile: str = typer.Option(..., "--profile", "-p", help="Body profile id."),
-        case_file: Path = typer.Argument(..., help="A case file: one case or a list "
-                                         "(JSON, see docs/lifecycle.md)."),
-        who: str = AS_OPT,
-        as_json: bool = JSON_OPT,
-        dry_run: bool = DRY_RUN_OPT,
-    ) -> None:
-        """Initial certification: programme, plan, report, NC reports and decision, signed
-        and archived, then the certificate and sub-certificates if the decision approves.
+def certify_cmd(
+    profile: str = typer.Option(..., "--profile", "-p", help="Body profile id."),
+    case_file: Path = typer.Argument(..., help="A case file: one case or a list "
+                                     "(JSON, see docs/lifecycle.md)."),
+    who: str = AS_OPT,
+    as_json: bool = JSON_OPT,
+    dry_run: bool = DRY_RUN_OPT,
+) -> None:
+    """Initial certification: programme, plan, report, NC reports and decision, signed
+    and archived, then the certificate and sub-certificates if the decision approves.
 
-        Everything is checked first (decision makers must not have audited, the decision
-        must follow the audit, a failing score cannot be recommended): a case that breaks
-        a rule stores nothing and draws no number.
-        """
-        import time
+    Everything is checked first (decision makers must not have audited, the decision
+    must follow the audit, a failing score cannot be recommended): a case that breaks
+    a rule stores nothing and draws no number.
+    """
+    # lazy: certdesk.services.certification at module top adds ~3.1 s to `certdesk --help`
+    from certdesk.services.certification import certify_cases
+    from certdesk.services.issuing import Issuer
 
-        from certdesk.common.signals import stop_on_signals
-        from certdesk.documents.records import load_records
-        from certdesk.domain.profiles import load_profile
-        from certdesk.services.certification import certify_cases
-        from certdesk.services.issuing import Issuer
+    body = load_profile(profile)
+    actor = acting(who, "certify")
+    if case_file.suffix.lower() == ".csv":
+        raise InputError(f"{case_file.name}: a case file is JSON (its steps nest)")
+    cases = load_records(case_file)
+    # SIGTERM like Ctrl-C: the case under way voids its number, exit 143.
+    with stop_on_signals(), Issuer(body, actor=actor) as issuer, _progress() as progress:
+        task = progress.add_task(f"certifying {profile}", total=len(cases), rate="",
+                                 visible=len(cases) > 1 and err_console.is_terminal)
+        started = time.monotonic()
 
-        body = load_profile(profile)
-        actor = acting(who, "certify")
-        if case_file.suffix.lower() == ".csv":
-            raise InputError(f"{case_file.name}: a case file is JSON (its steps nest)")
-        cases = load_records(case_file)
-        # SIGTERM like Ctrl-C: the case under way voids its number, exit 143.
-        with stop_on_signals(), Issuer(body, actor=actor) as issuer, _progress() as progress:
-            task = progress.add_task(f"certifying {profile}", total=len(cases), rate="",
-                                     visible=len(cases) > 1 and err_console.is_terminal)
-            started = time.monotonic()
+        def on_done(where, done, error) -> None:
+            progress.update(task, advance=1)
+            per_case = (time.monotonic() - started) / progress.tasks[task].completed
+            progress.update(task, rate=f"{per_case:.1f} s/case")
+            if error and not as_json:
+                err_console.print(f"[red]failed:[/] {error}", highlight=False)
 
-            def on_done(where, done, error) -> None:
-                progress.update(task, advance=1)
-                per_case = (time.monotonic() - started) / progress.tasks[task].completed
-                progress.update(task, rate=f"{per_case:.1f} s/case")
-                if error and not as_json:
-                    err_console.print(f"[red]failed:[/] {error}", highlight=False)
+        result = certify_cases(issuer, cases, case_file.name, on_done=on_done,
+                               dry_run=dry_run)
+    data = {"cases": [c.as_dict() for c in result.certified],
+            "failed": [{"case": w, "reason": r} for w, r in result.failed]}
+    if not dry_run and any(c["certificates"] for c in data["cases"]):
+        warn_if_qr_unreachable()
+    if dry_run:
+        data = {"dry_run": True, **data}
 
-            result = certify_cases(issuer, cases, case_file.name, on_done=on_done,
-                                   dry_run=dry_run)
-        data = {"cases": [c.as_dict() for c in result.certified],
-                "failed": [{"case": w, "reason": r} for w, r in result.failed]}
-        if not dry_run and any(c["certificates"] for c in data["cases"]):
-            warn_if_qr_unreachable()
-        if dry_run:
-            data = {"dry_run": True, **data}
+    def human(d: dict) -> None:
+        would, ed = ("would ", "") if dry_run else ("", "d")
+        for c in d["cases"]:
+            colour = "yellow" if not c["approved"] else "cyan" if dry_run else "green"
+            verdict = "approve" if c["approved"] else "refuse"
+            console.print(f"[{colour}]{would}{verdict}{ed}[/] {c['organisation']}: "
+                          f"{c['outcome']} ({c['decision_date']})", highlight=False)
+            for r in c["records"]:
+                console.print(f"  {would}archive{ed} {r['record_type']:<10} "
+                              f"{r.get('pdf') or r['filename']}", highlight=False)
+            if dry_run:
+                issued = ([f"{c['certificates']['next_number']} (next)"]
+                          if c["certificates"] else [])
+            else:
+                issued = [f"{x['number']}  {x['pdf']}" for x in c["certificates"]]
+            for line in issued:
+                console.print(f"  [green]{would}issue{ed}[/] {line}", highlight=False)
+            for w in c["warnings"]:
+                console.print(f"  [yellow]warning:[/] {w}", highlight=False)
+        for f in d["failed"]:
+            console.print(f"[red]failed[/] {f['reason']}", highlight=False)
 
-        def human(d: dict) -> None:
-            would, ed = ("would ", "") if dry_run else ("", "d")
-            for c in d["cases"]:
-                colour = "yellow" if not c["approved"] else "cyan" if dry_run else "green"
-                verdict = "approve" if c["approved"] else "refuse"
-                console.print(f"[{colour}]{would}{verdict}{ed}[/] {c['organisation']}: "
-                              f"{c['outcome']} ({c['decision_date']})", highlight=False)
-                for r in c["records"]:
-                    console.print(f"  {would}archive{ed} {r['record_type']:<10} "
-                                  f"{r.get('pdf') or r['filename']}", highlight=False)
-                if dry_run:
-                    issued = ([f"{c['certificates']['next_number']} (next)"]
-                              if c["certificates"] else [])
-                else:
-                    issued = [f"{x['number']}  {x['pdf']}" for x in c["certificates"]]
-                for line in issued:
-                    console.print(f"  [green]{would}issue{ed}[/] {line}", highlight=False)
-                for w in c["warnings"]:
-                    console.print(f"  [yellow]warning:[/] {w}", highlight=False)
-            for f in d["failed"]:
-                console.print(f"[red]failed[/] {f['reason']}", highlight=False)
+    emit(data, as_json, human)
+    if result.failed:
+        raise typer.Exit(1)
 
-        emit(data, as_json, human)
-        if result.failed:
-            raise typer.Exit(1)
 
-    @app.command("demo")
-    def demo_cmd(who: str = AS_OPT, as_json: bool = JSON_OPT) -> None:
-        """Issue one XBHT certificate with three sites from bundled example data (once: a
-        second run reports the certificate already held).
+def demo_cmd(who: str = AS_OPT, as_json: bool = JSON_OPT) -> None:
+    """Issue one XBHT certificate with three sites from bundled example data (once: a
+    second run reports the certificate already held).
 
-        The demo uses the example profile as shipped, unconfirmed values included; the
-        certificate says so on the page.
-        """
-        from certdesk.services.inputs import parse_json
+    The demo uses the example profile as shipped, unconfirmed values included; the
+    certificate says so on the page.
+    """
+    text = resources.files("certdesk.cli").joinpath("demo.json").read_text(encoding="utf-8")
+    run_issue("xbht", parse_json(text, "demo.json"), as_json, acting(who, "issue"),
+              allow_unverified=True)
 
-        text = resources.files("certdesk.cli").joinpath("demo.json").read_text(encoding="utf-8")
-        run_issue("xbht", parse_json(text, "demo.json"), as_json, acting(who, "issue"),
-                  allow_unverified=True)
 
-    @app.command("verify")
-    def verify_cmd(
-        pdf: Path = typer.Argument(..., help="The certificate (or approved record) PDF."),
-        as_json: bool = JSON_OPT,
-    ) -> None:
-        """Check that FILE is a genuine, intact, archived certificate or record, and whether
-        its certificate may be relied on today.
+def verify_cmd(
+    pdf: Path = typer.Argument(..., help="The certificate (or approved record) PDF."),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Check that FILE is a genuine, intact, archived certificate or record, and whether
+    its certificate may be relied on today.
 
-        The first line is the status (valid, revoked, superseded …; for a record its type).
-        Exit 0 when genuine — whatever the status —, 1 when tampered or unknown, or when
-        the file is too complex to check within CERTDESK_UPLOAD_CHECK_SECONDS.
-        """
-        from certdesk.common.errors import TooComplex
-        from certdesk.common.settings import get_settings
-        from certdesk.services.verification import verify_file
-        from certdesk.store.db import get_engine
+    The first line is the status (valid, revoked, superseded …; for a record its type).
+    Exit 0 when genuine — whatever the status —, 1 when tampered or unknown, or when
+    the file is too complex to check within CERTDESK_UPLOAD_CHECK_SECONDS.
+    """
+    # lazy: certdesk.services.verification at module top adds ~2.4 s to `certdesk --help`
+    from certdesk.services.verification import verify_file
+    from certdesk.store.db import get_engine
 
-        data = read_bytes(pdf)
-        settings = get_settings()
-        try:  # the same bounded check as an upload: FILE may come from anyone
-            verdict, _ = verify_file(data, settings, get_engine(settings.db_url))
-        except TooComplex as exc:
-            raise VerificationFailed(f"{pdf.name}: {exc}") from None
+    data = read_bytes(pdf)
+    settings = get_settings()
+    try:  # the same bounded check as an upload: FILE may come from anyone
+        verdict, _ = verify_file(data, settings, get_engine(settings.db_url))
+    except TooComplex as exc:
+        raise VerificationFailed(f"{pdf.name}: {exc}") from None
+    if as_json:
+        emit(verdict.as_dict(), True)
+    elif verdict.genuine:
+        show_verdict(verdict)
+    if not verdict.genuine:
         if as_json:
-            emit(verdict.as_dict(), True)
-        elif verdict.genuine:
-            show_verdict(verdict)
-        if not verdict.genuine:
-            if as_json:
-                raise typer.Exit(1)
-            raise VerificationFailed(f"{pdf.name}: {verdict.verdict}: {verdict.reason.zh} "
-                                     f"({verdict.reason.en})")
+            raise typer.Exit(1)
+        raise VerificationFailed(f"{pdf.name}: {verdict.verdict}: {verdict.reason.zh} "
+                                 f"({verdict.reason.en})")
 
-    @number_app.command("parse")
-    def number_parse(number: str = typer.Argument(..., help="e.g. '0273 26 FWF 0001 R0 00 -1'"),
-                     as_json: bool = JSON_OPT) -> None:
-        """Split a certificate number into its parts (exit 2 with the reason if invalid)."""
-        from certdesk.domain.numbering import parse
 
-        n = parse(number)
-        emit(n.as_dict(), as_json, lambda d: console.print(
-            f"{n.format(spaced=True)}\n" + "\n".join(f"  {k}: {v}" for k, v in d.items()),
-            highlight=False))
+@number_app.command("parse")
+def number_parse(number: str = typer.Argument(..., help="e.g. '0273 26 FWF 0001 R0 00 -1'"),
+                 as_json: bool = JSON_OPT) -> None:
+    """Split a certificate number into its parts (exit 2 with the reason if invalid)."""
+    n = parse(number)
+    emit(n.as_dict(), as_json, lambda d: console.print(
+        f"{n.format(spaced=True)}\n" + "\n".join(f"  {k}: {v}" for k, v in d.items()),
+        highlight=False))
 
+
+def register(app: typer.Typer) -> None:
+    app.command("issue")(issue_cmd)
+    app.command("certify")(certify_cmd)
+    app.command("demo")(demo_cmd)
+    app.command("verify")(verify_cmd)
     app.add_typer(number_app, name="number")

@@ -6,19 +6,24 @@ from datetime import date
 from pathlib import Path
 
 import typer
+from rich.table import Table
 
 from certdesk.cli.identity import AS_OPT, acting
 from certdesk.cli.options import DRY_RUN_OPT, JSON_OPT, day_option
 from certdesk.cli.output import console, emit, warn_if_qr_unreachable
+from certdesk.common import clock
+from certdesk.domain.coverage import parse_site_numbers
+from certdesk.domain.profiles import load_profile
+from certdesk.domain.scope import parse_site_scopes
 
 lifecycle_app = typer.Typer(help="Calendar-driven lifecycle jobs.", no_args_is_help=True)
 
 
 def _issuer_for(number: str, actor: str):
     """An Issuer for the profile of certificate ``number``, acting as ``actor``."""
+    # lazy: certdesk.services.cycle at module top adds ~2.8 s to `certdesk --help`
     from sqlmodel import Session
 
-    from certdesk.domain.profiles import load_profile
     from certdesk.services.cycle import main_certificate
     from certdesk.services.issuing import Issuer
     from certdesk.store.db import get_engine
@@ -44,6 +49,7 @@ OWN_LINES = {"recertification": "re-cert application", "coverage": "cycle covera
 
 def _report_overdue(day: date) -> list[dict]:
     """Items the regulator should have heard of by ``day`` (certdesk report pending)."""
+    # lazy: certdesk.store at module top adds ~0.5 s to `certdesk --help`
     from sqlmodel import Session
 
     from certdesk.store import reporting
@@ -84,6 +90,7 @@ def register(app: typer.Typer) -> None:
         dry_run: bool = DRY_RUN_OPT,
     ) -> None:
         """Re-certify: a new certificate R+1 (and subs), the previous one superseded."""
+        # lazy: certdesk.services.cycle at module top adds ~2.8 s to `certdesk --help`
         from certdesk.services.cycle import recertify
 
         with _issuer_for(number, acting(who, "recertify")) as issuer:
@@ -119,7 +126,7 @@ def register(app: typer.Typer) -> None:
         A new --scope names every site whose scope differs from it: --site-scope K=SCOPE or
         --remove-site K; the sub-certificates are re-issued with it.
         """
-        from certdesk.domain.scope import parse_site_scopes
+        # lazy: certdesk.services.cycle at module top adds ~2.8 s to `certdesk --help`
         from certdesk.services.cycle import Changes, reissue
 
         changes = Changes(name, address, scope, grade, parse_site_scopes(site_scope or []),
@@ -160,12 +167,11 @@ def register(app: typer.Typer) -> None:
         With --report, the report must pass and recommend keeping the certification, or
         nothing is recorded (suspend the certificate instead).
         """
+        # lazy: certdesk.services.cycle at module top adds ~2.8 s to `certdesk --help`
         from certdesk.services.cycle import record_surveillance
         from certdesk.store.db import get_engine
 
         day = day_option(held, "--held")
-        from certdesk.domain.coverage import parse_site_numbers
-
         actor = acting(who, "surveillance")
         visited = parse_site_numbers(sites or "", "--sites")
         data: dict = {"number": number, "held_on": held}
@@ -205,7 +211,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """List the next surveillance due for every valid or suspended certificate, and the
         re-certification application as its time comes."""
-        from certdesk.common import clock
+        # lazy: certdesk.services.cycle at module top adds ~2.8 s to `certdesk --help`
         from certdesk.services.cycle import due_list
         from certdesk.store.db import get_engine
 
@@ -213,8 +219,6 @@ def register(app: typer.Typer) -> None:
         items = due_list(get_engine(), day, profile)
 
         def human(d: dict) -> None:
-            from rich.table import Table
-
             table = Table("number", "holder", "surveillance", "due by", "")
             for i in d["due"]:
                 what = OWN_LINES.get(i["kind"]) or (
@@ -241,7 +245,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Apply the calendar: suspend on overdue surveillance, revoke when a suspension has
         run out, log expiries. Idempotent: safe to run from cron every day."""
-        from certdesk.common import clock
+        # lazy: certdesk.services.cycle at module top adds ~2.8 s to `certdesk --help`
         from certdesk.services.cycle import sweep
         from certdesk.services.publisher import Publisher
 

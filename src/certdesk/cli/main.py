@@ -10,6 +10,22 @@ import sys
 
 import typer
 
+from certdesk.cli import (
+    accounts,
+    archive,
+    backup,
+    docs,
+    issue,
+    lifecycle,
+    profiles,
+    register,
+    report,
+    rules,
+    signing,
+    status,
+    users,
+    web,
+)
 from certdesk.cli.output import fail
 from certdesk.common.errors import CertdeskError
 from certdesk.common.failures import known_failure
@@ -30,23 +46,10 @@ def _root() -> None:
     """certdesk: certification records for after-sales service certification bodies."""
 
 
-def _register_subcommands() -> None:
-    """Sub-apps live in their own modules (one per domain) and join here."""
-    import importlib
-
-    for name in ("issue", "status", "lifecycle", "rules", "archive", "signing", "docs", "web",
-                 "users", "accounts", "report", "register", "backup", "profiles"):
-        module = f"certdesk.cli.{name}"
-        try:
-            mod = importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            if exc.name != module:
-                raise
-            continue
-        mod.register(app)
-
-
-_register_subcommands()
+# Each command group lives in its own module and joins here.
+for _group in (issue, status, lifecycle, rules, archive, signing, docs, web, users, accounts,
+               report, register, backup, profiles):
+    _group.register(app)
 
 
 def _interrupt_behind(exc: BaseException) -> KeyboardInterrupt | None:

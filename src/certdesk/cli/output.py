@@ -11,6 +11,7 @@ from typing import Any
 
 from rich.console import Console
 
+from certdesk.common.settings import get_settings
 from certdesk.domain.text import printable
 
 UNWRAPPED = 100_000
@@ -75,7 +76,8 @@ def warn(message: str) -> None:
 def warn_if_qr_unreachable() -> None:
     """Said before anything is issued: certificates printed with a QR code on the default
     public URL point at this computer and no phone can open them."""
-    from certdesk.common.settings import get_settings
+    # lazy: documents.qr (segno) with documents.convert (lxml) and signing.sandbox
+    # (multiprocessing) at module top add 0.11 s of CPU to `certdesk --help` (0.63 → 0.74 s)
     from certdesk.documents.qr import phone_cannot_open
 
     url = get_settings().public_url

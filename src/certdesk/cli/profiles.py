@@ -4,9 +4,12 @@ profile prints that its body has not confirmed."""
 from __future__ import annotations
 
 import typer
+from rich.table import Table
 
 from certdesk.cli.options import JSON_OPT
 from certdesk.cli.output import console, emit
+from certdesk.common.settings import get_settings
+from certdesk.domain.profiles import all_profiles, load_profile
 
 profiles_app = typer.Typer(help="List the body profiles (bodies and schemes) this install "
                            "knows; `profiles check` lists the values their bodies have not "
@@ -18,13 +21,9 @@ def profiles_cmd(ctx: typer.Context, as_json: bool = JSON_OPT) -> None:
     """List the body profiles (bodies and schemes) this install knows."""
     if ctx.invoked_subcommand is not None:
         return
-    from certdesk.domain.profiles import all_profiles
-
     data = {"profiles": [p.summary() for p in all_profiles()]}
 
     def human(d: dict) -> None:
-        from rich.table import Table
-
         table = Table("id", "body", "scheme", "code", "retention")
         for p in d["profiles"]:
             r = p["retention"]
@@ -46,9 +45,6 @@ def check_cmd(
     (CERTDESK_ALLOW_UNVERIFIED_PROFILE=1, test and demo installs), and then say so on the
     page. Exit 1 while a listed profile holds unconfirmed values this install refuses.
     """
-    from certdesk.common.settings import get_settings
-    from certdesk.domain.profiles import all_profiles, load_profile
-
     allowed = get_settings().allow_unverified_profile
     profiles = [load_profile(profile)] if profile else all_profiles()
     data = {"allow_unverified_profile": allowed,

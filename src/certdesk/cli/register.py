@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import typer
+from rich.table import Table
 
 from certdesk.cli.options import JSON_OPT, day_option
 from certdesk.cli.output import console, emit
+from certdesk.common.errors import InputError
+from certdesk.common.settings import get_settings
+from certdesk.domain.status import STATUS_LABELS
 
 certificates_app = typer.Typer(help="The certificate register: filter, sort, page, export.",
                                no_args_is_help=True)
@@ -44,12 +49,9 @@ def list_cmd(
 
     With ``--export`` the whole view (all pages) is written to an Excel or CSV file.
     """
-    from datetime import date
-
+    # lazy: certdesk.services.reporting at module top adds ~0.8 s to `certdesk --help`
     from sqlmodel import Session
 
-    from certdesk.common.errors import InputError
-    from certdesk.common.settings import get_settings
     from certdesk.services.reporting import _write as write_atomically  # all or nothing
     from certdesk.store.db import get_engine
     from certdesk.store.register import RegisterQuery, all_rows, export_bytes, page
@@ -78,10 +80,6 @@ def list_cmd(
 
 
 def _table(d: dict) -> None:
-    from rich.table import Table
-
-    from certdesk.domain.status import STATUS_LABELS
-
     table = Table("number", "holder", "uscc", "profile", "grade", "issued", "expires",
                   "status")
     for c in d["certificates"]:

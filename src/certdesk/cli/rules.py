@@ -15,7 +15,12 @@ import typer
 from certdesk.cli.options import JSON_OPT, day_option
 from certdesk.cli.output import console, emit, fail
 from certdesk.common.errors import InputError, InvalidUSCC
+from certdesk.domain.dates import certificate_dates, date_rules, nc_deadline, suspension
+from certdesk.domain.mandays import man_day_rules, man_days
+from certdesk.domain.sampling import sample_size, sampling_rules
+from certdesk.domain.scoring import grade, score_sheet, scoring_rules
 from certdesk.domain.spec import Audit, parse_date
+from certdesk.domain.uscc import validate_uscc
 
 # Defined here rather than imported: desk.cli imports this module while it is loading.
 PROFILE_OPT = typer.Option(..., "--profile", "-p", help="Body profile id, e.g. cacq, zpic, xbht.")
@@ -58,8 +63,6 @@ def dates_cmd(
     as_json: bool = JSON_OPT,
 ) -> None:
     """Issue, effective and expiry dates of a certificate and its surveillance due dates."""
-    from certdesk.domain.dates import certificate_dates, date_rules
-
     result = certificate_dates(
         date_rules(profile), audit, parse_date(decision, "--decision"),
         issue=day_option(issue, "--issue"),
@@ -100,8 +103,6 @@ def man_days_cmd(
     as_json: bool = JSON_OPT,
 ) -> None:
     """Audit time (man-days) from the body's own table, with the row used."""
-    from certdesk.domain.mandays import man_day_rules, man_days
-
     result = man_days(man_day_rules(profile), audit, people, products=products,
                       service_items=service_items, sites=sites, company=company)
 
@@ -147,8 +148,6 @@ def sample_cmd(
     as_json: bool = JSON_OPT,
 ) -> None:
     """How many sites to audit: y = ceil(n * sqrt(x)), never more than x."""
-    from certdesk.domain.sampling import sample_size, sampling_rules
-
     result = sample_size(sampling_rules(profile), audit, sites, _coefficient(coefficient))
 
     def human(d: dict) -> None:
@@ -196,8 +195,6 @@ def score_cmd(
     as_json: bool = JSON_OPT,
 ) -> None:
     """Score a GB/T 27922 score sheet and give its grade and pass/fail."""
-    from certdesk.domain.scoring import score_sheet, scoring_rules
-
     result = score_sheet(scoring_rules(profile), _read_sheet(sheet))
 
     def human(d: dict) -> None:
@@ -223,8 +220,6 @@ def grade_cmd(
     as_json: bool = JSON_OPT,
 ) -> None:
     """Grade and pass/fail of a final score."""
-    from certdesk.domain.scoring import grade, scoring_rules
-
     result = grade(scoring_rules(profile), score, deductions=deductions,
                    feature_result=feature_result)
     emit({"profile": profile, **result.as_dict()}, as_json,
@@ -237,8 +232,6 @@ def uscc_cmd(
     as_json: bool = JSON_OPT,
 ) -> None:
     """Check a unified social credit code (GB 32100-2015); exit 1 when it is invalid."""
-    from certdesk.domain.uscc import validate_uscc
-
     try:
         norm = validate_uscc(code)
     except InvalidUSCC as exc:
@@ -262,8 +255,6 @@ def suspension_cmd(
     as_json: bool = JSON_OPT,
 ) -> None:
     """End of a suspension, the latest end before revocation, and the imposition deadline."""
-    from certdesk.domain.dates import date_rules, suspension
-
     result = suspension(date_rules(profile), parse_date(start, "--start"), months=months,
                         verified=day_option(verified, "--verified"))
     emit({"profile": profile, **result.as_dict()}, as_json, lambda d: _show(
@@ -284,8 +275,6 @@ def nc_deadline_cmd(
     as_json: bool = JSON_OPT,
 ) -> None:
     """Last day to close out the non-conformities of an audit."""
-    from certdesk.domain.dates import date_rules, nc_deadline
-
     result = nc_deadline(date_rules(profile), audit, parse_date(audit_end, "--audit-end"),
                          previous_expiry=day_option(previous_expiry, "--previous-expiry"))
     emit({"profile": profile, **result.as_dict()}, as_json, lambda d: _show(

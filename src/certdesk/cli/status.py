@@ -38,6 +38,7 @@ def register(app: typer.Typer) -> None:
         A suspension runs for the body's period (or `--months`); restoring after it has run
         out is refused: the certificate is revoked instead.
         """
+        # lazy: certdesk.services.transitions at module top adds ~2.5 s to `certdesk --help`
         from certdesk.services.publisher import Publisher
         from certdesk.services.transitions import change_status
 

@@ -7,17 +7,20 @@ from __future__ import annotations
 import sys
 
 import typer
+from rich.table import Table
 
 from certdesk.cli.identity import AS_OPT, acting
 from certdesk.cli.options import JSON_OPT
 from certdesk.cli.output import console, emit
+from certdesk.common.errors import InputError
+from certdesk.common.settings import get_settings
 
 users_app = typer.Typer(help="Staff accounts of the web staff desk: add, list, disable, enable.",
                         no_args_is_help=True)
 
 
 def _engine():
-    from certdesk.common.settings import get_settings
+    # lazy: certdesk.web.staff.accounts at module top adds ~3.9 s to `certdesk --help`
     from certdesk.store.db import get_engine
     from certdesk.web.staff.accounts import ensure_tables
 
@@ -32,8 +35,6 @@ def _actor(who: str | None) -> str:
 
 
 def _read_password(from_stdin: bool) -> str:
-    from certdesk.common.errors import InputError
-
     if from_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
         if not password:
@@ -56,6 +57,7 @@ def add_cmd(
     as_json: bool = JSON_OPT,
 ) -> None:
     """Add a staff account; the password is stored as an argon2id hash only."""
+    # lazy: certdesk.web.staff.accounts at module top adds ~3.9 s to `certdesk --help`
     from certdesk.web.staff.accounts import add_user
 
     engine = _engine()
@@ -68,14 +70,13 @@ def add_cmd(
 @users_app.command("list")
 def list_cmd(as_json: bool = JSON_OPT) -> None:
     """List staff accounts with their role, state and last sign-in."""
+    # lazy: certdesk.web.staff.accounts at module top adds ~3.9 s to `certdesk --help`
     from certdesk.web.staff.accounts import list_users
 
     data = {"users": [{"name": u.name, "role": u.role, "active": u.active, "created": u.created,
                        "last_login": u.last_login} for u in list_users(_engine())]}
 
     def human(d: dict) -> None:
-        from rich.table import Table
-
         table = Table("name", "role", "state", "last sign-in")
         for u in d["users"]:
             table.add_row(u["name"], u["role"], "active" if u["active"] else "disabled",
@@ -86,6 +87,7 @@ def list_cmd(as_json: bool = JSON_OPT) -> None:
 
 
 def _set_active(name: str, active: bool, who: str | None, as_json: bool) -> None:
+    # lazy: certdesk.web.staff.accounts at module top adds ~3.9 s to `certdesk --help`
     from certdesk.web.staff.accounts import set_active
 
     engine = _engine()
@@ -118,7 +120,7 @@ def map_os_user_cmd(
     as_json: bool = JSON_OPT,
 ) -> None:
     """Let an OS user act as a staff account on the CLI without --as (admins only; logged)."""
-    from certdesk.common.errors import InputError
+    # lazy: certdesk.web.staff.accounts at module top adds ~3.9 s to `certdesk --help`
     from certdesk.web.staff.accounts import any_accounts, map_os_user
 
     if remove == (account is not None):

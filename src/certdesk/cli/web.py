@@ -6,6 +6,8 @@ import signal
 
 import typer
 
+from certdesk.common.settings import get_settings
+
 
 def register(app: typer.Typer) -> None:
     @app.command("serve")
@@ -25,9 +27,9 @@ def register(app: typer.Typer) -> None:
         codes print. Rate limits count per client address; it is taken from X-Forwarded-For
         only when the proxy is listed in CERTDESK_FORWARDED_ALLOW_IPS (default: none).
         """
+        # lazy: certdesk.signing.keys at module top adds ~0.1 s to `certdesk --help`
         import uvicorn
 
-        from certdesk.common.settings import get_settings
         from certdesk.signing.keys import ca_certificate
 
         settings = get_settings()
@@ -43,7 +45,7 @@ def register(app: typer.Typer) -> None:
 
 def app_from_environment():
     """The app ``certdesk serve`` runs in each worker process."""
-    from certdesk.common.settings import get_settings
+    # lazy: certdesk.web at module top adds ~3.5 s to `certdesk --help`
     from certdesk.signing.sandbox import Limits, sandbox
     from certdesk.web import create_app
 

@@ -10,7 +10,10 @@ import errno
 import shutil
 from pathlib import Path
 
+from sqlalchemy.exc import DBAPIError
+
 from certdesk.common.errors import CertdeskError, DatabaseUnavailable, DiskError, DiskFull
+from certdesk.common.settings import get_settings
 
 _TRANSIENT_SQLSTATES = {"40001", "40P01",  # serialization failure, deadlock detected
                         "57P01", "57P02", "57P03"}  # shut down, crashed, not up yet
@@ -34,8 +37,6 @@ def _chain(exc: BaseException):
 
 
 def _db_error(exc: BaseException) -> bool:
-    from sqlalchemy.exc import DBAPIError
-
     return isinstance(exc, DBAPIError)
 
 
@@ -49,8 +50,6 @@ def _disk_io(exc: BaseException) -> bool:
 
 
 def _home_full(min_free: int = 1 << 20) -> bool:
-    from certdesk.common.settings import get_settings
-
     path = Path(get_settings().home)
     while not path.exists() and path != path.parent:
         path = path.parent
@@ -71,8 +70,6 @@ def is_transient(exc: BaseException) -> bool:
     """A database error that may well not happen again if the step is re-run."""
     if not _db_error(exc) or is_disk_full(exc):
         return False
-    from sqlalchemy.exc import DBAPIError
-
     if isinstance(exc, DBAPIError) and exc.connection_invalidated:
         return True
     state = getattr(getattr(exc, "orig", None), "sqlstate", None)

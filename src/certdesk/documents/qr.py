@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from urllib.parse import urlsplit
 
 import segno
 
@@ -24,8 +25,6 @@ LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "0.0.0.0"})
 def phone_cannot_open(public_url: str) -> bool:
     """True when QR codes on ``public_url`` point at the issuing computer itself (the
     default ``http://127.0.0.1:8000``): printed, no phone can ever open them."""
-    from urllib.parse import urlsplit
-
     host = urlsplit(public_url).hostname or ""
     return host in LOCAL_HOSTS or host.startswith("127.")
 

@@ -30,6 +30,7 @@ from functools import cache
 from typing import Any
 
 from certdesk.common.errors import ConfigError, InputError, RuleViolation
+from certdesk.domain.profiles import load_profile
 from certdesk.domain.spec import Audit, build, section
 
 # -- the period convention ------------------------------------------------------------
@@ -157,8 +158,6 @@ class DateRules:
 @cache
 def date_rules(profile_id: str) -> DateRules:
     """The date rules of a body profile (loaded once per profile)."""
-    from certdesk.domain.profiles import load_profile
-
     profile = load_profile(profile_id)
     where = f"profile {profile_id!r}: rules.toml"
     cycle = build(CycleSpec, section(profile, "cycle"), f"{where} [cycle]",

@@ -18,6 +18,7 @@ from datetime import date
 from functools import cache
 
 from certdesk.common.errors import RuleViolation
+from certdesk.domain.profiles import load_profile
 from certdesk.domain.spec import build, section
 
 NO_FUTURE = "日期不晚于今天 dates.no_future"
@@ -40,8 +41,6 @@ class StatusSpec:
 
 @cache
 def status_rules(profile_id: str) -> StatusSpec:
-    from certdesk.domain.profiles import load_profile
-
     profile = load_profile(profile_id)
     return build(StatusSpec, section(profile, "status"),
                  f"profile {profile_id!r}: rules.toml [status]")

@@ -18,6 +18,7 @@ from functools import cache
 from typing import Any
 
 from certdesk.common.errors import ConfigError, InputError, RuleViolation
+from certdesk.domain.profiles import load_profile
 from certdesk.domain.spec import Audit, build, section
 
 
@@ -183,8 +184,6 @@ def _feature_table(data: Mapping[str, Any], where: str) -> FeatureTable:
 @cache
 def man_day_rules(profile_id: str) -> ManDayRules:
     """The man-day rules of a body profile (loaded once per profile)."""
-    from certdesk.domain.profiles import load_profile
-
     where = f"profile {profile_id!r}: rules.toml [man_days]"
     data = dict(section(load_profile(profile_id), "man_days"))
     table = _people_table(data.pop("table", {}), f"{where}.table")

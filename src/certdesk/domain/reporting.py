@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cache
 
+from certdesk.domain.profiles import load_profile
 from certdesk.domain.spec import build, section
 
 
@@ -27,8 +28,6 @@ class ReportingSpec:
 
 @cache
 def reporting_rules(profile_id: str) -> ReportingSpec:
-    from certdesk.domain.profiles import load_profile
-
     profile = load_profile(profile_id)
     return build(ReportingSpec, section(profile, "reporting"),
                  f"profile {profile_id!r}: rules.toml [reporting]")

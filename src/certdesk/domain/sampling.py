@@ -17,6 +17,7 @@ from functools import cache
 from typing import Any
 
 from certdesk.common.errors import ConfigError, InputError, RuleViolation
+from certdesk.domain.profiles import load_profile
 from certdesk.domain.spec import Audit, build, section
 
 
@@ -68,8 +69,6 @@ class SamplingRules:
 @cache
 def sampling_rules(profile_id: str) -> SamplingRules:
     """The sampling rules of a body profile (loaded once per profile)."""
-    from certdesk.domain.profiles import load_profile
-
     where = f"profile {profile_id!r}: rules.toml [sampling]"
     data = dict(section(load_profile(profile_id), "sampling"))
     stages = {}

@@ -27,6 +27,7 @@ from functools import cache
 from typing import Any
 
 from certdesk.common.errors import ConfigError, InputError, RuleViolation
+from certdesk.domain.profiles import load_profile
 from certdesk.domain.spec import build, section
 
 
@@ -97,8 +98,6 @@ def _dec(value: Any) -> Decimal:
 @cache
 def scoring_rules(profile_id: str) -> ScoringRules:
     """The scoring rules of a body profile (loaded once per profile)."""
-    from certdesk.domain.profiles import load_profile
-
     where = f"profile {profile_id!r}: rules.toml [scoring]"
     rules = build(
         ScoringRules, {**section(load_profile(profile_id), "scoring"), "profile": profile_id},

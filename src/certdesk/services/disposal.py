@@ -9,25 +9,21 @@ row as its tombstone and logs it, all in one transaction; only then are the blob
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from certdesk.common.errors import ArchiveError, InputError, NotFound, RuleViolation
 from certdesk.common.names import person_key
-from certdesk.common.settings import Settings
-from certdesk.documents.convert import ConverterPool
+from certdesk.documents.disposal import DisposalSheet, disposal_docx
 from certdesk.domain.numbering import parse
 from certdesk.domain.profiles import load_profile
 from certdesk.domain.text import clean_text
 from certdesk.domain.uscc import validate_uscc
-from certdesk.signing.keys import ensure_keys
-from certdesk.signing.pdf import SignatureSpec, load_signer, sign_pdf
+from certdesk.services.publisher import Publisher
+from certdesk.signing.pdf import SignatureSpec
 from certdesk.store import events
-from certdesk.store.blobs import Store
 from certdesk.store.db import session_scope
 from certdesk.store.models import (
     ApplicationClosure,
@@ -211,18 +207,18 @@ class Disposed:
                 "certificate_sha256": self.certificate_sha256, "not_erased": self.not_erased}
 
 
-def approve(engine: Engine, store: Store, settings: Settings, pool: ConverterPool,
-            disposal_id: int, *, by: str, today: date) -> Disposed:
+def approve(publisher: Publisher, disposal_id: int, *, by: str, today: date) -> Disposed:
     by = _required(by, "--by")
-    with session_scope(engine) as s:
+    with session_scope(publisher.engine) as s:
         proposal, records = open_proposal(s, disposal_id, by)
         facts = _check_all(s, records, today, disposal_id)
         lines = [_line(s, facts, r) for r in records]
-        proposed_by, reason = proposal.proposed_by, proposal.reason
+        bodies = sorted({load_profile(r.profile).body.name for r in records})
+        sheet = DisposalSheet(disposal_id, bodies, lines, proposal.proposed_by, by,
+                              proposal.reason, today)
         profile = records[0].profile
-    pdf = disposal_certificate(settings, pool, disposal_id, lines, proposed_by, by, reason,
-                               today)
-    with session_scope(engine) as s:
+    pdf = disposal_certificate(publisher, sheet)
+    with session_scope(publisher.engine) as s:
         # The approval entry takes the log lock first: a hold placed meanwhile is either
         # committed before (and seen below) or waits until this disposal is done.
         events.append(s, "disposal.approved", f"disposal:{disposal_id}",
@@ -230,10 +226,9 @@ def approve(engine: Engine, store: Store, settings: Settings, pool: ConverterPoo
         proposal, records = open_proposal(s, disposal_id, by)
         facts = _check_all(s, records, today, disposal_id)
         cert, _ = add_record(
-            s, store, settings, pdf, record_type="disposal_certificate",
+            s, publisher.blobs, publisher.settings, pdf, record_type="disposal_certificate",
             filename=f"disposal-{disposal_id}.pdf",
-            filing=Filing(profile, None, None, None), signer=ensure_keys(settings).kid,
-            actor=by)
+            filing=Filing(profile, None, None, None), signer=publisher.key.kid, actor=by)
         now = utcnow()
         for r in records:
             ret = facts.retention(r)
@@ -253,7 +248,7 @@ def approve(engine: Engine, store: Store, settings: Settings, pool: ConverterPoo
     not_erased = []
     for sha in shas:
         try:
-            store.erase(sha)
+            publisher.blobs.erase(sha)
         except ArchiveError:
             not_erased.append(sha)
     return Disposed(disposal_id, ids, cert_id, cert_sha, not_erased)
@@ -298,53 +293,10 @@ def disposal_dict(s: Session, d: Disposal) -> dict:
 
 # -- the disposal certificate ------------------------------------------------------------------
 
-def disposal_certificate(settings: Settings, pool: ConverterPool, disposal_id: int,
-                         lines: list[dict], proposed_by: str, approved_by: str, reason: str,
-                         today: date) -> bytes:
-    """A signed PDF/A listing what was disposed of, why, and by whom."""
-    from docx import Document
-    from docx.enum.section import WD_ORIENT
-    from docx.oxml.ns import qn
-    from docx.shared import Mm, Pt
-
-    bodies = sorted({load_profile(line["profile"]).body.name for line in lines})
-    doc = Document()
-    section = doc.sections[0]
-    section.orientation = WD_ORIENT.LANDSCAPE
-    section.page_width, section.page_height = Mm(297), Mm(210)
-    for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
-        setattr(section, side, Mm(12))
-    doc.styles["Normal"].font.size = Pt(9)
-    for style in ("Normal", "Heading 1"):  # Chinese glyphs from the SC face, not JP
-        fonts = doc.styles[style].element.get_or_add_rPr().get_or_add_rFonts()
-        fonts.set(qn("w:eastAsia"), "Noto Serif CJK SC")
-    doc.add_heading(f"记录销毁证明 Records disposal certificate No. {disposal_id}", level=1)
-    doc.add_paragraph("、".join(bodies))
-    doc.add_paragraph(f"销毁日期 Date: {today:%Y-%m-%d}    理由 Reason: {reason}")
-    doc.add_paragraph(f"提议人 Proposed by: {proposed_by}    批准人 Approved by: {approved_by}")
-    headers = ("ID", "类型 Type", "文件 File", "客户 Client", "证书 Certificate",
-               "SHA-256", "保存期 Retention")
-    table = doc.add_table(rows=1, cols=len(headers))
-    table.style = "Table Grid"
-    for cell, text in zip(table.rows[0].cells, headers, strict=True):
-        cell.text = text
-    for line in lines:
-        cells = table.add_row().cells
-        values = (str(line["id"]), line["type"], line["filename"], line["client"],
-                  line["certificate"], line["sha256"], line["why"])
-        for cell, text in zip(cells, values, strict=True):
-            cell.text = text
-    table.autofit = False
-    for column, width in zip(table.columns, (12, 28, 40, 38, 38, 50, 67), strict=True):
-        column.width = Mm(width)  # LibreOffice lays out by the grid, Word by the cells
-        for cell in column.cells:
-            cell.width = Mm(width)
-    doc.add_paragraph("以上记录的保存期已满，未处于法律保全（legal hold）之下，经两名记录管理人员"
-                      "提议和批准后销毁；其摘要（SHA-256）与本证明一并永久保存。")
-    buf = io.BytesIO()
-    doc.save(buf)
-    pdf = pool.convert_bytes(buf.getvalue(), f"disposal-{disposal_id}")
-    signer = load_signer(ensure_keys(settings), settings.key_passphrase)
-    return sign_pdf(pdf, signer, SignatureSpec(
-        reason=f"记录销毁证明 {disposal_id}", name="、".join(bodies), certify=True),
-        settings.tsa_url)
+def disposal_certificate(publisher: Publisher, sheet: DisposalSheet) -> bytes:
+    """A signed PDF/A listing what was disposed of, why, and by whom (signed with the
+    publisher's kept key, under its lock)."""
+    name = f"disposal-{sheet.disposal_id}"
+    pdf = publisher.pool.convert_bytes(disposal_docx(sheet), name)
+    return publisher.sign(pdf, SignatureSpec(reason=f"记录销毁证明 {sheet.disposal_id}",
+                                             name="、".join(sheet.bodies), certify=True))

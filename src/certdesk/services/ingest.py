@@ -13,6 +13,11 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import PurePath
 
+import pikepdf
+from docx import Document
+from docx.enum.text import WD_BREAK
+from docx.shared import Mm
+from PIL import Image, ImageSequence, UnidentifiedImageError
 from sqlalchemy.engine import Engine
 
 from certdesk.common.errors import InputError
@@ -53,8 +58,6 @@ def sniff(data: bytes) -> str | None:
 
 
 def _image_format(data: bytes) -> str | None:
-    from PIL import Image, UnidentifiedImageError
-
     try:
         with Image.open(io.BytesIO(data)) as img:
             return img.format
@@ -63,8 +66,6 @@ def _image_format(data: bytes) -> str | None:
 
 
 def check_pdf(data: bytes, name: str) -> None:
-    import pikepdf
-
     try:
         with pikepdf.open(io.BytesIO(data)) as pdf:
             if pdf.is_encrypted:
@@ -81,11 +82,6 @@ def check_pdf(data: bytes, name: str) -> None:
 
 def images_docx(data: bytes) -> bytes:
     """One page per image frame (multi-page TIFF scans included), each fitted to A4."""
-    from docx import Document
-    from docx.enum.text import WD_BREAK
-    from docx.shared import Mm
-    from PIL import Image, ImageSequence
-
     doc = Document()
     section = doc.sections[0]
     section.page_width, section.page_height = Mm(210), Mm(297)

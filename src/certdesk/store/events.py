@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlmodel import Session, select
 
+from certdesk.store.ledger import record_event
 from certdesk.store.models import Event, LogHead, utcnow
 
 
@@ -52,8 +53,6 @@ def append(session: Session, kind: str, subject: str, data: dict[str, Any] | Non
     session.add(ev)
     session.execute(text("UPDATE loghead SET hash = :h WHERE id = 1"), {"h": digest})
     if kind.startswith("certificate."):  # what the regulator must hear of, in this transaction
-        from certdesk.store.reporting import record_event
-
         record_event(session, ev, data or {})
     return ev
 

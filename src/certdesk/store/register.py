@@ -332,6 +332,7 @@ def export_bytes(suffix: str, rows: Sequence[RegisterRow], q: RegisterQuery,
     if suffix != ".xlsx":
         raise InputError(f"导出格式应为 .xlsx 或 .csv，而不是“{suffix or '无后缀'}” "
                          "(export to .xlsx or .csv)")
+    # lazy: openpyxl costs ~0.3 s to import (measured); only .xlsx files need it
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font

@@ -22,8 +22,8 @@ from sqlmodel import Session, select
 from certdesk.documents.context import full_scope
 from certdesk.domain.profiles import load_profile
 from certdesk.domain.status import effective_status
+from certdesk.store.ledger import CHINA, event_date
 from certdesk.store.models import Certificate, Event
-from certdesk.store.reporting import CHINA, event_date
 from certdesk.web.i18n import Words
 from certdesk.web.responses import page
 from certdesk.web.routes import get_session

@@ -6,7 +6,8 @@ from __future__ import annotations
 from alembic import context
 from sqlmodel import SQLModel
 
-from certdesk.store.db import include_object
+from certdesk.common.settings import get_settings
+from certdesk.store.db import include_object, make_engine
 
 target_metadata = SQLModel.metadata
 
@@ -23,8 +24,5 @@ connection = context.config.attributes.get("connection")
 if connection is not None:
     run(connection)
 else:  # the ``alembic`` command line, from the repository (alembic.ini)
-    from certdesk.common.settings import get_settings
-    from certdesk.store.db import make_engine
-
     with make_engine(get_settings().db_url).begin() as conn:
         run(conn)

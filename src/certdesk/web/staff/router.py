@@ -556,8 +556,8 @@ def create_staff_router(settings: Settings | None = None, engine: Engine | None 
     def approve_disposal(request: Request, disposal_id: int,
                          current: Current = Depends(desk.posts("records"))) -> Response:
         check_second_officer(engine, disposal_id, current.user.name)
-        result = approve(engine, store, settings, pool, disposal_id, by=current.user.name,
-                         today=desk.today())
+        with publisher() as pub:
+            result = approve(pub, disposal_id, by=current.user.name, today=desk.today())
         return done(request, current, f"销毁申请 {disposal_id} 已批准：{len(result.records)} 份"
                     f"记录已销毁，销毁证明已签名归档（记录 {result.certificate_record}）。",
                     "staff_retention")
