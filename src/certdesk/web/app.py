@@ -24,6 +24,8 @@ from certdesk.web.answers import ANSWERS_KEPT, Memo
 from certdesk.web.guards import BodyLimit, LocalRedirects, RateLimit, SecurityHeaders, TokenBucket
 from certdesk.web.i18n import Words
 from certdesk.web.responses import HERE, STATUS_MESSAGES, error_response
+from certdesk.web.staff import router as staff_desk
+from certdesk.web.staff.gate import StaffGate
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None, *,
@@ -47,9 +49,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, *
     app.include_router(notices.router)
     app.include_router(search.router)
     if staff:
-        from certdesk.web.staff import create_staff_router
-
-        app.include_router(create_staff_router(settings, app.state.engine, pool=pool))
+        staff_desk.mount(app, settings, app.state.engine, pool=pool)
 
     def refuse(request: Request, status_code: int, key: str, **params) -> Response:
         if key == "too_large":  # every "too large" states the limit
@@ -76,8 +76,6 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, *
 
     # Outermost last: headers go on every answer, including refusals by the guards.
     if staff:
-        from certdesk.web.staff.gate import StaffGate
-
         app.add_middleware(StaffGate, settings=settings, engine=app.state.engine,
                            reject=reject)
     app.add_middleware(BodyLimit, max_bytes=settings.upload_max_bytes, reject=reject)
