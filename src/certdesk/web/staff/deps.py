@@ -70,7 +70,8 @@ async def publishing_lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    with Session(desk_of(request).engine) as session:
+    """A session for reading (writes go through ``session_scope`` of the desk's engine)."""
+    with Session(desk_of(request).reader) as session:
         yield session
 
 

@@ -29,6 +29,7 @@ from certdesk.common.errors import CertdeskError, InputError, NotFound, RuleViol
 from certdesk.common.settings import Settings
 from certdesk.documents.qr import phone_cannot_open
 from certdesk.store.blobs import open_store
+from certdesk.store.db import reader
 from certdesk.web.staff import sessions
 from certdesk.web.staff.accounts import ROLES, may
 from certdesk.web.staff.forms import MAX_UPLOAD
@@ -81,6 +82,7 @@ class Desk:
     def __init__(self, settings: Settings, engine: Engine) -> None:
         self.settings = settings
         self.engine = engine
+        self.reader = reader(engine)  # for SessionDep: on SQLite, no write lock while a page reads
         self.store = open_store(settings)
         self.zone = ZoneInfo(settings.staff_timezone)
         self.env = Environment(loader=FileSystemLoader(TEMPLATES),
