@@ -1,5 +1,6 @@
-"""The staff desk's plumbing: page rendering, sign-in and role checks, CSRF checks, and the
+"""The staff desk's plumbing: the ``Desk`` (page rendering, messages, redirects), and the
 route class that turns every failure into a friendly Chinese page with the right status.
+Role and CSRF checks are dependencies (``deps``).
 
 The router cannot install app-wide middleware or exception handlers (the public app owns
 those), so ``StaffRoute`` wraps each of its own endpoints instead.
@@ -174,7 +175,7 @@ def download(data: bytes, filename: str, media_type: str) -> Response:
 
 
 def desk_of(request: Request) -> Desk:
-    """The desk mounted on the app serving ``request`` (see ``certdesk.web.staff.mount``)."""
+    """The desk mounted on the app serving ``request`` (``router.mount``)."""
     desk: Desk = request.app.state.staff_desk
     return desk
 
