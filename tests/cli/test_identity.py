@@ -127,11 +127,11 @@ def test_the_staff_desk_refuses_a_second_officer_the_proposer_made(engine, staff
     from fastapi.testclient import TestClient
 
     from certdesk.common.settings import get_settings
-    from certdesk.web.staff import create_staff_router
+    from certdesk.web.staff.router import mount
     from tests.web.staff.conftest import StaffClient
 
     app = FastAPI()
-    app.include_router(create_staff_router(get_settings(), staff, pool=None))
+    mount(app, get_settings(), staff)
     pid = _proposal(staff, "adam")
     ruth = StaffClient(TestClient(app))
     assert ruth.login("ruth", "ruth-password").status_code == 303

@@ -158,7 +158,7 @@ def test_a_busy_check_is_a_503_with_retry_after_in_the_visitors_language(body, m
     def busy(*args, **kw):
         raise CheckBusy("too many checks at once")
 
-    monkeypatch.setattr("certdesk.web.routes.verify_file", busy)
+    monkeypatch.setattr("certdesk.web.public.verify.verify_file", busy)
     with TestClient(create_app(body[0], body[1])) as c:
         page = c.post("/verify?lang=en", files={"file": ("c.pdf", small_pdf(),
                                                           "application/pdf")})

@@ -13,7 +13,7 @@ from sqlmodel import Session
 from certdesk.signing.tokens import TokenClaims, current_token, keys_from_keyset, verify_token
 from certdesk.store.db import make_engine
 from certdesk.web import create_app
-from certdesk.web.routes import get_session
+from certdesk.web.public.deps import get_session
 from tests.signing.support import make_settings
 from tests.web.conftest import (
     BY_STATUS,

@@ -164,13 +164,17 @@ class Issuer(Publisher):
 
     def __init__(self, profile: Profile, *, settings: Settings | None = None,
                  engine: Engine | None = None, pool: ConverterPool | None = None,
-                 actor: str = "issuer", allow_unverified: bool = False) -> None:
+                 actor: str = "issuer", allow_unverified: bool = False,
+                 shared: Publisher | None = None) -> None:
         """``allow_unverified``: the caller (the demo) opts in to a profile's unconfirmed
-        values, as ``CERTDESK_ALLOW_UNVERIFIED_PROFILE`` does for the install."""
+        values, as ``CERTDESK_ALLOW_UNVERIFIED_PROFILE`` does for the install. ``shared``:
+        a running publisher to issue with (see ``Publisher``)."""
+        if shared is not None:
+            settings = shared.settings
         # Checked before the converter pool and the keys are opened (nothing to close).
         profile.require_verified(
             allow_unverified or (settings or get_settings()).allow_unverified_profile)
-        super().__init__(settings=settings, engine=engine, pool=pool)
+        super().__init__(settings=settings, engine=engine, pool=pool, shared=shared)
         self.profile = profile
         self.actor = actor
         self.template = profile.template_path("certificate")

@@ -33,7 +33,12 @@ class Publisher:
     """Holds the warm converter, the signing key and the stores. Thread-safe."""
 
     def __init__(self, *, settings: Settings | None = None, engine: Engine | None = None,
-                 pool: ConverterPool | None = None) -> None:
+                 pool: ConverterPool | None = None, shared: Publisher | None = None) -> None:
+        """``shared``: a running publisher whose stores, pool, key and signing lock this one
+        uses (loading the key again costs ~136 ms; two signers would not share the lock)."""
+        if shared is not None:
+            self._share(shared)
+            return
         self.settings = settings or get_settings()
         self.engine = engine or get_engine(self.settings.db_url)
         self.blobs = open_store(self.settings)
@@ -42,6 +47,11 @@ class Publisher:
         self.key = ensure_keys(self.settings)
         self.signer = load_signer(self.key, self.settings.key_passphrase)
         self._sign_lock = threading.Lock()
+
+    def _share(self, other: Publisher) -> None:
+        self.settings, self.engine, self.blobs = other.settings, other.engine, other.blobs
+        self.pool, self.key, self.signer = other.pool, other.key, other.signer
+        self._sign_lock, self._own_pool = other._sign_lock, False
 
     def close(self) -> None:
         if self._own_pool:

@@ -27,7 +27,7 @@ from sqlalchemy.engine import Engine
 from starlette.requests import Request
 from starlette.responses import Response
 
-from certdesk.web.views import CHINA
+from certdesk.store.reporting import CHINA
 
 LOG_HEAD = "SELECT seq FROM loghead WHERE id = 1"
 

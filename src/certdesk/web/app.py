@@ -19,12 +19,12 @@ from starlette.types import Scope
 from certdesk.common.settings import Settings, get_settings
 from certdesk.documents.convert import ConverterPool
 from certdesk.store.db import get_engine, reader
-from certdesk.web import notices, routes, search
 from certdesk.web.answers import ANSWERS_KEPT, Memo
 from certdesk.web.guards import BodyLimit, LocalRedirects, RateLimit, SecurityHeaders, TokenBucket
 from certdesk.web.i18n import Words
+from certdesk.web.public import certificates, notices, search, verify
 from certdesk.web.responses import HERE, STATUS_MESSAGES, error_response
-from certdesk.web.staff import create_staff_router
+from certdesk.web.staff import router as staff_desk
 from certdesk.web.staff.gate import StaffGate
 
 
@@ -45,11 +45,12 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, *
     app.state.reader = reader(app.state.engine)
     app.state.answers = Memo(ANSWERS_KEPT)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    app.include_router(routes.router)
+    app.include_router(certificates.router)
+    app.include_router(verify.router)
     app.include_router(notices.router)
     app.include_router(search.router)
     if staff:
-        app.include_router(create_staff_router(settings, app.state.engine, pool=pool))
+        staff_desk.mount(app, settings, app.state.engine, pool=pool)
 
     def refuse(request: Request, status_code: int, key: str, **params) -> Response:
         if key == "too_large":  # every "too large" states the limit

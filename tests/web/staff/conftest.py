@@ -61,10 +61,10 @@ class StaffClient:
 
 @pytest.fixture
 def staff_app(settings, engine, pool) -> FastAPI:
-    from certdesk.web.staff import create_staff_router
+    from certdesk.web.staff.router import mount
 
     app = FastAPI()
-    app.include_router(create_staff_router(settings, engine, pool=pool))
+    mount(app, settings, engine, pool=pool)
     return app
 
 

@@ -110,9 +110,9 @@ def test_user_errors_are_4xx_pages_that_say_what_is_wrong(signed_in, path, statu
 
 
 def test_an_oversized_upload_is_refused_with_a_page_saying_so(signed_in, monkeypatch):
-    from certdesk.web.staff import router
+    from certdesk.web.staff import forms
 
-    monkeypatch.setattr(router, "MAX_UPLOAD", 2**20)
+    monkeypatch.setattr(forms, "MAX_UPLOAD", 2**20)
     client = signed_in("issuer")
     response = client.post("/staff/issue", {"profile": "xbht"},
                            files={"file": ("big.json", b" " * (2**20 + 1))})

@@ -19,6 +19,7 @@ from certdesk.common.errors import CertdeskError, InputError, NotFound, RuleViol
 from certdesk.common.settings import Settings
 from certdesk.store import events
 from certdesk.store.db import session_scope
+from certdesk.store.models import Disposal, Event
 from certdesk.store.staff import (
     STAFF_TABLES,
     StaffLoginCounter,
@@ -263,8 +264,6 @@ def check_second_officer(engine: Engine, disposal_id: int, name: str) -> None:
     """The officer deciding a disposal must be an account that existed before the proposal
     and that the proposer neither created nor last changed: otherwise one person could
     make (or take over) a second account and approve their own proposal."""
-    from certdesk.store.models import Disposal, Event
-
     with Session(engine) as s:
         proposal = s.get(Disposal, disposal_id)
         user = s.exec(select(StaffUser).where(StaffUser.name == name)).first()

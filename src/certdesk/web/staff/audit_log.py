@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
-from datetime import date, datetime
+from datetime import datetime
+from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from fastapi.responses import Response
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -25,10 +25,13 @@ from certdesk.store import trail
 from certdesk.store.events import ChainReport, verify_chain
 from certdesk.store.models import utcnow
 from certdesk.web.staff.accounts import RESERVED_NAMES, list_users
-from certdesk.web.staff.sessions import Current
-from certdesk.web.staff.web import Desk, download, query_int
+from certdesk.web.staff.deps import DeskDep, RecordsOfficer, SessionDep
+from certdesk.web.staff.forms import day
+from certdesk.web.staff.web import area_router, download, query_int
 
 CHECK_TTL = 300.0
+
+router = area_router()
 
 
 class ChainCheck:
@@ -47,7 +50,7 @@ class ChainCheck:
             return self.last[1], self.last[2]
 
 
-def query_from(request: Request, day: Callable[..., date | None]) -> trail.TrailQuery:
+def query_from(request: Request) -> trail.TrailQuery:
     p = request.query_params
     return trail.TrailQuery(
         actor=p.get("actor", "").strip() or None, kind=p.get("kind", "").strip() or None,
@@ -63,32 +66,31 @@ def view_url(request: Request, route: str, q: trail.TrailQuery, **extra: object)
     return f"{path}?{urlencode(params)}" if params else path
 
 
-def add_routes(router: APIRouter, desk: Desk, engine: Engine,
-               day: Callable[..., date | None]) -> None:
-    """Register the pages on the staff router (before its catch-all route)."""
-    officer = Depends(desk.requires("records"))
-    check = ChainCheck(engine)
+def get_check(request: Request) -> ChainCheck:
+    check: ChainCheck = request.app.state.staff_chain_check
+    return check
 
-    @router.get("/log", name="staff_log")
-    def log_page(request: Request, current: Current = officer) -> Response:
-        q = query_from(request, day)
-        checked_at, chain = check(fresh=request.query_params.get("recheck") == "1")
-        with Session(engine) as s:
-            result = trail.page(s, q, desk.zone)
-            kinds = trail.kinds(s)
-        actors = sorted(RESERVED_NAMES | {u.name for u in list_users(engine)})
-        return desk.render(
-            request, "audit_log.html", current, q=q, result=result, chain=chain,
-            checked_at=checked_at, recheck_url=view_url(request, "staff_log", q, recheck=1),
-            kinds=kinds, actors=actors, csv_url=view_url(request, "staff_log_csv", q),
-            first_url=view_url(request, "staff_log", q) if q.before else None,
-            next_url=(view_url(request, "staff_log", q, before=result.next_before)
-                      if result.next_before else None))
 
-    @router.get("/log/export.csv", name="staff_log_csv")
-    def export(request: Request, current: Current = officer) -> Response:
-        q = query_from(request, day)
-        with Session(engine) as s:
-            rows = trail.all_entries(s, q, desk.zone)
-        return download(trail.csv_bytes(rows), f"审计日志-{desk.today()}.csv",
-                        "text/csv; charset=utf-8")
+@router.get("/log", name="staff_log")
+def log_page(request: Request, desk: DeskDep, s: SessionDep,
+             check: Annotated[ChainCheck, Depends(get_check)],
+             current: RecordsOfficer) -> Response:
+    q = query_from(request)
+    checked_at, chain = check(fresh=request.query_params.get("recheck") == "1")
+    result = trail.page(s, q, desk.zone)
+    kinds = trail.kinds(s)
+    actors = sorted(RESERVED_NAMES | {u.name for u in list_users(desk.engine)})
+    return desk.render(
+        request, "audit_log.html", current, q=q, result=result, chain=chain,
+        checked_at=checked_at, recheck_url=view_url(request, "staff_log", q, recheck=1),
+        kinds=kinds, actors=actors, csv_url=view_url(request, "staff_log_csv", q),
+        first_url=view_url(request, "staff_log", q) if q.before else None,
+        next_url=(view_url(request, "staff_log", q, before=result.next_before)
+                  if result.next_before else None))
+
+
+@router.get("/log/export.csv", name="staff_log_csv")
+def export(request: Request, desk: DeskDep, s: SessionDep, current: RecordsOfficer) -> Response:
+    rows = trail.all_entries(s, query_from(request), desk.zone)
+    return download(trail.csv_bytes(rows), f"审计日志-{desk.today()}.csv",
+                    "text/csv; charset=utf-8")

@@ -10,20 +10,18 @@ from __future__ import annotations
 
 import io
 import zipfile
-from collections.abc import Callable
-from datetime import date
+from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import Depends, Form, Request
 from fastapi.responses import Response
-from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import select
 
 from certdesk.common.errors import NotFound
 from certdesk.domain.profiles import all_profiles
+from certdesk.domain.scoring import scoring_rules
 from certdesk.domain.status import STATUS_LABELS
 from certdesk.store import events
-from certdesk.store.blobs import Store
 from certdesk.store.db import session_scope
 from certdesk.store.models import Certificate
 from certdesk.store.register import (
@@ -34,9 +32,14 @@ from certdesk.store.register import (
     page,
     pdf_records,
 )
+from certdesk.web.staff.deps import CurrentUser, DeskDep, SessionDep, posts
+from certdesk.web.staff.forms import day
 from certdesk.web.staff.sessions import Current
-from certdesk.web.staff.web import Desk, download, query_int
+from certdesk.web.staff.web import area_router, download, query_int
 
+router = area_router()
+
+ViewPost = Annotated[Current, Depends(posts("view"))]
 MEDIA = {".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
          ".csv": "text/csv; charset=utf-8"}
 SORT_LABELS = {"number": "证书编号", "issue_date": "发证日期", "expiry_date": "有效期至",
@@ -45,7 +48,7 @@ PRINT_MAX = 2000
 """Rows a print view shows: beyond that a printout is not what anyone wants (export)."""
 
 
-def query_from(request: Request, day: Callable[..., date | None]) -> RegisterQuery:
+def query_from(request: Request) -> RegisterQuery:
     """The view the GET parameters describe (unknown values refused in Chinese)."""
     p = request.query_params
     return RegisterQuery(
@@ -69,8 +72,6 @@ def view_url(request: Request, route: str, q: RegisterQuery, **extra: object) ->
 
 
 def _grades() -> list[str]:
-    from certdesk.domain.scoring import scoring_rules
-
     names: dict[str, None] = {}
     for p in all_profiles():
         if p.scheme.graded:
@@ -78,63 +79,58 @@ def _grades() -> list[str]:
     return list(names)
 
 
-def add_routes(router: APIRouter, desk: Desk, engine: Engine, store: Store,
-               day: Callable[..., date | None]) -> None:
-    """Register the pages on the staff router (before its catch-all route)."""
-    viewer = Depends(desk.requires("view"))
+@router.get("/certificates", name="staff_register")
+def register_page(request: Request, desk: DeskDep, s: SessionDep,
+                  current: CurrentUser) -> Response:
+    q = query_from(request)
+    result = page(s, q, desk.today())
+    links = {fmt: view_url(request, "staff_register_export", q, fmt=fmt.lstrip("."))
+             for fmt in EXPORT_FORMATS}
+    return desk.render(
+        request, "register.html", current, q=q, result=result, statuses=STATUS_LABELS,
+        sorts=SORT_LABELS, profiles=all_profiles(), grades=_grades(), exports=links,
+        print_url=view_url(request, "staff_register_print", q),
+        first_url=view_url(request, "staff_register", q) if q.after else None,
+        next_url=(view_url(request, "staff_register", q, after=result.next_cursor)
+                  if result.next_cursor else None))
 
-    @router.get("/certificates", name="staff_register")
-    def register_page(request: Request, current: Current = viewer) -> Response:
-        q = query_from(request, day)
-        with Session(engine) as s:
-            result = page(s, q, desk.today())
-        links = {fmt: view_url(request, "staff_register_export", q, fmt=fmt.lstrip("."))
-                 for fmt in EXPORT_FORMATS}
-        return desk.render(
-            request, "register.html", current, q=q, result=result, statuses=STATUS_LABELS,
-            sorts=SORT_LABELS, profiles=all_profiles(), grades=_grades(), exports=links,
-            print_url=view_url(request, "staff_register_print", q),
-            first_url=view_url(request, "staff_register", q) if q.after else None,
-            next_url=(view_url(request, "staff_register", q, after=result.next_cursor)
-                      if result.next_cursor else None))
 
-    @router.get("/register/export", name="staff_register_export")
-    def export(request: Request, fmt: str = "xlsx", current: Current = viewer) -> Response:
-        suffix = f".{fmt}"
-        if suffix not in EXPORT_FORMATS:
-            raise NotFound("页面不存在。")
-        q, today = query_from(request, day), desk.today()
-        with Session(engine) as s:
-            rows = all_rows(s, q, today)
-        return download(export_bytes(suffix, rows, q, today), f"证书登记-{today}{suffix}",
-                        MEDIA[suffix])
+@router.get("/register/export", name="staff_register_export")
+def export(request: Request, desk: DeskDep, s: SessionDep, current: CurrentUser,
+           fmt: str = "xlsx") -> Response:
+    suffix = f".{fmt}"
+    if suffix not in EXPORT_FORMATS:
+        raise NotFound("页面不存在。")
+    q, today = query_from(request), desk.today()
+    rows = all_rows(s, q, today)
+    return download(export_bytes(suffix, rows, q, today), f"证书登记-{today}{suffix}",
+                    MEDIA[suffix])
 
-    @router.get("/register/print", name="staff_register_print")
-    def print_view(request: Request, current: Current = viewer) -> Response:
-        q, today = query_from(request, day), desk.today()
-        with Session(engine) as s:
-            rows = all_rows(s, q, today)
-        return desk.render(request, "register_print.html", current, q=q,
-                           rows=rows[:PRINT_MAX], total=len(rows), statuses=STATUS_LABELS,
-                           sorts=SORT_LABELS,
-                           back_url=view_url(request, "staff_register", q))
 
-    @router.post("/register/pdfs", name="staff_register_pdfs")
-    def pdfs(request: Request, numbers: list[str] = Form(default=[]),
-             current: Current = Depends(desk.posts("view"))) -> Response:
-        with Session(engine) as s:
-            picked = pdf_records(s, numbers)
-            names = dict(s.exec(select(Certificate.number, Certificate.holder_name)
-                                .where(Certificate.number.in_([n for n, _ in picked]))).all())
-        out = io.BytesIO()
-        # PDFs are compressed already: stored, not deflated again.
-        with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as bundle:
-            for number, sha in picked:
-                bundle.writestr(f"{number}.pdf", store.read(sha))
-        with session_scope(engine) as s:  # who took which certificates out is on record
-            events.append(s, "register.pdfs_downloaded", f"staff:{current.user.name}",
-                          {"numbers": [n for n, _ in picked],
-                           "holders": [names[n] for n, _ in picked]}, current.user.name)
-        return download(out.getvalue(), f"证书-{desk.today()}-{len(picked)}份.zip",
-                        "application/zip")
+@router.get("/register/print", name="staff_register_print")
+def print_view(request: Request, desk: DeskDep, s: SessionDep,
+               current: CurrentUser) -> Response:
+    q, today = query_from(request), desk.today()
+    rows = all_rows(s, q, today)
+    return desk.render(request, "register_print.html", current, q=q,
+                       rows=rows[:PRINT_MAX], total=len(rows), statuses=STATUS_LABELS,
+                       sorts=SORT_LABELS, back_url=view_url(request, "staff_register", q))
 
+
+@router.post("/register/pdfs", name="staff_register_pdfs")
+def pdfs(desk: DeskDep, s: SessionDep, current: ViewPost,
+         numbers: Annotated[list[str], Form()] = []) -> Response:  # noqa: B006 (FastAPI copies)
+    picked = pdf_records(s, numbers)
+    names = dict(s.exec(select(Certificate.number, Certificate.holder_name)
+                        .where(Certificate.number.in_([n for n, _ in picked]))).all())
+    out = io.BytesIO()
+    # PDFs are compressed already: stored, not deflated again.
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as bundle:
+        for number, sha in picked:
+            bundle.writestr(f"{number}.pdf", desk.store.read(sha))
+    with session_scope(desk.engine) as w:  # who took which certificates out is on record
+        events.append(w, "register.pdfs_downloaded", f"staff:{current.user.name}",
+                      {"numbers": [n for n, _ in picked],
+                       "holders": [names[n] for n, _ in picked]}, current.user.name)
+    return download(out.getvalue(), f"证书-{desk.today()}-{len(picked)}份.zip",
+                    "application/zip")

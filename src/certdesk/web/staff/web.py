@@ -1,5 +1,6 @@
-"""The staff desk's plumbing: page rendering, sign-in and role checks, CSRF checks, and the
+"""The staff desk's plumbing: the ``Desk`` (page rendering, messages, redirects), and the
 route class that turns every failure into a friendly Chinese page with the right status.
+Role and CSRF checks are dependencies (``deps``).
 
 The router cannot install app-wide middleware or exception handlers (the public app owns
 those), so ``StaffRoute`` wraps each of its own endpoints instead.
@@ -8,14 +9,14 @@ those), so ``StaffRoute`` wraps each of its own endpoints instead.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from fastapi import Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
@@ -28,13 +29,18 @@ from certdesk.common import clock
 from certdesk.common.errors import CertdeskError, InputError, NotFound, RuleViolation
 from certdesk.common.settings import Settings
 from certdesk.documents.qr import phone_cannot_open
+from certdesk.store.blobs import open_store
+from certdesk.store.db import reader
 from certdesk.web.staff import sessions
-from certdesk.web.staff.accounts import ROLES, may, must_change_password
+from certdesk.web.staff.accounts import ROLES, may
+from certdesk.web.staff.forms import MAX_UPLOAD
 from certdesk.web.staff.sessions import Current
 
 log = logging.getLogger("certdesk.staff")
 
 TEMPLATES = Path(__file__).with_name("templates")
+MAX_BODY = 4 * MAX_UPLOAD
+"""Hard cap on any request to the desk, refused before it is read (abuse, not mistakes)."""
 
 # No script runs on these pages at all; forms post only to us; nobody may frame them.
 SECURITY_HEADERS = {
@@ -71,11 +77,14 @@ def status_of(exc: CertdeskError) -> int:
 
 
 class Desk:
-    """Settings, database and templates of one mounted staff desk."""
+    """Settings, database, archive store and templates of one mounted staff desk
+    (``app.state.staff_desk``)."""
 
     def __init__(self, settings: Settings, engine: Engine) -> None:
         self.settings = settings
         self.engine = engine
+        self.reader = reader(engine)  # for SessionDep: on SQLite, no write lock while a page reads
+        self.store = open_store(settings)
         self.zone = ZoneInfo(settings.staff_timezone)
         self.env = Environment(loader=FileSystemLoader(TEMPLATES),
                                autoescape=select_autoescape(default=True),
@@ -93,42 +102,10 @@ class Desk:
     def local_time(self, at: datetime) -> str:
         return at.astimezone(self.zone).strftime("%Y-%m-%d %H:%M")
 
-    # -- sessions and permissions -----------------------------------------------------------
+    # -- sessions --------------------------------------------------------------------------
 
     def current(self, request: Request) -> Current | None:
         return sessions.load(self.engine, self.settings, request.cookies.get(sessions.COOKIE))
-
-    def requires(self, action: str, *, before_password_change: bool = False
-                 ) -> Callable[..., Current]:
-        """Dependency: a signed-in account whose role may do ``action`` (and whose password
-        is its own, except on the pages that change it)."""
-
-        def dependency(request: Request) -> Current:  # sync: FastAPI runs it in a thread
-            current = self.current(request)
-            if current is None or current.user is None:
-                raise LoginRequired
-            if not before_password_change and must_change_password(self.engine,
-                                                                   current.user.id):
-                raise PasswordChangeRequired
-            if not may(current.user.role, action):
-                raise Forbidden(f"您的角色（{ROLES[current.user.role]}）无权执行此操作。")
-            return current
-
-        return dependency
-
-    def posts(self, action: str, *, before_password_change: bool = False
-              ) -> Callable[..., Any]:
-        """Dependency for a form post: as ``requires``, and the form carries the session's
-        CSRF token (synchronizer token pattern)."""
-        allowed = self.requires(action, before_password_change=before_password_change)
-
-        async def dependency(request: Request, current: Current = Depends(allowed)) -> Current:
-            form = await request.form()  # FastAPI has parsed it already: cached
-            if not sessions.csrf_ok(current, form.get("csrf")):
-                raise Forbidden("表单校验失败（CSRF 令牌缺失或无效）。请刷新页面后重试。")
-            return current
-
-        return dependency
 
     def set_cookie(self, request: Request, response: Response, token: str) -> None:
         response.set_cookie(sessions.COOKIE, token, path=self.base(request), httponly=True,
@@ -166,6 +143,20 @@ class Desk:
     def redirect(self, request: Request, route: str, /, **params: Any) -> RedirectResponse:
         return RedirectResponse(request.url_for(route, **params).path, status_code=303)
 
+    def done(self, request: Request, current: Current, text: str, to: str, *,
+             numbers: list[str] | None = None, details: list[str] | None = None,
+             level: str = "ok", **params: Any) -> RedirectResponse:
+        """After a form post: the message for the next page, and a redirect to it."""
+        sessions.set_flash(self.engine, current, level, text, numbers, details)
+        return self.redirect(request, to, **params)
+
+    def safe_next(self, request: Request, target: str) -> str:
+        """Where to go after signing in: a page of this desk, never another site."""
+        base = self.base(request)
+        if target.startswith(base) and "//" not in target and "\\" not in target:
+            return target
+        return base
+
 
 def query_int(request: Request, key: str, label: str) -> int | None:
     """A whole-number GET parameter (a filter's page size, a cursor), refused in Chinese."""
@@ -183,43 +174,60 @@ def download(data: bytes, filename: str, media_type: str) -> Response:
     return Response(data, media_type=media_type, headers={"Content-Disposition": disposition})
 
 
-def staff_route_class(desk: Desk) -> type[APIRoute]:
-    """A route class bound to ``desk`` whose endpoints never show a traceback."""
+def desk_of(request: Request) -> Desk:
+    """The desk mounted on the app serving ``request`` (``router.mount``)."""
+    desk: Desk = request.app.state.staff_desk
+    return desk
 
-    class StaffRoute(APIRoute):
-        def get_route_handler(self) -> Callable:
-            handler = super().get_route_handler()
 
-            async def guarded(request: Request) -> Response:
-                failure: tuple[int, str] | None = None
-                try:
-                    response = await handler(request)
-                except LoginRequired:
-                    target = request.url_for("staff_login").path
-                    if request.method == "GET":  # come back here, query included
-                        here = request.url.path + (f"?{request.url.query}"
-                                                   if request.url.query else "")
-                        target += f"?next={quote(here)}"
-                    response = RedirectResponse(target, status_code=303)
-                except PasswordChangeRequired:
-                    response = RedirectResponse(request.url_for("staff_password").path,
-                                                status_code=303)
-                except CertdeskError as exc:
-                    failure = status_of(exc), str(exc)
-                except RequestValidationError as exc:
-                    fields = sorted({str(e["loc"][-1]) for e in exc.errors()})
-                    failure = 400, f"表单不完整或格式不对：{'、'.join(fields)}"
-                except HTTPException as exc:
-                    failure = exc.status_code, str(exc.detail)
-                except Exception:
-                    log.exception("staff desk: %s %s failed", request.method, request.url.path)
-                    failure = 500, "系统内部错误，操作未完成。已记录，请联系系统管理员。"
-                if failure is not None:  # the page reads the session: off the event loop
-                    response = await run_in_threadpool(desk.error_page, request, *failure)
-                for header, value in SECURITY_HEADERS.items():
-                    response.headers.setdefault(header, value)
-                return response
+def _failure(request: Request, exc: Exception) -> tuple[int, str]:
+    """Status and one-line message of an endpoint's failure (logged when unexpected)."""
+    if isinstance(exc, CertdeskError):
+        return status_of(exc), str(exc)
+    if isinstance(exc, RequestValidationError):
+        fields = sorted({str(e["loc"][-1]) for e in exc.errors()})
+        return 400, f"表单不完整或格式不对：{'、'.join(fields)}"
+    if isinstance(exc, HTTPException):
+        return exc.status_code, str(exc.detail)
+    log.exception("staff desk: %s %s failed", request.method, request.url.path, exc_info=exc)
+    return 500, "系统内部错误，操作未完成。已记录，请联系系统管理员。"
 
-            return guarded
 
-    return StaffRoute
+def _sign_in_first(request: Request) -> RedirectResponse:
+    target = request.url_for("staff_login").path
+    if request.method == "GET":  # come back here, query included
+        here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        target += f"?next={quote(here)}"
+    return RedirectResponse(target, status_code=303)
+
+
+class StaffRoute(APIRoute):
+    """The desk's route class: its endpoints never show a traceback."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def guarded(request: Request) -> Response:
+            try:
+                response = await handler(request)
+            except LoginRequired:
+                response = _sign_in_first(request)
+            except PasswordChangeRequired:
+                response = RedirectResponse(request.url_for("staff_password").path,
+                                            status_code=303)
+            except Exception as exc:
+                # The page reads the session: off the event loop.
+                response = await run_in_threadpool(desk_of(request).error_page, request,
+                                                   *_failure(request, exc))
+            for header, value in SECURITY_HEADERS.items():
+                response.headers.setdefault(header, value)
+            return response
+
+        return guarded
+
+
+def area_router(**options: Any) -> APIRouter:
+    """A router of the desk's pages (an area's; ``/staff`` is added where the areas are put
+    together)."""
+    return APIRouter(route_class=StaffRoute, include_in_schema=False, max_body_size=MAX_BODY,
+                     **options)

@@ -27,9 +27,9 @@ from certdesk.domain.status import effective_status
 from certdesk.domain.uscc import validate_uscc
 from certdesk.store.models import Certificate, Organisation
 from certdesk.web.i18n import TEXT, Words
+from certdesk.web.public.deps import get_session
+from certdesk.web.public.views import CHINA
 from certdesk.web.responses import error_response, page
-from certdesk.web.routes import get_session
-from certdesk.web.views import CHINA
 
 MIN_NAME = 4
 MAX_RESULTS = 50

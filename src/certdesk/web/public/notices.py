@@ -25,8 +25,8 @@ from certdesk.domain.status import effective_status
 from certdesk.store.ledger import CHINA, event_date
 from certdesk.store.models import Certificate, Event
 from certdesk.web.i18n import Words
+from certdesk.web.public.deps import get_session
 from certdesk.web.responses import page
-from certdesk.web.routes import get_session
 
 ACTIONS = ("suspend", "revoke", "cancel")
 PAGE_SIZE = 20

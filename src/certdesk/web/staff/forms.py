@@ -1,0 +1,73 @@
+"""Reading the desk's form fields and uploads: dates, months, files — each refusal a Chinese
+sentence naming the field or the file the user chose."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from fastapi import UploadFile
+
+from certdesk.common.errors import InputError
+from certdesk.domain.profiles import profile_ids
+
+MAX_UPLOAD = 32 * 1024 * 1024
+"""Largest file taken (a scanned original, an organisations list); a page says so beyond."""
+
+
+def day(text: str, label: str) -> date | None:
+    """A date field, None when left empty."""
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InputError(f"{label}“{text}”不是日期（格式 YYYY-MM-DD）。") from None
+
+
+def required_day(text: str, label: str) -> date:
+    """A date field the form must have."""
+    value = day(text, label)
+    if value is None:
+        raise InputError(f"请填写{label}。")
+    return value
+
+
+def months(text: str) -> int | None:
+    text = text.strip()
+    if not text:
+        return None
+    if not text.isdigit() or not 0 < int(text) <= 12:
+        raise InputError(f"暂停期限“{text}”应为 1–12 的整数（月）。")
+    return int(text)
+
+
+def upload_bytes(upload: UploadFile) -> tuple[str, bytes]:
+    """The uploaded file's own name (no path) and its bytes, within the size limit."""
+    name = Path(upload.filename or "").name
+    data = upload.file.read(MAX_UPLOAD + 1)
+    if len(data) > MAX_UPLOAD:
+        raise InputError(f"{name}：文件超过 {MAX_UPLOAD // 2**20} MB，请分批上传。")
+    return name, data
+
+
+def known_profile(profile: str) -> None:
+    if profile not in profile_ids():
+        raise InputError(f"没有认证方案配置“{profile}”。")
+
+
+def read_upload(upload: UploadFile, load: Callable[[Path], list[Any]],
+                suffixes: tuple[str, ...], wrong_type: str) -> tuple[str, list[Any]]:
+    """Parse an upload as the matching command reads a file: errors then name the file the
+    user chose, not a temporary one."""
+    name, data = upload_bytes(upload)
+    if Path(name).suffix.lower() not in suffixes:
+        raise InputError(wrong_type)
+    with tempfile.TemporaryDirectory(prefix="certdesk-upload-") as tmp:
+        path = Path(tmp) / name
+        path.write_bytes(data)
+        return name, load(path)
