@@ -433,6 +433,28 @@ class ConverterPool:
             self._release(worker)
         return dst
 
+    def prestart(self) -> None:
+        """Start the workers in the background now, so that the first conversions do not
+        wait for LibreOffice to start (seconds); a worker that fails to start is started
+        again, and its error reported, by the conversion that needs it."""
+        def start() -> None:
+            try:
+                worker = self._acquire()
+            except ConversionError:  # closed meanwhile
+                return
+            try:
+                if not worker.alive:
+                    worker.start()
+            except ConversionError:
+                pass
+            finally:
+                self._release(worker)
+
+        with self._cond:
+            missing = self.size - len(self._all)
+        for _ in range(missing):
+            threading.Thread(target=start, daemon=True, name="certdesk-office-prestart").start()
+
     def convert_bytes(self, docx: bytes, name: str = "document") -> bytes:
         """Convert in-memory .docx bytes (links to outside the package removed first, see
         ``documents.untrusted``); ``name`` (a certificate number, a reference)
