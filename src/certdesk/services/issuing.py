@@ -319,11 +319,11 @@ class Issuer(Publisher):
         """Render main + one sub with a placeholder number: template errors before a draw.
 
         The context is always built (it refuses bad input, such as unnamed sites); the
-        document is rendered once per template and context shape (the keys, the types of
-        the values, the length of lists): a template fails on a missing key, a None or a
-        missing list item, not on the wording of a value, so a second organisation of the
-        same shape would only repeat the render. Whatever still fails after the draw voids
-        the number with the reason."""
+        document is rendered once per template and context shape (the keys, the type and
+        truth of each value, the length of lists): a template fails on a missing key, a
+        None or a missing list item in the branches its ``if``s take, not on the wording
+        of a value, so a second organisation of the same shape would only repeat the
+        render. Whatever still fails after the draw voids the number with the reason."""
         placeholder = CertNumber("000", dates.issue_date.year % 100, self.profile.scheme.code,
                                  "0" * (self.profile.numbering.sequence_width - 1) + "1")
         for facts in self._facts(org, placeholder, dates)[:2]:
@@ -604,7 +604,7 @@ def _shape(value: object) -> object:
         return tuple((k, _shape(v)) for k, v in value.items())
     if isinstance(value, list | tuple):
         return (type(value).__name__, tuple(_shape(v) for v in value))
-    return type(value).__name__
+    return type(value).__name__, bool(value)
 
 
 def supersede(s: Session, number: str, by: str, actor: str) -> None:
