@@ -83,7 +83,7 @@ class _Pool:
     def __init__(self) -> None:
         self.names: list[str] = []
 
-    def convert_bytes(self, docx: bytes, name: str = "document") -> bytes:
+    def convert_bytes(self, docx: bytes, name: str = "document", documents: int = 1) -> bytes:
         self.names.append(name)
         return name.encode()
 

@@ -45,11 +45,11 @@ class Counting:
         self.size = pool.size
         self.names: list[str] = []
 
-    def convert_bytes(self, docx: bytes, name: str = "document") -> bytes:
+    def convert_bytes(self, docx: bytes, name: str = "document", documents: int = 1) -> bytes:
         self.names.append(name)
         if self.refuse(name, docx):
             raise ConversionError(f"LibreOffice refused {name} (test)")
-        pdf = self.pool.convert_bytes(docx, name)
+        pdf = self.pool.convert_bytes(docx, name, documents)
         return self.mangle(pdf) if self.mangle and "+" in name else pdf
 
     def prestart(self) -> None:

@@ -63,7 +63,8 @@ class SplitMismatch(CertdeskError):
 
 
 class Converts(Protocol):
-    def convert_bytes(self, docx: bytes, name: str = "document") -> bytes: ...
+    def convert_bytes(self, docx: bytes, name: str = "document",
+                      documents: int = 1) -> bytes: ...
 
 
 @dataclass(frozen=True)
@@ -388,7 +389,7 @@ def convert_each(pool: Converts, parts: Sequence[Part]) -> list[Outcome]:
 def convert_merged(pool: Converts, parts: Sequence[Part]) -> list[bytes]:
     """Merge, convert once, split; raises when any step cannot vouch for the result."""
     merged = merge_docx([p.docx for p in parts])
-    pdf = pool.convert_bytes(merged, f"{parts[0].name}+{len(parts) - 1}")
+    pdf = pool.convert_bytes(merged, f"{parts[0].name}+{len(parts) - 1}", len(parts))
     with pikepdf.open(io.BytesIO(pdf)) as src:
         ranges = page_ranges(page_texts(src), [p.name for p in parts])
         return split_pdf(src, ranges)
