@@ -20,9 +20,10 @@ from __future__ import annotations
 
 import io
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Any
 
 from asn1crypto import tsp
 from asn1crypto import x509 as asn1_x509
@@ -94,7 +95,8 @@ class _ParsedKeySigner(signers.SimpleSigner):
         self._key = serialization.load_der_private_key(loaded.signing_key.dump(), None)
         self._signing_certificate = _KnownSigningCertificate(loaded.signing_cert)
 
-    def _signed_attr_providers(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def _signed_attr_providers(self, *args: Any, **kwargs: Any
+                               ) -> Iterator[attributes.CMSAttributeProvider]:
         for provider in super()._signed_attr_providers(*args, **kwargs):
             yield (self._signing_certificate
                    if type(provider) is attributes.SigningCertificateV2Provider else provider)
