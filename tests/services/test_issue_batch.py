@@ -84,9 +84,7 @@ def _checked(cert, others: list[str]) -> None:
     assert not any(other in text.replace(f"{other}-", "") for other in others
                    if other != cert.number and other != cert.main_number)
     png = pdf.with_suffix("")
-    # 300 dpi, as printed: at 150 a 26 mm code of a ~150-character URL (2.6 pixels a
-    # module) decodes for some tokens only, merged or not.
-    subprocess.run(["pdftoppm", "-r", "300", "-png", "-singlefile", str(pdf), str(png)],
+    subprocess.run(["pdftoppm", "-r", "150", "-png", "-singlefile", str(pdf), str(png)],
                    check=True)
     scan = subprocess.run(["zbarimg", "-q", "--raw", f"{png}.png"], capture_output=True,
                           text=True)
