@@ -570,8 +570,9 @@ Outcome = list[IssuedCertificate] | BaseException
 """An organisation's certificates, or why it has none."""
 
 BATCH_MAX = 25
-"""Certificates of one merged conversion at most: LibreOffice's cost per extra certificate
-is small, but a smaller batch starts converting sooner and keeps both cores busy."""
+"""Organisations of one merged conversion at most (a multi-site one brings a certificate
+per site): LibreOffice's cost per extra certificate is small, but a smaller batch starts
+converting sooner and keeps both cores busy."""
 
 
 def batch_size(organisations: int, workers: int) -> int:
