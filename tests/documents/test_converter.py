@@ -146,6 +146,15 @@ def test_a_worker_is_recycled_after_its_quota_of_documents():
         assert pool.pids and pool.pids != first
 
 
+def test_a_merged_document_counts_as_the_documents_it_merges_towards_recycling():
+    settings = Settings(converter_recycle_after=3)
+    with ConverterPool(size=1, settings=settings) as pool:
+        pool.convert_bytes(_docx("1"), "one", documents=2)
+        assert pool.pids and pool.restarts == 0
+        pool.convert_bytes(_docx("2+1"), "two and three", documents=2)
+        assert pool.pids == [] and pool.restarts == 1  # four documents: over its quota
+
+
 def test_closing_the_pool_kills_every_worker_and_removes_its_profile():
     pool = ConverterPool(size=2, settings=Settings())
     done = [threading.Thread(target=pool.convert_bytes, args=(_docx(str(i)), str(i)))

@@ -58,3 +58,22 @@ def test_zbar_reads_the_code_at_two_pixels_per_module(body, tmp_path):
     code(url).save(png, scale=2, border=4)
     scan = subprocess.run(["zbarimg", "-q", "--raw", str(png)], capture_output=True, text=True)
     assert scan.stdout.strip() == url
+
+
+@pytest.mark.parametrize("holder", ["北京恒信达家电售后服务有限公司",
+                                    "中国石油天然气股份有限公司北京销售分公司售后服务中心"])
+def test_the_certificate_png_has_whole_pixels_per_module_within_300_dpi(body, holder):
+    """LibreOffice resamples pictures finer than 300 dpi, blurring the modules: the code is
+    drawn at the largest whole number of pixels per module that stays within it."""
+    from io import BytesIO
+
+    from PIL import Image as PILImage
+
+    from certdesk.documents.qr import PRINT_DPI, QR_WIDTH_MM, qr_png
+
+    png, version = qr_png(url_for(body, holder))
+    modules = 17 + 4 * version + 2 * 4  # the symbol and its quiet zone
+    width = PILImage.open(BytesIO(png)).size[0]
+    assert width % modules == 0
+    limit = QR_WIDTH_MM / 25.4 * PRINT_DPI
+    assert width <= limit < width + modules

@@ -408,9 +408,11 @@ class ConverterPool:
         with self._cond:
             self.restarts += 1
 
-    def convert(self, src: Path, dst: Path) -> Path:
+    def convert(self, src: Path, dst: Path, documents: int = 1) -> Path:
         """Convert ``src`` (.docx) to PDF/A at ``dst``; retried once on a fresh worker
-        when LibreOffice crashes or hangs on it."""
+        when LibreOffice crashes or hangs on it. ``documents``: how many documents ``src``
+        merges (``documents.merge``); each counts towards the worker's recycling, as
+        LibreOffice grows with the pages it lays out, not with the files."""
         timeout = self.settings.converter_timeout
         worker = self._acquire()
         try:
@@ -426,6 +428,7 @@ class ConverterPool:
                     self._restarted()
                     raise ConversionError(f"{second}, also on the retry: not converted"
                                           ) from None
+            worker.jobs += documents - 1
             if worker.jobs >= self.settings.converter_recycle_after:
                 worker.stop()
                 self._restarted()
@@ -433,10 +436,33 @@ class ConverterPool:
             self._release(worker)
         return dst
 
-    def convert_bytes(self, docx: bytes, name: str = "document") -> bytes:
+    def prestart(self) -> None:
+        """Start the workers in the background now, so that the first conversions do not
+        wait for LibreOffice to start (seconds); a worker that fails to start is started
+        again, and its error reported, by the conversion that needs it."""
+        def start() -> None:
+            try:
+                worker = self._acquire()
+            except ConversionError:  # closed meanwhile
+                return
+            try:
+                if not worker.alive:
+                    worker.start()
+            except ConversionError:
+                pass
+            finally:
+                self._release(worker)
+
+        with self._cond:
+            missing = self.size - len(self._all)
+        for _ in range(missing):
+            threading.Thread(target=start, daemon=True, name="certdesk-office-prestart").start()
+
+    def convert_bytes(self, docx: bytes, name: str = "document", documents: int = 1) -> bytes:
         """Convert in-memory .docx bytes (links to outside the package removed first, see
         ``documents.untrusted``); ``name`` (a certificate number, a reference)
-        names the file LibreOffice sees, so its errors name the document."""
+        names the file LibreOffice sees, so its errors name the document; ``documents``
+        as for ``convert``."""
         stem = re.sub(r"[^\w.-]+", "_", name).strip("._")[:80] or "document"
         docx, _removed = strip_external(docx)  # every package may come from outside
         if self._closed:
@@ -445,7 +471,7 @@ class ConverterPool:
             src = Path(tmp) / f"{stem}.docx"
             src.write_bytes(docx)
             dst = Path(tmp) / f"{stem}.pdf"
-            self.convert(src, dst)
+            self.convert(src, dst, documents)
             if not dst.is_file() or dst.stat().st_size == 0:
                 raise ConversionError(f"LibreOffice produced no PDF for {name}")
             return dst.read_bytes()

@@ -8,7 +8,9 @@ are found by a dry run *before* a number is drawn.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import math
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future
@@ -33,6 +35,7 @@ from certdesk.common.proc import process_tag
 from certdesk.common.settings import Settings, get_settings
 from certdesk.documents.context import CertificateFacts, certificate_context
 from certdesk.documents.convert import ConverterPool
+from certdesk.documents.merge import Part, convert_many
 from certdesk.documents.qr import QR_WIDTH_MM, qr_png, verify_url
 from certdesk.documents.render import Image, render_docx
 from certdesk.domain.dates import CertificateDates, certificate_dates, date_rules
@@ -180,6 +183,8 @@ class Issuer(Publisher):
         self.template = profile.template_path("certificate")
         self.sub_template = profile.template_path("sub_certificate")
         self._stop = threading.Event()
+        self._dry_rendered: set[tuple] = set()
+        """Context shapes a dry run has rendered without error (see ``_dry_render``)."""
 
     def stop(self) -> None:
         """Ask running issues to stop at their next safe point (their numbers are voided)."""
@@ -291,8 +296,7 @@ class Issuer(Publisher):
             out, kept, exports = self._produce_and_store(org, number, dates, previous,
                                                          list(records), decision)
         except BaseException as exc:
-            why = ("interrupted" if isinstance(exc, KeyboardInterrupt | Stopped)
-                   else str(exc) if isinstance(exc, CertdeskError) else type(exc).__name__)
+            why = _void_reason(exc)
             # If even this fails (the database is gone), `archive recover` voids it later:
             # the draw's log entry names this process, which is then no longer running.
             retrying(lambda: self._void(number, why))
@@ -316,11 +320,22 @@ class Issuer(Publisher):
                 events.append(s, "number.void", str(number), {"reason": why}, self.actor)
 
     def _dry_render(self, org: OrganisationInput, dates: CertificateDates) -> None:
-        """Render main + one sub with a placeholder number: template errors before a draw."""
+        """Render main + one sub with a placeholder number: template errors before a draw.
+
+        The context is always built (it refuses bad input, such as unnamed sites); the
+        document is rendered once per template and context shape (the keys, the type and
+        truth of each value, the length of lists): a template fails on a missing key, a
+        None or a missing list item in the branches its ``if``s take, not on the wording
+        of a value, so a second organisation of the same shape would only repeat the
+        render. Whatever still fails after the draw voids the number with the reason."""
         placeholder = CertNumber("000", dates.issue_date.year % 100, self.profile.scheme.code,
                                  "0" * (self.profile.numbering.sequence_width - 1) + "1")
         for facts in self._facts(org, placeholder, dates)[:2]:
-            render_docx(*self.context_for(facts, None))
+            template, context = self.context_for(facts, None)
+            key = (template, template.stat().st_mtime_ns, _shape(context))
+            if key not in self._dry_rendered:
+                render_docx(template, context)
+                self._dry_rendered.add(key)
 
     def preview(self, org: OrganisationInput, previous: Certificate | None = None, *,
                 after: int = 0) -> IssuePreview:
@@ -354,15 +369,17 @@ class Issuer(Publisher):
     def _produce_and_store(self, org: OrganisationInput, number: CertNumber,
                            dates: CertificateDates, previous: Certificate | None,
                            records: list[Document], decision: dict | None,
+                           produced: list[tuple[CertificateFacts, bytes, str]] | None = None,
                            ) -> tuple[list[IssuedCertificate], list[Kept],
                                       list[tuple[str, bytes]]]:
-        """Produce and store the certificates; returns them, the records kept, and the
-        out/ copies to write once committed."""
-        spec = body_signature(self.profile, "认证证书")
-        produced = []
-        for facts in self._facts(org, number, dates):
-            self._checkpoint()
-            produced.append((facts, *self.certificate_pdf(facts, spec)))
+        """Produce (unless a batch already did: ``produced``) and store the certificates;
+        returns them, the records kept, and the out/ copies to write once committed."""
+        if produced is None:
+            spec = body_signature(self.profile, "认证证书")
+            produced = []
+            for facts in self._facts(org, number, dates):
+                self._checkpoint()
+                produced.append((facts, *self.certificate_pdf(facts, spec)))
         self._checkpoint()
         out, exports = [], []
         with session_scope(self.engine) as s:
@@ -446,18 +463,23 @@ class Issuer(Publisher):
         failed: list[tuple[str, str]] = []
         skipped: list[Skipped] = []
 
-        def record(org: OrganisationInput, fut: Future) -> None:  # in this thread
-            exc = fut.exception()
+        def record(org: OrganisationInput, outcome: Outcome) -> None:
             error = None
-            if exc is None:
-                issued.extend(fut.result())
-            elif isinstance(exc, AlreadyHeld):
-                skipped.append(Skipped(org.name, exc.number, str(exc)))
+            if isinstance(outcome, list):
+                issued.extend(outcome)
+            elif isinstance(outcome, AlreadyHeld):
+                skipped.append(Skipped(org.name, outcome.number, str(outcome)))
             else:
-                error = reason(exc)
+                error = reason(outcome)
                 failed.append((org.name, error))
             if on_done:
-                on_done(org, fut.result() if exc is None else None, error)
+                on_done(org, outcome if isinstance(outcome, list) else None, error)
+
+        def record_batch(batch: list[OrganisationInput], fut: Future) -> None:  # this thread
+            exc = fut.exception()
+            for org, outcome in zip(batch, [exc] * len(batch) if exc else fut.result(),
+                                    strict=True):
+                record(org, outcome)
 
         # An organisation listed again runs after its first entry has finished, so it is
         # skipped as held instead of racing it for a second number.
@@ -467,15 +489,129 @@ class Issuer(Publisher):
         for org in orgs:
             (again if org.uscc in seen else first).append(org)
             seen.add(org.uscc)
-        def job(org: OrganisationInput) -> list[IssuedCertificate]:
-            return retrying(lambda: self.issue(org))
-
         interrupted = False
         for part in (first, again):
             if part and not interrupted:
-                interrupted = run_jobs(part, job, self.pool.size, record, name="issue",
-                                       on_interrupt=lambda _exc: self.stop())
+                size = batch_size(len(part), self.pool.size)
+                batches = [part[i:i + size] for i in range(0, len(part), size)]
+                self.pool.prestart()  # LibreOffice starts while the first batch renders
+                interrupted = run_jobs(batches, self.issue_batch, self.pool.size, record_batch,
+                                       name="issue", on_interrupt=lambda _exc: self.stop())
         return BatchResult(issued, failed, interrupted, tuple(skipped))
+
+    def issue_batch(self, orgs: list[OrganisationInput]) -> list[Outcome]:
+        """Issue for ``orgs`` (initial issues) with one LibreOffice conversion for all their
+        certificates (``documents.merge``); the outcome of each, in order. A failure after
+        an organisation's draw voids its number only; the others go on."""
+        outcomes: list[Outcome | None] = [None] * len(orgs)
+        drawn: list[_Drawn] = []
+        stored: set[int] = set()
+        try:
+            for i, org in enumerate(orgs):
+                try:
+                    self._draw_and_render(i, org, drawn)
+                except Exception as exc:
+                    outcomes[i] = exc
+            ready = [d for d in drawn if outcomes[d.index] is None]
+            pdfs = iter(convert_many(self.pool, [Part(facts.number, docx) for d in ready
+                                                 for facts, _url, docx in d.docs]))
+            for d in ready:
+                converted = [next(pdfs) for _ in d.docs]
+                try:
+                    self._checkpoint()
+                    out, exports = self._sign_and_store(d, converted)
+                    stored.add(d.index)
+                    self.export_all(exports)  # after the commit, as in ``issue_decided``
+                    outcomes[d.index] = out
+                except Exception as exc:
+                    outcomes[d.index] = exc
+        except BaseException as exc:
+            for d in drawn:
+                if outcomes[d.index] is None:
+                    outcomes[d.index] = exc
+            raise
+        finally:
+            for d in drawn:
+                outcome = outcomes[d.index]
+                if d.index not in stored and isinstance(outcome, BaseException):
+                    # The other organisations' outcomes must still be reported; a number
+                    # left drawn (the database is gone) is voided by `archive recover`.
+                    with contextlib.suppress(Exception):
+                        retrying(lambda d=d, why=_void_reason(outcome): self._void(d.number,
+                                                                                    why))
+        done = [o for o in outcomes if o is not None]
+        assert len(done) == len(orgs)  # every organisation failed, was skipped or issued
+        return done
+
+    def _draw_and_render(self, index: int, org: OrganisationInput,
+                         drawn: list[_Drawn]) -> None:
+        """Checks, draw (the number goes into ``drawn`` at once, for the caller to void on
+        a failure), then the documents with their real QR codes."""
+        self._checkpoint()
+        dates = self._check(org)
+        retrying(lambda: self.refuse_held(org))
+        self._dry_render(org, dates)
+        entry = _Drawn(index, org, retrying(lambda: self._draw_logged(dates, None)), dates, [])
+        drawn.append(entry)
+        for facts in self._facts(org, entry.number, dates):
+            self._checkpoint()
+            url = qr_url(self.settings, facts)
+            entry.docs.append((facts, url, render_docx(*self.context_for(facts, url))))
+
+    def _sign_and_store(self, d: _Drawn, converted: list[bytes | CertdeskError],
+                        ) -> tuple[list[IssuedCertificate], list[tuple[str, bytes]]]:
+        pdfs = [pdf for pdf in converted if isinstance(pdf, bytes)]
+        for pdf in converted:
+            if isinstance(pdf, CertdeskError):
+                raise pdf
+        spec = body_signature(self.profile, "认证证书")
+        produced = [(facts, self.sign(pdf, spec), url)
+                    for (facts, url, _docx), pdf in zip(d.docs, pdfs, strict=True)]
+        out, _kept, exports = retrying(lambda: self._produce_and_store(
+            d.org, d.number, d.dates, None, [], None, produced))
+        return out, exports
+
+
+Outcome = list[IssuedCertificate] | BaseException
+"""An organisation's certificates, or why it has none."""
+
+BATCH_MAX = 25
+"""Organisations of one merged conversion at most (a multi-site one brings a certificate
+per site): LibreOffice's cost per extra certificate is small, but a smaller batch starts
+converting sooner and keeps both cores busy."""
+
+
+def batch_size(organisations: int, workers: int) -> int:
+    """Organisations per merged conversion: about three batches per converter worker, so
+    rendering and signing one batch overlap converting another; 4 to ``BATCH_MAX``."""
+    return max(4, min(BATCH_MAX, math.ceil(organisations / (3 * workers))))
+
+
+@dataclass
+class _Drawn:
+    """An organisation of a batch whose number is drawn: its rendered documents."""
+
+    index: int
+    org: OrganisationInput
+    number: CertNumber
+    dates: CertificateDates
+    docs: list[tuple[CertificateFacts, str, bytes]]
+    """(facts, QR URL, .docx) per certificate, main first."""
+
+
+def _void_reason(exc: BaseException) -> str:
+    """Why a drawn number is void: the one line recorded with it."""
+    return ("interrupted" if isinstance(exc, KeyboardInterrupt | Stopped)
+            else str(exc) if isinstance(exc, CertdeskError) else type(exc).__name__)
+
+
+def _shape(value: object) -> object:
+    """What a template can fail on in a context (see ``Issuer._dry_render``)."""
+    if isinstance(value, dict):
+        return tuple((k, _shape(v)) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return (type(value).__name__, tuple(_shape(v) for v in value))
+    return type(value).__name__, bool(value)
 
 
 def supersede(s: Session, number: str, by: str, actor: str) -> None:

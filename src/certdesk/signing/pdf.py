@@ -20,10 +20,12 @@ from __future__ import annotations
 
 import io
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Any
 
+from asn1crypto import tsp
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -32,10 +34,11 @@ from pyhanko.pdf_utils.generic import DictionaryObject
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.misc import PdfReadError
 from pyhanko.pdf_utils.reader import PdfFileReader
-from pyhanko.sign import fields, signers, timestamps
+from pyhanko.sign import attributes, fields, signers, timestamps
 from pyhanko.sign.diff_analysis import ModificationLevel
 from pyhanko.sign.fields import FieldMDPAction, FieldMDPSpec, MDPPerm, SigFieldSpec
 from pyhanko.sign.general import SigningError as PyHankoSigningError
+from pyhanko.sign.general import as_signing_certificate_v2
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 from pyhanko.sign.validation.status import PdfSignatureStatus, SignatureCoverageLevel
@@ -65,16 +68,38 @@ class SignatureSpec:
     certify: bool = True
 
 
+class _KnownSigningCertificate(attributes.SigningCertificateV2Provider):
+    """The signing-certificate-v2 attribute, built once: it names the signer's certificate
+    (hash, issuer, serial), the same in every signature, and asn1crypto took ~6 ms to
+    encode it each time. Each signature gets a fresh object parsed from the stored
+    encoding, which encodes back to those bytes without work."""
+
+    def __init__(self, signing_cert: asn1_x509.Certificate) -> None:
+        super().__init__(signing_cert)
+        self._der = as_signing_certificate_v2(signing_cert).dump()
+
+    async def build_attr_value(self, dry_run: bool = False) -> tsp.SigningCertificateV2:
+        return tsp.SigningCertificateV2.load(self._der)
+
+
 class _ParsedKeySigner(signers.SimpleSigner):
     """pyHanko's SimpleSigner parses and checks its private key again for every signature
     (about 35 ms for RSA, as long as the rest of the signing); this one keeps the parsed
-    key and uses it for PKCS#1 v1.5, certdesk's mechanism, leaving others to pyHanko."""
+    key and uses it for PKCS#1 v1.5, certdesk's mechanism, leaving others to pyHanko. It
+    also builds the signing-certificate attribute once (``_KnownSigningCertificate``)."""
 
     def __init__(self, loaded: signers.SimpleSigner) -> None:
         super().__init__(signing_cert=loaded.signing_cert, signing_key=loaded.signing_key,
                          cert_registry=loaded.cert_registry,
                          signature_mechanism=loaded.signature_mechanism)
         self._key = serialization.load_der_private_key(loaded.signing_key.dump(), None)
+        self._signing_certificate = _KnownSigningCertificate(loaded.signing_cert)
+
+    def _signed_attr_providers(self, *args: Any, **kwargs: Any
+                               ) -> Iterator[attributes.CMSAttributeProvider]:
+        for provider in super()._signed_attr_providers(*args, **kwargs):
+            yield (self._signing_certificate
+                   if type(provider) is attributes.SigningCertificateV2Provider else provider)
 
     def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
         mechanism = self.get_signature_mechanism_for_digest(digest_algorithm)
