@@ -98,9 +98,9 @@ class Profile:
     scheme: Scheme
     numbering: NumberingSpec
     retention: RetentionSpec
-    templates: MappingProxyType
+    templates: MappingProxyType[str, str]
     folder: Path
-    rules: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
+    rules: MappingProxyType[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     certificate: CertificateSpec = CertificateSpec()
 
     @property
@@ -154,14 +154,14 @@ class Profile:
         }
 
 
-def _section(data: dict, name: str, pid: str) -> dict:
+def _section(data: dict[str, Any], name: str, pid: str) -> dict[str, Any]:
     value = data.get(name)
     if not isinstance(value, dict):
         raise ConfigError(f"profile {pid!r}: section [{name}] is missing")
     return value
 
 
-def _build(pid: str, data: dict, rules: dict, folder: Path) -> Profile:
+def _build(pid: str, data: dict[str, Any], rules: dict[str, Any], folder: Path) -> Profile:
     try:
         body = Body(**{**_section(data, "body", pid), "unverified": tuple(
             data["body"].get("unverified", ()))})
@@ -186,7 +186,7 @@ def _build(pid: str, data: dict, rules: dict, folder: Path) -> Profile:
                    MappingProxyType(rules), certificate)
 
 
-def _load_toml(path: Path, pid: str) -> dict:
+def _load_toml(path: Path, pid: str) -> dict[str, Any]:
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
