@@ -17,17 +17,23 @@ import os
 import re
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 from datetime import time as dtime
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from urllib.parse import parse_qs, urlparse
 
 from certdesk.common.errors import ArchiveError, ConfigError
 from certdesk.common.files import private_dir
 from certdesk.common.proc import pid_alive
 from certdesk.common.settings import Settings
+
+if TYPE_CHECKING:
+    from types_boto3_s3 import S3Client
+    from types_boto3_s3.type_defs import HeadObjectOutputTypeDef
+
+T = TypeVar("T")
 
 QUARANTINE = ".quarantine"
 CHUNK = 1 << 20
@@ -181,7 +187,7 @@ def _fsync_dir(path: Path) -> None:
 class S3BlobStore:
     """A bucket with object lock enabled (versioned). Keys live under an optional prefix."""
 
-    def __init__(self, client, bucket: str, prefix: str = "", url: str = "") -> None:
+    def __init__(self, client: S3Client, bucket: str, prefix: str = "", url: str = "") -> None:
         self.s3 = client
         self.bucket = bucket
         self.prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
@@ -206,7 +212,7 @@ class S3BlobStore:
     def _key(self, sha: str) -> str:
         return self.prefix + blob_key(sha)
 
-    def _call(self, what: str, fn, **kw):
+    def _call(self, what: str, fn: Callable[..., T], **kw: Any) -> T:
         from botocore.exceptions import BotoCoreError, ClientError
 
         try:
@@ -218,7 +224,7 @@ class S3BlobStore:
         except BotoCoreError as exc:
             raise ArchiveError(f"S3 store unreachable while trying to {what}: {exc}") from None
 
-    def _head(self, key: str) -> dict | None:
+    def _head(self, key: str) -> HeadObjectOutputTypeDef | None:
         from botocore.exceptions import ClientError
 
         try:

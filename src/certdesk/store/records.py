@@ -26,7 +26,6 @@ from certdesk.domain.profiles import load_profile
 from certdesk.domain.uscc import validate_uscc
 from certdesk.store import events
 from certdesk.store.blobs import Store, sha256_hex
-from certdesk.store.ids import stored_id
 from certdesk.store.models import (
     ApplicationClosure,
     Certificate,
@@ -42,6 +41,7 @@ from certdesk.store.retention import (
     earliest_retain_until,
     retention,
 )
+from certdesk.store.rows import stored_id
 
 RECORD_TYPES = {
     "application": "认证申请书 application",

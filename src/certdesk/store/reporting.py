@@ -24,7 +24,6 @@ from sqlmodel import Session, col, select
 from certdesk.common.errors import InputError, NotFound, RuleViolation
 from certdesk.domain.reporting import reporting_rules
 from certdesk.store import events
-from certdesk.store.ids import stored_id
 from certdesk.store.models import (
     Certificate,
     CertificateReturn,
@@ -34,6 +33,7 @@ from certdesk.store.models import (
     ReportItem,
     utcnow,
 )
+from certdesk.store.rows import stored_id
 
 CHINA = ZoneInfo("Asia/Shanghai")
 
