@@ -304,8 +304,8 @@ def _programme(job: Build, f: Fields) -> list[Rendition]:
              for k in ("products", "service_items")}
     # One record serves every profile: facts a body's table does not use are printed but
     # not passed on (products/service items: CACQ's feature table; company type: XBHT).
-    uses = {**(extra if md_rules.feature else {}),
-            **({"company": company} if md_rules.coverage and company else {})}
+    uses: dict[str, Any] = {**(extra if md_rules.feature else {}),
+                            **({"company": company} if md_rules.coverage and company else {})}
     dates = certificate_dates(d_rules, cycle, anchor, previous_expiry=previous)
     sequence = [cycle, *[Audit.SURVEILLANCE] * len(dates.surveillance), Audit.RECERTIFICATION]
     due = [f"{cn_date(first_audit)}（计划）" if cycle is Audit.INITIAL else
@@ -331,6 +331,7 @@ def _programme(job: Build, f: Fields) -> list[Rendition]:
             "site_visits": str(visits), "mode": str(modes.get(audit.value, "")),
             "focus": str(focus["first" if i == 0 else audit.value])
             + (planned[i - 1] if audit is Audit.SURVEILLANCE and planned else "")})
+    assert first is not None, "a cycle has at least one audit"
     beyond = md_rules.table.beyond
     central = "中心场所（总部）每次审查，另加抽样场所" if s_rules.central_office_visited else \
         "中心职能场所不参与抽样" if eligible < len(sites) else ""
@@ -472,7 +473,7 @@ def _score(job: Build, f: Fields) -> dict[str, Any]:
                          "how": _explain(entries[s.item.id])})
         rows.append({"category": "", "item": "小计",
                      "points": str(sum(s.item.points for s in applicable)),
-                     "earned": num(sum(s.earned for s in applicable)),
+                     "earned": num(sum(s.earned for s in applicable if s.earned is not None)),
                      "how": f"满分 {cat.points}" if len(applicable) == len(scored) else
                      f"满分 {cat.points}，删减不适用项后按适用分值计"})
     v = result.verdict

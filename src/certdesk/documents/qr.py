@@ -35,4 +35,5 @@ def qr_png(content: str, scale: int = 8) -> tuple[bytes, int]:
     code = segno.make(content, error=ERROR_LEVEL, micro=False, boost_error=False)
     buf = io.BytesIO()
     code.save(buf, kind="png", scale=scale, border=4)
+    assert isinstance(code.version, int), "not micro: a QR version is a number"
     return buf.getvalue(), code.version

@@ -98,7 +98,8 @@ class Profile:
     scheme: Scheme
     numbering: NumberingSpec
     retention: RetentionSpec
-    templates: MappingProxyType[str, str]
+    templates: MappingProxyType[str, Any]
+    """Kind -> template file, and ``titles`` (kind -> document title)."""
     folder: Path
     rules: MappingProxyType[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     certificate: CertificateSpec = CertificateSpec()
@@ -121,7 +122,7 @@ class Profile:
 
     def template_path(self, kind: str) -> Path:
         try:
-            rel = self.templates[kind]
+            rel: str = self.templates[kind]
         except KeyError:
             raise ConfigError(f"profile {self.id!r} names no template for {kind!r}") from None
         path = (TEMPLATES_DIR / rel).resolve()
