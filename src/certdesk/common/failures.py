@@ -25,7 +25,7 @@ _DISK_FULL_WORDS = ("database or disk is full", "no space left on device",
                     "could not extend file", "disk full")
 
 
-def _chain(exc: BaseException):
+def _chain(exc: BaseException | None):
     seen = set()
     while exc is not None and id(exc) not in seen:
         seen.add(id(exc))

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from certdesk.common import clock
 from certdesk.common.errors import CertdeskError, InputError, RuleViolation
@@ -268,7 +268,8 @@ class CaseResults:
 
 
 def certify_cases(issuer: Issuer, cases: list[Any], source: str, *, today: date | None = None,
-                  on_done: Callable[[str, Certified | None, str | None], None] | None = None,
+                  on_done: Callable[[str, Certified | CasePreview | None, str | None], None]
+                  | None = None,
                   dry_run: bool = False) -> CaseResults:
     """Certify each case of a file in turn; a case that breaks a rule is reported and the
     others go on. A single case's error is raised as it is (it is the command's error)."""
@@ -316,8 +317,8 @@ def record_surveillance_report(publisher: Publisher, number: str, held_on: date,
                    for c in s.exec(select(Certificate).where(
                        (Certificate.number == cert.number)
                        | (Certificate.main_number == cert.number),
-                       Certificate.status.in_(("valid", "suspended")))  # type: ignore[attr-defined]
-                       .order_by(Certificate.number))]
+                       col(Certificate.status).in_(("valid", "suspended")))
+                       .order_by(col(Certificate.number)))]
         facts = {"name": cert.holder_name, "uscc": org.uscc if org else "",
                  "registered_address": org.registered_address if org else "",
                  "scope": cert.scope, "audit": "surveillance", "start": held_on.isoformat(),
