@@ -36,7 +36,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Generic, TypeVar
+from typing import Generic, TypeVar, cast
 
 from certdesk.common.errors import CheckBusy, TooComplex
 from certdesk.common.settings import Settings
@@ -168,7 +168,7 @@ class Sandbox:
             raise TooComplex(self.limits.seconds, elapsed) from None
         if outcome != "ok":
             raise TooComplex(self.limits.seconds, cpu)
-        return Bounded(value, cpu)
+        return Bounded(cast(T, value), cpu)  # outcome "ok": fn's value
 
     def start(self) -> None:
         """Start the workers now (``certdesk serve`` does, before its threads exist)."""
@@ -177,6 +177,7 @@ class Sandbox:
     def _executor(self) -> ProcessPoolExecutor:
         with self._lock:
             if self._pool is None:
+                ctx: multiprocessing.context.BaseContext
                 if threading.active_count() == 1:
                     ctx = multiprocessing.get_context("fork")
                 else:

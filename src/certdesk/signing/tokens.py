@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
 from pathlib import Path
+from typing import cast
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from cryptography.exceptions import InvalidSignature
@@ -201,7 +202,8 @@ class KeyFolder(Mapping[str, Ed25519PublicKey]):
         self._keys: dict[str, Ed25519PublicKey] = {}
 
     def _read(self) -> dict[str, Ed25519PublicKey]:
-        self._keys = {kid: cert.public_key() for kid, cert in
+        # certdesk makes every token key Ed25519 (keys.py)
+        self._keys = {kid: cast(Ed25519PublicKey, cert.public_key()) for kid, cert in
                       token_certificates_in(self.key_dir).items()}
         return self._keys
 
