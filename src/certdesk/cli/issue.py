@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.progress import (
@@ -95,6 +96,7 @@ def run_issue(profile_id: str, records: list, as_json: bool, actor: str = "issue
             certs, interrupted = result.issued, result.interrupted
             failed += result.failed
             skipped += result.skipped
+    data: dict[str, Any]
     data = {"certificates": [c.as_dict() for c in certs],
             "skipped": [s.as_dict() for s in skipped],
             "failed": [{"organisation": o, "reason": r, "line": located.get(o, (None,))[0],
@@ -225,6 +227,7 @@ def register(app: typer.Typer) -> None:
 
             result = certify_cases(issuer, cases, case_file.name, on_done=on_done,
                                    dry_run=dry_run)
+        data: dict[str, Any]
         data = {"cases": [c.as_dict() for c in result.certified],
                 "failed": [{"case": w, "reason": r} for w, r in result.failed]}
         if not dry_run and any(c["certificates"] for c in data["cases"]):

@@ -39,7 +39,7 @@ def register(app: typer.Typer) -> None:
         out is refused: the certificate is revoked instead.
         """
         from certdesk.services.publisher import Publisher
-        from certdesk.services.transitions import change_status
+        from certdesk.services.transitions import StatusPreview, change_status
 
         day = day_option(on, "--on")
         by = acting(who, "status")
@@ -47,7 +47,7 @@ def register(app: typer.Typer) -> None:
             change = change_status(pub, number, action, reason, actor=by, on=day,
                                    backdate_reason=backdate_reason, dry_run=dry_run,
                                    months=months, verified=day_option(verified, "--verified"))
-        if dry_run:
+        if isinstance(change, StatusPreview):  # --dry-run
             emit(change.as_dict(), as_json, lambda d: console.print(
                 f"would be [bold]{d['status']}[/] from {d['on']}: {', '.join(d['affected'])}"
                 + (f" (back-dated {d['backdated_days']} days)" if d["backdated"] else "")

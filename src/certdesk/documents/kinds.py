@@ -304,8 +304,9 @@ def _programme(job: Build, f: Fields) -> list[Rendition]:
              for k in ("products", "service_items")}
     # One record serves every profile: facts a body's table does not use are printed but
     # not passed on (products/service items: CACQ's feature table; company type: XBHT).
-    uses: dict[str, Any] = {**(extra if md_rules.feature else {}),
-                            **({"company": company} if md_rules.coverage and company else {})}
+    uses: dict[str, Any]
+    uses = {**(extra if md_rules.feature else {}),
+            **({"company": company} if md_rules.coverage and company else {})}
     dates = certificate_dates(d_rules, cycle, anchor, previous_expiry=previous)
     sequence = [cycle, *[Audit.SURVEILLANCE] * len(dates.surveillance), Audit.RECERTIFICATION]
     due = [f"{cn_date(first_audit)}（计划）" if cycle is Audit.INITIAL else

@@ -191,7 +191,8 @@ def reissue(issuer: Issuer, number: str, changes: Changes, reason: str, *,
         k = _position(sub, old_sites)
         if k in plan.removed:
             continue
-        site: dict[str, Any] = (sites[plan.kept.index(k)] if k in plan.kept else
+        site: dict[str, Any]
+        site = (sites[plan.kept.index(k)] if k in plan.kept else
                 {"address": sub.site_address, "scope": sub.scope})
         all_facts.append(replace(facts, number=sub.number, main_number=main.number,
                                  scope=site["scope"], site=site))
