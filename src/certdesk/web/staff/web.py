@@ -28,9 +28,10 @@ from certdesk.common import clock
 from certdesk.common.errors import CertdeskError, InputError, NotFound, RuleViolation
 from certdesk.common.settings import Settings
 from certdesk.documents.qr import phone_cannot_open
+from certdesk.store.rows import stored_id
 from certdesk.web.staff import sessions
 from certdesk.web.staff.accounts import ROLES, may, must_change_password
-from certdesk.web.staff.sessions import Current
+from certdesk.web.staff.sessions import Current, Visit
 
 log = logging.getLogger("certdesk.staff")
 
@@ -95,7 +96,7 @@ class Desk:
 
     # -- sessions and permissions -----------------------------------------------------------
 
-    def current(self, request: Request) -> Current | None:
+    def current(self, request: Request) -> Visit | None:
         return sessions.load(self.engine, self.settings, request.cookies.get(sessions.COOKIE))
 
     def requires(self, action: str, *, before_password_change: bool = False
@@ -107,12 +108,12 @@ class Desk:
             current = self.current(request)
             if current is None or current.user is None:
                 raise LoginRequired
-            if not before_password_change and must_change_password(self.engine,
-                                                                   current.user.id):
+            if not before_password_change and must_change_password(
+                    self.engine, stored_id(current.user.id)):
                 raise PasswordChangeRequired
             if not may(current.user.role, action):
                 raise Forbidden(f"您的角色（{ROLES[current.user.role]}）无权执行此操作。")
-            return current
+            return Current(current.token_hash, current.csrf_token, current.user, current.flash)
 
         return dependency
 
@@ -140,7 +141,7 @@ class Desk:
     def base(request: Request) -> str:
         return request.url_for("staff_home").path
 
-    def render(self, request: Request, template: str, current: Current | None,
+    def render(self, request: Request, template: str, current: Visit | None,
                status_code: int = 200, **context: Any) -> HTMLResponse:
         me = current.user if current else None
 
