@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, TypedDict
 
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, select
 
 from certdesk.common.settings import Settings
@@ -32,8 +32,8 @@ from certdesk.store.records import RECORD_TYPES
 Inspection = tuple[SignatureReport, ApprovalReport | None]
 
 
-def verify_pdf(data: bytes, settings: Settings, engine: Engine, today: date | None = None,
-               *, checked: Inspection | None = None) -> Verdict:
+def verify_pdf(data: bytes, settings: Settings, engine: Engine | Connection,
+               today: date | None = None, *, checked: Inspection | None = None) -> Verdict:
     """``checked``: the signature checks of ``data`` already made, e.g. in a bounded worker
     (``signing.sandbox``) for a file from outside; else they are made here."""
     sha = sha256_hex(data)
@@ -63,7 +63,7 @@ def verify_pdf(data: bytes, settings: Settings, engine: Engine, today: date | No
                                reissued=cert.pdf_sha256 != sha, successor=successor, **found)
 
 
-def verify_file(data: bytes, settings: Settings, engine: Engine,
+def verify_file(data: bytes, settings: Settings, engine: Engine | Connection,
                 today: date | None = None) -> tuple[Verdict, float]:
     """``verify_pdf`` for a file from outside (upload, ``certdesk verify FILE``): the PDF is
     parsed and validated in a bounded worker (``signing.sandbox``). Returns the verdict and

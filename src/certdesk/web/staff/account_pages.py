@@ -11,6 +11,7 @@ from fastapi.responses import Response
 from sqlalchemy.engine import Engine
 
 from certdesk.common.errors import InputError
+from certdesk.store.rows import stored_id
 from certdesk.web.staff.accounts import (
     ROLES,
     change_password,
@@ -30,7 +31,7 @@ def add_routes(router: APIRouter, desk: Desk, engine: Engine,
     def password_page(request: Request, current: Current = Depends(
             desk.requires("view", before_password_change=True))) -> Response:
         return desk.render(request, "password.html", current,
-                           forced=must_change_password(engine, current.user.id))
+                           forced=must_change_password(engine, stored_id(current.user.id)))
 
     @router.post("/password")
     def password(request: Request, current_password: str = Form(""),

@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from certdesk.common.errors import NotFound
 from certdesk.domain.profiles import all_profiles
@@ -125,7 +125,7 @@ def add_routes(router: APIRouter, desk: Desk, engine: Engine, store: Store,
         with Session(engine) as s:
             picked = pdf_records(s, numbers)
             names = dict(s.exec(select(Certificate.number, Certificate.holder_name)
-                                .where(Certificate.number.in_([n for n, _ in picked]))).all())
+                                .where(col(Certificate.number).in_([n for n, _ in picked]))).all())
         out = io.BytesIO()
         # PDFs are compressed already: stored, not deflated again.
         with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as bundle:

@@ -82,9 +82,11 @@ def add_routes(router: APIRouter, desk: Desk, engine: Engine,
                       current: Current = Depends(desk.posts("records"))) -> Response:
         if not numbers:
             raise InputError("请勾选至少一张证书。")
+        on_day = day(on, "日期", required=True)
+        assert on_day is not None, "required=True"
         with session_scope(engine) as s:
             closed = reporting.record_return(
-                s, numbers, day(on, "日期", required=True), how, current.user.name,
+                s, numbers, on_day, how, current.user.name,
                 outcome=outcome, today=desk.today())
             done_numbers = [r.certificate_number for r in closed]
         return done(request, current, f"已登记 {len(done_numbers)} 张证书"
