@@ -12,11 +12,12 @@ import tempfile
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from typing import Literal, overload
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from certdesk.common.errors import CertdeskError, InputError, NotFound
 from certdesk.common.settings import Settings, get_settings
@@ -29,6 +30,7 @@ from certdesk.domain.scoring import scoring_rules
 from certdesk.services.certification import certify_cases, record_surveillance_report
 from certdesk.services.cycle import (
     Changes,
+    ReissuePreview,
     due_list,
     main_certificate,
     recertify,
@@ -39,9 +41,9 @@ from certdesk.services.cycle import (
 from certdesk.services.disposal import approve, disposal_dict, due_records, propose, reject
 from certdesk.services.ingest import ACCEPTED, take_in
 from certdesk.services.inputs import Rejected, load_organisations
-from certdesk.services.issuing import Issuer
+from certdesk.services.issuing import IssuePreview, Issuer
 from certdesk.services.publisher import Publisher
-from certdesk.services.transitions import change_status
+from certdesk.services.transitions import StatusPreview, change_status
 from certdesk.store import events
 from certdesk.store.blobs import open_store
 from certdesk.store.db import get_engine, session_scope
@@ -76,6 +78,12 @@ MAX_UPLOAD = 32 * 1024 * 1024
 """Largest file taken (a scanned original, an organisations list); a page says so beyond."""
 MAX_BODY = 4 * MAX_UPLOAD
 """Hard cap on any request to the desk, refused before it is read (abuse, not mistakes)."""
+
+
+@overload
+def _day(text: str, label: str, *, required: Literal[True]) -> date: ...
+@overload
+def _day(text: str, label: str, *, required: bool = False) -> date | None: ...
 
 
 def _day(text: str, label: str, *, required: bool = False) -> date | None:
@@ -336,14 +344,14 @@ def create_staff_router(settings: Settings | None = None, engine: Engine | None 
                                    "请上传 .json 案卷文件（格式见 docs/lifecycle.md）。")
         if preview:
             with issuer(profile, current) as iss:
-                result = certify_cases(iss, cases, name, dry_run=True)
+                previewed = certify_cases(iss, cases, name, dry_run=True)
             return done(request, current, "预览（未签名、未取号、未归档）："
-                        f"{len(result.certified)} 份案卷通过校验", "staff_certify",
+                        f"{len(previewed.certified)} 份案卷通过校验", "staff_certify",
                         level="preview", details=[
                             *(f"{c.name}：{c.outcome}；将归档 {len(c.records)} 份记录"
                               + (f"；下一个证书编号 {c.certificates.numbers[0]}"
-                                 if c.certificates else "") for c in result.certified),
-                            *(f"{where}: {why}" for where, why in result.failed)],
+                                 if c.certificates else "") for c in previewed.certified),
+                            *(f"{where}: {why}" for where, why in previewed.failed)],
                         )
         if not sessions.use_form_token(engine, current, form_token):
             raise InputError("这份认证决定表单已经提交过或已过期，请重新打开页面后再提交。")
@@ -377,7 +385,7 @@ def create_staff_router(settings: Settings | None = None, engine: Engine | None 
                                    on=_day(on, "生效日期"), months=_months(months),
                                    verified=_day(verified, "核实日期"),
                                    backdate_reason=backdate_reason, dry_run=bool(preview))
-        if preview:
+        if isinstance(change, StatusPreview):  # preview
             d = change.as_dict()
             return done(request, current, f"预览（未保存）：将{views.STATUS_ACTIONS[action]}"
                         f"{'、'.join(d['affected'])}，{d['on']} 起生效"
@@ -413,6 +421,7 @@ def create_staff_router(settings: Settings | None = None, engine: Engine | None 
             return done(request, current, f"预览（未保存）：审查报告通过校验，可记录第 {n} 次监督"
                         f"审查（{held}）。", "staff_certificate", number=number,
                         level="preview")
+        assert notice is not None, "archived with the report"
         return done(request, current, f"已记录第 {n} 次监督审查（{held}），审查报告 "
                     f"{kept.filename} 及保持认证注册资格通知书 {notice.filename} 已签名归档。",
                     "staff_certificate", number=number)
@@ -434,7 +443,7 @@ def create_staff_router(settings: Settings | None = None, engine: Engine | None 
         with issuer_for(number, current) as issuer:
             certs = reissue(issuer, number, changes, reason, on=_day(on, "换证日期"),
                             dry_run=bool(preview))
-        if preview:
+        if isinstance(certs, ReissuePreview):  # preview
             return done(request, current, f"预览（未保存）：将换证 {'、'.join(certs.certificates)}"
                         f"（{certs.on}），编号和有效期不变。", "staff_certificate",
                         level="preview", number=number)
@@ -452,7 +461,7 @@ def create_staff_router(settings: Settings | None = None, engine: Engine | None 
                               scope=scope.strip() or None,
                               audit_end=_day(audit_end, "再认证审核结束日期"),
                               dry_run=bool(preview))
-        if preview:
+        if isinstance(certs, IssuePreview):  # preview
             return done(request, current, f"预览（未取号、未保存）：下一个编号 {certs.numbers[0]}"
                         f"（共 {len(certs.numbers)} 份），有效期 {certs.dates.effective_from} 至 "
                         f"{certs.dates.expiry_date}，原证书 {number} 将被取代。",
@@ -532,7 +541,7 @@ def create_staff_router(settings: Settings | None = None, engine: Engine | None 
         with Session(engine) as s:
             due = due_records(s, day, profile or None)
             proposals = [disposal_dict(s, d) for d in s.exec(
-                select(Disposal).where(Disposal.status == "proposed").order_by(Disposal.id))]
+                select(Disposal).where(Disposal.status == "proposed").order_by(col(Disposal.id)))]
         return desk.render(request, "retention.html", current, due=due, proposals=proposals,
                            on=day, profile=profile, profiles=all_profiles(),
                            record_types=RECORD_TYPES)
