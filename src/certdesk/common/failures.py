@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import errno
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 from certdesk.common.errors import CertdeskError, DatabaseUnavailable, DiskError, DiskFull
@@ -25,7 +26,7 @@ _DISK_FULL_WORDS = ("database or disk is full", "no space left on device",
                     "could not extend file", "disk full")
 
 
-def _chain(exc: BaseException | None):
+def _chain(exc: BaseException | None) -> Iterator[BaseException]:
     seen = set()
     while exc is not None and id(exc) not in seen:
         seen.add(id(exc))

@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from certdesk.common import clock
@@ -311,7 +312,7 @@ def next_due(cert: Certificate, held: list[date], on: date) -> DueItem | None:
     return None
 
 
-def record_surveillance(engine, number: str, held_on: date, *, actor: str = "issuer",
+def record_surveillance(engine: Engine, number: str, held_on: date, *, actor: str = "issuer",
                         keep: Callable[[Session, Certificate], str] | None = None,
                         sites: tuple[int, ...] = (), dry_run: bool = False) -> int:
     """Record that the next surveillance audit of ``number`` was held (and passed).
@@ -346,7 +347,7 @@ def record_surveillance(engine, number: str, held_on: date, *, actor: str = "iss
         return len(held) + 1
 
 
-def due_list(engine, on: date, profile: str | None = None) -> list[DueItem]:
+def due_list(engine: Engine, on: date, profile: str | None = None) -> list[DueItem]:
     with Session(engine) as s:
         query = select(Certificate).where(col(Certificate.main_number).is_(None),
                                           col(Certificate.status).in_(("valid", "suspended")))

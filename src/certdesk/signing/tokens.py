@@ -22,7 +22,7 @@ import base64
 import binascii
 import re
 import struct
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
@@ -211,7 +211,7 @@ class KeyFolder(Mapping[str, Ed25519PublicKey]):
         keys = self._keys
         return keys[kid] if kid in keys else self._read()[kid]
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[str]:
         return iter(self._read())
 
     def __len__(self) -> int:
