@@ -5,6 +5,7 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh --dev
 .venv/bin/ruff check .
 .venv/bin/lint-imports
+.venv/bin/mypy
 # The suite runs in a process group of its own; whatever it leaves behind (a helper process
 # of a test stopped half-way) is ended with it, so nothing outlives the run.
 setsid .venv/bin/python -m pytest -n 2 "$@" &

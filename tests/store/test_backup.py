@@ -70,3 +70,14 @@ def test_restore_refuses_a_home_in_use_and_a_folder_without_manifest(backed_up, 
     no_manifest = run_cli("restore", str(dest), home=tmp_path / "other")
     assert no_manifest.returncode == 2 and "not a certdesk backup" in no_manifest.stderr
     assert run_cli("backup", str(dest), home=home).returncode == 2  # not an empty folder
+
+
+def test_a_backup_of_an_in_memory_database_is_refused_with_a_message_not_an_internal_error(
+        tmp_path):
+    # Found by mypy: the URL ``sqlite://`` has no database file, and the backup handed None
+    # to sqlite3.connect ("internal error: TypeError").
+    done = run_cli("backup", str(tmp_path / "backup"), home=tmp_path / "home",
+                   env={"CERTDESK_DATABASE_URL": "sqlite://"})
+    assert done.returncode == 2, done.stderr
+    assert "in-memory SQLite database cannot be backed up" in done.stderr
+    assert "internal error" not in done.stderr

@@ -159,7 +159,7 @@ def archive_show(record_id: int = typer.Argument(..., help="Record id."),
         data = record_dict(s, row)
         data["events"] = [_event_dict(e) for e in entries(s, record_subject(row.id))]
         if row.disposal_id:
-            d = s.get(Disposal, row.disposal_id)
+            d = s.get_one(Disposal, row.disposal_id)
             data["tombstone"] = {"disposal": d.id, "proposed_by": d.proposed_by,
                                  "approved_by": d.decided_by, "approved_at": d.decided_at,
                                  "reason": d.reason,
@@ -492,7 +492,7 @@ def hold_list(all_holds: bool = typer.Option(False, "--all", help="Released hold
               as_json: bool = JSON_OPT) -> None:
     """List legal holds (active ones unless --all)."""
     # lazy: certdesk.services.disposal at module top adds ~2.6 s to `certdesk --help`
-    from sqlmodel import select
+    from sqlmodel import col, select
 
     from certdesk.services.disposal import hold_dict
     from certdesk.store.db import session_scope
@@ -500,9 +500,9 @@ def hold_list(all_holds: bool = typer.Option(False, "--all", help="Released hold
 
     _, engine, _ = _stores()
     with session_scope(engine) as s:
-        query = select(Hold).order_by(Hold.id)
+        query = select(Hold).order_by(col(Hold.id))
         if not all_holds:
-            query = query.where(Hold.released_at.is_(None))
+            query = query.where(col(Hold.released_at).is_(None))
         holds = [hold_dict(h) for h in s.exec(query)]
     _holds_out(holds, as_json, "active")
 
@@ -566,7 +566,7 @@ def dispose_approve(
         done = approve(publisher, disposal_id, by=by, today=date.today())
     with session_scope(engine) as s:
         # The proposal's record lines win over the bare ids ``done`` lists (printed below).
-        d = {**done.as_dict(), **disposal_dict(s, s.get(Disposal, disposal_id))}
+        d = {**done.as_dict(), **disposal_dict(s, s.get_one(Disposal, disposal_id))}
     _disposal_out(d, as_json)
     if done.not_erased:
         err_console.print(f"[yellow]{len(done.not_erased)} blob(s) not erased yet[/]: "
@@ -598,7 +598,7 @@ def dispose_list(status: str = typer.Option(None, "--status",
                  as_json: bool = JSON_OPT) -> None:
     """List disposal proposals and disposals."""
     # lazy: certdesk.services.disposal at module top adds ~2.6 s to `certdesk --help`
-    from sqlmodel import select
+    from sqlmodel import col, select
 
     from certdesk.services.disposal import disposal_dict
     from certdesk.store.db import session_scope
@@ -606,7 +606,7 @@ def dispose_list(status: str = typer.Option(None, "--status",
 
     _, engine, _ = _stores()
     with session_scope(engine) as s:
-        query = select(Disposal).order_by(Disposal.id)
+        query = select(Disposal).order_by(col(Disposal.id))
         if status:
             query = query.where(Disposal.status == status)
         rows = [disposal_dict(s, d) for d in s.exec(query)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.markup import escape
@@ -128,7 +129,7 @@ def templates_list(
     from certdesk.documents.schema import describe
 
     profiles = [load_profile(profile)] if profile else all_profiles()
-    data = {"kinds": []}
+    data: dict[str, Any] = {"kinds": []}
     for kind in KINDS.values():
         uses = {}
         for p in profiles:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import getpass
 import sys
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import typer
 from sqlalchemy.engine import Engine
@@ -23,6 +24,9 @@ from sqlalchemy.engine import Engine
 from certdesk.common.errors import CertdeskError
 from certdesk.common.settings import PASSWORD_ENV, Settings, cli_password, get_settings
 from certdesk.domain.text import clean_text
+
+if TYPE_CHECKING:
+    from certdesk.store.staff import StaffUser
 
 AS_OPT = typer.Option(
     None, "--as", "--by", metavar="ACCOUNT",
@@ -78,6 +82,7 @@ def resolve(engine: Engine, settings: Settings, name: str | None, action: str, *
                                 "`certdesk users add`, then act with --as")
         given = clean_text(name.strip(), "by") if name and name.strip() else None
         return Identity(given or f"os:{me}", False)
+    user: StaffUser | None
     if name:
         user = authenticate(engine, settings, name, _password(name.strip()), f"cli:{me}")
     else:

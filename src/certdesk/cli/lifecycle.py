@@ -92,12 +92,13 @@ def register(app: typer.Typer) -> None:
         """Re-certify: a new certificate R+1 (and subs), the previous one superseded."""
         # lazy: certdesk.services.cycle at module top adds ~2.8 s to `certdesk --help`
         from certdesk.services.cycle import recertify
+        from certdesk.services.issuing import IssuePreview
 
         with _issuer_for(number, acting(who, "recertify")) as issuer:
             certs = recertify(issuer, number, day_option(decision, "--decision"),
                               issue=day_option(issue, "--issue"), grade=grade, scope=scope,
                               audit_end=day_option(audit_end, "--audit-end"), dry_run=dry_run)
-        if dry_run:
+        if isinstance(certs, IssuePreview):  # --dry-run
             emit(certs.as_dict(), as_json, _print_preview)
             return
         _emit_certs(certs, as_json)
@@ -127,14 +128,14 @@ def register(app: typer.Typer) -> None:
         --remove-site K; the sub-certificates are re-issued with it.
         """
         # lazy: certdesk.services.cycle at module top adds ~2.8 s to `certdesk --help`
-        from certdesk.services.cycle import Changes, reissue
+        from certdesk.services.cycle import Changes, ReissuePreview, reissue
 
         changes = Changes(name, address, scope, grade, parse_site_scopes(site_scope or []),
                           tuple(remove_site or ()))
         with _issuer_for(number, acting(who, "reissue")) as issuer:
             certs = reissue(issuer, number, changes, reason, on=day_option(on, "--on"),
                             dry_run=dry_run)
-        if dry_run:
+        if isinstance(certs, ReissuePreview):  # --dry-run
             emit(certs.as_dict(), as_json, _print_preview)
             return
         _emit_certs(certs, as_json)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import overload
 
 import typer
 
@@ -12,6 +13,12 @@ JSON_OPT = typer.Option(False, "--json", help="Print machine-readable JSON on st
 DRY_RUN_OPT = typer.Option(False, "--dry-run", help="Check everything and show what would "
                            "happen (numbers as the next one to be drawn); draw no number, "
                            "store and write nothing.")
+
+
+@overload
+def day_option(value: str, option: str) -> date: ...
+@overload
+def day_option(value: str | None, option: str) -> date | None: ...
 
 
 def day_option(value: str | None, option: str) -> date | None:

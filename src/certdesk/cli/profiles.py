@@ -3,6 +3,8 @@ profile prints that its body has not confirmed."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
 from rich.table import Table
 
@@ -47,6 +49,7 @@ def check_cmd(
     """
     allowed = get_settings().allow_unverified_profile
     profiles = [load_profile(profile)] if profile else all_profiles()
+    data: dict[str, Any]
     data = {"allow_unverified_profile": allowed,
             "profiles": [{"id": p.id, "unverified": list(p.unverified),
                           "issuable": not p.unverified or allowed} for p in profiles]}

@@ -120,7 +120,7 @@ def register(app: typer.Typer) -> None:
     def token_verify(
         url_or_token: str = typer.Argument(..., help="The URL scanned from the QR code, or "
                                            "its token (then --number is needed)."),
-        number: str = typer.Option(None, "--number", "-n", help="Certificate number, for a "
+        number: str | None = typer.Option(None, "--number", "-n", help="Certificate number, for a "
                                    "bare token."),
         keys: Path = typer.Option(None, "--keys", help="A saved copy of the body's "
                                   "/.well-known/certdesk-keys.json (default: this install's "

@@ -40,7 +40,7 @@ def register(app: typer.Typer) -> None:
         """
         # lazy: certdesk.services.transitions at module top adds ~2.5 s to `certdesk --help`
         from certdesk.services.publisher import Publisher
-        from certdesk.services.transitions import change_status
+        from certdesk.services.transitions import StatusPreview, change_status
 
         day = day_option(on, "--on")
         by = acting(who, "status")
@@ -48,7 +48,7 @@ def register(app: typer.Typer) -> None:
             change = change_status(pub, number, action, reason, actor=by, on=day,
                                    backdate_reason=backdate_reason, dry_run=dry_run,
                                    months=months, verified=day_option(verified, "--verified"))
-        if dry_run:
+        if isinstance(change, StatusPreview):  # --dry-run
             emit(change.as_dict(), as_json, lambda d: console.print(
                 f"would be [bold]{d['status']}[/] from {d['on']}: {', '.join(d['affected'])}"
                 + (f" (back-dated {d['backdated_days']} days)" if d["backdated"] else "")

@@ -22,6 +22,11 @@ class ProfileNotFound(ConfigError):
 class InputError(CertdeskError):
     """Input data (JSON, CSV, arguments) is malformed or incomplete."""
 
+    field: str | None = None
+    """The input column a failure names (batch input), when known."""
+    site: int | None = None
+    """The 1-based site of the organisation the failure is in, when it is in one."""
+
 
 class InvalidNumber(InputError):
     """A certificate number does not follow the numbering grammar."""

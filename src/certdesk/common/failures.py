@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import errno
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 from sqlalchemy.exc import DBAPIError
@@ -28,7 +29,7 @@ _DISK_FULL_WORDS = ("database or disk is full", "no space left on device",
                     "could not extend file", "disk full")
 
 
-def _chain(exc: BaseException):
+def _chain(exc: BaseException | None) -> Iterator[BaseException]:
     seen = set()
     while exc is not None and id(exc) not in seen:
         seen.add(id(exc))

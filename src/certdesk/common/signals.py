@@ -8,6 +8,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from types import FrameType
 
 from certdesk.common.errors import Interrupted
 
@@ -32,7 +33,7 @@ def stop_on_signals() -> Iterator[Received]:
         yield received
         return
 
-    def raise_interrupted(signum, _frame) -> None:
+    def raise_interrupted(signum: int, _frame: FrameType | None) -> None:
         received.signum = signum
         raise Interrupted(signum)
 

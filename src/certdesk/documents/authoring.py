@@ -14,11 +14,12 @@ The tags used are exactly the keys ``documents.schema`` declares for the documen
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from docx import Document
+from docx.document import Document as DocxDocument
 from docx.enum.table import WD_ROW_HEIGHT_RULE, WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
@@ -32,7 +33,7 @@ BLUE, GOLD, RED, SHADE = "1F4E79", "B8860B", "C00000", "EAF1FB"
 TEXT_WIDTH = 166  # mm between the 22 mm margins of A4
 
 
-def new_document(border: bool = False) -> Document:
+def new_document(border: bool = False) -> DocxDocument:
     doc = Document()
     section = doc.sections[0]
     section.page_width, section.page_height = Mm(210), Mm(297)
@@ -102,7 +103,7 @@ def run(p, text: str, *, size: float = 11, bold: bool = False, font: str = SONG,
     return r
 
 
-def table(doc, headers: list[str], widths_mm: list[float], *, loop: str | None = None,
+def table(doc, headers: list[str], widths_mm: Sequence[float], *, loop: str | None = None,
           cells: list[str] | None = None, size: float = 10, grid: bool = True):
     """A table with a header row and, when ``loop`` is given, a docxtpl row loop.
 
@@ -128,7 +129,7 @@ def table(doc, headers: list[str], widths_mm: list[float], *, loop: str | None =
     return t
 
 
-def set_widths(t, widths_mm: list[float]) -> None:
+def set_widths(t, widths_mm: Sequence[float]) -> None:
     """Column widths LibreOffice honours: the grid columns, and each cell, fixed layout."""
     t.autofit = False
     for i, width in enumerate(widths_mm):
@@ -741,7 +742,7 @@ def _write(path: Path, build: Callable, border: bool) -> Path:
     build(doc)
     slim(doc)
     path.parent.mkdir(parents=True, exist_ok=True)
-    doc.save(path)
+    doc.save(str(path))
     return path
 
 

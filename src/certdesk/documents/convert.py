@@ -34,8 +34,10 @@ import threading
 import time
 import uuid
 import weakref
+from collections.abc import Callable
 from concurrent.futures import Future
 from pathlib import Path
+from typing import Any
 
 from certdesk.common.errors import ConversionError
 from certdesk.common.proc import pid_alive
@@ -86,6 +88,7 @@ RESTART_REQUESTED = 81
 ``soffice`` script) is expected to start it again."""
 
 _PR_SET_PDEATHSIG = 1
+_prctl: Callable[..., int] | None
 try:
     # Resolved once here: the child runs _child_setup between fork and exec, where it
     # must not dlopen (another thread may hold the loader lock at fork time).
@@ -213,7 +216,7 @@ class OfficeWorker:
     def __init__(self, settings: Settings, folder: Path | None = None) -> None:
         self.settings = settings
         self.proc: subprocess.Popen | None = None
-        self.desktop = None
+        self.desktop: Any = None  # a UNO object: no Python types
         self.jobs = 0
         self.profile_dir = Path(tempfile.mkdtemp(
             prefix="worker-" if folder else f"{PROFILE_PREFIX}{os.getpid()}-", dir=folder))
@@ -326,6 +329,7 @@ class OfficeWorker:
             if self._hung:
                 raise OfficeDied(f"LibreOffice hung on {name} (killed after {timeout:g} s)"
                                  ) from None
+            assert self.proc is not None, "started above"
             if self.proc.poll() is not None or "Disposed" in type(exc).__name__ \
                     or "Runtime" in type(exc).__name__:
                 self.kill()
@@ -351,7 +355,7 @@ class OfficeWorker:
 
     def stop(self) -> None:
         """Ask LibreOffice to quit (it saves its profile), kill it if it does not."""
-        if self.alive:
+        if self.alive and self.proc is not None:
             with contextlib.suppress(Exception):
                 self.desktop.terminate()
             with contextlib.suppress(subprocess.TimeoutExpired):

@@ -319,6 +319,7 @@ def _programme(job: Build, f: Fields) -> list[Rendition]:
              for k in ("products", "service_items")}
     # One record serves every profile: facts a body's table does not use are printed but
     # not passed on (products/service items: CACQ's feature table; company type: XBHT).
+    uses: dict[str, Any]
     uses = {**(extra if md_rules.feature else {}),
             **({"company": company} if md_rules.coverage and company else {})}
     dates = certificate_dates(d_rules, cycle, anchor, previous_expiry=previous)
@@ -491,7 +492,7 @@ def _score(job: Build, f: Fields) -> dict[str, Any]:
                          "how": _explain(entries[s.item.id])})
         rows.append({"category": "", "item": "小计",
                      "points": str(sum(s.item.points for s in applicable)),
-                     "earned": num(sum(s.earned for s in applicable)),
+                     "earned": num(sum(s.earned for s in applicable if s.earned is not None)),
                      "how": f"满分 {cat.points}" if len(applicable) == len(scored) else
                      f"满分 {cat.points}，删减不适用项后按适用分值计"})
     v = result.verdict

@@ -69,6 +69,7 @@ def _parts(doc) -> list[etree._Element]:
 
 def _paragraph_runs(p: etree._Element) -> tuple[str, list[tuple[int, int, int]]]:
     """The paragraph's text and, for each text piece, its span and its run's index."""
+    runs: dict[int, int]
     text, spans, runs = "", [], {}
     for t in p.iter(f"{W}t"):
         run = t.getparent()

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, overload
 
 from certdesk.common.errors import InputError
 from certdesk.common.files import read_bytes
@@ -132,6 +132,12 @@ class Fields:
             raise self.fail(key, f"must be text, got {type(value).__name__}")
         return clean_text(str(value).strip(), key, self.where)
 
+    # A required field is never None: the overloads tell the type checker so.
+    @overload
+    def date(self, key: str, required: Literal[True] = True) -> date: ...
+    @overload
+    def date(self, key: str, required: bool) -> date | None: ...
+
     def date(self, key: str, required: bool = True) -> date | None:
         if not self.has(key) and not required:
             return None
@@ -140,6 +146,11 @@ class Fields:
             return date.fromisoformat(text)
         except ValueError:
             raise self.fail(key, f"= {text!r} is not a date (YYYY-MM-DD)") from None
+
+    @overload
+    def number(self, key: str, required: Literal[True] = True) -> Decimal: ...
+    @overload
+    def number(self, key: str, required: bool) -> Decimal | None: ...
 
     def number(self, key: str, required: bool = True) -> Decimal | None:
         if not self.has(key) and not required:
@@ -152,6 +163,11 @@ class Fields:
         if isinstance(value, bool) or not number.is_finite():
             raise self.fail(key, f"= {value!r} is not a number")
         return number
+
+    @overload
+    def integer(self, key: str, required: Literal[True] = True, minimum: int = 0) -> int: ...
+    @overload
+    def integer(self, key: str, required: bool, minimum: int = 0) -> int | None: ...
 
     def integer(self, key: str, required: bool = True, minimum: int = 0) -> int | None:
         number = self.number(key, required)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from typing import cast
 
 from lxml import etree
 
@@ -64,9 +65,9 @@ def _first_word(instruction: str) -> str:
     return words[0].upper() if words else ""
 
 
-def _strip_rels(xml: bytes) -> tuple[bytes, set[str]]:
+def _strip_rels(xml: bytes) -> tuple[bytes, set[str | None]]:
     root = etree.fromstring(xml, _PARSER)
-    dropped = set()
+    dropped: set[str | None] = set()
     for rel in root.findall(f"{{{PKG_REL_NS}}}Relationship"):
         kind = rel.get("Type", "")
         outside = rel.get("TargetMode") == "External" or _SCHEME.match(rel.get("Target", ""))
@@ -107,17 +108,21 @@ def _neutralise_fields(root) -> int:
     return count
 
 
-def _strip_word_part(xml: bytes, dropped_ids: set[str]) -> tuple[bytes, int]:
+def _strip_word_part(xml: bytes, dropped_ids: set[str | None]) -> tuple[bytes, int]:
     root = etree.fromstring(xml, _PARSER)
     removed = 0
     if dropped_ids:  # references to the relationships just removed
-        for attr in root.xpath("//@r:*", namespaces={"r": R_NS}):
+        attrs = cast("list[etree._ElementUnicodeResult]",
+                     root.xpath("//@r:*", namespaces={"r": R_NS}))
+        for attr in attrs:
             if attr in dropped_ids:
-                del attr.getparent().attrib[attr.attrname]
+                parent, name = attr.getparent(), attr.attrname
+                assert parent is not None and name is not None, "an attribute result has both"
+                del parent.attrib[name]
                 removed += 1
     for el in root.iter(f"{{{VML_NS}}}*", f"{{{OFFICE_NS}}}*"):  # VML: src="…", o:href="…"
         for name in [n for n, v in el.attrib.items()
-                     if n.rsplit("}", 1)[-1] in ("src", "href") and v.strip()]:
+                     if str(n).rsplit("}", 1)[-1] in ("src", "href") and v.strip()]:
             del el.attrib[name]
             removed += 1
     for tag in (f"{{{OFFICE_NS}}}OLEObject", f"{{{W_NS}}}mailMerge"):
@@ -182,7 +187,7 @@ def strip_external(data: bytes) -> tuple[bytes, int]:
 
 def _strip_docx(z: zipfile.ZipFile, names: list[str]) -> dict[str, tuple[bytes, int]]:
     parts: dict[str, tuple[bytes, int]] = {}
-    dropped: dict[str, set[str]] = {}
+    dropped: dict[str, set[str | None]] = {}
     for name in names:
         if name.endswith(".rels"):
             xml, ids = _strip_rels(z.read(name))

@@ -466,6 +466,7 @@ def nc_deadline(
             raise InputError(f"audit end {audit_end} is after the expiry {previous_expiry}")
         return CloseOutDeadline(audit, previous_expiry, "before the current certificate expires",
                                 spec.clause)
+    assert spec.months is not None, "a close-out rule has months or before_expiry"
     conv = rules.cycle.period_end
     due = period_end(start_after(audit_end, conv), spec.months, conv)
     return CloseOutDeadline(audit, due, f"within {spec.months} months of the audit end",

@@ -69,7 +69,7 @@ class Backdating:
     reason: str | None
     recorded_on: date
 
-    def as_event(self) -> dict:
+    def as_event(self) -> dict[str, object]:
         return {"backdated": True, "backdated_days": self.days,
                 "recorded_on": self.recorded_on,
                 **({"backdate_reason": self.reason} if self.reason else {})}

@@ -226,7 +226,8 @@ def lookup(table: PeopleTable, people: int, *, clause: str) -> RowHit:
     if beyond.mode == "refuse":
         raise RuleViolation(f"{people} effective people is beyond the table (last row "
                             f"{last.label()}) and this profile does not extrapolate [{clause}]")
-    over = people - last.high  # type: ignore[operator]
+    assert last.high is not None, "an open last band holds every count"
+    over = people - last.high
     if beyond.partial_band_counts:
         k = -(-over // beyond.width)
         band = Band(last.high + (k - 1) * beyond.width + 1, last.high + k * beyond.width)
@@ -256,8 +257,9 @@ def feature_days(table: FeatureTable, products: int, service_items: int) -> Feat
     c = next(i for i, b in enumerate(table.service_items) if service_items in b)
     value = table.days[r][c]
     filled = value is None
-    return FeatureHit(table.products[r], table.service_items[c],
-                      table.fill_missing if filled else value, filled)  # type: ignore[arg-type]
+    days = table.fill_missing if filled else value
+    assert days is not None, "short rows need fill_missing (checked on load)"
+    return FeatureHit(table.products[r], table.service_items[c], days, filled)
 
 
 # -- the calculation --------------------------------------------------------------------

@@ -85,7 +85,7 @@ class CertNumber:
     def next_cycle(self) -> CertNumber:
         return replace(self, cycle=self.cycle + 1, sub=None)
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, object]:
         return {
             "body_code": self.body_code,
             "year": self.year,

@@ -98,9 +98,10 @@ class Profile:
     scheme: Scheme
     numbering: NumberingSpec
     retention: RetentionSpec
-    templates: MappingProxyType
+    templates: MappingProxyType[str, Any]
+    """Kind -> template file, and ``titles`` (kind -> document title)."""
     folder: Path
-    rules: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
+    rules: MappingProxyType[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     certificate: CertificateSpec = CertificateSpec()
 
     @property
@@ -121,7 +122,7 @@ class Profile:
 
     def template_path(self, kind: str) -> Path:
         try:
-            rel = self.templates[kind]
+            rel: str = self.templates[kind]
         except KeyError:
             raise ConfigError(f"profile {self.id!r} names no template for {kind!r}") from None
         path = (TEMPLATES_DIR / rel).resolve()
@@ -154,14 +155,14 @@ class Profile:
         }
 
 
-def _section(data: dict, name: str, pid: str) -> dict:
+def _section(data: dict[str, Any], name: str, pid: str) -> dict[str, Any]:
     value = data.get(name)
     if not isinstance(value, dict):
         raise ConfigError(f"profile {pid!r}: section [{name}] is missing")
     return value
 
 
-def _build(pid: str, data: dict, rules: dict, folder: Path) -> Profile:
+def _build(pid: str, data: dict[str, Any], rules: dict[str, Any], folder: Path) -> Profile:
     try:
         body = Body(**{**_section(data, "body", pid), "unverified": tuple(
             data["body"].get("unverified", ()))})
@@ -186,7 +187,7 @@ def _build(pid: str, data: dict, rules: dict, folder: Path) -> Profile:
                    MappingProxyType(rules), certificate)
 
 
-def _load_toml(path: Path, pid: str) -> dict:
+def _load_toml(path: Path, pid: str) -> dict[str, Any]:
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:

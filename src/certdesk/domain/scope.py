@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from certdesk.common.errors import InputError, RuleViolation
 
@@ -21,13 +22,13 @@ CLAUSE = "CACQ 8.4.1 9); DNI 6.5.3 3); XBHT 7.8.2(6)b"
 class SiteScopes:
     """The sites after the change, with the (1-based) positions removed."""
 
-    sites: tuple[dict, ...]
+    sites: tuple[dict[str, Any], ...]
     kept: tuple[int, ...]
     """Old position of each site in ``sites``."""
     removed: tuple[int, ...]
 
 
-def change_site_scopes(sites: Sequence[Mapping], new_scope: str | None,
+def change_site_scopes(sites: Sequence[Mapping[str, Any]], new_scope: str | None,
                        site_scopes: Mapping[int, str], removed: Sequence[int]) -> SiteScopes:
     """Apply ``site_scopes`` (position → new scope) and ``removed`` to ``sites``; with a new
     main scope every site not equal to it must be named in one of the two."""

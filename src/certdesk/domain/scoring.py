@@ -194,11 +194,13 @@ def grade(
         reasons.append(f"score {_exact_text(exact, shown)} is below {rules.pass_score}")
     if deductions >= rules.fail_deductions:
         reasons.append(f"{deductions} special deductions (fail at {rules.fail_deductions})")
-    if rules.feature_minimum is not None and feature < rules.feature_minimum:  # type: ignore[operator]
+    if (rules.feature_minimum is not None and feature is not None and shown_feature is not None
+            and feature < rules.feature_minimum):
         reasons.append(f"service-feature result {_exact_text(feature, shown_feature)} is "
                        f"below {rules.feature_minimum} [{rules.feature_clause}]")
     basis = feature if rules.grade_basis == "service_feature" else exact
-    name = next((g.name for g in rules.grades if basis >= g.min), None)  # type: ignore[operator]
+    assert basis is not None, "needs_feature_result: a service-feature basis has its result"
+    name = next((g.name for g in rules.grades if basis >= g.min), None)
     if name is None and not reasons:
         reasons.append(f"service-feature result {shown_feature} reaches no grade")
     passed = not reasons
@@ -262,7 +264,7 @@ def _item_score(category: Category, item: Item, entry: Mapping[str, Any],
     if mode == "nonconforming_share":
         share = _fraction(value, f"{what} nonconforming_share")
     else:
-        sampled, bad = entry["sampled"], entry.get("nonconforming")
+        sampled, bad = entry["sampled"], entry["nonconforming"]  # both present: checked above
         if any(isinstance(v, bool) or not isinstance(v, int) for v in (sampled, bad)):
             raise InputError(f"{what}: sampled and nonconforming must be whole numbers")
         if not 0 <= bad <= sampled or sampled < 1:

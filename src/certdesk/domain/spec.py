@@ -7,9 +7,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import fields
 from datetime import date
 from enum import StrEnum
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from certdesk.common.errors import ConfigError, InputError
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 
 class Audit(StrEnum):
@@ -20,7 +23,7 @@ class Audit(StrEnum):
     RECERTIFICATION = "recertification"
 
 
-T = TypeVar("T")
+T = TypeVar("T", bound="DataclassInstance")
 
 
 def section(profile: Any, name: str) -> Mapping[str, Any]:
@@ -31,9 +34,10 @@ def section(profile: Any, name: str) -> Mapping[str, Any]:
     return value
 
 
-def build(cls: type[T], data: Mapping[str, Any], where: str, **converters: Callable) -> T:
+def build(cls: type[T], data: Mapping[str, Any], where: str,
+          **converters: Callable[[Any], Any]) -> T:
     """Make a frozen spec from TOML data; unknown, missing or malformed keys -> ConfigError."""
-    known = {f.name for f in fields(cls)}  # type: ignore[arg-type]
+    known = {f.name for f in fields(cls)}
     unknown = sorted(set(data) - known)
     if unknown:
         raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)}")

@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any, TypedDict
 
 from certdesk.domain.status import STATUS_LABELS
 
@@ -34,7 +35,7 @@ class Reason:
     def text(self, lang: str) -> str:
         return self.zh if lang == "zh" else self.en
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {"code": self.code, "zh": self.zh, "en": self.en}
 
 
@@ -48,7 +49,7 @@ class Signer:
     final: bool = False
     kid: str | None = None
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {"role": self.role, "name": self.name, "signed_at": self.signed_at,
                 "final": self.final, "kid": self.kid}
 
@@ -74,7 +75,7 @@ class Verdict:
     signers: tuple[Signer, ...] = ()
     problems: tuple[str, ...] = ()
     """Technical findings of the signature checks (English, for staff and the JSON)."""
-    signature: Mapping | None = field(default=None, hash=False, compare=False)
+    signature: Mapping[str, Any] | None = field(default=None, hash=False, compare=False)
 
     @property
     def genuine(self) -> bool:
@@ -103,10 +104,11 @@ class Verdict:
         if self.kind != "certificate":
             label = (self.kind_label or (self.kind, self.kind))[i]
             return ("本机构存档记录：{}", "Archived record: {}")[i].format(label)
+        assert self.status is not None, "a genuine certificate's verdict carries its status"
         word = STATUS_LABELS[self.status][i]
         return word if i == 0 else word.capitalize()
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         labels = STATUS_LABELS.get(self.status) if self.status else None
         return {
             "verdict": self.verdict, "genuine": self.genuine, "status": self.status,
@@ -209,14 +211,14 @@ REASONS: dict[str, tuple[str, str]] = {
 }
 
 
-def reason(code: str, **params) -> Reason:
+def reason(code: str, **params: object) -> Reason:
     zh, en = REASONS[code]
     zh_params = {k: v[0] if isinstance(v, tuple) else _zh(v) for k, v in params.items()}
     en_params = {k: v[1] if isinstance(v, tuple) else v for k, v in params.items()}
     return Reason(code, zh.format(**zh_params), en.format(**en_params))
 
 
-def _zh(value):
+def _zh(value: object) -> object:
     if isinstance(value, date):
         return f"{value.year}年{value.month}月{value.day}日"
     return value
@@ -225,7 +227,7 @@ def _zh(value):
 def certificate_verdict(status: str, *, number: str, holder: str | None,
                         issue_date: date | None, expiry_date: date | None,
                         reissued: bool = False, successor: str | None = None,
-                        **extra) -> Verdict:
+                        **extra: Any) -> Verdict:
     """A genuine certificate file: its status today, or superseded when a newer file or a
     re-certified certificate replaces it."""
     current = None
@@ -241,13 +243,20 @@ def certificate_verdict(status: str, *, number: str, holder: str | None,
                    current_number=current, **extra)
 
 
+class _Facts(TypedDict):
+    number: str
+    holder: str
+    issue_date: date
+    expiry_date: date
+
+
 def page_verdict(status: str, *, number: str, holder: str, issue_date: date,
                  expiry_date: date, successor: str | None, token: str | None) -> Verdict:
     """What the certificate page (a scanned QR code) answers. ``token`` is the QR token's
     check: None (no token), ``ok``, ``differs`` (genuine, but an older version) or
     ``invalid`` (forged or altered: the warning is the headline, not the status)."""
-    facts = dict(number=number, holder=holder, issue_date=issue_date,
-                 expiry_date=expiry_date)
+    facts = _Facts(number=number, holder=holder, issue_date=issue_date,
+                   expiry_date=expiry_date)
     if token == "invalid":
         return Verdict("tampered", reason("token_invalid"), **facts)
     if token == "differs" and status == "valid":  # a revoked (…) status outranks it

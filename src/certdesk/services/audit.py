@@ -14,8 +14,9 @@ import stat
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from certdesk.common.errors import ArchiveError
 from certdesk.common.files import PRIVATE_DIR, PRIVATE_FILE
@@ -94,8 +95,8 @@ def _log_facts(s: Session) -> tuple[dict[str, set[str]], dict[str, dict]]:
     """Hashes named anywhere in the log (with the subjects naming them), and each record's
     ``record.added`` data."""
     named: dict[str, set[str]] = {}
-    added: dict[str, dict] = {}
-    rows = s.exec(select(Event).order_by(Event.seq).execution_options(yield_per=2000))
+    added: dict[str, dict[str, Any]] = {}
+    rows = s.exec(select(Event).order_by(col(Event.seq)).execution_options(yield_per=2000))
     for ev in rows:
         data = json.loads(ev.data or "{}")
         for key, value in data.items():
@@ -117,7 +118,7 @@ def audit(s: Session, store: Store, advance: Callable[[int], None] | None = None
     report = AuditReport(store=store.url, chain=verify_chain(s), numbers=account(s))
     named, added = _log_facts(s)
     known: set[str] = set()
-    rows = s.exec(select(Record).order_by(Record.id).execution_options(yield_per=500))
+    rows = s.exec(select(Record).order_by(col(Record.id)).execution_options(yield_per=500))
     for row in rows:
         report.records += 1
         known.add(row.sha256)
@@ -221,8 +222,7 @@ def _recover(s: Session, store: Store, actor: str, out: Recovery) -> None:
                           {"sha256": sha, "disposal": row.disposal_id}, actor)
             out.erased.append(sha)
     for key in list(store.names()):
-        sha = sha_of_key(key)
-        if sha in rows:
+        if sha_of_key(key) in rows:
             continue
         try:
             where = store.quarantine(key)

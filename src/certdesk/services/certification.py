@@ -22,9 +22,9 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, Generic, Literal, TypeVar, overload
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from certdesk.common import clock
 from certdesk.common.errors import CertdeskError, InputError, RuleViolation
@@ -277,19 +277,37 @@ def certify(issuer: Issuer, prepared: Prepared, *, dry_run: bool = False,
                      tuple(kept), tuple(certificates), prepared.warnings)
 
 
+R = TypeVar("R", Certified, CasePreview, Certified | CasePreview)
+OnDone = Callable[[str, Certified | CasePreview | None, str | None], None]
+
+
 @dataclass
-class CaseResults:
-    certified: list[Certified | CasePreview]
+class CaseResults(Generic[R]):
+    certified: list[R]
+    """Previews with ``dry_run``, else the decisions made."""
     failed: list[tuple[str, str]]
     """(where, one-line reason) per case that stored nothing."""
 
 
+@overload
 def certify_cases(issuer: Issuer, cases: list[Any], source: str, *, today: date | None = None,
-                  on_done: Callable[[str, Certified | None, str | None], None] | None = None,
-                  dry_run: bool = False) -> CaseResults:
+                  on_done: OnDone | None = None,
+                  dry_run: Literal[False] = False) -> CaseResults[Certified]: ...
+@overload
+def certify_cases(issuer: Issuer, cases: list[Any], source: str, *, today: date | None = None,
+                  on_done: OnDone | None = None,
+                  dry_run: Literal[True]) -> CaseResults[CasePreview]: ...
+@overload
+def certify_cases(issuer: Issuer, cases: list[Any], source: str, *, today: date | None = None,
+                  on_done: OnDone | None = None,
+                  dry_run: bool) -> CaseResults[Certified | CasePreview]: ...
+
+
+def certify_cases(issuer: Issuer, cases: list[Any], source: str, *, today: date | None = None,
+                  on_done: OnDone | None = None, dry_run: bool = False) -> CaseResults[Any]:
     """Certify each case of a file in turn; a case that breaks a rule is reported and the
     others go on. A single case's error is raised as it is (it is the command's error)."""
-    results = CaseResults([], [])
+    results: CaseResults[Certified | CasePreview] = CaseResults([], [])
     for i, case in enumerate(cases, start=1):
         where = f"{source}: case {i}" if len(cases) > 1 else source
         job = Build(issuer.profile, issuer.settings, i, today or clock.today())
@@ -334,8 +352,8 @@ def record_surveillance_report(publisher: Publisher, number: str, held_on: date,
                    for c in s.exec(select(Certificate).where(
                        (Certificate.number == cert.number)
                        | (Certificate.main_number == cert.number),
-                       Certificate.status.in_(("valid", "suspended")))  # type: ignore[attr-defined]
-                       .order_by(Certificate.number))]
+                       col(Certificate.status).in_(("valid", "suspended")))
+                       .order_by(col(Certificate.number)))]
         facts = {"name": cert.holder_name, "uscc": org.uscc if org else "",
                  "registered_address": org.registered_address if org else "",
                  "scope": cert.scope, "audit": "surveillance", "start": held_on.isoformat(),

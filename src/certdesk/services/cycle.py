@@ -12,8 +12,10 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date
+from typing import Any
 
-from sqlmodel import Session, select
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
 
 from certdesk.common import clock
 from certdesk.common.errors import InputError, NotFound, RuleViolation
@@ -85,7 +87,7 @@ def recertify(issuer: Issuer, number: str, decision: date, *, issue: date | None
     scope = clean_text(scope.strip(), "scope") if scope else None
     with Session(issuer.engine) as s:
         prev = main_certificate(s, number)
-        org = s.get(Organisation, prev.organisation_id)
+        org = s.get_one(Organisation, prev.organisation_id)
     if prev.profile != issuer.profile.id:
         raise RuleViolation(f"{prev.number} belongs to profile {prev.profile!r}")
     if prev.status in ("revoked", "cancelled", "superseded"):
@@ -160,13 +162,14 @@ def reissue(issuer: Issuer, number: str, changes: Changes, reason: str, *,
     if not reason.strip():
         raise InputError("a reason is required to re-issue a certificate")
     reason = clean_text(reason.strip(), "reason")
-    changes = replace(changes, **{k: clean_text(v.strip(), k)
-                                  for k, v in changes.as_dict().items() if isinstance(v, str)})
+    cleaned: dict[str, Any] = {k: clean_text(v.strip(), k)
+                               for k, v in changes.as_dict().items() if isinstance(v, str)}
+    changes = replace(changes, **cleaned)
     with Session(issuer.engine) as s:
         main = main_certificate(s, number)
         subs = list(s.exec(select(Certificate).where(Certificate.main_number == main.number)
-                           .order_by(Certificate.sub)))
-        org = s.get(Organisation, main.organisation_id)
+                           .order_by(col(Certificate.sub))))
+        org = s.get_one(Organisation, main.organisation_id)
     status = effective_status(main.status, main.expiry_date, on, issued=main.issue_date)
     if status != "valid":
         raise RuleViolation(f"cannot re-issue {main.number}: it is {status}"
@@ -196,6 +199,7 @@ def reissue(issuer: Issuer, number: str, changes: Changes, reason: str, *,
         k = _position(sub, old_sites)
         if k in plan.removed:
             continue
+        site: dict[str, Any]
         site = (sites[plan.kept.index(k)] if k in plan.kept else
                 {"address": sub.site_address, "scope": sub.scope})
         all_facts.append(replace(facts, number=sub.number, main_number=main.number,
@@ -209,7 +213,7 @@ def reissue(issuer: Issuer, number: str, changes: Changes, reason: str, *,
     produced = [(f, *issuer.certificate_pdf(f, spec)) for f in all_facts]
     out = []
     with session_scope(issuer.engine) as s:
-        org_row = s.get(Organisation, org.id)
+        org_row = s.get_one(Organisation, org.id)
         org_row.name = facts.holder_name
         org_row.registered_address = facts.registered_address
         s.add(org_row)
@@ -246,7 +250,7 @@ def reissue(issuer: Issuer, number: str, changes: Changes, reason: str, *,
 def _surveillance_events(s: Session, number: str) -> list[dict]:
     rows = s.exec(select(Event).where(Event.subject == number,
                                       Event.kind == "certificate.surveillance")
-                  .order_by(Event.seq))
+                  .order_by(col(Event.seq)))
     return [json.loads(e.data) for e in rows]
 
 
@@ -372,7 +376,7 @@ def next_due(cert: Certificate, held: list[date], on: date) -> DueItem | None:
     return None
 
 
-def record_surveillance(engine, number: str, held_on: date, *, actor: str = "issuer",
+def record_surveillance(engine: Engine, number: str, held_on: date, *, actor: str = "issuer",
                         keep: Callable[[Session, Certificate], str] | None = None,
                         sites: tuple[int, ...] = (), products: str = "",
                         late: tuple[str, ...] = (), dry_run: bool = False) -> int:
@@ -447,8 +451,8 @@ def _due_items(s: Session, cert: Certificate, on: date) -> list[DueItem]:
 
 def due_list(engine, on: date, profile: str | None = None) -> list[DueItem]:
     with Session(engine) as s:
-        query = select(Certificate).where(Certificate.main_number.is_(None),
-                                          Certificate.status.in_(("valid", "suspended")))
+        query = select(Certificate).where(col(Certificate.main_number).is_(None),
+                                          col(Certificate.status).in_(("valid", "suspended")))
         if profile:
             query = query.where(Certificate.profile == profile)
         items = [i for cert in s.exec(query.order_by(Certificate.number))
@@ -478,8 +482,9 @@ def sweep(publisher: Publisher, on: date | None = None, *,
     plan: list[SweepAction] = []
     with Session(publisher.engine) as s:
         mains = s.exec(select(Certificate).where(
-            Certificate.main_number.is_(None),
-            Certificate.status.in_(("valid", "suspended"))).order_by(Certificate.number)).all()
+            col(Certificate.main_number).is_(None),
+            col(Certificate.status).in_(("valid", "suspended")))
+            .order_by(col(Certificate.number))).all()
         for cert in mains:
             status = effective_status(cert.status, cert.expiry_date, on, issued=cert.issue_date)
             if status == "expired":
@@ -501,8 +506,8 @@ def sweep(publisher: Publisher, on: date | None = None, *,
         # Sub-certificates suspended on their own, unless their main is revoked now anyway.
         revoked = {a.number for a in plan if a.action == "revoke"}
         subs = s.exec(select(Certificate).where(
-            Certificate.main_number.is_not(None), Certificate.status == "suspended",
-            Certificate.suspended_until < on).order_by(Certificate.number))
+            col(Certificate.main_number).is_not(None), Certificate.status == "suspended",
+            col(Certificate.suspended_until) < on).order_by(col(Certificate.number)))
         plan += [SweepAction(sub.number, "revoke", f"暂停期满（{sub.suspended_until}）未恢复")
                  for sub in subs if sub.main_number not in revoked
                  and effective_status(sub.status, sub.expiry_date, on,

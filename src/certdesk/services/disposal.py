@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from certdesk.common.errors import ArchiveError, InputError, NotFound, RuleViolation
 from certdesk.common.names import person_key
@@ -42,6 +42,7 @@ from certdesk.store.records import (
     get_record,
     record_subject,
 )
+from certdesk.store.rows import stored_id
 
 FOUR_EYES = "disposal needs two officers: the one who proposed cannot approve"
 
@@ -60,7 +61,10 @@ def _target(client: str | None, certificate: str | None) -> tuple[str | None, st
 
 
 def _hold_subject(uscc: str | None, number: str | None) -> str:
-    return f"client:{uscc}" if uscc else number
+    if uscc:
+        return f"client:{uscc}"
+    assert number is not None, "_target names one of the two"
+    return number
 
 
 # -- holds ---------------------------------------------------------------------------------
@@ -83,7 +87,7 @@ def release_hold(s: Session, *, client: str | None, certificate: str | None, rea
                  by: str) -> list[Hold]:
     uscc, number = _target(client, certificate)
     reason, by = _required(reason, "a reason (--reason)"), _required(by, "--by")
-    holds = list(s.exec(select(Hold).where(Hold.released_at.is_(None),
+    holds = list(s.exec(select(Hold).where(col(Hold.released_at).is_(None),
                                            Hold.client_uscc == uscc if uscc else
                                            Hold.certificate_number == number)))
     if not holds:
@@ -161,7 +165,9 @@ def propose(s: Session, record_ids: list[int], *, by: str, reason: str,
     s.flush()
     for r in records:
         ret = facts.retention(r)
-        s.add(DisposalItem(disposal_id=proposal.id, record_id=r.id, sha256=r.sha256,
+        assert ret.anchor is not None and ret.retain_until is not None, "checked: it is due"
+        s.add(DisposalItem(disposal_id=stored_id(proposal.id), record_id=stored_id(r.id),
+                           sha256=r.sha256,
                            record_type=r.record_type, filename=r.filename, rule=ret.rule,
                            anchor_kind=ret.anchor_kind, anchor=ret.anchor, period=ret.period,
                            retain_until=ret.retain_until, clause=ret.clause))
@@ -243,8 +249,8 @@ def approve(publisher: Publisher, disposal_id: int, *, by: str, today: date) -> 
         proposal.certificate_sha256 = cert.sha256
         s.add(proposal)
         shas = [r.sha256 for r in records]
-        ids = [r.id for r in records]
-        cert_id, cert_sha = cert.id, cert.sha256
+        ids = [stored_id(r.id) for r in records]
+        cert_id, cert_sha = stored_id(cert.id), cert.sha256
     not_erased = []
     for sha in shas:
         try:
@@ -257,7 +263,7 @@ def approve(publisher: Publisher, disposal_id: int, *, by: str, today: date) -> 
 def due_records(s: Session, on: date, profile: str | None = None) -> list[dict]:
     """Records still kept whose retention period has ended on ``on``, each with why (rule,
     anchor, period, clause) and the ids of the holds that keep it."""
-    query = select(Record).where(Record.disposed_at.is_(None)).order_by(Record.id)  # type: ignore[union-attr]
+    query = select(Record).where(col(Record.disposed_at).is_(None)).order_by(col(Record.id))
     if profile:
         query = query.where(Record.profile == profile)
     facts = Facts(s)

@@ -27,6 +27,7 @@ from certdesk.domain.text import clean_text
 from certdesk.store.blobs import Store, sha256_hex
 from certdesk.store.db import session_scope
 from certdesk.store.records import Filing, add_record
+from certdesk.store.rows import stored_id
 
 ACCEPTED = "PDF, Word (.docx, .doc), OpenDocument text, RTF, images (PNG, JPEG, TIFF, BMP, GIF)"
 IMAGE_FORMATS = {"PNG", "JPEG", "TIFF", "BMP", "GIF"}
@@ -146,4 +147,4 @@ def take_in(engine: Engine, store: Store, settings: Settings, pool: ConverterPoo
             filing=filing, signer=signer, actor=actor,
             source={"source_name": name, "source_format": kind,
                     "source_sha256": None if converted is None else sha256_hex(raw)})
-        return Added(row.id, row.sha256, row.filename, converted, new)
+        return Added(stored_id(row.id), row.sha256, row.filename, converted, new)

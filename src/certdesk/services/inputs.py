@@ -11,7 +11,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, overload
 from zipfile import BadZipFile
 
 from certdesk.common.errors import InputError, InvalidUSCC
@@ -100,6 +100,12 @@ def _text(where: str, rec: dict, key: str, required: bool = True,
                             f"{printable(text)!r} read as {spaced!r}")
             text = spaced
     return text
+
+
+@overload
+def _date(where: str, rec: dict, key: str, required: Literal[True] = True) -> date: ...
+@overload
+def _date(where: str, rec: dict, key: str, required: bool) -> date | None: ...
 
 
 def _date(where: str, rec: dict, key: str, required: bool = True) -> date | None:
@@ -274,7 +280,7 @@ def _grouped(rows: list[tuple[int, list[str]]], source: str, unit: str) -> list[
         key = (row.get("uscc") or "").strip().upper() or f"{unit}{line_no}"
         entry = grouped.get(key)
         if entry is None:
-            rec = {k: row[k] for k in (*REQUIRED, *OPTIONAL_COLUMNS) if k in row}
+            rec: dict[str, Any] = {k: row[k] for k in (*REQUIRED, *OPTIONAL_COLUMNS) if k in row}
             rec["sites"] = []
             entry = grouped[key] = {"rec": rec, "line": line_no, "site_wheres": [],
                                     "site_lines": []}

@@ -17,10 +17,11 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from certdesk.common import clock
 from certdesk.common.batch import reason, run_jobs
@@ -54,6 +55,7 @@ from certdesk.store.allocate import allocate, peek, taken, void
 from certdesk.store.blobs import sha256_hex
 from certdesk.store.db import retrying, session_scope
 from certdesk.store.models import Certificate, Organisation, VoidNumber, utcnow
+from certdesk.store.rows import stored_id
 
 _PLACEHOLDER_QR = qr_png("dry run")[0]
 
@@ -143,9 +145,9 @@ def held_certificate(s: Session, profile_id: str, uscc: str, on: date) -> Certif
     certificate comes only by re-certification, re-issue or scope change."""
     return s.exec(select(Certificate).join(Organisation).where(
         Organisation.uscc == uscc, Certificate.profile == profile_id,
-        Certificate.main_number.is_(None),  # type: ignore[union-attr]
-        Certificate.status.in_(HOLDING),  # type: ignore[attr-defined]
-        Certificate.expiry_date >= on).order_by(Certificate.expiry_date.desc())).first()
+        col(Certificate.main_number).is_(None),
+        col(Certificate.status).in_(HOLDING),
+        Certificate.expiry_date >= on).order_by(col(Certificate.expiry_date).desc())).first()
 
 
 class Stopped(CertdeskError):
@@ -198,6 +200,7 @@ class Issuer(Publisher):
 
     def _facts(self, org: OrganisationInput, number: CertNumber,
                dates: CertificateDates) -> list[CertificateFacts]:
+        sites: tuple[dict[str, Any], ...]
         sites = tuple({"address": s.address, "scope": s.scope, "temporary": s.temporary,
                        **({"name": s.name} if s.name else {})} for s in org.sites)
         main = CertificateFacts(
@@ -395,8 +398,8 @@ class Issuer(Publisher):
                 sha = sha256_hex(signed)
                 s.add(Certificate(
                     number=facts.number, main_number=facts.main_number, profile=self.profile.id,
-                    organisation_id=org_row.id, sub=parse(facts.number).sub, cycle=number.cycle,
-                    holder_name=facts.holder_name, scope=facts.scope,
+                    organisation_id=stored_id(org_row.id), sub=parse(facts.number).sub,
+                    cycle=number.cycle, holder_name=facts.holder_name, scope=facts.scope,
                     site_address=facts.site["address"] if facts.site else None,
                     sites_json=json.dumps(list(facts.sites), ensure_ascii=False),
                     products_json=json.dumps([] if facts.main_number else list(org.products),

@@ -7,7 +7,7 @@ import os
 import threading
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -57,10 +57,10 @@ class Publisher:
         if self._own_pool:
             self.pool.close()
 
-    def __enter__(self):
+    def __enter__(self) -> Self:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     def signed_pdf(self, template: Path, context: Mapping[str, Any], name: str,

@@ -59,7 +59,7 @@ def export_rows(s: Session, items: Sequence[ReportItem]) -> list[dict[str, Any]]
     for item in items:
         cert = s.exec(select(Certificate).where(
             Certificate.number == item.certificate_number)).one()
-        org = s.get(Organisation, cert.organisation_id)
+        org = s.get_one(Organisation, cert.organisation_id)
         profile = load_profile(cert.profile)
         sites = ([cert.site_address] if cert.site_address else
                  [x["address"] for x in json.loads(cert.sites_json or "[]")])
@@ -81,9 +81,11 @@ def _xlsx(rows: list[dict], meta: dict[str, Any]) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.worksheet import Worksheet
 
     wb = Workbook()
     ws = wb.active
+    assert isinstance(ws, Worksheet), "a new workbook has one worksheet"
     ws.title = "上报清单"
     ws.append([header for _, header in COLUMNS])
     for cell in ws[1]:

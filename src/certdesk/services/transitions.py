@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from certdesk.common import clock
 from certdesk.common.errors import InputError, NotFound, RuleViolation
@@ -101,8 +101,8 @@ def _check_day(s: Session, cert: Certificate, on: date, today: date,
                backdate_reason: str | None) -> Backdating | None:
     """``on`` between the issue date (or the previous status change) and today."""
     last = s.exec(select(Event).where(Event.subject == cert.number,
-                                      Event.kind.in_(STATUS_EVENTS))  # type: ignore[attr-defined]
-                  .order_by(Event.seq.desc())).first()
+                                      col(Event.kind).in_(STATUS_EVENTS))
+                  .order_by(col(Event.seq).desc())).first()
     last_on = json.loads(last.data).get("on") if last else None
     earliest, what = cert.issue_date, "发证日期 issue date"
     if last_on and date.fromisoformat(last_on) >= earliest:
@@ -174,13 +174,13 @@ def change_status(publisher: Publisher, number: str, action: str, reason: str, *
                     f"{main_status}; a sub-certificate is valid only with it [CACQ 8.4.2(6)]")
         subs = [] if cert.main_number else list(s.exec(
             select(Certificate).where(Certificate.main_number == number)
-            .order_by(Certificate.sub)))
+            .order_by(col(Certificate.sub))))
         # A sub suspended on its own whose period has run out does not follow its main back
         # to valid: it stays suspended for revocation (the sweep revokes it).
         affected = [cert, *(c for c in subs if c.status in t.allowed_from
                             and not (t.to == "valid" and c.suspended_until is not None
                                      and on > c.suspended_until))]
-        org = s.get(Organisation, cert.organisation_id)
+        org = s.get_one(Organisation, cert.organisation_id)
     profile = load_profile(cert.profile)
     until = None
     if action == "suspend":

@@ -13,13 +13,14 @@ answers ``unknown`` (``approval_open``). The answer is a ``domain.verdict.Verdic
 from __future__ import annotations
 
 from datetime import date
+from typing import Any, TypedDict
 
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, select
 
 from certdesk.common.settings import Settings
 from certdesk.domain.status import effective_status
-from certdesk.domain.verdict import Signer, Verdict, certificate_verdict, reason
+from certdesk.domain.verdict import Reason, Signer, Verdict, certificate_verdict, reason
 from certdesk.signing.pdf import ApprovalReport, SignatureReport
 from certdesk.signing.sandbox import bounded
 from certdesk.signing.trust import Trust
@@ -31,8 +32,8 @@ from certdesk.store.records import RECORD_TYPES
 Inspection = tuple[SignatureReport, ApprovalReport | None]
 
 
-def verify_pdf(data: bytes, settings: Settings, engine: Engine, today: date | None = None,
-               *, checked: Inspection | None = None) -> Verdict:
+def verify_pdf(data: bytes, settings: Settings, engine: Engine | Connection,
+               today: date | None = None, *, checked: Inspection | None = None) -> Verdict:
     """``checked``: the signature checks of ``data`` already made, e.g. in a bounded worker
     (``signing.sandbox``) for a file from outside; else they are made here."""
     sha = sha256_hex(data)
@@ -45,8 +46,8 @@ def verify_pdf(data: bytes, settings: Settings, engine: Engine, today: date | No
                 Certificate.number == record.certificate_number)).first()
         if cert is not None and cert.status == "superseded":
             successor = _successor(s, cert.number)
-    found = dict(sha256=sha, signature=report.as_dict(),
-                 signers=_signers(approvals) if approvals else ())
+    found = _Found(sha256=sha, signature=report.as_dict(),
+                   signers=_signers(approvals) if approvals else ())
     if approvals is not None:
         return _approval_verdict(approvals, record, found)
     if record is None:
@@ -62,7 +63,7 @@ def verify_pdf(data: bytes, settings: Settings, engine: Engine, today: date | No
                                reissued=cert.pdf_sha256 != sha, successor=successor, **found)
 
 
-def verify_file(data: bytes, settings: Settings, engine: Engine,
+def verify_file(data: bytes, settings: Settings, engine: Engine | Connection,
                 today: date | None = None) -> tuple[Verdict, float]:
     """``verify_pdf`` for a file from outside (upload, ``certdesk verify FILE``): the PDF is
     parsed and validated in a bounded worker (``signing.sandbox``). Returns the verdict and
@@ -76,7 +77,15 @@ def _successor(s: Session, number: str) -> str | None:
     return data.get("by") if data else None
 
 
-def _not_ours(report: SignatureReport) -> tuple[str, object]:
+class _Found(TypedDict):
+    """What every verdict on a checked file repeats."""
+
+    sha256: str
+    signature: dict[str, Any]
+    signers: tuple[Signer, ...]
+
+
+def _not_ours(report: SignatureReport) -> tuple[str, Reason]:
     """Why a file that is not in the archive is not a genuine certificate."""
     if not report.signed:
         return "unknown", reason("unreadable" if report.problems and
@@ -96,7 +105,7 @@ def _kind(record: Record) -> tuple[str, str]:
     return zh, en or zh
 
 
-def _record_verdict(record: Record, code: str, found: dict, **params) -> Verdict:
+def _record_verdict(record: Record, code: str, found: _Found, **params: object) -> Verdict:
     kind = _kind(record)
     return Verdict("genuine", reason(code, kind=kind, **params), kind=record.record_type,
                    kind_label=kind, number=record.certificate_number, **found)
@@ -108,7 +117,7 @@ def _signers(approvals: ApprovalReport) -> tuple[Signer, ...]:
 
 
 def _approval_verdict(approvals: ApprovalReport, record: Record | None,
-                      found: dict) -> Verdict:
+                      found: _Found) -> Verdict:
     problems = approvals.problems
     reports = [a.report for a in approvals.approvals]
     if not all(r.trusted for r in reports):

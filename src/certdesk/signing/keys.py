@@ -34,10 +34,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
+from typing import cast
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
+from cryptography.hazmat.primitives.asymmetric.types import CertificateIssuerPublicKeyTypes
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
@@ -150,7 +152,7 @@ def _certify(ca_key, ca_cert: x509.Certificate, public_key, common_name: str, ye
                .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
                .add_extension(key_usage, critical=True)
                .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(
-                   ca_cert.public_key()), critical=False))
+                   cast(CertificateIssuerPublicKeyTypes, ca_cert.public_key())), critical=False))
     if eku:
         builder = builder.add_extension(x509.ExtendedKeyUsage(eku), critical=False)
     return builder.sign(ca_key, hashes.SHA256())

@@ -361,6 +361,7 @@ def validate_approvals(data: bytes, trust_roots: list[x509.Certificate],
     sigs, root, unreadable = _embedded(data)
     if unreadable or not sigs:
         return ApprovalReport((), (unreadable or "the PDF carries no signature",))
+    assert root is not None, "a readable PDF has its root"
     signer_vc, tsa_vc = _contexts(trust_roots, tsa_roots)
     problems: list[str] = []
     if "/DocMDP" in (root.get("/Perms") or {}):

@@ -36,7 +36,8 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Generic, TypeVar
+from types import FrameType
+from typing import Any, Generic, TypeVar, cast
 
 from certdesk.common.errors import CheckBusy, TooComplex
 from certdesk.common.settings import Settings
@@ -96,7 +97,7 @@ def _start_worker(memory_mb: int) -> None:
     signal.signal(signal.SIGALRM, _out_of_time)
 
 
-def _out_of_time(signum, frame) -> None:
+def _out_of_time(signum: int, frame: FrameType | None) -> None:
     raise _OutOfTime
 
 
@@ -131,7 +132,7 @@ class Sandbox:
         self._queued = 0
         self._pool: ProcessPoolExecutor | None = None
 
-    def run(self, fn: Callable[..., T], *args) -> Bounded[T]:
+    def run(self, fn: Callable[..., T], *args: Any) -> Bounded[T]:
         """``fn(*args)`` in a worker within the limits (``fn`` and its arguments must
         pickle). Raises ``TooComplex`` past a limit, ``CheckBusy`` when too many wait."""
         with self._lock:
@@ -168,7 +169,7 @@ class Sandbox:
             raise TooComplex(self.limits.seconds, elapsed) from None
         if outcome != "ok":
             raise TooComplex(self.limits.seconds, cpu)
-        return Bounded(value, cpu)
+        return Bounded(cast(T, value), cpu)  # outcome "ok": fn's value
 
     def start(self) -> None:
         """Start the workers now (``certdesk serve`` does, before its threads exist)."""
@@ -177,6 +178,7 @@ class Sandbox:
     def _executor(self) -> ProcessPoolExecutor:
         with self._lock:
             if self._pool is None:
+                ctx: multiprocessing.context.BaseContext
                 if threading.active_count() == 1:
                     ctx = multiprocessing.get_context("fork")
                 else:
@@ -217,6 +219,6 @@ def sandbox(limits: Limits) -> Sandbox:
     return box
 
 
-def bounded(settings: Settings, fn: Callable[..., T], *args) -> Bounded[T]:
+def bounded(settings: Settings, fn: Callable[..., T], *args: Any) -> Bounded[T]:
     """``fn(*args)`` under the upload-check limits of ``settings``."""
     return sandbox(Limits.of(settings)).run(fn, *args)

@@ -22,11 +22,12 @@ import base64
 import binascii
 import re
 import struct
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
 from pathlib import Path
+from typing import cast
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from cryptography.exceptions import InvalidSignature
@@ -201,7 +202,8 @@ class KeyFolder(Mapping[str, Ed25519PublicKey]):
         self._keys: dict[str, Ed25519PublicKey] = {}
 
     def _read(self) -> dict[str, Ed25519PublicKey]:
-        self._keys = {kid: cert.public_key() for kid, cert in
+        # certdesk makes every token key Ed25519 (keys.py)
+        self._keys = {kid: cast(Ed25519PublicKey, cert.public_key()) for kid, cert in
                       token_certificates_in(self.key_dir).items()}
         return self._keys
 
@@ -209,7 +211,7 @@ class KeyFolder(Mapping[str, Ed25519PublicKey]):
         keys = self._keys
         return keys[kid] if kid in keys else self._read()[kid]
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[str]:
         return iter(self._read())
 
     def __len__(self) -> int:

@@ -21,10 +21,11 @@ def draw_sequence(session: Session, body_code: str, scheme: str, year: int) -> i
     session.execute(
         text("INSERT INTO numbercounter (body_code, scheme, year, last_value) "
              "VALUES (:b, :s, :y, 0) ON CONFLICT DO NOTHING"), key)
-    return session.execute(
+    value: int = session.execute(
         text("UPDATE numbercounter SET last_value = last_value + 1 "
              "WHERE body_code = :b AND scheme = :s AND year = :y RETURNING last_value"), key,
     ).scalar_one()
+    return value
 
 
 def allocate(session: Session, profile: Profile, issue_year: int, cycle: int = 0) -> CertNumber:

@@ -26,6 +26,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import inspect, make_url, text
 from sqlalchemy.engine import Engine
@@ -59,7 +60,7 @@ class BackupResult:
     keys: int
     log_head: int
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {"dest": str(self.dest), "database": self.database, "records": self.records,
                 "blobs": self.blobs, "blobs_copied": self.blobs_copied, "keys": self.keys,
                 "log_head": self.log_head}
@@ -78,7 +79,7 @@ def _pg_tool(name: str) -> str:
     return found
 
 
-def _pg_args(url: str) -> tuple[str, dict]:
+def _pg_args(url: str) -> tuple[str, dict[str, str]]:
     """A libpq URL for the tools (password in the environment, not on the command line)."""
     u = make_url(url)
     env = {**os.environ}
@@ -87,11 +88,20 @@ def _pg_args(url: str) -> tuple[str, dict]:
     return u.set(drivername="postgresql", password=None).render_as_string(), env
 
 
-def _run(args: list[str], env: dict, what: str) -> None:
+def _run(args: list[str], env: dict[str, str], what: str) -> None:
     done = subprocess.run(args, env=env, capture_output=True, text=True)
     if done.returncode != 0:
         last = (done.stderr.strip().splitlines() or ["no message"])[-1]
         raise ArchiveError(f"{what} failed: {last}")
+
+
+def _sqlite_database(url: str) -> str:
+    """The file of a SQLite URL; ``sqlite://`` alone is in memory, with no file to copy."""
+    database = make_url(url).database
+    if not database:
+        raise ConfigError(f"{url}: an in-memory SQLite database cannot be backed up or "
+                          "restored")
+    return database
 
 
 _LIVE_BLOBS = text("SELECT sha256 FROM record WHERE disposed_at IS NULL")
@@ -105,7 +115,7 @@ def _snapshot(engine: Engine, dest: Path) -> Iterator[tuple[str, list[str], int]
     url = engine.url.render_as_string(hide_password=False)
     if engine.dialect.name == "sqlite":
         out = dest / SQLITE_FILE
-        src = sqlite3.connect(make_url(url).database, timeout=60)
+        src = sqlite3.connect(_sqlite_database(url), timeout=60)
         copy = sqlite3.connect(out)
         try:
             src.backup(copy)  # one consistent snapshot, writers carry on meanwhile
@@ -139,7 +149,7 @@ def backup(settings: Settings, engine: Engine, store: Store, dest: Path) -> Back
     with _snapshot(engine, dest) as (db_file, shas, head):
         files[db_file] = file_sha256(dest / db_file)
     for sha in shas:
-        if not copied:
+        if not isinstance(store, BlobStore):  # not copied
             continue
         key = blob_key(sha)
         target = dest / "blobs" / key
@@ -171,10 +181,10 @@ def backup(settings: Settings, engine: Engine, store: Store, dest: Path) -> Back
                         copied, len(keys), head)
 
 
-def read_manifest(src: Path) -> dict:
+def read_manifest(src: Path) -> dict[str, Any]:
     """The backup's manifest, every file checked against it (before anything is written)."""
     try:
-        manifest = json.loads((src / MANIFEST).read_text(encoding="utf-8"))
+        manifest: dict[str, Any] = json.loads((src / MANIFEST).read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise InputError(f"{src}: no {MANIFEST}; not a certdesk backup (or an unfinished "
                          "one)") from None
@@ -202,7 +212,7 @@ def read_manifest(src: Path) -> dict:
 
 def _target_empty(settings: Settings, engine: Engine) -> None:
     home = settings.home
-    db = Path(make_url(settings.db_url).database) if engine.dialect.name == "sqlite" else None
+    db = Path(_sqlite_database(settings.db_url)) if engine.dialect.name == "sqlite" else None
     # make_engine creates the SQLite file empty and private (0600) before SQLite would: such a
     # file holds nothing and is filled by the restore.
     fresh = db if db is not None and db.exists() and db.stat().st_size == 0 else None
@@ -220,7 +230,7 @@ def _target_empty(settings: Settings, engine: Engine) -> None:
                                  "empty database; this one has tables (nothing was changed)")
 
 
-def restore(settings: Settings, engine: Engine, src: Path) -> dict:
+def restore(settings: Settings, engine: Engine, src: Path) -> dict[str, Any]:
     """Fill the empty home (and database) from the backup ``src``; returns what was restored.
     ``engine`` must not have been migrated (``make_engine``, not ``get_engine``)."""
     manifest = read_manifest(src)
@@ -234,7 +244,7 @@ def restore(settings: Settings, engine: Engine, src: Path) -> dict:
     _target_empty(settings, engine)
     private_dir(settings.home)
     if kind == "sqlite":
-        target = Path(make_url(settings.db_url).database)
+        target = Path(_sqlite_database(settings.db_url))
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(src / SQLITE_FILE, target)
     else:

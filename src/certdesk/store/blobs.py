@@ -21,13 +21,18 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from datetime import time as dtime
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol, TypeVar
 from urllib.parse import parse_qs, urlparse
 
 from certdesk.common.errors import ArchiveError, ConfigError
 from certdesk.common.files import private_dir
 from certdesk.common.proc import pid_alive
 from certdesk.common.settings import Settings
+
+if TYPE_CHECKING:
+    from types_boto3_s3 import S3Client
+
+T = TypeVar("T")
 
 QUARANTINE = ".quarantine"
 CHUNK = 1 << 20
@@ -181,7 +186,7 @@ def _fsync_dir(path: Path) -> None:
 class S3BlobStore:
     """A bucket with object lock enabled (versioned). Keys live under an optional prefix."""
 
-    def __init__(self, client, bucket: str, prefix: str = "", url: str = "") -> None:
+    def __init__(self, client: S3Client, bucket: str, prefix: str = "", url: str = "") -> None:
         self.s3 = client
         self.bucket = bucket
         self.prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""

@@ -7,21 +7,27 @@ The schema is Alembic's (``archive/migrations``): ``init_db`` upgrades to the he
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from sqlalchemy import event, inspect, text
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.sql.schema import SchemaItem, Table
 from sqlmodel import Session, SQLModel, create_engine
 
 from certdesk.common.failures import is_transient
 from certdesk.common.files import private_file
 from certdesk.common.settings import get_settings
 from certdesk.store import models
+
+if TYPE_CHECKING:
+    pass
 
 T = TypeVar("T")
 
@@ -50,7 +56,7 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 60, "check_same_thread": False})
 
         @event.listens_for(engine, "connect")
-        def _sqlite_connect(dbapi_conn, _record) -> None:
+        def _sqlite_connect(dbapi_conn: sqlite3.Connection, _record: ConnectionPoolEntry) -> None:
             dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
@@ -59,7 +65,7 @@ def make_engine(url: str) -> Engine:
             cur.close()
 
         @event.listens_for(engine, "begin")
-        def _sqlite_begin(conn) -> None:
+        def _sqlite_begin(conn: Connection) -> None:
             # A reader takes no write lock: WAL gives it a snapshot from its first SELECT.
             read_only = conn.get_execution_options().get(READ_ONLY)
             conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
@@ -76,10 +82,11 @@ FIRST_REVISION = "0001"
 """The schema ``create_all`` made before migrations existed: such databases are stamped."""
 
 
-def include_object(obj, name, type_, reflected, compare_to) -> bool:
+def include_object(obj: SchemaItem, name: str | None, type_: str, reflected: bool,
+                   compare_to: SchemaItem | None) -> bool:
     """Migrations cover the archive's tables only; other packages (the staff desk) keep
     their own tables in the same database."""
-    table = obj if type_ == "table" else getattr(obj, "table", None)
+    table = obj if isinstance(obj, Table) else getattr(obj, "table", None)
     return table is None or table.name in ARCHIVE_TABLES
 
 

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import text
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from certdesk.store.ledger import record_event
 from certdesk.store.models import Event, LogHead, utcnow
@@ -57,11 +57,12 @@ def append(session: Session, kind: str, subject: str, data: dict[str, Any] | Non
     return ev
 
 
-def latest_data(session: Session, subject: str, kind: str) -> dict | None:
+def latest_data(session: Session, subject: str, kind: str) -> dict[str, Any] | None:
     """The data of the newest ``kind`` entry (exactly that kind) about ``subject``."""
     event = session.exec(select(Event).where(Event.subject == subject, Event.kind == kind)
-                         .order_by(Event.seq.desc())).first()
-    return json.loads(event.data) if event else None
+                         .order_by(col(Event.seq).desc())).first()
+    data: dict[str, Any] | None = json.loads(event.data) if event else None
+    return data
 
 
 def entries(session: Session, subject: str | None = None, kind: str | None = None,
@@ -72,7 +73,7 @@ def entries(session: Session, subject: str | None = None, kind: str | None = Non
         query = query.where(Event.subject == subject)
     if kind:
         query = query.where(Event.kind.startswith(kind))
-    rows = list(session.exec(query.order_by(Event.seq.desc()).limit(limit)))
+    rows = list(session.exec(query.order_by(col(Event.seq).desc()).limit(limit)))
     return rows[::-1]
 
 
@@ -102,7 +103,7 @@ def verify_chain(session: Session) -> ChainReport:
         return ChainReport(count, head_seq, head_hash, seq, problem)
 
     prev, expected, count = "0" * 64, 1, 0
-    rows = session.exec(select(Event).order_by(Event.seq).execution_options(yield_per=2000))
+    rows = session.exec(select(Event).order_by(col(Event.seq)).execution_options(yield_per=2000))
     for ev in rows:
         count += 1
         if ev.seq != expected:

@@ -8,10 +8,11 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import bagit
 from sqlalchemy import or_
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from certdesk.common.errors import ArchiveError, InputError, NotFound
 from certdesk.domain.uscc import validate_uscc
@@ -29,7 +30,7 @@ class Export:
     certificates: int
     events: int
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {"bag": str(self.bag), "records": self.records, "files": self.files,
                 "certificates": self.certificates, "events": self.events}
 
@@ -38,7 +39,7 @@ def _safe(name: str) -> str:
     return re.sub(r"[\\/:*?\"<>|\x00-\x1f]", "_", name).strip(" .") or "record"
 
 
-def _cert_dict(c: Certificate) -> dict:
+def _cert_dict(c: Certificate) -> dict[str, Any]:
     return {k: getattr(c, k) for k in (
         "number", "main_number", "profile", "holder_name", "scope", "grade", "decision_date",
         "issue_date", "effective_from", "expiry_date", "reissue_date", "status",
@@ -54,12 +55,14 @@ def export_client(s: Session, store: Store, client: str, out: Path) -> Export:
     if org is None and not records:
         raise NotFound(f"no records of client {uscc}")
     certs = list(s.exec(select(Certificate).where(
-        Certificate.organisation_id == (org.id if org else -1)).order_by(Certificate.number)))
+        Certificate.organisation_id == (org.id if org else -1)).order_by(col(Certificate.number))))
     holds = list(s.exec(select(Hold).where(or_(
-        Hold.client_uscc == uscc, Hold.certificate_number.in_([c.number for c in certs])))))
+        col(Hold.client_uscc) == uscc,
+        col(Hold.certificate_number).in_([c.number for c in certs])))))
     subjects = ({c.number for c in certs} | {record_subject(r.id) for r in records}
                 | {f"client:{uscc}"})
-    log = list(s.exec(select(Event).where(Event.subject.in_(subjects)).order_by(Event.seq)))
+    log = list(s.exec(select(Event).where(col(Event.subject).in_(subjects))
+                      .order_by(col(Event.seq))))
 
     out.mkdir(parents=True, exist_ok=True)
     (out / "records").mkdir()

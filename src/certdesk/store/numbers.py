@@ -13,8 +13,9 @@ import contextlib
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from certdesk.common.errors import InvalidNumber
 from certdesk.common.proc import tag_alive
@@ -34,12 +35,12 @@ INTERRUPTED = "interrupted"
 @dataclass
 class NumberAccount:
     drawn: int = 0
-    unaccounted: list[dict] = field(default_factory=list)
+    unaccounted: list[dict[str, Any]] = field(default_factory=list)
     """Drawn, neither issued nor void, and no process is working on it any more."""
-    in_flight: list[dict] = field(default_factory=list)
+    in_flight: list[dict[str, Any]] = field(default_factory=list)
     """Drawn by a process that still runs: its certificate or its void record will follow."""
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {"drawn": self.drawn, "unaccounted": self.unaccounted,
                 "in_flight": self.in_flight}
 
@@ -48,7 +49,7 @@ def _series(number: CertNumber) -> tuple[str, int, str, int]:
     return number.body_code, number.year, number.scheme, int(number.sequence)
 
 
-def _abandoned(data: dict, at: datetime, now: datetime) -> bool:
+def _abandoned(data: dict[str, Any], at: datetime, now: datetime) -> bool:
     alive = tag_alive(data["process"]) if data.get("process") else None
     if alive is not None:
         return not alive
@@ -66,7 +67,7 @@ def account(s: Session, now: datetime | None = None) -> NumberAccount:
         with contextlib.suppress(InvalidNumber):
             seen_series.add(_series(parse(number)))
     out = NumberAccount()
-    draws = s.exec(select(Event).where(Event.kind == "number.drawn").order_by(Event.seq))
+    draws = s.exec(select(Event).where(Event.kind == "number.drawn").order_by(col(Event.seq)))
     for ev in draws:
         out.drawn += 1
         with contextlib.suppress(InvalidNumber):

@@ -13,9 +13,10 @@ import json
 import time
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlalchemy import or_
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from certdesk.common import clock
 from certdesk.common.errors import ArchiveError, InputError, NotFound
@@ -40,6 +41,7 @@ from certdesk.store.retention import (
     earliest_retain_until,
     retention,
 )
+from certdesk.store.rows import stored_id
 
 RECORD_TYPES = {
     "application": "认证申请书 application",
@@ -66,8 +68,8 @@ ROW_FIELDS = ("sha256", "size", "record_type", "filename", "profile", "organisat
 """What the ``record.added`` entry states about the row; ``archive audit`` compares them."""
 
 
-def record_subject(record_id: int) -> str:
-    return f"record:{record_id}"
+def record_subject(record_id: int | None) -> str:
+    return f"record:{stored_id(record_id)}"
 
 
 def check_type(record_type: str) -> str:
@@ -100,7 +102,7 @@ def resolve_filing(s: Session, *, certificate: str | None, client: str | None,
         cert = s.exec(select(Certificate).where(Certificate.number == number)).first()
         if cert is None:
             raise NotFound(f"no certificate {number} in the archive")
-        cert_org = s.get(Organisation, cert.organisation_id)
+        cert_org = s.get_one(Organisation, cert.organisation_id)
         if uscc and cert_org.uscc != uscc:
             raise InputError(f"certificate {number} belongs to {cert_org.uscc}, not {uscc}")
         org, uscc = cert_org, cert_org.uscc
@@ -113,7 +115,7 @@ def resolve_filing(s: Session, *, certificate: str | None, client: str | None,
         profile = cert.profile
     elif org is not None:
         latest = s.exec(select(Certificate).where(Certificate.organisation_id == org.id)
-                        .order_by(Certificate.issue_date.desc())).first()
+                        .order_by(col(Certificate.issue_date).desc())).first()
         profile = latest.profile if latest else None
     if profile is None:
         raise InputError("name the body profile with --profile: this client has no "
@@ -127,7 +129,7 @@ def find_by_sha(s: Session, sha: str) -> Record | None:
 
 def add_record(s: Session, store: Store, settings: Settings, data: bytes, *, record_type: str,
                filename: str, filing: Filing, signer: str | None, actor: str,
-               source: dict | None = None) -> tuple[Record, bool]:
+               source: dict[str, Any] | None = None) -> tuple[Record, bool]:
     """Add one record inside the caller's transaction (commit follows); False when these
     bytes are already archived. Order: row and log entry (taking the log lock), then the
     blob, durably; the commit comes last."""
@@ -177,18 +179,18 @@ def find_records(s: Session, *, client: str | None = None, certificate: str | No
     if client:
         uscc = validate_uscc(client)
         org = s.exec(select(Organisation).where(Organisation.uscc == uscc)).first()
-        query = query.where(or_(Record.client_uscc == uscc,
-                                Record.organisation_id == (org.id if org else -1)))
+        query = query.where(or_(col(Record.client_uscc) == uscc,
+                                col(Record.organisation_id) == (org.id if org else -1)))
     if certificate:
         number = str(parse(certificate))
         subs = select(Certificate.number).where(Certificate.main_number == number)
-        query = query.where(or_(Record.certificate_number == number,
-                                Record.certificate_number.in_(subs)))
+        query = query.where(or_(col(Record.certificate_number) == number,
+                                col(Record.certificate_number).in_(subs)))
     if record_type:
         query = query.where(Record.record_type == check_type(record_type))
     if not include_disposed:
-        query = query.where(Record.disposed_at.is_(None))
-    return list(s.exec(query.order_by(Record.id)))
+        query = query.where(col(Record.disposed_at).is_(None))
+    return list(s.exec(query.order_by(col(Record.id))))
 
 
 def get_record(s: Session, record_id: int) -> Record:
@@ -212,7 +214,7 @@ class Facts:
                 action = "revoke" if cert.status == "revoked" else "cancel"
                 event = self.s.exec(select(Event).where(
                     Event.subject == cert.number, Event.kind == f"certificate.{action}")
-                    .order_by(Event.seq.desc())).first()
+                    .order_by(col(Event.seq).desc())).first()
                 data = json.loads(event.data) if event else {}
                 on = data.get("on")
                 ended_on = date.fromisoformat(on) if on else cert.status_changed.date()
@@ -242,7 +244,7 @@ class Facts:
             return None
         row = self.s.exec(select(ApplicationClosure).where(
             ApplicationClosure.client_uscc == uscc)
-            .order_by(ApplicationClosure.closed_on.desc())).first()
+            .order_by(col(ApplicationClosure.closed_on).desc())).first()
         return Closure(row.outcome, row.closed_on) if row else None
 
     def retention(self, record: Record) -> Retention:
@@ -257,20 +259,20 @@ class Facts:
         targets = []
         uscc = client_uscc(self.s, record)
         if uscc:
-            targets.append(Hold.client_uscc == uscc)
+            targets.append(col(Hold.client_uscc) == uscc)
         if record.certificate_number:
             numbers = {record.certificate_number}
             cert = self.s.exec(select(Certificate).where(
                 Certificate.number == record.certificate_number)).first()
             if cert is not None and cert.main_number:
                 numbers.add(cert.main_number)
-            targets.append(Hold.certificate_number.in_(numbers))
+            targets.append(col(Hold.certificate_number).in_(numbers))
         if not targets:
             return []
-        return list(self.s.exec(select(Hold).where(Hold.released_at.is_(None), or_(*targets))))
+        return list(self.s.exec(select(Hold).where(col(Hold.released_at).is_(None), or_(*targets))))
 
 
-def record_dict(s: Session, record: Record, facts: Facts | None = None) -> dict:
+def record_dict(s: Session, record: Record, facts: Facts | None = None) -> dict[str, Any]:
     facts = facts or Facts(s)
     ret = facts.retention(record)
     return {

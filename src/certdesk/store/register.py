@@ -21,15 +21,18 @@ from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import and_, case, func, or_, tuple_
+from sqlalchemy.orm import Mapped
 from sqlalchemy.sql.elements import ColumnElement
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import Select
 
 from certdesk.common.errors import InputError
 from certdesk.domain.status import STATUS_LABELS
 from certdesk.store.models import Certificate, Organisation
 
-SORTS = {"number": Certificate.number, "issue_date": Certificate.issue_date,
-         "expiry_date": Certificate.expiry_date, "holder": Certificate.holder_name}
+SORTS: dict[str, Mapped[Any]] = {
+    "number": col(Certificate.number), "issue_date": col(Certificate.issue_date),
+    "expiry_date": col(Certificate.expiry_date), "holder": col(Certificate.holder_name)}
 """Sort keys → column; each has a (column, id) index (migration 0005) for keyset paging."""
 MAX_PAGE = 500
 MAX_EXPORT = 100_000
@@ -131,25 +134,27 @@ class RegisterPage:
 def status_condition(status: str, today: date) -> ColumnElement[bool]:
     """SQL true exactly when ``effective_status(stored, expiry, today, issued=issue)`` is
     ``status`` (a test checks the two agree on every combination)."""
-    c = Certificate
+    stored, issue, expiry = (col(Certificate.status), col(Certificate.issue_date),
+                             col(Certificate.expiry_date))
     if status == "expired":
-        return and_(c.status.in_(("valid", "suspended")), c.expiry_date < today)
+        return and_(stored.in_(("valid", "suspended")), expiry < today)
     if status == "not_yet_valid":
-        return and_(c.status == "valid", c.expiry_date >= today, c.issue_date > today)
+        return and_(stored == "valid", expiry >= today, issue > today)
     if status == "valid":
-        return and_(c.status == "valid", c.expiry_date >= today, c.issue_date <= today)
+        return and_(stored == "valid", expiry >= today, issue <= today)
     if status == "suspended":
-        return and_(c.status == "suspended", c.expiry_date >= today)
-    return c.status == status
+        return and_(stored == "suspended", expiry >= today)
+    return stored == status
 
 
-def effective_sql(today: date):
+def effective_sql(today: date) -> ColumnElement[str]:
     """The effective status as a SQL expression (for the rows a page shows)."""
-    c = Certificate
+    stored, issue, expiry = (col(Certificate.status), col(Certificate.issue_date),
+                             col(Certificate.expiry_date))
     return case(
-        (and_(c.status.in_(("valid", "suspended")), c.expiry_date < today), "expired"),
-        (and_(c.status == "valid", c.issue_date > today), "not_yet_valid"),
-        else_=c.status)
+        (and_(stored.in_(("valid", "suspended")), expiry < today), "expired"),
+        (and_(stored == "valid", issue > today), "not_yet_valid"),
+        else_=stored)
 
 
 def _normalised(text: str) -> str:
@@ -162,26 +167,26 @@ def _conditions(s: Session, q: RegisterQuery, today: date) -> list[ColumnElement
     if q.status:
         where.append(or_(*(status_condition(s, today) for s in q.status)))
     if q.profile:
-        where.append(c.profile == q.profile)
+        where.append(col(c.profile) == q.profile)
     if q.grade:
-        where.append(c.grade == q.grade)
+        where.append(col(c.grade) == q.grade)
     if q.issued_from:
-        where.append(c.issue_date >= q.issued_from)
+        where.append(col(c.issue_date) >= q.issued_from)
     if q.issued_to:
-        where.append(c.issue_date <= q.issued_to)
+        where.append(col(c.issue_date) <= q.issued_to)
     if q.expires_from:
-        where.append(c.expiry_date >= q.expires_from)
+        where.append(col(c.expiry_date) >= q.expires_from)
     if q.expires_to:
-        where.append(c.expiry_date <= q.expires_to)
+        where.append(col(c.expiry_date) <= q.expires_to)
     if q.expiring_within is not None:
-        where.append(and_(c.status.in_(("valid", "suspended")), c.expiry_date >= today,
-                          c.expiry_date <= today + timedelta(days=q.expiring_within)))
+        where.append(and_(col(c.status).in_(("valid", "suspended")), col(c.expiry_date) >= today,
+                          col(c.expiry_date) <= today + timedelta(days=q.expiring_within)))
     if q.search.strip():
         where.append(_search(s, q.search))
     return where
 
 
-def _prefix(column, text: str) -> ColumnElement[bool]:
+def _prefix(column: Mapped[str], text: str) -> ColumnElement[bool]:
     """``column`` starts with ``text``, as a range the column's index answers (LIKE 'x%'
     cannot use an index on SQLite unless the column is NOCASE)."""
     return and_(column >= text, column < text + "\U0010ffff")
@@ -198,15 +203,15 @@ def _search(s: Session, text: str) -> ColumnElement[bool]:
     by any part: staff type 恒信 for 北京恒信达…)."""
     compact = _normalised(text)
     if not re.fullmatch(r"[0-9A-Z-]{2,}", compact):
-        return Certificate.holder_name.contains(text.strip(), autoescape=True)
-    by_number = _prefix(Certificate.number, compact)
+        return col(Certificate.holder_name).contains(text.strip(), autoescape=True)
+    by_number = _prefix(col(Certificate.number), compact)
     if len(compact) < USCC_PREFIX_MIN:
         return by_number
     # The organisations first, as a list: PostgreSQL combines two index scans for
     # "number OR organisation IN (1, 2)", but scans the table for "OR IN (subquery)".
-    orgs = s.exec(select(Organisation.id).where(_prefix(Organisation.uscc, compact))
+    orgs = s.exec(select(Organisation.id).where(_prefix(col(Organisation.uscc), compact))
                   .limit(MAX_PAGE)).all()
-    return or_(by_number, Certificate.organisation_id.in_(orgs)) if orgs else by_number
+    return or_(by_number, col(Certificate.organisation_id).in_(orgs)) if orgs else by_number
 
 
 def encode_cursor(value: Any, ident: int) -> str:
@@ -227,24 +232,28 @@ def _decode_cursor(cursor: str, sort: str) -> tuple[Any, int]:
     return value, ident
 
 
-def _base(s: Session, q: RegisterQuery, today: date):
-    columns = (Certificate.id, Certificate.number, Certificate.main_number, Certificate.profile,
-               Certificate.holder_name, Organisation.uscc, Certificate.grade,
-               Certificate.issue_date, Certificate.expiry_date, effective_sql(today),
-               Certificate.pdf_sha256.is_not(None))
-    stmt = select(*columns).join(Organisation, Organisation.id == Certificate.organisation_id)
+def _base(s: Session, q: RegisterQuery,
+          today: date) -> tuple[Select[*tuple[Any, ...]], list[ColumnElement[bool]]]:
+    c = Certificate
+    columns = (col(c.id), col(c.number), col(c.main_number), col(c.profile),
+               col(c.holder_name), col(Organisation.uscc), col(c.grade),
+               col(c.issue_date), col(c.expiry_date), effective_sql(today),
+               col(c.pdf_sha256).is_not(None))
+    # sqlmodel's select() is typed for up to four columns; with more it makes this Select.
+    stmt: Select[*tuple[Any, ...]] = Select(*columns).join(
+        Organisation, col(Organisation.id) == c.organisation_id)
     where = _conditions(s, q, today)
     return stmt.where(*where) if where else stmt, where
 
 
-def _ordered(stmt, q: RegisterQuery):
+def _ordered(stmt: Select[*tuple[Any, ...]], q: RegisterQuery) -> Select[*tuple[Any, ...]]:
     column = SORTS[q.sort]
     if q.descending:
-        return stmt.order_by(column.desc(), Certificate.id.desc())
-    return stmt.order_by(column, Certificate.id)
+        return stmt.order_by(column.desc(), col(Certificate.id).desc())
+    return stmt.order_by(column, col(Certificate.id))
 
 
-def _row(r) -> RegisterRow:
+def _row(r: Sequence[Any]) -> RegisterRow:
     return RegisterRow(number=r[1], main_number=r[2], profile=r[3], holder=r[4], uscc=r[5],
                        grade=r[6], issue_date=r[7], expiry_date=r[8], status=r[9],
                        has_pdf=bool(r[10]))
@@ -291,14 +300,14 @@ def pdf_records(s: Session, numbers: Sequence[str]) -> list[tuple[str, str]]:
     if len(numbers) > MAX_ZIP:
         raise InputError(f"一次最多下载 {MAX_ZIP} 份证书 (at most {MAX_ZIP} PDFs at a time)")
     found = dict(s.exec(select(Certificate.number, Certificate.pdf_sha256)
-                        .where(Certificate.number.in_(numbers))).all())
+                        .where(col(Certificate.number).in_(numbers))).all())
     missing = [n for n in numbers if n not in found]
     if missing:
         raise InputError(f"没有证书 {'、'.join(missing)} (no such certificate)")
     no_pdf = [n for n in numbers if not found[n]]
     if no_pdf:
         raise InputError(f"证书 {'、'.join(no_pdf)} 没有存档的 PDF (no archived PDF)")
-    return [(n, found[n]) for n in numbers]
+    return [(n, sha) for n in numbers if (sha := found[n])]
 
 
 # -- exports ----------------------------------------------------------------------------------
@@ -334,7 +343,7 @@ def export_bytes(suffix: str, rows: Sequence[RegisterRow], q: RegisterQuery,
                          "(export to .xlsx or .csv)")
     # lazy: openpyxl costs ~0.3 s to import (measured); only .xlsx files need it
     from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell import Cell, WriteOnlyCell
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
@@ -347,7 +356,7 @@ def export_bytes(suffix: str, rows: Sequence[RegisterRow], q: RegisterQuery,
     ws.freeze_panes = "A2"
     ws.auto_filter.ref = f"A1:{get_column_letter(len(COLUMNS))}{len(rows) + 1}"
 
-    def cell(value: Any, **style: Any) -> WriteOnlyCell:
+    def cell(value: Any, **style: Any) -> Cell:
         made = WriteOnlyCell(ws, value=value)
         for name, setting in style.items():
             setattr(made, name, setting)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from certdesk.common.errors import InputError, NotFound, RuleViolation
 from certdesk.store import events
@@ -28,6 +28,7 @@ from certdesk.store.models import (
     ReportItem,
     utcnow,
 )
+from certdesk.store.rows import stored_id
 
 EVENT_LABELS: dict[str, str] = {
     "issued": "颁发证书", "recertified": "再认证颁发证书", "reissued": "换证（证书信息变更）",
@@ -54,14 +55,14 @@ def is_overdue(item: ReportItem, on: date) -> bool:
 
 def unsent(s: Session) -> list[ReportItem]:
     return list(s.exec(select(ReportItem).where(ReportItem.status == "pending")
-                       .order_by(ReportItem.due_date, ReportItem.id)))
+                       .order_by(col(ReportItem.due_date), col(ReportItem.id))))
 
 
 def overdue(s: Session, on: date) -> list[ReportItem]:
     """Items not yet reported whose due date has passed by ``on``."""
     return list(s.exec(select(ReportItem).where(ReportItem.status == "pending",
                                                 ReportItem.due_date < on)
-                       .order_by(ReportItem.due_date, ReportItem.id)))
+                       .order_by(col(ReportItem.due_date), col(ReportItem.id))))
 
 
 def batch_dict(s: Session, batch: ReportBatch) -> dict[str, Any]:
@@ -73,8 +74,8 @@ def batch_dict(s: Session, batch: ReportBatch) -> dict[str, Any]:
 def batches(s: Session, *, unsent_only: bool = False) -> list[ReportBatch]:
     query = select(ReportBatch)
     if unsent_only:
-        query = query.where(ReportBatch.sent_at.is_(None))
-    return list(s.exec(query.order_by(ReportBatch.id.desc())))
+        query = query.where(col(ReportBatch.sent_at).is_(None))
+    return list(s.exec(query.order_by(col(ReportBatch.id).desc())))
 
 
 def get_batch(s: Session, batch_id: int, *, lock: bool = False) -> ReportBatch:
@@ -88,8 +89,8 @@ def get_batch(s: Session, batch_id: int, *, lock: bool = False) -> ReportBatch:
 
 def batch_items(s: Session, batch_id: int) -> list[ReportItem]:
     return list(s.exec(select(ReportItem).join(
-        ReportBatchItem, ReportBatchItem.item_id == ReportItem.id)
-        .where(ReportBatchItem.batch_id == batch_id).order_by(ReportItem.id)))
+        ReportBatchItem, col(ReportBatchItem.item_id) == ReportItem.id)
+        .where(ReportBatchItem.batch_id == batch_id).order_by(col(ReportItem.id))))
 
 
 # -- changing it ---------------------------------------------------------------------------
@@ -101,14 +102,15 @@ def new_batch(s: Session, by: str, *, include_sent: bool = False) -> tuple[Repor
     query = select(ReportItem)
     if not include_sent:
         query = query.where(ReportItem.status == "pending")
-    items = list(s.exec(query.order_by(ReportItem.id)))
+    items = list(s.exec(query.order_by(col(ReportItem.id))))
     if not items:
         raise RuleViolation("没有待报送的事项：全部已报送（nothing to report: every item was "
                             "sent; --include-sent exports them again）")
     batch = ReportBatch(created_by=by, items=len(items), include_sent=include_sent)
     s.add(batch)
     s.flush()
-    s.add_all(ReportBatchItem(batch_id=batch.id, item_id=i.id) for i in items)
+    s.add_all(ReportBatchItem(batch_id=stored_id(batch.id), item_id=stored_id(i.id))
+              for i in items)
     events.append(s, "report.exported", f"report-batch:{batch.id}",
                   {"items": [i.id for i in items], "include_sent": include_sent}, by)
     return batch, items
@@ -142,8 +144,8 @@ def mark_sent(s: Session, batch_id: int, by: str, *, dry_run: bool = False) -> M
     items = batch_items(s, batch_id)
     fresh = [i for i in items if i.status == "pending"]
     at = utcnow()
-    result = Marked(batch_id, tuple(i.id for i in fresh),
-                    tuple(i.id for i in items if i.status != "pending"), at, by)
+    result = Marked(batch_id, tuple(stored_id(i.id) for i in fresh),
+                    tuple(stored_id(i.id) for i in items if i.status != "pending"), at, by)
     if dry_run:
         return result
     batch.sent_at, batch.sent_by = at, by
@@ -168,7 +170,8 @@ def returns(s: Session, *, outstanding_only: bool = True) -> list[CertificateRet
     query = select(CertificateReturn)
     if outstanding_only:
         query = query.where(CertificateReturn.status == "outstanding")
-    return list(s.exec(query.order_by(CertificateReturn.opened_on, CertificateReturn.id)))
+    return list(s.exec(query.order_by(col(CertificateReturn.opened_on),
+                                      col(CertificateReturn.id))))
 
 
 def record_return(s: Session, numbers: list[str], on: date, how: str, by: str, *,

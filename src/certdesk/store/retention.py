@@ -24,6 +24,7 @@ import calendar
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
+from typing import Any
 
 from certdesk.common.errors import ConfigError
 from certdesk.domain.profiles import RetentionSpec
@@ -81,7 +82,7 @@ class Retention:
         return (f"{self.period} after the {self.anchor_kind}{of} on {self.anchor} → kept "
                 f"until {self.retain_until} [{self.clause}{default}]")
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {"rule": self.rule, "anchor_kind": self.anchor_kind, "anchor": self.anchor,
                 "period": self.period, "retain_until": self.retain_until,
                 "clause": self.clause, "seed_default": self.seed_default,
@@ -116,6 +117,7 @@ def _for_certificate(spec: RetentionSpec, cert: CertificateTerm) -> Retention:
         ended_first = ended_on is not None and ended_on < cert.expiry_date
         kind, anchor = ((cert.ended_by or "end"), ended_on) if ended_first else \
             ("expiry", cert.expiry_date)
+        assert anchor is not None, "ended first: ended_on is set"
         if ended_first and ended_on != cert.ended_on:
             kind = f"recording of the {kind} (effective {cert.ended_on})"
         return Retention("after_end", kind, anchor, _years(spec.years),
@@ -148,7 +150,12 @@ def retention(spec: RetentionSpec, record_type: str, certificates: Sequence[Cert
         return Retention("open", "certification", None,
                          "kept until a certificate or a refusal or withdrawal decides the "
                          "period", None, spec.clause, spec.seed_default)
-    return max(candidates, key=lambda r: r.retain_until)
+    return max(candidates, key=_until)
+
+
+def _until(r: Retention) -> date:
+    assert r.retain_until is not None, "a certificate's or a closure's period has an end"
+    return r.retain_until
 
 
 def earliest_retain_until(spec: RetentionSpec, record_type: str,
@@ -164,7 +171,7 @@ def earliest_retain_until(spec: RetentionSpec, record_type: str,
     if not certificates and closure is None:
         refused = retention(spec, record_type, [], Closure("refused", today))
         issued_and_ended = retention(spec, record_type, [CertificateTerm("", today, today)])
-        return min(refused.retain_until, issued_and_ended.retain_until)
+        return min(_until(refused), _until(issued_and_ended))
     ended_today = [c if c.ended_on is not None else
                    replace(c, ended_on=min(today, c.expiry_date), ended_by="revocation")
                    for c in certificates]

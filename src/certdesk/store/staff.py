@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlmodel import Field, SQLModel
 
 from certdesk.store.models import utcnow
+from certdesk.store.rows import table_of
 
 
 class StaffUser(SQLModel, table=True):
@@ -67,5 +68,5 @@ class StaffPasswordReset(SQLModel, table=True):
     at: datetime = Field(default_factory=utcnow)
 
 
-STAFF_TABLES = [StaffUser.__table__, StaffSession.__table__, StaffLoginCounter.__table__,
-                StaffOsUser.__table__, StaffPasswordReset.__table__]
+STAFF_TABLES = [table_of(m) for m in (StaffUser, StaffSession, StaffLoginCounter, StaffOsUser,
+                                      StaffPasswordReset)]

@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 
 from sqlalchemy.sql.elements import ColumnElement
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from certdesk.common.errors import InputError
 from certdesk.store.models import Event
@@ -98,15 +98,15 @@ def _utc_start(day: date, zone: tzinfo) -> datetime:
 def _conditions(q: TrailQuery, zone: tzinfo) -> list[ColumnElement[bool]]:
     where: list[ColumnElement[bool]] = []
     if q.actor:
-        where.append(Event.actor == q.actor.strip())
+        where.append(col(Event.actor) == q.actor.strip())
     if q.kind:
-        where.append(Event.kind.startswith(q.kind.strip(), autoescape=True))
+        where.append(col(Event.kind).startswith(q.kind.strip(), autoescape=True))
     if q.subject:
-        where.append(Event.subject == q.subject.strip())
+        where.append(col(Event.subject) == q.subject.strip())
     if q.since:
-        where.append(Event.at >= _utc_start(q.since, zone))
+        where.append(col(Event.at) >= _utc_start(q.since, zone))
     if q.until:
-        where.append(Event.at < _utc_start(q.until + timedelta(days=1), zone))
+        where.append(col(Event.at) < _utc_start(q.until + timedelta(days=1), zone))
     return where
 
 
@@ -122,7 +122,7 @@ def page(s: Session, q: TrailQuery, zone: tzinfo = UTC) -> TrailPage:
     stmt = select(Event).where(*_conditions(q, zone))
     if q.before is not None:
         stmt = stmt.where(Event.seq < q.before)
-    rows = list(s.exec(stmt.order_by(Event.seq.desc()).limit(q.limit + 1)))
+    rows = list(s.exec(stmt.order_by(col(Event.seq).desc()).limit(q.limit + 1)))
     shown = tuple(_entry(e) for e in rows[:q.limit])
     return TrailPage(shown, shown[-1].seq if len(rows) > q.limit else None)
 
@@ -132,7 +132,7 @@ def all_entries(s: Session, q: TrailQuery, zone: tzinfo = UTC) -> list[TrailEntr
     stmt = select(Event).where(*_conditions(q, zone))
     if q.before is not None:
         stmt = stmt.where(Event.seq < q.before)
-    return [_entry(e) for e in s.exec(stmt.order_by(Event.seq.desc()).limit(MAX_EXPORT))]
+    return [_entry(e) for e in s.exec(stmt.order_by(col(Event.seq).desc()).limit(MAX_EXPORT))]
 
 
 def kinds(s: Session) -> list[str]:

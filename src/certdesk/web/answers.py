@@ -22,6 +22,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Generic, TypeVar
 
 from sqlalchemy.engine import Engine
 from starlette.requests import Request
@@ -61,22 +62,25 @@ def stamp(engine: Engine) -> Stamp:
     return Stamp(row[0] if row else None, datetime.now(CHINA).date())
 
 
-class Memo:
+V = TypeVar("V")
+
+
+class Memo(Generic[V]):
     """A bounded least-recently-used map, shared by the server's threads."""
 
     def __init__(self, size: int) -> None:
         self.size = size
-        self._items: OrderedDict[Hashable, object] = OrderedDict()
+        self._items: OrderedDict[Hashable, V] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: Hashable) -> object | None:
+    def get(self, key: Hashable) -> V | None:
         with self._lock:
             value = self._items.get(key)
             if value is not None:
                 self._items.move_to_end(key)
             return value
 
-    def put(self, key: Hashable, value: object) -> None:
+    def put(self, key: Hashable, value: V) -> None:
         with self._lock:
             self._items[key] = value
             self._items.move_to_end(key)
@@ -105,7 +109,7 @@ def _matches(if_none_match: str | None, etag: str) -> bool:
     return etag in tags or "*" in tags
 
 
-def send(request: Request, answers: Memo, key: Hashable | None,
+def send(request: Request, answers: Memo[Answer], key: Hashable | None,
          build: Callable[[], Response]) -> Response:
     """The answer filed under ``key`` (built and filed if new), or 304 if the client has it.
     With no key the answer is built and not filed (refusals: made-up tokens must not crowd

@@ -138,7 +138,7 @@ def pick_lang(value: str | None) -> str:
 class Words:
     """The page's words in one language: ``t("key", **params)``, statuses, dates."""
 
-    def __init__(self, lang: str) -> None:
+    def __init__(self, lang: str | None) -> None:
         self.lang = pick_lang(lang)
         self._i = LANGS.index(self.lang)
 

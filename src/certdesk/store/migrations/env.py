@@ -4,6 +4,7 @@ database the settings name when run as ``alembic upgrade head`` from the reposit
 from __future__ import annotations
 
 from alembic import context
+from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
 from certdesk.common.settings import get_settings
@@ -12,7 +13,7 @@ from certdesk.store.db import include_object, make_engine
 target_metadata = SQLModel.metadata
 
 
-def run(connection) -> None:
+def run(connection: Connection) -> None:
     context.configure(connection=connection, target_metadata=target_metadata,
                       include_object=include_object, render_as_batch=True,
                       compare_type=True)

@@ -17,7 +17,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from certdesk.documents.context import full_scope
 from certdesk.domain.profiles import load_profile
@@ -60,8 +60,9 @@ class NoticePage:
 def all_notices(s: Session, today: date) -> list[Notice]:
     """Every notice, newest first (by the date it took effect, then by log order)."""
     groups: dict[str, list[Event]] = {}
-    for ev in s.exec(select(Event).where(Event.kind.in_([f"certificate.{a}" for a in ACTIONS]))
-                     .order_by(Event.seq)):
+    for ev in s.exec(select(Event)
+                     .where(col(Event.kind).in_([f"certificate.{a}" for a in ACTIONS]))
+                     .order_by(col(Event.seq))):
         ref = json.loads(ev.data).get("notice") or f"entry-{ev.seq}"
         groups.setdefault(f"{ev.kind}:{ref}", []).append(ev)
     out = []

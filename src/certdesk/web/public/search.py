@@ -14,12 +14,13 @@ import re
 import unicodedata
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
-from sqlmodel import Session, select
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import Session, col, select
 
 from certdesk.common.errors import InvalidUSCC
 from certdesk.domain.profiles import load_profile
@@ -82,7 +83,7 @@ class SearchResult:
 class SearchRefused(ValueError):
     """The query cannot be searched: ``key`` names the message, ``params`` fill it."""
 
-    def __init__(self, key: str, **params: object) -> None:
+    def __init__(self, key: str, **params: Any) -> None:
         super().__init__(key)
         self.key, self.params = key, params
 
@@ -92,23 +93,24 @@ def search(s: Session, text: str, today: date) -> SearchResult:
     # A code typed on a Chinese keyboard may come full-width; a name keeps its own
     # characters (NFKC would turn its full-width brackets into ones no name is stored with).
     upper = unicodedata.normalize("NFKC", query).upper()
+    where: ColumnElement[bool]
     if re.fullmatch(r"[0-9A-Z]{18}", upper):
         try:
             code = validate_uscc(upper)
         except InvalidUSCC:
             raise SearchRefused("search_bad_uscc", code=query) from None
         kind = "uscc"
-        where = Certificate.organisation_id.in_(
+        where = col(Certificate.organisation_id).in_(
             select(Organisation.id).where(Organisation.uscc == code))
     elif len(query) >= MIN_NAME:
         kind = "name"
         # A range, not LIKE: the (holder_name, id) index answers it, and % or _ typed by a
         # visitor are plain characters.
-        where = (Certificate.holder_name >= query) & (Certificate.holder_name
-                                                      < query + "\U0010ffff")
+        where = (col(Certificate.holder_name) >= query) & (col(Certificate.holder_name)
+                                                           < query + "\U0010ffff")
     else:
         raise SearchRefused("search_too_short", n=MIN_NAME)
-    rows = s.exec(select(Certificate).where(where, Certificate.main_number.is_(None))
+    rows = s.exec(select(Certificate).where(where, col(Certificate.main_number).is_(None))
                   .order_by(Certificate.holder_name, Certificate.number)
                   .limit(MAX_RESULTS + 1)).all()
     hits = tuple(Hit(c.number, c.holder_name, load_profile(c.profile).scheme.name,

@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from certdesk.common.errors import InputError, NotFound
 from certdesk.common.settings import Settings
@@ -85,8 +85,8 @@ def _day(event: Event, data: dict) -> date:
 def _history(s: Session, number: str) -> tuple[HistoryEntry, ...]:
     kinds = [f"certificate.{k}" for k in PUBLIC_EVENTS]
     out = []
-    for ev in s.exec(select(Event).where(Event.subject == number, Event.kind.in_(kinds))
-                     .order_by(Event.seq)):
+    for ev in s.exec(select(Event).where(Event.subject == number, col(Event.kind).in_(kinds))
+                     .order_by(col(Event.seq))):
         data = json.loads(ev.data)
         kind = ev.kind.removeprefix("certificate.")
         out.append(HistoryEntry(_day(ev, data), kind, data.get("by") if kind == "superseded"
@@ -101,7 +101,7 @@ def public_certificate(s: Session, number: str, today: date | None = None) -> Pu
     cert = s.exec(select(Certificate).where(Certificate.number == canonical)).first()
     if cert is None:
         raise NotFound(f"no certificate {canonical}")
-    org = s.get(Organisation, cert.organisation_id)
+    org = s.get_one(Organisation, cert.organisation_id)
     profile = load_profile(cert.profile)
 
     def status(c: Certificate) -> str:
@@ -114,7 +114,7 @@ def public_certificate(s: Session, number: str, today: date | None = None) -> Pu
     else:
         subs = tuple(Related(c.number, status(c), c.site_address) for c in s.exec(
             select(Certificate).where(Certificate.main_number == cert.number)
-            .order_by(Certificate.sub)))
+            .order_by(col(Certificate.sub))))
     history = _history(s, cert.number)
     successor = next((h.by for h in reversed(history) if h.event == "superseded"), None)
     return PublicCertificate(

@@ -13,13 +13,14 @@ from sqlalchemy import case, delete, func, or_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, SQLModel, select
+from sqlmodel import Session, SQLModel, col, select
 
 from certdesk.common.errors import CertdeskError, InputError, NotFound, RuleViolation
 from certdesk.common.settings import Settings
 from certdesk.store import events
 from certdesk.store.db import session_scope
-from certdesk.store.models import Disposal, Event
+from certdesk.store.models import Disposal, Event, utcnow
+from certdesk.store.rows import stored_id, table_of
 from certdesk.store.staff import (
     STAFF_TABLES,
     StaffLoginCounter,
@@ -27,7 +28,6 @@ from certdesk.store.staff import (
     StaffPasswordReset,
     StaffSession,
     StaffUser,
-    utcnow,
 )
 
 ROLES: dict[str, str] = {
@@ -136,7 +136,7 @@ def set_active(engine: Engine, name: str, active: bool, *, actor: str) -> StaffU
             user.active = active
             s.add(user)
             if not active:
-                s.execute(delete(StaffSession).where(StaffSession.user_id == user.id))
+                s.execute(delete(StaffSession).where(col(StaffSession.user_id) == user.id))
             events.append(s, "staff.user_enabled" if active else "staff.user_disabled",
                           subject(name), {}, actor)
     return user
@@ -146,7 +146,7 @@ def _take_slot(s: Session, key: str, now: datetime, since: datetime, limit: int)
     """Count one more guess on ``key`` unless its window already holds ``limit``; one
     INSERT … ON CONFLICT DO UPDATE … RETURNING, atomic on SQLite (its write lock, taken by
     BEGIN IMMEDIATE) and on PostgreSQL (the conflicting row is locked)."""
-    table = StaffLoginCounter.__table__
+    table = table_of(StaffLoginCounter)
     insert = pg_insert if s.get_bind().dialect.name == "postgresql" else sqlite_insert
     expired = table.c.window_start <= since
     stmt = insert(table).values(key=key, window_start=now, failures=1).on_conflict_do_update(
@@ -162,7 +162,8 @@ def _forget_expired(s: Session, since: datetime) -> None:
     writer anyway): a row a sign-in is using is left for next time, never waited for."""
     stale = (select(StaffLoginCounter.key).where(StaffLoginCounter.window_start <= since)
              .limit(500).with_for_update(skip_locked=True))
-    s.execute(delete(StaffLoginCounter).where(StaffLoginCounter.key.in_(stale.scalar_subquery())))
+    s.execute(delete(StaffLoginCounter).where(
+        col(StaffLoginCounter.key).in_(stale.scalar_subquery())))
 
 
 def authenticate(engine: Engine, settings: Settings, name: str, password: str,
@@ -197,16 +198,16 @@ def authenticate(engine: Engine, settings: Settings, name: str, password: str,
     rehashed = _hasher().hash(password) if _hasher().check_needs_rehash(user.password_hash) \
         else None
     with session_scope(engine) as s:
-        row = s.get(StaffUser, user.id)
+        row = s.get_one(StaffUser, user.id)
         row.last_login = utcnow()
         if rehashed:
             row.password_hash = rehashed
         s.add(row)
-        s.execute(delete(StaffLoginCounter).where(StaffLoginCounter.key == keys[0]))
+        s.execute(delete(StaffLoginCounter).where(col(StaffLoginCounter.key) == keys[0]))
         # The address gives back the slot this guess took: an office signing in all day
         # from one address must not lock itself out.
-        s.execute(update(StaffLoginCounter).where(StaffLoginCounter.key == keys[1],
-                                                  StaffLoginCounter.failures > 0)
+        s.execute(update(StaffLoginCounter).where(col(StaffLoginCounter.key) == keys[1],
+                                                  col(StaffLoginCounter.failures) > 0)
                   .values(failures=StaffLoginCounter.failures - 1))
     return row
 
@@ -234,7 +235,7 @@ def map_os_user(engine: Engine, os_user: str, name: str | None, *, actor: str) -
         if name is None:
             if row is None:
                 raise NotFound(f"{os_user} 没有对应的账户 (no mapping for {os_user})")
-            old = s.get(StaffUser, row.user_id)
+            old = s.get_one(StaffUser, row.user_id)
             s.delete(row)
             events.append(s, "staff.os_user_unmapped", subject(old.name), {"os_user": os_user},
                           actor)
@@ -242,8 +243,8 @@ def map_os_user(engine: Engine, os_user: str, name: str | None, *, actor: str) -
         user = s.exec(select(StaffUser).where(StaffUser.name == name)).first()
         if user is None:
             raise NotFound(f"没有用户 {name} (no user {name})")
-        row = row or StaffOsUser(os_user=os_user, user_id=user.id)
-        row.user_id = user.id
+        row = row or StaffOsUser(os_user=os_user, user_id=stored_id(user.id))
+        row.user_id = stored_id(user.id)
         s.add(row)
         events.append(s, "staff.os_user_mapped", subject(name), {"os_user": os_user}, actor)
 
@@ -274,8 +275,8 @@ def check_second_officer(engine: Engine, disposal_id: int, name: str) -> None:
             raise RuleViolation(f"disposal needs two officers: account {name} was created "
                                 f"after disposal {disposal_id} was proposed")
         changes = s.exec(select(Event.actor).where(Event.subject == subject(name),
-                                                   Event.kind.in_(USER_CHANGES))
-                         .order_by(Event.seq)).all()
+                                                   col(Event.kind).in_(USER_CHANGES))
+                         .order_by(col(Event.seq))).all()
     if changes and proposer in (changes[0], changes[-1]):
         raise RuleViolation(f"disposal needs two officers: account {name} was created or "
                             f"last changed by {proposer}, who proposed disposal {disposal_id}")
@@ -308,10 +309,10 @@ def change_password(engine: Engine, name: str, current: str, new: str) -> None:
         raise InputError("新密码不能与当前密码相同。(the new password must differ)")
     digest = _hasher().hash(new)
     with session_scope(engine) as s:
-        row = s.get(StaffUser, user.id)
+        row = s.get_one(StaffUser, user.id)
         row.password_hash = digest
         s.add(row)
-        s.execute(delete(StaffPasswordReset).where(StaffPasswordReset.user_id == user.id))
+        s.execute(delete(StaffPasswordReset).where(col(StaffPasswordReset.user_id) == user.id))
         events.append(s, "staff.password_changed", subject(name), {}, name)
 
 
@@ -324,9 +325,9 @@ def reset_password(engine: Engine, name: str, temporary: str, *, actor: str) -> 
         user = _user(s, name)
         user.password_hash = digest
         s.add(user)
-        s.execute(delete(StaffSession).where(StaffSession.user_id == user.id))
-        s.execute(delete(StaffPasswordReset).where(StaffPasswordReset.user_id == user.id))
-        s.add(StaffPasswordReset(user_id=user.id, by=actor[:32]))
+        s.execute(delete(StaffSession).where(col(StaffSession.user_id) == user.id))
+        s.execute(delete(StaffPasswordReset).where(col(StaffPasswordReset.user_id) == user.id))
+        s.add(StaffPasswordReset(user_id=stored_id(user.id), by=actor[:32]))
         events.append(s, "staff.password_reset", subject(name), {}, actor)
     return user
 

@@ -17,6 +17,7 @@ from datetime import timedelta
 
 from sqlalchemy import delete, update
 from sqlalchemy.engine import Engine
+from sqlmodel import col
 
 from certdesk.common.settings import Settings
 from certdesk.store import events
@@ -31,8 +32,8 @@ TOUCH_EVERY = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
-class Current:
-    """The session of the request being served."""
+class Visit:
+    """The session of the request being served: signed in, or the sign-in form's."""
 
     token_hash: str
     csrf_token: str
@@ -40,11 +41,18 @@ class Current:
     flash: dict | None
 
 
+@dataclass(frozen=True)
+class Current(Visit):
+    """A signed-in session: what the pages' dependencies (``Desk.requires``) hand over."""
+
+    user: StaffUser
+
+
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def csrf_ok(current: Current, submitted: object) -> bool:
+def csrf_ok(current: Visit, submitted: object) -> bool:
     return isinstance(submitted, str) and hmac.compare_digest(submitted, current.csrf_token)
 
 
@@ -63,12 +71,12 @@ def new_token() -> str:
     return secrets.token_urlsafe(32)
 
 
-def prelogin(token: str) -> Current:
+def prelogin(token: str) -> Visit:
     """The sign-in form's session, kept in the browser only: its CSRF token is derived from
     the cookie (double submit: another site can neither read nor set it), so an anonymous
     visitor costs no database row until a sign-in succeeds."""
     digest = hashlib.sha256(f"certdesk-login-csrf:{token}".encode()).hexdigest()
-    return Current(token_hash(token), digest, None, None)
+    return Visit(token_hash(token), digest, None, None)
 
 
 def sign_in(engine: Engine, settings: Settings, user: StaffUser, address: str,
@@ -76,23 +84,23 @@ def sign_in(engine: Engine, settings: Settings, user: StaffUser, address: str,
     """A fresh session for ``user`` in place of the pre-login one; logged."""
     token, row = _new_row(settings, user)
     with session_scope(engine) as s:
-        s.execute(delete(StaffSession).where(StaffSession.expires <= utcnow()))
+        s.execute(delete(StaffSession).where(col(StaffSession.expires) <= utcnow()))
         if previous:
-            s.execute(delete(StaffSession).where(StaffSession.token_hash == previous))
+            s.execute(delete(StaffSession).where(col(StaffSession.token_hash) == previous))
         s.add(row)
         events.append(s, "staff.login", subject(user.name), {"address": address}, user.name)
     return token
 
 
-def sign_out(engine: Engine, current: Current) -> None:
+def sign_out(engine: Engine, current: Visit) -> None:
     with session_scope(engine) as s:
-        s.execute(delete(StaffSession).where(StaffSession.token_hash == current.token_hash))
+        s.execute(delete(StaffSession).where(col(StaffSession.token_hash) == current.token_hash))
         if current.user is not None:
             events.append(s, "staff.logout", subject(current.user.name), {},
                           current.user.name)
 
 
-def load(engine: Engine, settings: Settings, token: str | None) -> Current | None:
+def load(engine: Engine, settings: Settings, token: str | None) -> Visit | None:
     """The live session for the cookie ``token``, or None (missing, expired, idle too long,
     or its account disabled — such a row is deleted)."""
     if not token:
@@ -111,41 +119,41 @@ def load(engine: Engine, settings: Settings, token: str | None) -> Current | Non
         if now - row.last_seen > TOUCH_EVERY:
             row.last_seen = now
             s.add(row)
-        return Current(row.token_hash, row.csrf_token, user,
+        return Visit(row.token_hash, row.csrf_token, user,
                        json.loads(row.flash) if row.flash else None)
 
 
-def set_flash(engine: Engine, current: Current, level: str, text: str,
+def set_flash(engine: Engine, current: Visit, level: str, text: str,
               numbers: list[str] | None = None, details: list[str] | None = None) -> None:
     """Leave a message for the next page: ``level`` ok | error, certificate numbers to link."""
     message = {"level": level, "text": text, "numbers": numbers or [], "details": details or []}
     _update(engine, current, flash=json.dumps(message, ensure_ascii=False))
 
 
-def clear_flash(engine: Engine, current: Current) -> None:
+def clear_flash(engine: Engine, current: Visit) -> None:
     _update(engine, current, flash=None)
 
 
-def new_form_token(engine: Engine, current: Current) -> str:
+def new_form_token(engine: Engine, current: Visit) -> str:
     value = secrets.token_urlsafe(16)
     _update(engine, current, form_token=value)
     return value
 
 
-def use_form_token(engine: Engine, current: Current, submitted: object) -> bool:
+def use_form_token(engine: Engine, current: Visit, submitted: object) -> bool:
     """True once for the token last handed out; the compare-and-clear is one UPDATE, so two
     racing submissions cannot both succeed."""
     if not isinstance(submitted, str) or not submitted:
         return False
     with session_scope(engine) as s:
-        result = s.execute(update(StaffSession)
-                           .where(StaffSession.token_hash == current.token_hash,
-                                  StaffSession.form_token == submitted)
-                           .values(form_token=None))
+        result = s.exec(update(StaffSession)
+                        .where(col(StaffSession.token_hash) == current.token_hash,
+                               col(StaffSession.form_token) == submitted)
+                        .values(form_token=None))
         return result.rowcount == 1
 
 
-def _update(engine: Engine, current: Current, **values) -> None:
+def _update(engine: Engine, current: Visit, **values) -> None:
     with session_scope(engine) as s:
-        s.execute(update(StaffSession).where(StaffSession.token_hash == current.token_hash)
+        s.execute(update(StaffSession).where(col(StaffSession.token_hash) == current.token_hash)
                   .values(**values))

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import or_
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from certdesk.common.errors import NotFound
 from certdesk.domain.numbering import parse
@@ -50,14 +50,14 @@ def search(s: Session, query: str, today: date) -> tuple[list[Organisation], lis
         return [], []
     compact = normalise_number(query)
     orgs = s.exec(select(Organisation).where(or_(
-        Organisation.name.contains(query, autoescape=True),
-        Organisation.uscc.contains(compact, autoescape=True)))
-        .order_by(Organisation.name).limit(SEARCH_LIMIT)).all()
+        col(Organisation.name).contains(query, autoescape=True),
+        col(Organisation.uscc).contains(compact, autoescape=True)))
+        .order_by(col(Organisation.name)).limit(SEARCH_LIMIT)).all()
     certs = s.exec(select(Certificate).where(or_(
-        Certificate.number.contains(compact, autoescape=True),
-        Certificate.holder_name.contains(query, autoescape=True),
-        Certificate.organisation_id.in_([o.id for o in orgs])))
-        .order_by(Certificate.number).limit(SEARCH_LIMIT)).all()
+        col(Certificate.number).contains(compact, autoescape=True),
+        col(Certificate.holder_name).contains(query, autoescape=True),
+        col(Certificate.organisation_id).in_([o.id for o in orgs])))
+        .order_by(col(Certificate.number)).limit(SEARCH_LIMIT)).all()
     return list(orgs), [_row(c, today) for c in certs]
 
 
@@ -68,8 +68,8 @@ def exact_number(s: Session, query: str) -> str | None:
 
 
 def recent(s: Session, today: date, limit: int = 15) -> list[CertRow]:
-    certs = s.exec(select(Certificate).where(Certificate.main_number.is_(None))
-                   .order_by(Certificate.id.desc()).limit(limit)).all()
+    certs = s.exec(select(Certificate).where(col(Certificate.main_number).is_(None))
+                   .order_by(col(Certificate.id).desc()).limit(limit)).all()
     return [_row(c, today) for c in certs]
 
 
@@ -79,9 +79,9 @@ def client(s: Session, org_id: int, today: date) -> tuple[Organisation, list[Cer
     if org is None:
         raise NotFound(f"没有编号为 {org_id} 的客户")
     certs = s.exec(select(Certificate).where(Certificate.organisation_id == org_id)
-                   .order_by(Certificate.number)).all()
+                   .order_by(col(Certificate.number))).all()
     records = s.exec(select(Record).where(Record.organisation_id == org_id)
-                     .order_by(Record.created)).all()
+                     .order_by(col(Record.created))).all()
     return org, [_row(c, today) for c in certs], list(records)
 
 
@@ -146,20 +146,20 @@ def certificate_page(s: Session, number: str, today: date) -> CertificatePage:
     if cert is None:
         raise NotFound(f"没有证书 {number}")
     main_number = cert.main_number or cert.number
-    family = s.exec(select(Certificate).where(or_(Certificate.number == main_number,
-                                                  Certificate.main_number == main_number))
-                    .order_by(Certificate.number)).all()
+    family = s.exec(select(Certificate).where(or_(col(Certificate.number) == main_number,
+                                                  col(Certificate.main_number) == main_number))
+                    .order_by(col(Certificate.number))).all()
     main = next(c for c in family if c.number == main_number)
     numbers = [c.number for c in family]
-    timeline = s.exec(select(Event).where(Event.subject.in_(numbers))  # type: ignore[attr-defined]
-                      .order_by(Event.seq)).all()
-    documents = s.exec(select(Record).where(Record.certificate_number.in_(numbers))
-                       .order_by(Record.created)).all()
+    timeline = s.exec(select(Event).where(col(Event.subject).in_(numbers))
+                      .order_by(col(Event.seq))).all()
+    documents = s.exec(select(Record).where(col(Record.certificate_number).in_(numbers))
+                       .order_by(col(Record.created))).all()
     held = surveillances_held(s, main.number)
     me, main_row = _row(cert, today), _row(main, today)
     return CertificatePage(
         me=me, main=main_row, members=[_row(c, today) for c in family],
-        organisation=s.get(Organisation, cert.organisation_id),
+        organisation=s.get_one(Organisation, cert.organisation_id),
         timeline=[_describe(ev) for ev in reversed(timeline)], documents=list(documents),
         surveillances=held,
         next_surveillance=(next_due(main, held, today)

@@ -34,7 +34,7 @@ from certdesk.store.db import reader
 from certdesk.web.staff import sessions
 from certdesk.web.staff.accounts import ROLES, may
 from certdesk.web.staff.forms import MAX_UPLOAD
-from certdesk.web.staff.sessions import Current
+from certdesk.web.staff.sessions import Current, Visit
 
 log = logging.getLogger("certdesk.staff")
 
@@ -104,7 +104,7 @@ class Desk:
 
     # -- sessions --------------------------------------------------------------------------
 
-    def current(self, request: Request) -> Current | None:
+    def current(self, request: Request) -> Visit | None:
         return sessions.load(self.engine, self.settings, request.cookies.get(sessions.COOKIE))
 
     def set_cookie(self, request: Request, response: Response, token: str) -> None:
@@ -117,7 +117,7 @@ class Desk:
     def base(request: Request) -> str:
         return request.url_for("staff_home").path
 
-    def render(self, request: Request, template: str, current: Current | None,
+    def render(self, request: Request, template: str, current: Visit | None,
                status_code: int = 200, **context: Any) -> HTMLResponse:
         me = current.user if current else None
 

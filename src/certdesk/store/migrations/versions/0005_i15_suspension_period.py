@@ -9,6 +9,7 @@ Create Date: 2026-11-29 05:45:00
 import json
 from collections.abc import Sequence
 from datetime import date
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -25,7 +26,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('suspended_until', sa.Date(), nullable=True))
     conn = op.get_bind()
     # The latest suspension event of each suspended certificate holds its period.
-    latest: dict[str, dict] = {}
+    latest: dict[str, dict[str, Any]] = {}
     for subject, data in conn.execute(sa.text(
             "SELECT subject, data FROM event WHERE kind = 'certificate.suspend' ORDER BY seq")):
         latest[subject] = json.loads(data)
