@@ -9,6 +9,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import SQLModel
 
 from certdesk.services.audit import audit
@@ -137,3 +138,22 @@ def test_suspended_certificates_get_their_period_from_the_log_when_upgraded(empt
             "SELECT number, suspended_until FROM certificate ORDER BY number")).all())
     assert {k: str(v) if v else None for k, v in rows.items()} == {"N1": "2027-04-09",
                                                                    "N2": None}
+
+
+def test_a_status_outside_the_stored_ones_is_refused_by_the_database(empty_engine):
+    """0007 (s16state) keeps ``certificate.status`` to its five stored values (CHECK)."""
+    init_db(empty_engine)
+    insert = text(
+        "INSERT INTO certificate (number, profile, organisation_id, cycle, holder_name, "
+        "scope, sites_json, decision_date, issue_date, effective_from, expiry_date, "
+        "status, status_changed, created) VALUES (:n, 'xbht', 1, 0, 'o', 's', '[]', "
+        "'2026-01-01', '2026-01-01', '2026-01-01', '2028-12-31', :st, "
+        "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)")
+    with empty_engine.begin() as conn:
+        conn.execute(text("INSERT INTO organisation (id, uscc, name, registered_address, "
+                          "created) VALUES (1, :u, 'o', 'a', CURRENT_TIMESTAMP)"),
+                     {"u": make_uscc(1)})
+        conn.execute(insert, {"n": "N1", "st": "superseded"})
+    with pytest.raises(IntegrityError, match="ck_certificate_status"), \
+            empty_engine.begin() as conn:
+        conn.execute(insert, {"n": "N2", "st": "expired"})
