@@ -157,3 +157,29 @@ def test_a_status_outside_the_stored_ones_is_refused_by_the_database(empty_engin
     with pytest.raises(IntegrityError, match="ck_certificate_status"), \
             empty_engine.begin() as conn:
         conn.execute(insert, {"n": "N2", "st": "expired"})
+
+
+def test_a_desk_whose_staff_tables_create_all_made_keeps_them_and_its_accounts(empty_engine):
+    """0008 (s16state) puts the staff tables under Alembic; a desk that already has them
+    (``create_all`` made them before) keeps them, rows and all."""
+    from certdesk.store.staff import StaffUser
+
+    init_db(empty_engine, "0007")
+    staff = [t for t in SQLModel.metadata.sorted_tables if t.name.startswith("staff")]
+    SQLModel.metadata.create_all(empty_engine, tables=staff)  # what ensure_tables did
+    with session_scope(empty_engine) as s:
+        s.add(StaffUser(name="adam", role="admin", password_hash="x"))
+    init_db(empty_engine)
+    with empty_engine.connect() as conn:
+        assert current_revision(conn) == head_revision()
+        ctx = MigrationContext.configure(conn, opts={"include_object": include_object,
+                                                     "compare_type": True})
+        assert compare_metadata(ctx, SQLModel.metadata) == []
+        assert conn.execute(text("SELECT name FROM staffuser")).scalars().all() == ["adam"]
+
+
+def test_an_empty_database_gets_the_staff_tables_from_the_migrations(empty_engine):
+    init_db(empty_engine)
+    tables = set(inspect(empty_engine).get_table_names())
+    assert {"staffuser", "staffsession", "stafflogincounter", "staffosuser",
+            "staffpasswordreset"} <= tables

@@ -1,5 +1,5 @@
 """Tables of the staff desk: accounts, server-side sessions, failed sign-ins and the CLI's
-OS-user mapping."""
+OS-user mapping. Under Alembic like the archive's (``store/migrations``, revision 0008)."""
 
 from __future__ import annotations
 
@@ -66,6 +66,3 @@ class StaffPasswordReset(SQLModel, table=True):
     by: str = Field(max_length=32)
     at: datetime = Field(default_factory=utcnow)
 
-
-STAFF_TABLES = [StaffUser.__table__, StaffSession.__table__, StaffLoginCounter.__table__,
-                StaffOsUser.__table__, StaffPasswordReset.__table__]

@@ -56,7 +56,6 @@ from certdesk.web.staff.accounts import (
     TooManyAttempts,
     authenticate,
     check_second_officer,
-    ensure_tables,
     list_users,
     set_active,
 )
@@ -132,7 +131,6 @@ def create_staff_router(settings: Settings | None = None, engine: Engine | None 
     one the router keeps its own, started on the first document it produces."""
     settings = settings or get_settings()
     engine = engine or get_engine(settings.db_url)
-    ensure_tables(engine)
     pool = pool or ConverterPool(settings=settings)
     store = open_store(settings)
     desk = Desk(settings, engine)
