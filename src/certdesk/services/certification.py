@@ -38,6 +38,7 @@ from certdesk.domain.nonconformity import Finding, check_closed_for_grant
 from certdesk.domain.profiles import Profile, load_profile
 from certdesk.domain.scoring import score_sheet, scoring_rules
 from certdesk.domain.spec import Audit
+from certdesk.domain.status import HOLDING
 from certdesk.services.cycle import main_certificate, record_surveillance
 from certdesk.services.inputs import OrganisationInput, SiteInput
 from certdesk.services.issuing import IssuedCertificate, IssuePreview, Issuer, Kept
@@ -316,7 +317,7 @@ def record_surveillance_report(publisher: Publisher, number: str, held_on: date,
                    for c in s.exec(select(Certificate).where(
                        (Certificate.number == cert.number)
                        | (Certificate.main_number == cert.number),
-                       Certificate.status.in_(("valid", "suspended")))  # type: ignore[attr-defined]
+                       Certificate.status.in_(HOLDING))  # type: ignore[attr-defined]
                        .order_by(Certificate.number))]
         facts = {"name": cert.holder_name, "uscc": org.uscc if org else "",
                  "registered_address": org.registered_address if org else "",

@@ -25,7 +25,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, select
 
 from certdesk.common.errors import InputError
-from certdesk.domain.status import STATUS_LABELS
+from certdesk.domain.status import HOLDING, STATUS_LABELS, CertStatus
 from certdesk.store.models import Certificate, Organisation
 
 SORTS = {"number": Certificate.number, "issue_date": Certificate.issue_date,
@@ -132,14 +132,14 @@ def status_condition(status: str, today: date) -> ColumnElement[bool]:
     """SQL true exactly when ``effective_status(stored, expiry, today, issued=issue)`` is
     ``status`` (a test checks the two agree on every combination)."""
     c = Certificate
-    if status == "expired":
-        return and_(c.status.in_(("valid", "suspended")), c.expiry_date < today)
-    if status == "not_yet_valid":
-        return and_(c.status == "valid", c.expiry_date >= today, c.issue_date > today)
-    if status == "valid":
-        return and_(c.status == "valid", c.expiry_date >= today, c.issue_date <= today)
-    if status == "suspended":
-        return and_(c.status == "suspended", c.expiry_date >= today)
+    if status == CertStatus.EXPIRED:
+        return and_(c.status.in_(HOLDING), c.expiry_date < today)
+    if status == CertStatus.NOT_YET_VALID:
+        return and_(c.status == CertStatus.VALID, c.expiry_date >= today, c.issue_date > today)
+    if status == CertStatus.VALID:
+        return and_(c.status == CertStatus.VALID, c.expiry_date >= today, c.issue_date <= today)
+    if status == CertStatus.SUSPENDED:
+        return and_(c.status == CertStatus.SUSPENDED, c.expiry_date >= today)
     return c.status == status
 
 
@@ -147,8 +147,9 @@ def effective_sql(today: date):
     """The effective status as a SQL expression (for the rows a page shows)."""
     c = Certificate
     return case(
-        (and_(c.status.in_(("valid", "suspended")), c.expiry_date < today), "expired"),
-        (and_(c.status == "valid", c.issue_date > today), "not_yet_valid"),
+        (and_(c.status.in_(HOLDING), c.expiry_date < today), CertStatus.EXPIRED.value),
+        (and_(c.status == CertStatus.VALID, c.issue_date > today),
+         CertStatus.NOT_YET_VALID.value),
         else_=c.status)
 
 
@@ -174,7 +175,7 @@ def _conditions(s: Session, q: RegisterQuery, today: date) -> list[ColumnElement
     if q.expires_to:
         where.append(c.expiry_date <= q.expires_to)
     if q.expiring_within is not None:
-        where.append(and_(c.status.in_(("valid", "suspended")), c.expiry_date >= today,
+        where.append(and_(c.status.in_(HOLDING), c.expiry_date >= today,
                           c.expiry_date <= today + timedelta(days=q.expiring_within)))
     if q.search.strip():
         where.append(_search(s, q.search))

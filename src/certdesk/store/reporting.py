@@ -23,6 +23,7 @@ from sqlmodel import Session, select
 
 from certdesk.common.errors import InputError, NotFound, RuleViolation
 from certdesk.domain.reporting import reporting_rules
+from certdesk.domain.status import HOLDING
 from certdesk.store import events
 from certdesk.store.models import (
     Certificate,
@@ -106,7 +107,7 @@ def _reported(s: Session, ev: Event, kind: str) -> list[Certificate]:
     if kind != "expired" or cert.main_number:
         return [cert]
     subs = s.exec(select(Certificate).where(Certificate.main_number == cert.number,
-                                            Certificate.status.in_(("valid", "suspended")))
+                                            Certificate.status.in_(HOLDING))
                   .order_by(Certificate.sub))
     return [cert, *subs]
 
