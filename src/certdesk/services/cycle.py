@@ -15,7 +15,7 @@ from datetime import date
 
 from sqlalchemy import exists, func
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from certdesk.common import clock
 from certdesk.common.errors import InputError, NotFound, RuleViolation
@@ -389,8 +389,8 @@ def sweep(publisher: Publisher, on: date | None = None, *,
     sweep_day(on, today, dry_run=dry_run)
     held = (select(func.count()).select_from(Surveillance)
             .where(Surveillance.certificate_number == Certificate.number).scalar_subquery())
-    expiry_logged = exists().where(Event.subject == Certificate.number,
-                                   Event.kind == "certificate.expired")
+    expiry_logged = exists().where(col(Event.subject) == Certificate.number,
+                                   col(Event.kind) == "certificate.expired")
     with Session(publisher.engine) as s:
         mains = s.exec(select(Certificate, held, expiry_logged).where(
             Certificate.main_number.is_(None),  # type: ignore[union-attr]

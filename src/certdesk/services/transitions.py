@@ -161,7 +161,7 @@ def change_status(publisher: Publisher, number: str, action: str, reason: str, *
         status, backdating, late = _check(s, cert, action, t, on, today,
                                           verified=verified, backdate_reason=backdate_reason)
         affected = _affected(s, cert, t, on)
-        org = s.get(Organisation, cert.organisation_id)
+        org = s.get_one(Organisation, cert.organisation_id)
     profile = load_profile(cert.profile)
     until = suspension(date_rules(profile.id), on, months=months).ends \
         if action == "suspend" else None

@@ -91,7 +91,7 @@ class Logged:
         elif kind == "certificate.superseded":
             self.status, self.superseded_by = CertStatus.SUPERSEDED, data.get("by")
         elif kind == "certificate.surveillance":
-            self.held.append((_day(data["held_on"]), list(data.get("sites", []))))
+            self.held.append((date.fromisoformat(data["held_on"]), list(data.get("sites", []))))
         elif kind in STATUS_KINDS:
             self.status = data.get("to")
             if self.status == CertStatus.SUSPENDED:
@@ -108,7 +108,7 @@ def _day(text: str | None) -> date | None:
 def replay(s: Session) -> dict[str, Logged]:
     """Each certificate's state from the log alone."""
     out: dict[str, Logged] = {}
-    rows = s.exec(select(Event).where(Event.kind.startswith("certificate."))  # type: ignore[attr-defined]
+    rows = s.exec(select(Event).where(Event.kind.startswith("certificate."))
                   .order_by(Event.seq).execution_options(yield_per=2000))  # type: ignore[arg-type]
     for ev in rows:
         out.setdefault(ev.subject, Logged()).apply(ev.kind, json.loads(ev.data or "{}"))
@@ -170,7 +170,7 @@ def disagreements(s: Session) -> list[Disagreement]:
         held.setdefault(row.certificate_number, []).append(row)
     found: list[Disagreement] = []
     for cert in s.exec(select(Certificate).order_by(Certificate.number)
-                       .execution_options(yield_per=1000)):  # type: ignore[arg-type]
+                       .execution_options(yield_per=1000)):
         found += compare(cert, logged.pop(cert.number, Logged()), held.pop(cert.number, []))
     for number, rows in held.items():  # rows of no certificate at all
         found.append(Disagreement(number, "surveillance", [r.held_on.isoformat() for r in rows],

@@ -53,10 +53,10 @@ def upgrade() -> None:
 def _fill(conn: sa.Connection) -> None:
     successor: dict[str, str] = {}
     held: dict[str, list[dict[str, Any]]] = {}
-    rows = conn.execute(sa.text(
+    entries = conn.execute(sa.text(
         "SELECT seq, kind, subject, data FROM event WHERE kind IN "
         "('certificate.superseded', 'certificate.surveillance') ORDER BY seq"))
-    for seq, kind, subject, data in rows:
+    for seq, kind, subject, data in entries:
         data = json.loads(data or "{}")
         if kind == 'certificate.superseded' and data.get('by'):
             successor[subject] = data['by']
