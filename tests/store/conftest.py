@@ -9,12 +9,14 @@ from datetime import date
 
 import pikepdf
 import pytest
+from sqlalchemy import text
 from sqlmodel import Session, select
 
 from certdesk.domain.numbering import CertNumber
 from certdesk.domain.profiles import load_profile
 from certdesk.domain.uscc import check_character
 from certdesk.store.blobs import BlobStore
+from certdesk.store.db import make_engine
 from certdesk.store.models import Certificate, Organisation
 
 _serial = itertools.count(1)
@@ -68,3 +70,17 @@ def pdf_file(tmp_path):
         return path
 
     return _make
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def empty_engine(request, tmp_path):
+    """An empty database, SQLite or PostgreSQL (not migrated)."""
+    if request.param == "sqlite":
+        engine = make_engine(f"sqlite:///{tmp_path / 'm.db'}")
+    else:
+        url = request.getfixturevalue("postgres_url")
+        engine = make_engine(url)
+        with engine.begin() as conn:  # each test starts from an empty database
+            conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    yield engine
+    engine.dispose()

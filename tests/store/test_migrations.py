@@ -18,7 +18,6 @@ from certdesk.store.db import (
     head_revision,
     include_object,
     init_db,
-    make_engine,
     session_scope,
 )
 from certdesk.store.events import verify_chain
@@ -26,17 +25,11 @@ from certdesk.store.records import Filing, add_record, find_records
 from tests.store.conftest import make_pdf, make_uscc
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def empty_engine(request, tmp_path):
-    if request.param == "sqlite":
-        engine = make_engine(f"sqlite:///{tmp_path / 'm.db'}")
-    else:
-        url = request.getfixturevalue("postgres_url")
-        engine = make_engine(url)
-        with engine.begin() as conn:  # each test starts from an empty database
-            conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-    yield engine
-    engine.dispose()
+def differences(conn):
+    """Where the database's schema differs from the models."""
+    ctx = MigrationContext.configure(conn, opts={"include_object": include_object,
+                                                 "compare_type": True})
+    return compare_metadata(ctx, SQLModel.metadata)
 
 
 def test_the_numbered_head_is_alembics_head_and_history_is_one_line():
@@ -52,9 +45,7 @@ def test_an_empty_database_is_upgraded_to_the_head_and_matches_the_models(empty_
     init_db(empty_engine)
     with empty_engine.connect() as conn:
         assert current_revision(conn) == head_revision()
-        ctx = MigrationContext.configure(conn, opts={"include_object": include_object,
-                                                     "compare_type": True})
-        assert compare_metadata(ctx, SQLModel.metadata) == []
+        assert differences(conn) == []
         assert conn.execute(text("SELECT seq, hash FROM loghead")).one() == (0, "0" * 64)
 
 
@@ -172,9 +163,7 @@ def test_a_desk_whose_staff_tables_create_all_made_keeps_them_and_its_accounts(e
     init_db(empty_engine)
     with empty_engine.connect() as conn:
         assert current_revision(conn) == head_revision()
-        ctx = MigrationContext.configure(conn, opts={"include_object": include_object,
-                                                     "compare_type": True})
-        assert compare_metadata(ctx, SQLModel.metadata) == []
+        assert differences(conn) == []
         assert conn.execute(text("SELECT name FROM staffuser")).scalars().all() == ["adam"]
 
 

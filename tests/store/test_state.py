@@ -18,7 +18,7 @@ from certdesk.domain.status import CertStatus
 from certdesk.services.cycle import Changes, recertify, record_surveillance, reissue, sweep
 from certdesk.services.issuing import Issuer
 from certdesk.services.transitions import change_status
-from certdesk.store.db import alembic_config, current_revision, init_db, make_engine
+from certdesk.store.db import alembic_config, current_revision, init_db
 from certdesk.store.models import Certificate, Surveillance
 from certdesk.store.state import disagreements
 from tests.conftest import run_cli
@@ -67,17 +67,10 @@ def issuer(settings, pool):
         yield iss
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def history_engine(request, settings, tmp_path):
-    if request.param == "sqlite":
-        engine = make_engine(settings.db_url)
-    else:
-        engine = make_engine(request.getfixturevalue("postgres_url"))
-        with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-    init_db(engine)
-    yield engine
-    engine.dispose()
+@pytest.fixture
+def history_engine(empty_engine, settings):
+    init_db(empty_engine)
+    return empty_engine
 
 
 def test_the_columns_agree_with_the_log_and_the_migration_rebuilds_them_from_it(
