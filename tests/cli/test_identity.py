@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 from certdesk.common.errors import RuleViolation
 from certdesk.store.db import session_scope
 from certdesk.store.models import Disposal, Event
-from certdesk.web.staff.accounts import add_user, check_second_officer, ensure_tables, map_os_user
+from certdesk.web.staff.accounts import add_user, check_second_officer, map_os_user
 from tests.store.conftest import make_uscc
 
 CLIENT = make_uscc(7)
@@ -35,7 +35,6 @@ def _hold(cli, *extra: str, env: dict | None = None):
 @pytest.fixture
 def staff(engine):
     """adam (admin, the first account), rhea and ruth (records officers, made by adam)."""
-    ensure_tables(engine)
     add_user(engine, "adam", "admin", "adam-password", actor=f"os:{ME}")
     add_user(engine, "rhea", "records_officer", "rhea-password", actor="adam")
     add_user(engine, "ruth", "records_officer", "ruth-password", actor="adam")

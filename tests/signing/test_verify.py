@@ -9,10 +9,10 @@ from datetime import date
 import pytest
 from sqlmodel import select
 
+from certdesk.services.issuing import supersede
 from certdesk.services.verification import verify_pdf
 from certdesk.signing.keys import ensure_keys
 from certdesk.signing.pdf import SignatureSpec, load_signer, sign_pdf
-from certdesk.store import events
 from certdesk.store.blobs import sha256_hex
 from certdesk.store.db import init_db, make_engine, session_scope
 from certdesk.store.models import Certificate, Organisation, Record
@@ -68,10 +68,8 @@ def test_an_earlier_version_of_a_re_issued_certificate_is_superseded(archive):
 
 def test_a_re_certified_certificate_is_superseded_and_names_its_successor(archive):
     settings, engine, files = archive
-    with session_scope(engine) as s:
-        row = s.exec(select(Certificate).where(Certificate.number == NUMBER)).one()
-        row.status = "superseded"
-        events.append(s, "certificate.superseded", NUMBER, {"by": "027329FWF0004R100"})
+    with session_scope(engine) as s:  # as re-certification does: column and log entry
+        supersede(s, NUMBER, "027329FWF0004R100", "issuer")
     verdict = verify_pdf(files["v2"], settings, engine)
     assert (verdict.verdict, verdict.status) == ("genuine", "superseded")
     assert verdict.current_number == "027329FWF0004R100"

@@ -127,7 +127,7 @@ def test_a_clients_whole_file_exports_as_a_valid_bag(cli, engine, store, setting
     meta = json.loads((out / "data" / "metadata.json").read_text(encoding="utf-8"))
     assert [r["record_type"] for r in meta["records"]] == ["plan", "application"]
     assert [c["number"] for c in meta["certificates"]] == [number]
-    assert {e["kind"] for e in meta["events"]} == {"record.added"}
+    assert {e["kind"] for e in meta["events"]} == {"record.added", "certificate.issued"}
     assert len(list((out / "data" / "records").iterdir())) == 2
     again = cli("export", "--client", CLIENT, "--out", str(out))
     assert again.returncode == 2 and "not an empty folder" in again.stderr

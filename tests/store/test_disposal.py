@@ -115,9 +115,8 @@ def test_an_approved_disposal_erases_blobs_keeps_tombstones_and_a_signed_certifi
 
 
 def test_officers_propose_and_approve_through_the_cli(engine, store, records, cli):
-    from certdesk.web.staff.accounts import add_user, ensure_tables
+    from certdesk.web.staff.accounts import add_user
 
-    ensure_tables(engine)
     for name in ("wangfang", "liqiang"):
         add_user(engine, name, "records_officer", f"{name}-password", actor="os:admin")
     wang, li = ({"CERTDESK_PASSWORD": f"{n}-password"} for n in ("wangfang", "liqiang"))
@@ -141,9 +140,8 @@ def test_officers_propose_and_approve_through_the_cli(engine, store, records, cl
 
 def test_approving_without_json_prints_the_disposal_and_exits_0(engine, records, cli):
     # It printed "approved", then crashed on the erased ids (exit 70, internal error).
-    from certdesk.web.staff.accounts import add_user, ensure_tables
+    from certdesk.web.staff.accounts import add_user
 
-    ensure_tables(engine)
     for name in ("wangfang", "liqiang"):
         add_user(engine, name, "records_officer", f"{name}-password", actor="os:admin")
     due = [str(i) for i in records["due"]]

@@ -108,7 +108,7 @@ def test_an_intact_log_verifies_through_the_cli(three, cli):
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout) | {"head_hash": None} == {
         "ok": True, "entries": 3, "head_seq": 3, "head_hash": None, "broken_at": None,
-        "problem": None}
+        "problem": None, "state": []}
 
 
 def test_an_edited_log_entry_is_named(engine, three, cli):

@@ -9,6 +9,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import SQLModel
 
 from certdesk.services.audit import audit
@@ -17,7 +18,6 @@ from certdesk.store.db import (
     head_revision,
     include_object,
     init_db,
-    make_engine,
     session_scope,
 )
 from certdesk.store.events import verify_chain
@@ -25,17 +25,11 @@ from certdesk.store.records import Filing, add_record, find_records
 from tests.store.conftest import make_pdf, make_uscc
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def empty_engine(request, tmp_path):
-    if request.param == "sqlite":
-        engine = make_engine(f"sqlite:///{tmp_path / 'm.db'}")
-    else:
-        url = request.getfixturevalue("postgres_url")
-        engine = make_engine(url)
-        with engine.begin() as conn:  # each test starts from an empty database
-            conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-    yield engine
-    engine.dispose()
+def differences(conn):
+    """Where the database's schema differs from the models."""
+    ctx = MigrationContext.configure(conn, opts={"include_object": include_object,
+                                                 "compare_type": True})
+    return compare_metadata(ctx, SQLModel.metadata)
 
 
 def test_the_numbered_head_is_alembics_head_and_history_is_one_line():
@@ -51,9 +45,7 @@ def test_an_empty_database_is_upgraded_to_the_head_and_matches_the_models(empty_
     init_db(empty_engine)
     with empty_engine.connect() as conn:
         assert current_revision(conn) == head_revision()
-        ctx = MigrationContext.configure(conn, opts={"include_object": include_object,
-                                                     "compare_type": True})
-        assert compare_metadata(ctx, SQLModel.metadata) == []
+        assert differences(conn) == []
         assert conn.execute(text("SELECT seq, hash FROM loghead")).one() == (0, "0" * 64)
 
 
@@ -137,3 +129,46 @@ def test_suspended_certificates_get_their_period_from_the_log_when_upgraded(empt
             "SELECT number, suspended_until FROM certificate ORDER BY number")).all())
     assert {k: str(v) if v else None for k, v in rows.items()} == {"N1": "2027-04-09",
                                                                    "N2": None}
+
+
+def test_a_status_outside_the_stored_ones_is_refused_by_the_database(empty_engine):
+    """0007 (s16state) keeps ``certificate.status`` to its five stored values (CHECK)."""
+    init_db(empty_engine)
+    insert = text(
+        "INSERT INTO certificate (number, profile, organisation_id, cycle, holder_name, "
+        "scope, sites_json, decision_date, issue_date, effective_from, expiry_date, "
+        "status, status_changed, created) VALUES (:n, 'xbht', 1, 0, 'o', 's', '[]', "
+        "'2026-01-01', '2026-01-01', '2026-01-01', '2028-12-31', :st, "
+        "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)")
+    with empty_engine.begin() as conn:
+        conn.execute(text("INSERT INTO organisation (id, uscc, name, registered_address, "
+                          "created) VALUES (1, :u, 'o', 'a', CURRENT_TIMESTAMP)"),
+                     {"u": make_uscc(1)})
+        conn.execute(insert, {"n": "N1", "st": "superseded"})
+    with pytest.raises(IntegrityError, match="ck_certificate_status"), \
+            empty_engine.begin() as conn:
+        conn.execute(insert, {"n": "N2", "st": "expired"})
+
+
+def test_a_desk_whose_staff_tables_create_all_made_keeps_them_and_its_accounts(empty_engine):
+    """0009 (s16state) puts the staff tables under Alembic; a desk that already has them
+    (``create_all`` made them before) keeps them, rows and all."""
+    from certdesk.store.staff import StaffUser
+
+    init_db(empty_engine, "0008")
+    staff = [t for t in SQLModel.metadata.sorted_tables if t.name.startswith("staff")]
+    SQLModel.metadata.create_all(empty_engine, tables=staff)  # what ensure_tables did
+    with session_scope(empty_engine) as s:
+        s.add(StaffUser(name="adam", role="admin", password_hash="x"))
+    init_db(empty_engine)
+    with empty_engine.connect() as conn:
+        assert current_revision(conn) == head_revision()
+        assert differences(conn) == []
+        assert conn.execute(text("SELECT name FROM staffuser")).scalars().all() == ["adam"]
+
+
+def test_an_empty_database_gets_the_staff_tables_from_the_migrations(empty_engine):
+    init_db(empty_engine)
+    tables = set(inspect(empty_engine).get_table_names())
+    assert {"staffuser", "staffsession", "stafflogincounter", "staffosuser",
+            "staffpasswordreset"} <= tables

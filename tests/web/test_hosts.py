@@ -20,7 +20,6 @@ from sqlmodel import Session, select
 from certdesk.store.db import session_scope
 from certdesk.store.staff import StaffSession, StaffUser
 from certdesk.web import create_app
-from certdesk.web.staff.accounts import ensure_tables
 from tests.conftest import CERTDESK, REPO
 from tests.web.conftest import MAIN
 
@@ -98,7 +97,6 @@ def test_x_forwarded_for_from_localhost_does_not_pick_the_rate_limit_address(tmp
 @pytest.fixture
 def desk_app(seeded):
     engine = seeded.engine
-    ensure_tables(engine)
     with session_scope(engine) as s:
         if s.exec(select(StaffUser).where(StaffUser.name == "gina")).first() is None:
             from argon2 import PasswordHasher

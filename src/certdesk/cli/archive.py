@@ -183,8 +183,9 @@ def archive_show(record_id: int = typer.Argument(..., help="Record id."),
 def archive_audit(as_json: bool = JSON_OPT) -> None:
     """Re-hash every blob against its row and the log; find missing, changed and orphan
     files, rows the log does not name or contradicts, certificates whose signature is not
-    by a key of this body, numbers drawn but neither issued nor void, and a broken log.
-    Exit 1 if any."""
+    by a key of this body, numbers drawn but neither issued nor void, a broken log, and
+    certificate columns (status, suspension, successor, surveillances) the log does not
+    bear out. Exit 1 if any."""
     # lazy: certdesk.services.audit at module top adds ~2.0 s to `certdesk --help`
     from certdesk.services.audit import audit, count_records, file_permissions
     from certdesk.signing.trust import Trust
@@ -231,6 +232,7 @@ def archive_audit(as_json: bool = JSON_OPT) -> None:
         if not r["log"]["ok"]:
             console.print(f"[red]log broken[/] at entry {r['log']['broken_at']}: "
                           f"{r['log']['problem']}", highlight=False)
+        print_state(r["state"])
         verdict = "[green]clean[/]" if r["ok"] else f"[red]{r['problems']} problem(s)[/]"
         console.print(f"{r['records']} record(s), {r['files']} file(s), "
                       f"{r['log']['entries']} log entries: {verdict}", highlight=False)
@@ -317,26 +319,38 @@ KIND_OPT = typer.Option(None, "--kind", "-k", help="Entries whose kind starts wi
 @log_app.command("verify")
 def log_verify(as_json: bool = JSON_OPT) -> None:
     """Re-hash the whole log and compare its end with the stored head: an edited, removed,
-    reordered or cut-off entry is named. Exit 1 if the chain is broken."""
+    reordered or cut-off entry is named; then check that each certificate's state columns
+    agree with its log entries. Exit 1 if the chain is broken or a column disagrees."""
     # lazy: certdesk.store.events at module top adds ~0.5 s to `certdesk --help`
     from certdesk.store.db import session_scope
     from certdesk.store.events import verify_chain
+    from certdesk.store.state import disagreements
 
     _, engine, _ = _stores()
     with session_scope(engine) as s:
         report = verify_chain(s)
+        state = [d.as_dict() for d in disagreements(s)]
+    data = {**report.as_dict(), "ok": report.ok and not state, "state": state}
 
     def human(d: dict) -> None:
-        if d["ok"]:
+        if report.ok:
             console.print(f"[green]intact[/]: {d['entries']} entries, head {d['head_seq']} "
                           f"{d['head_hash']}", highlight=False)
         else:
             console.print(f"[red]broken[/] at entry {d['broken_at']}: {d['problem']}",
                           highlight=False)
+        print_state(d["state"])
 
-    emit(report.as_dict(), as_json, human)
-    if not report.ok:
+    emit(data, as_json, human)
+    if not data["ok"]:
         raise typer.Exit(1)
+
+
+def print_state(state: list[dict]) -> None:
+    """The certificate columns that disagree with the log, one line each."""
+    for d in state:
+        console.print(f"[red]column differs from the log[/]: {d['number']} {d['column']} is "
+                      f"{d['stored']!r}, the log says {d['logged']!r}", highlight=False)
 
 
 @log_app.command("show")

@@ -70,11 +70,9 @@ def resolve(engine: Engine, settings: Settings, name: str | None, action: str, *
         account_for_os_user,
         any_accounts,
         authenticate,
-        ensure_tables,
         may,
     )
 
-    ensure_tables(engine)
     me = os_user()
     if not any_accounts(engine):
         if accounts_required:

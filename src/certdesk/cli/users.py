@@ -22,11 +22,8 @@ users_app = typer.Typer(help="Staff accounts of the web staff desk: add, list, d
 def _engine():
     # lazy: certdesk.web.staff.accounts at module top adds ~3.9 s to `certdesk --help`
     from certdesk.store.db import get_engine
-    from certdesk.web.staff.accounts import ensure_tables
 
-    engine = get_engine(get_settings().db_url)
-    ensure_tables(engine)
-    return engine
+    return get_engine(get_settings().db_url)
 
 
 def _actor(who: str | None) -> str:

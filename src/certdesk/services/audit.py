@@ -2,7 +2,8 @@
 
 The audit follows paperless-ngx's sanity checker: every row's blob is re-hashed, every
 stored file must belong to a row, every row must be named by the log (and match what its
-``record.added`` entry says), disposed records must be gone, and the log chain must hold.
+``record.added`` entry says), disposed records must be gone, the log chain must hold and
+the certificates' state columns must agree with it.
 Every stored certificate's signature is validated against the body's trust (its CAs and
 the signer keys it made), so a file signed by any other key is never "clean".
 """
@@ -27,6 +28,7 @@ from certdesk.store.events import ChainReport, verify_chain
 from certdesk.store.models import Event, Record
 from certdesk.store.numbers import NumberAccount, account, void_unaccounted
 from certdesk.store.records import ROW_FIELDS, record_subject
+from certdesk.store.state import disagreements
 
 STALE_TEMP_SECONDS = 3600
 """A partial write older than this belongs to no live process (kill -9 mid-write)."""
@@ -48,13 +50,15 @@ class AuditReport:
     """Private files others may read (``file_permissions``); the CLI fills it in."""
     chain: ChainReport | None = None
     numbers: NumberAccount = field(default_factory=NumberAccount)
+    state: list[dict] = field(default_factory=list)
+    """Certificate columns the log does not bear out (``store.state``)."""
 
     @property
     def problems(self) -> int:
         return (len(self.missing) + len(self.changed) + len(self.orphans) + len(self.unlogged)
                 + len(self.row_mismatch) + len(self.not_erased) + len(self.bad_signature)
                 + len(self.permissions)
-                + len(self.numbers.unaccounted)
+                + len(self.numbers.unaccounted) + len(self.state)
                 + (0 if self.chain is None or self.chain.ok else 1))
 
     @property
@@ -70,6 +74,7 @@ class AuditReport:
                 "bad_signature": self.bad_signature,
                 "permissions": self.permissions,
                 "numbers": self.numbers.as_dict(),
+                "state": self.state,
                 "log": self.chain.as_dict() if self.chain else None}
 
 
@@ -115,7 +120,8 @@ def audit(s: Session, store: Store, advance: Callable[[int], None] | None = None
           trust: Trust | None = None) -> AuditReport:
     """Check everything; ``advance(n)`` is called as records are re-hashed (progress).
     With ``trust``, every intact certificate's signature is validated against it."""
-    report = AuditReport(store=store.url, chain=verify_chain(s), numbers=account(s))
+    report = AuditReport(store=store.url, chain=verify_chain(s), numbers=account(s),
+                         state=[d.as_dict() for d in disagreements(s)])
     named, added = _log_facts(s)
     known: set[str] = set()
     rows = s.exec(select(Record).order_by(col(Record.id)).execution_options(yield_per=500))

@@ -40,6 +40,7 @@ from certdesk.domain.nonconformity import Finding, check_closed_for_grant
 from certdesk.domain.profiles import Profile, load_profile
 from certdesk.domain.scoring import score_sheet, scoring_rules
 from certdesk.domain.spec import Audit
+from certdesk.domain.status import HOLDING
 from certdesk.services.cycle import main_certificate, record_surveillance
 from certdesk.services.inputs import OrganisationInput, SiteInput
 from certdesk.services.issuing import IssuedCertificate, IssuePreview, Issuer, Kept
@@ -352,7 +353,7 @@ def record_surveillance_report(publisher: Publisher, number: str, held_on: date,
                    for c in s.exec(select(Certificate).where(
                        (Certificate.number == cert.number)
                        | (Certificate.main_number == cert.number),
-                       col(Certificate.status).in_(("valid", "suspended")))
+                       col(Certificate.status).in_(HOLDING))
                        .order_by(col(Certificate.number)))]
         facts = {"name": cert.holder_name, "uscc": org.uscc if org else "",
                  "registered_address": org.registered_address if org else "",

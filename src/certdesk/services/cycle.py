@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
+from sqlalchemy import exists, func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -32,7 +33,6 @@ from certdesk.domain.dates import (
     check_recert_audit,
     date_rules,
     recert_application_due,
-    surveillance_plan,
 )
 from certdesk.domain.followup import owed_after
 from certdesk.domain.guards import not_after_today, sweep_day
@@ -42,7 +42,7 @@ from certdesk.domain.sampling import sample_size, sampling_rules
 from certdesk.domain.scope import change_site_scopes
 from certdesk.domain.scoring import scoring_rules
 from certdesk.domain.spec import Audit
-from certdesk.domain.status import effective_status
+from certdesk.domain.status import ENDED, HOLDING, CertStatus, effective_status
 from certdesk.domain.text import clean_text
 from certdesk.services.inputs import OrganisationInput, SiteInput
 from certdesk.services.issuing import IssuedCertificate, IssuePreview, Issuer
@@ -51,7 +51,12 @@ from certdesk.services.successor import replaced_note
 from certdesk.services.transitions import change_status
 from certdesk.store import events
 from certdesk.store.db import session_scope
-from certdesk.store.models import Certificate, Event, Organisation
+from certdesk.store.models import Certificate, Event, Organisation, Surveillance
+from certdesk.store.state import (
+    add_surveillance,
+    next_surveillance,
+    surveillances,
+)
 
 
 def main_certificate(s: Session, number: str) -> Certificate:
@@ -90,7 +95,7 @@ def recertify(issuer: Issuer, number: str, decision: date, *, issue: date | None
         org = s.get_one(Organisation, prev.organisation_id)
     if prev.profile != issuer.profile.id:
         raise RuleViolation(f"{prev.number} belongs to profile {prev.profile!r}")
-    if prev.status in ("revoked", "cancelled", "superseded"):
+    if prev.status in ENDED:
         raise RuleViolation(f"cannot re-certify {prev.number}: it is {prev.status}"
                             f"{replaced_note(prev)} [XBHT 7.7, A.4]")
     check_recert_audit(date_rules(prev.profile), prev.expiry_date, decision, audit_end)
@@ -171,7 +176,7 @@ def reissue(issuer: Issuer, number: str, changes: Changes, reason: str, *,
                            .order_by(col(Certificate.sub))))
         org = s.get_one(Organisation, main.organisation_id)
     status = effective_status(main.status, main.expiry_date, on, issued=main.issue_date)
-    if status != "valid":
+    if status != CertStatus.VALID:
         raise RuleViolation(f"cannot re-issue {main.number}: it is {status}"
                             f"{replaced_note(main)}; only a valid certificate is re-issued "
                             "within its validity [XBHT A.3]")
@@ -192,7 +197,7 @@ def reissue(issuer: Issuer, number: str, changes: Changes, reason: str, *,
         scope=changes.scope or main.scope, grade=changes.grade or main.grade,
         issue_date=main.issue_date, expiry_date=main.expiry_date, sites=sites,
         reissue_date=on)
-    live = [sub for sub in subs if sub.status in ("valid", "suspended")]
+    live = [sub for sub in subs if sub.status in HOLDING]
     withdrawn = [sub for sub in live if _position(sub, old_sites) in plan.removed]
     all_facts = [facts]
     for sub in live:
@@ -237,9 +242,9 @@ def reissue(issuer: Issuer, number: str, changes: Changes, reason: str, *,
             row = s.exec(select(Certificate).where(Certificate.number == sub.number)).one()
             why = f"换证（{on}）：场所移出认证范围 — {reason}"
             events.append(s, "certificate.cancel", sub.number, {
-                "from": row.status, "to": "cancelled", "reason": why, "on": on,
+                "from": row.status, "to": CertStatus.CANCELLED, "reason": why, "on": on,
                 "reissue_of": main.number}, issuer.actor)
-            row.status, row.status_reason = "cancelled", why
+            row.status, row.status_reason = CertStatus.CANCELLED, why
             s.add(row)
     issuer.export_all([(f"{f.number}.pdf", pdf) for f, pdf, _url in produced])
     return out
@@ -255,7 +260,7 @@ def _surveillance_events(s: Session, number: str) -> list[dict]:
 
 
 def surveillances_held(s: Session, number: str) -> list[date]:
-    return [date.fromisoformat(d["held_on"]) for d in _surveillance_events(s, number)]
+    return [row.held_on for row in surveillances(s, number)]
 
 
 def _reported_later(s: Session, number: str) -> set[int]:
@@ -305,7 +310,7 @@ class DueItem:
     (due by the expiry: the re-certification audit, or a reduced scope)."""
     warning: str = ""
     """Sites the cycle's surveillances have still to cover, where the body requires it."""
-    status: str = "valid"
+    status: CertStatus = CertStatus.VALID
     """The certificate's status on the reference date (a not-yet-valid one is listed too:
     its surveillance is planned from the issue date)."""
 
@@ -367,13 +372,11 @@ def follow_ups(cert: Certificate, pending: list[tuple[int, date]], on: date) -> 
 
 def next_due(cert: Certificate, held: list[date], on: date) -> DueItem | None:
     """The next surveillance not yet held, or None when the cycle's are all done."""
-    rules = date_rules(cert.profile)
-    anchor = cert.decision_date if rules.surveillance.anchor == "decision" else cert.issue_date
-    plan = surveillance_plan(rules, anchor, first_held=held[0] if held else None)
-    for step in plan[len(held):]:
-        return DueItem(cert.number, cert.holder_name, cert.profile, step.number, step.due_by,
-                       on > step.due_by, step.rule)
-    return None
+    step = next_surveillance(cert, held)
+    if step is None:
+        return None
+    return DueItem(cert.number, cert.holder_name, cert.profile, step.number, step.due_by,
+                   on > step.due_by, step.rule)
 
 
 def record_surveillance(engine: Engine, number: str, held_on: date, *, actor: str = "issuer",
@@ -397,7 +400,7 @@ def record_surveillance(engine: Engine, number: str, held_on: date, *, actor: st
         cert = main_certificate(s, number)
         status = effective_status(cert.status, cert.expiry_date, held_on,
                                   issued=cert.issue_date)
-        if status not in ("valid", "suspended"):
+        if status not in HOLDING:
             raise RuleViolation(f"cannot record a surveillance for {cert.number}: it is {status}"
                                 f"{replaced_note(cert)}")
         if held_on < cert.issue_date:
@@ -420,11 +423,12 @@ def record_surveillance(engine: Engine, number: str, held_on: date, *, actor: st
         if dry_run:
             return len(held) + 1
         report = {"report": keep(s, cert)} if keep else {}
-        events.append(s, "certificate.surveillance", cert.number,
-                      {"held_on": held_on, "number": len(held) + 1, **report,
-                       **({"sites": list(visited)} if visited else {}),
-                       **({"products": list(covered)} if covered else {}),
-                       **({"late": list(late)} if late else {})}, actor)
+        event = events.append(s, "certificate.surveillance", cert.number,
+                              {"held_on": held_on, "number": len(held) + 1, **report,
+                               **({"sites": list(visited)} if visited else {}),
+                               **({"products": list(covered)} if covered else {}),
+                               **({"late": list(late)} if late else {})}, actor)
+        add_surveillance(s, cert, event, held_on, visited)
         return len(held) + 1
 
 
@@ -433,7 +437,7 @@ def _due_items(s: Session, cert: Certificate, on: date) -> list[DueItem]:
     still owes in sites and products), the re-certification application, and what the
     surveillances held still owe."""
     status = effective_status(cert.status, cert.expiry_date, on, issued=cert.issue_date)
-    if status == "expired":
+    if status == CertStatus.EXPIRED:
         return []
     held = _surveillance_events(s, cert.number)
     item = next_due(cert, [date.fromisoformat(d["held_on"]) for d in held], on)
@@ -449,13 +453,13 @@ def _due_items(s: Session, cert: Certificate, on: date) -> list[DueItem]:
             *follow_ups(cert, reports_pending(s, cert.number), on)]
 
 
-def due_list(engine, on: date, profile: str | None = None) -> list[DueItem]:
+def due_list(engine: Engine, on: date, profile: str | None = None) -> list[DueItem]:
     with Session(engine) as s:
         query = select(Certificate).where(col(Certificate.main_number).is_(None),
-                                          col(Certificate.status).in_(("valid", "suspended")))
+                                          col(Certificate.status).in_(HOLDING))
         if profile:
             query = query.where(Certificate.profile == profile)
-        items = [i for cert in s.exec(query.order_by(Certificate.number))
+        items = [i for cert in s.exec(query.order_by(col(Certificate.number)))
                  for i in _due_items(s, cert, on)]
     return sorted(items, key=lambda i: (i.due_by, i.number))
 
@@ -475,43 +479,34 @@ class SweepAction:
 def sweep(publisher: Publisher, on: date | None = None, *,
           actor: str = "sweep", dry_run: bool = False) -> list[SweepAction]:
     """Apply the calendar as of ``on`` (today; another day only as a ``dry_run`` preview,
-    which returns the actions without taking them)."""
+    which returns the actions without taking them).
+
+    The state comes from the certificates' columns in one query (with the count of
+    surveillances held and whether the expiry is logged), not from the log's entries."""
     today = clock.today()
     on = on or today
     sweep_day(on, today, dry_run=dry_run)
-    plan: list[SweepAction] = []
+    held = (select(func.count()).select_from(Surveillance)
+            .where(Surveillance.certificate_number == Certificate.number).scalar_subquery())
+    expiry_logged = exists().where(col(Event.subject) == Certificate.number,
+                                   col(Event.kind) == "certificate.expired")
     with Session(publisher.engine) as s:
-        mains = s.exec(select(Certificate).where(
-            col(Certificate.main_number).is_(None),
-            col(Certificate.status).in_(("valid", "suspended")))
-            .order_by(col(Certificate.number))).all()
-        for cert in mains:
-            status = effective_status(cert.status, cert.expiry_date, on, issued=cert.issue_date)
-            if status == "expired":
-                logged = s.exec(select(Event.seq).where(Event.subject == cert.number,
-                                                        Event.kind == "certificate.expired"))
-                if logged.first() is None:
-                    plan.append(SweepAction(cert.number, "expire",
-                                            f"validity ended {cert.expiry_date}"))
-            elif status == "valid":
-                item = next_due(cert, surveillances_held(s, cert.number), on)
-                if item is not None and item.overdue:
-                    plan.append(SweepAction(
-                        cert.number, "suspend",
-                        f"第{item.surveillance}次监督审查逾期（应于{item.due_by}前完成）"))
-            elif (status == "suspended" and cert.suspended_until is not None
-                  and on > cert.suspended_until):
-                plan.append(SweepAction(cert.number, "revoke",
-                                        f"暂停期满（{cert.suspended_until}）未恢复"))
+        mains = s.exec(select(Certificate, held, expiry_logged).where(
+            Certificate.main_number.is_(None),  # type: ignore[union-attr]
+            Certificate.status.in_(HOLDING))  # type: ignore[attr-defined]
+            .order_by(Certificate.number)).all()
+        plan = [a for cert, count, logged in mains
+                if (a := _main_action(cert, count, logged, on)) is not None]
         # Sub-certificates suspended on their own, unless their main is revoked now anyway.
         revoked = {a.number for a in plan if a.action == "revoke"}
         subs = s.exec(select(Certificate).where(
-            col(Certificate.main_number).is_not(None), Certificate.status == "suspended",
-            col(Certificate.suspended_until) < on).order_by(col(Certificate.number)))
+            Certificate.main_number.is_not(None),  # type: ignore[union-attr]
+            Certificate.status == CertStatus.SUSPENDED,
+            Certificate.suspended_until < on).order_by(Certificate.number))  # type: ignore[operator]
         plan += [SweepAction(sub.number, "revoke", f"暂停期满（{sub.suspended_until}）未恢复")
                  for sub in subs if sub.main_number not in revoked
                  and effective_status(sub.status, sub.expiry_date, on,
-                                     issued=sub.issue_date) == "suspended"]
+                                      issued=sub.issue_date) == CertStatus.SUSPENDED]
     if dry_run:
         return plan
     for act in plan:
@@ -521,3 +516,21 @@ def sweep(publisher: Publisher, on: date | None = None, *,
         else:
             change_status(publisher, act.number, act.action, act.reason, actor=actor, on=on)
     return plan
+
+
+def _main_action(cert: Certificate, held: int, expiry_logged: bool,
+                 on: date) -> SweepAction | None:
+    """What the calendar does to main certificate ``cert`` on ``on`` (``held``:
+    surveillances held so far), if anything."""
+    status = effective_status(cert.status, cert.expiry_date, on, issued=cert.issue_date)
+    due = cert.next_surveillance_due
+    if status == CertStatus.EXPIRED:
+        if not expiry_logged:
+            return SweepAction(cert.number, "expire", f"validity ended {cert.expiry_date}")
+    elif status == CertStatus.VALID and due is not None and on > due:
+        return SweepAction(cert.number, "suspend",
+                           f"第{held + 1}次监督审查逾期（应于{due}前完成）")
+    elif (status == CertStatus.SUSPENDED and cert.suspended_until is not None
+          and on > cert.suspended_until):
+        return SweepAction(cert.number, "revoke", f"暂停期满（{cert.suspended_until}）未恢复")
+    return None

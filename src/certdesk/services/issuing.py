@@ -45,6 +45,7 @@ from certdesk.domain.numbering import CertNumber, parse
 from certdesk.domain.profiles import Profile
 from certdesk.domain.scoring import scoring_rules
 from certdesk.domain.spec import Audit
+from certdesk.domain.status import ENDED, HOLDING, CertStatus
 from certdesk.services.inputs import OrganisationInput
 from certdesk.services.publisher import Publisher, body_signature
 from certdesk.services.successor import PREFIX as SUCCESSOR_PREFIX
@@ -56,6 +57,7 @@ from certdesk.store.blobs import sha256_hex
 from certdesk.store.db import retrying, session_scope
 from certdesk.store.models import Certificate, Organisation, VoidNumber, utcnow
 from certdesk.store.rows import stored_id
+from certdesk.store.state import next_due_date
 
 _PLACEHOLDER_QR = qr_png("dry run")[0]
 
@@ -133,9 +135,6 @@ class BatchResult:
     skipped: tuple[Skipped, ...] = ()
     previews: list[IssuePreview] = field(default_factory=list)
     """A dry run's findings (``Issuer.preview_many``); nothing was issued."""
-
-
-HOLDING = ("valid", "suspended")
 
 
 def held_certificate(s: Session, profile_id: str, uscc: str, on: date) -> Certificate | None:
@@ -396,7 +395,7 @@ class Issuer(Publisher):
                 supersede(s, previous.number, str(number), self.actor)
             for facts, signed, url in produced:
                 sha = sha256_hex(signed)
-                s.add(Certificate(
+                cert = Certificate(
                     number=facts.number, main_number=facts.main_number, profile=self.profile.id,
                     organisation_id=stored_id(org_row.id), sub=parse(facts.number).sub,
                     cycle=number.cycle, holder_name=facts.holder_name, scope=facts.scope,
@@ -406,7 +405,9 @@ class Issuer(Publisher):
                                              ensure_ascii=False),
                     grade=facts.grade, decision_date=org.decision_date,
                     issue_date=dates.issue_date, effective_from=dates.effective_from,
-                    expiry_date=dates.expiry_date, pdf_sha256=sha))
+                    expiry_date=dates.expiry_date, pdf_sha256=sha)
+                cert.next_surveillance_due = next_due_date(cert, [])
+                s.add(cert)
                 s.flush()
                 self.keep(s, signed, record_type="certificate", filename=f"{facts.number}.pdf",
                           profile=self.profile.id, organisation_id=org_row.id,
@@ -622,11 +623,12 @@ def supersede(s: Session, number: str, by: str, actor: str) -> None:
     rows = s.exec(select(Certificate).where(
         (Certificate.number == number) | (Certificate.main_number == number))).all()
     for row in rows:
-        if row.status in ("revoked", "cancelled", "superseded"):
+        if row.status in ENDED:
             continue
         events.append(s, "certificate.superseded", row.number,
                       {"from": row.status, "by": by}, actor)
-        row.status, row.status_reason = "superseded", f"{SUCCESSOR_PREFIX}{by}"
+        row.status, row.status_reason = CertStatus.SUPERSEDED, f"{SUCCESSOR_PREFIX}{by}"
+        row.superseded_by = by
         s.add(row)
 
 

@@ -11,6 +11,7 @@ import json
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -21,8 +22,8 @@ from certdesk.documents.notices import WORDING, Wording
 from certdesk.domain.dates import date_rules, suspension
 from certdesk.domain.guards import Backdating, status_change_day, status_rules
 from certdesk.domain.numbering import parse
-from certdesk.domain.profiles import load_profile
-from certdesk.domain.status import effective_status
+from certdesk.domain.profiles import Profile, load_profile
+from certdesk.domain.status import CertStatus, effective_status
 from certdesk.domain.suspension import check_imposition, check_restoration
 from certdesk.domain.text import clean_text
 from certdesk.services.publisher import Publisher
@@ -37,20 +38,22 @@ from certdesk.store.models import Certificate, Event, Organisation
 
 @dataclass(frozen=True)
 class Transition:
-    allowed_from: frozenset[str]
-    to: str
+    allowed_from: frozenset[CertStatus]
+    to: CertStatus
     notice: Wording
     """What the signed notice says, and the clauses that allow the change."""
 
 
+_IN_FORCE = frozenset({CertStatus.VALID, CertStatus.SUSPENDED, CertStatus.NOT_YET_VALID})
+"""A certificate not yet in force can still be withdrawn before its issue date."""
+
 TRANSITIONS: dict[str, Transition] = {
-    "suspend": Transition(frozenset({"valid"}), "suspended", WORDING["suspension"]),
-    "restore": Transition(frozenset({"suspended"}), "valid", WORDING["restoration"]),
-    # A certificate not yet in force can still be withdrawn before its issue date.
-    "revoke": Transition(frozenset({"valid", "suspended", "not_yet_valid"}), "revoked",
-                         WORDING["revocation"]),
-    "cancel": Transition(frozenset({"valid", "suspended", "not_yet_valid"}), "cancelled",
-                         WORDING["cancellation"]),
+    "suspend": Transition(frozenset({CertStatus.VALID}), CertStatus.SUSPENDED,
+                          WORDING["suspension"]),
+    "restore": Transition(frozenset({CertStatus.SUSPENDED}), CertStatus.VALID,
+                          WORDING["restoration"]),
+    "revoke": Transition(_IN_FORCE, CertStatus.REVOKED, WORDING["revocation"]),
+    "cancel": Transition(_IN_FORCE, CertStatus.CANCELLED, WORDING["cancellation"]),
 }
 
 
@@ -112,9 +115,9 @@ def _check_day(s: Session, cert: Certificate, on: date, today: date,
 
 
 def _refuse(action: str, cert: Certificate, status: str, t: Transition) -> RuleViolation:
-    if status == "revoked":
+    if status == CertStatus.REVOKED:
         why = "a revoked certificate's number is void forever [XBHT A.5]"
-    elif status == "expired":
+    elif status == CertStatus.EXPIRED:
         why = f"it expired on {cert.expiry_date}"
     else:
         why = f"{action} applies only to {', '.join(sorted(t.allowed_from))} certificates"
@@ -143,6 +146,10 @@ def change_status(publisher: Publisher, number: str, action: str, reason: str, *
         raise RuleViolation(f"unknown action {action!r} (one of {', '.join(TRANSITIONS)})")
     if not reason.strip():
         raise RuleViolation(f"a reason is required to {action} a certificate")
+    if months is not None and action != "suspend":
+        raise RuleViolation("--months applies to suspension only")
+    if verified is not None and action not in ("suspend", "revoke"):
+        raise InputError("--verified applies to suspend and revoke only")
     reason = clean_text(reason.strip(), "reason")
     number = str(parse(number))
     today = clock.today()
@@ -151,47 +158,79 @@ def change_status(publisher: Publisher, number: str, action: str, reason: str, *
         cert = s.exec(select(Certificate).where(Certificate.number == number)).first()
         if cert is None:
             raise NotFound(f"no certificate {number}")
-        status = effective_status(cert.status, cert.expiry_date, on, issued=cert.issue_date)
-        if status not in t.allowed_from:
-            raise _refuse(action, cert, status, t)
-        backdating = _check_day(s, cert, on, today, backdate_reason)  # the general window first
-        if action == "restore":
-            check_restoration(date_rules(cert.profile).suspension, number, on,
-                              suspended_on=cert.suspended_on,
-                              suspended_until=cert.suspended_until)
-        late = None
-        if verified is not None:
-            if action not in ("suspend", "revoke"):
-                raise InputError("--verified applies to suspend and revoke only")
-            late = check_imposition(date_rules(cert.profile).suspension, action, on, verified)
-        if cert.main_number and t.to == "valid":
-            main = s.exec(select(Certificate).where(Certificate.number == cert.main_number)).one()
-            main_status = effective_status(main.status, main.expiry_date, on,
-                                           issued=main.issue_date)
-            if main_status != "valid":
-                raise RuleViolation(
-                    f"cannot {action} {number}: its main certificate {main.number} is "
-                    f"{main_status}; a sub-certificate is valid only with it [CACQ 8.4.2(6)]")
-        subs = [] if cert.main_number else list(s.exec(
-            select(Certificate).where(Certificate.main_number == number)
-            .order_by(col(Certificate.sub))))
-        # A sub suspended on its own whose period has run out does not follow its main back
-        # to valid: it stays suspended for revocation (the sweep revokes it).
-        affected = [cert, *(c for c in subs if c.status in t.allowed_from
-                            and not (t.to == "valid" and c.suspended_until is not None
-                                     and on > c.suspended_until))]
+        status, backdating, late = _check(s, cert, action, t, on, today,
+                                          verified=verified, backdate_reason=backdate_reason)
+        affected = _affected(s, cert, t, on)
         org = s.get_one(Organisation, cert.organisation_id)
     profile = load_profile(cert.profile)
-    until = None
-    if action == "suspend":
-        until = suspension(date_rules(profile.id), on, months=months).ends
-    elif months is not None:
-        raise RuleViolation("--months applies to suspension only")
+    until = suspension(date_rules(profile.id), on, months=months).ends \
+        if action == "suspend" else None
     ref = f"{profile.body.short_name}-{action.upper()}-{on:%Y%m%d}-{number}"
     if dry_run:
         return StatusPreview(number, action, status, t.to, tuple(c.number for c in affected),
                              on, until, ref, backdating)
-    context = {
+    context = _notice_context(profile, org, t, affected, ref=ref, reason=reason, on=on,
+                              until=until)
+    pdf = publisher.signed_pdf(profile.template_path("notice"), context, ref,
+                               SignatureSpec(reason=t.notice.title, name=profile.body.name,
+                                             location=profile.body.address))
+    sha = sha256_hex(pdf)
+    entry = {"reason": reason, "notice": ref, "notice_sha256": sha, "on": on, "until": until,
+             **(backdating.as_event() if backdating else {}),
+             **({"verified": verified} if verified else {}), **({"late": late} if late else {})}
+    with session_scope(publisher.engine) as s:
+        for c in affected:
+            _apply(s, c, action, t, entry, actor)
+        # Stored only once the re-check above passed: a refused change leaves no blob.
+        publisher.keep(s, pdf, record_type="notice", filename=f"{ref}.pdf",
+                       profile=profile.id, organisation_id=org.id,
+                       certificate_number=number, actor=actor)
+    path = publisher.export(f"{ref}.pdf", pdf)
+    return StatusChange(number, action, t.to, tuple(c.number for c in affected), path, sha,
+                        late)
+
+
+def _check(s: Session, cert: Certificate, action: str, t: Transition, on: date, today: date,
+           *, verified: date | None, backdate_reason: str | None,
+           ) -> tuple[CertStatus, Backdating | None, str | None]:
+    """Refuse the change unless the rules allow it; the certificate's status on ``on``,
+    the backdating allowed and the late-imposition warning."""
+    status = effective_status(cert.status, cert.expiry_date, on, issued=cert.issue_date)
+    if status not in t.allowed_from:
+        raise _refuse(action, cert, status, t)
+    backdating = _check_day(s, cert, on, today, backdate_reason)  # the general window first
+    spec = date_rules(cert.profile).suspension
+    if action == "restore":
+        check_restoration(spec, cert.number, on, suspended_on=cert.suspended_on,
+                          suspended_until=cert.suspended_until)
+    late = check_imposition(spec, action, on, verified) if verified is not None else None
+    if cert.main_number and t.to == CertStatus.VALID:
+        main = s.exec(select(Certificate).where(Certificate.number == cert.main_number)).one()
+        main_status = effective_status(main.status, main.expiry_date, on,
+                                       issued=main.issue_date)
+        if main_status != CertStatus.VALID:
+            raise RuleViolation(
+                f"cannot {action} {cert.number}: its main certificate {main.number} is "
+                f"{main_status}; a sub-certificate is valid only with it [CACQ 8.4.2(6)]")
+    return status, backdating, late
+
+
+def _affected(s: Session, cert: Certificate, t: Transition, on: date) -> list[Certificate]:
+    """The certificate and (for a main one) those of its subs the change applies to."""
+    subs = [] if cert.main_number else list(s.exec(
+        select(Certificate).where(Certificate.main_number == cert.number)
+        .order_by(col(Certificate.sub))))
+    # A sub suspended on its own whose period has run out does not follow its main back
+    # to valid: it stays suspended for revocation (the sweep revokes it).
+    return [cert, *(c for c in subs if c.status in t.allowed_from
+                    and not (t.to == CertStatus.VALID and c.suspended_until is not None
+                             and on > c.suspended_until))]
+
+
+def _notice_context(profile: Profile, org: Organisation, t: Transition,
+                    affected: list[Certificate], *, ref: str, reason: str, on: date,
+                    until: date | None) -> dict[str, Any]:
+    return {
         "body": body_context(profile),
         "org": {"name": org.name, "uscc": org.uscc},
         "notice": {"title": t.notice.title, "reference": ref,
@@ -203,33 +242,22 @@ def change_status(publisher: Publisher, number: str, action: str, reason: str, *
                           "expiry_date": cn_date(c.expiry_date)} for c in affected],
         "cnca_notice": CNCA_NOTICE,
     }
-    pdf = publisher.signed_pdf(profile.template_path("notice"), context, ref,
-                               SignatureSpec(reason=t.notice.title, name=profile.body.name,
-                                             location=profile.body.address))
-    sha = sha256_hex(pdf)
-    with session_scope(publisher.engine) as s:
-        for c in affected:
-            row = s.exec(select(Certificate).where(Certificate.number == c.number)).one()
-            if row.status != c.status:  # changed by someone else meanwhile: refuse, roll back
-                raise RuleViolation(f"{c.number} changed status meanwhile; try again")
-            row.status, row.status_reason = t.to, reason
-            if t.to == "suspended":  # the period the restore check and the sweep read
-                row.suspended_on, row.suspended_until = on, until
-            elif t.to == "valid":
-                row.suspended_on = row.suspended_until = None
-            s.add(row)
-            if t.to == "revoked":
-                void(s, c.number, f"revoked: {reason}")
-            events.append(s, f"certificate.{action}", c.number,
-                          {"from": c.status, "to": t.to, "reason": reason, "notice": ref,
-                           "notice_sha256": sha, "on": on, "until": until,
-                           **(backdating.as_event() if backdating else {}),
-                           **({"verified": verified} if verified else {}),
-                           **({"late": late} if late else {})}, actor)
-        # Stored only once the re-check above passed: a refused change leaves no blob.
-        publisher.keep(s, pdf, record_type="notice", filename=f"{ref}.pdf",
-                       profile=profile.id, organisation_id=org.id,
-                       certificate_number=number, actor=actor)
-    path = publisher.export(f"{ref}.pdf", pdf)
-    return StatusChange(number, action, t.to, tuple(c.number for c in affected), path, sha,
-                        late)
+
+
+def _apply(s: Session, c: Certificate, action: str, t: Transition, entry: dict[str, Any],
+           actor: str) -> None:
+    """Change ``c``'s columns and log it, in one transaction; refused (rolled back) when
+    someone else changed its status since it was read."""
+    row = s.exec(select(Certificate).where(Certificate.number == c.number)).one()
+    if row.status != c.status:
+        raise RuleViolation(f"{c.number} changed status meanwhile; try again")
+    row.status, row.status_reason = t.to, entry["reason"]
+    if t.to == CertStatus.SUSPENDED:  # the period the restore check and the sweep read
+        row.suspended_on, row.suspended_until = entry["on"], entry["until"]
+    elif t.to == CertStatus.VALID:
+        row.suspended_on = row.suspended_until = None
+    s.add(row)
+    if t.to == CertStatus.REVOKED:
+        void(s, c.number, f"revoked: {entry['reason']}")
+    events.append(s, f"certificate.{action}", c.number,
+                  {"from": c.status, "to": t.to, **entry}, actor)

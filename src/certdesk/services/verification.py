@@ -19,13 +19,12 @@ from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, select
 
 from certdesk.common.settings import Settings
-from certdesk.domain.status import effective_status
+from certdesk.domain.status import CertStatus, effective_status
 from certdesk.domain.verdict import Reason, Signer, Verdict, certificate_verdict, reason
 from certdesk.signing.pdf import ApprovalReport, SignatureReport
 from certdesk.signing.sandbox import bounded
 from certdesk.signing.trust import Trust
 from certdesk.store.blobs import sha256_hex
-from certdesk.store.events import latest_data
 from certdesk.store.models import Certificate, Record
 from certdesk.store.records import RECORD_TYPES
 
@@ -40,12 +39,10 @@ def verify_pdf(data: bytes, settings: Settings, engine: Engine | Connection,
     report, approvals = checked or Trust.of(settings).inspect(data)
     with Session(engine) as s:
         record = s.exec(select(Record).where(Record.sha256 == sha)).first()
-        cert = successor = None
+        cert = None
         if record is not None and record.record_type == "certificate":
             cert = s.exec(select(Certificate).where(
                 Certificate.number == record.certificate_number)).first()
-        if cert is not None and cert.status == "superseded":
-            successor = _successor(s, cert.number)
     found = _Found(sha256=sha, signature=report.as_dict(),
                    signers=_signers(approvals) if approvals else ())
     if approvals is not None:
@@ -60,7 +57,8 @@ def verify_pdf(data: bytes, settings: Settings, engine: Engine | Connection,
     status = effective_status(cert.status, cert.expiry_date, today, issued=cert.issue_date)
     return certificate_verdict(status, number=cert.number, holder=cert.holder_name,
                                issue_date=cert.issue_date, expiry_date=cert.expiry_date,
-                               reissued=cert.pdf_sha256 != sha, successor=successor, **found)
+                               reissued=cert.pdf_sha256 != sha, successor=_successor(cert),
+                               **found)
 
 
 def verify_file(data: bytes, settings: Settings, engine: Engine | Connection,
@@ -72,9 +70,8 @@ def verify_file(data: bytes, settings: Settings, engine: Engine | Connection,
     return verify_pdf(data, settings, engine, today, checked=checked.value), checked.cpu_seconds
 
 
-def _successor(s: Session, number: str) -> str | None:
-    data = latest_data(s, number, "certificate.superseded")
-    return data.get("by") if data else None
+def _successor(cert: Certificate) -> str | None:
+    return cert.superseded_by if cert.status == CertStatus.SUPERSEDED else None
 
 
 class _Found(TypedDict):

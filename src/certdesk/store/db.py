@@ -24,7 +24,7 @@ from sqlmodel import Session, SQLModel, create_engine
 from certdesk.common.failures import is_transient
 from certdesk.common.files import private_file
 from certdesk.common.settings import get_settings
-from certdesk.store import models
+from certdesk.store import models, staff
 
 if TYPE_CHECKING:
     pass
@@ -76,16 +76,17 @@ def make_engine(url: str) -> Engine:
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 ARCHIVE_TABLES = frozenset(
-    t.__table__.name for t in vars(models).values()
+    t.__table__.name for module in (models, staff) for t in vars(module).values()
     if isinstance(t, type) and issubclass(t, SQLModel) and hasattr(t, "__table__"))
+"""Every table certdesk keeps: the archive's and the staff desk's, all under Alembic."""
 FIRST_REVISION = "0001"
 """The schema ``create_all`` made before migrations existed: such databases are stamped."""
 
 
 def include_object(obj: SchemaItem, name: str | None, type_: str, reflected: bool,
                    compare_to: SchemaItem | None) -> bool:
-    """Migrations cover the archive's tables only; other packages (the staff desk) keep
-    their own tables in the same database."""
+    """Migrations cover certdesk's tables; anything else in the same database is not
+    ours to compare."""
     table = obj if isinstance(obj, Table) else getattr(obj, "table", None)
     return table is None or table.name in ARCHIVE_TABLES
 

@@ -57,14 +57,6 @@ def append(session: Session, kind: str, subject: str, data: dict[str, Any] | Non
     return ev
 
 
-def latest_data(session: Session, subject: str, kind: str) -> dict[str, Any] | None:
-    """The data of the newest ``kind`` entry (exactly that kind) about ``subject``."""
-    event = session.exec(select(Event).where(Event.subject == subject, Event.kind == kind)
-                         .order_by(col(Event.seq).desc())).first()
-    data: dict[str, Any] | None = json.loads(event.data) if event else None
-    return data
-
-
 def entries(session: Session, subject: str | None = None, kind: str | None = None,
             limit: int | None = None) -> list[Event]:
     """The newest ``limit`` entries (all if None), oldest first, optionally filtered."""

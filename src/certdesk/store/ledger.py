@@ -14,10 +14,11 @@ from datetime import UTC, date
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from certdesk.common.errors import NotFound
 from certdesk.domain.reporting import reporting_rules
+from certdesk.domain.status import HOLDING
 from certdesk.store.models import Certificate, CertificateReturn, Event, ReportItem
 
 CHINA = ZoneInfo("Asia/Shanghai")
@@ -85,7 +86,7 @@ def _reported(s: Session, ev: Event, kind: str) -> list[Certificate]:
     if kind != "expired" or cert.main_number:
         return [cert]
     subs = s.exec(select(Certificate).where(Certificate.main_number == cert.number,
-                                            Certificate.status.in_(("valid", "suspended")))
+                                            col(Certificate.status).in_(HOLDING))
                   .order_by(Certificate.sub))
     return [cert, *subs]
 

@@ -3,15 +3,21 @@ record (one archived file), event (the hash-chained log), counters and void numb
 for retention: holds, closed applications and disposals (a disposed record's row stays as
 its tombstone).
 
-A change here needs an Alembic migration in ``archive/migrations/versions`` (see
+Current state lives in typed columns (status, suspension period, successor, next
+surveillance due, the surveillances held); the log is its audit trail, and
+``store.state`` checks that the two agree.
+
+A change here needs an Alembic migration in ``store/migrations/versions`` (see
 docs/records.md); a test checks that migrations and these classes agree."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from sqlalchemy import Index, UniqueConstraint
+from sqlalchemy import Dialect, Enum, Index, TypeDecorator, UniqueConstraint
 from sqlmodel import Field, SQLModel
+
+from certdesk.domain.status import STORED, CertStatus
 
 
 def utcnow() -> datetime:
@@ -24,6 +30,19 @@ class Organisation(SQLModel, table=True):
     name: str
     registered_address: str
     created: datetime = Field(default_factory=utcnow)
+
+
+class StatusType(TypeDecorator[CertStatus]):
+    """``certificate.status``: a VARCHAR with a CHECK constraint (``ck_certificate_status``)
+    on SQLite and PostgreSQL alike — no PostgreSQL enum type for migrations to alter — read
+    back as ``CertStatus``."""
+
+    impl = Enum(*(s.value for s in STORED), name="ck_certificate_status", native_enum=False,
+                create_constraint=True, length=16)
+    cache_ok = True
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> CertStatus | None:
+        return None if value is None else CertStatus(value)
 
 
 class Certificate(SQLModel, table=True):
@@ -57,7 +76,7 @@ class Certificate(SQLModel, table=True):
     effective_from: date
     expiry_date: date
     reissue_date: date | None = None
-    status: str = Field(default="valid", index=True)
+    status: CertStatus = Field(default=CertStatus.VALID, index=True, sa_type=StatusType)
     """valid | suspended | revoked | cancelled | superseded (expired is derived from dates)."""
     status_reason: str | None = None
     suspended_on: date | None = None
@@ -65,9 +84,28 @@ class Certificate(SQLModel, table=True):
     suspended_until: date | None = None
     """Last day of the current suspension: restoring after it is refused, the sweep revokes
     [CACQ 9.1.3, DNI 6.8.2, ZPIC 7.3.1 7), XBHT 8.3(3)]. Cleared when restored."""
+    superseded_by: str | None = None
+    """The number of the main certificate that re-certification issued in its place (for a
+    sub-certificate too: its successor is the same site's sub of that main)."""
+    next_surveillance_due: date | None = None
+    """Latest date of the next surveillance audit of a main certificate's cycle; None for a
+    sub-certificate and once the cycle's surveillances are all held. The sweep reads it."""
     status_changed: datetime = Field(default_factory=utcnow)
     pdf_sha256: str | None = Field(default=None, index=True)
     created: datetime = Field(default_factory=utcnow)
+
+
+class Surveillance(SQLModel, table=True):
+    """One surveillance audit of a main certificate, written in the transaction of its
+    ``certificate.surveillance`` log entry."""
+
+    certificate_number: str = Field(primary_key=True)
+    number: int = Field(primary_key=True)
+    """1 for the cycle's first surveillance, 2 for the second, …"""
+    held_on: date
+    sites_json: str = "[]"
+    """The sites visited, numbered as on the certificate (for the cycle's coverage)."""
+    event_seq: int = Field(foreign_key="event.seq", index=True)
 
 
 class Record(SQLModel, table=True):

@@ -23,6 +23,7 @@ from certdesk.common.errors import ArchiveError, InputError, NotFound
 from certdesk.common.settings import Settings
 from certdesk.domain.numbering import parse
 from certdesk.domain.profiles import load_profile
+from certdesk.domain.status import CertStatus
 from certdesk.domain.uscc import validate_uscc
 from certdesk.store import events
 from certdesk.store.blobs import Store, sha256_hex
@@ -210,8 +211,8 @@ class Facts:
     def _term(self, cert: Certificate) -> CertificateTerm:
         if cert.number not in self._terms:
             ended_on = ended_by = recorded_on = None
-            if cert.status in ("revoked", "cancelled"):
-                action = "revoke" if cert.status == "revoked" else "cancel"
+            if cert.status in (CertStatus.REVOKED, CertStatus.CANCELLED):
+                action = "revoke" if cert.status == CertStatus.REVOKED else "cancel"
                 event = self.s.exec(select(Event).where(
                     Event.subject == cert.number, Event.kind == f"certificate.{action}")
                     .order_by(col(Event.seq).desc())).first()

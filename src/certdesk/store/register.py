@@ -27,7 +27,7 @@ from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import Select
 
 from certdesk.common.errors import InputError
-from certdesk.domain.status import STATUS_LABELS
+from certdesk.domain.status import HOLDING, STATUS_LABELS, CertStatus
 from certdesk.store.models import Certificate, Organisation
 
 SORTS: dict[str, Mapped[Any]] = {
@@ -136,14 +136,14 @@ def status_condition(status: str, today: date) -> ColumnElement[bool]:
     ``status`` (a test checks the two agree on every combination)."""
     stored, issue, expiry = (col(Certificate.status), col(Certificate.issue_date),
                              col(Certificate.expiry_date))
-    if status == "expired":
-        return and_(stored.in_(("valid", "suspended")), expiry < today)
-    if status == "not_yet_valid":
-        return and_(stored == "valid", expiry >= today, issue > today)
-    if status == "valid":
-        return and_(stored == "valid", expiry >= today, issue <= today)
-    if status == "suspended":
-        return and_(stored == "suspended", expiry >= today)
+    if status == CertStatus.EXPIRED:
+        return and_(stored.in_(HOLDING), expiry < today)
+    if status == CertStatus.NOT_YET_VALID:
+        return and_(stored == CertStatus.VALID, expiry >= today, issue > today)
+    if status == CertStatus.VALID:
+        return and_(stored == CertStatus.VALID, expiry >= today, issue <= today)
+    if status == CertStatus.SUSPENDED:
+        return and_(stored == CertStatus.SUSPENDED, expiry >= today)
     return stored == status
 
 
@@ -152,8 +152,8 @@ def effective_sql(today: date) -> ColumnElement[str]:
     stored, issue, expiry = (col(Certificate.status), col(Certificate.issue_date),
                              col(Certificate.expiry_date))
     return case(
-        (and_(stored.in_(("valid", "suspended")), expiry < today), "expired"),
-        (and_(stored == "valid", issue > today), "not_yet_valid"),
+        (and_(stored.in_(HOLDING), expiry < today), CertStatus.EXPIRED.value),
+        (and_(stored == CertStatus.VALID, issue > today), CertStatus.NOT_YET_VALID.value),
         else_=stored)
 
 
@@ -179,7 +179,7 @@ def _conditions(s: Session, q: RegisterQuery, today: date) -> list[ColumnElement
     if q.expires_to:
         where.append(col(c.expiry_date) <= q.expires_to)
     if q.expiring_within is not None:
-        where.append(and_(col(c.status).in_(("valid", "suspended")), col(c.expiry_date) >= today,
+        where.append(and_(col(c.status).in_(HOLDING), col(c.expiry_date) >= today,
                           col(c.expiry_date) <= today + timedelta(days=q.expiring_within)))
     if q.search.strip():
         where.append(_search(s, q.search))

@@ -1,5 +1,5 @@
 """Tables of the staff desk: accounts, server-side sessions, failed sign-ins and the CLI's
-OS-user mapping."""
+OS-user mapping. Under Alembic like the archive's (``store/migrations``, revision 0008)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from datetime import datetime
 from sqlmodel import Field, SQLModel
 
 from certdesk.store.models import utcnow
-from certdesk.store.rows import table_of
 
 
 class StaffUser(SQLModel, table=True):
@@ -67,6 +66,3 @@ class StaffPasswordReset(SQLModel, table=True):
     by: str = Field(max_length=32)
     at: datetime = Field(default_factory=utcnow)
 
-
-STAFF_TABLES = [table_of(m) for m in (StaffUser, StaffSession, StaffLoginCounter, StaffOsUser,
-                                      StaffPasswordReset)]

@@ -7,20 +7,20 @@ from __future__ import annotations
 import threading
 
 import pytest
+from sqlalchemy import text
 from sqlmodel import Session
 
 from certdesk.common.settings import Settings
 from certdesk.store.db import init_db, make_engine, session_scope
 from certdesk.store.staff import StaffUser
 from certdesk.web.staff import accounts
-from certdesk.web.staff.accounts import LoginFailed, TooManyAttempts, authenticate, ensure_tables
+from certdesk.web.staff.accounts import LoginFailed, TooManyAttempts, authenticate
 from tests.web.staff.conftest import PASSWORD
 
 GUESSES = 30
 
 
 def _with_account(engine, password_hash: str) -> None:
-    ensure_tables(engine)
     with session_scope(engine) as s:
         s.add(StaffUser(name="ivy", role="issuer", password_hash=password_hash))
         s.add(StaffUser(name="dora", role="decision_maker", password_hash=password_hash))
@@ -66,13 +66,10 @@ def database(request, tmp_path, password_hash):
     else:
         url = request.getfixturevalue("postgres_url")
     engine = make_engine(url)
-    init_db(engine)
     if request.param == "postgresql":  # the session's server is shared: start clean
-        from sqlmodel import SQLModel
-
-        from certdesk.store.staff import STAFF_TABLES
-
-        SQLModel.metadata.drop_all(engine, tables=STAFF_TABLES)
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    init_db(engine)
     _with_account(engine, password_hash)
     yield engine
     engine.dispose()

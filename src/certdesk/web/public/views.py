@@ -116,7 +116,6 @@ def public_certificate(s: Session, number: str, today: date | None = None) -> Pu
             select(Certificate).where(Certificate.main_number == cert.number)
             .order_by(col(Certificate.sub))))
     history = _history(s, cert.number)
-    successor = next((h.by for h in reversed(history) if h.event == "superseded"), None)
     return PublicCertificate(
         number=cert.number, number_spaced=parse(cert.number).format(spaced=True),
         status=status(cert), body_name=profile.body.name, body_name_en=profile.body.name_en,
@@ -127,7 +126,7 @@ def public_certificate(s: Session, number: str, today: date | None = None) -> Pu
         sites=tuple(json.loads(cert.sites_json)) if not cert.main_number else (),
         site=cert.site_address, issue_date=cert.issue_date, reissue_date=cert.reissue_date,
         expiry_date=cert.expiry_date, main=main, subs=subs or (), history=history,
-        successor=successor, checked_on=today)
+        successor=cert.superseded_by, checked_on=today)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from sqlalchemy import case, delete, func, or_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, SQLModel, col, select
+from sqlmodel import Session, col, select
 
 from certdesk.common.errors import CertdeskError, InputError, NotFound, RuleViolation
 from certdesk.common.settings import Settings
@@ -22,7 +22,6 @@ from certdesk.store.db import session_scope
 from certdesk.store.models import Disposal, Event, utcnow
 from certdesk.store.rows import stored_id, table_of
 from certdesk.store.staff import (
-    STAFF_TABLES,
     StaffLoginCounter,
     StaffOsUser,
     StaffPasswordReset,
@@ -90,10 +89,6 @@ def _dummy_hash() -> str:
     # Verified against when the account does not exist, so that a wrong name costs the same
     # time as a wrong password and names cannot be probed by timing.
     return _hasher().hash("certdesk: no such account")
-
-
-def ensure_tables(engine: Engine) -> None:
-    SQLModel.metadata.create_all(engine, tables=STAFF_TABLES)
 
 
 def _check_password(password: str) -> None:

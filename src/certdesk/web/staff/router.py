@@ -29,7 +29,6 @@ from certdesk.web.staff import (
     reporting,
     sign_in,
 )
-from certdesk.web.staff.accounts import ensure_tables
 from certdesk.web.staff.deps import Publishing, publishing_lifespan
 from certdesk.web.staff.web import Desk, area_router
 
@@ -69,7 +68,6 @@ def mount(app: FastAPI, settings: Settings, engine: Engine, *,
     """Serve the staff desk on ``app``: its state and its pages. ``pool`` shares a warm
     LibreOffice pool; without one the desk's publisher keeps its own, started on the
     first document it produces and closed at shutdown."""
-    ensure_tables(engine)
     app.state.staff_desk = Desk(settings, engine)
     app.state.staff_publishing = Publishing(settings, engine, pool)
     app.state.staff_chain_check = audit_log.ChainCheck(engine)

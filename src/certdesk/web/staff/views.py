@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 
 from certdesk.common.errors import NotFound
 from certdesk.domain.numbering import parse
-from certdesk.domain.status import STATUS_LABELS, effective_status
+from certdesk.domain.status import HOLDING, STATUS_LABELS, CertStatus, effective_status
 from certdesk.services.cycle import DueItem, next_due, surveillances_held
 from certdesk.services.transitions import TRANSITIONS
 from certdesk.store.models import Certificate, Event, Organisation, Record
@@ -163,7 +163,7 @@ def certificate_page(s: Session, number: str, today: date) -> CertificatePage:
         timeline=[_describe(ev) for ev in reversed(timeline)], documents=list(documents),
         surveillances=held,
         next_surveillance=(next_due(main, held, today)
-                           if main_row.status in ("valid", "suspended", "not_yet_valid")
+                           if main_row.status in (*HOLDING, CertStatus.NOT_YET_VALID)
                            else None),
         status_actions={a: label for a, label in STATUS_ACTIONS.items()
                         if me.status in TRANSITIONS[a].allowed_from})

@@ -1,0 +1,178 @@
+"""A certificate's current state in typed columns, and the check that it agrees with the log.
+
+The columns (``status``, ``suspended_on``/``suspended_until``, ``superseded_by``,
+``next_surveillance_due``) and the ``surveillance`` rows are written in the transaction of
+the log entry recording the change, so readers (the sweep, the due list, verification) need
+no JSON out of the log. The log stays the audit trail: ``replay`` derives the same state
+from the log alone and ``disagreements`` names each certificate and column where the two
+differ (``certdesk log verify``, ``certdesk archive audit``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Select
+from sqlmodel import Session, select
+
+from certdesk.domain.dates import SurveillanceDue, date_rules, surveillance_plan
+from certdesk.domain.status import CertStatus
+from certdesk.store.models import Certificate, Event, Surveillance
+
+STATUS_KINDS = ("certificate.suspend", "certificate.restore", "certificate.revoke",
+                "certificate.cancel")
+"""Log entries of a status change whose data carries the new status as ``to``."""
+
+
+def next_surveillance(cert: Certificate, held: Sequence[date]) -> SurveillanceDue | None:
+    """The next surveillance of a main certificate's cycle not yet held (``held``: the
+    dates of those held, in order); None for a sub-certificate and once all are held."""
+    if cert.main_number:
+        return None
+    rules = date_rules(cert.profile)
+    anchor = cert.decision_date if rules.surveillance.anchor == "decision" else cert.issue_date
+    plan = surveillance_plan(rules, anchor, first_held=held[0] if held else None)
+    return plan[len(held)] if len(held) < len(plan) else None
+
+
+def next_due_date(cert: Certificate, held: Sequence[date]) -> date | None:
+    step = next_surveillance(cert, held)
+    return step.due_by if step else None
+
+
+def surveillances(s: Session, number: str) -> list[Surveillance]:
+    """The surveillances held of certificate ``number``, in order."""
+    return list(s.exec(select(Surveillance).where(Surveillance.certificate_number == number)
+                       .order_by(Surveillance.number)))  # type: ignore[arg-type]
+
+
+def surveillances_of(s: Session, numbers: Select[Any]) -> dict[str, list[Surveillance]]:
+    """The surveillances held of each certificate that query ``numbers`` selects the
+    number of (one query), in order."""
+    out: dict[str, list[Surveillance]] = {}
+    rows = s.exec(select(Surveillance).where(
+        Surveillance.certificate_number.in_(numbers))  # type: ignore[attr-defined]
+        .order_by(Surveillance.certificate_number, Surveillance.number))  # type: ignore[arg-type]
+    for row in rows:
+        out.setdefault(row.certificate_number, []).append(row)
+    return out
+
+
+def add_surveillance(s: Session, cert: Certificate, event: Event, held_on: date,
+                     sites: Sequence[int]) -> None:
+    """Store the surveillance that ``event`` logs and move the certificate's next due date
+    on, in the caller's transaction."""
+    held = [row.held_on for row in surveillances(s, cert.number)] + [held_on]
+    s.add(Surveillance(certificate_number=cert.number, number=len(held), held_on=held_on,
+                       sites_json=json.dumps(list(sites)), event_seq=event.seq))
+    cert.next_surveillance_due = next_due_date(cert, held)
+    s.add(cert)
+
+
+# -- the log's view, and the check --------------------------------------------------------
+
+@dataclass
+class Logged:
+    """A certificate's state as its log entries tell it."""
+
+    status: str | None = None
+    suspended_on: date | None = None
+    suspended_until: date | None = None
+    superseded_by: str | None = None
+    held: list[tuple[date, list[int]]] = field(default_factory=list)
+
+    def apply(self, kind: str, data: dict[str, Any]) -> None:
+        if kind == "certificate.issued":
+            self.status = CertStatus.VALID
+        elif kind == "certificate.superseded":
+            self.status, self.superseded_by = CertStatus.SUPERSEDED, data.get("by")
+        elif kind == "certificate.surveillance":
+            self.held.append((date.fromisoformat(data["held_on"]), list(data.get("sites", []))))
+        elif kind in STATUS_KINDS:
+            self.status = data.get("to")
+            if self.status == CertStatus.SUSPENDED:
+                self.suspended_on = _day(data.get("on"))
+                self.suspended_until = _day(data.get("until"))
+            elif self.status == CertStatus.VALID:
+                self.suspended_on = self.suspended_until = None
+
+
+def _day(text: str | None) -> date | None:
+    return date.fromisoformat(text) if text else None
+
+
+def replay(s: Session) -> dict[str, Logged]:
+    """Each certificate's state from the log alone."""
+    out: dict[str, Logged] = {}
+    rows = s.exec(select(Event).where(Event.kind.startswith("certificate."))
+                  .order_by(Event.seq).execution_options(yield_per=2000))  # type: ignore[arg-type]
+    for ev in rows:
+        out.setdefault(ev.subject, Logged()).apply(ev.kind, json.loads(ev.data or "{}"))
+    return out
+
+
+@dataclass(frozen=True)
+class Disagreement:
+    """A column of certificate ``number`` that says other than the log."""
+
+    number: str
+    column: str
+    stored: Any
+    logged: Any
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"number": self.number, "column": self.column,
+                "stored": _plain(self.stored), "logged": _plain(self.logged)}
+
+    def __str__(self) -> str:
+        return (f"{self.number}: {self.column} is {_plain(self.stored)!r} but the log says "
+                f"{_plain(self.logged)!r}")
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def _stored_held(rows: list[Surveillance]) -> list[tuple[date, list[int]]]:
+    return [(r.held_on, json.loads(r.sites_json or "[]")) for r in rows]
+
+
+def compare(cert: Certificate, logged: Logged,
+            held: list[Surveillance]) -> list[Disagreement]:
+    """Where ``cert``'s columns and surveillance rows differ from ``logged``."""
+    found = [Disagreement(cert.number, column, getattr(cert, column), want)
+             for column, want in (("status", logged.status),
+                                  ("suspended_on", logged.suspended_on),
+                                  ("suspended_until", logged.suspended_until),
+                                  ("superseded_by", logged.superseded_by))
+             if getattr(cert, column) != want]
+    if _stored_held(held) != logged.held:
+        found.append(Disagreement(cert.number, "surveillance",
+                                  [d.isoformat() for d, _ in _stored_held(held)],
+                                  [d.isoformat() for d, _ in logged.held]))
+    want_due = next_due_date(cert, [d for d, _ in logged.held])
+    if cert.next_surveillance_due != want_due:
+        found.append(Disagreement(cert.number, "next_surveillance_due",
+                                  cert.next_surveillance_due, want_due))
+    return found
+
+
+def disagreements(s: Session) -> list[Disagreement]:
+    """Every certificate column (and surveillance row) the log does not bear out."""
+    logged = replay(s)
+    held: dict[str, list[Surveillance]] = {}
+    for row in s.exec(select(Surveillance).order_by(
+            Surveillance.certificate_number, Surveillance.number)):  # type: ignore[arg-type]
+        held.setdefault(row.certificate_number, []).append(row)
+    found: list[Disagreement] = []
+    for cert in s.exec(select(Certificate).order_by(Certificate.number)
+                       .execution_options(yield_per=1000)):
+        found += compare(cert, logged.pop(cert.number, Logged()), held.pop(cert.number, []))
+    for number, rows in held.items():  # rows of no certificate at all
+        found.append(Disagreement(number, "surveillance", [r.held_on.isoformat() for r in rows],
+                                  [d.isoformat() for d, _ in logged.get(number, Logged()).held]))
+    return found
