@@ -6,6 +6,7 @@ import time
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.progress import (
@@ -139,6 +140,7 @@ def _issue_progress(progress: Progress, task: TaskID, as_json: bool):
 
 def _issue_data(run: _Issued, records: int, located: dict, warnings: list[str],
                 dry_run: bool) -> dict:
+    data: dict[str, Any]
     data = {"certificates": [c.as_dict() for c in run.certs],
             "skipped": [s.as_dict() for s in run.skipped],
             "failed": [{"organisation": o, "reason": r, "line": located.get(o, (None,))[0],
@@ -253,6 +255,7 @@ def certify_cmd(
 
         result = certify_cases(issuer, cases, case_file.name, on_done=on_done,
                                dry_run=dry_run)
+    data: dict[str, Any]
     data = {"cases": [c.as_dict() for c in result.certified],
             "failed": [{"case": w, "reason": r} for w, r in result.failed]}
     if not dry_run and any(c["certificates"] for c in data["cases"]):

@@ -350,6 +350,7 @@ def _programme(job: Build, f: Fields) -> list[Rendition]:
             + (planned[i - 1] if audit is Audit.SURVEILLANCE and planned else "")
             + (planned_products[i - 1] if audit is Audit.SURVEILLANCE and planned_products
                else "")})
+    assert first is not None, "a cycle has at least one audit"
     beyond = md_rules.table.beyond
     central = "中心场所（总部）每次审查，另加抽样场所" if s_rules.central_office_visited else \
         "中心职能场所不参与抽样" if eligible < len(sites) else ""

@@ -232,7 +232,7 @@ def _rename_references(content: list[etree._Element], renamed: dict[str, str],
     for top in content:
         for el in top.iter():
             for attr, value in el.attrib.items():
-                if attr.startswith(f"{{{R}}}") and value in renamed:
+                if isinstance(attr, str) and attr.startswith(f"{{{R}}}") and value in renamed:
                     el.set(attr, renamed[value])
             if el.tag == f"{{{WP}}}docPr" and (el.get("id") or "").isdigit():
                 el.set("id", str(offset + int(el.get("id") or 0)))
@@ -274,10 +274,12 @@ def page_text(page: pikepdf.Page, fonts: dict) -> str:
     maps (cached in ``fonts`` across the pages that share them); a line break wherever
     text is moved, so separate words do not run together."""
     out: list[str] = []
+    table: dict[bytes, str]
     width, table = 1, {}
     resources = page.obj.get("/Resources", pikepdf.Dictionary())
     font_dict = resources.get("/Font", pikepdf.Dictionary())
-    for operands, operator in pikepdf.parse_content_stream(page, "Tf Tj TJ ' \" ET Td TD T* Tm"):
+    for instruction in pikepdf.parse_content_stream(page, "Tf Tj TJ ' \" ET Td TD T* Tm"):
+        operands, operator = instruction.operands, instruction.operator
         op = str(operator)
         if op == "Tf":
             font = font_dict.get(str(operands[0]))

@@ -47,8 +47,9 @@ def qr_png(content: str, scale: int | None = None) -> tuple[bytes, int]:
     module as fit ``QR_WIDTH_MM`` at ``PRINT_DPI``: embedded as drawn, sharp edges."""
     code = segno.make(content, error=ERROR_LEVEL, micro=False, boost_error=False, mask=MASK)
     if scale is None:
-        modules = code.symbol_size(scale=1, border=BORDER)[0]
+        modules = int(code.symbol_size(scale=1, border=BORDER)[0])  # at scale 1: whole modules
         scale = max(1, int(QR_WIDTH_MM / 25.4 * PRINT_DPI) // modules)
     buf = io.BytesIO()
     code.save(buf, kind="png", scale=scale, border=BORDER)
+    assert isinstance(code.version, int), "not micro: a QR version is a number"
     return buf.getvalue(), code.version

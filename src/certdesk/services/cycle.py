@@ -270,14 +270,14 @@ def _reported_later(s: Session, number: str) -> set[int]:
     return {json.loads(data)["number"] for data in rows}
 
 
-def late_logged(engine, number: str, surveillance: int) -> tuple[str, ...]:
+def late_logged(engine: Engine, number: str, surveillance: int) -> tuple[str, ...]:
     """The time limits the report of ``number``'s ``surveillance``-th audit missed, as
     logged with it [CACQ 7.3.4.4, 7.9.1] — for the command line and the desk to show."""
     with Session(engine) as s:
         rows = s.exec(select(Event.data).where(
-            Event.subject == number, Event.kind.in_(  # type: ignore[attr-defined]
+            Event.subject == number, col(Event.kind).in_(
                 ("certificate.surveillance", "certificate.surveillance_report")))
-            .order_by(Event.seq.desc()))  # type: ignore[attr-defined]
+            .order_by(col(Event.seq).desc()))
         for data in rows:
             entry = json.loads(data)
             if entry["number"] == surveillance:

@@ -223,6 +223,7 @@ def approve(publisher: Publisher, disposal_id: int, *, by: str, today: date) -> 
         sheet = DisposalSheet(disposal_id, bodies, lines, proposal.proposed_by, by,
                               proposal.reason, today)
         profile = records[0].profile
+    assert profile is not None, "a record without a profile is never due"
     pdf = disposal_certificate(publisher, sheet)
     with session_scope(publisher.engine) as s:
         # The approval entry takes the log lock first: a hold placed meanwhile is either

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -541,8 +542,7 @@ class Issuer(Publisher):
                     # The other organisations' outcomes must still be reported; a number
                     # left drawn (the database is gone) is voided by `archive recover`.
                     with contextlib.suppress(Exception):
-                        retrying(lambda d=d, why=_void_reason(outcome): self._void(d.number,
-                                                                                    why))
+                        retrying(partial(self._void, d.number, _void_reason(outcome)))
         done = [o for o in outcomes if o is not None]
         assert len(done) == len(orgs)  # every organisation failed, was skipped or issued
         return done

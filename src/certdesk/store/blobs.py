@@ -17,11 +17,11 @@ import os
 import re
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 from datetime import time as dtime
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from urllib.parse import parse_qs, urlparse
 
 from certdesk.common.errors import ArchiveError, ConfigError
@@ -31,6 +31,7 @@ from certdesk.common.settings import Settings
 
 if TYPE_CHECKING:
     from types_boto3_s3 import S3Client
+    from types_boto3_s3.type_defs import HeadObjectOutputTypeDef
 
 T = TypeVar("T")
 
@@ -212,7 +213,7 @@ class S3BlobStore:
     def _key(self, sha: str) -> str:
         return self.prefix + blob_key(sha)
 
-    def _call(self, what: str, fn, **kw):
+    def _call(self, what: str, fn: Callable[..., T], **kw: Any) -> T:
         # lazy as in from_url, which has loaded botocore by now
         from botocore.exceptions import BotoCoreError, ClientError
 
@@ -225,7 +226,7 @@ class S3BlobStore:
         except BotoCoreError as exc:
             raise ArchiveError(f"S3 store unreachable while trying to {what}: {exc}") from None
 
-    def _head(self, key: str) -> dict | None:
+    def _head(self, key: str) -> HeadObjectOutputTypeDef | None:
         # lazy as in from_url, which has loaded botocore by now
         from botocore.exceptions import ClientError
 

@@ -27,7 +27,7 @@ from certdesk.common.settings import get_settings
 from certdesk.store import models, staff
 
 if TYPE_CHECKING:
-    pass
+    from alembic.config import Config
 
 T = TypeVar("T")
 
@@ -91,7 +91,7 @@ def include_object(obj: SchemaItem, name: str | None, type_: str, reflected: boo
     return table is None or table.name in ARCHIVE_TABLES
 
 
-def alembic_config(connection: Connection | None = None):
+def alembic_config(connection: Connection | None = None) -> Config:
     # lazy: alembic costs ~0.5 s to import (measured) and every command opens the database
     from alembic.config import Config
 

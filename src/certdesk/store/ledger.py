@@ -87,7 +87,7 @@ def _reported(s: Session, ev: Event, kind: str) -> list[Certificate]:
         return [cert]
     subs = s.exec(select(Certificate).where(Certificate.main_number == cert.number,
                                             col(Certificate.status).in_(HOLDING))
-                  .order_by(Certificate.sub))
+                  .order_by(col(Certificate.sub)))
     return [cert, *subs]
 
 
@@ -113,9 +113,11 @@ def backfill(s: Session) -> tuple[int, int]:
     have_returns = set(s.exec(select(CertificateReturn.event_seq,
                                      CertificateReturn.certificate_number)))
     items = returns = 0
-    for ev in s.exec(select(Event).where(Event.kind.in_(tuple(REPORTED))).order_by(Event.seq)):
+    for ev in s.exec(select(Event).where(col(Event.kind).in_(tuple(REPORTED)))
+                     .order_by(col(Event.seq))):
         data = json.loads(ev.data)
         kind = report_kind(ev.kind, data)
+        assert kind is not None, "the query keeps the kinds REPORTED names"
         for cert in _reported(s, ev, kind):
             if (ev.seq, cert.number) not in have_items:
                 s.add(_item(ev, data, kind, cert))

@@ -28,7 +28,7 @@ from sqlalchemy.engine import Engine
 from starlette.requests import Request
 from starlette.responses import Response
 
-from certdesk.store.reporting import CHINA
+from certdesk.store.ledger import CHINA
 
 LOG_HEAD = "SELECT seq FROM loghead WHERE id = 1"
 

@@ -11,6 +11,7 @@ from fastapi import Depends, Form, Request
 from fastapi.responses import Response
 
 from certdesk.common.errors import InputError
+from certdesk.store.rows import stored_id
 from certdesk.web.staff.accounts import (
     ROLES,
     add_user,
@@ -36,7 +37,7 @@ Field = Annotated[str, Form()]
 @router.get("/password", name="staff_password")
 def password_page(request: Request, desk: DeskDep, current: OwnAccount) -> Response:
     return desk.render(request, "password.html", current,
-                       forced=must_change_password(desk.engine, current.user.id))
+                       forced=must_change_password(desk.engine, stored_id(current.user.id)))
 
 
 @router.post("/password")

@@ -18,6 +18,7 @@ from certdesk.domain.scope import parse_site_scopes
 from certdesk.services.certification import record_surveillance_report
 from certdesk.services.cycle import (
     Changes,
+    ReissuePreview,
     SweepAction,
     late_logged,
     main_certificate,
@@ -26,9 +27,9 @@ from certdesk.services.cycle import (
     reissue,
     sweep,
 )
-from certdesk.services.issuing import Issuer
+from certdesk.services.issuing import IssuePreview, Issuer
 from certdesk.services.publisher import Publisher
-from certdesk.services.transitions import change_status
+from certdesk.services.transitions import StatusPreview, change_status
 from certdesk.store import events
 from certdesk.store.db import session_scope
 from certdesk.web.staff import reporting, views
@@ -61,7 +62,7 @@ def status(request: Request, number: str, desk: DeskDep, current: StatusPost,
                            verified=day(verified, "核实日期"),
                            backdate_reason=backdate_reason, dry_run=bool(preview))
     verb = views.STATUS_ACTIONS[action]
-    if preview:
+    if isinstance(change, StatusPreview):  # preview
         d = change.as_dict()
         return desk.done(request, current, f"预览（未保存）：将{verb}{'、'.join(d['affected'])}，"
                          f"{d['on']} 起生效" + (f"，至 {d['until']}" if d["until"] else "")
@@ -96,6 +97,7 @@ def surveillance(request: Request, number: str, desk: DeskDep, current: Surveill
         return desk.done(request, current, f"预览（未保存）：审查报告通过校验，可记录第 {n} 次"
                          f"监督审查（{held}）。", "staff_certificate", number=number,
                          level="preview")
+    assert notice is not None, "signed and archived with the report"
     late = "；".join(late_logged(desk.engine, number, n))
     return desk.done(request, current, f"已记录第 {n} 次监督审查（{held}），审查报告 "
                      f"{kept.filename} 及保持认证注册资格通知书 {notice.filename} 已签名归档。"
@@ -133,7 +135,7 @@ def reissue_(request: Request, number: str, desk: DeskDep, current: ReissuePost,
     with _issuer(desk, publisher, number, current) as issuer:
         certs = reissue(issuer, number, changes, reason, on=day(on, "换证日期"),
                         dry_run=bool(preview))
-    if preview:
+    if isinstance(certs, ReissuePreview):  # preview
         return desk.done(request, current, f"预览（未保存）：将换证 {'、'.join(certs.certificates)}"
                          f"（{certs.on}），编号和有效期不变。", "staff_certificate",
                          level="preview", number=number)
@@ -151,7 +153,7 @@ def recertify_(request: Request, number: str, desk: DeskDep, current: RecertifyP
                           issue=day(issue, "签发日期"), grade=grade.strip() or None,
                           scope=scope.strip() or None,
                           audit_end=day(audit_end, "再认证审核结束日期"), dry_run=bool(preview))
-    if preview:
+    if isinstance(certs, IssuePreview):  # preview
         return desk.done(request, current, f"预览（未取号、未保存）：下一个编号 {certs.numbers[0]}"
                          f"（共 {len(certs.numbers)} 份），有效期 {certs.dates.effective_from} 至 "
                          f"{certs.dates.expiry_date}，原证书 {number} 将被取代。",

@@ -24,6 +24,7 @@ from certdesk.documents.convert import ConverterPool
 from certdesk.domain.profiles import load_profile
 from certdesk.services.issuing import Issuer
 from certdesk.services.publisher import Publisher
+from certdesk.store.rows import stored_id
 from certdesk.web.staff import sessions
 from certdesk.web.staff.accounts import ROLES, may, must_change_password
 from certdesk.web.staff.sessions import Current
@@ -99,11 +100,12 @@ def requires(action: str, *, before_password_change: bool = False
         current = desk.current(request)
         if current is None or current.user is None:
             raise LoginRequired
-        if not before_password_change and must_change_password(desk.engine, current.user.id):
+        if not before_password_change and must_change_password(desk.engine,
+                                                               stored_id(current.user.id)):
             raise PasswordChangeRequired
         if not may(current.user.role, action):
             raise Forbidden(f"您的角色（{ROLES[current.user.role]}）无权执行此操作。")
-        return current
+        return Current(current.token_hash, current.csrf_token, current.user, current.flash)
 
     return dependency
 

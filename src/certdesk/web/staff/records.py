@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import Depends, File, Form, Request, UploadFile
 from fastapi.responses import Response
-from sqlmodel import select
+from sqlmodel import col, select
 
 from certdesk.common.errors import CertdeskError
 from certdesk.domain.profiles import all_profiles
@@ -76,7 +76,7 @@ def retention(request: Request, desk: DeskDep, s: SessionDep, current: RecordsOf
         known_profile(profile)
     due = due_records(s, when, profile or None)
     proposals = [disposal_dict(s, d) for d in s.exec(
-        select(Disposal).where(Disposal.status == "proposed").order_by(Disposal.id))]
+        select(Disposal).where(Disposal.status == "proposed").order_by(col(Disposal.id)))]
     return desk.render(request, "retention.html", current, due=due, proposals=proposals,
                        on=when, profile=profile, profiles=all_profiles(),
                        record_types=RECORD_TYPES)

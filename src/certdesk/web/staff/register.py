@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 
 from fastapi import Depends, Form, Request
 from fastapi.responses import Response
-from sqlmodel import select
+from sqlmodel import col, select
 
 from certdesk.common.errors import NotFound
 from certdesk.domain.profiles import all_profiles
@@ -122,7 +122,7 @@ def pdfs(desk: DeskDep, s: SessionDep, current: ViewPost,
          numbers: Annotated[list[str], Form()] = []) -> Response:  # noqa: B006 (FastAPI copies)
     picked = pdf_records(s, numbers)
     names = dict(s.exec(select(Certificate.number, Certificate.holder_name)
-                        .where(Certificate.number.in_([n for n, _ in picked]))).all())
+                        .where(col(Certificate.number).in_([n for n, _ in picked]))).all())
     out = io.BytesIO()
     # PDFs are compressed already: stored, not deflated again.
     with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as bundle:
