@@ -29,7 +29,7 @@ HOLDING = (CertStatus.VALID, CertStatus.SUSPENDED)
 ENDED = (CertStatus.REVOKED, CertStatus.CANCELLED, CertStatus.SUPERSEDED)
 """Stored statuses no change leaves."""
 
-STATUS_LABELS = {
+STATUS_LABELS: dict[str, tuple[str, str]] = {  # keyed by CertStatus; looked up by str too
     CertStatus.VALID: ("有效", "valid"),
     CertStatus.NOT_YET_VALID: ("尚未生效", "not yet valid"),
     CertStatus.SUSPENDED: ("暂停", "suspended"),
