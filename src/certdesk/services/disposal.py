@@ -19,7 +19,7 @@ from sqlmodel import Session, select
 from certdesk.common.errors import ArchiveError, InputError, NotFound, RuleViolation
 from certdesk.common.names import person_key
 from certdesk.common.settings import Settings
-from certdesk.documents.convert import ConverterPool
+from certdesk.documents.converter import Converter
 from certdesk.domain.numbering import parse
 from certdesk.domain.profiles import load_profile
 from certdesk.domain.text import clean_text
@@ -211,7 +211,7 @@ class Disposed:
                 "certificate_sha256": self.certificate_sha256, "not_erased": self.not_erased}
 
 
-def approve(engine: Engine, store: Store, settings: Settings, pool: ConverterPool,
+def approve(engine: Engine, store: Store, settings: Settings, pool: Converter,
             disposal_id: int, *, by: str, today: date) -> Disposed:
     by = _required(by, "--by")
     with session_scope(engine) as s:
@@ -298,7 +298,7 @@ def disposal_dict(s: Session, d: Disposal) -> dict:
 
 # -- the disposal certificate ------------------------------------------------------------------
 
-def disposal_certificate(settings: Settings, pool: ConverterPool, disposal_id: int,
+def disposal_certificate(settings: Settings, pool: Converter, disposal_id: int,
                          lines: list[dict], proposed_by: str, approved_by: str, reason: str,
                          today: date) -> bytes:
     """A signed PDF/A listing what was disposed of, why, and by whom."""

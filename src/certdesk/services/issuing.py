@@ -32,7 +32,7 @@ from certdesk.common.errors import (
 from certdesk.common.proc import process_tag
 from certdesk.common.settings import Settings, get_settings
 from certdesk.documents.context import CertificateFacts, certificate_context
-from certdesk.documents.convert import ConverterPool
+from certdesk.documents.converter import Converter
 from certdesk.documents.qr import QR_WIDTH_MM, qr_png, verify_url
 from certdesk.documents.render import Image, render_docx
 from certdesk.domain.dates import CertificateDates, certificate_dates, date_rules
@@ -163,7 +163,7 @@ class Issuer(Publisher):
     """Issues certificates for one body profile. Thread-safe; use as a context manager."""
 
     def __init__(self, profile: Profile, *, settings: Settings | None = None,
-                 engine: Engine | None = None, pool: ConverterPool | None = None,
+                 engine: Engine | None = None, pool: Converter | None = None,
                  actor: str = "issuer", allow_unverified: bool = False) -> None:
         """``allow_unverified``: the caller (the demo) opts in to a profile's unconfirmed
         values, as ``CERTDESK_ALLOW_UNVERIFIED_PROFILE`` does for the install."""

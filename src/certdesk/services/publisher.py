@@ -14,6 +14,7 @@ from sqlmodel import Session
 
 from certdesk.common.settings import Settings, get_settings
 from certdesk.documents.convert import ConverterPool
+from certdesk.documents.converter import Converter
 from certdesk.documents.render import render_docx
 from certdesk.domain.profiles import Profile
 from certdesk.signing.keys import ensure_keys
@@ -30,15 +31,16 @@ def body_signature(profile: Profile, title: str) -> SignatureSpec:
 
 
 class Publisher:
-    """Holds the warm converter, the signing key and the stores. Thread-safe."""
+    """Holds the converter (warm LibreOffice unless given another ``Converter``), the signing
+    key and the stores. Thread-safe."""
 
     def __init__(self, *, settings: Settings | None = None, engine: Engine | None = None,
-                 pool: ConverterPool | None = None) -> None:
+                 pool: Converter | None = None) -> None:
         self.settings = settings or get_settings()
         self.engine = engine or get_engine(self.settings.db_url)
         self.blobs = open_store(self.settings)
         self._own_pool = pool is None
-        self.pool = pool or ConverterPool(settings=self.settings)
+        self.pool: Converter = pool or ConverterPool(settings=self.settings)
         self.key = ensure_keys(self.settings)
         self.signer = load_signer(self.key, self.settings.key_passphrase)
         self._sign_lock = threading.Lock()

@@ -21,6 +21,7 @@ from sqlmodel import Session, select
 from certdesk.common.errors import CertdeskError, InputError, NotFound
 from certdesk.common.settings import Settings, get_settings
 from certdesk.documents.convert import ConverterPool
+from certdesk.documents.converter import Converter
 from certdesk.documents.records import load_records
 from certdesk.domain.coverage import parse_site_numbers
 from certdesk.domain.profiles import all_profiles, load_profile, profile_ids
@@ -127,7 +128,7 @@ def _read_upload(upload: UploadFile, load: Callable[[Path], list], suffixes: tup
 
 
 def create_staff_router(settings: Settings | None = None, engine: Engine | None = None, *,
-                        pool: ConverterPool | None = None) -> APIRouter:
+                        pool: Converter | None = None) -> APIRouter:
     """The staff pages under ``/staff``. ``pool`` shares a warm LibreOffice pool; without
     one the router keeps its own, started on the first document it produces."""
     settings = settings or get_settings()
