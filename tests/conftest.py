@@ -1,9 +1,13 @@
-"""Shared fixtures: a fresh data home per test, a warm LibreOffice pool per session, a real
-PostgreSQL server started by the suite, and a CLI runner that runs the installed script."""
+"""Shared fixtures: a fresh data home per test, a warm LibreOffice pool per session (and a
+fake converter for tests about what happens around a conversion), a real PostgreSQL server
+started by the suite, and CLI runners: in this process by default, the installed script
+where the process boundary is what a test is about."""
 
 from __future__ import annotations
 
+import contextlib
 import glob
+import io
 import os
 import shutil
 import socket
@@ -73,14 +77,73 @@ def pool():
         yield p
 
 
-def run_cli(*args: str, home: Path | None = None, env: dict | None = None,
-            input: str | None = None, timeout: float = 600) -> subprocess.CompletedProcess:
-    """Run the installed ``certdesk`` script as a user would."""
+@pytest.fixture
+def converter():
+    """A fake ``Converter``: the document's text as a small signable PDF, no LibreOffice."""
+    from tests.documents.fakes import FakeConverter
+
+    fake = FakeConverter()
+    yield fake
+    fake.close()
+
+
+def run_process(*args: str, home: Path | None = None, env: dict | None = None,
+                input: str | None = None, timeout: float = 600) -> subprocess.CompletedProcess:
+    """Run the installed ``certdesk`` script as a user would, in a process of its own."""
     full_env = {**os.environ, **(env or {})}
     if home is not None:
         full_env["CERTDESK_HOME"] = str(home)
     return subprocess.run([str(CERTDESK), *args], capture_output=True, text=True, env=full_env,
                           input=input, timeout=timeout)
+
+
+@contextlib.contextmanager
+def _environment(values: dict[str, str]):
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def _forget_process_state() -> None:
+    """What a new ``certdesk`` process would not have: settings read before, and engines on
+    a database a command may have replaced (restore) or removed."""
+    from certdesk.store.db import _engine
+
+    get_settings.cache_clear()
+    _engine.cache_clear()
+
+
+def run_cli(*args: str, home: Path | None = None, env: dict | None = None,
+            input: str | None = None, timeout: float = 600) -> subprocess.CompletedProcess:
+    """Run ``certdesk.cli.main.main`` (the console script's entry point) in this process:
+    the same exit codes and output as the script, without a second of imports per call.
+    ``run_process`` runs the real script where the process itself is under test."""
+    from certdesk.cli.main import main
+
+    values = {**(env or {}), **({"CERTDESK_HOME": str(home)} if home is not None else {})}
+    out, err = io.StringIO(), io.StringIO()
+    argv, stdin = sys.argv, sys.stdin
+    sys.argv, sys.stdin = ["certdesk", *args], io.StringIO(input or "")
+    code = 0
+    try:
+        with _environment(values), contextlib.redirect_stdout(out), \
+                contextlib.redirect_stderr(err):
+            _forget_process_state()
+            try:
+                main()
+            except SystemExit as exc:
+                code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    finally:
+        sys.argv, sys.stdin = argv, stdin
+        _forget_process_state()
+    return subprocess.CompletedProcess(["certdesk", *args], code, out.getvalue(), err.getvalue())
 
 
 @pytest.fixture
