@@ -20,6 +20,8 @@ from pathlib import Path
 import pytest
 
 from certdesk.common.settings import Settings, get_settings
+from certdesk.documents.convert import ConverterPool
+from tests.documents.fakes import FakeConverter
 
 REPO = Path(__file__).resolve().parents[1]
 CERTDESK = Path(sys.executable).with_name("certdesk")
@@ -27,6 +29,10 @@ CERTDESK = Path(sys.executable).with_name("certdesk")
 # The shipped profiles hold values their bodies have not confirmed; the suite is a test
 # install and says so (tests/services/test_unverified_profile.py checks the refusal).
 os.environ.setdefault("CERTDESK_ALLOW_UNVERIFIED_PROFILE", "1")
+# Staff passwords hashed at the lowest argon2 cost: the suite signs in some hundred times,
+# at 0.2 s of CPU each with the real cost (what is tested is who may sign in, not argon2).
+os.environ.setdefault("CERTDESK_STAFF_PASSWORD_TIME_COST", "1")
+os.environ.setdefault("CERTDESK_STAFF_PASSWORD_MEMORY_KIB", "64")
 
 
 @pytest.fixture
@@ -38,6 +44,27 @@ def home(tmp_path, monkeypatch) -> Path:
     get_settings.cache_clear()
     yield path
     get_settings.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def key_material(tmp_path_factory) -> Path:
+    """One demo key set (CA, signer, token key) for the session: making one costs half a
+    second of CPU, mostly the CA's 3072-bit prime search."""
+    from certdesk.signing.keys import ensure_keys
+
+    home = tmp_path_factory.mktemp("key-material")
+    ensure_keys(Settings(home=home, database_url=None, tsa_url=None, tsa_roots=None))
+    return home / "keys"
+
+
+@pytest.fixture
+def keyed_home(home, key_material) -> Path:
+    """``home`` holding a copy of the session's keys, for tests about what is done with keys
+    rather than how they are made (those take ``home`` and make their own)."""
+    from certdesk.common.files import private_dir
+
+    shutil.copytree(key_material, private_dir(home) / "keys")  # modes copied: 0700/0600
+    return home
 
 
 @pytest.fixture
@@ -71,8 +98,6 @@ def engine(settings):
 @pytest.fixture(scope="session")
 def pool():
     """One warm converter pool for the whole session (starting LibreOffice costs seconds)."""
-    from certdesk.documents.convert import ConverterPool
-
     with ConverterPool(size=2, settings=Settings()) as p:
         yield p
 
@@ -80,11 +105,34 @@ def pool():
 @pytest.fixture
 def converter():
     """A fake ``Converter``: the document's text as a small signable PDF, no LibreOffice."""
-    from tests.documents.fakes import FakeConverter
-
     fake = FakeConverter()
     yield fake
     fake.close()
+
+
+@pytest.fixture
+def office_or_fake(request):
+    """The real LibreOffice pool for an ``office`` test, else the fake converter."""
+    office = request.node.get_closest_marker("office") is not None
+    return request.getfixturevalue("pool" if office else "converter")
+
+
+MAKE_OWN_CONVERTER = ("certdesk.documents.convert", "certdesk.services.publisher",
+                      "certdesk.web.staff.router")
+"""Modules whose code (commands run in-process, a Publisher given no converter, the staff
+desk) makes its own ``ConverterPool``."""
+
+
+@pytest.fixture(autouse=True)
+def _no_office_outside_office_tests(request, monkeypatch):
+    """Outside ``office`` tests, code that makes its own converter gets the fake: the fast
+    tier never starts LibreOffice, and a test that needs real rendering but is not marked
+    ``office`` fails instead of running slowly in the wrong tier."""
+    if request.node.get_closest_marker("office") is not None:
+        return
+    for module in MAKE_OWN_CONVERTER:
+        monkeypatch.setattr(f"{module}.ConverterPool",
+                            lambda size=None, settings=None: FakeConverter(size or 2))
 
 
 def run_process(*args: str, home: Path | None = None, env: dict | None = None,
