@@ -1,7 +1,7 @@
 """Shared fixtures: a fresh data home per test, a warm LibreOffice pool per session (and a
 fake converter for tests about what happens around a conversion), a real PostgreSQL server
-started by the suite, and CLI runners: in this process by default, the installed script
-where the process boundary is what a test is about."""
+started by the suite, and a CLI runner calling the console script's entry point in this
+process."""
 
 from __future__ import annotations
 
@@ -135,16 +135,6 @@ def _no_office_outside_office_tests(request, monkeypatch):
                             lambda size=None, settings=None: FakeConverter(size or 2))
 
 
-def run_process(*args: str, home: Path | None = None, env: dict | None = None,
-                input: str | None = None, timeout: float = 600) -> subprocess.CompletedProcess:
-    """Run the installed ``certdesk`` script as a user would, in a process of its own."""
-    full_env = {**os.environ, **(env or {})}
-    if home is not None:
-        full_env["CERTDESK_HOME"] = str(home)
-    return subprocess.run([str(CERTDESK), *args], capture_output=True, text=True, env=full_env,
-                          input=input, timeout=timeout)
-
-
 @contextlib.contextmanager
 def _environment(values: dict[str, str]):
     saved = {name: os.environ.get(name) for name in values}
@@ -169,10 +159,10 @@ def _forget_process_state() -> None:
 
 
 def run_cli(*args: str, home: Path | None = None, env: dict | None = None,
-            input: str | None = None, timeout: float = 600) -> subprocess.CompletedProcess:
+            input: str | None = None) -> subprocess.CompletedProcess:
     """Run ``certdesk.cli.main.main`` (the console script's entry point) in this process:
     the same exit codes and output as the script, without a second of imports per call.
-    ``run_process`` runs the real script where the process itself is under test."""
+    Tests of the process itself (kills, signals, concurrent starts) start ``CERTDESK``."""
     from certdesk.cli.main import main
 
     values = {**(env or {}), **({"CERTDESK_HOME": str(home)} if home is not None else {})}
