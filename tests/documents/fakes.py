@@ -112,3 +112,9 @@ class FakeConverter:
 
     def close(self) -> None:
         self._closed = True
+
+    def __enter__(self) -> FakeConverter:  # commands hold their own pool in a with-block
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -202,7 +202,8 @@ def test_cli_reissue_takes_site_scopes_and_removed_sites(issuer, main, home, tod
     assert _row(issuer, f"{main}-2").status == "cancelled"
 
 
-def test_the_due_list_reminds_of_the_recertification_application(home, settings, office_or_fake):
+def test_the_due_list_reminds_of_the_recertification_application(keyed_home, settings,
+                                                                    office_or_fake):
     # CACQ 7.6.1 / DNI 5.7.1 / ZPIC 6.1: apply three months before expiry (XBHT sets no time)
     from certdesk.domain.profiles import load_profile
     from certdesk.services.issuing import Issuer

@@ -84,7 +84,8 @@ def test_a_missing_input_file_is_named(cli, tmp_path):
                            "none.json")
 
 
-def test_a_template_missing_a_value_fails_before_a_number_is_drawn(home, settings, office_or_fake,
+def test_a_template_missing_a_value_fails_before_a_number_is_drawn(keyed_home, settings,
+                                                                   office_or_fake,
                                                                    tmp_path, monkeypatch):
     """A template asking for a value the context lacks is an error naming the template and
     the value, found by the dry run: no number is consumed."""
@@ -105,10 +106,11 @@ def test_a_template_missing_a_value_fails_before_a_number_is_drawn(home, setting
     with Issuer(profile, pool=office_or_fake) as issuer, pytest.raises(TemplateError) as err:
         issuer.issue(org)
     assert "broken.docx" in str(err.value) and "fax_number" in str(err.value)
-    _nothing_stored(home)
+    _nothing_stored(keyed_home)
 
 
-def test_a_failure_after_the_number_is_drawn_records_the_number_void(home, settings, office_or_fake,
+def test_a_failure_after_the_number_is_drawn_records_the_number_void(keyed_home, settings,
+                                                                     office_or_fake,
                                                                      monkeypatch):
     from certdesk.common.errors import ConversionError
     from certdesk.domain.profiles import load_profile

@@ -74,7 +74,7 @@ def events(settings, kind: str) -> list[dict]:
 
 
 @pytest.fixture
-def demo(cli, today, settings):
+def demo(cli, keyed_home, today, settings):
     """A home holding the demo certificate (issued 2026-11-23), today 2026-11-29."""
     today(DAY)
     out = cli("demo", "--json")

@@ -38,7 +38,7 @@ def _row(engine, number) -> Certificate:
 
 
 @pytest.mark.parametrize("pid", profile_ids())
-def test_restoring_after_the_suspension_period_is_refused_in_every_body(pid, home, settings,
+def test_restoring_after_the_suspension_period_is_refused_in_every_body(pid, keyed_home, settings,
                                                                           office_or_fake, today):
     with Issuer(load_profile(pid), pool=office_or_fake) as issuer:
         number = issuer.issue(_org(pid))[0].number
