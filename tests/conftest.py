@@ -150,12 +150,13 @@ def _environment(values: dict[str, str]):
 
 
 def _forget_process_state() -> None:
-    """What a new ``certdesk`` process would not have: settings read before, and engines on
-    a database a command may have replaced (restore) or removed."""
+    """What a new ``certdesk`` process would not have: settings read before, engines on a
+    database a command may have replaced (restore) or removed, the temp dir (TMPDIR)."""
     from certdesk.store.db import _engine
 
     get_settings.cache_clear()
     _engine.cache_clear()
+    tempfile.tempdir = None
 
 
 def run_cli(*args: str, home: Path | None = None, env: dict | None = None,
