@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -135,6 +136,16 @@ def _no_office_outside_office_tests(request, monkeypatch):
                             lambda size=None, settings=None: FakeConverter(size or 2))
 
 
+def run_process(*args: str, home: Path | None = None, env: dict | None = None,
+                input: str | None = None) -> subprocess.CompletedProcess:
+    """Run the installed ``certdesk`` script in a process of its own (several at once)."""
+    full_env = {**os.environ, **(env or {})}
+    if home is not None:
+        full_env["CERTDESK_HOME"] = str(home)
+    return subprocess.run([str(CERTDESK), *args], capture_output=True, text=True, env=full_env,
+                          input=input, timeout=600)
+
+
 @contextlib.contextmanager
 def _environment(values: dict[str, str]):
     saved = {name: os.environ.get(name) for name in values}
@@ -159,12 +170,19 @@ def _forget_process_state() -> None:
     tempfile.tempdir = None
 
 
+_IN_PROCESS = threading.Lock()
+
+
 def run_cli(*args: str, home: Path | None = None, env: dict | None = None,
             input: str | None = None) -> subprocess.CompletedProcess:
     """Run ``certdesk.cli.main.main`` (the console script's entry point) in this process:
     the same exit codes and output as the script, without a second of imports per call.
-    Tests of the process itself (kills, signals, concurrent starts) start ``CERTDESK``."""
+    It sets the environment, argv and stdio of this process: one at a time (``run_process``
+    runs several at once); tests of the process itself (kills, signals) start ``CERTDESK``."""
     from certdesk.cli.main import main
+
+    if not _IN_PROCESS.acquire(blocking=False):
+        raise RuntimeError("run_cli runs one command at a time: use run_process for several")
 
     values = {**(env or {}), **({"CERTDESK_HOME": str(home)} if home is not None else {})}
     out, err = io.StringIO(), io.StringIO()
@@ -182,6 +200,7 @@ def run_cli(*args: str, home: Path | None = None, env: dict | None = None,
     finally:
         sys.argv, sys.stdin = argv, stdin
         _forget_process_state()
+        _IN_PROCESS.release()
     return subprocess.CompletedProcess(["certdesk", *args], code, out.getvalue(), err.getvalue())
 
 
