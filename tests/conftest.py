@@ -1,21 +1,28 @@
-"""Shared fixtures: a fresh data home per test, a warm LibreOffice pool per session, a real
-PostgreSQL server started by the suite, and a CLI runner that runs the installed script."""
+"""Shared fixtures: a fresh data home per test, a warm LibreOffice pool per session (and a
+fake converter for tests about what happens around a conversion), a real PostgreSQL server
+started by the suite, and a CLI runner calling the console script's entry point in this
+process."""
 
 from __future__ import annotations
 
+import contextlib
 import glob
+import io
 import os
 import shutil
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
 import pytest
 
 from certdesk.common.settings import Settings, get_settings
+from certdesk.documents.convert import ConverterPool
+from tests.documents.fakes import FakeConverter
 
 REPO = Path(__file__).resolve().parents[1]
 CERTDESK = Path(sys.executable).with_name("certdesk")
@@ -23,6 +30,10 @@ CERTDESK = Path(sys.executable).with_name("certdesk")
 # The shipped profiles hold values their bodies have not confirmed; the suite is a test
 # install and says so (tests/services/test_unverified_profile.py checks the refusal).
 os.environ.setdefault("CERTDESK_ALLOW_UNVERIFIED_PROFILE", "1")
+# Staff passwords hashed at the lowest argon2 cost: the suite signs in some hundred times,
+# at 0.2 s of CPU each with the real cost (what is tested is who may sign in, not argon2).
+os.environ.setdefault("CERTDESK_STAFF_PASSWORD_TIME_COST", "1")
+os.environ.setdefault("CERTDESK_STAFF_PASSWORD_MEMORY_KIB", "64")
 
 
 @pytest.fixture
@@ -34,6 +45,27 @@ def home(tmp_path, monkeypatch) -> Path:
     get_settings.cache_clear()
     yield path
     get_settings.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def key_material(tmp_path_factory) -> Path:
+    """One demo key set (CA, signer, token key) for the session: making one costs half a
+    second of CPU, mostly the CA's 3072-bit prime search."""
+    from certdesk.signing.keys import ensure_keys
+
+    home = tmp_path_factory.mktemp("key-material")
+    ensure_keys(Settings(home=home, database_url=None, tsa_url=None, tsa_roots=None))
+    return home / "keys"
+
+
+@pytest.fixture
+def keyed_home(home, key_material) -> Path:
+    """``home`` holding a copy of the session's keys, for tests about what is done with keys
+    rather than how they are made (those take ``home`` and make their own)."""
+    from certdesk.common.files import private_dir
+
+    shutil.copytree(key_material, private_dir(home) / "keys")  # modes copied: 0700/0600
+    return home
 
 
 @pytest.fixture
@@ -67,20 +99,108 @@ def engine(settings):
 @pytest.fixture(scope="session")
 def pool():
     """One warm converter pool for the whole session (starting LibreOffice costs seconds)."""
-    from certdesk.documents.convert import ConverterPool
-
     with ConverterPool(size=2, settings=Settings()) as p:
         yield p
 
 
-def run_cli(*args: str, home: Path | None = None, env: dict | None = None,
-            input: str | None = None, timeout: float = 600) -> subprocess.CompletedProcess:
-    """Run the installed ``certdesk`` script as a user would."""
+@pytest.fixture
+def converter():
+    """A fake ``Converter``: the document's text as a small signable PDF, no LibreOffice."""
+    fake = FakeConverter()
+    yield fake
+    fake.close()
+
+
+@pytest.fixture
+def office_or_fake(request):
+    """The real LibreOffice pool for an ``office`` test, else the fake converter."""
+    office = request.node.get_closest_marker("office") is not None
+    return request.getfixturevalue("pool" if office else "converter")
+
+
+MAKE_OWN_CONVERTER = ("certdesk.documents.convert", "certdesk.services.publisher")
+"""Modules whose code (commands run in-process, a Publisher given no converter, the staff
+desk) makes its own ``ConverterPool``."""
+
+
+@pytest.fixture(autouse=True)
+def _no_office_outside_office_tests(request, monkeypatch):
+    """Outside ``office`` tests, code that makes its own converter gets the fake: the fast
+    tier never starts LibreOffice, and a test that needs real rendering but is not marked
+    ``office`` fails instead of running slowly in the wrong tier."""
+    if request.node.get_closest_marker("office") is not None:
+        return
+    for module in MAKE_OWN_CONVERTER:
+        monkeypatch.setattr(f"{module}.ConverterPool",
+                            lambda size=None, settings=None: FakeConverter(size or 2))
+
+
+def run_process(*args: str, home: Path | None = None, env: dict | None = None,
+                input: str | None = None) -> subprocess.CompletedProcess:
+    """Run the installed ``certdesk`` script in a process of its own (several at once)."""
     full_env = {**os.environ, **(env or {})}
     if home is not None:
         full_env["CERTDESK_HOME"] = str(home)
     return subprocess.run([str(CERTDESK), *args], capture_output=True, text=True, env=full_env,
-                          input=input, timeout=timeout)
+                          input=input, timeout=600)
+
+
+@contextlib.contextmanager
+def _environment(values: dict[str, str]):
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def _forget_process_state() -> None:
+    """What a new ``certdesk`` process would not have: settings read before, engines on a
+    database a command may have replaced (restore) or removed, the temp dir (TMPDIR)."""
+    from certdesk.store.db import _engine
+
+    get_settings.cache_clear()
+    _engine.cache_clear()
+    tempfile.tempdir = None
+
+
+_IN_PROCESS = threading.Lock()
+
+
+def run_cli(*args: str, home: Path | None = None, env: dict | None = None,
+            input: str | None = None) -> subprocess.CompletedProcess:
+    """Run ``certdesk.cli.main.main`` (the console script's entry point) in this process:
+    the same exit codes and output as the script, without a second of imports per call.
+    It sets the environment, argv and stdio of this process: one at a time (``run_process``
+    runs several at once); tests of the process itself (kills, signals) start ``CERTDESK``."""
+    from certdesk.cli.main import main
+
+    if not _IN_PROCESS.acquire(blocking=False):
+        raise RuntimeError("run_cli runs one command at a time: use run_process for several")
+
+    values = {**(env or {}), **({"CERTDESK_HOME": str(home)} if home is not None else {})}
+    out, err = io.StringIO(), io.StringIO()
+    argv, stdin = sys.argv, sys.stdin
+    sys.argv, sys.stdin = ["certdesk", *args], io.StringIO(input or "")
+    code = 0
+    try:
+        with _environment(values), contextlib.redirect_stdout(out), \
+                contextlib.redirect_stderr(err):
+            _forget_process_state()
+            try:
+                main()
+            except SystemExit as exc:
+                code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    finally:
+        sys.argv, sys.stdin = argv, stdin
+        _forget_process_state()
+        _IN_PROCESS.release()
+    return subprocess.CompletedProcess(["certdesk", *args], code, out.getvalue(), err.getvalue())
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ TWO_SITES = OrganisationInput(
 
 
 @pytest.fixture
-def issuer(home, settings, pool):
-    with Issuer(load_profile("xbht"), pool=pool) as iss:
+def issuer(keyed_home, settings, office_or_fake):
+    """Real LibreOffice for ``office`` tests; the fake converter for the others."""
+    with Issuer(load_profile("xbht"), pool=office_or_fake) as iss:
         yield iss

@@ -173,7 +173,7 @@ def test_an_unknown_field_in_a_step_names_the_step(home):
 
 # -- the command ---------------------------------------------------------------------------
 
-def test_certify_prints_json_for_scripts(cli, tmp_path):
+def test_certify_prints_json_for_scripts(cli, keyed_home, tmp_path):
     path = tmp_path / "case.json"
     path.write_text(json.dumps(CASE, ensure_ascii=False), encoding="utf-8")
     out = cli("certify", "-p", "xbht", str(path), "--json")
@@ -183,7 +183,8 @@ def test_certify_prints_json_for_scripts(cli, tmp_path):
     assert data["failed"] == []
 
 
-def test_certify_reports_a_broken_case_in_one_line_and_goes_on_with_the_others(cli, tmp_path):
+def test_certify_reports_a_broken_case_in_one_line_and_goes_on_with_the_others(
+        cli, keyed_home, tmp_path):
     bad = case(decision={"decision_makers": ["张伟"]})
     other = case(name="上海好服务有限公司", uscc="91310000MA1FL3XU6F")
     path = tmp_path / "cases.json"
@@ -267,7 +268,7 @@ def test_a_surveillance_report_restating_the_holder_is_refused(issuer, today):
                                    actor="ivy")
 
 
-def test_surveillance_with_a_report_from_the_command_line(cli, tmp_path, today):
+def test_surveillance_with_a_report_from_the_command_line(cli, keyed_home, tmp_path, today):
     case_path, report_path = tmp_path / "case.json", tmp_path / "report.json"
     case_path.write_text(json.dumps(CASE, ensure_ascii=False), encoding="utf-8")
     report_path.write_text(json.dumps(SURVEILLANCE_REPORT, ensure_ascii=False),

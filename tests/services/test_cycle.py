@@ -26,8 +26,6 @@ from tests.conftest import run_cli
 from tests.documents.support import pdftotext
 from tests.services.conftest import TWO_SITES
 
-pytestmark = pytest.mark.office
-
 ORG = TWO_SITES
 
 
@@ -204,12 +202,13 @@ def test_cli_reissue_takes_site_scopes_and_removed_sites(issuer, main, home, tod
     assert _row(issuer, f"{main}-2").status == "cancelled"
 
 
-def test_the_due_list_reminds_of_the_recertification_application(home, settings, pool):
+def test_the_due_list_reminds_of_the_recertification_application(keyed_home, settings,
+                                                                    office_or_fake):
     # CACQ 7.6.1 / DNI 5.7.1 / ZPIC 6.1: apply three months before expiry (XBHT sets no time)
     from certdesk.domain.profiles import load_profile
     from certdesk.services.issuing import Issuer
 
-    with Issuer(load_profile("cacq"), pool=pool) as cacq:
+    with Issuer(load_profile("cacq"), pool=office_or_fake) as cacq:
         number = cacq.issue(ORG)[0].number  # expires 2029-03-14
 
     def applications(on):

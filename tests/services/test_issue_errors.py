@@ -84,8 +84,8 @@ def test_a_missing_input_file_is_named(cli, tmp_path):
                            "none.json")
 
 
-@pytest.mark.office
-def test_a_template_missing_a_value_fails_before_a_number_is_drawn(home, settings, pool,
+def test_a_template_missing_a_value_fails_before_a_number_is_drawn(keyed_home, settings,
+                                                                   office_or_fake,
                                                                    tmp_path, monkeypatch):
     """A template asking for a value the context lacks is an error naming the template and
     the value, found by the dry run: no number is consumed."""
@@ -103,14 +103,14 @@ def test_a_template_missing_a_value_fails_before_a_number_is_drawn(home, setting
     profile = load_profile("cacq")
     monkeypatch.setattr(type(profile), "template_path", lambda self, kind: bad)
     org = parse_json(json.dumps(GOOD, ensure_ascii=False), "x")[0]
-    with Issuer(profile, pool=pool) as issuer, pytest.raises(TemplateError) as err:
+    with Issuer(profile, pool=office_or_fake) as issuer, pytest.raises(TemplateError) as err:
         issuer.issue(org)
     assert "broken.docx" in str(err.value) and "fax_number" in str(err.value)
-    _nothing_stored(home)
+    _nothing_stored(keyed_home)
 
 
-@pytest.mark.office
-def test_a_failure_after_the_number_is_drawn_records_the_number_void(home, settings, pool,
+def test_a_failure_after_the_number_is_drawn_records_the_number_void(keyed_home, settings,
+                                                                     office_or_fake,
                                                                      monkeypatch):
     from certdesk.common.errors import ConversionError
     from certdesk.domain.profiles import load_profile
@@ -121,7 +121,7 @@ def test_a_failure_after_the_number_is_drawn_records_the_number_void(home, setti
         raise ConversionError("LibreOffice failed on test")
 
     org = parse_json(json.dumps(GOOD, ensure_ascii=False), "x")[0]
-    with Issuer(load_profile("cacq"), pool=pool) as issuer:
+    with Issuer(load_profile("cacq"), pool=office_or_fake) as issuer:
         monkeypatch.setattr(issuer.pool, "convert_bytes", broken_convert)
         with pytest.raises(ConversionError):
             issuer.issue(org)

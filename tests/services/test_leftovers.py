@@ -18,7 +18,6 @@ from tests.services.conftest import TWO_SITES
 from tests.store.conftest import make_pdf
 
 
-@pytest.mark.office
 def test_parallel_status_changes_store_the_notice_of_the_one_that_won_only(issuer, settings):
     main = issuer.issue(TWO_SITES)[0].number
     outcomes: list[str] = []
@@ -46,7 +45,6 @@ def test_parallel_status_changes_store_the_notice_of_the_one_that_won_only(issue
     assert len(notices) == 1
 
 
-@pytest.mark.office
 def test_a_failure_while_storing_leaves_no_out_copy_named_after_the_number(issuer, settings,
                                                                            monkeypatch):
     real_keep, calls = issuer.keep, []

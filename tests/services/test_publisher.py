@@ -6,6 +6,7 @@ import io
 from concurrent.futures import ThreadPoolExecutor
 
 import pikepdf
+import pytest
 
 from certdesk.services.publisher import Publisher
 from certdesk.signing.keys import ca_certificate
@@ -21,6 +22,7 @@ def _blank_pdf(i: int) -> bytes:
     return buf.getvalue()
 
 
+@pytest.mark.slow  # a stress test: 48 signatures made and validated, 8 threads at once
 def test_eight_threads_signing_at_once_all_get_valid_signatures(settings, engine):
     """A 1,000-document batch once failed randomly inside pyHanko when threads shared the
     signer; every signature made concurrently must validate."""

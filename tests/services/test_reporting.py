@@ -20,8 +20,6 @@ from certdesk.store.db import session_scope
 from certdesk.store.models import Certificate, CertificateReturn, Event, ReportItem
 from tests.services.conftest import TWO_SITES
 
-pytestmark = pytest.mark.office
-
 ONE_SITE = OrganisationInput(
     name="另一家公司", uscc="91440300MA5FQ1R27X", registered_address="深圳",
     scope="通信设备的维修", decision_date=date(2026, 3, 10), grade="达标级")

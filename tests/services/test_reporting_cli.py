@@ -15,8 +15,6 @@ from certdesk.store import reporting
 from certdesk.store.models import ReportBatch
 from tests.services.conftest import TWO_SITES
 
-pytestmark = pytest.mark.office
-
 
 @pytest.fixture
 def numbers(issuer):

@@ -21,8 +21,6 @@ from certdesk.store.models import Certificate, Event, VoidNumber
 from tests.conftest import REPO
 from tests.services.conftest import TWO_SITES
 
-pytestmark = pytest.mark.office
-
 DAY = date(2026, 11, 29)
 DEMO = json.loads(resources.files("certdesk.cli").joinpath("demo.json").read_text(encoding="utf-8"))
 MAIN = "027326FWF0001R000"
@@ -76,7 +74,7 @@ def events(settings, kind: str) -> list[dict]:
 
 
 @pytest.fixture
-def demo(cli, today, settings):
+def demo(cli, keyed_home, today, settings):
     """A home holding the demo certificate (issued 2026-11-23), today 2026-11-29."""
     today(DAY)
     out = cli("demo", "--json")
@@ -286,7 +284,7 @@ def test_two_issues_for_one_organisation_at_once_give_one_certificate(issuer):
 
 
 @pytest.fixture
-def pg_issuer(postgres_url, home, pool):
+def pg_issuer(postgres_url, home, office_or_fake):
     """An XBHT issuer on a fresh database of the suite's PostgreSQL server."""
     from uuid import uuid4
 
@@ -303,7 +301,7 @@ def pg_issuer(postgres_url, home, pool):
     admin.dispose()
     engine = make_engine(postgres_url.rsplit("/", 1)[0] + f"/{name}")
     init_db(engine)
-    with Issuer(load_profile("xbht"), engine=engine, pool=pool) as issuer:
+    with Issuer(load_profile("xbht"), engine=engine, pool=office_or_fake) as issuer:
         yield issuer
     engine.dispose()
 

@@ -23,8 +23,6 @@ from certdesk.store.models import Certificate, Event
 from tests.conftest import run_cli
 from tests.services.conftest import TWO_SITES
 
-pytestmark = pytest.mark.office
-
 
 def _org(pid: str) -> OrganisationInput:
     graded = load_profile(pid).scheme.graded
@@ -40,9 +38,9 @@ def _row(engine, number) -> Certificate:
 
 
 @pytest.mark.parametrize("pid", profile_ids())
-def test_restoring_after_the_suspension_period_is_refused_in_every_body(pid, home, settings,
-                                                                          pool, today):
-    with Issuer(load_profile(pid), pool=pool) as issuer:
+def test_restoring_after_the_suspension_period_is_refused_in_every_body(pid, keyed_home, settings,
+                                                                          office_or_fake, today):
+    with Issuer(load_profile(pid), pool=office_or_fake) as issuer:
         number = issuer.issue(_org(pid))[0].number
         today(date(2027, 1, 10))
         change_status(issuer, number, "suspend", "未按期接受监督审查", on=date(2027, 1, 10))

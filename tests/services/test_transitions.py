@@ -15,8 +15,6 @@ from certdesk.signing.pdf import validate
 from certdesk.store.models import Certificate, Record, VoidNumber
 from tests.services.conftest import TWO_SITES
 
-pytestmark = pytest.mark.office
-
 ORG = TWO_SITES
 
 

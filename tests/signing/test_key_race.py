@@ -43,6 +43,7 @@ def _finish(procs: list[subprocess.Popen]) -> list[str]:
     return outs
 
 
+@pytest.mark.slow  # four processes at once
 def test_four_keys_init_started_together_on_a_fresh_home_make_one_key_set(tmp_path):
     home = tmp_path / "home"
     shown = [json.loads(out) for out in _finish(

@@ -102,6 +102,7 @@ def _allocate(_data: bytes) -> bytes:
     return bytes(1024 * 1024 * 1024)
 
 
+@pytest.mark.slow  # a worker killed, hung or starved
 @pytest.mark.parametrize("hostile", [_kill_self, _ignore_the_timer, _allocate],
                          ids=["worker-dies", "worker-hangs", "worker-allocates"])
 def test_a_check_that_dies_hangs_or_grows_is_too_complex_and_the_next_check_answers(
@@ -136,6 +137,7 @@ def _nap(seconds: float) -> float:
     return seconds
 
 
+@pytest.mark.slow  # a real worker kept busy
 def test_checks_beyond_the_workers_and_their_queue_are_refused_as_busy_at_once(wait_for):
     box = Sandbox(Limits(seconds=5.0, memory_mb=256, workers=1))
     try:

@@ -23,7 +23,7 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from certdesk.signing.keys import ensure_keys
 from certdesk.signing.pdf import SignatureSpec, load_signer, sign_pdf
 from certdesk.web import create_app
-from tests.conftest import run_cli
+from tests.conftest import run_cli, run_process
 from tests.signing.support import issue_home, make_settings
 
 pytestmark = pytest.mark.office
@@ -159,7 +159,7 @@ def forged(genuine, other, foreign_signer, tmp_path_factory) -> dict[str, Path]:
 def cli_verdicts(issued, forged) -> dict[str, subprocess.CompletedProcess]:
     """``certdesk verify`` on every forgery, run side by side (each run is a fresh process)."""
     with ThreadPoolExecutor(max_workers=len(forged)) as ex:
-        runs = {name: ex.submit(run_cli, "verify", str(path), env=issued.env)
+        runs = {name: ex.submit(run_process, "verify", str(path), env=issued.env)
                 for name, path in forged.items()}
         return {name: run.result() for name, run in runs.items()}
 

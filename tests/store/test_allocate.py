@@ -49,6 +49,7 @@ def _assert_unique_and_contiguous(numbers: list[str], total: int) -> None:
     assert seqs == list(range(1, total + 1))
 
 
+@pytest.mark.slow  # four processes at once
 def test_four_processes_drawing_on_sqlite_get_distinct_contiguous_numbers(tmp_path):
     numbers = _draw_concurrently(f"sqlite:///{tmp_path / 'c.db'}", 4, 40)
     _assert_unique_and_contiguous(numbers, 160)

@@ -16,6 +16,8 @@ from certdesk.store.records import find_records
 from tests.conftest import CERTDESK
 from tests.store.conftest import make_pdf, make_uscc
 
+pytestmark = pytest.mark.slow  # kills real certdesk processes mid-write
+
 CLIENT = make_uscc(41)
 
 

@@ -9,7 +9,11 @@ import os
 import stat
 import subprocess
 
+import pytest
+
 from tests.conftest import CERTDESK
+
+pytestmark = pytest.mark.slow  # certdesk in a process of its own under umask 022
 
 
 def _run(home, *args: str) -> subprocess.CompletedProcess:

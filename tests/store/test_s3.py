@@ -20,6 +20,8 @@ from certdesk.common.settings import Settings
 from certdesk.store.blobs import S3BlobStore, blob_key, sha256_hex
 from tests.store.conftest import make_pdf, make_uscc
 
+pytestmark = pytest.mark.slow  # runs a real S3 server (SeaweedFS) for the session
+
 KEY, SECRET = "certdesk-test", "certdesk-test-secret"
 
 

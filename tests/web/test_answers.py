@@ -162,6 +162,7 @@ def server_processes(port: int) -> list[str]:
     return children
 
 
+@pytest.mark.slow  # real server processes
 def test_serve_with_workers_starts_that_many_server_processes(home):
     port = free_port()
     env = {"CERTDESK_HOME": str(home.settings.home)}

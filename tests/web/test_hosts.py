@@ -64,6 +64,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+@pytest.mark.slow  # a real server process
 def test_x_forwarded_for_from_localhost_does_not_pick_the_rate_limit_address(tmp_path):
     env = {"CERTDESK_HOME": str(tmp_path / "home"), "CERTDESK_PUBLIC_RATE_BURST": "3",
            "CERTDESK_PUBLIC_RATE_PER_MINUTE": "1", "PATH": "/usr/bin:/bin"}

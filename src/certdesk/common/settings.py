@@ -93,6 +93,12 @@ class Settings(BaseSettings):
     staff_login_window_minutes: int = 15
     """The window in which failed sign-ins are counted, and how long a lock-out lasts."""
 
+    staff_password_time_cost: int = 3
+    staff_password_memory_kib: int = 65536
+    """argon2id cost of new staff password hashes: RFC 9106's low-memory choice (3 passes,
+    64 MiB). Lowered only by the test suite; a sign-in rehashes a password stored with other
+    parameters."""
+
     staff_timezone: str = "Asia/Shanghai"
     """Zone in which the staff pages show event times (the log stores UTC)."""
 

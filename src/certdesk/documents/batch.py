@@ -18,7 +18,7 @@ from typing import Any
 from certdesk.common.batch import reason, run_jobs
 from certdesk.common.files import write_atomically
 from certdesk.common.settings import Settings
-from certdesk.documents.convert import ConverterPool
+from certdesk.documents.converter import Converter
 from certdesk.documents.kinds import Build, DocumentKind
 from certdesk.documents.render import render_docx
 from certdesk.domain.profiles import Profile
@@ -69,7 +69,7 @@ class _Names:
 
 
 def render_batch(kind: DocumentKind, profile: Profile, records: Sequence[Any], out_dir: Path,
-                 pool: ConverterPool, *, settings: Settings, source: str = "input",
+                 pool: Converter, *, settings: Settings, source: str = "input",
                  on_done: Callable[[str, int, str | None], None] | None = None) -> BatchResult:
     """Render every record; ``on_done(record, documents, error)`` after each.
 

@@ -29,12 +29,12 @@ from collections.abc import Sequence
 from copy import deepcopy
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
 import pikepdf
 from lxml import etree
 
 from certdesk.common.errors import CertdeskError, ConversionError
+from certdesk.documents.converter import Converter
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -60,11 +60,6 @@ class NotMergeable(CertdeskError):
 
 class SplitMismatch(CertdeskError):
     """The merged PDF's pages do not map one to one onto the certificates."""
-
-
-class Converts(Protocol):
-    def convert_bytes(self, docx: bytes, name: str = "document",
-                      documents: int = 1) -> bytes: ...
 
 
 @dataclass(frozen=True)
@@ -377,7 +372,7 @@ Outcome = bytes | CertdeskError
 """A certificate's PDF/A, or why it could not be converted."""
 
 
-def convert_each(pool: Converts, parts: Sequence[Part]) -> list[Outcome]:
+def convert_each(pool: Converter, parts: Sequence[Part]) -> list[Outcome]:
     """One conversion per part; a failure stays with its part."""
     out: list[Outcome] = []
     for part in parts:
@@ -388,7 +383,7 @@ def convert_each(pool: Converts, parts: Sequence[Part]) -> list[Outcome]:
     return out
 
 
-def convert_merged(pool: Converts, parts: Sequence[Part]) -> list[bytes]:
+def convert_merged(pool: Converter, parts: Sequence[Part]) -> list[bytes]:
     """Merge, convert once, split; raises when any step cannot vouch for the result."""
     merged = merge_docx([p.docx for p in parts])
     pdf = pool.convert_bytes(merged, f"{parts[0].name}+{len(parts) - 1}", len(parts))
@@ -397,7 +392,7 @@ def convert_merged(pool: Converts, parts: Sequence[Part]) -> list[bytes]:
         return split_pdf(src, ranges)
 
 
-def convert_many(pool: Converts, parts: Sequence[Part]) -> list[Outcome]:
+def convert_many(pool: Converter, parts: Sequence[Part]) -> list[Outcome]:
     """PDF/A for each part, in order: merged when it can be vouched for, else one by one."""
     if len(parts) < 2:
         return convert_each(pool, parts)

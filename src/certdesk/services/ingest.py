@@ -22,7 +22,7 @@ from sqlalchemy.engine import Engine
 
 from certdesk.common.errors import InputError
 from certdesk.common.settings import Settings
-from certdesk.documents.convert import ConverterPool
+from certdesk.documents.converter import Converter
 from certdesk.domain.text import clean_text
 from certdesk.store.blobs import Store, sha256_hex
 from certdesk.store.db import session_scope
@@ -104,7 +104,7 @@ def images_docx(data: bytes) -> bytes:
     return out.getvalue()
 
 
-def to_pdf(data: bytes, name: str, pool: ConverterPool) -> tuple[bytes, str]:
+def to_pdf(data: bytes, name: str, pool: Converter) -> tuple[bytes, str]:
     """(PDF bytes, the source format); ``pool`` is used only when there is something to
     convert, so a lazily started one costs nothing for PDFs."""
     kind = sniff(data)
@@ -131,7 +131,7 @@ class Added:
                 "converted_from": self.converted_from, "new": self.new}
 
 
-def take_in(engine: Engine, store: Store, settings: Settings, pool: ConverterPool, raw: bytes,
+def take_in(engine: Engine, store: Store, settings: Settings, pool: Converter, raw: bytes,
             name: str, *, record_type: str, filing: Filing, signer: str | None,
             actor: str) -> Added:
     """One file made elsewhere into the archive (its own transaction): converted when it

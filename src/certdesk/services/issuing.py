@@ -36,7 +36,7 @@ from certdesk.common.errors import (
 from certdesk.common.proc import process_tag
 from certdesk.common.settings import Settings, get_settings
 from certdesk.documents.context import CertificateFacts, certificate_context
-from certdesk.documents.convert import ConverterPool
+from certdesk.documents.converter import Converter
 from certdesk.documents.merge import Part, convert_many
 from certdesk.documents.qr import QR_WIDTH_MM, qr_png, verify_url
 from certdesk.documents.render import Image, render_docx
@@ -168,7 +168,7 @@ class Issuer(Publisher):
     """Issues certificates for one body profile. Thread-safe; use as a context manager."""
 
     def __init__(self, profile: Profile, *, settings: Settings | None = None,
-                 engine: Engine | None = None, pool: ConverterPool | None = None,
+                 engine: Engine | None = None, pool: Converter | None = None,
                  actor: str = "issuer", allow_unverified: bool = False,
                  shared: Publisher | None = None) -> None:
         """``allow_unverified``: the caller (the demo) opts in to a profile's unconfirmed

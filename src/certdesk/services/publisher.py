@@ -14,6 +14,7 @@ from sqlmodel import Session
 
 from certdesk.common.settings import Settings, get_settings
 from certdesk.documents.convert import ConverterPool
+from certdesk.documents.converter import Converter
 from certdesk.documents.render import render_docx
 from certdesk.domain.profiles import Profile
 from certdesk.signing.keys import ensure_keys
@@ -30,10 +31,11 @@ def body_signature(profile: Profile, title: str) -> SignatureSpec:
 
 
 class Publisher:
-    """Holds the warm converter, the signing key and the stores. Thread-safe."""
+    """Holds the converter (warm LibreOffice unless given another ``Converter``), the signing
+    key and the stores. Thread-safe."""
 
     def __init__(self, *, settings: Settings | None = None, engine: Engine | None = None,
-                 pool: ConverterPool | None = None, shared: Publisher | None = None) -> None:
+                 pool: Converter | None = None, shared: Publisher | None = None) -> None:
         """``shared``: a running publisher whose stores, pool, key and signing lock this one
         uses (loading the key again costs ~136 ms; two signers would not share the lock)."""
         if shared is not None:
@@ -43,7 +45,7 @@ class Publisher:
         self.engine = engine or get_engine(self.settings.db_url)
         self.blobs = open_store(self.settings)
         self._own_pool = pool is None
-        self.pool = pool or ConverterPool(settings=self.settings)
+        self.pool: Converter = pool or ConverterPool(settings=self.settings)
         self.key = ensure_keys(self.settings)
         self.signer = load_signer(self.key, self.settings.key_passphrase)
         self._sign_lock = threading.Lock()

@@ -17,7 +17,7 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.types import Scope
 
 from certdesk.common.settings import Settings, get_settings
-from certdesk.documents.convert import ConverterPool
+from certdesk.documents.converter import Converter
 from certdesk.store.db import get_engine, reader
 from certdesk.web.answers import ANSWERS_KEPT, Memo
 from certdesk.web.guards import BodyLimit, LocalRedirects, RateLimit, SecurityHeaders, TokenBucket
@@ -29,7 +29,7 @@ from certdesk.web.staff.gate import StaffGate
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None, *,
-               staff: bool = True, pool: ConverterPool | None = None) -> FastAPI:
+               staff: bool = True, pool: Converter | None = None) -> FastAPI:
     """The public verification app; with ``staff`` the staff desk is mounted at /staff
     (``pool`` lets it share a warm LibreOffice pool)."""
     settings = settings or get_settings()

@@ -60,20 +60,21 @@ class StaffClient:
 
 
 @pytest.fixture
-def staff_app(settings, engine, pool) -> FastAPI:
+def staff_app(keyed_home, settings, engine, office_or_fake) -> FastAPI:
     from certdesk.web.staff.router import mount
 
     app = FastAPI()
-    mount(app, settings, engine, pool=pool)
+    mount(app, settings, engine, pool=office_or_fake)
     return app
 
 
 @pytest.fixture(scope="session")
 def password_hash() -> str:
-    """argon2 is slow by design: hash the shared test password once per session."""
-    from argon2 import PasswordHasher
+    """The shared test password, hashed once per session at the suite's argon2 cost (a
+    sign-in would otherwise rehash it)."""
+    from certdesk.web.staff.accounts import _hasher
 
-    return PasswordHasher().hash(PASSWORD)
+    return _hasher().hash(PASSWORD)
 
 
 @pytest.fixture

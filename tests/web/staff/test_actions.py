@@ -15,8 +15,6 @@ from tests.conftest import REPO
 from tests.store.conftest import make_pdf
 from tests.web.staff.conftest import CLIENT, MAIN, logged
 
-pytestmark = pytest.mark.office
-
 R1 = "027329FWF0001R100"
 CERT = f"/staff/certificates/{MAIN}"
 

@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from certdesk.common.errors import CertdeskError, InputError, NotFound, RuleViolation
-from certdesk.common.settings import Settings
+from certdesk.common.settings import Settings, get_settings
 from certdesk.store import events
 from certdesk.store.db import session_scope
 from certdesk.store.models import Disposal, Event, utcnow
@@ -79,9 +79,14 @@ def subject(name: str) -> str:
     return f"staff:{name}"
 
 
-@cache
 def _hasher() -> PasswordHasher:
-    return PasswordHasher()  # argon2id with the RFC 9106 low-memory parameters
+    settings = get_settings()
+    return _argon2(settings.staff_password_time_cost, settings.staff_password_memory_kib)
+
+
+@cache
+def _argon2(time_cost: int, memory_kib: int) -> PasswordHasher:
+    return PasswordHasher(time_cost=time_cost, memory_cost=memory_kib)  # argon2id
 
 
 @cache

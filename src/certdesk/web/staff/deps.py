@@ -20,7 +20,7 @@ from sqlmodel import Session
 
 from certdesk.common.errors import CertdeskError
 from certdesk.common.settings import Settings
-from certdesk.documents.convert import ConverterPool
+from certdesk.documents.converter import Converter
 from certdesk.domain.profiles import load_profile
 from certdesk.services.issuing import Issuer
 from certdesk.services.publisher import Publisher
@@ -37,7 +37,7 @@ class Publishing:
     """The app's one ``Publisher`` (key, signer, converter pool), opened at start-up and
     shared by every request; opened on first use where no lifespan runs (a bare test app)."""
 
-    def __init__(self, settings: Settings, engine: Engine, pool: ConverterPool | None) -> None:
+    def __init__(self, settings: Settings, engine: Engine, pool: Converter | None) -> None:
         self.settings, self.engine, self.pool = settings, engine, pool
         self._lock = threading.Lock()  # two first requests at once open one publisher
         self._publisher: Publisher | None = None

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 
 from certdesk.common.errors import NotFound
 from certdesk.common.settings import Settings
-from certdesk.documents.convert import ConverterPool
+from certdesk.documents.converter import Converter
 from certdesk.web.staff import (
     account_pages,
     actions,
@@ -64,7 +64,7 @@ def not_found(path: str) -> Response:  # after every area: it matches any path
 
 
 def mount(app: FastAPI, settings: Settings, engine: Engine, *,
-          pool: ConverterPool | None = None) -> None:
+          pool: Converter | None = None) -> None:
     """Serve the staff desk on ``app``: its state and its pages. ``pool`` shares a warm
     LibreOffice pool; without one the desk's publisher keeps its own, started on the
     first document it produces and closed at shutdown."""
