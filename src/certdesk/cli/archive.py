@@ -12,7 +12,7 @@ from pathlib import Path
 import typer
 
 from certdesk.cli.identity import AS_OPT, acting
-from certdesk.cli.options import JSON_OPT, day_option
+from certdesk.cli.options import JSON_OPT, day_option, install_profiles
 from certdesk.cli.output import console, emit, err_console
 from certdesk.common.files import read_bytes
 
@@ -77,7 +77,8 @@ def archive_add(
     by = acting(who, "records")
     settings, engine, store = _stores()
     with session_scope(engine) as s:
-        filing = resolve_filing(s, certificate=certificate, client=client, profile=profile)
+        filing = resolve_filing(s, install_profiles(), certificate=certificate, client=client,
+                                profile=profile)
     added, failed = [], []
     # The pool starts LibreOffice only when a file needs converting (PDFs never do).
     with ConverterPool(size=1, settings=settings) as pool:
@@ -131,7 +132,7 @@ def archive_list(
 
     _, engine, _ = _stores()
     with session_scope(engine) as s:
-        facts = Facts(s)
+        facts = Facts(s, install_profiles())
         rows = [record_dict(s, r, facts) for r in find_records(
             s, client=client, certificate=certificate, record_type=record_type)]
     emit({"records": rows}, as_json, _record_rows)
@@ -144,12 +145,12 @@ def archive_show(record_id: int = typer.Argument(..., help="Record id."),
     from certdesk.store.db import session_scope
     from certdesk.store.events import entries
     from certdesk.store.models import Disposal
-    from certdesk.store.records import get_record, record_dict, record_subject
+    from certdesk.store.records import Facts, get_record, record_dict, record_subject
 
     _, engine, _ = _stores()
     with session_scope(engine) as s:
         row = get_record(s, record_id)
-        data = record_dict(s, row)
+        data = record_dict(s, row, Facts(s, install_profiles()))
         data["events"] = [_event_dict(e) for e in entries(s, record_subject(row.id))]
         if row.disposal_id:
             d = s.get(Disposal, row.disposal_id)
@@ -414,16 +415,16 @@ def retention_due(
 ) -> None:
     """Records whose retention period has ended, each with why (rule, anchor date, period,
     clause); records under a legal hold are listed as held."""
-    from certdesk.domain.profiles import load_profile
     from certdesk.services.disposal import due_records
     from certdesk.store.db import session_scope
 
     day = day_option(on, "--on") or date.today()
+    profiles = install_profiles()
     if profile:
-        load_profile(profile)
+        profiles.get(profile)
     _, engine, _ = _stores()
     with session_scope(engine) as s:
-        rows = due_records(s, day, profile)
+        rows = due_records(s, profiles, day, profile)
 
     def human(d: dict) -> None:
         table = _table("id", "type", "client", "certificate", "kept until", "why", "hold")
@@ -525,7 +526,8 @@ def dispose_propose(
     by = acting(who, "records", accounts_required=True)
     _, engine, _ = _stores()
     with session_scope(engine) as s:
-        d = disposal_dict(s, propose(s, record_ids, by=by, reason=reason, today=date.today()))
+        d = disposal_dict(s, propose(s, install_profiles(), record_ids, by=by, reason=reason,
+                                       today=date.today()))
     _disposal_out(d, as_json)
 
 
@@ -549,7 +551,8 @@ def dispose_approve(
     # approve() refuses (wrong officer, not due, held) before anything is converted, and
     # the pool starts LibreOffice only on its first conversion.
     with ConverterPool(size=1, settings=settings) as pool:
-        done = approve(engine, store, settings, pool, disposal_id, by=by, today=date.today())
+        done = approve(engine, store, settings, pool, install_profiles(), disposal_id, by=by,
+                       today=date.today())
     with session_scope(engine) as s:
         # The proposal's record lines win over the bare ids ``done`` lists (printed below).
         d = {**done.as_dict(), **disposal_dict(s, s.get(Disposal, disposal_id))}

@@ -20,7 +20,7 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from certdesk.cli.options import JSON_OPT
+from certdesk.cli.options import JSON_OPT, chosen_profiles, install_profiles
 from certdesk.cli.output import console, emit, err_console
 
 SHOW_EACH = 20
@@ -52,10 +52,9 @@ def _render(kind_name: str, profile_id: str, input_file: Path, out: Path | None,
     from certdesk.documents.convert import ConverterPool
     from certdesk.documents.kinds import kind as find_kind
     from certdesk.documents.records import load_records
-    from certdesk.domain.profiles import load_profile
 
     kind = find_kind(kind_name)
-    profile = load_profile(profile_id)
+    profile = install_profiles().get(profile_id)
     profile.template_path(kind.id)  # a missing template: say so before reading the input
     records = load_records(input_file)
     settings = get_settings()
@@ -124,9 +123,8 @@ def templates_list(
     """Show every document kind, its title and the template each profile uses for it."""
     from certdesk.documents.kinds import KINDS
     from certdesk.documents.schema import describe
-    from certdesk.domain.profiles import all_profiles, load_profile
 
-    profiles = [load_profile(profile)] if profile else all_profiles()
+    profiles = chosen_profiles(profile)
     data = {"kinds": []}
     for kind in KINDS.values():
         uses = {}
@@ -167,7 +165,6 @@ def templates_check(
     from certdesk.common.errors import InputError
     from certdesk.documents.kinds import kind as find_kind
     from certdesk.documents.lint import CheckReport, check_profiles, lint_template
-    from certdesk.domain.profiles import all_profiles, load_profile
 
     if file is not None:
         if kind is None:
@@ -179,7 +176,7 @@ def templates_check(
     elif kind is not None:
         raise InputError("--kind applies to --file only")
     else:
-        report = check_profiles([load_profile(profile)] if profile else all_profiles())
+        report = check_profiles(chosen_profiles(profile))
 
     def human(d: dict) -> None:
         for p in d["problems"]:

@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from certdesk.cli.identity import AS_OPT, acting
-from certdesk.cli.options import DRY_RUN_OPT, JSON_OPT, day_option
+from certdesk.cli.options import DRY_RUN_OPT, JSON_OPT, day_option, install_profiles
 from certdesk.cli.output import console, emit, warn_if_qr_unreachable
 
 lifecycle_app = typer.Typer(help="Calendar-driven lifecycle jobs.", no_args_is_help=True)
@@ -18,14 +18,13 @@ def _issuer_for(number: str, actor: str):
     """An Issuer for the profile of certificate ``number``, acting as ``actor``."""
     from sqlmodel import Session
 
-    from certdesk.domain.profiles import load_profile
     from certdesk.services.cycle import main_certificate
     from certdesk.services.issuing import Issuer
     from certdesk.store.db import get_engine
 
     with Session(get_engine()) as s:
         profile_id = main_certificate(s, number).profile
-    return Issuer(load_profile(profile_id), actor=actor)
+    return Issuer(install_profiles().get(profile_id), actor=actor)
 
 
 def _emit_certs(certs: list, as_json: bool) -> None:
@@ -158,8 +157,9 @@ def register(app: typer.Typer) -> None:
         visited = parse_site_numbers(sites or "", "--sites")
         data: dict = {"number": number, "held_on": held}
         if report is None:
-            data["surveillance"] = record_surveillance(get_engine(), number, day, actor=actor,
-                                                       sites=visited, dry_run=dry_run)
+            data["surveillance"] = record_surveillance(get_engine(), install_profiles(), number,
+                                                       day, actor=actor, sites=visited,
+                                                       dry_run=dry_run)
         else:
             from certdesk.documents.records import load_records
             from certdesk.services.certification import record_surveillance_report
@@ -194,7 +194,7 @@ def register(app: typer.Typer) -> None:
         from certdesk.store.db import get_engine
 
         day = day_option(on, "--on") or clock.today()
-        items = due_list(get_engine(), day, profile)
+        items = due_list(get_engine(), install_profiles(), day, profile)
 
         def human(d: dict) -> None:
             from rich.table import Table

@@ -38,17 +38,16 @@ from certdesk.domain.coverage import rotation
 from certdesk.domain.dates import (
     certificate_dates,
     check_decision_date,
-    date_rules,
     nc_deadline,
     surveillance_plan,
     suspension,
 )
-from certdesk.domain.decision import check_independence, decision_rules
-from certdesk.domain.mandays import man_day_rules, man_days
+from certdesk.domain.decision import check_independence
+from certdesk.domain.mandays import man_days
 from certdesk.domain.numbering import parse
 from certdesk.domain.profiles import Profile
-from certdesk.domain.sampling import sample_size, sampling_rules
-from certdesk.domain.scoring import grade, score_sheet, scoring_rules
+from certdesk.domain.sampling import sample_size
+from certdesk.domain.scoring import grade, score_sheet
 from certdesk.domain.spec import Audit
 from certdesk.domain.uscc import validate_uscc
 
@@ -180,7 +179,7 @@ def _number(f: Fields, key: str):
 def _grade(job: Build, f: Fields) -> str | None:
     if not job.profile.scheme.graded:
         return None
-    grades = scoring_rules(job.profile.id).grade_names
+    grades = job.profile.rules.scoring.grade_names
     value = f.text("grade")
     if value not in grades:
         raise f.fail("grade", f"= {value!r} is not one of {' / '.join(grades)}")
@@ -201,7 +200,7 @@ def _certificates(job: Build, f: Fields, *, subs: bool) -> list[Rendition]:
     org = _org(f)
     scope = f.text("scope")
     previous = f.date("previous_expiry", required=False)
-    dates = certificate_dates(date_rules(job.profile.id),
+    dates = certificate_dates(job.profile.rules.dates,
                               Audit.RECERTIFICATION if previous else Audit.INITIAL,
                               f.date("decision_date"), issue=f.date("issue_date", False),
                               previous_expiry=previous)
@@ -285,7 +284,6 @@ def _surveillance_sites(rules: Any, sites: list[dict[str, Any]], visits: int) ->
 
 
 def _programme(job: Build, f: Fields) -> list[Rendition]:
-    pid = job.profile.id
     org = _org(f)
     cycle = _audit(f, "cycle") if f.has("cycle") else Audit.INITIAL
     if cycle is Audit.SURVEILLANCE:
@@ -299,7 +297,8 @@ def _programme(job: Build, f: Fields) -> list[Rendition]:
     company = f.text("company", "")
     if company and company not in COMPANY_TYPES:
         raise f.fail("company", f"must be one of {', '.join(COMPANY_TYPES)}")
-    md_rules, s_rules, d_rules = man_day_rules(pid), sampling_rules(pid), date_rules(pid)
+    rules = job.profile.rules
+    md_rules, s_rules, d_rules = rules.man_days, rules.sampling, rules.dates
     extra = {k: f.integer(k, required=md_rules.feature is not None, minimum=1)
              for k in ("products", "service_items")}
     # One record serves every profile: facts a body's table does not use are printed but
@@ -456,7 +455,7 @@ def _findings(sheet: Mapping[str, Any], key: str) -> list[str]:
 def _score(job: Build, f: Fields) -> dict[str, Any]:
     """The score table: every item under its category, a subtotal per category, then the
     totals; figures by ``domain.scoring`` [GB/T 27922-2011 6.3]."""
-    rules = scoring_rules(job.profile.id)
+    rules = job.profile.rules.scoring
     sheet = f.mapping("score_sheet")
     result = score_sheet(rules, sheet)
     names = {i.name: i.id for c in rules.categories for i in c.items}
@@ -526,7 +525,7 @@ def _nonconformity(job: Build, f: Fields) -> list[Rendition]:
     severity = f.text("severity", "轻微")
     if severity not in ("严重", "轻微"):
         raise f.fail("severity", "must be 严重 or 轻微")
-    deadline = nc_deadline(date_rules(job.profile.id), audit, end,
+    deadline = nc_deadline(job.profile.rules.dates, audit, end,
                            previous_expiry=f.date("previous_expiry", required=False))
     rule = "前完成纠正和纠正措施并经验证" if severity == "严重" else \
         "前提交纠正措施（计划），在下次审核时验证"
@@ -559,13 +558,13 @@ def _decision(job: Build, f: Fields) -> list[Rendition]:
     leader = f.text("leader")
     team = [t for t in f.texts("team") if t != leader]
     makers = f.texts("decision_makers")
-    rules = decision_rules(job.profile.id)
+    rules = job.profile.rules.decision
     check_independence(rules, [leader, *team], makers, f.text("reviewer"))
     on = f.date("decision_date")
     start = f.date("start")
     end = f.date("end", required=False) or start
-    check_decision_date(date_rules(job.profile.id), audit, end, on)
-    verdict = grade(scoring_rules(job.profile.id), f.number("score"),
+    check_decision_date(job.profile.rules.dates, audit, end, on)
+    verdict = grade(job.profile.rules.scoring, f.number("score"),
                     deductions=f.integer("deductions", required=False) or 0,
                     feature_result=f.number("feature_result", required=False))
     conclusion = f.text("team_conclusion", CONCLUSIONS[0])
@@ -629,7 +628,7 @@ def _surveillance_rule(rules: Any, n: int) -> str:
 
 def _surveillance_notice(job: Build, f: Fields) -> list[Rendition]:
     org = _org(f)
-    rules = date_rules(job.profile.id)
+    rules = job.profile.rules.dates
     issue = f.date("issue_date")
     decision = f.date("decision_date", required=False) or issue
     n = f.integer("surveillance", minimum=1)
@@ -682,7 +681,7 @@ def _notice(wording_id: str, code: str) -> Callable[[Build, Fields], list[Rendit
             raise f.fail("certificates", "must be empty: a refused applicant holds none")
         until = None
         if wording_id == "suspension":
-            until = suspension(date_rules(job.profile.id), on,
+            until = suspension(job.profile.rules.dates, on,
                                months=f.integer("months", required=False, minimum=1)).ends
         elif f.has("months"):
             raise f.fail("months", "applies to suspension notices only")

@@ -31,12 +31,11 @@ from certdesk.common.errors import CertdeskError, InputError, RuleViolation
 from certdesk.documents.context import cn_date
 from certdesk.documents.kinds import CONCLUSIONS, REFUSED, Build, Rendition, kind
 from certdesk.documents.records import Fields
-from certdesk.domain.dates import date_rules, nc_deadline
-from certdesk.domain.decision import decision_rules
+from certdesk.domain.dates import nc_deadline
 from certdesk.domain.guards import not_after_today
 from certdesk.domain.nonconformity import Finding, check_closed_for_grant
-from certdesk.domain.profiles import Profile, load_profile
-from certdesk.domain.scoring import score_sheet, scoring_rules
+from certdesk.domain.profiles import Profile
+from certdesk.domain.scoring import score_sheet
 from certdesk.domain.spec import Audit
 from certdesk.services.cycle import main_certificate, record_surveillance
 from certdesk.services.inputs import OrganisationInput, SiteInput
@@ -155,7 +154,7 @@ def prepare(job: Build, case: Any, where: str) -> Prepared:
         **org, "sites": sites, "audit": "initial", **audit, "team": team,
         "nonconformities": [{k: n.data[k] for k in REPORT_NC if k in n.data} for n in ncs],
         **report_fields}, f"{where}: report")
-    verdict = score_sheet(scoring_rules(job.profile.id), f.mapping("report")["score_sheet"]).verdict
+    verdict = score_sheet(job.profile.rules.scoring, f.mapping("report")["score_sheet"]).verdict
     audit_end = plan_fields.get("end") or plan_fields["start"]
     nc_reports = [_one(job, "nonconformity", {
         "name": org["name"], "uscc": org["uscc"], "registered_address": org["registered_address"],
@@ -183,8 +182,8 @@ def prepare(job: Build, case: Any, where: str) -> Prepared:
         end = date.fromisoformat(str(audit_end))
         check_closed_for_grant(
             findings, audit_end=end, decision=decided,
-            deadline=nc_deadline(date_rules(job.profile.id), Audit.INITIAL, end).due_by,
-            clause=decision_rules(job.profile.id).nc_clause)
+            deadline=nc_deadline(job.profile.rules.dates, Audit.INITIAL, end).due_by,
+            clause=job.profile.rules.decision.nc_clause)
     certificate_sites = [Fields(s, f"{where}: sites[{i}]") for i, s in enumerate(sites, 1)]
     organisation = OrganisationInput(
         name=org["name"], uscc=org["uscc"], registered_address=org["registered_address"],
@@ -311,7 +310,7 @@ def record_surveillance_report(publisher: Publisher, number: str, held_on: date,
     with Session(publisher.engine) as s:
         cert = main_certificate(s, number)
         org = s.get(Organisation, cert.organisation_id)
-        profile = load_profile(cert.profile)
+        profile = publisher.profiles.get(cert.profile)
         covered = [{"number": c.number, "scope": c.scope, "expiry_date": c.expiry_date.isoformat()}
                    for c in s.exec(select(Certificate).where(
                        (Certificate.number == cert.number)
@@ -347,21 +346,21 @@ def record_surveillance_report(publisher: Publisher, number: str, held_on: date,
         "reason": f"监督审查（{cn_date(held_on)}）合格，审查组推荐保持认证注册",
         "date": held_on.isoformat()}, f"{where}: maintenance notice")
     if dry_run:
-        return record_surveillance(publisher.engine, number, held_on, sites=sites,
-                                   dry_run=True), None, None
+        return record_surveillance(publisher.engine, publisher.profiles, number, held_on,
+                                   sites=sites, dry_run=True), None, None
     signed = [(record_type, f"{r.stem}.pdf", _signed(publisher, profile, kind_id, r))
               for record_type, kind_id, r in (("report", "report", report),
                                               ("notice", "maintenance_notice", notice))]
 
     def keep(s: Session, cert: Certificate) -> str:
         shas = [publisher.keep(s, pdf, record_type=record_type, filename=filename,
-                               profile=cert.profile, organisation_id=cert.organisation_id,
+                               profile=profile, organisation_id=cert.organisation_id,
                                certificate_number=cert.number, actor=actor)
                 for record_type, filename, pdf in signed]
         return shas[0]  # the report's, logged with the surveillance
 
-    n = record_surveillance(publisher.engine, number, held_on, actor=actor, keep=keep,
-                            sites=sites)
+    n = record_surveillance(publisher.engine, publisher.profiles, number, held_on, actor=actor,
+                            keep=keep, sites=sites)
     kept = [Kept(record_type, filename, sha256_hex(pdf), publisher.export(filename, pdf))
             for record_type, filename, pdf in signed]
     return n, kept[0], kept[1]

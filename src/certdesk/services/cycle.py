@@ -21,18 +21,17 @@ from certdesk.documents.context import CertificateFacts
 from certdesk.documents.render import render_docx
 from certdesk.domain.coverage import site_coverage, visited_sites
 from certdesk.domain.dates import (
+    DateRules,
     add_months,
     check_recert_audit,
-    date_rules,
     recert_application_due,
     surveillance_plan,
 )
 from certdesk.domain.guards import not_after_today, sweep_day
 from certdesk.domain.numbering import parse
-from certdesk.domain.profiles import load_profile
-from certdesk.domain.sampling import sample_size, sampling_rules
+from certdesk.domain.profiles import Profile, Profiles
+from certdesk.domain.sampling import sample_size
 from certdesk.domain.scope import change_site_scopes
-from certdesk.domain.scoring import scoring_rules
 from certdesk.domain.spec import Audit
 from certdesk.domain.status import effective_status
 from certdesk.domain.text import clean_text
@@ -85,7 +84,7 @@ def recertify(issuer: Issuer, number: str, decision: date, *, issue: date | None
     if prev.status in ("revoked", "cancelled", "superseded"):
         raise RuleViolation(f"cannot re-certify {prev.number}: it is {prev.status}"
                             f"{replaced_note(prev)} [XBHT 7.7, A.4]")
-    check_recert_audit(date_rules(prev.profile), prev.expiry_date, decision, audit_end)
+    check_recert_audit(issuer.profile.rules.dates, prev.expiry_date, decision, audit_end)
     org_input = OrganisationInput(
         name=org.name, uscc=org.uscc, registered_address=org.registered_address,
         scope=scope or prev.scope, decision_date=decision, grade=grade or prev.grade,
@@ -160,6 +159,8 @@ def reissue(issuer: Issuer, number: str, changes: Changes, reason: str, *,
         subs = list(s.exec(select(Certificate).where(Certificate.main_number == main.number)
                            .order_by(Certificate.sub)))
         org = s.get(Organisation, main.organisation_id)
+    if main.profile != issuer.profile.id:
+        raise RuleViolation(f"{main.number} belongs to profile {main.profile!r}")
     status = effective_status(main.status, main.expiry_date, on, issued=main.issue_date)
     if status != "valid":
         raise RuleViolation(f"cannot re-issue {main.number}: it is {status}"
@@ -168,7 +169,7 @@ def reissue(issuer: Issuer, number: str, changes: Changes, reason: str, *,
     if on < main.issue_date:
         raise RuleViolation(f"re-issue date {on} is before the issue date {main.issue_date}")
     if changes.grade:
-        grades = scoring_rules(main.profile).grade_names
+        grades = issuer.profile.rules.scoring.grade_names
         if changes.grade not in grades:
             raise InputError(f"grade {changes.grade!r} is not one of {' / '.join(grades)}")
     old_sites = _sites(main)
@@ -193,7 +194,7 @@ def reissue(issuer: Issuer, number: str, changes: Changes, reason: str, *,
                 {"address": sub.site_address, "scope": sub.scope})
         all_facts.append(replace(facts, number=sub.number, main_number=main.number,
                                  scope=site["scope"], site=site))
-    profile = load_profile(main.profile)
+    profile = issuer.profile
     if dry_run:
         for f in all_facts[:2]:  # template errors show in the preview
             render_docx(*issuer.context_for(f, None))
@@ -208,7 +209,7 @@ def reissue(issuer: Issuer, number: str, changes: Changes, reason: str, *,
         s.add(org_row)
         for f, pdf, url in produced:
             sha = issuer.keep(s, pdf, record_type="certificate",
-                              filename=f"{f.number}-换证{on:%Y%m%d}.pdf", profile=profile.id,
+                              filename=f"{f.number}-换证{on:%Y%m%d}.pdf", profile=profile,
                               organisation_id=org.id, certificate_number=f.number,
                               actor=issuer.actor)
             row = s.exec(select(Certificate).where(Certificate.number == f.number)).one()
@@ -272,22 +273,21 @@ class DueItem:
                 "status": self.status}
 
 
-def coverage_warning(cert: Certificate, visits: list[list[int]]) -> str:
+def coverage_warning(profile: Profile, cert: Certificate, visits: list[list[int]]) -> str:
     """What the cycle's surveillances still owe in site coverage [XBHT 7.2.2.9.2]."""
-    spec = sampling_rules(cert.profile)
+    spec = profile.rules.sampling
     sites = _sites(cert)
     if not spec.surveillance_coverage_clause or len(sites) < 2:
         return ""
-    remaining = date_rules(cert.profile).surveillance.count - len(visits)
+    remaining = profile.rules.dates.surveillance.count - len(visits)
     per_visit = sample_size(spec, Audit.SURVEILLANCE, len(sites)).sample
     return site_coverage(len(sites), visits, remaining, per_visit,
                          spec.surveillance_coverage_clause).warning()
 
 
-def recert_application(cert: Certificate, on: date) -> DueItem | None:
+def recert_application(rules: DateRules, cert: Certificate, on: date) -> DueItem | None:
     """The re-certification application, listed from a month before it is due until the
     certificate expires [CACQ 7.6.1, DNI 5.7.1, ZPIC 6.1]."""
-    rules = date_rules(cert.profile)
     due = recert_application_due(rules, cert.expiry_date)
     if due is None or on < add_months(due, -1, roll_forward=False) or on > cert.expiry_date:
         return None
@@ -297,9 +297,9 @@ def recert_application(cert: Certificate, on: date) -> DueItem | None:
                    f"[{rules.cycle.recert_application_clause}]", "recertification")
 
 
-def next_due(cert: Certificate, held: list[date], on: date) -> DueItem | None:
+def next_due(rules: DateRules, cert: Certificate, held: list[date],
+             on: date) -> DueItem | None:
     """The next surveillance not yet held, or None when the cycle's are all done."""
-    rules = date_rules(cert.profile)
     anchor = cert.decision_date if rules.surveillance.anchor == "decision" else cert.issue_date
     plan = surveillance_plan(rules, anchor, first_held=held[0] if held else None)
     for step in plan[len(held):]:
@@ -308,7 +308,8 @@ def next_due(cert: Certificate, held: list[date], on: date) -> DueItem | None:
     return None
 
 
-def record_surveillance(engine, number: str, held_on: date, *, actor: str = "issuer",
+def record_surveillance(engine, profiles: Profiles, number: str, held_on: date, *,
+                        actor: str = "issuer",
                         keep: Callable[[Session, Certificate], str] | None = None,
                         sites: tuple[int, ...] = (), dry_run: bool = False) -> int:
     """Record that the next surveillance audit of ``number`` was held (and passed).
@@ -330,7 +331,7 @@ def record_surveillance(engine, number: str, held_on: date, *, actor: str = "iss
         held = surveillances_held(s, cert.number)
         if held and held_on <= held[-1]:
             raise InputError(f"surveillance {held_on} is not after the last one {held[-1]}")
-        if next_due(cert, held, held_on) is None:
+        if next_due(profiles.get(cert.profile).rules.dates, cert, held, held_on) is None:
             raise RuleViolation(f"{cert.number} has no surveillance left in this cycle; "
                                 "the next audit is the re-certification")
         visited = visited_sites(len(_sites(cert)), sites)
@@ -343,7 +344,8 @@ def record_surveillance(engine, number: str, held_on: date, *, actor: str = "iss
         return len(held) + 1
 
 
-def due_list(engine, on: date, profile: str | None = None) -> list[DueItem]:
+def due_list(engine, profiles: Profiles, on: date,
+             profile: str | None = None) -> list[DueItem]:
     with Session(engine) as s:
         query = select(Certificate).where(Certificate.main_number.is_(None),
                                           Certificate.status.in_(("valid", "suspended")))
@@ -356,11 +358,13 @@ def due_list(engine, on: date, profile: str | None = None) -> list[DueItem]:
             if status == "expired":
                 continue
             held = _surveillance_events(s, cert.number)
-            item = next_due(cert, [date.fromisoformat(d["held_on"]) for d in held], on)
+            body = profiles.get(cert.profile)
+            item = next_due(body.rules.dates, cert,
+                            [date.fromisoformat(d["held_on"]) for d in held], on)
             if item is not None:
                 item = replace(item, status=status, warning=coverage_warning(
-                    cert, [d.get("sites", []) for d in held]))
-            application = recert_application(cert, on)
+                    body, cert, [d.get("sites", []) for d in held]))
+            application = recert_application(body.rules.dates, cert, on)
             items += [i for i in (item, application) if i is not None]
     return sorted(items, key=lambda i: (i.due_by, i.number))
 
@@ -398,7 +402,8 @@ def sweep(publisher: Publisher, on: date | None = None, *,
                     plan.append(SweepAction(cert.number, "expire",
                                             f"validity ended {cert.expiry_date}"))
             elif status == "valid":
-                item = next_due(cert, surveillances_held(s, cert.number), on)
+                item = next_due(publisher.profiles.get(cert.profile).rules.dates, cert,
+                                surveillances_held(s, cert.number), on)
                 if item is not None and item.overdue:
                     plan.append(SweepAction(
                         cert.number, "suspend",

@@ -21,7 +21,7 @@ from certdesk.common.names import person_key
 from certdesk.common.settings import Settings
 from certdesk.documents.convert import ConverterPool
 from certdesk.domain.numbering import parse
-from certdesk.domain.profiles import load_profile
+from certdesk.domain.profiles import Profiles
 from certdesk.domain.text import clean_text
 from certdesk.domain.uscc import validate_uscc
 from certdesk.signing.keys import ensure_keys
@@ -144,22 +144,22 @@ def _refusal(s: Session, facts: Facts, record: Record, today: date,
     return None
 
 
-def _check_all(s: Session, records: list[Record], today: date,
+def _check_all(s: Session, profiles: Profiles, records: list[Record], today: date,
                disposal_id: int | None = None) -> Facts:
-    facts = Facts(s)
+    facts = Facts(s, profiles)
     problems = [p for r in records if (p := _refusal(s, facts, r, today, disposal_id))]
     if problems:
         raise RuleViolation("cannot dispose: " + "; ".join(problems))
     return facts
 
 
-def propose(s: Session, record_ids: list[int], *, by: str, reason: str,
+def propose(s: Session, profiles: Profiles, record_ids: list[int], *, by: str, reason: str,
             today: date) -> Disposal:
     by, reason = _required(by, "--by"), _required(reason, "a reason (--reason)")
     if not record_ids:
         raise InputError("name at least one record id")
     records = [get_record(s, rid) for rid in dict.fromkeys(record_ids)]
-    facts = _check_all(s, records, today)
+    facts = _check_all(s, profiles, records, today)
     proposal = Disposal(reason=reason, proposed_by=by)
     s.add(proposal)
     s.flush()
@@ -212,23 +212,23 @@ class Disposed:
 
 
 def approve(engine: Engine, store: Store, settings: Settings, pool: ConverterPool,
-            disposal_id: int, *, by: str, today: date) -> Disposed:
+            profiles: Profiles, disposal_id: int, *, by: str, today: date) -> Disposed:
     by = _required(by, "--by")
     with session_scope(engine) as s:
         proposal, records = open_proposal(s, disposal_id, by)
-        facts = _check_all(s, records, today, disposal_id)
+        facts = _check_all(s, profiles, records, today, disposal_id)
         lines = [_line(s, facts, r) for r in records]
         proposed_by, reason = proposal.proposed_by, proposal.reason
-        profile = records[0].profile
-    pdf = disposal_certificate(settings, pool, disposal_id, lines, proposed_by, by, reason,
-                               today)
+        profile = profiles.get(records[0].profile)
+    pdf = disposal_certificate(settings, pool, profiles, disposal_id, lines, proposed_by, by,
+                               reason, today)
     with session_scope(engine) as s:
         # The approval entry takes the log lock first: a hold placed meanwhile is either
         # committed before (and seen below) or waits until this disposal is done.
         events.append(s, "disposal.approved", f"disposal:{disposal_id}",
                       {"records": [r.id for r in records]}, by)
         proposal, records = open_proposal(s, disposal_id, by)
-        facts = _check_all(s, records, today, disposal_id)
+        facts = _check_all(s, profiles, records, today, disposal_id)
         cert, _ = add_record(
             s, store, settings, pdf, record_type="disposal_certificate",
             filename=f"disposal-{disposal_id}.pdf",
@@ -259,13 +259,14 @@ def approve(engine: Engine, store: Store, settings: Settings, pool: ConverterPoo
     return Disposed(disposal_id, ids, cert_id, cert_sha, not_erased)
 
 
-def due_records(s: Session, on: date, profile: str | None = None) -> list[dict]:
+def due_records(s: Session, profiles: Profiles, on: date,
+                profile: str | None = None) -> list[dict]:
     """Records still kept whose retention period has ended on ``on``, each with why (rule,
     anchor, period, clause) and the ids of the holds that keep it."""
     query = select(Record).where(Record.disposed_at.is_(None)).order_by(Record.id)  # type: ignore[union-attr]
     if profile:
         query = query.where(Record.profile == profile)
-    facts = Facts(s)
+    facts = Facts(s, profiles)
     due = []
     for r in s.exec(query):
         ret = facts.retention(r)
@@ -298,16 +299,16 @@ def disposal_dict(s: Session, d: Disposal) -> dict:
 
 # -- the disposal certificate ------------------------------------------------------------------
 
-def disposal_certificate(settings: Settings, pool: ConverterPool, disposal_id: int,
-                         lines: list[dict], proposed_by: str, approved_by: str, reason: str,
-                         today: date) -> bytes:
+def disposal_certificate(settings: Settings, pool: ConverterPool, profiles: Profiles,
+                         disposal_id: int, lines: list[dict], proposed_by: str,
+                         approved_by: str, reason: str, today: date) -> bytes:
     """A signed PDF/A listing what was disposed of, why, and by whom."""
     from docx import Document
     from docx.enum.section import WD_ORIENT
     from docx.oxml.ns import qn
     from docx.shared import Mm, Pt
 
-    bodies = sorted({load_profile(line["profile"]).body.name for line in lines})
+    bodies = sorted({profiles.get(line["profile"]).body.name for line in lines})
     doc = Document()
     section = doc.sections[0]
     section.orientation = WD_ORIENT.LANDSCAPE

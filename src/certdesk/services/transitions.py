@@ -18,10 +18,9 @@ from certdesk.common import clock
 from certdesk.common.errors import InputError, NotFound, RuleViolation
 from certdesk.documents.context import CNCA_NOTICE, body_context, cn_date, full_scope
 from certdesk.documents.notices import WORDING, Wording
-from certdesk.domain.dates import date_rules, suspension
-from certdesk.domain.guards import Backdating, status_change_day, status_rules
+from certdesk.domain.dates import suspension
+from certdesk.domain.guards import Backdating, StatusSpec, status_change_day
 from certdesk.domain.numbering import parse
-from certdesk.domain.profiles import load_profile
 from certdesk.domain.status import effective_status
 from certdesk.domain.suspension import check_imposition, check_restoration
 from certdesk.domain.text import clean_text
@@ -98,7 +97,7 @@ STATUS_EVENTS = tuple(f"certificate.{action}" for action in TRANSITIONS)
 
 
 def _check_day(s: Session, cert: Certificate, on: date, today: date,
-               backdate_reason: str | None) -> Backdating | None:
+               backdate_reason: str | None, spec: StatusSpec) -> Backdating | None:
     """``on`` between the issue date (or the previous status change) and today."""
     last = s.exec(select(Event).where(Event.subject == cert.number,
                                       Event.kind.in_(STATUS_EVENTS))  # type: ignore[attr-defined]
@@ -108,7 +107,7 @@ def _check_day(s: Session, cert: Certificate, on: date, today: date,
     if last_on and date.fromisoformat(last_on) >= earliest:
         earliest, what = date.fromisoformat(last_on), "上次状态变更 previous status change"
     return status_change_day(on, today, earliest=earliest, earliest_what=what,
-                             spec=status_rules(cert.profile), backdate_reason=backdate_reason)
+                             spec=spec, backdate_reason=backdate_reason)
 
 
 def _refuse(action: str, cert: Certificate, status: str, t: Transition) -> RuleViolation:
@@ -151,19 +150,21 @@ def change_status(publisher: Publisher, number: str, action: str, reason: str, *
         cert = s.exec(select(Certificate).where(Certificate.number == number)).first()
         if cert is None:
             raise NotFound(f"no certificate {number}")
+        profile = publisher.profiles.get(cert.profile)
         status = effective_status(cert.status, cert.expiry_date, on, issued=cert.issue_date)
         if status not in t.allowed_from:
             raise _refuse(action, cert, status, t)
-        backdating = _check_day(s, cert, on, today, backdate_reason)  # the general window first
+        backdating = _check_day(s, cert, on, today, backdate_reason,  # the general window first
+                                profile.rules.status)
         if action == "restore":
-            check_restoration(date_rules(cert.profile).suspension, number, on,
+            check_restoration(profile.rules.dates.suspension, number, on,
                               suspended_on=cert.suspended_on,
                               suspended_until=cert.suspended_until)
         late = None
         if verified is not None:
             if action not in ("suspend", "revoke"):
                 raise InputError("--verified applies to suspend and revoke only")
-            late = check_imposition(date_rules(cert.profile).suspension, action, on, verified)
+            late = check_imposition(profile.rules.dates.suspension, action, on, verified)
         if cert.main_number and t.to == "valid":
             main = s.exec(select(Certificate).where(Certificate.number == cert.main_number)).one()
             main_status = effective_status(main.status, main.expiry_date, on,
@@ -181,10 +182,9 @@ def change_status(publisher: Publisher, number: str, action: str, reason: str, *
                             and not (t.to == "valid" and c.suspended_until is not None
                                      and on > c.suspended_until))]
         org = s.get(Organisation, cert.organisation_id)
-    profile = load_profile(cert.profile)
     until = None
     if action == "suspend":
-        until = suspension(date_rules(profile.id), on, months=months).ends
+        until = suspension(profile.rules.dates, on, months=months).ends
     elif months is not None:
         raise RuleViolation("--months applies to suspension only")
     ref = f"{profile.body.short_name}-{action.upper()}-{on:%Y%m%d}-{number}"
@@ -228,7 +228,7 @@ def change_status(publisher: Publisher, number: str, action: str, reason: str, *
                            **({"late": late} if late else {})}, actor)
         # Stored only once the re-check above passed: a refused change leaves no blob.
         publisher.keep(s, pdf, record_type="notice", filename=f"{ref}.pdf",
-                       profile=profile.id, organisation_id=org.id,
+                       profile=profile, organisation_id=org.id,
                        certificate_number=number, actor=actor)
     path = publisher.export(f"{ref}.pdf", pdf)
     return StatusChange(number, action, t.to, tuple(c.number for c in affected), path, sha,

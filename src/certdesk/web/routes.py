@@ -28,6 +28,7 @@ from starlette.concurrency import run_in_threadpool
 
 from certdesk.common.errors import CheckBusy, InvalidNumber, NotFound, TooComplex
 from certdesk.common.settings import Settings
+from certdesk.domain.profiles import Profiles
 from certdesk.domain.status import STATUS_LABELS
 from certdesk.services.verification import Verdict, verify_file
 from certdesk.signing.tokens import keyset
@@ -77,9 +78,10 @@ def _described(*query: tuple[str, str]) -> dict:
            "schema": {"type": "string"}} for name, text in query)]}
 
 
-def _read_certificate(engine: Engine, number: str, now: Stamp) -> PublicCertificate:
+def _read_certificate(engine: Engine, profiles: Profiles, number: str,
+                      now: Stamp) -> PublicCertificate:
     with Session(engine) as session:
-        return public_certificate(session, number, now.today)
+        return public_certificate(session, profiles, number, now.today)
 
 
 async def _lookup(request: Request, number: str, now: Stamp) -> PublicCertificate | Response:
@@ -87,7 +89,8 @@ async def _lookup(request: Request, number: str, now: Stamp) -> PublicCertificat
     if cert := request.app.state.answers.get(key):
         return cert
     try:
-        cert = await run_in_threadpool(_read_certificate, request.app.state.reader, number, now)
+        cert = await run_in_threadpool(_read_certificate, request.app.state.reader,
+                                       request.app.state.profiles, number, now)
     except InvalidNumber:
         return error_response(request, 404, "malformed", title="malformed_title",
                               number=number[:64])

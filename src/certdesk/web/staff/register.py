@@ -20,7 +20,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from certdesk.common.errors import NotFound
-from certdesk.domain.profiles import all_profiles
+from certdesk.domain.profiles import Profiles
 from certdesk.domain.status import STATUS_LABELS
 from certdesk.store import events
 from certdesk.store.blobs import Store
@@ -68,13 +68,11 @@ def view_url(request: Request, route: str, q: RegisterQuery, **extra: object) ->
     return f"{path}?{urlencode(pairs)}" if pairs else path
 
 
-def _grades() -> list[str]:
-    from certdesk.domain.scoring import scoring_rules
-
+def _grades(profiles: Profiles) -> list[str]:
     names: dict[str, None] = {}
-    for p in all_profiles():
+    for p in profiles:
         if p.scheme.graded:
-            names.update(dict.fromkeys(scoring_rules(p.id).grade_names))
+            names.update(dict.fromkeys(p.rules.scoring.grade_names))
     return list(names)
 
 
@@ -92,7 +90,8 @@ def add_routes(router: APIRouter, desk: Desk, engine: Engine, store: Store,
                  for fmt in EXPORT_FORMATS}
         return desk.render(
             request, "register.html", current, q=q, result=result, statuses=STATUS_LABELS,
-            sorts=SORT_LABELS, profiles=all_profiles(), grades=_grades(), exports=links,
+            sorts=SORT_LABELS, profiles=list(desk.profiles), grades=_grades(desk.profiles),
+            exports=links,
             print_url=view_url(request, "staff_register_print", q),
             first_url=view_url(request, "staff_register", q) if q.after else None,
             next_url=(view_url(request, "staff_register", q, after=result.next_cursor)

@@ -55,7 +55,7 @@ def add_routes(router: APIRouter, desk: Desk, engine: Engine,
     def batch_download(batch_id: int, fmt: str, current: Current = officer) -> Response:
         if fmt not in MEDIA:
             raise NotFound("页面不存在。")
-        name, data = batch_file(engine, batch_id, f".{fmt}")
+        name, data = batch_file(engine, desk.profiles, batch_id, f".{fmt}")
         return download(data, name, MEDIA[fmt])
 
     @router.post("/reporting/batches/{batch_id}/sent", name="staff_report_sent")

@@ -23,9 +23,8 @@ from certdesk.common.settings import Settings, get_settings
 from certdesk.documents.convert import ConverterPool
 from certdesk.documents.records import load_records
 from certdesk.domain.coverage import parse_site_numbers
-from certdesk.domain.profiles import all_profiles, load_profile, profile_ids
+from certdesk.domain.profiles import Profiles, installed_profiles
 from certdesk.domain.scope import parse_site_scopes
-from certdesk.domain.scoring import scoring_rules
 from certdesk.services.certification import certify_cases, record_surveillance_report
 from certdesk.services.cycle import (
     Changes,
@@ -108,8 +107,8 @@ def _upload_bytes(upload: UploadFile) -> tuple[str, bytes]:
     return name, data
 
 
-def _known_profile(profile: str) -> None:
-    if profile not in profile_ids():
+def _known_profile(profiles: Profiles, profile: str) -> None:
+    if profile not in profiles:
         raise InputError(f"没有认证方案配置“{profile}”。")
 
 
@@ -127,25 +126,27 @@ def _read_upload(upload: UploadFile, load: Callable[[Path], list], suffixes: tup
 
 
 def create_staff_router(settings: Settings | None = None, engine: Engine | None = None, *,
-                        pool: ConverterPool | None = None) -> APIRouter:
+                        pool: ConverterPool | None = None,
+                        profiles: Profiles | None = None) -> APIRouter:
     """The staff pages under ``/staff``. ``pool`` shares a warm LibreOffice pool; without
     one the router keeps its own, started on the first document it produces."""
     settings = settings or get_settings()
+    profiles = profiles or installed_profiles(settings)
     engine = engine or get_engine(settings.db_url)
     ensure_tables(engine)
     pool = pool or ConverterPool(settings=settings)
     store = open_store(settings)
-    desk = Desk(settings, engine)
+    desk = Desk(settings, engine, profiles)
     router = APIRouter(prefix="/staff", route_class=staff_route_class(desk),
                        include_in_schema=False, max_body_size=MAX_BODY)
     viewer = Depends(desk.requires("view"))
 
     def publisher() -> Publisher:
-        return Publisher(settings=settings, engine=engine, pool=pool)
+        return Publisher(settings=settings, engine=engine, pool=pool, profiles=profiles)
 
     def issuer(profile_id: str, current: Current) -> Issuer:
-        return Issuer(load_profile(profile_id), settings=settings, engine=engine, pool=pool,
-                      actor=current.user.name)
+        return Issuer(profiles.get(profile_id), settings=settings, engine=engine, pool=pool,
+                      actor=current.user.name, profiles=profiles)
 
     def issuer_for(number: str, current: Current) -> Issuer:
         with Session(engine) as s:
@@ -244,9 +245,9 @@ def create_staff_router(settings: Settings | None = None, engine: Engine | None 
     @router.get("/certificates/{number}", name="staff_certificate")
     def certificate(request: Request, number: str, current: Current = viewer) -> Response:
         with Session(engine) as s:
-            page = views.certificate_page(s, number, desk.today())
-        profile = load_profile(page.main.cert.profile)
-        grades = (list(scoring_rules(profile.id).grade_names) if profile.scheme.graded
+            page = views.certificate_page(s, profiles, number, desk.today())
+        profile = profiles.get(page.main.cert.profile)
+        grades = (list(profile.rules.scoring.grade_names) if profile.scheme.graded
                   else [])
         return desk.render(request, "certificate.html", current, page=page, profile=profile,
                            grades=grades, record_types=RECORD_TYPES, accepted=ACCEPTED)
@@ -266,24 +267,24 @@ def create_staff_router(settings: Settings | None = None, engine: Engine | None 
             current: Current = viewer) -> Response:
         day = _day(on, "参考日期") or desk.today()
         if profile:
-            _known_profile(profile)
-        items = due_list(engine, day, profile or None)
+            _known_profile(profiles, profile)
+        items = due_list(engine, profiles, day, profile or None)
         return desk.render(request, "due.html", current, items=items, on=day, profile=profile,
-                           profiles=all_profiles())
+                           profiles=list(profiles))
 
     # -- issuing and the cycle ---------------------------------------------------------------
 
     @router.get("/issue", name="staff_issue")
     def issue_page(request: Request,
                    current: Current = Depends(desk.requires("issue"))) -> Response:
-        return desk.render(request, "issue.html", current, profiles=all_profiles(),
+        return desk.render(request, "issue.html", current, profiles=list(profiles),
                            form_token=sessions.new_form_token(engine, current))
 
     @router.post("/issue")
     def issue(request: Request, profile: str = Form(...), file: UploadFile = File(...),
               form_token: str = Form(""), preview: str = Form(""),
               current: Current = Depends(desk.posts("issue"))) -> Response:
-        _known_profile(profile)
+        _known_profile(profiles, profile)
         _name, records = _read_upload(file, load_organisations, (".json", ".csv", ".xlsx"),
                                       "请上传 .json、.csv 或 .xlsx 文件"
                                       "（格式见 docs/input-format.md）。")
@@ -324,14 +325,14 @@ def create_staff_router(settings: Settings | None = None, engine: Engine | None 
     @router.get("/certify", name="staff_certify")
     def certify_page(request: Request,
                      current: Current = Depends(desk.requires("certify"))) -> Response:
-        return desk.render(request, "certify.html", current, profiles=all_profiles(),
+        return desk.render(request, "certify.html", current, profiles=list(profiles),
                            form_token=sessions.new_form_token(engine, current))
 
     @router.post("/certify")
     def certify(request: Request, profile: str = Form(...), file: UploadFile = File(...),
                 form_token: str = Form(""), preview: str = Form(""),
                 current: Current = Depends(desk.posts("certify"))) -> Response:
-        _known_profile(profile)
+        _known_profile(profiles, profile)
         name, cases = _read_upload(file, load_records, (".json",),
                                    "请上传 .json 案卷文件（格式见 docs/lifecycle.md）。")
         if preview:
@@ -397,7 +398,7 @@ def create_staff_router(settings: Settings | None = None, engine: Engine | None 
         day = _day(held, "监督审查日期", required=True)
         visited = parse_site_numbers(sites, "审查场所")
         if report is None or not report.filename:  # the browser sends an empty part
-            n = record_surveillance(engine, number, day, actor=current.user.name,
+            n = record_surveillance(engine, profiles, number, day, actor=current.user.name,
                                     sites=visited, dry_run=bool(preview))
             return done(request, current, f"预览（未保存）：可记录第 {n} 次监督审查（{held}）。"
                         if preview else f"已记录第 {n} 次监督审查（{held}）。",
@@ -496,8 +497,8 @@ def create_staff_router(settings: Settings | None = None, engine: Engine | None 
         filed under the certificate or client whose page the form is on."""
         check_type(record_type)
         with Session(engine) as s:
-            filing = resolve_filing(s, certificate=certificate or None, client=client or None,
-                                    profile=None)
+            filing = resolve_filing(s, profiles, certificate=certificate or None,
+                                    client=client or None, profile=None)
         added, failed = [], []
         for upload in files:  # one bad file does not stop the others
             try:
@@ -528,13 +529,13 @@ def create_staff_router(settings: Settings | None = None, engine: Engine | None 
                   current: Current = Depends(desk.requires("records"))) -> Response:
         day = _day(on, "参考日期") or desk.today()
         if profile:
-            _known_profile(profile)
+            _known_profile(profiles, profile)
         with Session(engine) as s:
-            due = due_records(s, day, profile or None)
+            due = due_records(s, profiles, day, profile or None)
             proposals = [disposal_dict(s, d) for d in s.exec(
                 select(Disposal).where(Disposal.status == "proposed").order_by(Disposal.id))]
         return desk.render(request, "retention.html", current, due=due, proposals=proposals,
-                           on=day, profile=profile, profiles=all_profiles(),
+                           on=day, profile=profile, profiles=list(profiles),
                            record_types=RECORD_TYPES)
 
     @router.post("/retention/propose", name="staff_propose_disposal")
@@ -542,7 +543,7 @@ def create_staff_router(settings: Settings | None = None, engine: Engine | None 
                          reason: str = Form(""),
                          current: Current = Depends(desk.posts("records"))) -> Response:
         with session_scope(engine) as s:
-            proposal = propose(s, records, by=current.user.name, reason=reason,
+            proposal = propose(s, profiles, records, by=current.user.name, reason=reason,
                                today=desk.today())
             number = proposal.id
         return done(request, current, f"已提出销毁申请 {number}（{len(records)} 份记录），"
@@ -552,8 +553,8 @@ def create_staff_router(settings: Settings | None = None, engine: Engine | None 
     def approve_disposal(request: Request, disposal_id: int,
                          current: Current = Depends(desk.posts("records"))) -> Response:
         check_second_officer(engine, disposal_id, current.user.name)
-        result = approve(engine, store, settings, pool, disposal_id, by=current.user.name,
-                         today=desk.today())
+        result = approve(engine, store, settings, pool, profiles, disposal_id,
+                         by=current.user.name, today=desk.today())
         return done(request, current, f"销毁申请 {disposal_id} 已批准：{len(result.records)} 份"
                     f"记录已销毁，销毁证明已签名归档（记录 {result.certificate_record}）。",
                     "staff_retention")

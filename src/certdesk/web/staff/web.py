@@ -28,6 +28,7 @@ from certdesk.common import clock
 from certdesk.common.errors import CertdeskError, InputError, NotFound, RuleViolation
 from certdesk.common.settings import Settings
 from certdesk.documents.qr import phone_cannot_open
+from certdesk.domain.profiles import Profiles
 from certdesk.web.staff import sessions
 from certdesk.web.staff.accounts import ROLES, may, must_change_password
 from certdesk.web.staff.sessions import Current
@@ -73,9 +74,10 @@ def status_of(exc: CertdeskError) -> int:
 class Desk:
     """Settings, database and templates of one mounted staff desk."""
 
-    def __init__(self, settings: Settings, engine: Engine) -> None:
+    def __init__(self, settings: Settings, engine: Engine, profiles: Profiles) -> None:
         self.settings = settings
         self.engine = engine
+        self.profiles = profiles
         self.zone = ZoneInfo(settings.staff_timezone)
         self.env = Environment(loader=FileSystemLoader(TEMPLATES),
                                autoescape=select_autoescape(default=True),
