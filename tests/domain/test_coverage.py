@@ -6,14 +6,14 @@ import pytest
 
 from certdesk.common.errors import InputError
 from certdesk.domain.coverage import rotation, site_coverage, visited_sites
-from certdesk.domain.sampling import sampling_rules
+from tests.shipped import rules_of
 
 CLAUSE = "XBHT 7.2.2.9.2"
 
 
 def test_xbht_requires_the_surveillances_to_cover_every_site():
-    assert sampling_rules("xbht").surveillance_coverage_clause == CLAUSE
-    assert not sampling_rules("cacq").surveillance_coverage_clause
+    assert rules_of("xbht").sampling.surveillance_coverage_clause == CLAUSE
+    assert not rules_of("cacq").sampling.surveillance_coverage_clause
 
 
 def test_the_cycle_is_on_course_while_the_remaining_visits_can_cover_the_rest():

@@ -12,10 +12,10 @@ import pytest
 from sqlmodel import Session, select
 
 from certdesk.domain.numbering import CertNumber
-from certdesk.domain.profiles import load_profile
 from certdesk.domain.uscc import check_character
 from certdesk.store.blobs import BlobStore
 from certdesk.store.models import Certificate, Organisation
+from tests.shipped import SHIPPED
 
 _serial = itertools.count(1)
 
@@ -38,7 +38,7 @@ def make_pdf(text: str) -> bytes:
 def add_certificate(engine, profile: str, uscc: str, issue: date, expiry: date,
                     status: str = "valid", name: str = "测试有限公司") -> str:
     """A main certificate row (and its organisation) with the given dates; its number."""
-    p = load_profile(profile)
+    p = SHIPPED.get(profile)
     number = str(CertNumber(p.body.body_code, issue.year % 100, p.scheme.code,
                             f"{next(_serial):04d}", 0, p.body.accreditation_code))
     with Session(engine) as s:

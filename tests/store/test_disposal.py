@@ -17,6 +17,7 @@ from certdesk.signing.pdf import validate
 from certdesk.store.db import session_scope
 from certdesk.store.models import Disposal, Record
 from certdesk.store.records import Filing, add_record
+from tests.shipped import SHIPPED
 from tests.store.conftest import add_certificate, make_pdf, make_uscc
 
 TODAY = date.today()
@@ -35,7 +36,7 @@ def records(engine, store, settings):
         with session_scope(engine) as s:
             row, _ = add_record(s, store, settings, make_pdf(text), record_type="report",
                                 filename=f"{text}.pdf",
-                                filing=Filing("cacq", uscc, None, number), signer=None,
+                                filing=Filing(SHIPPED.get("cacq"), uscc, None, number), signer=None,
                                 actor="test")
             ids.append(row.id)
     return {"due": ids[:2], "kept": ids[2], "old_cert": old}
@@ -43,7 +44,7 @@ def records(engine, store, settings):
 
 def _propose(engine, ids, by="王芳"):
     with session_scope(engine) as s:
-        return propose(s, ids, by=by, reason="yearly disposal", today=TODAY).id
+        return propose(s, SHIPPED, ids, by=by, reason="yearly disposal", today=TODAY).id
 
 
 def test_a_record_not_yet_due_cannot_be_proposed(engine, records):
@@ -67,7 +68,7 @@ def test_a_hold_placed_after_the_proposal_stops_the_approval(engine, store, sett
         place_hold(s, client=None, certificate=records["old_cert"], reason="complaint",
                    by="法务")
     with pytest.raises(RuleViolation, match="under legal hold"):
-        approve(engine, store, settings, pool, pid, by="李强", today=TODAY)
+        approve(engine, store, settings, pool, SHIPPED, pid, by="李强", today=TODAY)
     assert all(store.exists(r.sha256) for r in _rows(engine, records["due"]))
 
 
@@ -75,7 +76,7 @@ def test_the_proposer_cannot_approve_their_own_proposal(engine, store, settings,
                                                         records):
     pid = _propose(engine, records["due"], by="王芳")
     with pytest.raises(RuleViolation, match="two officers"):
-        approve(engine, store, settings, pool, pid, by=" 王　芳 ", today=TODAY)
+        approve(engine, store, settings, pool, SHIPPED, pid, by=" 王　芳 ", today=TODAY)
 
 
 def _rows(engine, ids) -> list[Record]:
@@ -89,7 +90,7 @@ def test_an_approved_disposal_erases_blobs_keeps_tombstones_and_a_signed_certifi
     with session_scope(engine) as s:  # a released hold no longer stops anything
         place_hold(s, client=OLD, certificate=None, reason="checked", by="法务")
         release_hold(s, client=OLD, certificate=None, reason="closed", by="法务")
-    done = approve(engine, store, settings, pool, pid, by="李强", today=TODAY)
+    done = approve(engine, store, settings, pool, SHIPPED, pid, by="李强", today=TODAY)
     assert done.not_erased == [] and done.records == records["due"]
     gone = _rows(engine, records["due"])
     assert all(r.disposed_at and r.disposal_id == pid for r in gone)
@@ -101,7 +102,7 @@ def test_an_approved_disposal_erases_blobs_keeps_tombstones_and_a_signed_certifi
         assert report.ok, report.as_dict()  # erased blobs are tombstones, not "missing"
         assert s.get(Disposal, pid).status == "approved"
     with pytest.raises(RuleViolation, match="already approved"):
-        approve(engine, store, settings, pool, pid, by="赵敏", today=TODAY)
+        approve(engine, store, settings, pool, SHIPPED, pid, by="赵敏", today=TODAY)
 
 
 def test_officers_propose_and_approve_through_the_cli(engine, store, records, cli):
