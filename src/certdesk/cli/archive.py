@@ -632,7 +632,7 @@ def register(app: typer.Typer) -> None:
         settings, engine, store = _stores()
         target = out or settings.out_dir / f"export-{client}-{datetime.now():%Y%m%d-%H%M%S}"
         with session_scope(engine) as s:
-            result = export_client(s, store, client, target)
+            result = export_client(s, store, install_profiles(), client, target)
         emit(result.as_dict(), as_json, lambda d: console.print(
             f"bag {d['bag']}: {d['records']} record(s), {d['files']} file(s), "
             f"{d['certificates']} certificate(s), {d['events']} log entries", highlight=False))
