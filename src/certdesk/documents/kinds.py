@@ -30,7 +30,13 @@ from certdesk.documents.context import (
     scheme_context,
     sites_context,
 )
-from certdesk.documents.notices import WORDING
+from certdesk.documents.notices import (
+    WORDING,
+    Notice,
+    NoticeCertificate,
+    document_title,
+    notice_context,
+)
 from certdesk.documents.qr import QR_WIDTH_MM, qr_png, verify_url
 from certdesk.documents.records import Fields
 from certdesk.documents.render import Image
@@ -120,8 +126,7 @@ def _slug(text: str) -> str:
 
 
 def _title(job: Build, kind: str, default: str) -> str:
-    titles = job.profile.templates.get("titles", {})
-    return titles.get(kind, default) if isinstance(titles, Mapping) else default
+    return document_title(job.profile, kind, default)
 
 
 def _doc(job: Build, f: Fields, kind: str, default_title: str, code: str,
@@ -745,11 +750,10 @@ def _notice(wording_id: str, code: str) -> Callable[[Build, Fields], list[Rendit
 
     def build(job: Build, f: Fields) -> list[Rendition]:
         on = f.date("date", required=False) or job.today
-        certificates = [{"number": str(_number(c, "number")),
-                         "scope": full_scope(job.profile, c.text("scope")),
-                         "expiry_date": cn_date(c.date("expiry_date"))}
-                        for c in f.items("certificates", {"number", "scope", "expiry_date"},
-                                         required=wording_id != "refusal")]
+        certificates = tuple(
+            NoticeCertificate(str(_number(c, "number")), c.text("scope"), c.date("expiry_date"))
+            for c in f.items("certificates", {"number", "scope", "expiry_date"},
+                             required=wording_id != "refusal"))
         if wording_id == "refusal" and certificates:
             raise f.fail("certificates", "must be empty: a refused applicant holds none")
         until = None
@@ -759,20 +763,12 @@ def _notice(wording_id: str, code: str) -> Callable[[Build, Fields], list[Rendit
         elif f.has("months"):
             raise f.fail("months", "applies to suspension notices only")
         application = f.text("application", "")
-        text = wording.body.format(
-            date=cn_date(on), application=f"（申请编号 {application}）" if application else "",
-            changes=f.text("changes") if wording_id == "reissue" else "")
+        changes = f.text("changes") if wording_id == "reissue" else ""
         reference = f.text("reference", f"{job.profile.body.short_name}-{code}-{on:%Y%m%d}-"
                                         f"{job.index:03d}")
-        ctx = {"body": body_context(job.profile),
-               "org": {"name": f.text("name"), "uscc": _uscc(f)},
-               "notice": {"title": _title(job, f"{wording_id}_notice", wording.title),
-                          "reference": reference, "body": text, "reason": f.text("reason"),
-                          "date": cn_date(on),
-                          "consequences": [c.format(until=cn_date(until))
-                                           for c in wording.consequences]},
-               "certificates": certificates, "cnca_notice": CNCA_NOTICE}
-        return [Rendition(_slug(reference), ctx)]
+        notice = Notice(wording, reference, on, f.text("reason"), f.text("name"), _uscc(f),
+                        certificates, until, application, changes)
+        return [Rendition(_slug(reference), notice_context(job.profile, notice), notice)]
 
     return build
 

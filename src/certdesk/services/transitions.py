@@ -16,8 +16,13 @@ from sqlmodel import Session, select
 
 from certdesk.common import clock
 from certdesk.common.errors import InputError, NotFound, RuleViolation
-from certdesk.documents.context import CNCA_NOTICE, body_context, cn_date, full_scope
-from certdesk.documents.notices import WORDING, Wording
+from certdesk.documents.notices import (
+    WORDING,
+    Notice,
+    NoticeCertificate,
+    Wording,
+    notice_context,
+)
 from certdesk.domain.dates import suspension
 from certdesk.domain.guards import Backdating, StatusSpec, status_change_day
 from certdesk.domain.numbering import parse
@@ -191,18 +196,9 @@ def change_status(publisher: Publisher, number: str, action: str, reason: str, *
     if dry_run:
         return StatusPreview(number, action, status, t.to, tuple(c.number for c in affected),
                              on, until, ref, backdating)
-    context = {
-        "body": body_context(profile),
-        "org": {"name": org.name, "uscc": org.uscc},
-        "notice": {"title": t.notice.title, "reference": ref,
-                   "body": t.notice.body.format(date=cn_date(on)),
-                   "reason": reason, "date": cn_date(on),
-                   "consequences": [c.format(until=cn_date(until))
-                                    for c in t.notice.consequences]},
-        "certificates": [{"number": c.number, "scope": full_scope(profile, c.scope),
-                          "expiry_date": cn_date(c.expiry_date)} for c in affected],
-        "cnca_notice": CNCA_NOTICE,
-    }
+    context = notice_context(profile, Notice(
+        t.notice, ref, on, reason, org.name, org.uscc,
+        tuple(NoticeCertificate(c.number, c.scope, c.expiry_date) for c in affected), until))
     pdf = publisher.signed_pdf(profile.template_path("notice"), context, ref,
                                SignatureSpec(reason=t.notice.title, name=profile.body.name,
                                              location=profile.body.address))
