@@ -583,7 +583,8 @@ def _nonconformity(job: Build, f: Fields) -> list[Rendition]:
                            previous_expiry=f.date("previous_expiry", required=False))
     rule = "前完成纠正和纠正措施并经验证" if severity == "严重" else \
         "前提交纠正措施（计划），在下次审核时验证"
-    ctx = {**_common(job), "doc": _doc(job, f, "nonconformity", "不符合报告", "NC", end),
+    doc = _doc(job, f, "nonconformity", "不符合报告", "NC", end)
+    ctx = {**_common(job), "doc": doc.context(),
            "org": org,
            "audit": {"name": AUDIT_NAMES[audit], "end": cn_date(end),
                      "leader": f.text("leader", "")},
@@ -725,7 +726,8 @@ def _surveillance_notice(job: Build, f: Fields) -> list[Rendition]:
     expiry = f.date("expiry_date", required=False) or certificate_dates(
         rules, Audit.INITIAL, decision, issue=issue).expiry_date
     number = _number(f, "certificate_number")
-    ctx = {**_common(job), "doc": _doc(job, f, "surveillance_notice", "监督审查通知书", "SUR"),
+    doc = _doc(job, f, "surveillance_notice", "监督审查通知书", "SUR")
+    ctx = {**_common(job), "doc": doc.context(),
            "org": org,
            "certificate": {"number": str(number), "scope": full_scope(job.profile,
                                                                       f.text("scope")),
@@ -736,7 +738,7 @@ def _surveillance_notice(job: Build, f: Fields) -> list[Rendition]:
                             "end": cn_date(f.date("end", required=False) or start),
                             "man_days": num(f.number("man_days", required=False)),
                             "contact": f.text("contact", "")},
-           "team": _team(f), "sites": _sites(f), "documents": f.texts("documents")
+           "team": _team(f).context(), "sites": _sites(f), "documents": f.texts("documents")
            or list(DOCUMENTS), "cnca_notice": CNCA_NOTICE}
     return [Rendition(_slug(f"{ctx['doc']['reference']}-{number}"), ctx)]
 
