@@ -120,7 +120,8 @@ R = TypeVar("R")
 
 def _result(rendition: Rendition, cls: type[R]) -> R:
     """The typed result a step's builder decided (what later steps read)."""
-    assert isinstance(rendition.result, cls), rendition.stem
+    if not isinstance(rendition.result, cls):
+        raise TypeError(f"{rendition.stem}: built no {cls.__name__}")
     return rendition.result
 
 
