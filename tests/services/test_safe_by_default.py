@@ -20,6 +20,7 @@ from certdesk.store.db import make_engine
 from certdesk.store.models import Certificate, Event, VoidNumber
 from tests.conftest import REPO
 from tests.services.conftest import TWO_SITES
+from tests.shipped import SHIPPED
 
 pytestmark = pytest.mark.office
 
@@ -292,7 +293,6 @@ def pg_issuer(postgres_url, home, pool):
 
     from sqlalchemy import create_engine
 
-    from certdesk.domain.profiles import load_profile
     from certdesk.services.issuing import Issuer
     from certdesk.store.db import init_db
 
@@ -303,7 +303,7 @@ def pg_issuer(postgres_url, home, pool):
     admin.dispose()
     engine = make_engine(postgres_url.rsplit("/", 1)[0] + f"/{name}")
     init_db(engine)
-    with Issuer(load_profile("xbht"), engine=engine, pool=pool) as issuer:
+    with Issuer(SHIPPED.get("xbht"), engine=engine, pool=pool) as issuer:
         yield issuer
     engine.dispose()
 
