@@ -48,6 +48,7 @@ def check_cmd(
     """
     allowed = get_settings().allow_unverified_profile
     profiles = chosen_profiles(profile)
+    data: dict[str, Any]
     data = {"allow_unverified_profile": allowed,
             "profiles": [{"id": p.id, "unverified": list(p.unverified),
                           "issuable": not p.unverified or allowed} for p in profiles]}

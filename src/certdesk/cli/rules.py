@@ -309,10 +309,11 @@ def follow_up_cmd(
 
     end = parse_date(audit_end, "--audit-end")
     rules = _rules(profile)
-    late = check_follow_up(rules, audit, end, feature_on=day_option(feature, "--feature"),
+    late = check_follow_up(rules.follow_up, rules.dates, audit, end,
+                           feature_on=day_option(feature, "--feature"),
                            report_on=day_option(report, "--report"))
     owed = [{"kind": o.kind, "due_by": o.due_by, "clause": o.clause}
-            for o in owed_after(rules, audit, end)]
+            for o in owed_after(rules.follow_up, rules.dates, audit, end)]
     emit({"profile": profile, "audit": audit.value, "audit_end": end, "owed": owed,
           "late": list(late)}, as_json, lambda d: _show(
         f"{profile} {d['audit']} follow-up after {d['audit_end']}",

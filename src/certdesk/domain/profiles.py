@@ -16,10 +16,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Protocol
 
 from certdesk.common.errors import ConfigError, InvalidNumber, ProfileNotFound
-from certdesk.common.settings import Settings
 from certdesk.domain.dates import DateRules, date_rules
 from certdesk.domain.decision import DecisionRules, decision_rules
 from certdesk.domain.followup import FollowUpSpec, follow_up_rules
@@ -295,12 +294,19 @@ def load_profiles(folders: Sequence[Path] = ()) -> Profiles:
     return Profiles(searched, MappingProxyType(found))
 
 
+class ProfileSettings(Protocol):
+    """What the loader reads of ``common.settings.Settings`` (the domain imports no settings)."""
+
+    @property
+    def profile_folders(self) -> tuple[Path, ...]: ...
+
+
 @lru_cache(maxsize=4)
 def _installed(folders: tuple[Path, ...]) -> Profiles:
     return load_profiles(folders)
 
 
-def installed_profiles(settings: Settings) -> Profiles:
+def installed_profiles(settings: ProfileSettings) -> Profiles:
     """The install's profiles from the folders its settings name, loaded once per process
     (the CLI, the web app and the Publisher share it)."""
     return _installed(settings.profile_folders)

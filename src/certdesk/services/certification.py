@@ -185,7 +185,9 @@ def prepare(job: Build, case: Any, where: str) -> Prepared:
     reported = _result(report, Report)
     audit_end = plan_fields.get("end") or plan_fields["start"]
     stated_report = Fields(report_fields, f"{where}: report")
-    late = check_follow_up(job.profile.rules, Audit.INITIAL, date.fromisoformat(str(audit_end)),
+    rules = job.profile.rules
+    late = check_follow_up(rules.follow_up, rules.dates, Audit.INITIAL,
+                           date.fromisoformat(str(audit_end)),
                            feature_on=stated_report.date("feature_date", False),
                            report_on=stated_report.date("date", False))
     nc_reports = [_one(job, "nonconformity", {
@@ -389,7 +391,8 @@ def record_surveillance_report(publisher: Publisher, number: str, held_on: date,
             raise f.fail(fact, f"comes from certificate {cert.number}; leave it out")
     if f.has("audit") and f.text("audit") not in ("surveillance", "监督", "监督审查"):
         raise f.fail("audit", "is surveillance: this is a surveillance report")
-    late = check_follow_up(profile.rules, Audit.SURVEILLANCE, f.date("end", False) or held_on,
+    late = check_follow_up(profile.rules.follow_up, profile.rules.dates, Audit.SURVEILLANCE,
+                           f.date("end", False) or held_on,
                            feature_on=f.date("feature_date", False),
                            report_on=f.date("date", False))
     job = Build(profile, publisher.settings, 1, today or clock.today())

@@ -361,13 +361,15 @@ def recert_application(rules: DateRules, cert: Certificate, on: date) -> DueItem
                    f"[{rules.cycle.recert_application_clause}]", "recertification")
 
 
-def follow_ups(profile: Profile, cert: Certificate, pending: list[tuple[int, date]], on: date) -> list[DueItem]:
+def follow_ups(profile: Profile, cert: Certificate, pending: list[tuple[int, date]],
+               on: date) -> list[DueItem]:
     """What the surveillances held without their report still owe, where the body sets a
     time limit: the service-feature evaluation and the report [CACQ 7.3.4.4, 7.9.1]."""
     return [DueItem(cert.number, cert.holder_name, cert.profile, n, owed.due_by,
                     on > owed.due_by, f"第{n}次监督审查（{held_on}）{owed.label()}", owed.kind)
             for n, held_on in pending
-            for owed in owed_after(profile.rules, Audit.SURVEILLANCE, held_on)]
+            for owed in owed_after(profile.rules.follow_up, profile.rules.dates,
+                                   Audit.SURVEILLANCE, held_on)]
 
 
 def next_due(rules: DateRules, cert: Certificate, held: list[date],

@@ -19,8 +19,8 @@ from typing import Any
 from sqlalchemy import Select
 from sqlmodel import Session, select
 
-from certdesk.domain.dates import DateRules, SurveillanceDue, surveillance_plan
 from certdesk.common.settings import get_settings
+from certdesk.domain.dates import DateRules, SurveillanceDue, surveillance_plan
 from certdesk.domain.profiles import installed_profiles
 from certdesk.domain.status import CertStatus
 from certdesk.store.models import Certificate, Event, Surveillance
