@@ -14,12 +14,12 @@ from sqlmodel import Session, select
 
 from certdesk.common.settings import get_settings
 from certdesk.documents.kinds import Build
-from certdesk.domain.profiles import load_profile
 from certdesk.services.certification import certify, prepare, record_surveillance_report
 from certdesk.services.cycle import due_list, record_surveillance
 from certdesk.services.issuing import Issuer
 from certdesk.store.models import Event
 from tests.services.conftest import TWO_SITES
+from tests.shipped import SHIPPED
 
 pytestmark = pytest.mark.office
 
@@ -32,7 +32,7 @@ HELD = date(2027, 3, 10)
 
 @pytest.fixture
 def cacq(home, settings, pool):
-    with Issuer(load_profile("cacq"), pool=pool) as issuer:
+    with Issuer(SHIPPED.get("cacq"), pool=pool) as issuer:
         yield issuer
 
 
@@ -89,7 +89,7 @@ def test_a_report_is_attached_once(cacq, today):
 
 
 def test_a_body_whose_seed_sets_no_limit_lists_no_follow_ups(home, settings, pool, today):
-    with Issuer(load_profile("xbht"), pool=pool) as xbht:
+    with Issuer(SHIPPED.get("xbht"), pool=pool) as xbht:
         number = xbht.issue(TWO_SITES)[0].number
         today(HELD)
         record_surveillance(xbht.engine, number, HELD)
@@ -114,7 +114,7 @@ def test_a_case_whose_report_is_dated_late_is_certified_with_the_warning_logged(
 
 
 def test_a_case_reported_in_time_has_no_warning(home):
-    job = Build(load_profile("cacq"), get_settings(), 1, date(2026, 11, 23))
+    job = Build(SHIPPED.get("cacq"), get_settings(), 1, date(2026, 11, 23))
     assert prepare(job, CASE, "case.json").warnings == ()
 
 

@@ -12,13 +12,13 @@ import pytest
 from sqlmodel import Session, select
 
 from certdesk.common.errors import InputError
-from certdesk.domain.profiles import load_profile
 from certdesk.services.cycle import due_list, recertify, record_surveillance
 from certdesk.services.inputs import Rejected, parse_csv, parse_json
 from certdesk.services.issuing import Issuer
 from certdesk.store.models import Certificate, Event
 from tests.conftest import run_cli
 from tests.services.conftest import TWO_SITES
+from tests.shipped import SHIPPED
 
 ORG = ('"name": "某公司", "uscc": "91440300MA5FQ1R27X", "registered_address": "深圳", '
        '"scope": "维修", "decision_date": "2026-11-18"')
@@ -42,7 +42,7 @@ def test_a_product_listed_twice_is_refused_naming_the_field():
 
 @pytest.fixture
 def cacq(home, settings, pool):
-    with Issuer(load_profile("cacq"), pool=pool) as issuer:
+    with Issuer(SHIPPED.get("cacq"), pool=pool) as issuer:
         yield issuer
 
 
@@ -111,7 +111,7 @@ def test_a_case_lists_its_products_once_and_the_programme_plans_them(home):
     case = json.loads((Path(__file__).resolve().parents[2] / "examples/certification/case.json")
                       .read_text(encoding="utf-8"))
     programme = {k: v for k, v in case["programme"].items() if k != "products"}
-    job = Build(load_profile("cacq"), get_settings(), 1, date(2026, 11, 23))
+    job = Build(SHIPPED.get("cacq"), get_settings(), 1, date(2026, 11, 23))
     prepared = prepare(job, {**case, "products": list(PRODUCTS), "programme": programme},
                        "case.json")
     assert prepared.organisation.products == PRODUCTS
