@@ -47,7 +47,7 @@ def cacq(home, settings, pool):
 
 
 def _warnings(engine, on):
-    return [(i.kind, i.warning) for i in due_list(engine, on) if i.warning]
+    return [(i.kind, i.warning) for i in due_list(engine, SHIPPED, on) if i.warning]
 
 
 @pytest.mark.office
@@ -66,10 +66,11 @@ def test_the_due_list_names_the_products_the_last_surveillance_must_cover(cacq, 
         ("surveillance", "本周期最后一次监督审查须覆盖尚未审查的产品/服务：洗衣机 [CACQ 7.5.5]")]
     # the second surveillance misses it too: the cycle ends uncovered, due by the expiry
     today(date(2028, 3, 1))
-    record_surveillance(cacq.engine, number, date(2028, 3, 1), products="空调")
+    record_surveillance(cacq.engine, cacq.profiles, number, date(2028, 3, 1), products="空调")
     ((kind, warning),) = _warnings(cacq.engine, date(2028, 4, 1))
     assert kind == "coverage" and "未覆盖产品/服务：洗衣机" in warning
-    (item,) = [i for i in due_list(cacq.engine, date(2028, 4, 1)) if i.kind == "coverage"]
+    (item,) = [i for i in due_list(cacq.engine, cacq.profiles, date(2028, 4, 1))
+               if i.kind == "coverage"]
     assert item.due_by == row.expiry_date
     with Session(cacq.engine) as s:
         held = [json.loads(e.data) for e in s.exec(select(Event).where(
@@ -85,7 +86,7 @@ def test_a_surveillance_naming_an_unknown_product_records_nothing(cacq, home, to
                   home=home)
     assert res.returncode != 0 and "'电视' is not a product of the certificate" in res.stderr
     with pytest.raises(InputError, match="not a product"):
-        record_surveillance(cacq.engine, number, date(2027, 3, 1), products="4")
+        record_surveillance(cacq.engine, cacq.profiles, number, date(2027, 3, 1), products="4")
     with Session(cacq.engine) as s:
         assert s.exec(select(Event).where(Event.kind == "certificate.surveillance")).all() == []
 

@@ -37,7 +37,7 @@ def make_history(issuer: Issuer, today) -> None:
     today(date(2026, 3, 15))
     issuer.issue(TWO_SITES)
     today(date(2027, 2, 1))
-    record_surveillance(issuer.engine, MAIN, date(2027, 2, 1), sites=(2,))
+    record_surveillance(issuer.engine, issuer.profiles, MAIN, date(2027, 2, 1), sites=(2,))
     today(date(2027, 5, 1))
     change_status(issuer, MAIN, "suspend", "监督审查发现不符合")
     today(date(2027, 5, 10))
