@@ -10,6 +10,7 @@ import subprocess
 from pathlib import Path
 
 from tests.conftest import REPO
+from tests.shipped import SHIPPED
 
 EXAMPLES = REPO / "examples" / "documents"
 
@@ -21,19 +22,17 @@ def example(kind: str) -> dict:
 def contexts(profile_id: str, kind_id: str, record: dict) -> list:
     from certdesk.common.settings import Settings
     from certdesk.documents.kinds import Build, kind
-    from certdesk.domain.profiles import load_profile
 
-    return kind(kind_id).contexts(Build(load_profile(profile_id), Settings(), 1), record,
+    return kind(kind_id).contexts(Build(SHIPPED.get(profile_id), Settings(), 1), record,
                                   "test record")
 
 
 def render_pdf(pool, profile_id: str, kind_id: str, record: dict, out: Path) -> Path:
     """Render the record's first document of ``kind_id`` and convert it to ``out``."""
     from certdesk.documents.render import render_docx
-    from certdesk.domain.profiles import load_profile
 
     rendition = contexts(profile_id, kind_id, record)[0]
-    docx = render_docx(load_profile(profile_id).template_path(kind_id), rendition.context)
+    docx = render_docx(SHIPPED.get(profile_id).template_path(kind_id), rendition.context)
     out.write_bytes(pool.convert_bytes(docx, rendition.stem))
     return out
 

@@ -26,6 +26,7 @@ from certdesk.documents.convert import (
     sweep_stale_profiles,
 )
 from tests.documents.support import alive, example
+from tests.shipped import SHIPPED
 
 pytestmark = pytest.mark.office
 
@@ -94,12 +95,11 @@ def test_a_document_that_hangs_every_worker_is_retried_once_then_reported_alone(
         small_pool, poison, tmp_path):
     from certdesk.documents.batch import render_batch
     from certdesk.documents.kinds import kind
-    from certdesk.domain.profiles import load_profile
 
     records = [{**example("suspension_notice"), "reason": reason}
                for reason in ("逾期未监督", "POISON", "整改未完成")]
     restarts = small_pool.restarts
-    result = render_batch(kind("suspension_notice"), load_profile("cacq"), records, tmp_path,
+    result = render_batch(kind("suspension_notice"), SHIPPED.get("cacq"), records, tmp_path,
                           small_pool, settings=small_pool.settings, source="batch.json")
     assert [r.index for r in result.rendered] == [1, 3]
     assert [f.index for f in result.failed] == [2]

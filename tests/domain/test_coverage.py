@@ -15,14 +15,14 @@ from certdesk.domain.coverage import (
     site_coverage,
     visited_sites,
 )
-from certdesk.domain.sampling import sampling_rules
+from tests.shipped import rules_of
 
 CLAUSE = "XBHT 7.2.2.9.2"
 
 
 def test_xbht_requires_the_surveillances_to_cover_every_site():
-    assert sampling_rules("xbht").surveillance_coverage_clause == CLAUSE
-    assert not sampling_rules("cacq").surveillance_coverage_clause
+    assert rules_of("xbht").sampling.surveillance_coverage_clause == CLAUSE
+    assert not rules_of("cacq").sampling.surveillance_coverage_clause
 
 
 def test_the_cycle_is_on_course_while_the_remaining_visits_can_cover_the_rest():
@@ -78,7 +78,7 @@ PRODUCTS = ("空调", "冰箱", "洗衣机")
                                          ("xbht", "")])
 def test_the_bodies_that_require_every_product_covered_name_their_clause(pid, clause):
     # XBHT's seed asks the surveillances to cover every site, not every product
-    assert sampling_rules(pid).product_coverage_clause == clause
+    assert rules_of(pid).sampling.product_coverage_clause == clause
 
 
 def test_products_are_read_from_a_list_or_one_text_and_never_twice():

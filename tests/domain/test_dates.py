@@ -15,21 +15,20 @@ from certdesk.domain.dates import (
     add_months,
     add_working_days,
     certificate_dates,
-    date_rules,
     nc_deadline,
     period_end,
     surveillance_plan,
     suspension,
 )
-from certdesk.domain.profiles import profile_ids
 from certdesk.domain.spec import Audit
+from tests.shipped import SHIPPED, rules_of
 
 D = date.fromisoformat
-PROFILES = tuple(profile_ids())
+PROFILES = tuple(SHIPPED.ids())
 
 
 def anniversary_rules(pid: str):
-    rules = date_rules(pid)
+    rules = rules_of(pid).dates
     return replace(rules, cycle=replace(rules.cycle, period_end=PeriodEnd.ANNIVERSARY))
 
 
@@ -37,7 +36,7 @@ def anniversary_rules(pid: str):
 
 @pytest.mark.parametrize("pid", PROFILES)
 def test_an_initial_certificate_runs_three_years_to_the_day_before_the_anniversary(pid):
-    result = certificate_dates(date_rules(pid), Audit.INITIAL, D("2024-03-15"))
+    result = certificate_dates(rules_of(pid).dates, Audit.INITIAL, D("2024-03-15"))
     assert (result.issue_date, result.effective_from, result.expiry_date) == (
         D("2024-03-15"), D("2024-03-15"), D("2027-03-14"))
 
@@ -48,7 +47,8 @@ def test_an_initial_certificate_runs_three_years_to_the_day_before_the_anniversa
      ("2025-03-01", "2028-02-29"), ("2023-12-31", "2026-12-30"), ("2024-01-01", "2026-12-31")],
 )
 def test_the_default_convention_handles_feb_29_and_year_ends(issue, expiry):
-    assert certificate_dates(date_rules("cacq"), Audit.INITIAL, D(issue)).expiry_date == D(expiry)
+    result = certificate_dates(rules_of("cacq").dates, Audit.INITIAL, D(issue))
+    assert result.expiry_date == D(expiry)
 
 
 @pytest.mark.parametrize(
@@ -61,7 +61,7 @@ def test_the_anniversary_convention_ends_on_the_anniversary_or_the_month_end(iss
 
 
 def test_the_issue_date_defaults_to_the_decision_date_and_may_be_later():
-    result = certificate_dates(date_rules("xbht"), Audit.INITIAL, D("2024-03-15"),
+    result = certificate_dates(rules_of("xbht").dates, Audit.INITIAL, D("2024-03-15"),
                                issue=D("2024-03-20"))
     assert result.expiry_date == D("2027-03-19")
     assert result.effective_from == D("2024-03-20")
@@ -71,11 +71,12 @@ def test_the_issue_date_defaults_to_the_decision_date_and_may_be_later():
                                         ("dni-sh", "DNI-SH 3")])
 def test_an_issue_date_before_the_decision_is_refused_naming_the_clause(pid, clause):
     with pytest.raises(RuleViolation, match=f"before the decision date.*{clause}"):
-        certificate_dates(date_rules(pid), Audit.INITIAL, D("2024-03-15"), issue=D("2024-03-14"))
+        certificate_dates(rules_of(pid).dates, Audit.INITIAL, D("2024-03-15"),
+                          issue=D("2024-03-14"))
 
 
 def test_an_initial_decision_more_than_six_months_after_the_audit_is_refused():
-    rules = date_rules("cacq")
+    rules = rules_of("cacq").dates
     ok = certificate_dates(rules, Audit.INITIAL, D("2024-09-10"), audit_end=D("2024-03-10"))
     assert "CACQ 7.10.7" in ok.clauses
     with pytest.raises(RuleViolation, match=r"more than 6 months.*audit again.*CACQ 7\.10\.7"):
@@ -90,7 +91,7 @@ def test_an_initial_decision_more_than_six_months_after_the_audit_is_refused():
      ("2026-12-31", "2029-12-31")],
 )
 def test_recertification_ends_three_years_after_the_previous_expiry(previous, expiry):
-    result = certificate_dates(date_rules("cacq"), Audit.RECERTIFICATION, D("2026-11-10"),
+    result = certificate_dates(rules_of("cacq").dates, Audit.RECERTIFICATION, D("2026-11-10"),
                                previous_expiry=D(previous))
     assert result.expiry_date == D(expiry)
     assert result.effective_from == D("2026-11-10")
@@ -99,7 +100,7 @@ def test_recertification_ends_three_years_after_the_previous_expiry(previous, ex
 
 @pytest.mark.parametrize("pid", PROFILES)
 def test_a_late_recertification_is_effective_from_its_decision_and_keeps_the_cycle(pid):
-    result = certificate_dates(date_rules(pid), Audit.RECERTIFICATION, D("2027-09-14"),
+    result = certificate_dates(rules_of(pid).dates, Audit.RECERTIFICATION, D("2027-09-14"),
                                issue=D("2027-09-20"), previous_expiry=D("2027-03-14"))
     assert result.late_recertification
     assert result.effective_from == D("2027-09-14")
@@ -113,7 +114,7 @@ def test_a_late_recertification_is_effective_from_its_decision_and_keeps_the_cyc
 def test_a_recertification_more_than_six_months_late_needs_a_new_initial_certification(
         pid, clause):
     with pytest.raises(RuleViolation, match=f"new initial certification is needed.*{clause}"):
-        certificate_dates(date_rules(pid), Audit.RECERTIFICATION, D("2027-09-15"),
+        certificate_dates(rules_of(pid).dates, Audit.RECERTIFICATION, D("2027-09-15"),
                           previous_expiry=D("2027-03-14"))
 
 
@@ -131,20 +132,20 @@ def test_a_recertification_more_than_six_months_late_needs_a_new_initial_certifi
 )
 def test_inconsistent_date_input_is_refused_with_a_clear_message(audit, kwargs, match):
     with pytest.raises(InputError, match=match):
-        certificate_dates(date_rules("cacq"), audit, D("2024-03-15"), **kwargs)
+        certificate_dates(rules_of("cacq").dates, audit, D("2024-03-15"), **kwargs)
 
 
 # -- surveillance --------------------------------------------------------------------------
 
 @pytest.mark.parametrize("pid", ["cacq", "dni-sh", "xbht"])
 def test_surveillance_is_due_within_twelve_months_of_issue_then_twelve_more(pid):
-    result = certificate_dates(date_rules(pid), Audit.INITIAL, D("2024-03-01"),
+    result = certificate_dates(rules_of(pid).dates, Audit.INITIAL, D("2024-03-01"),
                                issue=D("2024-03-15"))
     assert [s.due_by for s in result.surveillance] == [D("2025-03-14"), D("2026-03-14")]
 
 
 def test_dni_spshfw_counts_surveillance_from_the_decision_date_and_allows_a_15_month_extension():
-    result = certificate_dates(date_rules("dni-spshfw"), Audit.INITIAL, D("2024-03-01"),
+    result = certificate_dates(rules_of("dni-spshfw").dates, Audit.INITIAL, D("2024-03-01"),
                                issue=D("2024-03-15"))
     first, second = result.surveillance
     assert first.due_by == D("2025-02-28")
@@ -154,29 +155,29 @@ def test_dni_spshfw_counts_surveillance_from_the_decision_date_and_allows_a_15_m
 
 
 def test_the_dni_extension_stays_inside_the_calendar_year():
-    result = certificate_dates(date_rules("dni-spshfw"), Audit.INITIAL, D("2024-11-20"))
+    result = certificate_dates(rules_of("dni-spshfw").dates, Audit.INITIAL, D("2024-11-20"))
     assert result.surveillance[1].due_by == D("2026-11-19")
     assert result.surveillance[1].may_extend_to == D("2026-12-31")
 
 
 def test_zpic_allows_fifteen_months_between_surveillances_but_one_per_calendar_year():
-    spring = certificate_dates(date_rules("zpic"), Audit.INITIAL, D("2024-03-15"))
+    spring = certificate_dates(rules_of("zpic").dates, Audit.INITIAL, D("2024-03-15"))
     assert [s.due_by for s in spring.surveillance] == [D("2025-03-14"), D("2026-06-14")]
-    autumn = certificate_dates(date_rules("zpic"), Audit.INITIAL, D("2024-11-20"))
+    autumn = certificate_dates(rules_of("zpic").dates, Audit.INITIAL, D("2024-11-20"))
     assert [s.due_by for s in autumn.surveillance] == [D("2025-11-19"), D("2026-12-31")]
     assert "calendar year 2026" in autumn.surveillance[1].rule
 
 
 def test_xbht_requires_the_second_surveillance_within_24_months_of_issue_even_after_a_late_first():
-    xbht = surveillance_plan(date_rules("xbht"), D("2024-03-15"), first_held=D("2025-06-01"))
+    xbht = surveillance_plan(rules_of("xbht").dates, D("2024-03-15"), first_held=D("2025-06-01"))
     assert xbht[1].due_by == D("2026-03-14")
     assert "24 months" in xbht[1].rule
-    cacq = surveillance_plan(date_rules("cacq"), D("2024-03-15"), first_held=D("2025-06-01"))
+    cacq = surveillance_plan(rules_of("cacq").dates, D("2024-03-15"), first_held=D("2025-06-01"))
     assert cacq[1].due_by == D("2026-06-01")
 
 
 def test_a_known_first_surveillance_date_replans_the_second():
-    plan = surveillance_plan(date_rules("cacq"), D("2024-03-15"), first_held=D("2024-12-10"))
+    plan = surveillance_plan(rules_of("cacq").dates, D("2024-03-15"), first_held=D("2024-12-10"))
     assert [s.due_by for s in plan] == [D("2025-03-14"), D("2025-12-10")]
 
 
@@ -185,29 +186,29 @@ def test_a_known_first_surveillance_date_replans_the_second():
 @pytest.mark.parametrize("pid,usual,ends", [("zpic", 3, "2024-06-09"), ("cacq", 6, "2024-09-09"),
                                             ("dni-sh", 6, "2024-09-09"), ("xbht", 6, "2024-09-09")])
 def test_a_suspension_lasts_the_body_usual_period_and_at_most_six_months(pid, usual, ends):
-    result = suspension(date_rules(pid), D("2024-03-10"))
+    result = suspension(rules_of(pid).dates, D("2024-03-10"))
     assert (result.months, result.ends, result.latest_end) == (usual, D(ends), D("2024-09-09"))
 
 
 @pytest.mark.parametrize("pid", PROFILES)
 def test_a_suspension_longer_than_the_maximum_is_refused(pid):
     with pytest.raises(RuleViolation, match="at most 6 months, not 7.*revocation"):
-        suspension(date_rules(pid), D("2024-03-10"), months=7)
+        suspension(rules_of(pid).dates, D("2024-03-10"), months=7)
 
 
 def test_zpic_imposes_a_suspension_within_five_working_days_others_within_five_days():
     friday = D("2024-03-01")
-    assert suspension(date_rules("zpic"), friday, verified=friday).impose_by == D("2024-03-08")
-    assert suspension(date_rules("cacq"), friday, verified=friday).impose_by == D("2024-03-06")
+    assert suspension(rules_of("zpic").dates, friday, verified=friday).impose_by == D("2024-03-08")
+    assert suspension(rules_of("cacq").dates, friday, verified=friday).impose_by == D("2024-03-06")
     with pytest.raises(RuleViolation, match=r"5 working days.*by 2024-03-08.*ZPIC 7\.2"):
-        suspension(date_rules("zpic"), D("2024-03-11"), verified=friday)
+        suspension(rules_of("zpic").dates, D("2024-03-11"), verified=friday)
 
 
 @pytest.mark.parametrize("months,verified,match", [
     (0, None, "at least 1"), (None, D("2024-04-01"), "after the suspension start")])
 def test_bad_suspension_input_is_refused(months, verified, match):
     with pytest.raises(InputError, match=match):
-        suspension(date_rules("cacq"), D("2024-03-10"), months=months, verified=verified)
+        suspension(rules_of("cacq").dates, D("2024-03-10"), months=months, verified=verified)
 
 
 @pytest.mark.parametrize(
@@ -221,13 +222,13 @@ def test_bad_suspension_input_is_refused(months, verified, match):
     ],
 )
 def test_non_conformities_close_out_within_the_body_period(pid, audit, due, clause):
-    result = nc_deadline(date_rules(pid), audit, D("2024-03-10"))
+    result = nc_deadline(rules_of(pid).dates, audit, D("2024-03-10"))
     assert result.due_by == D(due)
     assert clause in result.clause
 
 
 def test_recertification_non_conformities_close_before_the_current_expiry():
-    rules = date_rules("xbht")
+    rules = rules_of("xbht").dates
     result = nc_deadline(rules, Audit.RECERTIFICATION, D("2027-01-10"),
                          previous_expiry=D("2027-03-14"))
     assert (result.due_by, result.clause) == (D("2027-03-14"), "XBHT 7.5.4")
@@ -244,14 +245,14 @@ dates = st.dates(min_value=date(2000, 1, 1), max_value=date(2090, 12, 31))
 
 @given(issue=dates)
 def test_validity_is_three_years_less_a_day_under_the_default_convention(issue):
-    expiry = certificate_dates(date_rules("cacq"), Audit.INITIAL, issue).expiry_date
+    expiry = certificate_dates(rules_of("cacq").dates, Audit.INITIAL, issue).expiry_date
     assert expiry + timedelta(days=1) == add_months(issue, 36, roll_forward=True)
     assert 1094 <= (expiry - issue).days <= 1096
 
 
 @given(previous=dates, pid=st.sampled_from(PROFILES))
 def test_chained_recertifications_tile_the_calendar_without_gaps_or_overlap(previous, pid):
-    rules = date_rules(pid)
+    rules = rules_of(pid).dates
     first = certificate_dates(rules, Audit.RECERTIFICATION, previous, previous_expiry=previous)
     second = certificate_dates(rules, Audit.RECERTIFICATION, first.expiry_date,
                                previous_expiry=first.expiry_date)
@@ -264,7 +265,7 @@ def test_chained_recertifications_tile_the_calendar_without_gaps_or_overlap(prev
 
 @given(issue=dates, pid=st.sampled_from(PROFILES))
 def test_every_surveillance_falls_inside_the_certificate_and_in_order(issue, pid):
-    result = certificate_dates(date_rules(pid), Audit.INITIAL, issue)
+    result = certificate_dates(rules_of(pid).dates, Audit.INITIAL, issue)
     due = [s.due_by for s in result.surveillance]
     assert issue < due[0] < due[1] < result.expiry_date
 

@@ -12,10 +12,9 @@ from certdesk.domain.guards import (
     StatusSpec,
     not_after_today,
     status_change_day,
-    status_rules,
     sweep_day,
 )
-from certdesk.domain.profiles import profile_ids
+from tests.shipped import SHIPPED, rules_of
 
 TODAY = date(2026, 11, 29)
 SPEC = StatusSpec(max_backdate_days=5, clause="default")
@@ -67,9 +66,8 @@ def test_back_dating_beyond_the_limit_needs_a_reason():
     assert change(date(2026, 11, 23), "录入延误").as_event()["backdate_reason"] == "录入延误"
 
 
-@pytest.mark.parametrize("profile", profile_ids())
+@pytest.mark.parametrize("profile", SHIPPED.ids())
 def test_every_profile_sets_its_back_dating_limit_and_marks_it_unverified(profile):
-    from certdesk.domain.profiles import load_profile
 
-    assert status_rules(profile).max_backdate_days >= 0
-    assert "status.max_backdate_days" in load_profile(profile).body.unverified
+    assert rules_of(profile).status.max_backdate_days >= 0
+    assert "status.max_backdate_days" in SHIPPED.get(profile).body.unverified

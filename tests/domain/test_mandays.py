@@ -11,15 +11,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from certdesk.common.errors import InputError, RuleViolation
-from certdesk.domain.mandays import (
-    Beyond,
-    Rounding,
-    feature_days,
-    lookup,
-    man_day_rules,
-    man_days,
-)
+from certdesk.domain.mandays import Beyond, Rounding, feature_days, lookup, man_days
 from certdesk.domain.spec import Audit
+from tests.shipped import rules_of
 
 # Transcribed from the seeds, independently of rules.toml: (from, to, days...).
 CACQ_MANAGEMENT = [  # 000 appendix A
@@ -61,7 +55,7 @@ def boundaries(table):
 
 @pytest.mark.parametrize("people,row", list(boundaries(CACQ_MANAGEMENT)))
 def test_cacq_management_table_row_boundaries_match_the_seed(people, row):
-    rules = man_day_rules("cacq")
+    rules = rules_of("cacq").man_days
     hit = lookup(rules.table, people, clause=rules.clause)
     assert (hit.band.low, hit.band.high) == row[:2]
     assert hit.values["initial"] == Decimal(str(row[2]))
@@ -70,7 +64,7 @@ def test_cacq_management_table_row_boundaries_match_the_seed(people, row):
 
 @pytest.mark.parametrize("r,c", [(r, c) for r in range(5) for c in range(5)])
 def test_cacq_feature_table_cell_boundaries_match_the_seed(r, c):
-    table = man_day_rules("cacq").feature
+    table = rules_of("cacq").man_days.feature
     for products in CACQ_PRODUCTS[r]:
         for items in CACQ_ITEMS[c]:
             hit = feature_days(table, products, items)
@@ -84,7 +78,7 @@ def test_cacq_feature_table_cell_boundaries_match_the_seed(r, c):
     [(pid, p, row) for pid, table in SINGLE_TABLES.items() for p, row in boundaries(table)],
 )
 def test_dni_and_zpic_initial_man_days_match_every_row_boundary(pid, people, row):
-    result = man_days(man_day_rules(pid), Audit.INITIAL, people)
+    result = man_days(rules_of(pid).man_days, Audit.INITIAL, people)
     assert result.man_days == Decimal(str(row[2]))
     assert (result.row.band.low, result.row.band.high) == row[:2]
     assert result.extrapolated is False
@@ -93,12 +87,12 @@ def test_dni_and_zpic_initial_man_days_match_every_row_boundary(pid, people, row
 @pytest.mark.parametrize("people,row", list(boundaries(XBHT)))
 @pytest.mark.parametrize("column,audit", list(enumerate(Audit)))
 def test_xbht_every_column_matches_every_row_boundary(people, row, column, audit):
-    result = man_days(man_day_rules("xbht"), audit, people)
+    result = man_days(rules_of("xbht").man_days, audit, people)
     assert result.man_days == Decimal(str(row[2 + column]))
 
 
 def test_xbht_nearest_half_day_rounding_reproduces_the_printed_columns():
-    rules = man_day_rules("xbht")
+    rules = rules_of("xbht").man_days
     for row in XBHT:
         initial = Fraction(str(row[2]))
         assert rules.rounding.apply(initial / 3) == Decimal(str(row[3]))
@@ -120,7 +114,7 @@ def test_xbht_nearest_half_day_rounding_reproduces_the_printed_columns():
 )
 def test_beyond_the_last_row_the_configured_progression_is_used_and_flagged(
         pid, people, band, days):
-    rules = man_day_rules(pid)
+    rules = rules_of(pid).man_days
     hit = lookup(rules.table, people, clause=rules.clause)
     assert hit.extrapolated
     assert (hit.band.low, hit.band.high) == band
@@ -128,7 +122,7 @@ def test_beyond_the_last_row_the_configured_progression_is_used_and_flagged(
 
 
 def test_beyond_the_last_row_with_partial_bands_ignored_keeps_the_last_value_until_a_full_band():
-    rules = man_day_rules("cacq")
+    rules = rules_of("cacq").man_days
     table = replace(rules.table, beyond=replace(rules.table.beyond, partial_band_counts=False))
     assert lookup(table, 8799, clause="").values["initial"] == Decimal("4.5")
     assert lookup(table, 8800, clause="").values["initial"] == Decimal("5.5")
@@ -137,14 +131,14 @@ def test_beyond_the_last_row_with_partial_bands_ignored_keeps_the_last_value_unt
 
 
 def test_a_profile_set_to_refuse_beyond_its_table_raises_a_rule_violation():
-    rules = man_day_rules("zpic")
+    rules = rules_of("zpic").man_days
     table = replace(rules.table, beyond=Beyond(mode="refuse", clause="ZPIC 4.2.1.1"))
     with pytest.raises(RuleViolation, match="beyond the table.*3451-10700.*ZPIC 4.2.1.1"):
         lookup(table, 10701, clause="ZPIC 4.2.1.1")
 
 
 def test_extrapolated_xbht_rows_derive_surveillance_and_recertification_by_fraction():
-    result = man_days(man_day_rules("xbht"), Audit.SURVEILLANCE, 200)
+    result = man_days(rules_of("xbht").man_days, Audit.SURVEILLANCE, 200)
     assert result.row.values == {"initial": Decimal("5.0")}
     assert result.man_days == Decimal("1.5")  # 5/3 = 1.67 -> nearest half day
     assert result.extrapolated
@@ -152,7 +146,7 @@ def test_extrapolated_xbht_rows_derive_surveillance_and_recertification_by_fract
 
 
 def test_cacq_adds_service_feature_days_and_derives_surveillance_rounding_up():
-    rules = man_day_rules("cacq")
+    rules = rules_of("cacq").man_days
     initial = man_days(rules, Audit.INITIAL, 100, products=7, service_items=3)
     assert initial.man_days == Decimal("3.5")  # 1.5 management + 2.0 feature
     surveillance = man_days(rules, Audit.SURVEILLANCE, 100, products=7, service_items=3)
@@ -162,7 +156,7 @@ def test_cacq_adds_service_feature_days_and_derives_surveillance_rounding_up():
 
 
 def test_cacq_counts_the_per_site_tables_for_every_audited_site():
-    result = man_days(man_day_rules("cacq"), Audit.INITIAL, 40, products=1, service_items=1,
+    result = man_days(rules_of("cacq").man_days, Audit.INITIAL, 40, products=1, service_items=1,
                       sites=3)
     assert result.man_days == Decimal("6.0")
     assert result.on_site_at_least == Decimal("4.80")
@@ -171,14 +165,14 @@ def test_cacq_counts_the_per_site_tables_for_every_audited_site():
 
 @pytest.mark.parametrize("pid", ["dni-spshfw", "dni-sh"])
 def test_dni_adds_half_a_day_per_further_site_at_every_audit(pid):
-    rules = man_day_rules(pid)
+    rules = rules_of(pid).man_days
     assert man_days(rules, Audit.INITIAL, 30, sites=4).man_days == Decimal("4.5")
     # 3 / 3 = 1 day, then + 0.5 for each of the three further sites
     assert man_days(rules, Audit.SURVEILLANCE, 30, sites=4).man_days == Decimal("2.5")
 
 
 def test_xbht_production_companies_count_thirty_percent_of_staff_rounded_up():
-    rules = man_day_rules("xbht")
+    rules = rules_of("xbht").man_days
     production = man_days(rules, Audit.INITIAL, 101, company="production")
     assert production.effective_people == 31  # 30.3 -> 31
     assert production.man_days == Decimal("2.5")
@@ -208,12 +202,12 @@ def test_derived_days_never_fall_below_the_minimum():
 def test_bad_man_day_input_is_refused_with_a_clear_message(pid, kwargs, error, match):
     people = kwargs.pop("people")
     with pytest.raises(error, match=match):
-        man_days(man_day_rules(pid), Audit.INITIAL, people, **kwargs)
+        man_days(rules_of(pid).man_days, Audit.INITIAL, people, **kwargs)
 
 
 @given(people=st.integers(1, 200_000), pid=st.sampled_from(list(SINGLE_TABLES) + ["xbht"]))
 def test_initial_man_days_never_decrease_as_people_grow(people, pid):
-    rules = man_day_rules(pid)
+    rules = rules_of(pid).man_days
     here = man_days(rules, Audit.INITIAL, people).man_days
     assert man_days(rules, Audit.INITIAL, people + 1).man_days >= here
 
@@ -221,6 +215,6 @@ def test_initial_man_days_never_decrease_as_people_grow(people, pid):
 @given(people=st.integers(1, 200_000), audit=st.sampled_from(list(Audit)),
        pid=st.sampled_from(list(SINGLE_TABLES) + ["xbht"]))
 def test_surveillance_and_recertification_never_exceed_the_initial_audit(people, audit, pid):
-    rules = man_day_rules(pid)
+    rules = rules_of(pid).man_days
     initial = man_days(rules, Audit.INITIAL, people).man_days
     assert Decimal(1) <= man_days(rules, audit, people).man_days <= initial

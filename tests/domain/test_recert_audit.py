@@ -9,34 +9,35 @@ from datetime import date
 import pytest
 
 from certdesk.common.errors import InputError, RuleViolation
-from certdesk.domain.dates import check_recert_audit, date_rules
+from certdesk.domain.dates import check_recert_audit
+from tests.shipped import rules_of
 
 EXPIRY = date(2029, 3, 14)
 
 
 def test_cacq_refuses_a_late_decision_on_an_audit_held_after_expiry():
     with pytest.raises(RuleViolation, match=r"after the expiry.*\[CACQ 7\.6\.2, 7\.10\.8\]"):
-        check_recert_audit(date_rules("cacq"), EXPIRY, date(2029, 5, 1), date(2029, 4, 2))
+        check_recert_audit(rules_of("cacq").dates, EXPIRY, date(2029, 5, 1), date(2029, 4, 2))
 
 
 def test_cacq_accepts_a_late_decision_on_an_audit_held_before_expiry():
-    check_recert_audit(date_rules("cacq"), EXPIRY, date(2029, 5, 1), date(2029, 3, 10))
+    check_recert_audit(rules_of("cacq").dates, EXPIRY, date(2029, 5, 1), date(2029, 3, 10))
 
 
 def test_a_late_cacq_decision_must_state_when_its_audit_ended():
     with pytest.raises(InputError, match="--audit-end"):
-        check_recert_audit(date_rules("cacq"), EXPIRY, date(2029, 5, 1), None)
+        check_recert_audit(rules_of("cacq").dates, EXPIRY, date(2029, 5, 1), None)
 
 
 def test_a_decision_by_the_expiry_needs_no_audit_date():
-    check_recert_audit(date_rules("cacq"), EXPIRY, date(2029, 3, 1), None)
+    check_recert_audit(rules_of("cacq").dates, EXPIRY, date(2029, 3, 1), None)
 
 
 def test_xbht_allows_the_audit_after_expiry_within_its_late_window():
-    check_recert_audit(date_rules("xbht"), EXPIRY, date(2029, 5, 1), date(2029, 4, 2))
+    check_recert_audit(rules_of("xbht").dates, EXPIRY, date(2029, 5, 1), date(2029, 4, 2))
 
 
 @pytest.mark.parametrize("pid", ["cacq", "xbht"])
 def test_the_audit_cannot_end_after_its_decision(pid):
     with pytest.raises(InputError, match="cannot precede the audit"):
-        check_recert_audit(date_rules(pid), EXPIRY, date(2029, 3, 1), date(2029, 3, 2))
+        check_recert_audit(rules_of(pid).dates, EXPIRY, date(2029, 3, 1), date(2029, 3, 2))

@@ -2,30 +2,25 @@
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 import pytest
 
 from certdesk.common.errors import ConfigError
-from certdesk.domain.dates import CloseOut, CycleSpec, PeriodEnd, date_rules
-from certdesk.domain.mandays import _bands, _feature_table, _people_table, man_day_rules
-from certdesk.domain.profiles import profile_ids
-from certdesk.domain.sampling import CoefficientRange, sampling_rules
-from certdesk.domain.scoring import scoring_rules
-from certdesk.domain.spec import build, section
-
-PROFILES = tuple(profile_ids())
+from certdesk.domain.dates import CloseOut, CycleSpec, PeriodEnd
+from certdesk.domain.mandays import _bands, _feature_table, _people_table
+from certdesk.domain.sampling import CoefficientRange
+from certdesk.domain.spec import RuleText, build, section
+from tests.shipped import SHIPPED, rules_of
 
 
-@pytest.mark.parametrize("pid", PROFILES)
-@pytest.mark.parametrize("loader", [date_rules, man_day_rules, sampling_rules, scoring_rules])
-def test_every_profile_has_every_rule_section(pid, loader):
-    assert loader(pid).profile == pid
+@pytest.mark.parametrize("pid", SHIPPED.ids())
+@pytest.mark.parametrize("part", ["dates", "man_days", "sampling", "scoring"])
+def test_every_profile_has_every_rule_section(pid, part):
+    assert getattr(rules_of(pid), part).profile == pid
 
 
-def test_a_profile_without_a_rules_section_is_a_config_error():
-    with pytest.raises(ConfigError, match=r"profile 'x': rules.toml has no \[cycle\] section"):
-        section(SimpleNamespace(id="x", rules={}), "cycle")
+def test_a_profile_without_a_rules_section_is_a_config_error_naming_the_file():
+    with pytest.raises(ConfigError, match=r"profile 'x': /p/x/rules.toml has no \[cycle\] section"):
+        section(RuleText("x", "/p/x/rules.toml", {}), "cycle")
 
 
 @pytest.mark.parametrize(

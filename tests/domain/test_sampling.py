@@ -9,11 +9,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from certdesk.common.errors import InputError, RuleViolation
-from certdesk.domain.profiles import profile_ids
-from certdesk.domain.sampling import ceil_times_sqrt, sample_size, sampling_rules
+from certdesk.domain.sampling import ceil_times_sqrt, sample_size
 from certdesk.domain.spec import Audit
+from tests.shipped import SHIPPED, rules_of
 
-PROFILES = tuple(profile_ids())
+PROFILES = tuple(SHIPPED.ids())
 SQRT_RULE = ("cacq", "zpic", "dni-spshfw", "dni-sh")  # DNI: CACQ's rule by default
 
 
@@ -28,7 +28,7 @@ SQRT_RULE = ("cacq", "zpic", "dni-spshfw", "dni-sh")  # DNI: CACQ's rule by defa
     ],
 )
 def test_square_root_bodies_sample_ceil_of_coefficient_times_root(pid, audit, sites, sample):
-    assert sample_size(sampling_rules(pid), audit, sites).sample == sample
+    assert sample_size(rules_of(pid).sampling, audit, sites).sample == sample
 
 
 @pytest.mark.parametrize(
@@ -41,12 +41,12 @@ def test_square_root_bodies_sample_ceil_of_coefficient_times_root(pid, audit, si
 )
 def test_xbht_samples_ceil_of_its_chosen_coefficient_times_root(audit, coefficient, sites,
                                                                  sample):
-    result = sample_size(sampling_rules("xbht"), audit, sites, Fraction(coefficient))
+    result = sample_size(rules_of("xbht").sampling, audit, sites, Fraction(coefficient))
     assert result.sample == sample
 
 
 def test_xbht_defaults_to_the_top_of_the_range_and_asks_for_a_quarter_at_random():
-    result = sample_size(sampling_rules("xbht"), Audit.INITIAL, 25)
+    result = sample_size(rules_of("xbht").sampling, Audit.INITIAL, 25)
     assert (result.coefficient, result.sample, result.random_at_least) == (2, 10, 3)
 
 
@@ -58,28 +58,28 @@ def test_xbht_defaults_to_the_top_of_the_range_and_asks_for_a_quarter_at_random(
 def test_an_xbht_coefficient_outside_the_stage_range_is_refused_naming_the_range(
         audit, coefficient, label):
     with pytest.raises(RuleViolation, match=f"outside the {audit.value} range {label}.*XBHT"):
-        sample_size(sampling_rules("xbht"), audit, 10, Fraction(coefficient))
+        sample_size(rules_of("xbht").sampling, audit, 10, Fraction(coefficient))
 
 
 def test_a_body_with_a_fixed_coefficient_refuses_another():
     with pytest.raises(RuleViolation, match=r"fixed at 0.6 \[CACQ 7.3.4.3\(2\)\]"):
-        sample_size(sampling_rules("cacq"), Audit.SURVEILLANCE, 10, Fraction("0.7"))
+        sample_size(rules_of("cacq").sampling, Audit.SURVEILLANCE, 10, Fraction("0.7"))
 
 
 def test_the_sample_never_exceeds_the_sites_and_says_when_it_was_capped():
-    result = sample_size(sampling_rules("xbht"), Audit.INITIAL, 3)
+    result = sample_size(rules_of("xbht").sampling, Audit.INITIAL, 3)
     assert (result.sample, result.capped) == (3, True)
 
 
 def test_zpic_visits_the_central_office_besides_the_sample():
-    result = sample_size(sampling_rules("zpic"), Audit.INITIAL, 9)
+    result = sample_size(rules_of("zpic").sampling, Audit.INITIAL, 9)
     assert (result.sample, result.site_visits) == (3, 4)
 
 
 @pytest.mark.parametrize("sites", [0, -3])
 def test_fewer_than_one_site_is_refused(sites):
     with pytest.raises(InputError, match="--sites must be at least 1"):
-        sample_size(sampling_rules("cacq"), Audit.INITIAL, sites)
+        sample_size(rules_of("cacq").sampling, Audit.INITIAL, sites)
 
 
 @given(x=st.integers(0, 10**9), p=st.integers(1, 400), q=st.integers(1, 100))
@@ -93,7 +93,7 @@ def test_the_exact_ceiling_is_the_least_integer_not_below_n_root_x(x, p, q):
 @given(x=st.integers(1, 10**6), pid=st.sampled_from(PROFILES), audit=st.sampled_from(list(Audit)),
        t=st.fractions(0, 1))
 def test_every_sample_is_between_one_and_the_number_of_sites(x, pid, audit, t):
-    rules = sampling_rules(pid)
+    rules = rules_of(pid).sampling
     rng = rules.stages[audit]
     n = rng.low + (rng.high - rng.low) * t
     result = sample_size(rules, audit, x, n)

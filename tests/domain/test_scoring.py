@@ -12,13 +12,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from certdesk.common.errors import InputError, RuleViolation
-from certdesk.domain.profiles import profile_ids
-from certdesk.domain.scoring import grade, score_sheet, scoring_rules
+from certdesk.domain.scoring import grade, score_sheet
+from tests.shipped import SHIPPED, rules_of
 
-PROFILES = tuple(profile_ids())
-BY_SCORE = tuple(p for p in PROFILES if scoring_rules(p).grade_basis == "score")
+PROFILES = tuple(SHIPPED.ids())
+BY_SCORE = tuple(p for p in PROFILES if rules_of(p).scoring.grade_basis == "score")
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "score-sheet.json"
-ITEMS = [i.id for c in scoring_rules("cacq").categories for i in c.items]
+ITEMS = [i.id for c in rules_of("cacq").scoring.categories for i in c.items]
 
 
 def sheet(**changes):
@@ -28,14 +28,14 @@ def sheet(**changes):
 
 
 def feature_for(pid, value=100):
-    return value if scoring_rules(pid).needs_feature_result else None
+    return value if rules_of(pid).scoring.needs_feature_result else None
 
 
 @pytest.mark.parametrize("pid", PROFILES)
 def test_every_profile_scores_100_points_in_the_gbt_27922_split(pid):
-    totals = {c.id: c.points for c in scoring_rules(pid).categories}
+    totals = {c.id: c.points for c in rules_of(pid).scoring.categories}
     assert totals == {"service_system": 40, "product_service": 35, "customer_service": 25}
-    assert {i.id: i.points for c in scoring_rules(pid).categories for i in c.items} == {
+    assert {i.id: i.points for c in rules_of(pid).scoring.categories for i in c.items} == {
         "organisation": 4, "staffing": 6, "resources": 6, "rules": 6, "supervision": 7,
         "improvement": 5, "culture": 6, "product_information": 6, "technical_support": 6,
         "delivery": 4, "repair": 10, "quality_assurance": 7, "recycling": 2,
@@ -51,14 +51,14 @@ def test_every_profile_scores_100_points_in_the_gbt_27922_split(pid):
 def test_grades_start_at_70_80_90_and_95_for_every_body(pid, score, expected):
     # ZPIC 4.4.3.3 prints 五星级 for >= 80: read as 三星级 like every other body
     basis = {"feature_result": min(score, 100) if pid == "cacq" else feature_for(pid)}
-    verdict = grade(scoring_rules(pid), score if pid != "cacq" else 100, **basis)
+    verdict = grade(rules_of(pid).scoring, score if pid != "cacq" else 100, **basis)
     assert verdict.grade == expected
     assert verdict.passed is (expected is not None)
 
 
 @pytest.mark.parametrize("pid", PROFILES)
 def test_five_special_deductions_fail_even_a_perfect_score(pid):
-    rules = scoring_rules(pid)
+    rules = rules_of(pid).scoring
     assert grade(rules, 96, deductions=4, feature_result=feature_for(pid)).passed
     verdict = grade(rules, 96, deductions=5, feature_result=feature_for(pid))
     assert not verdict.passed and verdict.grade is None
@@ -66,14 +66,14 @@ def test_five_special_deductions_fail_even_a_perfect_score(pid):
 
 
 def test_zpic_fails_a_service_feature_result_below_70():
-    verdict = grade(scoring_rules("zpic"), 92, feature_result=69.9)
+    verdict = grade(rules_of("zpic").scoring, 92, feature_result=69.9)
     assert not verdict.passed
     assert "ZPIC 4.6.3" in verdict.reasons[0]
-    assert grade(scoring_rules("zpic"), 92, feature_result=70).grade == "四星级"
+    assert grade(rules_of("zpic").scoring, 92, feature_result=70).grade == "四星级"
 
 
 def test_cacq_grades_by_the_service_experience_measurement():
-    rules = scoring_rules("cacq")
+    rules = rules_of("cacq").scoring
     assert grade(rules, 75, feature_result=96).grade == "五星级"
     assert grade(rules, 96, feature_result=81).grade == "三星级"
     failed = grade(rules, 96, feature_result=60)
@@ -83,24 +83,24 @@ def test_cacq_grades_by_the_service_experience_measurement():
 @pytest.mark.parametrize("pid", ["cacq", "zpic"])
 def test_bodies_that_use_the_service_feature_result_require_it(pid):
     with pytest.raises(InputError, match="needs the service-feature result"):
-        grade(scoring_rules(pid), 90)
+        grade(rules_of(pid).scoring, 90)
 
 
 def test_the_exact_score_is_graded_and_printed_cut_to_one_decimal():
     # DNI 5.3.3.7 "低于70分（不含）…不合格": 69.95 is below 70, and is printed 69.9, not 70.0
-    verdict = grade(scoring_rules("dni-spshfw"), 69.95)
+    verdict = grade(rules_of("dni-spshfw").scoring, 69.95)
     assert (verdict.passed, verdict.grade, verdict.score) == (False, None, Decimal("69.9"))
     assert "69.95 is below 70" in verdict.reasons[0]
     # DNI-SH 3 "达到95分（含95分）…五星级": 94.96 has not reached 95
-    verdict = grade(scoring_rules("dni-sh"), 94.96)
+    verdict = grade(rules_of("dni-sh").scoring, 94.96)
     assert (verdict.grade, verdict.score) == ("四星级", Decimal("94.9"))
-    assert grade(scoring_rules("dni-sh"), 79.95).grade == "达标级"
+    assert grade(rules_of("dni-sh").scoring, 79.95).grade == "达标级"
 
 
 @pytest.mark.parametrize("pid", PROFILES)
 def test_a_score_sheet_at_69_95_fails_in_every_body(pid):
     # 30.05 points lost of 100: the exact 69.95 fails (rounded half-up it would pass as 70.0)
-    result = score_sheet(scoring_rules(pid), sheet(
+    result = score_sheet(rules_of(pid).scoring, sheet(
         repair={"result": "nonconforming"}, customer_relations={"result": "nonconforming"},
         improvement={"earned": 0}, culture={"earned": 5.95}))
     assert result.earned == Fraction("69.95")
@@ -118,19 +118,19 @@ def test_a_score_sheet_at_69_95_fails_in_every_body(pid):
 def test_bad_grade_input_is_refused_with_a_clear_message(kwargs, match):
     score = kwargs.pop("score")
     with pytest.raises(InputError, match=match):
-        grade(scoring_rules("dni-spshfw"), score, **kwargs)
+        grade(rules_of("dni-spshfw").scoring, score, **kwargs)
 
 
 # -- score sheets ------------------------------------------------------------------------
 
 def test_a_fully_conforming_sheet_scores_100():
-    result = score_sheet(scoring_rules("zpic"), sheet())
+    result = score_sheet(rules_of("zpic").scoring, sheet())
     assert (result.verdict.score, result.verdict.grade, result.applicable) == (
         Decimal("100.0"), "五星级", 100)
 
 
 def test_not_applicable_product_service_items_leave_the_applicable_total():
-    result = score_sheet(scoring_rules("dni-spshfw"), sheet(
+    result = score_sheet(rules_of("dni-spshfw").scoring, sheet(
         recycling={"not_applicable": True}, delivery={"not_applicable": True},
         repair={"result": "nonconforming"}))
     assert result.applicable == 94
@@ -139,11 +139,11 @@ def test_not_applicable_product_service_items_leave_the_applicable_total():
 
 def test_items_outside_product_service_cannot_be_not_applicable():
     with pytest.raises(RuleViolation, match="'staffing'.*cannot be not applicable.*商品服务"):
-        score_sheet(scoring_rules("cacq"), sheet(staffing={"not_applicable": True}))
+        score_sheet(rules_of("cacq").scoring, sheet(staffing={"not_applicable": True}))
 
 
 def test_sampled_items_lose_points_in_proportion_to_the_nonconforming_share():
-    result = score_sheet(scoring_rules("xbht"), sheet(
+    result = score_sheet(rules_of("xbht").scoring, sheet(
         repair={"sampled": 8, "nonconforming": 2}, staffing={"nonconforming_share": 0.5},
         organisation={"earned": 3.5}))
     earned = {s.item.id: s.earned for s in result.items}
@@ -152,7 +152,7 @@ def test_sampled_items_lose_points_in_proportion_to_the_nonconforming_share():
 
 
 def test_deductions_and_one_bonus_apply_outside_the_item_points():
-    result = score_sheet(scoring_rules("dni-sh"), sheet(
+    result = score_sheet(rules_of("dni-sh").scoring, sheet(
         repair={"result": "nonconforming"}, deductions=["a", "b"], bonus="industry first"))
     assert result.items_score == Decimal("90.0")
     assert (result.verdict.score, result.verdict.grade) == (Decimal("89.0"), "三星级")
@@ -160,11 +160,11 @@ def test_deductions_and_one_bonus_apply_outside_the_item_points():
 
 def test_more_than_one_bonus_is_refused():
     with pytest.raises(RuleViolation, match="at most 1"):
-        score_sheet(scoring_rules("cacq"), sheet(bonus=["x", "y"]))
+        score_sheet(rules_of("cacq").scoring, sheet(bonus=["x", "y"]))
 
 
 def test_the_example_score_sheet_scores_as_documented():
-    result = score_sheet(scoring_rules("zpic"), json.loads(EXAMPLE.read_text("utf-8")))
+    result = score_sheet(rules_of("zpic").scoring, json.loads(EXAMPLE.read_text("utf-8")))
     data = result.as_dict()
     assert (data["items_score"], data["score"], data["grade"], data["passed"]) == (
         87.1, 86.1, "三星级", True)
@@ -195,14 +195,14 @@ def test_the_example_score_sheet_scores_as_documented():
 )
 def test_a_malformed_score_sheet_is_refused_with_a_clear_message(bad, match):
     with pytest.raises(InputError, match=match):
-        score_sheet(scoring_rules("zpic"), bad)
+        score_sheet(rules_of("zpic").scoring, bad)
 
 
 @given(shares=st.lists(st.fractions(0, 1), min_size=len(ITEMS), max_size=len(ITEMS)),
        deductions=st.integers(0, 8), bonus=st.booleans(), pid=st.sampled_from(BY_SCORE))
 def test_sheet_scores_stay_in_range_and_pass_exactly_by_the_rule(shares, deductions, bonus, pid):
     entries = {i: {"nonconforming_share": float(s)} for i, s in zip(ITEMS, shares, strict=True)}
-    result = score_sheet(scoring_rules(pid), sheet(
+    result = score_sheet(rules_of(pid).scoring, sheet(
         **entries, deductions=["d"] * deductions, bonus=["b"] if bonus else [],
         service_feature_result=100))
     v = result.verdict

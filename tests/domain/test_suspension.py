@@ -10,24 +10,24 @@ from datetime import date
 import pytest
 
 from certdesk.common.errors import RuleViolation
-from certdesk.domain.dates import date_rules, suspension
-from certdesk.domain.profiles import profile_ids
+from certdesk.domain.dates import suspension
 from certdesk.domain.suspension import check_imposition, check_restoration
+from tests.shipped import SHIPPED, rules_of
 
 CLAUSES = {"cacq": "CACQ 9.1.3", "dni-spshfw": "DNI 6.8.2 1)", "dni-sh": "DNI-SH 6.8.2 1)",
            "zpic": "ZPIC 7.2.2, 7.3.1 7)", "xbht": "XBHT 8.2.2, 8.3(3)"}
 
 
 def test_every_profile_names_its_restoration_clause():
-    assert set(profile_ids()) == set(CLAUSES)
+    assert set(SHIPPED.ids()) == set(CLAUSES)
     for pid, clause in CLAUSES.items():
-        assert clause in date_rules(pid).suspension.restore_clause
+        assert clause in rules_of(pid).dates.suspension.restore_clause
 
 
 @pytest.mark.parametrize("pid", sorted(CLAUSES))
 def test_restoring_after_the_suspension_period_ran_out_is_refused_naming_the_clause(pid):
-    spec = date_rules(pid).suspension
-    period = suspension(date_rules(pid), date(2027, 1, 10))
+    spec = rules_of(pid).dates.suspension
+    period = suspension(rules_of(pid).dates, date(2027, 1, 10))
     with pytest.raises(RuleViolation, match="revoke") as err:
         check_restoration(spec, "N1", date(2027, 8, 1), suspended_on=period.start,
                           suspended_until=period.ends)
@@ -36,13 +36,13 @@ def test_restoring_after_the_suspension_period_ran_out_is_refused_naming_the_cla
 
 @pytest.mark.parametrize("pid", sorted(CLAUSES))
 def test_restoring_on_the_last_day_of_the_period_is_allowed(pid):
-    period = suspension(date_rules(pid), date(2027, 1, 10))
-    check_restoration(date_rules(pid).suspension, "N1", period.ends,
+    period = suspension(rules_of(pid).dates, date(2027, 1, 10))
+    check_restoration(rules_of(pid).dates.suspension, "N1", period.ends,
                       suspended_on=period.start, suspended_until=period.ends)
 
 
 def test_a_restoration_dated_before_the_suspension_is_refused():
-    spec = date_rules("cacq").suspension
+    spec = rules_of("cacq").dates.suspension
     with pytest.raises(RuleViolation, match="cannot precede"):
         check_restoration(spec, "N1", date(2027, 1, 9), suspended_on=date(2027, 1, 10),
                           suspended_until=date(2027, 7, 9))
@@ -50,14 +50,14 @@ def test_a_restoration_dated_before_the_suspension_is_refused():
 
 def test_a_per_case_period_shorter_than_the_maximum_ends_the_restoration_window_earlier():
     # CACQ 8.1.2 (printed in 9.1): the body sets the period by the cause, at most 6 months.
-    period = suspension(date_rules("cacq"), date(2027, 1, 10), months=2)
+    period = suspension(rules_of("cacq").dates, date(2027, 1, 10), months=2)
     assert period.ends == date(2027, 3, 9)
     with pytest.raises(RuleViolation, match="ended on 2027-03-09"):
-        check_restoration(date_rules("cacq").suspension, "N1", date(2027, 3, 10),
+        check_restoration(rules_of("cacq").dates.suspension, "N1", date(2027, 3, 10),
                           suspended_on=period.start, suspended_until=period.ends)
 
 def test_a_profile_set_to_refuse_refuses_a_late_revocation():
-    spec = replace(date_rules("zpic").suspension, late="refuse")
+    spec = replace(rules_of("zpic").dates.suspension, late="refuse")
     # ZPIC 7.3.1: 5 working days: verified Friday 2027-01-08 -> by Friday 2027-01-15
     assert check_imposition(spec, "revoke", date(2027, 1, 15), date(2027, 1, 8)) is None
     with pytest.raises(RuleViolation, match=r"by 2027-01-15 \[ZPIC 7\.3\.1\]"):

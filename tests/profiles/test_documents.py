@@ -13,8 +13,8 @@ from certdesk.common.errors import InputError, RuleViolation
 from certdesk.documents.kinds import KINDS
 from certdesk.documents.render import render_docx
 from certdesk.documents.schema import problems
-from certdesk.domain.profiles import load_profile, profile_ids
 from tests.documents.support import contexts, example
+from tests.shipped import SHIPPED, rules_of
 
 
 def _all_text(docx: bytes) -> str:
@@ -23,10 +23,10 @@ def _all_text(docx: bytes) -> str:
     return "\n".join([p.text for p in doc.paragraphs] + cells)
 
 
-@pytest.mark.parametrize("profile_id", profile_ids())
+@pytest.mark.parametrize("profile_id", SHIPPED.ids())
 @pytest.mark.parametrize("kind_id", list(KINDS))
 def test_every_kind_renders_for_every_profile(profile_id, kind_id):
-    profile = load_profile(profile_id)
+    profile = SHIPPED.get(profile_id)
     for rendition in contexts(profile_id, kind_id, example(kind_id)):
         assert problems(KINDS[kind_id].schema, rendition.context) == []
         text = _all_text(render_docx(profile.template_path(kind_id), rendition.context))
@@ -43,10 +43,10 @@ def test_a_profile_titles_its_records_in_its_own_words():
 
 def test_dni_certificates_use_dnis_own_layout():
     ctx = contexts("dni-spshfw", "certificate", example("certificate"))[0].context
-    text = _all_text(render_docx(load_profile("dni-spshfw").template_path("certificate"), ctx))
+    text = _all_text(render_docx(SHIPPED.get("dni-spshfw").template_path("certificate"), ctx))
     assert "注册号：027326FWF0001R000" in text
     assert "总经理：申爱萍" in text and "通过认证范围：" in text
-    base = _all_text(render_docx(load_profile("cacq").template_path("certificate"), ctx))
+    base = _all_text(render_docx(SHIPPED.get("cacq").template_path("certificate"), ctx))
     assert "证书编号：027326FWF0001R000" in base
 
 
@@ -61,28 +61,28 @@ def test_sub_certificates_are_one_per_site_and_name_their_main_certificate():
 def test_a_certificate_without_a_number_is_a_visible_draft():
     record = {k: v for k, v in example("certificate").items() if k != "number"}
     ctx = contexts("cacq", "certificate", record)[0].context
-    text = _all_text(render_docx(load_profile("cacq").template_path("certificate"), ctx))
+    text = _all_text(render_docx(SHIPPED.get("cacq").template_path("certificate"), ctx))
     assert "未编号" in text and "草稿" in text
 
 
 def test_the_certificate_refers_to_the_annex_when_asked():
     record = {**example("certificate"), "sites_in_annex": True}
     ctx = contexts("zpic", "certificate", record)[0].context
-    text = _all_text(render_docx(load_profile("zpic").template_path("certificate"), ctx))
+    text = _all_text(render_docx(SHIPPED.get("zpic").template_path("certificate"), ctx))
     assert "共 3 处，见本证书附件" in text
     assert "天津市和平区" not in text
 
 
 def test_the_programme_takes_man_days_and_samples_from_the_rules_engine():
-    from certdesk.domain.mandays import man_day_rules, man_days
-    from certdesk.domain.sampling import sample_size, sampling_rules
+    from certdesk.domain.mandays import man_days
+    from certdesk.domain.sampling import sample_size
     from certdesk.domain.spec import Audit
 
     record = example("programme")
     ctx = contexts("cacq", "programme", record)[0].context
     eligible = sum(1 for s in record["sites"] if not s.get("central"))
-    sample = sample_size(sampling_rules("cacq"), Audit.INITIAL, eligible)
-    expected = man_days(man_day_rules("cacq"), Audit.INITIAL, record["people"],
+    sample = sample_size(rules_of("cacq").sampling, Audit.INITIAL, eligible)
+    expected = man_days(rules_of("cacq").man_days, Audit.INITIAL, record["people"],
                         products=record["products"], service_items=record["service_items"],
                         sites=sample.site_visits)
     first = ctx["audits"][0]
@@ -99,10 +99,10 @@ def test_the_programme_says_when_man_days_are_extrapolated_beyond_the_table():
 
 
 def test_the_report_score_and_grade_come_from_the_scoring_rules():
-    from certdesk.domain.scoring import score_sheet, scoring_rules
+    from certdesk.domain.scoring import score_sheet
 
     record = example("report")
-    expected = score_sheet(scoring_rules("zpic"), record["score_sheet"]).verdict
+    expected = score_sheet(rules_of("zpic").scoring, record["score_sheet"]).verdict
     score = contexts("zpic", "report", record)[0].context["score"]
     assert score["final"] == f"{expected.score.normalize():f}"
     assert score["grade"] == expected.grade
@@ -152,7 +152,7 @@ def test_a_refusal_notice_lists_no_certificates():
     ctx = contexts("xbht", "refusal_notice", example("refusal_notice"))[0].context
     assert ctx["certificates"] == []
     assert "APP-2026-0178" in ctx["notice"]["body"]
-    text = _all_text(render_docx(load_profile("xbht").template_path("refusal_notice"), ctx))
+    text = _all_text(render_docx(SHIPPED.get("xbht").template_path("refusal_notice"), ctx))
     assert "涉及的认证证书" not in text and "不予认证注册通知" in text
 
 
@@ -173,7 +173,7 @@ def test_the_status_notice_of_certdesk_status_keeps_its_keys():
     render from exactly those keys."""
     from certdesk.documents.context import CNCA_NOTICE, body_context
 
-    profile = load_profile("cacq")
+    profile = SHIPPED.get("cacq")
     ctx = {"body": body_context(profile), "org": {"name": "甲", "uscc": "x"},
            "notice": {"title": "暂停认证证书通知书", "reference": "R", "body": "B", "reason": "C",
                       "date": "D", "consequences": ["E"]},

@@ -12,11 +12,11 @@ from docx.shared import Pt
 from certdesk.documents.authoring import new_document, para
 from certdesk.documents.lint import check_profiles, lint_template
 from certdesk.documents.schema import CERTIFICATE, NOTICE
-from certdesk.domain.profiles import all_profiles
+from tests.shipped import SHIPPED
 
 
 def test_every_shipped_template_passes_for_every_profile():
-    report = check_profiles(all_profiles())
+    report = check_profiles(list(SHIPPED))
     assert report.ok, "\n".join(map(str, report.problems))
     assert {"base/certificate.docx", "base/notice.docx", "base/report.docx",
             "dni-spshfw/certificate.docx"} <= set(report.checked)
@@ -132,10 +132,9 @@ def test_the_check_command_fails_on_a_profile_pointing_at_a_broken_template(
         tmp_path, monkeypatch):
     """The same check `templates check --profile` runs, with one profile's certificate
     replaced by an edited copy with a mistake."""
-    from certdesk.domain.profiles import load_profile
 
     broken = _doc_with(tmp_path, "{{ org.name }}{{ cert.serial }}", name="cert-edit.docx")
-    profile = load_profile("zpic")
+    profile = SHIPPED.get("zpic")
     real = type(profile).template_path
     monkeypatch.setattr(type(profile), "template_path", lambda self, kind: broken
                         if kind == "certificate" else real(self, kind))

@@ -6,9 +6,9 @@ from datetime import date
 
 import pytest
 
-from certdesk.domain.profiles import load_profile
 from certdesk.services.inputs import OrganisationInput, SiteInput
 from certdesk.services.issuing import Issuer
+from tests.shipped import SHIPPED
 
 TWO_SITES = OrganisationInput(
     name="测试家电服务有限公司", uscc="91110105MA01XB8H2N", registered_address="北京市朝阳区",
@@ -21,5 +21,5 @@ TWO_SITES = OrganisationInput(
 @pytest.fixture
 def issuer(keyed_home, settings, office_or_fake):
     """Real LibreOffice for ``office`` tests; the fake converter for the others."""
-    with Issuer(load_profile("xbht"), pool=office_or_fake) as iss:
+    with Issuer(SHIPPED.get("xbht"), pool=office_or_fake) as iss:
         yield iss

@@ -13,13 +13,12 @@ import pytest
 from sqlmodel import Session, select
 
 from certdesk.common.errors import InputError
-from certdesk.domain.profiles import load_profile, profile_ids
-from certdesk.domain.scoring import scoring_rules
 from certdesk.services.inputs import OrganisationInput, SiteInput
 from certdesk.services.issuing import Issuer
 from certdesk.store.models import NumberCounter
 from tests.conftest import run_cli
 from tests.documents.support import example, pdftotext
+from tests.shipped import SHIPPED, rules_of
 
 pytestmark = pytest.mark.office
 
@@ -31,7 +30,7 @@ def _flat(pdf) -> str:
 
 
 def _grade(pid: str) -> str | None:
-    return scoring_rules(pid).grade_names[-1] if load_profile(pid).scheme.graded else None
+    return rules_of(pid).scoring.grade_names[-1] if SHIPPED.get(pid).scheme.graded else None
 
 
 def _images(pdf) -> int:
@@ -47,7 +46,7 @@ def _org(pid: str, **kw) -> OrganisationInput:
         "decision_date": date(2026, 11, 18), "grade": _grade(pid), **kw})
 
 
-@pytest.mark.parametrize("pid", profile_ids())
+@pytest.mark.parametrize("pid", SHIPPED.ids())
 def test_render_prints_the_registered_address_as_the_covered_site_when_none_is_listed(
         pid, home, tmp_path):
     record = {**example("certificate"), "registered_address": REGISTERED, "sites": [],
@@ -66,15 +65,15 @@ def test_render_prints_the_registered_address_as_the_covered_site_when_none_is_l
     assert "场所及地址" in text
 
 
-@pytest.mark.parametrize("pid", profile_ids())
+@pytest.mark.parametrize("pid", SHIPPED.ids())
 def test_an_issued_certificate_without_sites_prints_its_covered_address(pid, home, settings,
                                                                        pool):
-    with Issuer(load_profile(pid), pool=pool) as issuer:
+    with Issuer(SHIPPED.get(pid), pool=pool) as issuer:
         (cert,) = issuer.issue(_org(pid))
     text = _flat(cert.pdf)
     assert text.count(REGISTERED) == 2
     # ZPIC 8.1.1 1): the certification mark besides the QR code; the others have none
-    assert _images(cert.pdf) == (2 if load_profile(pid).certificate.mark else 1)
+    assert _images(cert.pdf) == (2 if SHIPPED.get(pid).certificate.mark else 1)
 
 
 def test_a_business_address_is_printed_as_the_covered_site(home, settings, pool):
@@ -84,7 +83,7 @@ def test_a_business_address_is_printed_as_the_covered_site(home, settings, pool)
            "registered_address": REGISTERED, "scope": "通信终端设备的维修",
            "decision_date": "2026-11-18", "grade": "四星级",
            "business_address": "深圳市福田区深南大道6008号"}
-    with Issuer(load_profile("cacq"), pool=pool) as issuer:
+    with Issuer(SHIPPED.get("cacq"), pool=pool) as issuer:
         (cert,) = issuer.issue(organisation_from_dict(rec, "r"))
     text = _flat(cert.pdf)
     assert "深圳市福田区深南大道6008号" in text and text.count(REGISTERED) == 1
@@ -93,7 +92,7 @@ def test_a_business_address_is_printed_as_the_covered_site(home, settings, pool)
 def test_dni_certificates_print_each_sites_name_and_address(home, settings, pool):
     sites = (SiteInput("北京市朝阳区建国路88号", "通信终端设备的维修", name="总部服务中心"),
              SiteInput("天津市和平区南京路189号", "通信终端设备的维修", name="天津服务网点"))
-    with Issuer(load_profile("dni-spshfw"), pool=pool) as issuer:
+    with Issuer(SHIPPED.get("dni-spshfw"), pool=pool) as issuer:
         main, *subs = issuer.issue(_org("dni-spshfw", sites=sites))
     text = _flat(main.pdf)
     assert "总部服务中心：北京市朝阳区建国路88号" in text
@@ -105,7 +104,7 @@ def test_a_dni_multi_site_certificate_without_site_names_is_refused_before_a_num
         home, settings, pool):
     sites = (SiteInput("北京市朝阳区建国路88号", "通信终端设备的维修", name="总部服务中心"),
              SiteInput("天津市和平区南京路189号", "通信终端设备的维修"))
-    with Issuer(load_profile("dni-spshfw"), pool=pool) as issuer:
+    with Issuer(SHIPPED.get("dni-spshfw"), pool=pool) as issuer:
         with pytest.raises(InputError, match=r"site 2 has no name.*DNI 5\.5\.1\(2\)"):
             issuer.issue(_org("dni-spshfw", sites=sites))
         with Session(issuer.engine) as s:

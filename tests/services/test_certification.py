@@ -16,10 +16,10 @@ from sqlmodel import Session, func, select
 from certdesk.common.errors import AlreadyHeld, InputError, RuleViolation
 from certdesk.common.settings import get_settings
 from certdesk.documents.kinds import REFUSED, Build
-from certdesk.domain.profiles import load_profile
 from certdesk.services.certification import certify, prepare
 from certdesk.store.models import Certificate, Event, Record
 from tests.documents.support import pdftotext as pdftotext_
+from tests.shipped import SHIPPED
 
 REPO = Path(__file__).resolve().parents[2]
 CASE = json.loads((REPO / "examples/certification/case.json").read_text(encoding="utf-8"))
@@ -43,7 +43,7 @@ def case(**changes) -> dict:
 
 
 def prepared(profile: str = "xbht", record: dict | None = None):
-    job = Build(load_profile(profile), get_settings(), 1, TODAY)
+    job = Build(SHIPPED.get(profile), get_settings(), 1, TODAY)
     return prepare(job, CASE if record is None else record, "case.json")
 
 

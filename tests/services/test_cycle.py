@@ -25,6 +25,7 @@ from certdesk.store.models import Certificate, Event
 from tests.conftest import run_cli
 from tests.documents.support import pdftotext
 from tests.services.conftest import TWO_SITES
+from tests.shipped import SHIPPED
 
 ORG = TWO_SITES
 
@@ -45,7 +46,7 @@ def test_the_full_cycle_keeps_numbers_dates_and_public_status_right(issuer, main
     assert (first.issue_date, first.expiry_date) == (date(2026, 3, 15), date(2029, 3, 14))
     # surveillance 1 held in time: nothing to sweep
     today(date(2027, 2, 1))
-    record_surveillance(issuer.engine, main, date(2027, 2, 1))
+    record_surveillance(issuer.engine, issuer.profiles, main, date(2027, 2, 1))
     today(date(2027, 6, 1))
     assert sweep(issuer, date(2027, 6, 1)) == []
     # surveillance 2 missed: the sweep suspends main and subs, with a notice
@@ -56,7 +57,7 @@ def test_the_full_cycle_keeps_numbers_dates_and_public_status_right(issuer, main
     assert sweep(issuer, date(2028, 3, 20)) == []  # idempotent
     # corrected: restored
     today(date(2028, 4, 2))
-    record_surveillance(issuer.engine, main, date(2028, 4, 2))
+    record_surveillance(issuer.engine, issuer.profiles, main, date(2028, 4, 2))
     today(date(2028, 4, 10))
     change_status(issuer, main, "restore", "监督审查已完成", on=date(2028, 4, 10))
     assert _row(issuer, main).status == "valid"
@@ -121,20 +122,20 @@ def test_reissue_with_nothing_to_change_is_refused(issuer, main):
 
 
 def test_the_due_list_shows_the_next_surveillance_and_flags_overdue(issuer, main, today):
-    items = due_list(issuer.engine, date(2027, 4, 1))
+    items = due_list(issuer.engine, issuer.profiles, date(2027, 4, 1))
     assert [(i.number, i.surveillance, i.due_by, i.overdue) for i in items] == [
         (main, 1, date(2027, 3, 14), True)]
     today(date(2027, 3, 1))
-    record_surveillance(issuer.engine, main, date(2027, 3, 1))
-    items = due_list(issuer.engine, date(2027, 4, 1))
+    record_surveillance(issuer.engine, issuer.profiles, main, date(2027, 3, 1))
+    items = due_list(issuer.engine, issuer.profiles, date(2027, 4, 1))
     assert (items[0].surveillance, items[0].overdue) == (2, False)
 
 
 def test_a_surveillance_before_the_last_one_is_refused(issuer, main, today):
     today(date(2027, 3, 1))
-    record_surveillance(issuer.engine, main, date(2027, 3, 1))
+    record_surveillance(issuer.engine, issuer.profiles, main, date(2027, 3, 1))
     with pytest.raises(InputError, match="not after"):
-        record_surveillance(issuer.engine, main, date(2027, 2, 1))
+        record_surveillance(issuer.engine, issuer.profiles, main, date(2027, 2, 1))
 
 
 def test_the_sweep_revokes_when_a_suspension_runs_out_and_logs_expiry_once(issuer, main,
@@ -149,9 +150,9 @@ def test_the_sweep_revokes_when_a_suspension_runs_out_and_logs_expiry_once(issue
         name="另一家公司", uscc="91440300MA5FQ1R27X", registered_address="深圳",
         scope="通信设备的维修", decision_date=date(2026, 3, 10), grade="达标级"))[0].number
     today(date(2027, 1, 1))
-    record_surveillance(issuer.engine, other, date(2027, 1, 1))
+    record_surveillance(issuer.engine, issuer.profiles, other, date(2027, 1, 1))
     today(date(2027, 12, 1))
-    record_surveillance(issuer.engine, other, date(2027, 12, 1))
+    record_surveillance(issuer.engine, issuer.profiles, other, date(2027, 12, 1))
     today(date(2029, 3, 11))
     assert [a.action for a in sweep(issuer, date(2029, 3, 11))] == ["expire"]
     today(date(2029, 3, 12))
@@ -205,21 +206,20 @@ def test_cli_reissue_takes_site_scopes_and_removed_sites(issuer, main, home, tod
 def test_the_due_list_reminds_of_the_recertification_application(keyed_home, settings,
                                                                     office_or_fake):
     # CACQ 7.6.1 / DNI 5.7.1 / ZPIC 6.1: apply three months before expiry (XBHT sets no time)
-    from certdesk.domain.profiles import load_profile
     from certdesk.services.issuing import Issuer
 
-    with Issuer(load_profile("cacq"), pool=office_or_fake) as cacq:
+    with Issuer(SHIPPED.get("cacq"), pool=office_or_fake) as cacq:
         number = cacq.issue(ORG)[0].number  # expires 2029-03-14
 
     def applications(on):
-        return [(i.due_by, i.overdue) for i in due_list(cacq.engine, on)
+        return [(i.due_by, i.overdue) for i in due_list(cacq.engine, cacq.profiles, on)
                 if i.kind == "recertification"]
 
     assert applications(date(2028, 11, 13)) == []
     assert applications(date(2028, 11, 14)) == [(date(2028, 12, 14), False)]
     assert applications(date(2028, 12, 15)) == [(date(2028, 12, 14), True)]
-    item = next(i for i in due_list(cacq.engine, date(2028, 12, 15)) if i.number == number
-                and i.kind == "recertification")
+    item = next(i for i in due_list(cacq.engine, cacq.profiles, date(2028, 12, 15))
+                if i.number == number and i.kind == "recertification")
     assert "CACQ 7.6.1" in item.rule
 
 
@@ -229,7 +229,8 @@ def test_the_due_list_names_the_sites_the_last_surveillance_must_cover(issuer, m
     # XBHT 7.2.2.9.2: the two surveillances together cover every site
     res = run_cli("surveillance", main, "--held", "2027-03-01", "--sites", "1", home=home)
     assert res.returncode == 0, res.stderr
-    (item,) = [i for i in due_list(issuer.engine, date(2027, 4, 1)) if i.number == main]
+    (item,) = [i for i in due_list(issuer.engine, issuer.profiles, date(2027, 4, 1))
+               if i.number == main]
     assert item.surveillance == 2
     assert item.warning == "本周期最后一次监督审查须覆盖尚未审查的场所 2 [XBHT 7.2.2.9.2]"
     bad = run_cli("surveillance", main, "--held", "2027-12-01", "--sites", "3", home=home)

@@ -14,12 +14,12 @@ from sqlmodel import Session, select
 
 from certdesk.common.settings import get_settings
 from certdesk.documents.kinds import Build
-from certdesk.domain.profiles import load_profile
 from certdesk.services.certification import certify, prepare, record_surveillance_report
 from certdesk.services.cycle import due_list, record_surveillance
 from certdesk.services.issuing import Issuer
 from certdesk.store.models import Event
 from tests.services.conftest import TWO_SITES
+from tests.shipped import SHIPPED
 
 pytestmark = pytest.mark.office
 
@@ -32,31 +32,32 @@ HELD = date(2027, 3, 10)
 
 @pytest.fixture
 def cacq(home, settings, pool):
-    with Issuer(load_profile("cacq"), pool=pool) as issuer:
+    with Issuer(SHIPPED.get("cacq"), pool=pool) as issuer:
         yield issuer
 
 
 def _follow_ups(engine, on):
-    return [(i.kind, i.surveillance, i.due_by, i.overdue) for i in due_list(engine, on)
+    return [(i.kind, i.surveillance, i.due_by, i.overdue) for i in due_list(engine, SHIPPED, on)
             if i.kind in ("service_feature", "report")]
 
 
 def test_a_surveillance_without_its_report_lists_the_evaluation_and_report_as_due(cacq, today):
     number = cacq.issue(TWO_SITES)[0].number
     today(HELD)
-    record_surveillance(cacq.engine, number, HELD)
+    record_surveillance(cacq.engine, cacq.profiles, number, HELD)
     # CACQ 7.3.4.4: evaluation 2 months after the management audit; 7.9.1: report 1 month
     # after the audit's end, at the latest a month after the evaluation's last day
     assert _follow_ups(cacq.engine, date(2027, 5, 11)) == [
         ("service_feature", 1, date(2027, 5, 10), True), ("report", 1, date(2027, 6, 10), False)]
-    item = next(i for i in due_list(cacq.engine, date(2027, 5, 11)) if i.kind == "report")
+    item = next(i for i in due_list(cacq.engine, cacq.profiles, date(2027, 5, 11))
+                if i.kind == "report")
     assert "[CACQ 7.9.1]" in item.rule and str(HELD) in item.rule
 
 
 def test_archiving_the_report_later_clears_the_follow_ups_and_logs_its_lateness(cacq, today):
     number = cacq.issue(TWO_SITES)[0].number
     today(HELD)
-    record_surveillance(cacq.engine, number, HELD)
+    record_surveillance(cacq.engine, cacq.profiles, number, HELD)
     today(date(2027, 6, 20))
     late = {**REPORT, "end": HELD.isoformat(), "feature_date": "2027-04-20",
             "date": "2027-06-20"}
@@ -72,7 +73,8 @@ def test_archiving_the_report_later_clears_the_follow_ups_and_logs_its_lateness(
     (warning,) = attached["late"]
     assert "by 2027-05-20 [CACQ 7.9.1]" in warning
     # the next audit is the second surveillance
-    (nxt,) = [i for i in due_list(cacq.engine, date(2027, 6, 20)) if i.kind == "surveillance"]
+    (nxt,) = [i for i in due_list(cacq.engine, cacq.profiles, date(2027, 6, 20))
+              if i.kind == "surveillance"]
     assert nxt.surveillance == 2
 
 
@@ -81,7 +83,7 @@ def test_a_report_is_attached_once(cacq, today):
 
     number = cacq.issue(TWO_SITES)[0].number
     today(date(2027, 4, 1))
-    record_surveillance(cacq.engine, number, HELD)
+    record_surveillance(cacq.engine, cacq.profiles, number, HELD)
     report = {**REPORT, "end": HELD.isoformat(), "date": "2027-03-20"}
     record_surveillance_report(cacq, number, HELD, [report], "report.json", actor="ivy")
     with pytest.raises(InputError, match="not after the last one"):
@@ -89,10 +91,10 @@ def test_a_report_is_attached_once(cacq, today):
 
 
 def test_a_body_whose_seed_sets_no_limit_lists_no_follow_ups(home, settings, pool, today):
-    with Issuer(load_profile("xbht"), pool=pool) as xbht:
+    with Issuer(SHIPPED.get("xbht"), pool=pool) as xbht:
         number = xbht.issue(TWO_SITES)[0].number
         today(HELD)
-        record_surveillance(xbht.engine, number, HELD)
+        record_surveillance(xbht.engine, xbht.profiles, number, HELD)
         assert _follow_ups(xbht.engine, date(2027, 12, 1)) == []
 
 
@@ -114,7 +116,7 @@ def test_a_case_whose_report_is_dated_late_is_certified_with_the_warning_logged(
 
 
 def test_a_case_reported_in_time_has_no_warning(home):
-    job = Build(load_profile("cacq"), get_settings(), 1, date(2026, 11, 23))
+    job = Build(SHIPPED.get("cacq"), get_settings(), 1, date(2026, 11, 23))
     assert prepare(job, CASE, "case.json").warnings == ()
 
 

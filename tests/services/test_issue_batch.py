@@ -15,13 +15,13 @@ import pytest
 from sqlmodel import Session, select
 
 from certdesk.common.errors import ConversionError
-from certdesk.domain.profiles import load_profile
 from certdesk.domain.uscc import check_character
 from certdesk.services.inputs import OrganisationInput, SiteInput
 from certdesk.services.issuing import Issuer
 from certdesk.store.models import Certificate, VoidNumber
 from tests.documents.support import pdffonts, pdftotext
 from tests.services.conftest import TWO_SITES
+from tests.shipped import SHIPPED
 
 pytestmark = pytest.mark.office
 
@@ -60,7 +60,7 @@ class Counting:
 def issue(home, settings, pool):
     def run(orgs, **kw):
         counting = Counting(pool, **kw)
-        with Issuer(load_profile("xbht"), pool=counting) as iss:  # type: ignore[arg-type]
+        with Issuer(SHIPPED.get("xbht"), pool=counting) as iss:  # type: ignore[arg-type]
             return iss, iss.issue_batch(list(orgs)), counting
 
     return run

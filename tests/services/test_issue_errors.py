@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 
 from certdesk.store.db import make_engine
 from certdesk.store.models import Certificate, NumberCounter, VoidNumber
+from tests.shipped import SHIPPED
 
 GOOD = {
     "name": "测试服务有限公司", "uscc": "91110105MA01XB8H2N",
@@ -92,7 +93,6 @@ def test_a_template_missing_a_value_fails_before_a_number_is_drawn(keyed_home, s
     from docx import Document
 
     from certdesk.common.errors import TemplateError
-    from certdesk.domain.profiles import load_profile
     from certdesk.services.inputs import parse_json
     from certdesk.services.issuing import Issuer
 
@@ -100,7 +100,7 @@ def test_a_template_missing_a_value_fails_before_a_number_is_drawn(keyed_home, s
     doc = Document()
     doc.add_paragraph("{{ org.name }} {{ org.fax_number }}")
     doc.save(bad)
-    profile = load_profile("cacq")
+    profile = SHIPPED.get("cacq")
     monkeypatch.setattr(type(profile), "template_path", lambda self, kind: bad)
     org = parse_json(json.dumps(GOOD, ensure_ascii=False), "x")[0]
     with Issuer(profile, pool=office_or_fake) as issuer, pytest.raises(TemplateError) as err:
@@ -113,7 +113,6 @@ def test_a_failure_after_the_number_is_drawn_records_the_number_void(keyed_home,
                                                                      office_or_fake,
                                                                      monkeypatch):
     from certdesk.common.errors import ConversionError
-    from certdesk.domain.profiles import load_profile
     from certdesk.services.inputs import parse_json
     from certdesk.services.issuing import Issuer
 
@@ -121,7 +120,7 @@ def test_a_failure_after_the_number_is_drawn_records_the_number_void(keyed_home,
         raise ConversionError("LibreOffice failed on test")
 
     org = parse_json(json.dumps(GOOD, ensure_ascii=False), "x")[0]
-    with Issuer(load_profile("cacq"), pool=office_or_fake) as issuer:
+    with Issuer(SHIPPED.get("cacq"), pool=office_or_fake) as issuer:
         monkeypatch.setattr(issuer.pool, "convert_bytes", broken_convert)
         with pytest.raises(ConversionError):
             issuer.issue(org)

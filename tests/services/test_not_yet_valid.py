@@ -18,6 +18,7 @@ from certdesk.store import events
 from certdesk.store.db import init_db, make_engine, session_scope
 from certdesk.store.models import Certificate, Organisation
 from tests.conftest import run_cli
+from tests.shipped import SHIPPED
 from tests.signing.support import make_settings
 
 NUMBER = "027326FWF0001R000"
@@ -55,9 +56,9 @@ def before_issue(monkeypatch):
 
 def test_the_due_list_marks_a_certificate_before_its_issue_date_not_yet_valid(home):
     _, engine = home
-    [item] = due_list(engine, BEFORE_ISSUE)
+    [item] = due_list(engine, SHIPPED, BEFORE_ISSUE)
     assert (item.number, item.status, item.surveillance) == (NUMBER, "not_yet_valid", 1)
-    assert due_list(engine, ISSUED)[0].status == "valid"
+    assert due_list(engine, SHIPPED, ISSUED)[0].status == "valid"
 
 
 def test_certdesk_due_shows_not_yet_valid(home):
@@ -76,7 +77,7 @@ def test_the_sweep_does_not_suspend_a_certificate_that_is_not_yet_in_force(home,
 def test_no_surveillance_is_recorded_before_the_issue_date(home, before_issue):
     _, engine = home
     with pytest.raises(RuleViolation, match="not_yet_valid"):
-        record_surveillance(engine, NUMBER, BEFORE_ISSUE)
+        record_surveillance(engine, SHIPPED, NUMBER, BEFORE_ISSUE)
 
 
 def test_only_revocation_and_cancellation_apply_before_the_issue_date():

@@ -12,13 +12,13 @@ import pytest
 from sqlmodel import Session, select
 
 from certdesk.common.errors import InputError
-from certdesk.domain.profiles import load_profile
 from certdesk.services.cycle import due_list, recertify, record_surveillance
 from certdesk.services.inputs import Rejected, parse_csv, parse_json
 from certdesk.services.issuing import Issuer
 from certdesk.store.models import Certificate, Event
 from tests.conftest import run_cli
 from tests.services.conftest import TWO_SITES
+from tests.shipped import SHIPPED
 
 ORG = ('"name": "某公司", "uscc": "91440300MA5FQ1R27X", "registered_address": "深圳", '
        '"scope": "维修", "decision_date": "2026-11-18"')
@@ -42,12 +42,12 @@ def test_a_product_listed_twice_is_refused_naming_the_field():
 
 @pytest.fixture
 def cacq(home, settings, pool):
-    with Issuer(load_profile("cacq"), pool=pool) as issuer:
+    with Issuer(SHIPPED.get("cacq"), pool=pool) as issuer:
         yield issuer
 
 
 def _warnings(engine, on):
-    return [(i.kind, i.warning) for i in due_list(engine, on) if i.warning]
+    return [(i.kind, i.warning) for i in due_list(engine, SHIPPED, on) if i.warning]
 
 
 @pytest.mark.office
@@ -66,10 +66,11 @@ def test_the_due_list_names_the_products_the_last_surveillance_must_cover(cacq, 
         ("surveillance", "本周期最后一次监督审查须覆盖尚未审查的产品/服务：洗衣机 [CACQ 7.5.5]")]
     # the second surveillance misses it too: the cycle ends uncovered, due by the expiry
     today(date(2028, 3, 1))
-    record_surveillance(cacq.engine, number, date(2028, 3, 1), products="空调")
+    record_surveillance(cacq.engine, cacq.profiles, number, date(2028, 3, 1), products="空调")
     ((kind, warning),) = _warnings(cacq.engine, date(2028, 4, 1))
     assert kind == "coverage" and "未覆盖产品/服务：洗衣机" in warning
-    (item,) = [i for i in due_list(cacq.engine, date(2028, 4, 1)) if i.kind == "coverage"]
+    (item,) = [i for i in due_list(cacq.engine, cacq.profiles, date(2028, 4, 1))
+               if i.kind == "coverage"]
     assert item.due_by == row.expiry_date
     with Session(cacq.engine) as s:
         held = [json.loads(e.data) for e in s.exec(select(Event).where(
@@ -85,7 +86,7 @@ def test_a_surveillance_naming_an_unknown_product_records_nothing(cacq, home, to
                   home=home)
     assert res.returncode != 0 and "'电视' is not a product of the certificate" in res.stderr
     with pytest.raises(InputError, match="not a product"):
-        record_surveillance(cacq.engine, number, date(2027, 3, 1), products="4")
+        record_surveillance(cacq.engine, cacq.profiles, number, date(2027, 3, 1), products="4")
     with Session(cacq.engine) as s:
         assert s.exec(select(Event).where(Event.kind == "certificate.surveillance")).all() == []
 
@@ -111,7 +112,7 @@ def test_a_case_lists_its_products_once_and_the_programme_plans_them(home):
     case = json.loads((Path(__file__).resolve().parents[2] / "examples/certification/case.json")
                       .read_text(encoding="utf-8"))
     programme = {k: v for k, v in case["programme"].items() if k != "products"}
-    job = Build(load_profile("cacq"), get_settings(), 1, date(2026, 11, 23))
+    job = Build(SHIPPED.get("cacq"), get_settings(), 1, date(2026, 11, 23))
     prepared = prepare(job, {**case, "products": list(PRODUCTS), "programme": programme},
                        "case.json")
     assert prepared.organisation.products == PRODUCTS

@@ -7,15 +7,15 @@ from datetime import date
 
 import pytest
 
-from certdesk.domain.profiles import load_profile
 from certdesk.services.issuing import Issuer
 from tests.conftest import run_cli
 from tests.services.conftest import TWO_SITES
+from tests.shipped import SHIPPED
 
 
 @pytest.fixture
 def cacq(home, settings, pool):
-    with Issuer(load_profile("cacq"), pool=pool) as issuer:
+    with Issuer(SHIPPED.get("cacq"), pool=pool) as issuer:
         yield issuer
 
 

@@ -82,8 +82,8 @@ def test_each_event_of_a_whole_cycle_yields_exactly_one_report_item(issuer, toda
 
 def test_the_sweep_run_twice_reports_an_expiry_once(issuer, today):
     other = issuer.issue(ONE_SITE)[0].number
-    record_surveillance(issuer.engine, other, today(date(2027, 1, 1)))
-    record_surveillance(issuer.engine, other, today(date(2027, 12, 1)))
+    record_surveillance(issuer.engine, issuer.profiles, other, today(date(2027, 1, 1)))
+    record_surveillance(issuer.engine, issuer.profiles, other, today(date(2027, 12, 1)))
     assert [a.action for a in sweep(issuer, today(date(2029, 3, 11)))] == ["expire"]
     assert sweep(issuer, date(2029, 3, 11)) == []
     assert _ledger(issuer.engine) == [(other, "issued", date(2026, 3, 10)),

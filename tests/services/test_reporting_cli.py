@@ -14,6 +14,7 @@ from certdesk.services.reporting import COLUMNS, export_rows
 from certdesk.store import reporting
 from certdesk.store.models import ReportBatch
 from tests.services.conftest import TWO_SITES
+from tests.shipped import SHIPPED
 
 
 @pytest.fixture
@@ -94,7 +95,7 @@ def test_the_xlsx_reads_back_as_the_register_holds_it(cli, numbers, tmp_path, en
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0] == tuple(header for _, header in COLUMNS)
     with Session(engine) as s:
-        register = export_rows(s, reporting.batch_items(s, 1))
+        register = export_rows(s, SHIPPED, reporting.batch_items(s, 1))
         assert s.get(ReportBatch, 1).items == 3
     read = [dict(zip((k for k, _ in COLUMNS), row, strict=True)) for row in rows[1:]]
     for got, want in zip(read, register, strict=True):

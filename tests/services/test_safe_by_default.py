@@ -20,6 +20,7 @@ from certdesk.store.db import make_engine
 from certdesk.store.models import Certificate, Event, VoidNumber
 from tests.conftest import REPO
 from tests.services.conftest import TWO_SITES
+from tests.shipped import SHIPPED
 
 DAY = date(2026, 11, 29)
 DEMO = json.loads(resources.files("certdesk.cli").joinpath("demo.json").read_text(encoding="utf-8"))
@@ -290,7 +291,6 @@ def pg_issuer(postgres_url, home, office_or_fake):
 
     from sqlalchemy import create_engine
 
-    from certdesk.domain.profiles import load_profile
     from certdesk.services.issuing import Issuer
     from certdesk.store.db import init_db
 
@@ -301,7 +301,7 @@ def pg_issuer(postgres_url, home, office_or_fake):
     admin.dispose()
     engine = make_engine(postgres_url.rsplit("/", 1)[0] + f"/{name}")
     init_db(engine)
-    with Issuer(load_profile("xbht"), engine=engine, pool=office_or_fake) as issuer:
+    with Issuer(SHIPPED.get("xbht"), engine=engine, pool=office_or_fake) as issuer:
         yield issuer
     engine.dispose()
 

@@ -12,9 +12,6 @@ import pytest
 from sqlmodel import Session, select
 
 from certdesk.common.errors import InputError, RuleViolation
-from certdesk.domain.dates import date_rules
-from certdesk.domain.profiles import load_profile, profile_ids
-from certdesk.domain.scoring import scoring_rules
 from certdesk.services.cycle import sweep
 from certdesk.services.inputs import OrganisationInput
 from certdesk.services.issuing import Issuer
@@ -22,14 +19,15 @@ from certdesk.services.transitions import change_status
 from certdesk.store.models import Certificate, Event
 from tests.conftest import run_cli
 from tests.services.conftest import TWO_SITES
+from tests.shipped import SHIPPED, rules_of
 
 
 def _org(pid: str) -> OrganisationInput:
-    graded = load_profile(pid).scheme.graded
+    graded = SHIPPED.get(pid).scheme.graded
     return OrganisationInput(
         name="暂停测试服务有限公司", uscc="91110105MA01XB8H2N", registered_address="北京市朝阳区",
         scope="家用电器的维修", decision_date=date(2026, 3, 10),
-        grade=scoring_rules(pid).grade_names[-1] if graded else None)
+        grade=rules_of(pid).scoring.grade_names[-1] if graded else None)
 
 
 def _row(engine, number) -> Certificate:
@@ -37,10 +35,10 @@ def _row(engine, number) -> Certificate:
         return s.exec(select(Certificate).where(Certificate.number == number)).one()
 
 
-@pytest.mark.parametrize("pid", profile_ids())
+@pytest.mark.parametrize("pid", SHIPPED.ids())
 def test_restoring_after_the_suspension_period_is_refused_in_every_body(pid, keyed_home, settings,
                                                                           office_or_fake, today):
-    with Issuer(load_profile(pid), pool=office_or_fake) as issuer:
+    with Issuer(SHIPPED.get(pid), pool=office_or_fake) as issuer:
         number = issuer.issue(_org(pid))[0].number
         today(date(2027, 1, 10))
         change_status(issuer, number, "suspend", "未按期接受监督审查", on=date(2027, 1, 10))
@@ -48,7 +46,7 @@ def test_restoring_after_the_suspension_period_is_refused_in_every_body(pid, key
             today(date(2027, 8, 1))
             change_status(issuer, number, "restore", "纠正措施已验证", on=date(2027, 8, 1))
         assert _row(issuer.engine, number).status == "suspended"
-        assert date_rules(pid).suspension.restore_clause in str(err.value)
+        assert rules_of(pid).dates.suspension.restore_clause in str(err.value)
 
 
 def test_a_restoration_dated_before_its_suspension_is_refused(issuer, today):

@@ -13,10 +13,10 @@ import pytest
 
 from certdesk.common.errors import ConfigError
 from certdesk.common.settings import get_settings
-from certdesk.domain.profiles import load_profile
 from certdesk.services.issuing import Issuer
 from tests.conftest import run_cli
 from tests.documents.support import pdftotext
+from tests.shipped import SHIPPED
 
 NOTICE = "未经认证机构确认，仅供测试或演示，不作为认证证明"
 
@@ -33,7 +33,7 @@ def strict(home, monkeypatch):
 def test_issuing_from_a_profile_with_unconfirmed_values_is_refused_naming_them(strict):
     with pytest.raises(ConfigError, match=r"address, website, approval_number, .*"
                                           r"certificate\.mark.*ALLOW_UNVERIFIED_PROFILE"):
-        Issuer(load_profile("zpic"))
+        Issuer(SHIPPED.get("zpic"))
 
 
 def test_cli_issue_is_refused_in_one_line_and_draws_no_number(strict, tmp_path):

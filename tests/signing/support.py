@@ -11,9 +11,9 @@ import pikepdf
 from sqlalchemy.engine import Engine
 
 from certdesk.common.settings import Settings
-from certdesk.domain.profiles import load_profile
 from certdesk.services.inputs import OrganisationInput, SiteInput
 from certdesk.services.issuing import IssuedCertificate, Issuer
+from tests.shipped import SHIPPED
 
 ORG = OrganisationInput(
     name="北京恒信达家电售后服务有限公司", uscc="91110105MA01XB8H2N",
@@ -48,7 +48,7 @@ class IssuedHome:
 def issue_home(home: Path, pool, **overrides) -> IssuedHome:
     """A data home holding one issued main certificate and its two sub-certificates."""
     settings = make_settings(home, **overrides)
-    with Issuer(load_profile("xbht"), settings=settings, pool=pool) as issuer:
+    with Issuer(SHIPPED.get("xbht"), settings=settings, pool=pool) as issuer:
         certs = issuer.issue(ORG)
     return IssuedHome(home, settings, issuer.engine, certs)
 

@@ -25,6 +25,7 @@ from certdesk.store.blobs import BlobStore
 from certdesk.store.db import init_db, make_engine, session_scope
 from certdesk.store.records import Filing, add_record
 from tests.conftest import CERTDESK, REPO, run_cli
+from tests.shipped import SHIPPED
 from tests.signing.support import make_settings, small_pdf
 from tests.store.conftest import make_uscc
 
@@ -113,7 +114,8 @@ def test_an_archived_certificate_signed_by_a_foreign_key_is_reported_by_archive_
     with session_scope(engine) as s:
         for name, data in (("ours.pdf", own), ("forged.pdf", foreign)):
             add_record(s, store, settings, data, record_type="certificate", filename=name,
-                       filing=Filing("xbht", None, None, None), signer=None, actor="test")
+                       filing=Filing(SHIPPED.get("xbht"), None, None, None), signer=None,
+                       actor="test")
     engine.dispose()
     audit = run_cli("archive", "audit", "--json", home=home)
     assert audit.returncode == 1

@@ -13,13 +13,13 @@ from sqlalchemy import text
 from sqlmodel import Session, select
 
 from certdesk.domain.numbering import CertNumber
-from certdesk.domain.profiles import load_profile
 from certdesk.domain.uscc import check_character
 from certdesk.store import events
 from certdesk.store.blobs import BlobStore
 from certdesk.store.db import make_engine
 from certdesk.store.models import Certificate, Organisation
 from certdesk.store.state import next_due_date
+from tests.shipped import SHIPPED
 
 _serial = itertools.count(1)
 
@@ -45,7 +45,7 @@ def add_certificate(engine, profile: str, uscc: str, issue: date, expiry: date,
     """A main certificate row (and its organisation) with the given dates; its number.
     ``logged``: with its ``certificate.issued`` log entry, as issuing writes it (so that
     the audit's state check finds the two agree)."""
-    p = load_profile(profile)
+    p = SHIPPED.get(profile)
     number = str(CertNumber(p.body.body_code, issue.year % 100, p.scheme.code,
                             f"{next(_serial):04d}", 0, p.body.accreditation_code))
     with Session(engine) as s:
@@ -58,7 +58,7 @@ def add_certificate(engine, profile: str, uscc: str, issue: date, expiry: date,
                            holder_name=name, scope="家用电器", decision_date=issue,
                            issue_date=issue, effective_from=issue, expiry_date=expiry,
                            status=status)
-        cert.next_surveillance_due = next_due_date(cert, [])
+        cert.next_surveillance_due = next_due_date(p.rules.dates, cert, [])
         s.add(cert)
         if logged:
             events.append(s, "certificate.issued", number,

@@ -10,17 +10,17 @@ from collections import Counter
 import pytest
 from sqlmodel import Session
 
-from certdesk.domain.profiles import load_profile
 from certdesk.store.allocate import allocate, void
 from certdesk.store.db import init_db, make_engine
+from tests.shipped import SHIPPED
 
 DRAW = """
 import sys
 from certdesk.store.db import make_engine, session_scope
 from certdesk.store.allocate import allocate
-from certdesk.domain.profiles import load_profile
+from certdesk.domain.profiles import load_profiles
 engine = make_engine(sys.argv[1])
-profile = load_profile("xbht")
+profile = load_profiles().get("xbht")
 for _ in range(int(sys.argv[2])):
     with session_scope(engine) as s:
         print(allocate(s, profile, 2026), flush=True)
@@ -70,7 +70,7 @@ def test_eight_processes_drawing_on_postgresql_get_distinct_contiguous_numbers(p
 
 
 def test_sequences_count_separately_per_year_and_scheme(engine):
-    xbht, cacq = load_profile("xbht"), load_profile("cacq")
+    xbht, cacq = SHIPPED.get("xbht"), SHIPPED.get("cacq")
     with Session(engine) as s:
         a = allocate(s, xbht, 2026)
         b = allocate(s, xbht, 2026)
@@ -85,7 +85,7 @@ def test_sequences_count_separately_per_year_and_scheme(engine):
 def test_a_void_number_is_never_drawn_again_even_if_the_counter_is_reset(engine):
     from sqlalchemy import text
 
-    xbht = load_profile("xbht")
+    xbht = SHIPPED.get("xbht")
     with Session(engine) as s:
         first = allocate(s, xbht, 2026)
         void(s, first, "revoked")

@@ -18,6 +18,7 @@ from PIL import Image
 
 from certdesk.store.db import session_scope
 from certdesk.store.records import Filing, add_record
+from tests.shipped import SHIPPED
 from tests.store.conftest import add_certificate, make_pdf, make_uscc
 
 CLIENT = make_uscc(31)
@@ -112,9 +113,9 @@ def test_in_a_batch_a_bad_file_does_not_stop_the_others(cli, pdf_file, tmp_path)
 def test_a_clients_whole_file_exports_as_a_valid_bag(cli, engine, store, settings, tmp_path):
     number = add_certificate(engine, "cacq", CLIENT, date(2025, 1, 2), date(2028, 1, 1))
     for text, record_type, filing in (
-            ("plan", "plan", Filing("cacq", CLIENT, None, number)),
-            ("app", "application", Filing("cacq", CLIENT, None, None)),
-            ("other", "application", Filing("cacq", make_uscc(32), None, None))):
+            ("plan", "plan", Filing(SHIPPED.get("cacq"), CLIENT, None, number)),
+            ("app", "application", Filing(SHIPPED.get("cacq"), CLIENT, None, None)),
+            ("other", "application", Filing(SHIPPED.get("cacq"), make_uscc(32), None, None))):
         with session_scope(engine) as s:
             add_record(s, store, settings, make_pdf(text), record_type=record_type,
                        filename=f"{text}.pdf", filing=filing, signer=None, actor="test")
@@ -137,7 +138,8 @@ def test_a_refused_application_is_kept_confidentially_and_falls_due(cli, engine,
                                                                     settings):
     with session_scope(engine) as s:
         add_record(s, store, settings, make_pdf("refused"), record_type="application",
-                   filename="application.pdf", filing=Filing("dni-spshfw", CLIENT, None, None),
+                   filename="application.pdf",
+                   filing=Filing(SHIPPED.get("dni-spshfw"), CLIENT, None, None),
                    signer=None, actor="test")
     r = cli("archive", "close", "--client", CLIENT, "--outcome", "refused", "--on",
             "2026-01-15", "--reason", "scope outside accreditation", "--by", "王芳")

@@ -18,6 +18,7 @@ from certdesk.signing.pdf import validate
 from certdesk.store.db import session_scope
 from certdesk.store.models import Disposal, Record
 from certdesk.store.records import Filing, add_record
+from tests.shipped import SHIPPED
 from tests.store.conftest import add_certificate, make_pdf, make_uscc
 
 TODAY = date.today()
@@ -42,7 +43,7 @@ def records(engine, store, settings):
         with session_scope(engine) as s:
             row, _ = add_record(s, store, settings, make_pdf(text), record_type="report",
                                 filename=f"{text}.pdf",
-                                filing=Filing("cacq", uscc, None, number), signer=None,
+                                filing=Filing(SHIPPED.get("cacq"), uscc, None, number), signer=None,
                                 actor="test")
             ids.append(row.id)
     return {"due": ids[:2], "kept": ids[2], "old_cert": old}
@@ -50,7 +51,7 @@ def records(engine, store, settings):
 
 def _propose(engine, ids, by="王芳"):
     with session_scope(engine) as s:
-        return propose(s, ids, by=by, reason="yearly disposal", today=TODAY).id
+        return propose(s, SHIPPED, ids, by=by, reason="yearly disposal", today=TODAY).id
 
 
 def test_a_record_not_yet_due_cannot_be_proposed(engine, records):

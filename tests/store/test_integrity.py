@@ -16,6 +16,7 @@ from certdesk.store.events import verify_chain
 from certdesk.store.models import Record
 from certdesk.store.records import Filing, add_record
 from certdesk.store.retention import add_years
+from tests.shipped import SHIPPED
 from tests.store.conftest import make_pdf, make_uscc
 
 USCC = make_uscc(1)
@@ -24,7 +25,8 @@ USCC = make_uscc(1)
 def add(engine, store, settings, text_: str, record_type: str = "report") -> Record:
     with session_scope(engine) as s:
         row, _ = add_record(s, store, settings, make_pdf(text_), record_type=record_type,
-                            filename=f"{text_}.pdf", filing=Filing("cacq", USCC, None, None),
+                            filename=f"{text_}.pdf",
+                            filing=Filing(SHIPPED.get("cacq"), USCC, None, None),
                             signer=None, actor="test")
     return row
 
@@ -156,7 +158,6 @@ def test_a_cut_log_tail_is_found_by_log_verify_and_audit(engine, store, three, c
 @pytest.mark.office
 def test_certificates_and_notices_certdesk_issued_audit_clean(home, settings, engine, pool,
                                                               store, cli):
-    from certdesk.domain.profiles import load_profile
     from certdesk.services.inputs import OrganisationInput
     from certdesk.services.issuing import Issuer
     from certdesk.services.transitions import change_status
@@ -164,7 +165,7 @@ def test_certificates_and_notices_certdesk_issued_audit_clean(home, settings, en
     org = OrganisationInput(
         name="审计家电有限公司", uscc=make_uscc(9), registered_address="北京市朝阳区",
         scope="家用电器的维修", decision_date=date(2026, 11, 20), grade="三星级")
-    with Issuer(load_profile("xbht"), pool=pool, engine=engine) as issuer:
+    with Issuer(SHIPPED.get("xbht"), pool=pool, engine=engine) as issuer:
         (cert,) = issuer.issue(org)
         change_status(issuer, cert.number, "suspend", "未按期接受监督审查")
     report = run_audit(engine, store)

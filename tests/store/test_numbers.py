@@ -12,17 +12,17 @@ from sqlmodel import select
 
 from certdesk.common.failures import is_transient, known_failure
 from certdesk.common.proc import process_tag
-from certdesk.domain.profiles import load_profile
 from certdesk.services.audit import audit, recover
 from certdesk.store import events
 from certdesk.store.allocate import allocate
 from certdesk.store.db import retrying, session_scope
 from certdesk.store.models import Event, NumberCounter, VoidNumber
+from tests.shipped import SHIPPED
 
 
 def _draw(engine, process: str | None) -> str:
     with session_scope(engine) as s:
-        number = str(allocate(s, load_profile("xbht"), 2026))
+        number = str(allocate(s, SHIPPED.get("xbht"), 2026))
         events.append(s, "number.drawn", number,
                       {"profile": "xbht", **({"process": process} if process else {})}, "t")
     return number
@@ -61,7 +61,7 @@ def test_a_draw_from_another_host_counts_as_in_flight_for_an_hour(engine, store)
 
 def test_a_counter_value_no_log_entry_explains_is_a_gap_recover_voids(engine, store):
     with session_scope(engine) as s:
-        first = str(allocate(s, load_profile("xbht"), 2026))  # drawn, never logged
+        first = str(allocate(s, SHIPPED.get("xbht"), 2026))  # drawn, never logged
     with session_scope(engine) as s:
         gaps = audit(s, store).numbers.unaccounted
         assert [(g["sequence"], g["number"]) for g in gaps] == [(1, first)]

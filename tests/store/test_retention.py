@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from certdesk.domain.profiles import RetentionSpec, load_profile
+from certdesk.domain.profiles import RetentionSpec
 from certdesk.store.retention import (
     CertificateTerm,
     Closure,
@@ -14,6 +14,7 @@ from certdesk.store.retention import (
     earliest_retain_until,
     retention,
 )
+from tests.shipped import SHIPPED
 
 D = date.fromisoformat
 
@@ -44,7 +45,7 @@ AFTER_END = ["cacq", "xbht", "dni-spshfw", "dni-sh"]
     ("2032-05-11", True),   # the day after
 ])
 def test_records_are_kept_two_years_after_expiry(profile, on, due):
-    r = retention(load_profile(profile).retention, "report", [cert("2027-05-11", "2030-05-10")])
+    r = retention(SHIPPED.get(profile).retention, "report", [cert("2027-05-11", "2030-05-10")])
     assert (r.anchor_kind, r.anchor, r.retain_until) == ("expiry", D("2030-05-10"),
                                                         D("2032-05-10"))
     assert r.due(D(on)) is due
@@ -56,7 +57,7 @@ def test_records_are_kept_two_years_after_expiry(profile, on, due):
     ("cancellation", "2030-03-02", True),
 ])
 def test_a_revocation_or_cancellation_starts_the_two_years_earlier(ended_by, on, due):
-    r = retention(load_profile("cacq").retention, "contract",
+    r = retention(SHIPPED.get("cacq").retention, "contract",
                   [cert("2027-05-11", "2030-05-10", "2028-03-01", ended_by)])
     assert (r.anchor_kind, r.retain_until) == (ended_by, D("2030-03-01"))
     assert r.due(D(on)) is due
@@ -64,14 +65,14 @@ def test_a_revocation_or_cancellation_starts_the_two_years_earlier(ended_by, on,
 
 
 def test_an_expiry_on_29_february_is_kept_until_28_february():
-    r = retention(load_profile("cacq").retention, "plan", [cert("2021-03-01", "2024-02-29")])
+    r = retention(SHIPPED.get("cacq").retention, "plan", [cert("2021-03-01", "2024-02-29")])
     assert r.retain_until == D("2026-02-28")
     assert not r.due(D("2026-02-28")) and r.due(D("2026-03-01"))
 
 
 @pytest.mark.parametrize("profile", ["xbht", "dni-spshfw", "dni-sh"])
 def test_bodies_whose_seed_names_no_period_use_cacqs_rule_marked_as_a_default(profile):
-    r = retention(load_profile(profile).retention, "report", [cert("2027-05-11", "2030-05-10")])
+    r = retention(SHIPPED.get(profile).retention, "report", [cert("2027-05-11", "2030-05-10")])
     assert r.seed_default and "certdesk default" in r.why and "CACQ 11.1" in r.clause
 
 
@@ -80,14 +81,14 @@ def test_bodies_whose_seed_names_no_period_use_cacqs_rule_marked_as_a_default(pr
     ("2033-05-11", True),
 ])
 def test_zpic_keeps_the_cycle_plus_one_full_cycle_six_years_from_issue(on, due):
-    r = retention(load_profile("zpic").retention, "report", [cert("2027-05-10", "2030-05-09")])
+    r = retention(SHIPPED.get("zpic").retention, "report", [cert("2027-05-10", "2030-05-09")])
     assert (r.anchor_kind, r.anchor, r.retain_until) == ("issue", D("2027-05-10"),
                                                         D("2033-05-10"))
     assert r.due(D(on)) is due and "ZPIC 10.2" in r.why
 
 
 def test_zpic_revocation_does_not_shorten_the_cycles():
-    spec = load_profile("zpic").retention
+    spec = SHIPPED.get("zpic").retention
     r = retention(spec, "report", [cert("2027-05-10", "2030-05-09", "2027-09-01", "revocation")])
     assert r.retain_until == D("2033-05-10")
 
@@ -99,25 +100,25 @@ def test_the_cap_limits_a_cycles_rule_that_would_run_longer():
 
 
 def test_a_refused_application_is_kept_confidentially_for_its_own_period():
-    spec = load_profile("xbht").retention
+    spec = SHIPPED.get("xbht").retention
     r = retention(spec, "application", [], Closure("refused", D("2026-01-15")))
     assert r.confidential and r.retain_until == D("2029-01-15")
     assert "XBHT 7.2.4" in r.why and not r.due(D("2029-01-15")) and r.due(D("2029-01-16"))
 
 
 def test_a_record_with_neither_certificate_nor_refusal_is_never_due():
-    r = retention(load_profile("cacq").retention, "application", [])
+    r = retention(SHIPPED.get("cacq").retention, "application", [])
     assert r.retain_until is None and not r.due(D("2100-01-01"))
 
 
 def test_a_client_level_record_is_kept_as_long_as_its_longest_certificate():
-    r = retention(load_profile("cacq").retention, "application",
+    r = retention(SHIPPED.get("cacq").retention, "application",
                   [cert("2020-01-01", "2022-12-31"), cert("2023-01-01", "2025-12-31")])
     assert r.retain_until == D("2027-12-31")
 
 
 def test_a_disposal_certificate_is_kept_for_good():
-    r = retention(load_profile("cacq").retention, "disposal_certificate",
+    r = retention(SHIPPED.get("cacq").retention, "disposal_certificate",
                   [cert("2000-01-01", "2002-12-31")])
     assert r.retain_until is None and not r.due(D("2100-01-01"))
 
@@ -128,7 +129,7 @@ def test_a_disposal_certificate_is_kept_for_good():
     ([], "2028-11-23"),  # nothing decided: min(refused 3 years, revoked 2 years)
 ])
 def test_the_object_lock_never_outlasts_the_earliest_possible_end(certs, expected):
-    spec = load_profile("cacq").retention
+    spec = SHIPPED.get("cacq").retention
     assert earliest_retain_until(spec, "report", certs, None, D("2026-11-23")) == D(expected)
 
 
@@ -140,5 +141,5 @@ def test_the_object_lock_never_outlasts_the_earliest_possible_end(certs, expecte
 def test_a_back_dated_revocation_counts_from_the_day_it_was_recorded(recorded, until, kind):
     term = CertificateTerm("N", D("2026-11-18"), D("2029-11-17"), D("2026-11-18"), "revocation",
                            D(recorded))
-    kept = retention(load_profile("cacq").retention, "certificate", [term])
+    kept = retention(SHIPPED.get("cacq").retention, "certificate", [term])
     assert (kept.retain_until, kept.anchor_kind) == (D(until), kind)

@@ -13,7 +13,6 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from certdesk.domain.profiles import load_profile
 from certdesk.domain.status import CertStatus
 from certdesk.services.cycle import Changes, recertify, record_surveillance, reissue, sweep
 from certdesk.services.issuing import Issuer
@@ -23,6 +22,7 @@ from certdesk.store.models import Certificate, Surveillance
 from certdesk.store.state import disagreements
 from tests.conftest import run_cli
 from tests.services.conftest import TWO_SITES
+from tests.shipped import SHIPPED
 
 pytestmark = pytest.mark.office
 
@@ -37,7 +37,7 @@ def make_history(issuer: Issuer, today) -> None:
     today(date(2026, 3, 15))
     issuer.issue(TWO_SITES)
     today(date(2027, 2, 1))
-    record_surveillance(issuer.engine, MAIN, date(2027, 2, 1), sites=(2,))
+    record_surveillance(issuer.engine, issuer.profiles, MAIN, date(2027, 2, 1), sites=(2,))
     today(date(2027, 5, 1))
     change_status(issuer, MAIN, "suspend", "监督审查发现不符合")
     today(date(2027, 5, 10))
@@ -63,7 +63,7 @@ def snapshot(engine: Engine) -> tuple[list, list]:
 
 @pytest.fixture
 def issuer(settings, pool):
-    with Issuer(load_profile("xbht"), pool=pool) as iss:
+    with Issuer(SHIPPED.get("xbht"), pool=pool) as iss:
         yield iss
 
 
@@ -75,7 +75,7 @@ def history_engine(empty_engine, settings):
 
 def test_the_columns_agree_with_the_log_and_the_migration_rebuilds_them_from_it(
         history_engine, pool, today):
-    with Issuer(load_profile("xbht"), engine=history_engine, pool=pool) as issuer:
+    with Issuer(SHIPPED.get("xbht"), engine=history_engine, pool=pool) as issuer:
         make_history(issuer, today)
     with Session(history_engine) as s:
         assert disagreements(s) == []

@@ -16,12 +16,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
 from certdesk.cli.identity import AS_OPT, acting
-from certdesk.cli.options import JSON_OPT, day_option
+from certdesk.cli.options import JSON_OPT, day_option, install_profiles
 from certdesk.cli.output import console, emit, err_console
 from certdesk.common.errors import CertdeskError
 from certdesk.common.files import read_bytes
 from certdesk.common.settings import get_settings
-from certdesk.domain.profiles import load_profile
 
 REASON_OPT = typer.Option(..., "--reason", "-r", help="Why (logged).")
 CLIENT_OPT = typer.Option(None, "--client", help="Client's unified social credit code.")
@@ -82,7 +81,8 @@ def archive_add(
     by = acting(who, "records")
     settings, engine, store = _stores()
     with session_scope(engine) as s:
-        filing = resolve_filing(s, certificate=certificate, client=client, profile=profile)
+        filing = resolve_filing(s, install_profiles(), certificate=certificate, client=client,
+                                profile=profile)
     added, failed = [], []
     # The pool starts LibreOffice only when a file needs converting (PDFs never do).
     with ConverterPool(size=1, settings=settings) as pool:
@@ -137,7 +137,7 @@ def archive_list(
 
     _, engine, _ = _stores()
     with session_scope(engine) as s:
-        facts = Facts(s)
+        facts = Facts(s, install_profiles())
         rows = [record_dict(s, r, facts) for r in find_records(
             s, client=client, certificate=certificate, record_type=record_type)]
     emit({"records": rows}, as_json, _record_rows)
@@ -151,12 +151,12 @@ def archive_show(record_id: int = typer.Argument(..., help="Record id."),
     from certdesk.store.db import session_scope
     from certdesk.store.events import entries
     from certdesk.store.models import Disposal
-    from certdesk.store.records import get_record, record_dict, record_subject
+    from certdesk.store.records import Facts, get_record, record_dict, record_subject
 
     _, engine, _ = _stores()
     with session_scope(engine) as s:
         row = get_record(s, record_id)
-        data = record_dict(s, row)
+        data = record_dict(s, row, Facts(s, install_profiles()))
         data["events"] = [_event_dict(e) for e in entries(s, record_subject(row.id))]
         if row.disposal_id:
             d = s.get_one(Disposal, row.disposal_id)
@@ -440,11 +440,12 @@ def retention_due(
     from certdesk.store.db import session_scope
 
     day = day_option(on, "--on") or date.today()
+    profiles = install_profiles()
     if profile:
-        load_profile(profile)
+        profiles.get(profile)
     _, engine, _ = _stores()
     with session_scope(engine) as s:
-        rows = due_records(s, day, profile)
+        rows = due_records(s, profiles, day, profile)
 
     def human(d: dict) -> None:
         table = _table("id", "type", "client", "certificate", "kept until", "why", "hold")
@@ -550,7 +551,8 @@ def dispose_propose(
     by = acting(who, "records", accounts_required=True)
     _, engine, _ = _stores()
     with session_scope(engine) as s:
-        d = disposal_dict(s, propose(s, record_ids, by=by, reason=reason, today=date.today()))
+        d = disposal_dict(s, propose(s, install_profiles(), record_ids, by=by, reason=reason,
+                                       today=date.today()))
     _disposal_out(d, as_json)
 
 
@@ -658,7 +660,7 @@ def register(app: typer.Typer) -> None:
         settings, engine, store = _stores()
         target = out or settings.out_dir / f"export-{client}-{datetime.now():%Y%m%d-%H%M%S}"
         with session_scope(engine) as s:
-            result = export_client(s, store, client, target)
+            result = export_client(s, store, install_profiles(), client, target)
         emit(result.as_dict(), as_json, lambda d: console.print(
             f"bag {d['bag']}: {d['records']} record(s), {d['files']} file(s), "
             f"{d['certificates']} certificate(s), {d['events']} log entries", highlight=False))

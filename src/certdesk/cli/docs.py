@@ -21,13 +21,12 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from certdesk.cli.options import JSON_OPT
+from certdesk.cli.options import JSON_OPT, chosen_profiles, install_profiles
 from certdesk.cli.output import console, emit, err_console
 from certdesk.common.errors import CertdeskError, InputError
 from certdesk.common.settings import get_settings
 from certdesk.common.signals import stop_on_signals
 from certdesk.documents.records import load_records
-from certdesk.domain.profiles import all_profiles, load_profile
 
 SHOW_EACH = 20
 """Up to this many documents each PDF is listed; beyond, the folder and the count."""
@@ -57,7 +56,7 @@ def _render(kind_name: str, profile_id: str, input_file: Path, out: Path | None,
     from certdesk.documents.kinds import kind as find_kind
 
     kind = find_kind(kind_name)
-    profile = load_profile(profile_id)
+    profile = install_profiles().get(profile_id)
     profile.template_path(kind.id)  # a missing template: say so before reading the input
     records = load_records(input_file)
     settings = get_settings()
@@ -128,7 +127,7 @@ def templates_list(
     from certdesk.documents.kinds import KINDS
     from certdesk.documents.schema import describe
 
-    profiles = [load_profile(profile)] if profile else all_profiles()
+    profiles = chosen_profiles(profile)
     data: dict[str, Any] = {"kinds": []}
     for kind in KINDS.values():
         uses = {}
@@ -180,7 +179,7 @@ def templates_check(
     elif kind is not None:
         raise InputError("--kind applies to --file only")
     else:
-        report = check_profiles([load_profile(profile)] if profile else all_profiles())
+        report = check_profiles(chosen_profiles(profile))
 
     def human(d: dict) -> None:
         for p in d["problems"]:

@@ -20,7 +20,7 @@ from rich.progress import (
 )
 
 from certdesk.cli.identity import AS_OPT, acting
-from certdesk.cli.options import DRY_RUN_OPT, JSON_OPT
+from certdesk.cli.options import DRY_RUN_OPT, JSON_OPT, install_profiles
 from certdesk.cli.output import console, emit, err_console, warn, warn_if_qr_unreachable
 from certdesk.common.errors import AlreadyHeld, InputError, TooComplex, VerificationFailed
 from certdesk.common.files import read_bytes
@@ -28,7 +28,6 @@ from certdesk.common.settings import get_settings
 from certdesk.common.signals import stop_on_signals
 from certdesk.documents.records import load_records
 from certdesk.domain.numbering import parse
-from certdesk.domain.profiles import load_profile
 from certdesk.services.inputs import Rejected, load_organisations, parse_json
 
 number_app = typer.Typer(help="Certificate numbers: parse and check.", no_args_is_help=True)
@@ -61,7 +60,7 @@ def run_issue(profile_id: str, records: list, as_json: bool, actor: str = "issue
     # lazy: certdesk.services.issuing at module top adds ~2.6 s to `certdesk --help`
     from certdesk.services.issuing import Issuer
 
-    profile = load_profile(profile_id)
+    profile = install_profiles().get(profile_id)
     if len(records) == 1 and isinstance(records[0], Rejected):
         raise records[0].error  # a single record: its error is the command's error
     rejected = [r for r in records if isinstance(r, Rejected)]
@@ -211,7 +210,7 @@ def issue_cmd(
     An organisation that already holds a valid, suspended or not yet valid certificate
     of the scheme is skipped and reported (exit 0): running a file again is safe.
     """
-    load_profile(profile)  # unknown profile: say so before reading the input
+    install_profiles().get(profile)  # unknown profile: say so before reading the input
     actor = acting(who, "issue")
     run_issue(profile, load_organisations(input_file), as_json, actor, dry_run)
 
@@ -235,7 +234,7 @@ def certify_cmd(
     from certdesk.services.certification import certify_cases
     from certdesk.services.issuing import Issuer
 
-    body = load_profile(profile)
+    body = install_profiles().get(profile)
     actor = acting(who, "certify")
     if case_file.suffix.lower() == ".csv":
         raise InputError(f"{case_file.name}: a case file is JSON (its steps nest)")

@@ -9,11 +9,10 @@ import typer
 from rich.table import Table
 
 from certdesk.cli.identity import AS_OPT, acting
-from certdesk.cli.options import DRY_RUN_OPT, JSON_OPT, day_option
+from certdesk.cli.options import DRY_RUN_OPT, JSON_OPT, day_option, install_profiles
 from certdesk.cli.output import console, emit, warn_if_qr_unreachable
 from certdesk.common import clock
 from certdesk.domain.coverage import parse_site_numbers
-from certdesk.domain.profiles import load_profile
 from certdesk.domain.scope import parse_site_scopes
 
 lifecycle_app = typer.Typer(help="Calendar-driven lifecycle jobs.", no_args_is_help=True)
@@ -30,7 +29,7 @@ def _issuer_for(number: str, actor: str):
 
     with Session(get_engine()) as s:
         profile_id = main_certificate(s, number).profile
-    return Issuer(load_profile(profile_id), actor=actor)
+    return Issuer(install_profiles().get(profile_id), actor=actor)
 
 
 def _emit_certs(certs: list, as_json: bool) -> None:
@@ -177,9 +176,9 @@ def register(app: typer.Typer) -> None:
         visited = parse_site_numbers(sites or "", "--sites")
         data: dict = {"number": number, "held_on": held}
         if report is None:
-            data["surveillance"] = record_surveillance(get_engine(), number, day, actor=actor,
-                                                       sites=visited, products=products or "",
-                                                       dry_run=dry_run)
+            data["surveillance"] = record_surveillance(get_engine(), install_profiles(), number,
+                                                       day, actor=actor, sites=visited,
+                                                       products=products or "", dry_run=dry_run)
         else:
             from certdesk.documents.records import load_records
             from certdesk.services.certification import record_surveillance_report
@@ -217,7 +216,7 @@ def register(app: typer.Typer) -> None:
         from certdesk.store.db import get_engine
 
         day = day_option(on, "--on") or clock.today()
-        items = due_list(get_engine(), day, profile)
+        items = due_list(get_engine(), install_profiles(), day, profile)
 
         def human(d: dict) -> None:
             table = Table("number", "holder", "surveillance", "due by", "")

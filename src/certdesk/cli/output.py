@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 
 from certdesk.common.settings import get_settings
 from certdesk.domain.text import printable
@@ -65,12 +66,14 @@ def emit(data: Any, as_json: bool, human: Callable[[Any], None] | None = None) -
 
 def fail(message: str) -> None:
     """The one-line error every user-facing failure becomes."""
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    # escape: messages name sections such as [sampling], which rich would take for markup
+    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
 
 
 def warn(message: str) -> None:
     """A one-line warning on stderr: the command still does its work."""
-    err_console.print(f"[bold yellow]warning:[/] {message}", highlight=False, soft_wrap=True)
+    err_console.print(f"[bold yellow]warning:[/] {escape(message)}", highlight=False,
+                      soft_wrap=True)
 
 
 def warn_if_qr_unreachable() -> None:

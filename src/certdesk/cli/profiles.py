@@ -8,10 +8,9 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from certdesk.cli.options import JSON_OPT
+from certdesk.cli.options import JSON_OPT, chosen_profiles
 from certdesk.cli.output import console, emit
 from certdesk.common.settings import get_settings
-from certdesk.domain.profiles import all_profiles, load_profile
 
 profiles_app = typer.Typer(help="List the body profiles (bodies and schemes) this install "
                            "knows; `profiles check` lists the values their bodies have not "
@@ -23,7 +22,7 @@ def profiles_cmd(ctx: typer.Context, as_json: bool = JSON_OPT) -> None:
     """List the body profiles (bodies and schemes) this install knows."""
     if ctx.invoked_subcommand is not None:
         return
-    data = {"profiles": [p.summary() for p in all_profiles()]}
+    data = {"profiles": [p.summary() for p in chosen_profiles(None)]}
 
     def human(d: dict) -> None:
         table = Table("id", "body", "scheme", "code", "retention")
@@ -48,7 +47,7 @@ def check_cmd(
     page. Exit 1 while a listed profile holds unconfirmed values this install refuses.
     """
     allowed = get_settings().allow_unverified_profile
-    profiles = [load_profile(profile)] if profile else all_profiles()
+    profiles = chosen_profiles(profile)
     data: dict[str, Any]
     data = {"allow_unverified_profile": allowed,
             "profiles": [{"id": p.id, "unverified": list(p.unverified),

@@ -10,7 +10,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from certdesk.cli.options import JSON_OPT, day_option
+from certdesk.cli.options import JSON_OPT, day_option, install_profiles
 from certdesk.cli.output import console, emit
 
 report_app = typer.Typer(help="Reporting to the regulator (认监委): pending items, export, "
@@ -91,11 +91,12 @@ def export_cmd(
 
     engine = _engine()
     if batch is not None:
-        write_batch(engine, batch, out, dry_run=dry_run)
+        write_batch(engine, install_profiles(), batch, out, dry_run=dry_run)
         emit({"batch": batch, "out": out, "dry_run": dry_run}, as_json,
              lambda d: console.print(f"batch {batch} written to {out}", highlight=False))
         return
-    result = export(engine, out, by, include_sent=include_sent, dry_run=dry_run)
+    result = export(engine, install_profiles(), out, by, include_sent=include_sent,
+                    dry_run=dry_run)
     emit({**result.as_dict(), "dry_run": dry_run}, as_json, lambda d: console.print(
         f"{d['items']} item(s) would be exported" if dry_run else
         f"batch {d['batch']}: {d['items']} item(s) written to {d['out']}\n"

@@ -12,13 +12,14 @@ from typing import Any
 
 import typer
 
-from certdesk.cli.options import JSON_OPT, day_option
+from certdesk.cli.options import JSON_OPT, day_option, install_profiles
 from certdesk.cli.output import console, emit, fail
 from certdesk.common.errors import InputError, InvalidUSCC
-from certdesk.domain.dates import certificate_dates, date_rules, nc_deadline, suspension
-from certdesk.domain.mandays import man_day_rules, man_days
-from certdesk.domain.sampling import sample_size, sampling_rules
-from certdesk.domain.scoring import grade, score_sheet, scoring_rules
+from certdesk.domain.dates import certificate_dates, nc_deadline, suspension
+from certdesk.domain.mandays import man_days
+from certdesk.domain.profiles import RuleBook
+from certdesk.domain.sampling import sample_size
+from certdesk.domain.scoring import grade, score_sheet
 from certdesk.domain.spec import Audit, parse_date
 from certdesk.domain.uscc import validate_uscc
 
@@ -30,6 +31,11 @@ rules_app = typer.Typer(
     "credit codes.",
     no_args_is_help=True,
 )
+
+
+def _rules(profile: str) -> RuleBook:
+    """The parsed rules of the ``--profile`` profile (an unknown id is refused)."""
+    return install_profiles().get(profile).rules
 
 
 def register(app: typer.Typer) -> None:
@@ -64,7 +70,7 @@ def dates_cmd(
 ) -> None:
     """Issue, effective and expiry dates of a certificate and its surveillance due dates."""
     result = certificate_dates(
-        date_rules(profile), audit, parse_date(decision, "--decision"),
+        _rules(profile).dates, audit, parse_date(decision, "--decision"),
         issue=day_option(issue, "--issue"),
         previous_expiry=day_option(previous_expiry, "--previous-expiry"),
         audit_end=day_option(audit_end, "--audit-end"),
@@ -103,7 +109,7 @@ def man_days_cmd(
     as_json: bool = JSON_OPT,
 ) -> None:
     """Audit time (man-days) from the body's own table, with the row used."""
-    result = man_days(man_day_rules(profile), audit, people, products=products,
+    result = man_days(_rules(profile).man_days, audit, people, products=products,
                       service_items=service_items, sites=sites, company=company)
 
     def human(d: dict) -> None:
@@ -148,7 +154,7 @@ def sample_cmd(
     as_json: bool = JSON_OPT,
 ) -> None:
     """How many sites to audit: y = ceil(n * sqrt(x)), never more than x."""
-    result = sample_size(sampling_rules(profile), audit, sites, _coefficient(coefficient))
+    result = sample_size(_rules(profile).sampling, audit, sites, _coefficient(coefficient))
 
     def human(d: dict) -> None:
         _show(f"{profile} {d['audit']}: audit {d['sample']} of {d['sites']} sites", [
@@ -195,7 +201,7 @@ def score_cmd(
     as_json: bool = JSON_OPT,
 ) -> None:
     """Score a GB/T 27922 score sheet and give its grade and pass/fail."""
-    result = score_sheet(scoring_rules(profile), _read_sheet(sheet))
+    result = score_sheet(_rules(profile).scoring, _read_sheet(sheet))
 
     def human(d: dict) -> None:
         rows = _verdict_rows(d)
@@ -220,7 +226,7 @@ def grade_cmd(
     as_json: bool = JSON_OPT,
 ) -> None:
     """Grade and pass/fail of a final score."""
-    result = grade(scoring_rules(profile), score, deductions=deductions,
+    result = grade(_rules(profile).scoring, score, deductions=deductions,
                    feature_result=feature_result)
     emit({"profile": profile, **result.as_dict()}, as_json,
          lambda d: _show(f"{profile} grade", _verdict_rows(d)))
@@ -255,7 +261,7 @@ def suspension_cmd(
     as_json: bool = JSON_OPT,
 ) -> None:
     """End of a suspension, the latest end before revocation, and the imposition deadline."""
-    result = suspension(date_rules(profile), parse_date(start, "--start"), months=months,
+    result = suspension(_rules(profile).dates, parse_date(start, "--start"), months=months,
                         verified=day_option(verified, "--verified"))
     emit({"profile": profile, **result.as_dict()}, as_json, lambda d: _show(
         f"{profile} suspension", [("ends", d["ends"]), ("revoke if unresolved after",
@@ -275,7 +281,7 @@ def nc_deadline_cmd(
     as_json: bool = JSON_OPT,
 ) -> None:
     """Last day to close out the non-conformities of an audit."""
-    result = nc_deadline(date_rules(profile), audit, parse_date(audit_end, "--audit-end"),
+    result = nc_deadline(_rules(profile).dates, audit, parse_date(audit_end, "--audit-end"),
                          previous_expiry=day_option(previous_expiry, "--previous-expiry"))
     emit({"profile": profile, **result.as_dict()}, as_json, lambda d: _show(
         f"{profile} {d['audit']} non-conformity close-out",
@@ -302,10 +308,12 @@ def follow_up_cmd(
     from certdesk.domain.followup import check_follow_up, owed_after
 
     end = parse_date(audit_end, "--audit-end")
-    late = check_follow_up(profile, audit, end, feature_on=day_option(feature, "--feature"),
+    rules = _rules(profile)
+    late = check_follow_up(rules.follow_up, rules.dates, audit, end,
+                           feature_on=day_option(feature, "--feature"),
                            report_on=day_option(report, "--report"))
     owed = [{"kind": o.kind, "due_by": o.due_by, "clause": o.clause}
-            for o in owed_after(profile, audit, end)]
+            for o in owed_after(rules.follow_up, rules.dates, audit, end)]
     emit({"profile": profile, "audit": audit.value, "audit_end": end, "owed": owed,
           "late": list(late)}, as_json, lambda d: _show(
         f"{profile} {d['audit']} follow-up after {d['audit_end']}",

@@ -116,6 +116,11 @@ class Settings(BaseSettings):
     placeholder mark). For test and demo installs only; such certificates say so on the
     page. ``certdesk profiles check`` lists the values to confirm."""
 
+    profile_dirs: str = ""
+    """Folders holding body profiles (one sub-folder per profile with ``profile.toml`` and
+    ``rules.toml``), separated by ``os.pathsep`` (``:`` on Linux). They are searched in
+    order and the shipped ``certdesk/profiles/`` last; the first folder holding an id wins."""
+
     archive_pause_file: Path | None = None
     """Test hook for crash tests: an archive write creates this file once its blob is durable
     and waits, before its row commits, while the file exists."""
@@ -128,6 +133,11 @@ class Settings(BaseSettings):
     def upload_max_mb(self) -> int:
         """The upload limit as refusals state it (whole MB, at least 1)."""
         return self.upload_max_bytes // (1024 * 1024) or 1
+
+    @property
+    def profile_folders(self) -> tuple[Path, ...]:
+        """``profile_dirs`` as paths (the shipped folder is added by the loader)."""
+        return tuple(Path(p) for p in self.profile_dirs.split(os.pathsep) if p.strip())
 
     @property
     def db_url(self) -> str:

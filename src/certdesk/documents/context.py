@@ -129,7 +129,7 @@ MARK_WIDTH_MM = 22
 
 def mark_image(profile: Profile) -> Image | None:
     """The body's certification mark for its certificates, if its profile has one."""
-    path = profile.certificate.mark_path()
+    path = profile.mark_path()
     return Image(_png(path), MARK_WIDTH_MM) if path else None
 
 

@@ -30,25 +30,43 @@ from certdesk.documents.context import (
     scheme_context,
     sites_context,
 )
-from certdesk.documents.notices import WORDING
+from certdesk.documents.notices import (
+    WORDING,
+    Notice,
+    NoticeCertificate,
+    document_title,
+    notice_context,
+)
 from certdesk.documents.qr import QR_WIDTH_MM, qr_png, verify_url
 from certdesk.documents.records import Fields
 from certdesk.documents.render import Image
+from certdesk.documents.results import (
+    CONCLUSIONS,
+    REFUSED,
+    Decision,
+    Doc,
+    Member,
+    Plan,
+    PlannedAudit,
+    Programme,
+    Report,
+    Team,
+    score_clause,
+)
 from certdesk.domain.coverage import product_names, product_rotation, rotation
 from certdesk.domain.dates import (
     certificate_dates,
     check_decision_date,
-    date_rules,
     nc_deadline,
     surveillance_plan,
     suspension,
 )
-from certdesk.domain.decision import check_independence, decision_rules
-from certdesk.domain.mandays import man_day_rules, man_days
+from certdesk.domain.decision import check_independence
+from certdesk.domain.mandays import man_days
 from certdesk.domain.numbering import parse
 from certdesk.domain.profiles import Profile
-from certdesk.domain.sampling import sample_size, sampling_rules
-from certdesk.domain.scoring import grade, score_sheet, scoring_rules
+from certdesk.domain.sampling import sample_size
+from certdesk.domain.scoring import SheetResult, Verdict, grade, score_sheet
 from certdesk.domain.spec import Audit
 from certdesk.domain.uscc import validate_uscc
 
@@ -57,7 +75,6 @@ AUDIT_NAMES = {Audit.INITIAL: "初次认证审查", Audit.SURVEILLANCE: "监督�
 AUDIT_ALIASES = {**{a.value: a for a in Audit}, **{v: k for k, v in AUDIT_NAMES.items()},
                  "初次认证": Audit.INITIAL, "监督": Audit.SURVEILLANCE,
                  "再认证": Audit.RECERTIFICATION}
-CONCLUSIONS = ("同意推荐认证注册", "推迟推荐认证注册", "拒绝推荐认证注册")  # DNI 5.3.3.6
 DRAFT_NUMBER = "（未编号）"
 
 ORG_FIELDS = {"name", "uscc", "registered_address"}
@@ -69,10 +86,12 @@ DOC_FIELDS = {"reference", "date", "prepared_by"}
 
 @dataclass(frozen=True)
 class Rendition:
-    """One document to produce: a file stem and its context."""
+    """One document to produce: a file stem and its context, and the builder's typed
+    result it was made from (``documents.results``) where later steps read one."""
 
     stem: str
     context: dict[str, Any]
+    result: object = None
 
 
 @dataclass(frozen=True)
@@ -107,19 +126,17 @@ def _slug(text: str) -> str:
 
 
 def _title(job: Build, kind: str, default: str) -> str:
-    titles = job.profile.templates.get("titles", {})
-    return titles.get(kind, default) if isinstance(titles, Mapping) else default
+    return document_title(job.profile, kind, default)
 
 
 def _doc(job: Build, f: Fields, kind: str, default_title: str, code: str,
-         on: date | None = None) -> dict[str, Any]:
+         on: date | None = None) -> Doc:
     """Title, reference and date of a record; the date defaults to ``on`` (the event the
     record is about), else today."""
     on = f.date("date", required=False) or on or job.today
     reference = f.text("reference", f"{job.profile.body.short_name}-{code}-{on:%Y%m%d}-"
                                     f"{job.index:03d}")
-    return {"title": _title(job, kind, default_title), "reference": reference,
-            "date": cn_date(on), "prepared_by": f.text("prepared_by", "")}
+    return Doc(_title(job, kind, default_title), reference, on, f.text("prepared_by", ""))
 
 
 def _uscc(f: Fields) -> str:
@@ -147,18 +164,17 @@ def _sites(f: Fields, default_scope: str = "", *, central: bool = False) -> list
     return sites
 
 
-def _team(f: Fields) -> list[dict[str, str]]:
+def _team(f: Fields) -> Team:
     team = []
     for m in f.items("team", MEMBER_FIELDS):
-        member = {"role": m.text("role"), "name": m.text("name"),
-                  "registration": m.text("registration", ""), "code": m.text("code", ""),
-                  "employer": m.text("employer", "")}
-        if member["role"].startswith(AUDITOR_ROLES) and not member["registration"]:
-            raise m.fail("registration", f"is required for {member['role']} "
-                         f"{member['name']}: auditors show their registration number "
+        member = Member(m.text("role"), m.text("name"), m.text("registration", ""),
+                        m.text("code", ""), m.text("employer", ""))
+        if member.role.startswith(AUDITOR_ROLES) and not member.registration:
+            raise m.fail("registration", f"is required for {member.role} "
+                         f"{member.name}: auditors show their registration number "
                          "[CACQ 7.3.5.1]")
         team.append(member)
-    return team
+    return Team(tuple(team))
 
 
 def _audit(f: Fields, key: str = "audit") -> Audit:
@@ -180,7 +196,7 @@ def _number(f: Fields, key: str):
 def _grade(job: Build, f: Fields) -> str | None:
     if not job.profile.scheme.graded:
         return None
-    grades = scoring_rules(job.profile.id).grade_names
+    grades = job.profile.rules.scoring.grade_names
     value = f.text("grade")
     if value not in grades:
         raise f.fail("grade", f"= {value!r} is not one of {' / '.join(grades)}")
@@ -201,7 +217,7 @@ def _certificates(job: Build, f: Fields, *, subs: bool) -> list[Rendition]:
     org = _org(f)
     scope = f.text("scope")
     previous = f.date("previous_expiry", required=False)
-    dates = certificate_dates(date_rules(job.profile.id),
+    dates = certificate_dates(job.profile.rules.dates,
                               Audit.RECERTIFICATION if previous else Audit.INITIAL,
                               f.date("decision_date"), issue=f.date("issue_date", False),
                               previous_expiry=previous)
@@ -294,8 +310,7 @@ def _surveillance_products(rules: Any, products: tuple[str, ...], visits: int) -
             for chosen in product_rotation(products, visits)]
 
 
-def _programme(job: Build, f: Fields) -> list[Rendition]:
-    pid = job.profile.id
+def _programme_result(job: Build, f: Fields) -> Programme:
     org = _org(f)
     cycle = _audit(f, "cycle") if f.has("cycle") else Audit.INITIAL
     if cycle is Audit.SURVEILLANCE:
@@ -309,7 +324,8 @@ def _programme(job: Build, f: Fields) -> list[Rendition]:
     company = f.text("company", "")
     if company and company not in COMPANY_TYPES:
         raise f.fail("company", f"must be one of {', '.join(COMPANY_TYPES)}")
-    md_rules, s_rules, d_rules = man_day_rules(pid), sampling_rules(pid), date_rules(pid)
+    rules = job.profile.rules
+    md_rules, s_rules, d_rules = rules.man_days, rules.sampling, rules.dates
     # products: a count (CACQ's feature table), or the names, which the surveillances
     # then cover in turn [CACQ 7.5.5, DNI 5.6.1, ZPIC 5.4]
     names = (product_names(f.data["products"], f"{f.where}: products")
@@ -332,38 +348,42 @@ def _programme(job: Build, f: Fields) -> list[Rendition]:
     focus = {**FOCUS, **f.mapping("focus", required=False)}
     planned = _surveillance_sites(s_rules, sites, len(dates.surveillance))
     planned_products = _surveillance_products(s_rules, names, len(dates.surveillance))
-    audits, clauses, first = [], [], None
+    audits, clauses = [], []
     for i, audit in enumerate(sequence):
         sample = sample_size(s_rules, audit, eligible) if eligible > 1 else None
         visits = sample.site_visits if sample else 1
         md = man_days(md_rules, audit, people, sites=visits, **uses)
-        first = first or md
         clauses += [*md.clauses, *([sample.clause] if sample else [])]
-        audits.append({
-            "name": AUDIT_NAMES[audit] if audit is not Audit.SURVEILLANCE else f"第{i}次监督审查",
-            "due": due[i], "man_days": num(md.man_days), "basis": _basis(md_rules, audit, md),
-            "on_site_at_least": num(md.on_site_at_least),
-            "coefficient": num(sample.coefficient) if sample else "",
-            "sample": str(sample.sample) if sample else "",
-            "site_visits": str(visits), "mode": str(modes.get(audit.value, "")),
-            "focus": str(focus["first" if i == 0 else audit.value])
+        audits.append(PlannedAudit(
+            audit, AUDIT_NAMES[audit] if audit is not Audit.SURVEILLANCE else f"第{i}次监督审查",
+            due[i], md, sample, visits, str(modes.get(audit.value, "")),
+            str(focus["first" if i == 0 else audit.value])
             + (planned[i - 1] if audit is Audit.SURVEILLANCE and planned else "")
             + (planned_products[i - 1] if audit is Audit.SURVEILLANCE and planned_products
-               else "")})
-    assert first is not None, "a cycle has at least one audit"
+               else "")))
+    return Programme(
+        _doc(job, f, "programme", "认证审核方案", "PRG"), org, f.text("scope"), people, company,
+        extra["products"], extra["service_items"], cycle, first_audit, anchor, tuple(sites),
+        eligible, tuple(audits),
+        tuple(dict.fromkeys(c for c in [*clauses, *dates.clauses] if c)), names)
+
+
+def _programme_context(job: Build, p: Programme) -> dict[str, Any]:
+    md_rules, s_rules = job.profile.rules.man_days, job.profile.rules.sampling
+    first = p.first.man_days
     beyond = md_rules.table.beyond
     central = "中心场所（总部）每次审查，另加抽样场所" if s_rules.central_office_visited else \
-        "中心职能场所不参与抽样" if eligible < len(sites) else ""
-    ctx = {
+        "中心职能场所不参与抽样" if p.eligible < len(p.sites) else ""
+    return {
         **_common(job),
-        "doc": _doc(job, f, "programme", "认证审核方案", "PRG"),
-        "org": {**org, "scope": full_scope(job.profile, f.text("scope")), "people": people,
+        "doc": p.doc.context(),
+        "org": {**p.org, "scope": full_scope(job.profile, p.scope), "people": p.people,
                 "effective_people": first.effective_people,
-                "company": COMPANY_TYPES.get(company, ""),
-                "products": num(extra["products"]), "service_items": num(extra["service_items"]),
-                "product_names": "、".join(names)},
-        "cycle": {"name": AUDIT_NAMES[cycle].replace("审查", "周期"),
-                  "first_audit": cn_date(first_audit), "anchor": cn_date(anchor)},
+                "company": COMPANY_TYPES.get(p.company, ""),
+                "products": num(p.products), "service_items": num(p.service_items),
+                "product_names": "、".join(p.product_names)},
+        "cycle": {"name": AUDIT_NAMES[p.cycle].replace("审查", "周期"),
+                  "first_audit": cn_date(p.first_audit), "anchor": cn_date(p.anchor)},
         "man_days": {
             "clause": md_rules.clause, "row": f"{first.row.band.label()} 人",
             "row_days": "，".join(f"{AUDIT_COLUMNS[k]} {num(v)}"
@@ -383,15 +403,27 @@ def _programme(job: Build, f: Fields) -> list[Rendition]:
             if md_rules.on_site_share else "",
             "reduction": f"{num(md_rules.max_reduction * 100)}%"
             if md_rules.max_reduction else ""},
-        "sampling": {"applies": eligible > 1, "eligible": eligible, "central_office": central,
-                     "clause": s_rules.clause,
+        "sampling": {"applies": p.eligible > 1, "eligible": p.eligible,
+                     "central_office": central, "clause": s_rules.clause,
                      "random": f"样本中至少 {num(s_rules.random_share * 100)}% 随机抽取"
                      if s_rules.random_share else ""},
-        "audits": audits,
-        "sites": sites,
-        "clauses": list(dict.fromkeys(c for c in [*clauses, *dates.clauses] if c)),
+        "audits": [{
+            "name": a.name, "due": a.due, "man_days": num(a.man_days.man_days),
+            "basis": _basis(md_rules, a.audit, a.man_days),
+            "on_site_at_least": num(a.man_days.on_site_at_least),
+            "coefficient": num(a.sample.coefficient) if a.sample else "",
+            "sample": str(a.sample.sample) if a.sample else "",
+            "site_visits": str(a.site_visits), "mode": a.mode, "focus": a.focus}
+            for a in p.audits],
+        "sites": list(p.sites),
+        "clauses": list(p.clauses),
     }
-    return [Rendition(_slug(f"{ctx['doc']['reference']}-{org['name']}"), ctx)]
+
+
+def _programme(job: Build, f: Fields) -> list[Rendition]:
+    p = _programme_result(job, f)
+    return [Rendition(_slug(f"{p.doc.reference}-{p.org['name']}"), _programme_context(job, p),
+                      p)]
 
 
 # -- audit plan and report --------------------------------------------------------------------
@@ -431,21 +463,31 @@ PLAN_NOTES = ("现场审查安排在受审查方服务正常运行时进行；�
               "首次会议、末次会议请受审查方管理层及相关部门负责人参加并签到。")
 
 
-def _plan(job: Build, f: Fields) -> list[Rendition]:
+def _plan_result(job: Build, f: Fields) -> Plan:
     org = _org(f)
     team = _team(f)
-    if not any(m["role"].startswith("组长") for m in team):
+    if team.leader is None:
         raise f.fail("team", "needs a 组长 (team leader): the leader draws up the plan "
                      "[CACQ 7.3.5.1]")
     schedule = [{"date": r.text("date"), "time": r.text("time", ""), "site": r.text("site", ""),
                  "activity": r.text("activity"), "auditor": r.text("auditor", "")}
                 for r in f.items("schedule", {"date", "time", "site", "activity", "auditor"},
                                  required=True)]
-    ctx = {**_common(job), "doc": _doc(job, f, "plan", "审查计划", "PLAN"),
-           "org": {**org, "contact": f.text("contact", ""), "phone": f.text("phone", "")},
-           "audit": _audit_ctx(job, f), "team": team, "sites": _sites(f),
-           "schedule": schedule, "notes": f.texts("notes") or list(PLAN_NOTES)}
-    return [Rendition(_slug(f"{ctx['doc']['reference']}-{org['name']}"), ctx)]
+    return Plan(_doc(job, f, "plan", "审查计划", "PLAN"),
+                {**org, "contact": f.text("contact", ""), "phone": f.text("phone", "")},
+                _audit_ctx(job, f), team, tuple(_sites(f)), tuple(schedule),
+                tuple(f.texts("notes") or PLAN_NOTES))
+
+
+def _plan_context(job: Build, p: Plan) -> dict[str, Any]:
+    return {**_common(job), "doc": p.doc.context(), "org": p.org, "audit": p.audit,
+            "team": p.team.context(), "sites": list(p.sites), "schedule": list(p.schedule),
+            "notes": list(p.notes)}
+
+
+def _plan(job: Build, f: Fields) -> list[Rendition]:
+    p = _plan_result(job, f)
+    return [Rendition(_slug(f"{p.doc.reference}-{p.org['name']}"), _plan_context(job, p), p)]
 
 
 REPORT_FIELDS = ORG_FIELDS | DOC_FIELDS | AUDIT_FIELDS | {
@@ -474,12 +516,10 @@ def _findings(sheet: Mapping[str, Any], key: str) -> list[str]:
     return [value] if isinstance(value, str) else list(value or [])
 
 
-def _score(job: Build, f: Fields) -> dict[str, Any]:
+def _score(job: Build, sheet: Mapping[str, Any], result: SheetResult) -> dict[str, Any]:
     """The score table: every item under its category, a subtotal per category, then the
     totals; figures by ``domain.scoring`` [GB/T 27922-2011 6.3]."""
-    rules = scoring_rules(job.profile.id)
-    sheet = f.mapping("score_sheet")
-    result = score_sheet(rules, sheet)
+    rules = job.profile.rules.scoring
     names = {i.name: i.id for c in rules.categories for i in c.items}
     entries = {names.get(e["item"], e["item"]): e for e in sheet["items"]}
     rows = []
@@ -505,34 +545,46 @@ def _score(job: Build, f: Fields) -> dict[str, Any]:
             "clauses": list(dict.fromkeys([*v.clauses, result.points_clause]))}
 
 
-def _report(job: Build, f: Fields) -> list[Rendition]:
+def _report_result(job: Build, f: Fields) -> Report:
     org = _org(f)
-    score = _score(job, f)
+    sheet = f.mapping("score_sheet")
+    scored = score_sheet(job.profile.rules.scoring, sheet)
+    verdict = scored.verdict
     ncs = [{"number": n.text("number"), "clause": n.text("clause", ""),
             "description": n.text("description"), "severity": n.text("severity", "轻微")}
            for n in f.items("nonconformities", {"number", "clause", "description", "severity"})]
     serious_open = any(n["severity"] == "严重" for n in ncs)
-    default = CONCLUSIONS[2] if not score["passed"] else \
+    default = CONCLUSIONS[2] if not verdict.passed else \
         CONCLUSIONS[1] if serious_open else CONCLUSIONS[0]
     conclusion = f.text("conclusion", default)
     if conclusion not in CONCLUSIONS:
         raise f.fail("conclusion", f"must be one of {' / '.join(CONCLUSIONS)}")
-    if conclusion == CONCLUSIONS[0] and not score["passed"]:
-        raise RuleViolation(f"{f.where}: the score fails ({'; '.join(score['reasons'])}): "
-                            f"cannot recommend registration [{score['clauses'][0]}]")
+    if conclusion == CONCLUSIONS[0] and not verdict.passed:
+        raise RuleViolation(f"{f.where}: the score fails ({'; '.join(verdict.reasons)}): "
+                            f"cannot recommend registration [{score_clause(scored)}]")
     audit = _audit_ctx(job, f)
-    ctx = {**_common(job), "doc": _doc(job, f, "report", "审查报告", "RPT",
-                                      f.date("end", required=False) or f.date("start")),
-           "org": {**org, "representative": f.text("representative", "")},
-           "audit": {**audit, "period": f.text("period", f"{audit['start']}至{audit['end']}"),
-                     # the service-feature evaluation's day, when apart [CACQ 7.3.4.4]
-                     "feature_date": cn_date(d) if (d := f.date("feature_date", False)) else ""},
-           "team": _team(f), "sites": _sites(f),
-           "sampling": f.text("sampling", "不适用（单一场所）"),
-           "implementation": f.text("implementation"), "deviations": f.text("deviations", "无"),
-           "score": score, "nonconformities": ncs, "conclusion": conclusion,
-           "opinion": f.text("opinion", "")}
-    return [Rendition(_slug(f"{ctx['doc']['reference']}-{org['name']}"), ctx)]
+    return Report(
+        _doc(job, f, "report", "审查报告", "RPT", f.date("end", required=False) or f.date("start")),
+        {**org, "representative": f.text("representative", "")},
+        {**audit, "period": f.text("period", f"{audit['start']}至{audit['end']}"),
+         # the service-feature evaluation's day, when apart [CACQ 7.3.4.4]
+         "feature_date": cn_date(d) if (d := f.date("feature_date", False)) else ""},
+        _team(f), tuple(_sites(f)), f.text("sampling", "不适用（单一场所）"),
+        f.text("implementation"), f.text("deviations", "无"), dict(sheet), scored,
+        tuple(ncs), conclusion, f.text("opinion", ""))
+
+
+def _report_context(job: Build, r: Report) -> dict[str, Any]:
+    return {**_common(job), "doc": r.doc.context(), "org": r.org, "audit": r.audit,
+            "team": r.team.context(), "sites": list(r.sites), "sampling": r.sampling,
+            "implementation": r.implementation, "deviations": r.deviations,
+            "score": _score(job, r.sheet, r.scored), "nonconformities": list(r.nonconformities),
+            "conclusion": r.conclusion, "opinion": r.opinion}
+
+
+def _report(job: Build, f: Fields) -> list[Rendition]:
+    r = _report_result(job, f)
+    return [Rendition(_slug(f"{r.doc.reference}-{r.org['name']}"), _report_context(job, r), r)]
 
 
 # -- non-conformity report and decision record -------------------------------------------------
@@ -549,11 +601,12 @@ def _nonconformity(job: Build, f: Fields) -> list[Rendition]:
     severity = f.text("severity", "轻微")
     if severity not in ("严重", "轻微"):
         raise f.fail("severity", "must be 严重 or 轻微")
-    deadline = nc_deadline(date_rules(job.profile.id), audit, end,
+    deadline = nc_deadline(job.profile.rules.dates, audit, end,
                            previous_expiry=f.date("previous_expiry", required=False))
     rule = "前完成纠正和纠正措施并经验证" if severity == "严重" else \
         "前提交纠正措施（计划），在下次审核时验证"
-    ctx = {**_common(job), "doc": _doc(job, f, "nonconformity", "不符合报告", "NC", end),
+    doc = _doc(job, f, "nonconformity", "不符合报告", "NC", end)
+    ctx = {**_common(job), "doc": doc.context(),
            "org": org,
            "audit": {"name": AUDIT_NAMES[audit], "end": cn_date(end),
                      "leader": f.text("leader", "")},
@@ -573,24 +626,26 @@ DECISION_FIELDS = ORG_FIELDS | DOC_FIELDS | {
     "reason"}
 OUTCOMES = {Audit.INITIAL: "批准认证注册", Audit.SURVEILLANCE: "保持认证注册",
             Audit.RECERTIFICATION: "更新认证注册（再认证）"}
-REFUSED = "不予认证注册"
 
 
-def _decision(job: Build, f: Fields) -> list[Rendition]:
+def _decision_result(job: Build, f: Fields, verdict: Verdict | None = None) -> Decision:
+    """``verdict``: the report's, when the decision follows a report built in the same
+    case; otherwise graded from the record's score, deductions and feature result."""
     org = _org(f)
     audit = _audit(f)
     leader = f.text("leader")
     team = [t for t in f.texts("team") if t != leader]
     makers = f.texts("decision_makers")
-    rules = decision_rules(job.profile.id)
+    rules = job.profile.rules.decision
     check_independence(rules, [leader, *team], makers, f.text("reviewer"))
     on = f.date("decision_date")
     start = f.date("start")
     end = f.date("end", required=False) or start
-    check_decision_date(date_rules(job.profile.id), audit, end, on)
-    verdict = grade(scoring_rules(job.profile.id), f.number("score"),
-                    deductions=f.integer("deductions", required=False) or 0,
-                    feature_result=f.number("feature_result", required=False))
+    check_decision_date(job.profile.rules.dates, audit, end, on)
+    if verdict is None:
+        verdict = grade(job.profile.rules.scoring, f.number("score"),
+                        deductions=f.integer("deductions", required=False) or 0,
+                        feature_result=f.number("feature_result", required=False))
     conclusion = f.text("team_conclusion", CONCLUSIONS[0])
     if conclusion not in CONCLUSIONS:
         raise f.fail("team_conclusion", f"must be one of {' / '.join(CONCLUSIONS)}")
@@ -603,26 +658,48 @@ def _decision(job: Build, f: Fields) -> list[Rendition]:
     if differs and not reason:
         raise f.fail("reason", "is required: the decision differs from the audit team's "
                      "conclusion and must say why [CACQ 7.10.5]")
-    ctx = {**_common(job), "doc": _doc(job, f, "decision", "认证决定记录", "DEC", on),
-           "org": {**org, "scope": full_scope(job.profile, f.text("scope"))},
-           "audit": {"name": AUDIT_NAMES[audit], "start": cn_date(start),
-                     "end": cn_date(end), "leader": leader,
-                     "report_reference": f.text("report_reference"), "conclusion": conclusion},
-           "team": team, "sites": _sites(f),
-           "review": {"reviewer": f.text("reviewer"),
-                      "date": cn_date(f.date("review_date", required=False) or on),
-                      "opinion": f.text("review_opinion")},
-           "result": {"score": num(verdict.score), "grade": verdict.grade or "不合格",
-                      "passed": verdict.passed,
-                      "feature_result": num(verdict.feature_result),
-                      "reasons": list(verdict.reasons)},
-           "decision": {"outcome": outcome, "makers": makers, "date": cn_date(on),
-                        "reason": reason, "differs": differs,
-                        "certificate_number": str(_number(f, "certificate_number"))
-                        if f.has("certificate_number") else "",
-                        "difference": "认证决定与审查组结论不一致，原因见上。" if differs else "",
-                        "independence": f"认证决定人员未参与本项目审查（{rules.clause}）"}}
-    return [Rendition(_slug(f"{ctx['doc']['reference']}-{org['name']}"), ctx)]
+    return Decision(
+        _doc(job, f, "decision", "认证决定记录", "DEC", on), org, f.text("scope"), audit,
+        start, end, leader, tuple(team), f.text("report_reference"), conclusion,
+        tuple(_sites(f)), f.text("reviewer"), f.date("review_date", required=False) or on,
+        f.text("review_opinion"), verdict, outcome, tuple(makers), on, reason, differs,
+        str(_number(f, "certificate_number")) if f.has("certificate_number") else "",
+        rules.clause)
+
+
+def _decision_context(job: Build, d: Decision) -> dict[str, Any]:
+    verdict = d.verdict
+    return {**_common(job), "doc": d.doc.context(),
+            "org": {**d.org, "scope": full_scope(job.profile, d.scope)},
+            "audit": {"name": AUDIT_NAMES[d.audit], "start": cn_date(d.start),
+                      "end": cn_date(d.end), "leader": d.leader,
+                      "report_reference": d.report_reference, "conclusion": d.conclusion},
+            "team": list(d.team), "sites": list(d.sites),
+            "review": {"reviewer": d.reviewer, "date": cn_date(d.review_date),
+                       "opinion": d.review_opinion},
+            "result": {"score": num(verdict.score), "grade": verdict.grade or "不合格",
+                       "passed": verdict.passed,
+                       "feature_result": num(verdict.feature_result),
+                       "reasons": list(verdict.reasons)},
+            "decision": {"outcome": d.outcome, "makers": list(d.makers), "date": cn_date(d.on),
+                         "reason": d.reason, "differs": d.differs,
+                         "certificate_number": d.certificate_number,
+                         "difference": "认证决定与审查组结论不一致，原因见上。"
+                         if d.differs else "",
+                         "independence":
+                         f"认证决定人员未参与本项目审查（{d.independence_clause}）"}}
+
+
+def decision_rendition(job: Build, record: Any, where: str,
+                       verdict: Verdict | None = None) -> Rendition:
+    """The decision record of ``record``; ``verdict`` as for ``_decision_result``."""
+    d = _decision_result(job, Fields(record, where, set(DECISION_FIELDS)), verdict)
+    return Rendition(_slug(f"{d.doc.reference}-{d.org['name']}"), _decision_context(job, d), d)
+
+
+def _decision(job: Build, f: Fields) -> list[Rendition]:
+    d = _decision_result(job, f)
+    return [Rendition(_slug(f"{d.doc.reference}-{d.org['name']}"), _decision_context(job, d), d)]
 
 
 # -- notices -----------------------------------------------------------------------------------
@@ -652,7 +729,7 @@ def _surveillance_rule(rules: Any, n: int) -> str:
 
 def _surveillance_notice(job: Build, f: Fields) -> list[Rendition]:
     org = _org(f)
-    rules = date_rules(job.profile.id)
+    rules = job.profile.rules.dates
     issue = f.date("issue_date")
     decision = f.date("decision_date", required=False) or issue
     n = f.integer("surveillance", minimum=1)
@@ -671,7 +748,8 @@ def _surveillance_notice(job: Build, f: Fields) -> list[Rendition]:
     expiry = f.date("expiry_date", required=False) or certificate_dates(
         rules, Audit.INITIAL, decision, issue=issue).expiry_date
     number = _number(f, "certificate_number")
-    ctx = {**_common(job), "doc": _doc(job, f, "surveillance_notice", "监督审查通知书", "SUR"),
+    doc = _doc(job, f, "surveillance_notice", "监督审查通知书", "SUR")
+    ctx = {**_common(job), "doc": doc.context(),
            "org": org,
            "certificate": {"number": str(number), "scope": full_scope(job.profile,
                                                                       f.text("scope")),
@@ -682,7 +760,7 @@ def _surveillance_notice(job: Build, f: Fields) -> list[Rendition]:
                             "end": cn_date(f.date("end", required=False) or start),
                             "man_days": num(f.number("man_days", required=False)),
                             "contact": f.text("contact", "")},
-           "team": _team(f), "sites": _sites(f), "documents": f.texts("documents")
+           "team": _team(f).context(), "sites": _sites(f), "documents": f.texts("documents")
            or list(DOCUMENTS), "cnca_notice": CNCA_NOTICE}
     return [Rendition(_slug(f"{ctx['doc']['reference']}-{number}"), ctx)]
 
@@ -696,34 +774,25 @@ def _notice(wording_id: str, code: str) -> Callable[[Build, Fields], list[Rendit
 
     def build(job: Build, f: Fields) -> list[Rendition]:
         on = f.date("date", required=False) or job.today
-        certificates = [{"number": str(_number(c, "number")),
-                         "scope": full_scope(job.profile, c.text("scope")),
-                         "expiry_date": cn_date(c.date("expiry_date"))}
-                        for c in f.items("certificates", {"number", "scope", "expiry_date"},
-                                         required=wording_id != "refusal")]
+        certificates = tuple(
+            NoticeCertificate(str(_number(c, "number")), c.text("scope"), c.date("expiry_date"))
+            for c in f.items("certificates", {"number", "scope", "expiry_date"},
+                             required=wording_id != "refusal"))
         if wording_id == "refusal" and certificates:
             raise f.fail("certificates", "must be empty: a refused applicant holds none")
         until = None
         if wording_id == "suspension":
-            until = suspension(date_rules(job.profile.id), on,
+            until = suspension(job.profile.rules.dates, on,
                                months=f.integer("months", required=False, minimum=1)).ends
         elif f.has("months"):
             raise f.fail("months", "applies to suspension notices only")
         application = f.text("application", "")
-        text = wording.body.format(
-            date=cn_date(on), application=f"（申请编号 {application}）" if application else "",
-            changes=f.text("changes") if wording_id == "reissue" else "")
+        changes = f.text("changes") if wording_id == "reissue" else ""
         reference = f.text("reference", f"{job.profile.body.short_name}-{code}-{on:%Y%m%d}-"
                                         f"{job.index:03d}")
-        ctx = {"body": body_context(job.profile),
-               "org": {"name": f.text("name"), "uscc": _uscc(f)},
-               "notice": {"title": _title(job, f"{wording_id}_notice", wording.title),
-                          "reference": reference, "body": text, "reason": f.text("reason"),
-                          "date": cn_date(on),
-                          "consequences": [c.format(until=cn_date(until))
-                                           for c in wording.consequences]},
-               "certificates": certificates, "cnca_notice": CNCA_NOTICE}
-        return [Rendition(_slug(reference), ctx)]
+        notice = Notice(wording, reference, on, f.text("reason"), f.text("name"), _uscc(f),
+                        certificates, until, application, changes)
+        return [Rendition(_slug(reference), notice_context(job.profile, notice), notice)]
 
     return build
 

@@ -5,12 +5,19 @@ A notice context carries its title, opening sentence and consequences as text (s
 wording here, or layout in its own template, independently.
 
 ``services.transitions.TRANSITIONS`` (``certdesk status``) takes the four status notices'
-texts from here; ``certdesk surveillance --report`` issues the maintenance notice.
+texts from here; ``certdesk surveillance --report`` issues the maintenance notice. Both, and
+``certdesk render``, make a notice's context with ``notice_context`` from a ``Notice``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import date
+from typing import Any
+
+from certdesk.documents.context import CNCA_NOTICE, body_context, cn_date, full_scope
+from certdesk.domain.profiles import Profile
 
 
 @dataclass(frozen=True)
@@ -21,9 +28,11 @@ class Wording:
     consequences: tuple[str, ...]
     """``{until}`` is the end of a suspension."""
     clause: str
+    key: str = ""
+    """Its key in ``WORDING``; the notice's document kind is ``<key>_notice``."""
 
 
-WORDING: dict[str, Wording] = {
+_WORDING: dict[str, Wording] = {
     "suspension": Wording(
         "暂停认证证书通知书",
         "经审查，贵组织的下列认证证书自{date}起暂停使用。",
@@ -64,3 +73,57 @@ WORDING: dict[str, Wording] = {
          "收到换发的认证证书后，方可按新证书进行认证信息宣传及认证标志使用。"),
         "CACQ 9.5.3, 9.5.4; DNI 6.4-6.6; XBHT A.3"),
 }
+WORDING: dict[str, Wording] = {k: replace(w, key=k) for k, w in _WORDING.items()}
+
+
+def document_title(profile: Profile, kind: str, default: str) -> str:
+    """A document kind's title: the profile's ``[templates.titles]`` entry, else ``default``."""
+    titles = profile.templates.get("titles", {})
+    return titles.get(kind, default) if isinstance(titles, Mapping) else default
+
+
+@dataclass(frozen=True)
+class NoticeCertificate:
+    number: str
+    scope: str
+    """The certificate's own scope (printed with the scheme's suffix)."""
+    expiry_date: date
+
+
+@dataclass(frozen=True)
+class Notice:
+    """What a notice to an organisation states."""
+
+    wording: Wording
+    reference: str
+    on: date
+    reason: str
+    holder: str
+    uscc: str
+    certificates: tuple[NoticeCertificate, ...]
+    until: date | None = None
+    """The end of a suspension."""
+    application: str = ""
+    """A refused application's number."""
+    changes: str = ""
+    """What a re-issue changed."""
+
+
+def notice_context(profile: Profile, notice: Notice) -> dict[str, Any]:
+    """The context of every notice template (``documents.schema.NOTICE``)."""
+    w = notice.wording
+    text = w.body.format(
+        date=cn_date(notice.on),
+        application=f"（申请编号 {notice.application}）" if notice.application else "",
+        changes=notice.changes)
+    return {"body": body_context(profile),
+            "org": {"name": notice.holder, "uscc": notice.uscc},
+            "notice": {"title": document_title(profile, f"{w.key}_notice", w.title),
+                       "reference": notice.reference, "body": text, "reason": notice.reason,
+                       "date": cn_date(notice.on),
+                       "consequences": [c.format(until=cn_date(notice.until))
+                                        for c in w.consequences]},
+            "certificates": [{"number": c.number, "scope": full_scope(profile, c.scope),
+                              "expiry_date": cn_date(c.expiry_date)}
+                             for c in notice.certificates],
+            "cnca_notice": CNCA_NOTICE}

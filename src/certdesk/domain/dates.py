@@ -26,12 +26,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
-from functools import cache
 from typing import Any
 
 from certdesk.common.errors import ConfigError, InputError, RuleViolation
-from certdesk.domain.profiles import load_profile
-from certdesk.domain.spec import Audit, build, section
+from certdesk.domain.spec import Audit, RuleText, build, section
 
 # -- the period convention ------------------------------------------------------------
 
@@ -155,25 +153,22 @@ class DateRules:
     nc_closeout: Mapping[Audit, CloseOut]
 
 
-@cache
-def date_rules(profile_id: str) -> DateRules:
-    """The date rules of a body profile (loaded once per profile)."""
-    profile = load_profile(profile_id)
-    where = f"profile {profile_id!r}: rules.toml"
-    cycle = build(CycleSpec, section(profile, "cycle"), f"{where} [cycle]",
-                  period_end=PeriodEnd)
+def date_rules(text: RuleText) -> DateRules:
+    """The date rules of a body profile (parsed once, when the profile loads)."""
+    cycle = build(CycleSpec, section(text, "cycle"), text.where("cycle"), period_end=PeriodEnd)
     surveillance = build(
-        SurveillanceSpec, section(profile, "surveillance"), f"{where} [surveillance]",
+        SurveillanceSpec, section(text, "surveillance"), text.where("surveillance"),
         limits=lambda rows: tuple(
-            build(SurveillanceLimit, r, f"{where} [surveillance] limits") for r in rows),
+            build(SurveillanceLimit, r, f"{text.where('surveillance')} limits") for r in rows),
     )
-    suspension = build(SuspensionSpec, section(profile, "suspension"), f"{where} [suspension]")
-    nc_data = section(profile, "nc_closeout")
+    suspension = build(SuspensionSpec, section(text, "suspension"), text.where("suspension"))
+    nc_data = section(text, "nc_closeout")
+    where = text.where("nc_closeout")
     missing = [a.value for a in Audit if a.value not in nc_data]
     if missing:
-        raise ConfigError(f"{where} [nc_closeout]: no rule for {', '.join(missing)}")
-    nc = {a: build(CloseOut, nc_data[a.value], f"{where} [nc_closeout] {a.value}") for a in Audit}
-    return DateRules(profile_id, cycle, surveillance, suspension, nc)
+        raise ConfigError(f"{where}: no rule for {', '.join(missing)}")
+    nc = {a: build(CloseOut, nc_data[a.value], f"{where} {a.value}") for a in Audit}
+    return DateRules(text.profile, cycle, surveillance, suspension, nc)
 
 
 # -- validity and re-certification -----------------------------------------------------

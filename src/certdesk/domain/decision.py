@@ -6,12 +6,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cache
 
 from certdesk.common.errors import InputError, RuleViolation
 from certdesk.common.names import person_key
-from certdesk.domain.profiles import load_profile
-from certdesk.domain.spec import build, section
+from certdesk.domain.spec import RuleText, build, section
 
 
 @dataclass(frozen=True)
@@ -22,10 +20,9 @@ class DecisionRules:
     """Where the body requires non-conformities closed before granting."""
 
 
-@cache
-def decision_rules(profile_id: str) -> DecisionRules:
-    profile = load_profile(profile_id)
-    return build(DecisionRules, section(profile, "decision"), f"profile {profile_id!r}")
+def decision_rules(text: RuleText) -> DecisionRules:
+    """``[decision]`` of a profile's rules (parsed once, when the profile loads)."""
+    return build(DecisionRules, section(text, "decision"), text.where("decision"))
 
 
 def check_independence(rules: DecisionRules, auditors: Iterable[str],

@@ -14,11 +14,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from functools import cache
 
 from certdesk.common.errors import InputError, RuleViolation
-from certdesk.domain.dates import PeriodEnd, date_rules, period_end, start_after
-from certdesk.domain.spec import Audit, build
+from certdesk.domain.dates import DateRules, PeriodEnd, period_end, start_after
+from certdesk.domain.spec import Audit, RuleText, build
 
 FEATURE = "service_feature"
 REPORT = "report"
@@ -68,12 +67,9 @@ class FollowUp:
         return f"{what}：应于 {self.due_by} 前 [{self.clause}]"
 
 
-@cache
-def follow_up_rules(profile_id: str) -> FollowUpSpec:
-    from certdesk.domain.profiles import load_profile
-
-    data = load_profile(profile_id).rules.get("follow_up") or {}
-    return build(FollowUpSpec, data, f"profile {profile_id!r}: rules.toml [follow_up]")
+def follow_up_rules(text: RuleText) -> FollowUpSpec:
+    """``[follow_up]`` of a profile's rules (parsed once, when the profile loads)."""
+    return build(FollowUpSpec, text.data.get("follow_up") or {}, text.where("follow_up"))
 
 
 def _months_after(day: date, months: int, convention: PeriodEnd) -> date:
@@ -97,22 +93,23 @@ def report_due(spec: FollowUpSpec, audit_end: date, convention: PeriodEnd) -> Fo
                     spec.report_clause)
 
 
-def owed_after(profile_id: str, audit: Audit, management_end: date) -> tuple[FollowUp, ...]:
+def owed_after(spec: FollowUpSpec, dates: DateRules, audit: Audit,
+               management_end: date) -> tuple[FollowUp, ...]:
     """What an audit held on ``management_end`` still owes while nothing is recorded: the
     service-feature evaluation, and the report — due a month after the latest day the
     evaluation may take place, since the audit ends with it."""
-    spec, convention = follow_up_rules(profile_id), date_rules(profile_id).cycle.period_end
+    convention = dates.cycle.period_end
     feature = feature_due(spec, audit, management_end, convention)
     report = report_due(spec, feature.due_by if feature else management_end, convention)
     return tuple(x for x in (feature, report) if x is not None)
 
 
-def check_follow_up(profile_id: str, audit: Audit, management_end: date, *,
+def check_follow_up(spec: FollowUpSpec, dates: DateRules, audit: Audit, management_end: date, *,
                     feature_on: date | None, report_on: date | None) -> tuple[str, ...]:
     """The recorded dates of an audit's service-feature evaluation and report against the
     body's limits: a date out of order is an ``InputError``; a late one is returned as a
     warning, or refused where the profile says ``late = "refuse"``."""
-    spec, convention = follow_up_rules(profile_id), date_rules(profile_id).cycle.period_end
+    convention = dates.cycle.period_end
     audit_end = max(management_end, feature_on) if feature_on else management_end
     if report_on is not None and report_on < audit_end:
         raise InputError(f"report date {report_on} is before the audit ended ({audit_end}): "

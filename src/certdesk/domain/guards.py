@@ -15,11 +15,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from functools import cache
 
 from certdesk.common.errors import RuleViolation
-from certdesk.domain.profiles import load_profile
-from certdesk.domain.spec import build, section
+from certdesk.domain.spec import RuleText, build, section
 
 NO_FUTURE = "日期不晚于今天 dates.no_future"
 SWEEP_TODAY = "日历检查只对今天执行 sweep.today_only"
@@ -39,11 +37,9 @@ class StatusSpec:
             raise ValueError("max_backdate_days must be 0 or more")
 
 
-@cache
-def status_rules(profile_id: str) -> StatusSpec:
-    profile = load_profile(profile_id)
-    return build(StatusSpec, section(profile, "status"),
-                 f"profile {profile_id!r}: rules.toml [status]")
+def status_rules(text: RuleText) -> StatusSpec:
+    """``[status]`` of a profile's rules (parsed once, when the profile loads)."""
+    return build(StatusSpec, section(text, "status"), text.where("status"))
 
 
 def not_after_today(day: date, what: str, today: date) -> None:

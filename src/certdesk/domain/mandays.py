@@ -14,12 +14,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
-from functools import cache
 from typing import Any
 
 from certdesk.common.errors import ConfigError, InputError, RuleViolation
-from certdesk.domain.profiles import load_profile
-from certdesk.domain.spec import Audit, build, section
+from certdesk.domain.spec import Audit, RuleText, build, section
 
 
 def _dec(value: Any) -> Decimal:
@@ -181,18 +179,17 @@ def _feature_table(data: Mapping[str, Any], where: str) -> FeatureTable:
                         None if fill is None else _dec(fill), data.get("fill_clause", ""))
 
 
-@cache
-def man_day_rules(profile_id: str) -> ManDayRules:
-    """The man-day rules of a body profile (loaded once per profile)."""
-    where = f"profile {profile_id!r}: rules.toml [man_days]"
-    data = dict(section(load_profile(profile_id), "man_days"))
+def man_day_rules(text: RuleText) -> ManDayRules:
+    """The man-day rules of a body profile (parsed once, when the profile loads)."""
+    where = text.where("man_days")
+    data = dict(section(text, "man_days"))
     table = _people_table(data.pop("table", {}), f"{where}.table")
     feature_data = data.pop("feature", None)
     feature = _feature_table(feature_data, f"{where}.feature") if feature_data else None
     if feature and len(table.columns) > 1:
         raise ConfigError(f"{where}: stage columns and a feature table do not combine")
     rules = build(
-        ManDayRules, {**data, "profile": profile_id, "table": table, "feature": feature}, where,
+        ManDayRules, {**data, "profile": text.profile, "table": table, "feature": feature}, where,
         extra_site_days=_dec,
         fractions=lambda d: {Audit(k): _frac(v) for k, v in d.items()},
         rounding=lambda d: build(Rounding, d, f"{where} rounding", step=_dec, minimum=_dec),

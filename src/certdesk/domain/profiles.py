@@ -1,21 +1,34 @@
-"""Body profiles: one folder per body/scheme under ``templates/`` holding ``profile.toml``.
+"""Body profiles: one folder per body/scheme holding ``profile.toml`` and ``rules.toml``.
 
-A profile is data: who the body is, how it numbers, which templates it uses and its
-retention rule. Adding a body means adding a folder, not Python. Rule tables (man-days,
-sampling, scoring, dates) live beside it in ``rules.toml`` and are read by ``rules``.
+A profile is data: who the body is, how it numbers, which templates it uses, its retention
+rule and its rule tables (man-days, sampling, scoring, dates…), parsed once when the
+profile loads. Adding a body means adding a folder, not Python. The folders searched are
+named by ``CERTDESK_PROFILE_DIRS`` (a body can keep its profiles outside the code); the
+shipped ``certdesk/profiles/`` is searched last. ``Profiles`` is the loaded collection,
+passed to whatever needs a profile by the id a record names.
 """
 
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field
-from functools import cache
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Protocol
 
-from certdesk.common.errors import ConfigError, ProfileNotFound
+from certdesk.common.errors import ConfigError, InvalidNumber, ProfileNotFound
+from certdesk.domain.dates import DateRules, date_rules
+from certdesk.domain.decision import DecisionRules, decision_rules
+from certdesk.domain.followup import FollowUpSpec, follow_up_rules
+from certdesk.domain.guards import StatusSpec, status_rules
+from certdesk.domain.mandays import ManDayRules, man_day_rules
 from certdesk.domain.numbering import SCHEMES, body_code_from_approval
+from certdesk.domain.reporting import ReportingSpec, reporting_rules
+from certdesk.domain.sampling import SamplingRules, sampling_rules
+from certdesk.domain.scoring import ScoringRules, scoring_rules
+from certdesk.domain.spec import RuleText, build
 from certdesk.profiles import TEMPLATES_DIR
 
 
@@ -81,14 +94,31 @@ class CertificateSpec:
     """Every covered site is printed with its name, so each needs one (DNI 5.5.1(2))."""
     site_names_clause: str = ""
     mark: str = ""
-    """The certification mark image (PNG, relative to ``templates/``) printed on the
+    """The certification mark image (PNG, relative to the profiles folder) printed on the
     certificate, supplied by the body [ZPIC 8.1.1 1), 8.2.1]; empty: none printed."""
     mark_clause: str = ""
     unverified: tuple[str, ...] = ()
     """Values here not confirmed by the body (a placeholder mark: ``["mark"]``)."""
 
-    def mark_path(self) -> Path | None:
-        return (TEMPLATES_DIR / self.mark).resolve() if self.mark else None
+
+@dataclass(frozen=True)
+class RuleBook:
+    """A profile's ``rules.toml``, parsed once when the profile loads."""
+
+    dates: DateRules
+    man_days: ManDayRules
+    sampling: SamplingRules
+    scoring: ScoringRules
+    decision: DecisionRules
+    status: StatusSpec
+    reporting: ReportingSpec
+    follow_up: FollowUpSpec
+
+    @classmethod
+    def parse(cls, text: RuleText) -> RuleBook:
+        return cls(date_rules(text), man_day_rules(text), sampling_rules(text),
+                   scoring_rules(text), decision_rules(text), status_rules(text),
+                   reporting_rules(text), follow_up_rules(text))
 
 
 @dataclass(frozen=True)
@@ -98,11 +128,14 @@ class Profile:
     scheme: Scheme
     numbering: NumberingSpec
     retention: RetentionSpec
-    templates: MappingProxyType[str, Any]
+    templates: Mapping[str, Any]
     """Kind -> template file, and ``titles`` (kind -> document title)."""
     folder: Path
-    rules: MappingProxyType[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    rules: RuleBook
     certificate: CertificateSpec = CertificateSpec()
+    roots: tuple[Path, ...] = (TEMPLATES_DIR,)
+    """Where the relative paths of ``templates`` and the mark are looked up, in order: the
+    folder holding this profile's folder, then the shipped one (``base/…`` templates)."""
 
     @property
     def unverified(self) -> tuple[str, ...]:
@@ -115,20 +148,29 @@ class Profile:
         if self.unverified and not allowed:
             raise ConfigError(
                 f"profile {self.id!r} holds values {self.body.short_name} has not confirmed "
-                f"({', '.join(self.unverified)}): confirm them in templates/{self.id}/"
+                f"({', '.join(self.unverified)}): confirm them in {self.folder}/"
                 "profile.toml and drop them from 'unverified', or set "
                 "CERTDESK_ALLOW_UNVERIFIED_PROFILE=1 on a test install (its certificates "
                 "then say so); see `certdesk profiles check`")
+
+    def find(self, rel: str) -> Path | None:
+        """The file a relative path of this profile names, first found along ``roots``."""
+        return next((p for p in ((r / rel).resolve() for r in self.roots) if p.is_file()), None)
 
     def template_path(self, kind: str) -> Path:
         try:
             rel: str = self.templates[kind]
         except KeyError:
             raise ConfigError(f"profile {self.id!r} names no template for {kind!r}") from None
-        path = (TEMPLATES_DIR / rel).resolve()
-        if not path.is_file():
+        path = self.find(rel)
+        if path is None:
             raise ConfigError(f"profile {self.id!r}: template {rel!r} for {kind!r} is missing")
         return path
+
+    def mark_path(self) -> Path | None:
+        """The certification mark printed on certificates, if the profile names one."""
+        mark = self.certificate.mark
+        return self.find(mark) if mark else None
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -155,60 +197,116 @@ class Profile:
         }
 
 
-def _section(data: dict[str, Any], name: str, pid: str) -> dict[str, Any]:
+def _section(data: Mapping[str, Any], name: str, where: str) -> Mapping[str, Any]:
     value = data.get(name)
-    if not isinstance(value, dict):
-        raise ConfigError(f"profile {pid!r}: section [{name}] is missing")
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{where}: section [{name}] is missing")
     return value
 
 
-def _build(pid: str, data: dict[str, Any], rules: dict[str, Any], folder: Path) -> Profile:
-    try:
-        body = Body(**{**_section(data, "body", pid), "unverified": tuple(
-            data["body"].get("unverified", ()))})
-        sch = _section(data, "scheme", pid)
-        scheme = Scheme(**{**sch, "standards": tuple(sch["standards"])})
-        numbering = NumberingSpec(**data.get("numbering", {}))
-        retention = RetentionSpec(**_section(data, "retention", pid))
-        templates = MappingProxyType(dict(_section(data, "templates", pid)))
-        cert = data.get("certificate", {})
-        certificate = CertificateSpec(**{**cert, "unverified": tuple(cert.get("unverified", ()))})
-    except TypeError as exc:
-        raise ConfigError(f"profile {pid!r}: {exc}") from None
+def _build(pid: str, data: Mapping[str, Any], rules: RuleText, folder: Path) -> Profile:
+    where = f"profile {pid!r}: {folder / 'profile.toml'}"
+    body = build(Body, _section(data, "body", where), f"{where} [body]", unverified=tuple)
+    scheme = build(Scheme, _section(data, "scheme", where), f"{where} [scheme]",
+                   standards=tuple)
+    numbering = build(NumberingSpec, data.get("numbering", {}), f"{where} [numbering]")
+    retention = build(RetentionSpec, _section(data, "retention", where), f"{where} [retention]")
+    templates = MappingProxyType(dict(_section(data, "templates", where)))
+    certificate = build(CertificateSpec, data.get("certificate", {}), f"{where} [certificate]",
+                        unverified=tuple)
     if scheme.code not in SCHEMES:
-        raise ConfigError(f"profile {pid!r}: scheme code {scheme.code!r} is unknown")
+        raise ConfigError(f"{where} [scheme] code: {scheme.code!r} is unknown")
     if numbering.sequence_width not in (4, 5):
-        raise ConfigError(f"profile {pid!r}: sequence_width must be 4 or 5")
-    body.body_code  # noqa: B018 - validates the approval number early
-    mark = certificate.mark_path()
-    if mark is not None and not mark.is_file():
-        raise ConfigError(f"profile {pid!r}: certificate mark {certificate.mark!r} is missing")
-    return Profile(pid, body, scheme, numbering, retention, templates, folder,
-                   MappingProxyType(rules), certificate)
+        raise ConfigError(f"{where} [numbering] sequence_width: must be 4 or 5")
+    try:
+        body.body_code  # noqa: B018 - validates the approval number early
+    except InvalidNumber as exc:
+        raise ConfigError(f"{where} [body] approval_number: {exc}") from None
+    roots = tuple(dict.fromkeys((folder.parent.resolve(), TEMPLATES_DIR)))
+    profile = Profile(pid, body, scheme, numbering, retention, templates, folder,
+                      RuleBook.parse(rules), certificate, roots)
+    if certificate.mark and profile.mark_path() is None:
+        raise ConfigError(f"{where} [certificate] mark: {certificate.mark!r} is missing")
+    return profile
 
 
 def _load_toml(path: Path, pid: str) -> dict[str, Any]:
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"profile {pid!r}: {path.name}: {exc}") from None
+        raise ConfigError(f"profile {pid!r}: {path}: {exc}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"profile {pid!r}: {path}: cannot be read ({exc})") from None
 
 
-@cache
-def load_profile(pid: str) -> Profile:
-    folder = TEMPLATES_DIR / pid
-    path = folder / "profile.toml"
-    if not pid or "/" in pid or not path.is_file():
-        known = ", ".join(profile_ids()) or "none"
-        raise ProfileNotFound(f"unknown profile {pid!r} (known: {known})")
+def load_profile_folder(folder: Path) -> Profile:
+    """One profile from its folder (``profile.toml`` and ``rules.toml``); a ConfigError
+    naming the file and field when either is malformed."""
+    pid = folder.name
     rules_path = folder / "rules.toml"
-    rules = _load_toml(rules_path, pid) if rules_path.is_file() else {}
-    return _build(pid, _load_toml(path, pid), rules, folder)
+    if not rules_path.is_file():
+        raise ConfigError(f"profile {pid!r}: {rules_path} is missing")
+    rules = RuleText(pid, str(rules_path), _load_toml(rules_path, pid))
+    return _build(pid, _load_toml(folder / "profile.toml", pid), rules, folder)
 
 
-def profile_ids() -> list[str]:
-    return sorted(p.parent.name for p in TEMPLATES_DIR.glob("*/profile.toml"))
+@dataclass(frozen=True)
+class Profiles:
+    """The body profiles of an install, by id. Load it once (``load_profiles``) and pass it
+    to whatever meets a profile id in a record or an option."""
+
+    folders: tuple[Path, ...]
+    """The folders searched, in order (the shipped one last)."""
+    by_id: Mapping[str, Profile]
+
+    def get(self, pid: str) -> Profile:
+        try:
+            return self.by_id[pid]
+        except KeyError:
+            known = ", ".join(self.ids()) or "none"
+            raise ProfileNotFound(f"unknown profile {pid!r} (known: {known})") from None
+
+    def ids(self) -> list[str]:
+        return sorted(self.by_id)
+
+    def __iter__(self) -> Iterator[Profile]:
+        return (self.by_id[pid] for pid in self.ids())
+
+    def __contains__(self, pid: object) -> bool:
+        return pid in self.by_id
+
+    def __len__(self) -> int:
+        return len(self.by_id)
 
 
-def all_profiles() -> list[Profile]:
-    return [load_profile(pid) for pid in profile_ids()]
+def load_profiles(folders: Sequence[Path] = ()) -> Profiles:
+    """Every profile in ``folders`` and then in the shipped folder; where two folders hold
+    the same id the earlier wins (a body's own copy overrides the shipped one)."""
+    searched = tuple(dict.fromkeys((*(Path(f).expanduser().resolve() for f in folders),
+                                    TEMPLATES_DIR)))
+    found: dict[str, Profile] = {}
+    for root in searched:
+        if not root.is_dir():
+            raise ConfigError(f"CERTDESK_PROFILE_DIRS: {root} is not a folder")
+        for path in sorted(root.glob("*/profile.toml")):
+            if path.parent.name not in found:
+                found[path.parent.name] = load_profile_folder(path.parent)
+    return Profiles(searched, MappingProxyType(found))
+
+
+class ProfileSettings(Protocol):
+    """What the loader reads of ``common.settings.Settings`` (the domain imports no settings)."""
+
+    @property
+    def profile_folders(self) -> tuple[Path, ...]: ...
+
+
+@lru_cache(maxsize=4)
+def _installed(folders: tuple[Path, ...]) -> Profiles:
+    return load_profiles(folders)
+
+
+def installed_profiles(settings: ProfileSettings) -> Profiles:
+    """The install's profiles from the folders its settings name, loaded once per process
+    (the CLI, the web app and the Publisher share it)."""
+    return _installed(settings.profile_folders)

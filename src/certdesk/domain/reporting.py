@@ -6,10 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
-from functools import cache
 
-from certdesk.domain.profiles import load_profile
-from certdesk.domain.spec import build, section
+from certdesk.domain.spec import RuleText, build, section
 
 
 @dataclass(frozen=True)
@@ -26,8 +24,6 @@ class ReportingSpec:
         return event_date + timedelta(days=self.due_days)
 
 
-@cache
-def reporting_rules(profile_id: str) -> ReportingSpec:
-    profile = load_profile(profile_id)
-    return build(ReportingSpec, section(profile, "reporting"),
-                 f"profile {profile_id!r}: rules.toml [reporting]")
+def reporting_rules(text: RuleText) -> ReportingSpec:
+    """``[reporting]`` of a profile's rules (parsed once, when the profile loads)."""
+    return build(ReportingSpec, section(text, "reporting"), text.where("reporting"))

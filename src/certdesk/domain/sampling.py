@@ -13,12 +13,10 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
-from functools import cache
 from typing import Any
 
 from certdesk.common.errors import ConfigError, InputError, RuleViolation
-from certdesk.domain.profiles import load_profile
-from certdesk.domain.spec import Audit, build, section
+from certdesk.domain.spec import Audit, RuleText, build, section
 
 
 def _frac(value: Any) -> Fraction:
@@ -66,18 +64,17 @@ class SamplingRules:
     the scope (CACQ 7.5.5, DNI 5.6.1, ZPIC 5.4): the programme plans it, the due list warns."""
 
 
-@cache
-def sampling_rules(profile_id: str) -> SamplingRules:
-    """The sampling rules of a body profile (loaded once per profile)."""
-    where = f"profile {profile_id!r}: rules.toml [sampling]"
-    data = dict(section(load_profile(profile_id), "sampling"))
+def sampling_rules(text: RuleText) -> SamplingRules:
+    """The sampling rules of a body profile (parsed once, when the profile loads)."""
+    where = text.where("sampling")
+    data = dict(section(text, "sampling"))
     stages = {}
     for audit in Audit:
         if audit.value not in data:
             raise ConfigError(f"{where}: no coefficient for {audit.value}")
         stages[audit] = build(CoefficientRange, data.pop(audit.value), f"{where} {audit.value}",
                               low=_frac, high=_frac, default=_frac)
-    return build(SamplingRules, {**data, "profile": profile_id, "stages": stages}, where,
+    return build(SamplingRules, {**data, "profile": text.profile, "stages": stages}, where,
                  random_share=_frac)
 
 

@@ -23,12 +23,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Decimal
 from fractions import Fraction
-from functools import cache
 from typing import Any
 
 from certdesk.common.errors import ConfigError, InputError, RuleViolation
-from certdesk.domain.profiles import load_profile
-from certdesk.domain.spec import build, section
+from certdesk.domain.spec import RuleText, build, section
 
 
 @dataclass(frozen=True)
@@ -95,12 +93,11 @@ def _dec(value: Any) -> Decimal:
     return Decimal(str(value))
 
 
-@cache
-def scoring_rules(profile_id: str) -> ScoringRules:
-    """The scoring rules of a body profile (loaded once per profile)."""
-    where = f"profile {profile_id!r}: rules.toml [scoring]"
+def scoring_rules(text: RuleText) -> ScoringRules:
+    """The scoring rules of a body profile (parsed once, when the profile loads)."""
+    where = text.where("scoring")
     rules = build(
-        ScoringRules, {**section(load_profile(profile_id), "scoring"), "profile": profile_id},
+        ScoringRules, {**section(text, "scoring"), "profile": text.profile},
         where,
         pass_score=_dec,
         feature_minimum=_dec,

@@ -4,7 +4,7 @@ sections become frozen specs (unknown or malformed keys are a ConfigError)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import fields
+from dataclasses import dataclass, fields
 from datetime import date
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -26,11 +26,24 @@ class Audit(StrEnum):
 T = TypeVar("T", bound="DataclassInstance")
 
 
-def section(profile: Any, name: str) -> Mapping[str, Any]:
-    """A ``rules.toml`` section of a profile, or ``ConfigError`` naming what is missing."""
-    value = profile.rules.get(name)
+@dataclass(frozen=True)
+class RuleText:
+    """A profile's ``rules.toml`` as read: the profile's id, the file (named in every
+    message about it) and its tables. The rules modules parse their sections from it."""
+
+    profile: str
+    file: str
+    data: Mapping[str, Any]
+
+    def where(self, name: str) -> str:
+        return f"profile {self.profile!r}: {self.file} [{name}]"
+
+
+def section(text: RuleText, name: str) -> Mapping[str, Any]:
+    """A ``rules.toml`` section, or ``ConfigError`` naming the file and the section."""
+    value = text.data.get(name)
     if not isinstance(value, Mapping):
-        raise ConfigError(f"profile {profile.id!r}: rules.toml has no [{name}] section")
+        raise ConfigError(f"profile {text.profile!r}: {text.file} has no [{name}] section")
     return value
 
 

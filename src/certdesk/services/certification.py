@@ -22,6 +22,7 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from typing import Any, Generic, Literal, TypeVar, overload
 
 from sqlmodel import Session, col, select
@@ -29,16 +30,15 @@ from sqlmodel import Session, col, select
 from certdesk.common import clock
 from certdesk.common.errors import CertdeskError, InputError, RuleViolation
 from certdesk.documents.context import cn_date
-from certdesk.documents.kinds import CONCLUSIONS, REFUSED, Build, Rendition, kind
+from certdesk.documents.kinds import Build, Rendition, decision_rendition, kind
 from certdesk.documents.records import Fields
+from certdesk.documents.results import CONCLUSIONS, Decision, Plan, Programme, Report
 from certdesk.domain.coverage import product_names
-from certdesk.domain.dates import date_rules, nc_deadline
-from certdesk.domain.decision import decision_rules
+from certdesk.domain.dates import nc_deadline
 from certdesk.domain.followup import check_follow_up
 from certdesk.domain.guards import not_after_today
 from certdesk.domain.nonconformity import Finding, check_closed_for_grant
-from certdesk.domain.profiles import Profile, load_profile
-from certdesk.domain.scoring import score_sheet, scoring_rules
+from certdesk.domain.profiles import Profile
 from certdesk.domain.spec import Audit
 from certdesk.domain.status import HOLDING
 from certdesk.services.cycle import main_certificate, record_surveillance
@@ -80,7 +80,7 @@ class Prepared:
     approved: bool
     outcome: str
     makers: tuple[str, ...]
-    score: str
+    score: Decimal
     grade: str | None
     findings: tuple[Finding, ...] = ()
     warnings: tuple[str, ...] = ()
@@ -106,14 +106,31 @@ class Certified:
                 "warnings": list(self.warnings)}
 
 
-def _one(job: Build, kind_id: str, record: Mapping[str, Any], where: str) -> Rendition:
+def _named(where: str, make: Callable[[], Rendition]) -> Rendition:
     try:
-        [rendition] = kind(kind_id).contexts(job, record, where)
+        return make()
     except CertdeskError as exc:
         if str(exc).startswith(where):
             raise
         raise type(exc)(f"{where}: {exc}") from None  # rule errors name the step
-    return rendition
+
+
+def _one(job: Build, kind_id: str, record: Mapping[str, Any], where: str) -> Rendition:
+    def make() -> Rendition:
+        [rendition] = kind(kind_id).contexts(job, record, where)
+        return rendition
+
+    return _named(where, make)
+
+
+Result = TypeVar("Result")
+
+
+def _result(rendition: Rendition, cls: type[Result]) -> Result:
+    """The typed result a step's builder decided (what later steps read)."""
+    if not isinstance(rendition.result, cls):
+        raise TypeError(f"{rendition.stem}: built no {cls.__name__}")
+    return rendition.result
 
 
 def _signed(publisher: Publisher, profile: Profile, kind_id: str,
@@ -143,32 +160,34 @@ def prepare(job: Build, case: Any, where: str) -> Prepared:
 
     programme = _one(job, "programme", {**org, **shared, "cycle": "initial",
                                         **step("programme")}, f"{where}: programme")
-    first = programme.context["audits"][0]
+    first = _result(programme, Programme).first
     plan_fields = step("plan")
-    plan_fields.setdefault("man_days", first["man_days"])
-    plan_fields.setdefault("mode", first["mode"])
+    plan_fields.setdefault("man_days", first.man_days.man_days)
+    plan_fields.setdefault("mode", first.mode)
     plan = _one(job, "plan", {**org, "sites": sites, "audit": "initial", **plan_fields},
                 f"{where}: plan")
     audit = {k: plan_fields[k] for k in ("start", "end", "man_days", "mode")
              if plan_fields.get(k) not in (None, "")}
-    leader = next(m["name"] for m in plan.context["team"] if m["role"].startswith("组长"))
-    others = [m["name"] for m in plan.context["team"] if m["name"] != leader]
+    crew = _result(plan, Plan).team
+    leader = crew.leader.name if crew.leader else ""  # the plan refuses a team without one
 
     ncs = [Fields(n, f"{where}: nonconformities[{i}]", NC_FIELDS | CLOSE_OUT)
            for i, n in enumerate(case.get("nonconformities") or [], start=1)]
     report_fields = step("report")
-    if first["sample"]:
-        sampling = programme.context["sampling"]
-        report_fields.setdefault("sampling", f"{sampling['eligible']} 个场所中抽取 "
-                                             f"{first['sample']} 个（{sampling['clause']}）")
+    if first.sample:
+        eligible = _result(programme, Programme).eligible
+        report_fields.setdefault("sampling", f"{eligible} 个场所中抽取 {first.sample.sample} 个"
+                                             f"（{job.profile.rules.sampling.clause}）")
     report = _one(job, "report", {
         **org, "sites": sites, "audit": "initial", **audit, "team": team,
         "nonconformities": [{k: n.data[k] for k in REPORT_NC if k in n.data} for n in ncs],
         **report_fields}, f"{where}: report")
-    verdict = score_sheet(scoring_rules(job.profile.id), f.mapping("report")["score_sheet"]).verdict
+    reported = _result(report, Report)
     audit_end = plan_fields.get("end") or plan_fields["start"]
     stated_report = Fields(report_fields, f"{where}: report")
-    late = check_follow_up(job.profile.id, Audit.INITIAL, date.fromisoformat(str(audit_end)),
+    rules = job.profile.rules
+    late = check_follow_up(rules.follow_up, rules.dates, Audit.INITIAL,
+                           date.fromisoformat(str(audit_end)),
                            feature_on=stated_report.date("feature_date", False),
                            report_on=stated_report.date("date", False))
     nc_reports = [_one(job, "nonconformity", {
@@ -180,25 +199,27 @@ def prepare(job: Build, case: Any, where: str) -> Prepared:
     stated = Fields(decision_fields, f"{where}: decision")
     decided, issue_date = stated.date("decision_date"), stated.date("issue_date", False)
     decision_fields.pop("issue_date", None)  # the certificate's, not the decision record's
-    decision = _one(job, "decision", {
+    for graded in ("score", "deductions", "feature_result"):
+        if graded in decision_fields:
+            raise f.fail(f"decision.{graded}", "comes from the report's score sheet; leave it out")
+    decision_record = {
         **org, "sites": sites, "audit": "initial", "start": plan_fields["start"],
-        "end": audit_end, "leader": leader, "team": others,
-        "report_reference": report.context["doc"]["reference"],
-        "team_conclusion": report.context["conclusion"], "score": str(verdict.score),
-        "deductions": verdict.deductions,
-        **({"feature_result": str(verdict.feature_result)}
-           if verdict.feature_result is not None else {}),
-        **decision_fields}, f"{where}: decision")
-    outcome = decision.context["decision"]["outcome"]
+        "end": audit_end, "leader": leader, "team": list(crew.others),
+        "report_reference": reported.doc.reference, "team_conclusion": reported.conclusion,
+        **decision_fields}
+    decision = _named(f"{where}: decision", lambda: decision_rendition(
+        job, decision_record, f"{where}: decision", reported.verdict))
+    decided_result = _result(decision, Decision)
+    verdict = decided_result.verdict
     findings = tuple(Finding(n.where, n.text("number"), n.text("severity", "轻微"),
                              n.text("corrective_action", "") or None,
                              n.date("verified_on", False)) for n in ncs)
-    if outcome != REFUSED:
+    if decided_result.approved:
         end = date.fromisoformat(str(audit_end))
         check_closed_for_grant(
             findings, audit_end=end, decision=decided,
-            deadline=nc_deadline(date_rules(job.profile.id), Audit.INITIAL, end).due_by,
-            clause=decision_rules(job.profile.id).nc_clause)
+            deadline=nc_deadline(job.profile.rules.dates, Audit.INITIAL, end).due_by,
+            clause=job.profile.rules.decision.nc_clause)
     certificate_sites = [Fields(s, f"{where}: sites[{i}]") for i, s in enumerate(sites, 1)]
     organisation = OrganisationInput(
         name=org["name"], uscc=org["uscc"], registered_address=org["registered_address"],
@@ -209,9 +230,9 @@ def prepare(job: Build, case: Any, where: str) -> Prepared:
                     for s in certificate_sites), products=products)
     steps = (Step("programme", programme), Step("plan", plan), Step("report", report),
              *(Step("nonconformity", r) for r in nc_reports), Step("decision", decision))
-    return Prepared(organisation, steps, outcome != REFUSED, outcome,
-                    tuple(decision.context["decision"]["makers"]), str(verdict.score),
-                    verdict.grade, findings, tuple(f"{where}: {w}" for w in late))
+    return Prepared(organisation, steps, decided_result.approved, decided_result.outcome,
+                    decided_result.makers, verdict.score, verdict.grade, findings,
+                    tuple(f"{where}: {w}" for w in late))
 
 
 @dataclass(frozen=True)
@@ -348,7 +369,7 @@ def record_surveillance_report(publisher: Publisher, number: str, held_on: date,
     with Session(publisher.engine) as s:
         cert = main_certificate(s, number)
         org = s.get(Organisation, cert.organisation_id)
-        profile = load_profile(cert.profile)
+        profile = publisher.profiles.get(cert.profile)
         covered = [{"number": c.number, "scope": c.scope, "expiry_date": c.expiry_date.isoformat()}
                    for c in s.exec(select(Certificate).where(
                        (Certificate.number == cert.number)
@@ -370,25 +391,27 @@ def record_surveillance_report(publisher: Publisher, number: str, held_on: date,
             raise f.fail(fact, f"comes from certificate {cert.number}; leave it out")
     if f.has("audit") and f.text("audit") not in ("surveillance", "监督", "监督审查"):
         raise f.fail("audit", "is surveillance: this is a surveillance report")
-    late = check_follow_up(profile.id, Audit.SURVEILLANCE, f.date("end", False) or held_on,
+    late = check_follow_up(profile.rules.follow_up, profile.rules.dates, Audit.SURVEILLANCE,
+                           f.date("end", False) or held_on,
                            feature_on=f.date("feature_date", False),
                            report_on=f.date("date", False))
     job = Build(profile, publisher.settings, 1, today or clock.today())
     report = _one(job, "report", {**facts, **{k: v for k, v in record.items() if k != "audit"}},
                   where)
-    score = report.context["score"]
-    if not score["passed"] or report.context["conclusion"] != CONCLUSIONS[0]:
-        why = "; ".join(score["reasons"]) or report.context["conclusion"]
+    reported = _result(report, Report)
+    verdict = reported.verdict
+    if not verdict.passed or reported.conclusion != CONCLUSIONS[0]:
+        why = "; ".join(verdict.reasons) or reported.conclusion
         raise RuleViolation(f"{where}: the surveillance report does not support keeping "
                             f"{cert.number} ({why}): suspend it instead "
-                            f"[{score['clauses'][0]}]")
+                            f"[{reported.clause}]")
     notice = _one(job, "maintenance_notice", {
         "name": facts["name"], "uscc": facts["uscc"], "certificates": covered,
         "reason": f"监督审查（{cn_date(held_on)}）合格，审查组推荐保持认证注册",
         "date": held_on.isoformat()}, f"{where}: maintenance notice")
     if dry_run:
-        return record_surveillance(publisher.engine, number, held_on, sites=sites,
-                                   products=products, keep=lambda s, c: "",
+        return record_surveillance(publisher.engine, publisher.profiles, number, held_on,
+                                   sites=sites, products=products, keep=lambda s, c: "",
                                    dry_run=True), None, None
     signed = [(record_type, f"{r.stem}.pdf", _signed(publisher, profile, kind_id, r))
               for record_type, kind_id, r in (("report", "report", report),
@@ -396,13 +419,13 @@ def record_surveillance_report(publisher: Publisher, number: str, held_on: date,
 
     def keep(s: Session, cert: Certificate) -> str:
         shas = [publisher.keep(s, pdf, record_type=record_type, filename=filename,
-                               profile=cert.profile, organisation_id=cert.organisation_id,
+                               profile=profile, organisation_id=cert.organisation_id,
                                certificate_number=cert.number, actor=actor)
                 for record_type, filename, pdf in signed]
         return shas[0]  # the report's, logged with the surveillance
 
-    n = record_surveillance(publisher.engine, number, held_on, actor=actor, keep=keep,
-                            sites=sites, products=products, late=late)
+    n = record_surveillance(publisher.engine, publisher.profiles, number, held_on, actor=actor,
+                            keep=keep, sites=sites, products=products, late=late)
     kept = [Kept(record_type, filename, sha256_hex(pdf), publisher.export(filename, pdf))
             for record_type, filename, pdf in signed]
     return n, kept[0], kept[1]

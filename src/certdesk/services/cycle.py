@@ -29,18 +29,17 @@ from certdesk.domain.coverage import (
     visited_sites,
 )
 from certdesk.domain.dates import (
+    DateRules,
     add_months,
     check_recert_audit,
-    date_rules,
     recert_application_due,
 )
 from certdesk.domain.followup import owed_after
 from certdesk.domain.guards import not_after_today, sweep_day
 from certdesk.domain.numbering import parse
-from certdesk.domain.profiles import load_profile
-from certdesk.domain.sampling import sample_size, sampling_rules
+from certdesk.domain.profiles import Profile, Profiles
+from certdesk.domain.sampling import sample_size
 from certdesk.domain.scope import change_site_scopes
-from certdesk.domain.scoring import scoring_rules
 from certdesk.domain.spec import Audit
 from certdesk.domain.status import ENDED, HOLDING, CertStatus, effective_status
 from certdesk.domain.text import clean_text
@@ -98,7 +97,7 @@ def recertify(issuer: Issuer, number: str, decision: date, *, issue: date | None
     if prev.status in ENDED:
         raise RuleViolation(f"cannot re-certify {prev.number}: it is {prev.status}"
                             f"{replaced_note(prev)} [XBHT 7.7, A.4]")
-    check_recert_audit(date_rules(prev.profile), prev.expiry_date, decision, audit_end)
+    check_recert_audit(issuer.profile.rules.dates, prev.expiry_date, decision, audit_end)
     org_input = OrganisationInput(
         name=org.name, uscc=org.uscc, registered_address=org.registered_address,
         scope=scope or prev.scope, decision_date=decision, grade=grade or prev.grade,
@@ -175,6 +174,8 @@ def reissue(issuer: Issuer, number: str, changes: Changes, reason: str, *,
         subs = list(s.exec(select(Certificate).where(Certificate.main_number == main.number)
                            .order_by(col(Certificate.sub))))
         org = s.get_one(Organisation, main.organisation_id)
+    if main.profile != issuer.profile.id:
+        raise RuleViolation(f"{main.number} belongs to profile {main.profile!r}")
     status = effective_status(main.status, main.expiry_date, on, issued=main.issue_date)
     if status != CertStatus.VALID:
         raise RuleViolation(f"cannot re-issue {main.number}: it is {status}"
@@ -183,7 +184,7 @@ def reissue(issuer: Issuer, number: str, changes: Changes, reason: str, *,
     if on < main.issue_date:
         raise RuleViolation(f"re-issue date {on} is before the issue date {main.issue_date}")
     if changes.grade:
-        grades = scoring_rules(main.profile).grade_names
+        grades = issuer.profile.rules.scoring.grade_names
         if changes.grade not in grades:
             raise InputError(f"grade {changes.grade!r} is not one of {' / '.join(grades)}")
     old_sites = _sites(main)
@@ -209,7 +210,7 @@ def reissue(issuer: Issuer, number: str, changes: Changes, reason: str, *,
                 {"address": sub.site_address, "scope": sub.scope})
         all_facts.append(replace(facts, number=sub.number, main_number=main.number,
                                  scope=site["scope"], site=site))
-    profile = load_profile(main.profile)
+    profile = issuer.profile
     if dry_run:
         for f in all_facts[:2]:  # template errors show in the preview
             render_docx(*issuer.context_for(f, None))
@@ -224,7 +225,7 @@ def reissue(issuer: Issuer, number: str, changes: Changes, reason: str, *,
         s.add(org_row)
         for f, pdf, url in produced:
             sha = issuer.keep(s, pdf, record_type="certificate",
-                              filename=f"{f.number}-换证{on:%Y%m%d}.pdf", profile=profile.id,
+                              filename=f"{f.number}-换证{on:%Y%m%d}.pdf", profile=profile,
                               organisation_id=org.id, certificate_number=f.number,
                               actor=issuer.actor)
             row = s.exec(select(Certificate).where(Certificate.number == f.number)).one()
@@ -321,13 +322,13 @@ class DueItem:
                 "status": self.status}
 
 
-def coverage_warning(cert: Certificate, visits: list[list[int]]) -> str:
+def coverage_warning(profile: Profile, cert: Certificate, visits: list[list[int]]) -> str:
     """What the cycle's surveillances still owe in site coverage [XBHT 7.2.2.9.2]."""
-    spec = sampling_rules(cert.profile)
+    spec = profile.rules.sampling
     sites = _sites(cert)
     if not spec.surveillance_coverage_clause or len(sites) < 2:
         return ""
-    remaining = date_rules(cert.profile).surveillance.count - len(visits)
+    remaining = profile.rules.dates.surveillance.count - len(visits)
     per_visit = sample_size(spec, Audit.SURVEILLANCE, len(sites)).sample
     return site_coverage(len(sites), visits, remaining, per_visit,
                          spec.surveillance_coverage_clause).warning()
@@ -337,21 +338,20 @@ def products_of(cert: Certificate) -> tuple[str, ...]:
     return tuple(json.loads(cert.products_json or "[]"))
 
 
-def product_warning(cert: Certificate, visits: list[list[str]]) -> str:
+def product_warning(profile: Profile, cert: Certificate, visits: list[list[str]]) -> str:
     """What the cycle's surveillances still owe in products and services [CACQ 7.5.5,
     DNI 5.6.1, ZPIC 5.4]; empty where the body does not ask or none were listed."""
-    clause = sampling_rules(cert.profile).product_coverage_clause
+    clause = profile.rules.sampling.product_coverage_clause
     products = products_of(cert)
     if not clause or not products:
         return ""
-    remaining = date_rules(cert.profile).surveillance.count - len(visits)
+    remaining = profile.rules.dates.surveillance.count - len(visits)
     return products_owed(products, visits, remaining, clause)
 
 
-def recert_application(cert: Certificate, on: date) -> DueItem | None:
+def recert_application(rules: DateRules, cert: Certificate, on: date) -> DueItem | None:
     """The re-certification application, listed from a month before it is due until the
     certificate expires [CACQ 7.6.1, DNI 5.7.1, ZPIC 6.1]."""
-    rules = date_rules(cert.profile)
     due = recert_application_due(rules, cert.expiry_date)
     if due is None or on < add_months(due, -1, roll_forward=False) or on > cert.expiry_date:
         return None
@@ -361,25 +361,29 @@ def recert_application(cert: Certificate, on: date) -> DueItem | None:
                    f"[{rules.cycle.recert_application_clause}]", "recertification")
 
 
-def follow_ups(cert: Certificate, pending: list[tuple[int, date]], on: date) -> list[DueItem]:
+def follow_ups(profile: Profile, cert: Certificate, pending: list[tuple[int, date]],
+               on: date) -> list[DueItem]:
     """What the surveillances held without their report still owe, where the body sets a
     time limit: the service-feature evaluation and the report [CACQ 7.3.4.4, 7.9.1]."""
     return [DueItem(cert.number, cert.holder_name, cert.profile, n, owed.due_by,
                     on > owed.due_by, f"第{n}次监督审查（{held_on}）{owed.label()}", owed.kind)
             for n, held_on in pending
-            for owed in owed_after(cert.profile, Audit.SURVEILLANCE, held_on)]
+            for owed in owed_after(profile.rules.follow_up, profile.rules.dates,
+                                   Audit.SURVEILLANCE, held_on)]
 
 
-def next_due(cert: Certificate, held: list[date], on: date) -> DueItem | None:
+def next_due(rules: DateRules, cert: Certificate, held: list[date],
+             on: date) -> DueItem | None:
     """The next surveillance not yet held, or None when the cycle's are all done."""
-    step = next_surveillance(cert, held)
+    step = next_surveillance(rules, cert, held)
     if step is None:
         return None
     return DueItem(cert.number, cert.holder_name, cert.profile, step.number, step.due_by,
                    on > step.due_by, step.rule)
 
 
-def record_surveillance(engine: Engine, number: str, held_on: date, *, actor: str = "issuer",
+def record_surveillance(engine: Engine, profiles: Profiles, number: str, held_on: date, *,
+                        actor: str = "issuer",
                         keep: Callable[[Session, Certificate], str] | None = None,
                         sites: tuple[int, ...] = (), products: str = "",
                         late: tuple[str, ...] = (), dry_run: bool = False) -> int:
@@ -415,7 +419,8 @@ def record_surveillance(engine: Engine, number: str, held_on: date, *, actor: st
             return len(held)
         if held and held_on <= held[-1]:
             raise InputError(f"surveillance {held_on} is not after the last one {held[-1]}")
-        if next_due(cert, held, held_on) is None:
+        rules = profiles.get(cert.profile).rules.dates
+        if next_due(rules, cert, held, held_on) is None:
             raise RuleViolation(f"{cert.number} has no surveillance left in this cycle; "
                                 "the next audit is the re-certification")
         visited = visited_sites(len(_sites(cert)), sites)
@@ -428,11 +433,11 @@ def record_surveillance(engine: Engine, number: str, held_on: date, *, actor: st
                                **({"sites": list(visited)} if visited else {}),
                                **({"products": list(covered)} if covered else {}),
                                **({"late": list(late)} if late else {})}, actor)
-        add_surveillance(s, cert, event, held_on, visited)
+        add_surveillance(s, rules, cert, event, held_on, visited)
         return len(held) + 1
 
 
-def _due_items(s: Session, cert: Certificate, on: date) -> list[DueItem]:
+def _due_items(s: Session, profile: Profile, cert: Certificate, on: date) -> list[DueItem]:
     """One certificate's lines of the due list: its next surveillance (with what the cycle
     still owes in sites and products), the re-certification application, and what the
     surveillances held still owe."""
@@ -440,27 +445,29 @@ def _due_items(s: Session, cert: Certificate, on: date) -> list[DueItem]:
     if status == CertStatus.EXPIRED:
         return []
     held = _surveillance_events(s, cert.number)
-    item = next_due(cert, [date.fromisoformat(d["held_on"]) for d in held], on)
-    owed = product_warning(cert, [d.get("products", []) for d in held])
+    rules = profile.rules.dates
+    item = next_due(rules, cert, [date.fromisoformat(d["held_on"]) for d in held], on)
+    owed = product_warning(profile, cert, [d.get("products", []) for d in held])
     if item is not None:
         item = replace(item, status=status, warning="；".join(w for w in (
-            coverage_warning(cert, [d.get("sites", []) for d in held]), owed) if w))
+            coverage_warning(profile, cert, [d.get("sites", []) for d in held]), owed) if w))
     elif owed:  # the cycle's surveillances are done and left products uncovered
         item = DueItem(cert.number, cert.holder_name, cert.profile, 0, cert.expiry_date,
                        False, owed, "coverage", owed, status)
-    application = recert_application(cert, on)
+    application = recert_application(rules, cert, on)
     return [*(i for i in (item, application) if i is not None),
-            *follow_ups(cert, reports_pending(s, cert.number), on)]
+            *follow_ups(profile, cert, reports_pending(s, cert.number), on)]
 
 
-def due_list(engine: Engine, on: date, profile: str | None = None) -> list[DueItem]:
+def due_list(engine: Engine, profiles: Profiles, on: date,
+             profile: str | None = None) -> list[DueItem]:
     with Session(engine) as s:
         query = select(Certificate).where(col(Certificate.main_number).is_(None),
                                           col(Certificate.status).in_(HOLDING))
         if profile:
             query = query.where(Certificate.profile == profile)
         items = [i for cert in s.exec(query.order_by(col(Certificate.number)))
-                 for i in _due_items(s, cert, on)]
+                 for i in _due_items(s, profiles.get(cert.profile), cert, on)]
     return sorted(items, key=lambda i: (i.due_by, i.number))
 
 

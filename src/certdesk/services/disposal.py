@@ -18,7 +18,7 @@ from certdesk.common.errors import ArchiveError, InputError, NotFound, RuleViola
 from certdesk.common.names import person_key
 from certdesk.documents.disposal import DisposalSheet, disposal_docx
 from certdesk.domain.numbering import parse
-from certdesk.domain.profiles import load_profile
+from certdesk.domain.profiles import Profiles
 from certdesk.domain.text import clean_text
 from certdesk.domain.uscc import validate_uscc
 from certdesk.services.publisher import Publisher
@@ -144,22 +144,22 @@ def _refusal(s: Session, facts: Facts, record: Record, today: date,
     return None
 
 
-def _check_all(s: Session, records: list[Record], today: date,
+def _check_all(s: Session, profiles: Profiles, records: list[Record], today: date,
                disposal_id: int | None = None) -> Facts:
-    facts = Facts(s)
+    facts = Facts(s, profiles)
     problems = [p for r in records if (p := _refusal(s, facts, r, today, disposal_id))]
     if problems:
         raise RuleViolation("cannot dispose: " + "; ".join(problems))
     return facts
 
 
-def propose(s: Session, record_ids: list[int], *, by: str, reason: str,
+def propose(s: Session, profiles: Profiles, record_ids: list[int], *, by: str, reason: str,
             today: date) -> Disposal:
     by, reason = _required(by, "--by"), _required(reason, "a reason (--reason)")
     if not record_ids:
         raise InputError("name at least one record id")
     records = [get_record(s, rid) for rid in dict.fromkeys(record_ids)]
-    facts = _check_all(s, records, today)
+    facts = _check_all(s, profiles, records, today)
     proposal = Disposal(reason=reason, proposed_by=by)
     s.add(proposal)
     s.flush()
@@ -217,13 +217,15 @@ def approve(publisher: Publisher, disposal_id: int, *, by: str, today: date) -> 
     by = _required(by, "--by")
     with session_scope(publisher.engine) as s:
         proposal, records = open_proposal(s, disposal_id, by)
-        facts = _check_all(s, records, today, disposal_id)
+        facts = _check_all(s, publisher.profiles, records, today, disposal_id)
         lines = [_line(s, facts, r) for r in records]
-        bodies = sorted({load_profile(r.profile).body.name for r in records})
+        bodies = sorted({publisher.profiles.get(r.profile).body.name for r in records
+                         if r.profile})
         sheet = DisposalSheet(disposal_id, bodies, lines, proposal.proposed_by, by,
                               proposal.reason, today)
-        profile = records[0].profile
-    assert profile is not None, "a record without a profile is never due"
+        pid = records[0].profile
+    assert pid is not None, "a record without a profile is never due"
+    profile = publisher.profiles.get(pid)
     pdf = disposal_certificate(publisher, sheet)
     with session_scope(publisher.engine) as s:
         # The approval entry takes the log lock first: a hold placed meanwhile is either
@@ -231,7 +233,7 @@ def approve(publisher: Publisher, disposal_id: int, *, by: str, today: date) -> 
         events.append(s, "disposal.approved", f"disposal:{disposal_id}",
                       {"records": [r.id for r in records]}, by)
         proposal, records = open_proposal(s, disposal_id, by)
-        facts = _check_all(s, records, today, disposal_id)
+        facts = _check_all(s, publisher.profiles, records, today, disposal_id)
         cert, _ = add_record(
             s, publisher.blobs, publisher.settings, pdf, record_type="disposal_certificate",
             filename=f"disposal-{disposal_id}.pdf",
@@ -261,13 +263,14 @@ def approve(publisher: Publisher, disposal_id: int, *, by: str, today: date) -> 
     return Disposed(disposal_id, ids, cert_id, cert_sha, not_erased)
 
 
-def due_records(s: Session, on: date, profile: str | None = None) -> list[dict]:
+def due_records(s: Session, profiles: Profiles, on: date,
+                profile: str | None = None) -> list[dict]:
     """Records still kept whose retention period has ended on ``on``, each with why (rule,
     anchor, period, clause) and the ids of the holds that keep it."""
     query = select(Record).where(col(Record.disposed_at).is_(None)).order_by(col(Record.id))
     if profile:
         query = query.where(Record.profile == profile)
-    facts = Facts(s)
+    facts = Facts(s, profiles)
     due = []
     for r in s.exec(query):
         ret = facts.retention(r)

@@ -40,11 +40,10 @@ from certdesk.documents.converter import Converter
 from certdesk.documents.merge import Part, convert_many
 from certdesk.documents.qr import QR_WIDTH_MM, qr_png, verify_url
 from certdesk.documents.render import Image, render_docx
-from certdesk.domain.dates import CertificateDates, certificate_dates, date_rules
+from certdesk.domain.dates import CertificateDates, certificate_dates
 from certdesk.domain.guards import not_after_today
 from certdesk.domain.numbering import CertNumber, parse
-from certdesk.domain.profiles import Profile
-from certdesk.domain.scoring import scoring_rules
+from certdesk.domain.profiles import Profile, Profiles
 from certdesk.domain.spec import Audit
 from certdesk.domain.status import ENDED, HOLDING, CertStatus
 from certdesk.services.inputs import OrganisationInput
@@ -170,7 +169,7 @@ class Issuer(Publisher):
     def __init__(self, profile: Profile, *, settings: Settings | None = None,
                  engine: Engine | None = None, pool: Converter | None = None,
                  actor: str = "issuer", allow_unverified: bool = False,
-                 shared: Publisher | None = None) -> None:
+                 shared: Publisher | None = None, profiles: Profiles | None = None) -> None:
         """``allow_unverified``: the caller (the demo) opts in to a profile's unconfirmed
         values, as ``CERTDESK_ALLOW_UNVERIFIED_PROFILE`` does for the install. ``shared``:
         a running publisher to issue with (see ``Publisher``)."""
@@ -179,7 +178,8 @@ class Issuer(Publisher):
         # Checked before the converter pool and the keys are opened (nothing to close).
         profile.require_verified(
             allow_unverified or (settings or get_settings()).allow_unverified_profile)
-        super().__init__(settings=settings, engine=engine, pool=pool, shared=shared)
+        super().__init__(settings=settings, engine=engine, pool=pool, shared=shared,
+                         profiles=profiles)
         self.profile = profile
         self.actor = actor
         self.template = profile.template_path("certificate")
@@ -245,7 +245,7 @@ class Issuer(Publisher):
         if org.issue_date is not None:
             not_after_today(org.issue_date, "发证日期 issue date", today)
         if self.profile.scheme.graded:
-            grades = scoring_rules(self.profile.id).grade_names
+            grades = self.profile.rules.scoring.grade_names
             if not org.grade:
                 raise InputError(f"{org.name}: a grade is required for profile "
                                  f"{self.profile.id!r} ({' / '.join(grades)})")
@@ -253,9 +253,9 @@ class Issuer(Publisher):
                 raise InputError(f"{org.name}: grade {org.grade!r} is not one of "
                                  f"{' / '.join(grades)}")
         if previous is None:
-            return certificate_dates(date_rules(self.profile.id), Audit.INITIAL,
+            return certificate_dates(self.profile.rules.dates, Audit.INITIAL,
                                      org.decision_date, issue=org.issue_date)
-        return certificate_dates(date_rules(self.profile.id), Audit.RECERTIFICATION,
+        return certificate_dates(self.profile.rules.dates, Audit.RECERTIFICATION,
                                  org.decision_date, issue=org.issue_date,
                                  previous_expiry=previous.expiry_date)
 
@@ -407,11 +407,11 @@ class Issuer(Publisher):
                     grade=facts.grade, decision_date=org.decision_date,
                     issue_date=dates.issue_date, effective_from=dates.effective_from,
                     expiry_date=dates.expiry_date, pdf_sha256=sha)
-                cert.next_surveillance_due = next_due_date(cert, [])
+                cert.next_surveillance_due = next_due_date(self.profile.rules.dates, cert, [])
                 s.add(cert)
                 s.flush()
                 self.keep(s, signed, record_type="certificate", filename=f"{facts.number}.pdf",
-                          profile=self.profile.id, organisation_id=org_row.id,
+                          profile=self.profile, organisation_id=org_row.id,
                           certificate_number=facts.number, actor=self.actor)
                 events.append(s, "certificate.issued", facts.number, {
                     "sha256": sha, "profile": self.profile.id, "holder": facts.holder_name,
@@ -442,7 +442,7 @@ class Issuer(Publisher):
         kept = []
         for record_type, filename, pdf in records:
             sha = self.keep(s, pdf, record_type=record_type, filename=filename,
-                            profile=self.profile.id, organisation_id=org_row.id,
+                            profile=self.profile, organisation_id=org_row.id,
                             certificate_number=number, actor=self.actor)
             exports.append((filename, pdf))
             kept.append(Kept(record_type, filename, sha, self.out_path(filename)))

@@ -16,7 +16,7 @@ from certdesk.common.settings import Settings, get_settings
 from certdesk.documents.convert import ConverterPool
 from certdesk.documents.converter import Converter
 from certdesk.documents.render import render_docx
-from certdesk.domain.profiles import Profile
+from certdesk.domain.profiles import Profile, Profiles, installed_profiles
 from certdesk.signing.keys import ensure_keys
 from certdesk.signing.pdf import SignatureSpec, load_signer, sign_pdf
 from certdesk.store.blobs import open_store
@@ -35,13 +35,17 @@ class Publisher:
     key and the stores. Thread-safe."""
 
     def __init__(self, *, settings: Settings | None = None, engine: Engine | None = None,
-                 pool: Converter | None = None, shared: Publisher | None = None) -> None:
-        """``shared``: a running publisher whose stores, pool, key and signing lock this one
-        uses (loading the key again costs ~136 ms; two signers would not share the lock)."""
+                 pool: Converter | None = None, shared: Publisher | None = None,
+                 profiles: Profiles | None = None) -> None:
+        """``shared``: a running publisher whose stores, pool, key, signing lock and
+        profiles this one uses (loading the key again costs ~136 ms; two signers would not
+        share the lock)."""
         if shared is not None:
             self._share(shared)
             return
         self.settings = settings or get_settings()
+        self.profiles = profiles or installed_profiles(self.settings)
+        """The install's body profiles, for records that name theirs by id."""
         self.engine = engine or get_engine(self.settings.db_url)
         self.blobs = open_store(self.settings)
         self._own_pool = pool is None
@@ -53,6 +57,7 @@ class Publisher:
     def _share(self, other: Publisher) -> None:
         self.settings, self.engine, self.blobs = other.settings, other.engine, other.blobs
         self.pool, self.key, self.signer = other.pool, other.key, other.signer
+        self.profiles = other.profiles
         self._sign_lock, self._own_pool = other._sign_lock, False
 
     def close(self) -> None:
@@ -77,7 +82,7 @@ class Publisher:
             return sign_pdf(pdf, self.signer, spec, self.settings.tsa_url)
 
     def keep(self, session: Session, data: bytes, *, record_type: str, filename: str,
-             profile: str, organisation_id: int | None, certificate_number: str | None,
+             profile: Profile, organisation_id: int | None, certificate_number: str | None,
              actor: str = "system") -> str:
         """Archive ``data`` inside the caller's transaction: row, log entry and the durable
         blob (locked until its earliest disposal date on S3) before the commit. The

@@ -24,7 +24,7 @@ from sqlmodel import Session, select
 
 from certdesk.common.errors import InputError
 from certdesk.documents.context import full_scope
-from certdesk.domain.profiles import load_profile
+from certdesk.domain.profiles import Profiles
 from certdesk.store import reporting
 from certdesk.store.db import session_scope
 from certdesk.store.models import Certificate, Organisation, ReportBatch, ReportItem
@@ -53,14 +53,15 @@ DATE_COLUMNS = frozenset({"issue_date", "expiry_date", "event_date", "due_date"}
 FORMATS = (".xlsx", ".csv", ".json")
 
 
-def export_rows(s: Session, items: Sequence[ReportItem]) -> list[dict[str, Any]]:
+def export_rows(s: Session, profiles: Profiles,
+                items: Sequence[ReportItem]) -> list[dict[str, Any]]:
     """One row per item, keyed as ``COLUMNS``."""
     rows = []
     for item in items:
         cert = s.exec(select(Certificate).where(
             Certificate.number == item.certificate_number)).one()
         org = s.get_one(Organisation, cert.organisation_id)
-        profile = load_profile(cert.profile)
+        profile = profiles.get(cert.profile)
         sites = ([cert.site_address] if cert.site_address else
                  [x["address"] for x in json.loads(cert.sites_json or "[]")])
         rows.append({
@@ -180,14 +181,14 @@ def _meta(batch: ReportBatch) -> dict[str, Any]:
             "created_by": batch.created_by}
 
 
-def export(engine: Engine, out: Path, by: str, *, include_sent: bool = False,
+def export(engine: Engine, profiles: Profiles, out: Path, by: str, *, include_sent: bool = False,
            dry_run: bool = False) -> Export:
     """A new batch of the unsent items (all with ``include_sent``) written to ``out``; the
     batch commits only once the file is in place."""
     suffix = check_out(out)
     with session_scope(engine) as s:
         batch, items = reporting.new_batch(s, by, include_sent=include_sent)
-        rows = export_rows(s, items)
+        rows = export_rows(s, profiles, items)
         if dry_run:
             s.rollback()
             return Export(None, len(rows), None, rows)
@@ -195,19 +196,21 @@ def export(engine: Engine, out: Path, by: str, *, include_sent: bool = False,
         return Export(batch.id, len(rows), out, rows)
 
 
-def batch_file(engine: Engine, batch_id: int, suffix: str) -> tuple[str, bytes]:
+def batch_file(engine: Engine, profiles: Profiles, batch_id: int,
+               suffix: str) -> tuple[str, bytes]:
     """The export file of an existing batch, made again (same items, the register's facts
     as they are now): a file name and its bytes."""
     with Session(engine) as s:
         batch = reporting.get_batch(s, batch_id)
-        rows = export_rows(s, reporting.batch_items(s, batch_id))
+        rows = export_rows(s, profiles, reporting.batch_items(s, batch_id))
         return (f"认监委报送-批次{batch_id}{suffix}",
                 file_bytes(suffix, rows, _meta(batch)))
 
 
-def write_batch(engine: Engine, batch_id: int, out: Path, *, dry_run: bool = False) -> None:
+def write_batch(engine: Engine, profiles: Profiles, batch_id: int, out: Path, *,
+                dry_run: bool = False) -> None:
     """Write the file of existing batch ``batch_id`` to ``out`` (format by its suffix)."""
     suffix = check_out(out)
-    _name, data = batch_file(engine, batch_id, suffix)
+    _name, data = batch_file(engine, profiles, batch_id, suffix)
     if not dry_run:
         _write(out, data)

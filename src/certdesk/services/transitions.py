@@ -17,12 +17,17 @@ from sqlmodel import Session, col, select
 
 from certdesk.common import clock
 from certdesk.common.errors import InputError, NotFound, RuleViolation
-from certdesk.documents.context import CNCA_NOTICE, body_context, cn_date, full_scope
-from certdesk.documents.notices import WORDING, Wording
-from certdesk.domain.dates import date_rules, suspension
-from certdesk.domain.guards import Backdating, status_change_day, status_rules
+from certdesk.documents.notices import (
+    WORDING,
+    Notice,
+    NoticeCertificate,
+    Wording,
+    notice_context,
+)
+from certdesk.domain.dates import suspension
+from certdesk.domain.guards import Backdating, StatusSpec, status_change_day
 from certdesk.domain.numbering import parse
-from certdesk.domain.profiles import Profile, load_profile
+from certdesk.domain.profiles import Profile
 from certdesk.domain.status import CertStatus, effective_status
 from certdesk.domain.suspension import check_imposition, check_restoration
 from certdesk.domain.text import clean_text
@@ -101,7 +106,7 @@ STATUS_EVENTS = tuple(f"certificate.{action}" for action in TRANSITIONS)
 
 
 def _check_day(s: Session, cert: Certificate, on: date, today: date,
-               backdate_reason: str | None) -> Backdating | None:
+               backdate_reason: str | None, spec: StatusSpec) -> Backdating | None:
     """``on`` between the issue date (or the previous status change) and today."""
     last = s.exec(select(Event).where(Event.subject == cert.number,
                                       col(Event.kind).in_(STATUS_EVENTS))
@@ -111,7 +116,7 @@ def _check_day(s: Session, cert: Certificate, on: date, today: date,
     if last_on and date.fromisoformat(last_on) >= earliest:
         earliest, what = date.fromisoformat(last_on), "上次状态变更 previous status change"
     return status_change_day(on, today, earliest=earliest, earliest_what=what,
-                             spec=status_rules(cert.profile), backdate_reason=backdate_reason)
+                             spec=spec, backdate_reason=backdate_reason)
 
 
 def _refuse(action: str, cert: Certificate, status: str, t: Transition) -> RuleViolation:
@@ -158,19 +163,20 @@ def change_status(publisher: Publisher, number: str, action: str, reason: str, *
         cert = s.exec(select(Certificate).where(Certificate.number == number)).first()
         if cert is None:
             raise NotFound(f"no certificate {number}")
-        status, backdating, late = _check(s, cert, action, t, on, today,
+        profile = publisher.profiles.get(cert.profile)
+        status, backdating, late = _check(s, profile, cert, action, t, on, today,
                                           verified=verified, backdate_reason=backdate_reason)
         affected = _affected(s, cert, t, on)
         org = s.get_one(Organisation, cert.organisation_id)
-    profile = load_profile(cert.profile)
-    until = suspension(date_rules(profile.id), on, months=months).ends \
+    until = suspension(profile.rules.dates, on, months=months).ends \
         if action == "suspend" else None
     ref = f"{profile.body.short_name}-{action.upper()}-{on:%Y%m%d}-{number}"
     if dry_run:
         return StatusPreview(number, action, status, t.to, tuple(c.number for c in affected),
                              on, until, ref, backdating)
-    context = _notice_context(profile, org, t, affected, ref=ref, reason=reason, on=on,
-                              until=until)
+    context = notice_context(profile, Notice(
+        t.notice, ref, on, reason, org.name, org.uscc,
+        tuple(NoticeCertificate(c.number, c.scope, c.expiry_date) for c in affected), until))
     pdf = publisher.signed_pdf(profile.template_path("notice"), context, ref,
                                SignatureSpec(reason=t.notice.title, name=profile.body.name,
                                              location=profile.body.address))
@@ -183,14 +189,15 @@ def change_status(publisher: Publisher, number: str, action: str, reason: str, *
             _apply(s, c, action, t, entry, actor)
         # Stored only once the re-check above passed: a refused change leaves no blob.
         publisher.keep(s, pdf, record_type="notice", filename=f"{ref}.pdf",
-                       profile=profile.id, organisation_id=org.id,
+                       profile=profile, organisation_id=org.id,
                        certificate_number=number, actor=actor)
     path = publisher.export(f"{ref}.pdf", pdf)
     return StatusChange(number, action, t.to, tuple(c.number for c in affected), path, sha,
                         late)
 
 
-def _check(s: Session, cert: Certificate, action: str, t: Transition, on: date, today: date,
+def _check(s: Session, profile: Profile, cert: Certificate, action: str, t: Transition,
+           on: date, today: date,
            *, verified: date | None, backdate_reason: str | None,
            ) -> tuple[CertStatus, Backdating | None, str | None]:
     """Refuse the change unless the rules allow it; the certificate's status on ``on``,
@@ -198,8 +205,9 @@ def _check(s: Session, cert: Certificate, action: str, t: Transition, on: date, 
     status = effective_status(cert.status, cert.expiry_date, on, issued=cert.issue_date)
     if status not in t.allowed_from:
         raise _refuse(action, cert, status, t)
-    backdating = _check_day(s, cert, on, today, backdate_reason)  # the general window first
-    spec = date_rules(cert.profile).suspension
+    backdating = _check_day(s, cert, on, today, backdate_reason,  # the general window first
+                            profile.rules.status)
+    spec = profile.rules.dates.suspension
     if action == "restore":
         check_restoration(spec, cert.number, on, suspended_on=cert.suspended_on,
                           suspended_until=cert.suspended_until)
@@ -225,23 +233,6 @@ def _affected(s: Session, cert: Certificate, t: Transition, on: date) -> list[Ce
     return [cert, *(c for c in subs if c.status in t.allowed_from
                     and not (t.to == CertStatus.VALID and c.suspended_until is not None
                              and on > c.suspended_until))]
-
-
-def _notice_context(profile: Profile, org: Organisation, t: Transition,
-                    affected: list[Certificate], *, ref: str, reason: str, on: date,
-                    until: date | None) -> dict[str, Any]:
-    return {
-        "body": body_context(profile),
-        "org": {"name": org.name, "uscc": org.uscc},
-        "notice": {"title": t.notice.title, "reference": ref,
-                   "body": t.notice.body.format(date=cn_date(on)),
-                   "reason": reason, "date": cn_date(on),
-                   "consequences": [c.format(until=cn_date(until))
-                                    for c in t.notice.consequences]},
-        "certificates": [{"number": c.number, "scope": full_scope(profile, c.scope),
-                          "expiry_date": cn_date(c.expiry_date)} for c in affected],
-        "cnca_notice": CNCA_NOTICE,
-    }
 
 
 def _apply(s: Session, c: Certificate, action: str, t: Transition, entry: dict[str, Any],

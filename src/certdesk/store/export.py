@@ -15,6 +15,7 @@ from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
 from certdesk.common.errors import ArchiveError, InputError, NotFound
+from certdesk.domain.profiles import Profiles
 from certdesk.domain.uscc import validate_uscc
 from certdesk.store.blobs import Store, sha256_hex
 from certdesk.store.events import verify_chain
@@ -46,7 +47,8 @@ def _cert_dict(c: Certificate) -> dict[str, Any]:
         "status_reason", "pdf_sha256")}
 
 
-def export_client(s: Session, store: Store, client: str, out: Path) -> Export:
+def export_client(s: Session, store: Store, profiles: Profiles, client: str,
+                  out: Path) -> Export:
     uscc = validate_uscc(client)
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise InputError(f"{out} exists and is not an empty folder")
@@ -66,7 +68,7 @@ def export_client(s: Session, store: Store, client: str, out: Path) -> Export:
 
     out.mkdir(parents=True, exist_ok=True)
     (out / "records").mkdir()
-    facts = Facts(s)
+    facts = Facts(s, profiles)
     listed = []
     files = 0
     for r in records:

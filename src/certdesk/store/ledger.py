@@ -17,7 +17,9 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, col, select
 
 from certdesk.common.errors import NotFound
-from certdesk.domain.reporting import reporting_rules
+from certdesk.common.settings import get_settings
+from certdesk.domain.profiles import installed_profiles
+from certdesk.domain.reporting import ReportingSpec
 from certdesk.domain.status import HOLDING
 from certdesk.store.models import Certificate, CertificateReturn, Event, ReportItem
 
@@ -58,12 +60,18 @@ def event_date(ev: Event, data: Mapping[str, Any]) -> date:
     return at.astimezone(CHINA).date()
 
 
+def _rules(cert: Certificate) -> ReportingSpec:
+    # Called from inside ``events.append``, which every layer uses: the install's profiles
+    # (loaded once per process from the settings) rather than a parameter on each append.
+    return installed_profiles(get_settings()).get(cert.profile).rules.reporting
+
+
 def _item(ev: Event, data: Mapping[str, Any], kind: str, cert: Certificate) -> ReportItem:
     on = event_date(ev, data)
     reason = data.get("reason") or (f"有效期至 {cert.expiry_date}" if kind == "expired" else None)
     return ReportItem(certificate_number=cert.number, main_number=cert.main_number,
                       event_kind=kind, event_seq=ev.seq, event_date=on, reason=reason,
-                      due_date=reporting_rules(cert.profile).due(on))
+                      due_date=_rules(cert).due(on))
 
 
 def _return(ev: Event, data: Mapping[str, Any], kind: str,

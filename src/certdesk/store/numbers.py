@@ -19,8 +19,9 @@ from sqlmodel import Session, col, select
 
 from certdesk.common.errors import InvalidNumber
 from certdesk.common.proc import tag_alive
+from certdesk.common.settings import get_settings
 from certdesk.domain.numbering import CertNumber, parse
-from certdesk.domain.profiles import all_profiles
+from certdesk.domain.profiles import installed_profiles
 from certdesk.store import events
 from certdesk.store.allocate import void
 from certdesk.store.models import Certificate, Event, NumberCounter, VoidNumber
@@ -89,8 +90,8 @@ def account(s: Session, now: datetime | None = None) -> NumberAccount:
 
 def _counter_number(counter: NumberCounter, seq: int) -> str | None:
     """The main number a counter value stands for (cycle R0), when a profile names the
-    counter's body and scheme; None otherwise."""
-    for p in all_profiles():
+    counter's body and scheme (among the install's profiles); None otherwise."""
+    for p in installed_profiles(get_settings()):
         if (p.body.body_code, p.scheme.code) == (counter.body_code, counter.scheme):
             return str(CertNumber(counter.body_code, counter.year, counter.scheme,
                                   str(seq).zfill(p.numbering.sequence_width), 0,

@@ -22,7 +22,7 @@ from certdesk.common import clock
 from certdesk.common.errors import ArchiveError, InputError, NotFound
 from certdesk.common.settings import Settings
 from certdesk.domain.numbering import parse
-from certdesk.domain.profiles import load_profile
+from certdesk.domain.profiles import Profile, Profiles
 from certdesk.domain.status import CertStatus
 from certdesk.domain.uscc import validate_uscc
 from certdesk.store import events
@@ -84,14 +84,14 @@ def check_type(record_type: str) -> str:
 class Filing:
     """Where a record belongs: profile, client and certificate, checked against the DB."""
 
-    profile: str
+    profile: Profile
     client_uscc: str | None
     organisation_id: int | None
     certificate_number: str | None
 
 
-def resolve_filing(s: Session, *, certificate: str | None, client: str | None,
-                   profile: str | None) -> Filing:
+def resolve_filing(s: Session, profiles: Profiles, *, certificate: str | None,
+                   client: str | None, profile: str | None) -> Filing:
     """Check the filing options and fill in what follows from them."""
     if not certificate and not client:
         raise InputError("say whose record this is: --certificate NUMBER and/or --client USCC")
@@ -108,7 +108,7 @@ def resolve_filing(s: Session, *, certificate: str | None, client: str | None,
             raise InputError(f"certificate {number} belongs to {cert_org.uscc}, not {uscc}")
         org, uscc = cert_org, cert_org.uscc
     if profile:
-        load_profile(profile)
+        profiles.get(profile)  # an unknown id: say so
         if cert is not None and cert.profile != profile:
             raise InputError(f"certificate {cert.number} is under profile {cert.profile!r}, "
                              f"not {profile!r}")
@@ -121,7 +121,8 @@ def resolve_filing(s: Session, *, certificate: str | None, client: str | None,
     if profile is None:
         raise InputError("name the body profile with --profile: this client has no "
                          "certificate yet to take it from")
-    return Filing(profile, uscc, org.id if org else None, cert.number if cert else None)
+    return Filing(profiles.get(profile), uscc, org.id if org else None,
+                  cert.number if cert else None)
 
 
 def find_by_sha(s: Session, sha: str) -> Record | None:
@@ -141,13 +142,13 @@ def add_record(s: Session, store: Store, settings: Settings, data: bytes, *, rec
                                f"disposed of on {existing.disposed_at:%Y-%m-%d}")
         return existing, False
     row = Record(sha256=sha, size=len(data), record_type=check_type(record_type),
-                 filename=filename, profile=filing.profile,
+                 filename=filename, profile=filing.profile.id,
                  organisation_id=filing.organisation_id, client_uscc=filing.client_uscc,
                  certificate_number=filing.certificate_number, signer=signer)
     s.add(row)
     s.flush()
-    facts = Facts(s)
-    earliest_end = earliest_retain_until(load_profile(filing.profile).retention, record_type,
+    facts = Facts(s, None)
+    earliest_end = earliest_retain_until(filing.profile.retention, record_type,
                                        facts.terms(row), facts.closure(row), clock.today())
     events.append(s, "record.added", record_subject(row.id),
                   {**{f: getattr(row, f) for f in ROW_FIELDS}, **(source or {}),
@@ -202,10 +203,12 @@ def get_record(s: Session, record_id: int) -> Record:
 
 
 class Facts:
-    """Reads what retention and holds depend on, caching per session use."""
+    """Reads what retention and holds depend on, caching per session use. ``profiles``
+    gives each record's retention rule by the profile it names (None: terms only)."""
 
-    def __init__(self, s: Session) -> None:
+    def __init__(self, s: Session, profiles: Profiles | None) -> None:
         self.s = s
+        self.profiles = profiles
         self._terms: dict[str, CertificateTerm] = {}
 
     def _term(self, cert: Certificate) -> CertificateTerm:
@@ -248,8 +251,13 @@ class Facts:
             .order_by(col(ApplicationClosure.closed_on).desc())).first()
         return Closure(row.outcome, row.closed_on) if row else None
 
+    def _profiles(self) -> Profiles:
+        if self.profiles is None:
+            raise TypeError("Facts made without profiles judge no retention")
+        return self.profiles
+
     def retention(self, record: Record) -> Retention:
-        spec = load_profile(record.profile).retention if record.profile else None
+        spec = (self._profiles().get(record.profile).retention if record.profile else None)
         if spec is None:
             return Retention("open", "filing", None, "kept: the record names no body profile",
                              None, "")
@@ -273,8 +281,7 @@ class Facts:
         return list(self.s.exec(select(Hold).where(col(Hold.released_at).is_(None), or_(*targets))))
 
 
-def record_dict(s: Session, record: Record, facts: Facts | None = None) -> dict[str, Any]:
-    facts = facts or Facts(s)
+def record_dict(s: Session, record: Record, facts: Facts) -> dict[str, Any]:
     ret = facts.retention(record)
     return {
         "id": record.id, "sha256": record.sha256, "size": record.size,

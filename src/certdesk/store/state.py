@@ -19,7 +19,9 @@ from typing import Any
 from sqlalchemy import Select
 from sqlmodel import Session, select
 
-from certdesk.domain.dates import SurveillanceDue, date_rules, surveillance_plan
+from certdesk.common.settings import get_settings
+from certdesk.domain.dates import DateRules, SurveillanceDue, surveillance_plan
+from certdesk.domain.profiles import installed_profiles
 from certdesk.domain.status import CertStatus
 from certdesk.store.models import Certificate, Event, Surveillance
 
@@ -28,19 +30,20 @@ STATUS_KINDS = ("certificate.suspend", "certificate.restore", "certificate.revok
 """Log entries of a status change whose data carries the new status as ``to``."""
 
 
-def next_surveillance(cert: Certificate, held: Sequence[date]) -> SurveillanceDue | None:
+def next_surveillance(rules: DateRules, cert: Certificate,
+                      held: Sequence[date]) -> SurveillanceDue | None:
     """The next surveillance of a main certificate's cycle not yet held (``held``: the
-    dates of those held, in order); None for a sub-certificate and once all are held."""
+    dates of those held, in order; ``rules``: its profile's); None for a sub-certificate
+    and once all are held."""
     if cert.main_number:
         return None
-    rules = date_rules(cert.profile)
     anchor = cert.decision_date if rules.surveillance.anchor == "decision" else cert.issue_date
     plan = surveillance_plan(rules, anchor, first_held=held[0] if held else None)
     return plan[len(held)] if len(held) < len(plan) else None
 
 
-def next_due_date(cert: Certificate, held: Sequence[date]) -> date | None:
-    step = next_surveillance(cert, held)
+def next_due_date(rules: DateRules, cert: Certificate, held: Sequence[date]) -> date | None:
+    step = next_surveillance(rules, cert, held)
     return step.due_by if step else None
 
 
@@ -62,14 +65,14 @@ def surveillances_of(s: Session, numbers: Select[Any]) -> dict[str, list[Surveil
     return out
 
 
-def add_surveillance(s: Session, cert: Certificate, event: Event, held_on: date,
-                     sites: Sequence[int]) -> None:
+def add_surveillance(s: Session, rules: DateRules, cert: Certificate, event: Event,
+                     held_on: date, sites: Sequence[int]) -> None:
     """Store the surveillance that ``event`` logs and move the certificate's next due date
     on, in the caller's transaction."""
     held = [row.held_on for row in surveillances(s, cert.number)] + [held_on]
     s.add(Surveillance(certificate_number=cert.number, number=len(held), held_on=held_on,
                        sites_json=json.dumps(list(sites)), event_seq=event.seq))
-    cert.next_surveillance_due = next_due_date(cert, held)
+    cert.next_surveillance_due = next_due_date(rules, cert, held)
     s.add(cert)
 
 
@@ -141,7 +144,7 @@ def _stored_held(rows: list[Surveillance]) -> list[tuple[date, list[int]]]:
     return [(r.held_on, json.loads(r.sites_json or "[]")) for r in rows]
 
 
-def compare(cert: Certificate, logged: Logged,
+def compare(rules: DateRules, cert: Certificate, logged: Logged,
             held: list[Surveillance]) -> list[Disagreement]:
     """Where ``cert``'s columns and surveillance rows differ from ``logged``."""
     found = [Disagreement(cert.number, column, getattr(cert, column), want)
@@ -154,7 +157,7 @@ def compare(cert: Certificate, logged: Logged,
         found.append(Disagreement(cert.number, "surveillance",
                                   [d.isoformat() for d, _ in _stored_held(held)],
                                   [d.isoformat() for d, _ in logged.held]))
-    want_due = next_due_date(cert, [d for d, _ in logged.held])
+    want_due = next_due_date(rules, cert, [d for d, _ in logged.held])
     if cert.next_surveillance_due != want_due:
         found.append(Disagreement(cert.number, "next_surveillance_due",
                                   cert.next_surveillance_due, want_due))
@@ -162,7 +165,9 @@ def compare(cert: Certificate, logged: Logged,
 
 
 def disagreements(s: Session) -> list[Disagreement]:
-    """Every certificate column (and surveillance row) the log does not bear out."""
+    """Every certificate column (and surveillance row) the log does not bear out (the next
+    due date by the install's profiles, loaded once per process from the settings)."""
+    profiles = installed_profiles(get_settings())
     logged = replay(s)
     held: dict[str, list[Surveillance]] = {}
     for row in s.exec(select(Surveillance).order_by(
@@ -171,7 +176,8 @@ def disagreements(s: Session) -> list[Disagreement]:
     found: list[Disagreement] = []
     for cert in s.exec(select(Certificate).order_by(Certificate.number)
                        .execution_options(yield_per=1000)):
-        found += compare(cert, logged.pop(cert.number, Logged()), held.pop(cert.number, []))
+        found += compare(profiles.get(cert.profile).rules.dates, cert,
+                         logged.pop(cert.number, Logged()), held.pop(cert.number, []))
     for number, rows in held.items():  # rows of no certificate at all
         found.append(Disagreement(number, "surveillance", [r.held_on.isoformat() for r in rows],
                                   [d.isoformat() for d, _ in logged.get(number, Logged()).held]))

@@ -18,6 +18,7 @@ from starlette.types import Scope
 
 from certdesk.common.settings import Settings, get_settings
 from certdesk.documents.converter import Converter
+from certdesk.domain.profiles import installed_profiles
 from certdesk.store.db import get_engine, reader
 from certdesk.web.answers import ANSWERS_KEPT, Memo
 from certdesk.web.guards import BodyLimit, LocalRedirects, RateLimit, SecurityHeaders, TokenBucket
@@ -42,6 +43,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, *
     )
     app.state.settings = settings
     app.state.engine = engine or get_engine(settings.db_url)
+    app.state.profiles = installed_profiles(settings)
     app.state.reader = reader(app.state.engine)
     app.state.answers = Memo(ANSWERS_KEPT)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
@@ -50,7 +52,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, *
     app.include_router(notices.router)
     app.include_router(search.router)
     if staff:
-        staff_desk.mount(app, settings, app.state.engine, pool=pool)
+        staff_desk.mount(app, settings, app.state.engine, pool=pool,
+                         profiles=app.state.profiles)
 
     def refuse(request: Request, status_code: int, key: str, **params) -> Response:
         if key == "too_large":  # every "too large" states the limit

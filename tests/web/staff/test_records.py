@@ -12,6 +12,7 @@ from certdesk.store.blobs import BlobStore
 from certdesk.store.db import session_scope
 from certdesk.store.models import Disposal, Record
 from certdesk.store.records import Filing, add_record
+from tests.shipped import SHIPPED
 from tests.store.conftest import add_certificate, make_pdf, make_uscc
 from tests.web.staff.conftest import MAIN, logged
 
@@ -67,7 +68,7 @@ def due_records(engine, settings):
         with session_scope(engine) as s:
             row, _ = add_record(s, store, settings, make_pdf(text), record_type="report",
                                 filename=f"{text}.pdf",
-                                filing=Filing("cacq", make_uscc(31), None, number),
+                                filing=Filing(SHIPPED.get("cacq"), make_uscc(31), None, number),
                                 signer=None, actor="test")
             ids.append(row.id)
     return ids

@@ -19,6 +19,7 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from certdesk.common.errors import InvalidNumber, NotFound
+from certdesk.domain.profiles import Profiles
 from certdesk.domain.status import STATUS_LABELS
 from certdesk.web.answers import Stamp, send, stamp
 from certdesk.web.i18n import Words
@@ -44,9 +45,10 @@ def _described(*query: tuple[str, str]) -> dict:
            "schema": {"type": "string"}} for name, text in query)]}
 
 
-def _read_certificate(engine: Engine, number: str, now: Stamp) -> PublicCertificate:
+def _read_certificate(engine: Engine, profiles: Profiles, number: str,
+                      now: Stamp) -> PublicCertificate:
     with Session(engine) as session:
-        return public_certificate(session, number, now.today)
+        return public_certificate(session, profiles, number, now.today)
 
 
 async def _lookup(request: Request, number: str, now: Stamp) -> PublicCertificate | Response:
@@ -54,7 +56,8 @@ async def _lookup(request: Request, number: str, now: Stamp) -> PublicCertificat
     if cert := request.app.state.answers.get(key):
         return cert
     try:
-        cert = await run_in_threadpool(_read_certificate, request.app.state.reader, number, now)
+        cert = await run_in_threadpool(_read_certificate, request.app.state.reader,
+                                       request.app.state.profiles, number, now)
     except InvalidNumber:
         return error_response(request, 404, "malformed", title="malformed_title",
                               number=number[:64])

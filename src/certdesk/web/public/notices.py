@@ -20,7 +20,7 @@ from fastapi.responses import JSONResponse
 from sqlmodel import Session, col, select
 
 from certdesk.documents.context import full_scope
-from certdesk.domain.profiles import load_profile
+from certdesk.domain.profiles import Profiles
 from certdesk.domain.status import effective_status
 from certdesk.store.ledger import CHINA, event_date
 from certdesk.store.models import Certificate, Event
@@ -57,7 +57,7 @@ class NoticePage:
     number: str | None
 
 
-def all_notices(s: Session, today: date) -> list[Notice]:
+def all_notices(s: Session, profiles: Profiles, today: date) -> list[Notice]:
     """Every notice, newest first (by the date it took effect, then by log order)."""
     groups: dict[str, list[Event]] = {}
     for ev in s.exec(select(Event)
@@ -73,15 +73,16 @@ def all_notices(s: Session, today: date) -> list[Notice]:
         out.append((first.seq, Notice(
             anchor=f"n{first.seq}", on=event_date(first, json.loads(first.data)),
             action=first.kind.removeprefix("certificate."), holder=cert.holder_name,
-            numbers=numbers, scope=full_scope(load_profile(cert.profile), cert.scope),
+            numbers=numbers, scope=full_scope(profiles.get(cert.profile), cert.scope),
             status=effective_status(cert.status, cert.expiry_date, today,
                                           issued=cert.issue_date))))
     out.sort(key=lambda pair: (pair[1].on, pair[0]), reverse=True)
     return [n for _, n in out]
 
 
-def notice_page(s: Session, page_no: int, number: str | None, today: date) -> NoticePage:
-    notices = all_notices(s, today)
+def notice_page(s: Session, profiles: Profiles, page_no: int, number: str | None,
+                today: date) -> NoticePage:
+    notices = all_notices(s, profiles, today)
     if number:
         notices = [n for n in notices if number in n.numbers]
     pages = max(1, -(-len(notices) // PAGE_SIZE))
@@ -96,21 +97,23 @@ NumberQuery = Annotated[str | None, Query(max_length=64,
                                           description="Only this certificate's notices.")]
 
 
-def _page(session: Session, page_no: int, number: str | None) -> NoticePage:
-    return notice_page(session, page_no, (number or "").strip().upper() or None,
-                       datetime.now(CHINA).date())
+def _page(request: Request, session: Session, page_no: int,
+          number: str | None) -> NoticePage:
+    return notice_page(session, request.app.state.profiles, page_no,
+                       (number or "").strip().upper() or None, datetime.now(CHINA).date())
 
 
 @router.get("/notices", include_in_schema=False)
 def notices_html(request: Request, session: Annotated[Session, Depends(get_session)],
                  lang: str | None = None, page_no: PageQuery = 1, number: NumberQuery = None):
     """The public notices, newest first, 20 a page; ``number`` keeps one certificate's."""
-    return page(request, "notices.html", Words(lang), result=_page(session, page_no, number))
+    return page(request, "notices.html", Words(lang),
+                result=_page(request, session, page_no, number))
 
 
 @router.get("/api/v1/notices", summary="Notices of suspended, revoked, cancelled certificates")
-def notices_json(session: Annotated[Session, Depends(get_session)], page_no: PageQuery = 1,
-                 number: NumberQuery = None):
+def notices_json(request: Request, session: Annotated[Session, Depends(get_session)],
+                 page_no: PageQuery = 1, number: NumberQuery = None):
     """The public notices as JSON, newest first: date, action (suspend / revoke / cancel),
     holder, certificate numbers, scope and today's status."""
-    return JSONResponse(jsonable_encoder(asdict(_page(session, page_no, number))))
+    return JSONResponse(jsonable_encoder(asdict(_page(request, session, page_no, number))))

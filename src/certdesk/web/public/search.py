@@ -23,7 +23,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
 from certdesk.common.errors import InvalidUSCC
-from certdesk.domain.profiles import load_profile
+from certdesk.domain.profiles import Profiles
 from certdesk.domain.status import effective_status
 from certdesk.domain.uscc import validate_uscc
 from certdesk.store.models import Certificate, Organisation
@@ -88,7 +88,7 @@ class SearchRefused(ValueError):
         self.key, self.params = key, params
 
 
-def search(s: Session, text: str, today: date) -> SearchResult:
+def search(s: Session, profiles: Profiles, text: str, today: date) -> SearchResult:
     query = "".join(text.split())  # names and codes carry no spaces
     # A code typed on a Chinese keyboard may come full-width; a name keeps its own
     # characters (NFKC would turn its full-width brackets into ones no name is stored with).
@@ -113,7 +113,7 @@ def search(s: Session, text: str, today: date) -> SearchResult:
     rows = s.exec(select(Certificate).where(where, col(Certificate.main_number).is_(None))
                   .order_by(Certificate.holder_name, Certificate.number)
                   .limit(MAX_RESULTS + 1)).all()
-    hits = tuple(Hit(c.number, c.holder_name, load_profile(c.profile).scheme.name,
+    hits = tuple(Hit(c.number, c.holder_name, profiles.get(c.profile).scheme.name,
                      effective_status(c.status, c.expiry_date, today, issued=c.issue_date),
                      c.issue_date, c.expiry_date) for c in rows[:MAX_RESULTS])
     return SearchResult(query, kind, hits, len(rows) > MAX_RESULTS)
@@ -131,7 +131,7 @@ def search_html(request: Request, session: SessionDep, q: SearchQuery = "",
     if not q.strip():
         return page(request, "search.html", words, q="", result=None, refusal=None)
     try:
-        result = search(session, q, datetime.now(CHINA).date())
+        result = search(session, request.app.state.profiles, q, datetime.now(CHINA).date())
     except SearchRefused as exc:
         return page(request, "search.html", words, 400, q=q, result=None,
                     refusal=words(exc.key, **exc.params))
@@ -146,7 +146,7 @@ def search_json(request: Request, session: SessionDep, q: SearchQuery):
     name starts with ``q`` (at least 4 characters): number, holder, scheme, status today,
     dates. At most 50; ``truncated`` says there were more."""
     try:
-        result = search(session, q, datetime.now(CHINA).date())
+        result = search(session, request.app.state.profiles, q, datetime.now(CHINA).date())
     except SearchRefused as exc:
         return error_response(request, 400, exc.key, **exc.params)
     return JSONResponse(jsonable_encoder(result.as_dict()))

@@ -15,7 +15,7 @@ from certdesk.common.errors import InputError, NotFound
 from certdesk.common.settings import Settings
 from certdesk.documents.context import full_scope
 from certdesk.domain.numbering import parse
-from certdesk.domain.profiles import load_profile
+from certdesk.domain.profiles import Profiles
 from certdesk.domain.status import effective_status
 from certdesk.domain.verdict import Verdict, page_verdict
 from certdesk.signing.tokens import TokenClaims, claim_differences, local_keys, verify_token
@@ -94,7 +94,8 @@ def _history(s: Session, number: str) -> tuple[HistoryEntry, ...]:
     return tuple(out)
 
 
-def public_certificate(s: Session, number: str, today: date | None = None) -> PublicCertificate:
+def public_certificate(s: Session, profiles: Profiles, number: str,
+                       today: date | None = None) -> PublicCertificate:
     """The public view of certificate ``number``; ``InvalidNumber`` or ``NotFound`` if none."""
     today = today or datetime.now(CHINA).date()
     canonical = str(parse(number))
@@ -102,7 +103,7 @@ def public_certificate(s: Session, number: str, today: date | None = None) -> Pu
     if cert is None:
         raise NotFound(f"no certificate {canonical}")
     org = s.get_one(Organisation, cert.organisation_id)
-    profile = load_profile(cert.profile)
+    profile = profiles.get(cert.profile)
 
     def status(c: Certificate) -> str:
         return effective_status(c.status, c.expiry_date, today, issued=c.issue_date)

@@ -82,7 +82,7 @@ def surveillance(request: Request, number: str, desk: DeskDep, current: Surveill
     when = required_day(held, "监督审查日期")
     visited = parse_site_numbers(sites, "审查场所")
     if report is None or not report.filename:  # the browser sends an empty part
-        n = record_surveillance(desk.engine, number, when, actor=current.user.name,
+        n = record_surveillance(desk.engine, desk.profiles, number, when, actor=current.user.name,
                                 sites=visited, products=products, dry_run=bool(preview))
         return desk.done(request, current, f"预览（未保存）：可记录第 {n} 次监督审查（{held}）。"
                          if preview else f"已记录第 {n} 次监督审查（{held}）。",

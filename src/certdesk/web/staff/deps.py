@@ -21,7 +21,7 @@ from sqlmodel import Session
 from certdesk.common.errors import CertdeskError
 from certdesk.common.settings import Settings
 from certdesk.documents.converter import Converter
-from certdesk.domain.profiles import load_profile
+from certdesk.domain.profiles import Profiles
 from certdesk.services.issuing import Issuer
 from certdesk.services.publisher import Publisher
 from certdesk.store.rows import stored_id
@@ -37,8 +37,10 @@ class Publishing:
     """The app's one ``Publisher`` (key, signer, converter pool), opened at start-up and
     shared by every request; opened on first use where no lifespan runs (a bare test app)."""
 
-    def __init__(self, settings: Settings, engine: Engine, pool: Converter | None) -> None:
+    def __init__(self, settings: Settings, engine: Engine, pool: Converter | None,
+                 profiles: Profiles) -> None:
         self.settings, self.engine, self.pool = settings, engine, pool
+        self.profiles = profiles
         self._lock = threading.Lock()  # two first requests at once open one publisher
         self._publisher: Publisher | None = None
 
@@ -46,7 +48,7 @@ class Publishing:
         with self._lock:
             if self._publisher is None:
                 self._publisher = Publisher(settings=self.settings, engine=self.engine,
-                                            pool=self.pool)
+                                            pool=self.pool, profiles=self.profiles)
             return self._publisher
 
     def close(self) -> None:
@@ -88,7 +90,8 @@ PublisherDep = Annotated[Publisher, Depends(get_publisher)]
 
 def issuer_for(publisher: Publisher, profile_id: str, current: Current) -> Issuer:
     """An issuer of ``profile_id`` on the shared publisher, acting as the signed-in user."""
-    return Issuer(load_profile(profile_id), actor=current.user.name, shared=publisher)
+    return Issuer(publisher.profiles.get(profile_id), actor=current.user.name,
+                  shared=publisher)
 
 
 def requires(action: str, *, before_password_change: bool = False

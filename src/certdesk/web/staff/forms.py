@@ -12,7 +12,7 @@ from typing import Any
 from fastapi import UploadFile
 
 from certdesk.common.errors import InputError
-from certdesk.domain.profiles import profile_ids
+from certdesk.domain.profiles import Profiles
 
 MAX_UPLOAD = 32 * 1024 * 1024
 """Largest file taken (a scanned original, an organisations list); a page says so beyond."""
@@ -55,8 +55,8 @@ def upload_bytes(upload: UploadFile) -> tuple[str, bytes]:
     return name, data
 
 
-def known_profile(profile: str) -> None:
-    if profile not in profile_ids():
+def known_profile(profiles: Profiles, profile: str) -> None:
+    if profile not in profiles:
         raise InputError(f"没有认证方案配置“{profile}”。")
 
 

@@ -6,8 +6,6 @@ from __future__ import annotations
 from fastapi import Request
 from fastapi.responses import Response
 
-from certdesk.domain.profiles import all_profiles, load_profile
-from certdesk.domain.scoring import scoring_rules
 from certdesk.services.cycle import due_list
 from certdesk.services.ingest import ACCEPTED
 from certdesk.store import events
@@ -50,9 +48,9 @@ def client(request: Request, org_id: int, desk: DeskDep, s: SessionDep,
 @router.get("/certificates/{number}", name="staff_certificate")
 def certificate(request: Request, number: str, desk: DeskDep, s: SessionDep,
                 current: CurrentUser) -> Response:
-    page = views.certificate_page(s, number, desk.today())
-    profile = load_profile(page.main.cert.profile)
-    grades = list(scoring_rules(profile.id).grade_names) if profile.scheme.graded else []
+    page = views.certificate_page(s, desk.profiles, number, desk.today())
+    profile = desk.profiles.get(page.main.cert.profile)
+    grades = list(profile.rules.scoring.grade_names) if profile.scheme.graded else []
     return desk.render(request, "certificate.html", current, page=page, profile=profile,
                        grades=grades, record_types=RECORD_TYPES, accepted=ACCEPTED)
 
@@ -72,7 +70,7 @@ def due(request: Request, desk: DeskDep, current: CurrentUser, on: str = "",
         profile: str = "") -> Response:
     when = day(on, "参考日期") or desk.today()
     if profile:
-        known_profile(profile)
-    items = due_list(desk.engine, when, profile or None)
+        known_profile(desk.profiles, profile)
+    items = due_list(desk.engine, desk.profiles, when, profile or None)
     return desk.render(request, "due.html", current, items=items, on=when, profile=profile,
-                       profiles=all_profiles())
+                       profiles=list(desk.profiles))

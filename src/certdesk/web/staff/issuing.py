@@ -12,7 +12,6 @@ from fastapi.responses import Response
 
 from certdesk.common.errors import InputError
 from certdesk.documents.records import load_records
-from certdesk.domain.profiles import all_profiles
 from certdesk.services.certification import certify_cases
 from certdesk.services.inputs import Rejected, load_organisations
 from certdesk.web.staff import sessions
@@ -32,7 +31,7 @@ Upload = Annotated[UploadFile, File()]
 
 @router.get("/issue", name="staff_issue")
 def issue_page(request: Request, desk: DeskDep, current: Issuing) -> Response:
-    return desk.render(request, "issue.html", current, profiles=all_profiles(),
+    return desk.render(request, "issue.html", current, profiles=list(desk.profiles),
                        form_token=sessions.new_form_token(desk.engine, current))
 
 
@@ -40,7 +39,7 @@ def issue_page(request: Request, desk: DeskDep, current: Issuing) -> Response:
 def issue(request: Request, desk: DeskDep, current: IssuePost, publisher: PublisherDep,
           profile: Annotated[str, Form()], file: Upload, form_token: Annotated[str, Form()] = "",
           preview: Annotated[str, Form()] = "") -> Response:
-    known_profile(profile)
+    known_profile(desk.profiles, profile)
     _name, records = read_upload(file, load_organisations, (".json", ".csv", ".xlsx"),
                                  "请上传 .json、.csv 或 .xlsx 文件"
                                  "（格式见 docs/input-format.md）。")
@@ -82,7 +81,7 @@ def issue(request: Request, desk: DeskDep, current: IssuePost, publisher: Publis
 
 @router.get("/certify", name="staff_certify")
 def certify_page(request: Request, desk: DeskDep, current: Certifying) -> Response:
-    return desk.render(request, "certify.html", current, profiles=all_profiles(),
+    return desk.render(request, "certify.html", current, profiles=list(desk.profiles),
                        form_token=sessions.new_form_token(desk.engine, current))
 
 
@@ -91,7 +90,7 @@ def certify(request: Request, desk: DeskDep, current: CertifyPost, publisher: Pu
             profile: Annotated[str, Form()], file: Upload,
             form_token: Annotated[str, Form()] = "",
             preview: Annotated[str, Form()] = "") -> Response:
-    known_profile(profile)
+    known_profile(desk.profiles, profile)
     name, cases = read_upload(file, load_records, (".json",),
                               "请上传 .json 案卷文件（格式见 docs/lifecycle.md）。")
     if preview:

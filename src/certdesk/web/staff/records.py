@@ -11,7 +11,6 @@ from fastapi.responses import Response
 from sqlmodel import col, select
 
 from certdesk.common.errors import CertdeskError
-from certdesk.domain.profiles import all_profiles
 from certdesk.services.disposal import approve, disposal_dict, due_records, propose, reject
 from certdesk.services.ingest import take_in
 from certdesk.services.publisher import Publisher
@@ -53,8 +52,8 @@ def add_records(request: Request, desk: DeskDep, s: SessionDep, current: Records
     """Records made elsewhere into the archive, filed under the certificate or client whose
     page the form is on."""
     check_type(record_type)
-    filing = resolve_filing(s, certificate=certificate or None, client=client or None,
-                            profile=None)
+    filing = resolve_filing(s, desk.profiles, certificate=certificate or None,
+                            client=client or None, profile=None)
     added, failed = _take_all(desk, publisher, files, record_type, filing,
                               signer.strip() or None, current.user.name)
     text = f"已归档 {len(added)} 份{RECORD_TYPES[record_type].split()[0]}"
@@ -73,12 +72,12 @@ def retention(request: Request, desk: DeskDep, s: SessionDep, current: RecordsOf
               on: str = "", profile: str = "") -> Response:
     when = day(on, "参考日期") or desk.today()
     if profile:
-        known_profile(profile)
-    due = due_records(s, when, profile or None)
+        known_profile(desk.profiles, profile)
+    due = due_records(s, desk.profiles, when, profile or None)
     proposals = [disposal_dict(s, d) for d in s.exec(
         select(Disposal).where(Disposal.status == "proposed").order_by(col(Disposal.id)))]
     return desk.render(request, "retention.html", current, due=due, proposals=proposals,
-                       on=when, profile=profile, profiles=all_profiles(),
+                       on=when, profile=profile, profiles=list(desk.profiles),
                        record_types=RECORD_TYPES)
 
 
@@ -87,7 +86,7 @@ def propose_disposal(request: Request, desk: DeskDep, current: RecordsPost,
                      records: Annotated[list[int], Form()] = [],  # noqa: B006 (FastAPI copies)
                      reason: Annotated[str, Form()] = "") -> Response:
     with session_scope(desk.engine) as s:
-        proposal = propose(s, records, by=current.user.name, reason=reason,
+        proposal = propose(s, desk.profiles, records, by=current.user.name, reason=reason,
                            today=desk.today())
         number = proposal.id
     return desk.done(request, current, f"已提出销毁申请 {number}（{len(records)} 份记录），"

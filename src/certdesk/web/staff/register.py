@@ -18,8 +18,7 @@ from fastapi.responses import Response
 from sqlmodel import col, select
 
 from certdesk.common.errors import NotFound
-from certdesk.domain.profiles import all_profiles
-from certdesk.domain.scoring import scoring_rules
+from certdesk.domain.profiles import Profiles
 from certdesk.domain.status import STATUS_LABELS
 from certdesk.store import events
 from certdesk.store.db import session_scope
@@ -71,11 +70,11 @@ def view_url(request: Request, route: str, q: RegisterQuery, **extra: object) ->
     return f"{path}?{urlencode(pairs)}" if pairs else path
 
 
-def _grades() -> list[str]:
+def _grades(profiles: Profiles) -> list[str]:
     names: dict[str, None] = {}
-    for p in all_profiles():
+    for p in profiles:
         if p.scheme.graded:
-            names.update(dict.fromkeys(scoring_rules(p.id).grade_names))
+            names.update(dict.fromkeys(p.rules.scoring.grade_names))
     return list(names)
 
 
@@ -88,7 +87,8 @@ def register_page(request: Request, desk: DeskDep, s: SessionDep,
              for fmt in EXPORT_FORMATS}
     return desk.render(
         request, "register.html", current, q=q, result=result, statuses=STATUS_LABELS,
-        sorts=SORT_LABELS, profiles=all_profiles(), grades=_grades(), exports=links,
+        sorts=SORT_LABELS, profiles=list(desk.profiles), grades=_grades(desk.profiles),
+        exports=links,
         print_url=view_url(request, "staff_register_print", q),
         first_url=view_url(request, "staff_register", q) if q.after else None,
         next_url=(view_url(request, "staff_register", q, after=result.next_cursor)

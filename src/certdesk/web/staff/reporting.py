@@ -59,7 +59,7 @@ def batch_download(batch_id: int, fmt: str, desk: DeskDep,
                    current: RecordsOfficer) -> Response:
     if fmt not in MEDIA:
         raise NotFound("页面不存在。")
-    name, data = batch_file(desk.engine, batch_id, f".{fmt}")
+    name, data = batch_file(desk.engine, desk.profiles, batch_id, f".{fmt}")
     return download(data, name, MEDIA[fmt])
 
 

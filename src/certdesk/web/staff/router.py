@@ -18,6 +18,7 @@ from sqlalchemy.engine import Engine
 from certdesk.common.errors import NotFound
 from certdesk.common.settings import Settings
 from certdesk.documents.converter import Converter
+from certdesk.domain.profiles import Profiles, installed_profiles
 from certdesk.web.staff import (
     account_pages,
     actions,
@@ -64,11 +65,13 @@ def not_found(path: str) -> Response:  # after every area: it matches any path
 
 
 def mount(app: FastAPI, settings: Settings, engine: Engine, *,
-          pool: Converter | None = None) -> None:
+          pool: Converter | None = None, profiles: Profiles | None = None) -> None:
     """Serve the staff desk on ``app``: its state and its pages. ``pool`` shares a warm
     LibreOffice pool; without one the desk's publisher keeps its own, started on the
-    first document it produces and closed at shutdown."""
-    app.state.staff_desk = Desk(settings, engine)
-    app.state.staff_publishing = Publishing(settings, engine, pool)
+    first document it produces and closed at shutdown. ``profiles``: the install's body
+    profiles (default: those its settings name)."""
+    profiles = profiles or installed_profiles(settings)
+    app.state.staff_desk = Desk(settings, engine, profiles)
+    app.state.staff_publishing = Publishing(settings, engine, pool, profiles)
     app.state.staff_chain_check = audit_log.ChainCheck(engine)
     app.include_router(router)

@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 
 from certdesk.common.errors import NotFound
 from certdesk.domain.numbering import parse
+from certdesk.domain.profiles import Profiles
 from certdesk.domain.status import HOLDING, STATUS_LABELS, CertStatus, effective_status
 from certdesk.services.cycle import DueItem, next_due, surveillances_held
 from certdesk.services.transitions import TRANSITIONS
@@ -140,7 +141,8 @@ class CertificatePage:
     """Status changes open to this certificate now (action → label)."""
 
 
-def certificate_page(s: Session, number: str, today: date) -> CertificatePage:
+def certificate_page(s: Session, profiles: Profiles, number: str,
+                     today: date) -> CertificatePage:
     number = str(parse(number))
     cert = s.exec(select(Certificate).where(Certificate.number == number)).first()
     if cert is None:
@@ -162,7 +164,7 @@ def certificate_page(s: Session, number: str, today: date) -> CertificatePage:
         organisation=s.get_one(Organisation, cert.organisation_id),
         timeline=[_describe(ev) for ev in reversed(timeline)], documents=list(documents),
         surveillances=held,
-        next_surveillance=(next_due(main, held, today)
+        next_surveillance=(next_due(profiles.get(main.profile).rules.dates, main, held, today)
                            if main_row.status in (*HOLDING, CertStatus.NOT_YET_VALID)
                            else None),
         status_actions={a: label for a, label in STATUS_ACTIONS.items()

@@ -29,6 +29,7 @@ from certdesk.common import clock
 from certdesk.common.errors import CertdeskError, InputError, NotFound, RuleViolation
 from certdesk.common.settings import Settings
 from certdesk.documents.qr import phone_cannot_open
+from certdesk.domain.profiles import Profiles
 from certdesk.store.blobs import open_store
 from certdesk.store.db import reader
 from certdesk.web.staff import sessions
@@ -77,12 +78,13 @@ def status_of(exc: CertdeskError) -> int:
 
 
 class Desk:
-    """Settings, database, archive store and templates of one mounted staff desk
-    (``app.state.staff_desk``)."""
+    """Settings, database, archive store, body profiles and templates of one mounted staff
+    desk (``app.state.staff_desk``)."""
 
-    def __init__(self, settings: Settings, engine: Engine) -> None:
+    def __init__(self, settings: Settings, engine: Engine, profiles: Profiles) -> None:
         self.settings = settings
         self.engine = engine
+        self.profiles = profiles
         self.reader = reader(engine)  # for SessionDep: on SQLite, no write lock while a page reads
         self.store = open_store(settings)
         self.zone = ZoneInfo(settings.staff_timezone)

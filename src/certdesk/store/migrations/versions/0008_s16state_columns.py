@@ -20,7 +20,9 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 
-from certdesk.domain.dates import date_rules, surveillance_plan
+from certdesk.common.settings import get_settings
+from certdesk.domain.dates import surveillance_plan
+from certdesk.domain.profiles import installed_profiles
 
 revision: str = '0008'
 down_revision: str | None = '0007'
@@ -91,7 +93,7 @@ def _day(value: Any) -> date:
 
 
 def _next_due(profile: str, decision: date, issued: date, held: list[date]) -> date | None:
-    rules = date_rules(profile)
+    rules = installed_profiles(get_settings()).get(profile).rules.dates  # the install's
     anchor = decision if rules.surveillance.anchor == 'decision' else issued
     plan = surveillance_plan(rules, anchor, first_held=held[0] if held else None)
     return plan[len(held)].due_by if len(held) < len(plan) else None
