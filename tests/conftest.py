@@ -170,6 +170,21 @@ def _forget_process_state() -> None:
 
 
 _IN_PROCESS = threading.Lock()
+_REAL_PROCESS = threading.Event()
+"""Set for tests of the full tier (``office``, ``postgres``, ``browser``, ``slow``): there
+``run_cli`` starts the real script, as production does — those tests run commands beside
+servers, event loops and worker pools of their own, which one shared process would mix."""
+FULL_TIER = ("office", "postgres", "browser", "slow")
+
+
+@pytest.fixture(autouse=True)
+def _commands_in_real_processes_in_the_full_tier(request):
+    if any(request.node.get_closest_marker(m) is not None for m in FULL_TIER):
+        _REAL_PROCESS.set()
+        yield
+        _REAL_PROCESS.clear()
+    else:
+        yield
 
 
 def run_cli(*args: str, home: Path | None = None, env: dict | None = None,
@@ -177,9 +192,12 @@ def run_cli(*args: str, home: Path | None = None, env: dict | None = None,
     """Run ``certdesk.cli.main.main`` (the console script's entry point) in this process:
     the same exit codes and output as the script, without a second of imports per call.
     It sets the environment, argv and stdio of this process: one at a time (``run_process``
-    runs several at once); tests of the process itself (kills, signals) start ``CERTDESK``."""
+    runs several at once); tests of the process itself (kills, signals) start ``CERTDESK``.
+    In the full tier it runs the real script (``_REAL_PROCESS``)."""
     from certdesk.cli.main import main
 
+    if _REAL_PROCESS.is_set():
+        return run_process(*args, home=home, env=env, input=input)
     if not _IN_PROCESS.acquire(blocking=False):
         raise RuntimeError("run_cli runs one command at a time: use run_process for several")
 
