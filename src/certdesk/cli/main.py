@@ -71,20 +71,29 @@ def main() -> None:
     SIGTERM exit 130 and 143; any other exception is a bug, still reported in one line
     (exit 70) rather than a traceback.
     """
+    code = _run()
+    # Exit outside the handlers: the caught error, and the frames its traceback holds (a
+    # half-read Word package among them), are freed now, not at interpreter shutdown where
+    # their files may close first and print "Exception ignored" after "interrupted".
+    sys.exit(code)
+
+
+def _run() -> int:
     try:
         app()
     except CertdeskError as exc:
         fail(str(exc))
-        sys.exit(exc.exit_code)
+        return exc.exit_code
     except SystemExit as exc:
         # Typer turns Ctrl-C into a silent exit 130, for SIGTERM too (common.signals).
         if (stop := _interrupt_behind(exc)) is None:
             raise
         fail("interrupted")
-        sys.exit(getattr(stop, "exit_code", 130))
+        return int(getattr(stop, "exit_code", 130))
     except Exception as exc:
         if (known := known_failure(exc)) is not None:
             fail(str(known))
-            sys.exit(known.exit_code)
+            return known.exit_code
         fail(f"internal error: {type(exc).__name__}: {exc}")
-        sys.exit(70)
+        return 70
+    return 0
