@@ -22,6 +22,7 @@ it spans the whole merged document, and PDF/A-2b does not require it.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import re
 import zipfile
@@ -146,7 +147,12 @@ def merge_docx(docs: Sequence[bytes]) -> bytes:
     them prints."""
     if not docs:
         raise NotMergeable("nothing to merge")
-    zips = [zipfile.ZipFile(io.BytesIO(d)) for d in docs]
+    with contextlib.ExitStack() as opened:  # closed also when a part refuses the merge
+        zips = [opened.enter_context(zipfile.ZipFile(io.BytesIO(d))) for d in docs]
+        return _merged(zips)
+
+
+def _merged(zips: list[zipfile.ZipFile]) -> bytes:
     base = zips[0]
     shared = {n: base.read(n) for n in base.namelist()
               if n not in PER_DOCUMENT and not n.startswith("word/media/")}
