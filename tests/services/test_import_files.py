@@ -153,3 +153,32 @@ def test_a_file_named_xlsx_that_is_no_workbook_is_refused_in_one_line(tmp_path):
     path.write_bytes(b"name,uscc\n")
     with pytest.raises(InputError, match=r"^orgs\.xlsx: not a readable \.xlsx workbook"):
         load_organisations(path)
+
+
+def test_dates_as_excel_writes_them_on_chinese_windows_and_full_width_digits_are_read(tmp_path):
+    path = _write(tmp_path, "o.csv", [
+        "name,uscc,registered_address,scope,decision_date,issue_date",
+        "某公司,９１１１０１０８ＭＡ０１ＣＤ３Ｅ６Ｒ,北京,维修,2026/3/5,２０２６－０３－０９"], "gbk")
+    (org,) = load_organisations(path)
+    assert (org.uscc, org.decision_date, org.issue_date) == (
+        "91110108MA01CD3E6R", date(2026, 3, 5), date(2026, 3, 9))
+    assert org.warnings == ("o.csv: line 2 (某公司): field 'uscc': full-width characters read "
+                            "as half-width, '９１１１０１０８ＭＡ０１ＣＤ３Ｅ６Ｒ' read as "
+                            "'91110108MA01CD3E6R'",)
+
+
+def test_a_slashed_date_that_does_not_exist_is_refused_naming_line_and_column(tmp_path):
+    path = _write(tmp_path, "o.csv", ["name,uscc,registered_address,scope,decision_date",
+                                      "某公司,91110108MA01CD3E6R,北京,维修,2026/2/30"])
+    (bad,) = load_organisations(path)
+    assert (bad.line, bad.field) == (2, "decision_date")
+    assert "'2026/2/30' is not a date (YYYY-MM-DD or YYYY/M/D)" in str(bad.error)
+
+
+def test_rows_with_a_full_width_and_a_half_width_credit_code_are_one_organisation(tmp_path):
+    path = _write(tmp_path, "o.csv", [
+        "name,uscc,registered_address,scope,decision_date,site_address",
+        "某公司,91110108MA01CD3E6R,北京,维修,2026-03-05,北京一号",
+        "某公司,９１１１０１０８ＭＡ０１ＣＤ３Ｅ６Ｒ,北京,维修,2026-03-05,天津二号"])
+    (org,) = load_organisations(path)
+    assert [s.address for s in org.sites] == ["北京一号", "天津二号"]

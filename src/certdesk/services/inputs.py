@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -21,26 +22,42 @@ from certdesk.domain.coverage import product_names
 from certdesk.domain.text import SINGLE_LINE, clean_text, normalise_spaces, printable
 from certdesk.domain.uscc import validate_uscc
 
-REQUIRED = ("name", "uscc", "registered_address", "scope", "decision_date")
-CSV_SITE_COLUMNS = ("site_address", "site_scope", "site_temporary", "site_name")
-OPTIONAL_COLUMNS = ("grade", "issue_date", "business_address", "products")
+@dataclass(frozen=True)
+class Column:
+    """One column of a CSV or sheet of organisations (docs/input-format.md)."""
 
-HEADERS: dict[str, str] = {
-    "组织名称": "name", "名称": "name", "获证组织": "name",
-    "统一社会信用代码": "uscc", "信用代码": "uscc",
-    "注册地址": "registered_address",
-    "认证范围": "scope",
-    "等级": "grade", "认证等级": "grade",
-    "决定日期": "decision_date", "认证决定日期": "decision_date",
-    "签发日期": "issue_date", "发证日期": "issue_date",
-    "经营地址": "business_address",
-    "认证产品": "products", "产品": "products", "商品": "products",
-    "场所名称": "site_name",
-    "场所地址": "site_address",
-    "场所范围": "site_scope", "场所认证范围": "site_scope",
-    "临时场所": "site_temporary",
-    **{c: c for c in (*REQUIRED, *OPTIONAL_COLUMNS, *CSV_SITE_COLUMNS)},
-}
+    field: str
+    """The English header, and the JSON field (``site_*``: a site's field)."""
+    zh: tuple[str, ...]
+    """The Chinese headers; the first is the template sheet's."""
+    required: bool
+    example: str
+    """The template sheet's example row."""
+
+
+COLUMNS = (
+    Column("name", ("组织名称", "名称", "获证组织"), True, "北京恒信达家电售后服务有限公司"),
+    Column("uscc", ("统一社会信用代码", "信用代码"), True, "91110105MA01XB8H2N"),
+    Column("registered_address", ("注册地址",), True, "北京市朝阳区建国路88号"),
+    Column("scope", ("认证范围",), True, "家用电器的安装、维修"),
+    Column("grade", ("等级", "认证等级"), False, "五星级"),
+    Column("decision_date", ("决定日期", "认证决定日期"), True, "2026-03-10"),
+    Column("issue_date", ("签发日期", "发证日期"), False, "2026-03-15"),
+    Column("business_address", ("经营地址",), False, ""),
+    Column("products", ("认证产品", "产品", "商品"), False, "空调、冰箱"),
+    Column("site_name", ("场所名称",), False, "总部"),
+    Column("site_address", ("场所地址",), False, "北京市朝阳区建国路88号"),
+    Column("site_scope", ("场所范围", "场所认证范围"), False, ""),
+    Column("site_temporary", ("临时场所",), False, "否"),
+)
+"""Every column the loader reads, in the template sheet's order."""
+
+REQUIRED = tuple(c.field for c in COLUMNS if c.required)
+CSV_SITE_COLUMNS = tuple(c.field for c in COLUMNS if c.field.startswith("site_"))
+OPTIONAL_COLUMNS = tuple(c.field for c in COLUMNS
+                         if not c.required and c.field not in CSV_SITE_COLUMNS)
+
+HEADERS: dict[str, str] = {h: c.field for c in COLUMNS for h in (*c.zh, c.field)}
 """Column headers a CSV or sheet may use (Chinese or English, docs/input-format.md), each
 to its field; headers are compared after NFKC, trimming and lower-casing."""
 
@@ -102,6 +119,20 @@ def _text(where: str, rec: dict, key: str, required: bool = True,
     return text
 
 
+_SLASHED_DATE = re.compile(r"(\d{4})/(\d{1,2})/(\d{1,2})")
+"""A date as Excel on Chinese Windows writes a date cell into a CSV (2026/3/10)."""
+
+
+def _folded(where: str, text: str, key: str, warnings: list[str]) -> str:
+    """``text`` NFKC-folded, with a warning when that changed it: a code typed with a
+    full-width IME (９１１１…) is the same code; a name is not folded (its （） stay)."""
+    folded = unicodedata.normalize("NFKC", text)
+    if folded != text:
+        warnings.append(f"{where}: field {key!r}: full-width characters read as half-width, "
+                        f"{printable(text)!r} read as {printable(folded)!r}")
+    return folded
+
+
 @overload
 def _date(where: str, rec: dict, key: str, required: Literal[True] = True) -> date: ...
 @overload
@@ -112,11 +143,15 @@ def _date(where: str, rec: dict, key: str, required: bool = True) -> date | None
     text = _text(where, rec, key, required)
     if text is None:
         return None
+    folded = unicodedata.normalize("NFKC", text)  # ２０２６－０３－１０ typed with an IME
+    slashed = _SLASHED_DATE.fullmatch(folded)
     try:
-        return date.fromisoformat(text)
+        if slashed:
+            return date(*map(int, slashed.groups()))
+        return date.fromisoformat(folded)
     except ValueError:
         raise _located(InputError(f"{where}: field {key!r} = {text!r} is not a date "
-                                  "(YYYY-MM-DD)"), key) from None
+                                  "(YYYY-MM-DD or YYYY/M/D)"), key) from None
 
 
 def _bool(where: str, value: Any) -> bool:
@@ -152,7 +187,7 @@ def organisation_from_dict(rec: Any, where: str, *, line: int | None = None,
                        ", ".join(sorted(unknown)))
     warnings: list[str] = []
     try:
-        uscc = validate_uscc(_text(where, rec, "uscc") or "")
+        uscc = validate_uscc(_folded(where, _text(where, rec, "uscc") or "", "uscc", warnings))
     except InvalidUSCC as exc:
         raise _located(InvalidUSCC(f"{where}: {exc}"), "uscc") from None
     raw_sites = rec.get("sites") or []
@@ -277,7 +312,8 @@ def _grouped(rows: list[tuple[int, list[str]]], source: str, unit: str) -> list[
             raise InputError(f"{source}: {unit} {line_no} has a value in column {unnamed[0]}, "
                              "which has no header")
         row = {f: c for f, c in zip(fields, cells, strict=False) if f}
-        key = (row.get("uscc") or "").strip().upper() or f"{unit}{line_no}"
+        key = (unicodedata.normalize("NFKC", row.get("uscc") or "").strip().upper()
+               or f"{unit}{line_no}")
         entry = grouped.get(key)
         if entry is None:
             rec: dict[str, Any] = {k: row[k] for k in (*REQUIRED, *OPTIONAL_COLUMNS) if k in row}
