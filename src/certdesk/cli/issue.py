@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -23,7 +24,7 @@ from certdesk.cli.identity import AS_OPT, acting
 from certdesk.cli.options import DRY_RUN_OPT, JSON_OPT, install_profiles
 from certdesk.cli.output import console, emit, err_console, warn, warn_if_qr_unreachable
 from certdesk.common.errors import AlreadyHeld, InputError, TooComplex, VerificationFailed
-from certdesk.common.files import read_bytes
+from certdesk.common.files import read_bytes, write_atomically
 from certdesk.common.settings import get_settings
 from certdesk.common.signals import stop_on_signals
 from certdesk.documents.records import load_records
@@ -42,11 +43,11 @@ def _progress() -> Progress:
 
 @dataclass
 class _Issued:
-    """What one ``issue`` run did (or, dry, would do)."""
+    """What one ``issue`` run did (or, dry, would do: ``rows``)."""
 
     failed: list[tuple[str, str]]
     certs: list = field(default_factory=list)
-    previews: list = field(default_factory=list)
+    rows: list = field(default_factory=list)
     skipped: list = field(default_factory=list)
     interrupted: bool = False
 
@@ -71,7 +72,7 @@ def run_issue(profile_id: str, records: list, as_json: bool, actor: str = "issue
     located = {r.organisation or r.where: (r.line, r.field) for r in rejected}
     located.update({o.name: (o.line, None) for o in orgs})
     warnings = [w for o in orgs for w in o.warnings]
-    if not as_json:
+    if not as_json and not dry_run:  # a dry run lists each row's warnings with the row
         for w in warnings:
             warn(w)
     with stop_on_signals() as received, \
@@ -80,12 +81,14 @@ def run_issue(profile_id: str, records: list, as_json: bool, actor: str = "issue
         task = progress.add_task(f"issuing {profile_id}", total=len(orgs), rate="",
                                  visible=len(records) > 1 and err_console.is_terminal
                                  and not dry_run)
-        if len(records) == 1:
-            _issue_one(issuer, orgs[0], dry_run, run)
-        elif dry_run or orgs:
-            _issue_many(issuer, orgs, dry_run, _issue_progress(progress, task, as_json), run)
-    if run.certs or run.previews:  # said only when certificates are (or would be) issued: a
-        # refusal stays one line
+        if dry_run:
+            _plan(issuer, records, run)
+        elif len(records) == 1:
+            _issue_one(issuer, orgs[0], run)
+        elif orgs:
+            _issue_many(issuer, orgs, _issue_progress(progress, task, as_json), run)
+    if run.certs or any(r.preview for r in run.rows):  # said only when certificates are
+        # (or would be) issued: a refusal stays one line
         warn_if_qr_unreachable()
     emit(_issue_data(run, len(records), located, warnings, dry_run), as_json, _print_issued)
     if run.interrupted:
@@ -94,28 +97,36 @@ def run_issue(profile_id: str, records: list, as_json: bool, actor: str = "issue
         raise typer.Exit(1)
 
 
-def _issue_one(issuer, org, dry_run: bool, run: _Issued) -> None:
+def _plan(issuer, records: list, run: _Issued) -> None:
+    """A dry run: each row's fate (``services.import_plan``); a single record's refusal is
+    the command's error."""
+    # lazy: certdesk.services.issuing at module top adds ~2.6 s to `certdesk --help`
+    from certdesk.services.import_plan import plan_rows
+    from certdesk.services.issuing import Skipped
+
+    run.rows = plan_rows(issuer, records)
+    if len(run.rows) == 1 and run.rows[0].error is not None:
+        raise run.rows[0].error
+    run.skipped = [Skipped(r.organisation, r.held_number, r.message)
+                   for r in run.rows if r.state == "held"]
+    run.failed = [(r.label, r.message) for r in run.rows if r.state == "error"]
+
+
+def _issue_one(issuer, org, run: _Issued) -> None:
     """A single organisation: its error is the command's error; a skip is not an error."""
     # lazy: certdesk.services.issuing at module top adds ~2.6 s to `certdesk --help`
     from certdesk.services.issuing import Skipped
 
     try:
-        if dry_run:
-            run.previews.append(issuer.preview(org))
-        else:
-            run.certs.extend(issuer.issue(org))
+        run.certs.extend(issuer.issue(org))
     except AlreadyHeld as exc:
         run.skipped.append(Skipped(org.name, exc.number, str(exc)))
 
 
-def _issue_many(issuer, orgs: list, dry_run: bool, on_done, run: _Issued) -> None:
-    if dry_run:
-        result = issuer.preview_many(orgs)
-        run.previews.extend(result.previews)
-    else:
-        result = issuer.issue_many(orgs, on_done)
-        run.certs.extend(result.issued)
-        run.interrupted = result.interrupted
+def _issue_many(issuer, orgs: list, on_done, run: _Issued) -> None:
+    result = issuer.issue_many(orgs, on_done)
+    run.certs.extend(result.issued)
+    run.interrupted = result.interrupted
     run.skipped.extend(result.skipped)
     run.failed.extend(result.failed)
 
@@ -140,13 +151,16 @@ def _issue_progress(progress: Progress, task: TaskID, as_json: bool):
 def _issue_data(run: _Issued, records: int, located: dict, warnings: list[str],
                 dry_run: bool) -> dict:
     data: dict[str, Any]
+    if dry_run:  # each row knows its place
+        located = {r.label: (r.line, r.field) for r in run.rows}
     data = {"certificates": [c.as_dict() for c in run.certs],
             "skipped": [s.as_dict() for s in run.skipped],
             "failed": [{"organisation": o, "reason": r, "line": located.get(o, (None,))[0],
                         "field": located.get(o, (None, None))[1]} for o, r in run.failed],
             "warnings": warnings}
     if dry_run:
-        data = {"dry_run": True, "would_issue": [p.as_dict() for p in run.previews], **data}
+        data = {"dry_run": True, "rows": [r.as_dict() for r in run.rows],
+                "would_issue": [r.preview.as_dict() for r in run.rows if r.preview], **data}
     if records > 1:
         data["summary"] = {"organisations": records, "certificates": len(run.certs),
                            "skipped": len(run.skipped), "failed": len(run.failed),
@@ -154,21 +168,41 @@ def _issue_data(run: _Issued, records: int, located: dict, warnings: list[str],
     return data
 
 
+STATE_STYLE = {"ok": "[cyan]would issue[/]", "held": "[yellow]held[/]", "error": "[red]error[/]"}
+
+
+def _print_row(r: dict) -> None:
+    """One input row of a dry run: its place, organisation and fate."""
+    where = f"line {r['line']}" if r["line"] else f"record {r['row']}"
+    if r["state"] == "ok":
+        numbers = r["numbers"]
+        fate = (f"{numbers[0]} (next)  {r['issue_date']} – {r['expiry_date']}"
+                + (f"  + {len(numbers) - 1} sub-certificate(s)" if len(numbers) > 1 else ""))
+    elif r["state"] == "held":
+        fate = f"already holds {r['held_number']}"
+    else:
+        fate = (f"[{r['field']}] " if r["field"] else "") + r["message"]
+    console.print(f"{where:<9} {STATE_STYLE[r['state']]}  {escape(r['organisation'] or '-')}  "
+                  f"{escape(fate)}", highlight=False)
+    for w in r["warnings"]:
+        console.print(f"          [yellow]warning:[/] {escape(w)}", highlight=False)
+
+
 def _print_issued(d: dict) -> None:
-    for p in d.get("would_issue", ()):
-        console.print(f"[cyan]would issue[/] {p['next_number']} (next)  {p['organisation']}"
-                      f"  {p['issue_date']} – {p['expiry_date']}"
-                      + (f"  + {len(p['next_numbers']) - 1} sub-certificate(s)"
-                         if len(p["next_numbers"]) > 1 else ""), highlight=False)
+    for r in d.get("rows", ()):
+        _print_row(r)
     for c in d["certificates"]:
         console.print(f"[green]issued[/] {c['number']}  {c['pdf']}", highlight=False)
-    for s in d["skipped"]:
-        console.print(f"[yellow]skipped[/] {s['reason']}", highlight=False)
-    for f in d["failed"]:
-        console.print(f"[red]failed[/] {f['reason']}", highlight=False)
+    if "rows" not in d:  # a dry run's rows said these already
+        for s in d["skipped"]:
+            console.print(f"[yellow]skipped[/] {s['reason']}", highlight=False)
+        for f in d["failed"]:
+            console.print(f"[red]failed[/] {f['reason']}", highlight=False)
     if "summary" in d:
         s = d["summary"]
-        console.print(f"{s['certificates']} certificate(s); {s['skipped']} skipped; "
+        issued = (f"{len(d['would_issue'])} organisation(s) would be issued"
+                  if d.get("dry_run") else f"{s['certificates']} certificate(s)")
+        console.print(f"{issued}; {s['skipped']} skipped; "
                       f"{s['failed']} of {s['organisations']} organisation(s) failed"
                       + (" (interrupted)" if s["interrupted"] else "")
                       + (" (dry run: nothing stored)" if d.get("dry_run") else ""))
@@ -197,22 +231,42 @@ def show_verdict(v) -> None:
 
 
 def issue_cmd(
-    profile: str = typer.Option(..., "--profile", "-p", help="Body profile id."),
-    input_file: Path = typer.Option(..., "--input", "-i", help="JSON, CSV (UTF-8 or "
-                                    "GBK) or .xlsx of organisations (see "
-                                    "docs/input-format.md)."),
+    profile: str | None = typer.Option(None, "--profile", "-p", help="Body profile id."),
+    input_file: Path | None = typer.Option(None, "--input", "-i", help="JSON, CSV (UTF-8 or "
+                                           "GBK) or .xlsx of organisations (see "
+                                           "docs/input-format.md)."),
     who: str = AS_OPT,
     as_json: bool = JSON_OPT,
     dry_run: bool = DRY_RUN_OPT,
+    template: Path | None = typer.Option(None, "--template", help="Write the template sheet "
+                                         "(.xlsx, or .csv in UTF-8 with BOM: the Chinese "
+                                         "headers and an example row) to this file, and "
+                                         "issue nothing."),
 ) -> None:
     """Issue certificates (and one sub-certificate per site) for the organisations in FILE.
 
     An organisation that already holds a valid, suspended or not yet valid certificate
     of the scheme is skipped and reported (exit 0): running a file again is safe.
+    `--dry-run` lists every row: what it would get, its error, or the certificate held.
     """
+    if template is not None:
+        _write_template(template, as_json)
+        return
+    if profile is None or input_file is None:
+        raise typer.BadParameter("--profile and --input are required (or --template)")
     install_profiles().get(profile)  # unknown profile: say so before reading the input
     actor = acting(who, "issue")
     run_issue(profile, load_organisations(input_file), as_json, actor, dry_run)
+
+
+def _write_template(path: Path, as_json: bool) -> None:
+    from certdesk.services.import_template import template_bytes
+
+    if path.exists():
+        raise InputError(f"{path}: already exists (the template does not overwrite a file)")
+    write_atomically(path, template_bytes(path.suffix.lower()))
+    emit({"template": str(path)}, as_json,
+         lambda d: console.print(f"template written: {d['template']}", highlight=False))
 
 
 def certify_cmd(

@@ -22,6 +22,7 @@ from certdesk.domain.coverage import product_names
 from certdesk.domain.text import SINGLE_LINE, clean_text, normalise_spaces, printable
 from certdesk.domain.uscc import validate_uscc
 
+
 @dataclass(frozen=True)
 class Column:
     """One column of a CSV or sheet of organisations (docs/input-format.md)."""

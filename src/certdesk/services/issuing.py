@@ -14,7 +14,7 @@ import math
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date
 from functools import partial
 from pathlib import Path
@@ -133,8 +133,6 @@ class BatchResult:
     """(organisation, one-line reason) per failed record."""
     interrupted: bool = False
     skipped: tuple[Skipped, ...] = ()
-    previews: list[IssuePreview] = field(default_factory=list)
-    """A dry run's findings (``Issuer.preview_many``); nothing was issued."""
 
 
 def held_certificate(s: Session, profile_id: str, uscc: str, on: date) -> Certificate | None:
@@ -353,21 +351,6 @@ class Issuer(Publisher):
         return IssuePreview(org.name, org.uscc,
                             tuple(f.number for f in self._facts(org, number, dates)), dates,
                             previous.number if previous else None)
-
-    def preview_many(self, orgs: Iterable[OrganisationInput]) -> BatchResult:
-        """A batch's dry run: previews, organisations that would be skipped, and failures,
-        with successive next numbers; nothing drawn or stored."""
-        previews: list[IssuePreview] = []
-        skipped: list[Skipped] = []
-        failed: list[tuple[str, str]] = []
-        for org in orgs:
-            try:
-                previews.append(self.preview(org, after=len(previews)))
-            except AlreadyHeld as exc:
-                skipped.append(Skipped(org.name, exc.number, str(exc)))
-            except CertdeskError as exc:
-                failed.append((org.name, str(exc)))
-        return BatchResult([], failed, False, tuple(skipped), previews)
 
     def _produce_and_store(self, org: OrganisationInput, number: CertNumber,
                            dates: CertificateDates, previous: Certificate | None,

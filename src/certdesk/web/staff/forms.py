@@ -65,9 +65,15 @@ def read_upload(upload: UploadFile, load: Callable[[Path], list[Any]],
     """Parse an upload as the matching command reads a file: errors then name the file the
     user chose, not a temporary one."""
     name, data = upload_bytes(upload)
+    return name, load_upload(name, data, load, suffixes, wrong_type)
+
+
+def load_upload(name: str, data: bytes, load: Callable[[Path], list[Any]],
+                suffixes: tuple[str, ...], wrong_type: str) -> list[Any]:
+    """``read_upload`` of bytes already read (an upload kept for its confirmation)."""
     if Path(name).suffix.lower() not in suffixes:
         raise InputError(wrong_type)
     with tempfile.TemporaryDirectory(prefix="certdesk-upload-") as tmp:
         path = Path(tmp) / name
         path.write_bytes(data)
-        return name, load(path)
+        return load(path)

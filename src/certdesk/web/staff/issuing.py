@@ -1,24 +1,28 @@
-"""Issuing certificates from an organisations file (``/staff/issue``) and certification
-decisions from case files (``/staff/certify``). Each upload page hands out a one-time form
-token: a preview leaves it unspent, a real submission spends it, so a second click or a
-reload never issues twice."""
+"""Issuing certificates from an organisations file (``/staff/issue``: upload, a per-row
+preview, then "issue these N") and certification decisions from case files
+(``/staff/certify``). Each upload page hands out a one-time form token: a preview leaves it
+unspent, a real submission spends it, so a second click or a reload never issues twice."""
 
 from __future__ import annotations
 
+import hashlib
 from typing import Annotated
 
 from fastapi import Depends, File, Form, Request, UploadFile
 from fastapi.responses import Response
 
-from certdesk.common.errors import InputError
+from certdesk.common.errors import InputError, NotFound
 from certdesk.documents.records import load_records
 from certdesk.services.certification import certify_cases
-from certdesk.services.inputs import Rejected, load_organisations
-from certdesk.web.staff import sessions
+from certdesk.services.import_plan import plan_rows
+from certdesk.services.import_template import MEDIA_TYPES, template_bytes
+from certdesk.services.inputs import OrganisationInput, Rejected, load_organisations
+from certdesk.services.publisher import Publisher
+from certdesk.web.staff import sessions, staging
 from certdesk.web.staff.deps import DeskDep, PublisherDep, issuer_for, posts, requires
-from certdesk.web.staff.forms import known_profile, read_upload
+from certdesk.web.staff.forms import known_profile, load_upload, read_upload, upload_bytes
 from certdesk.web.staff.sessions import Current
-from certdesk.web.staff.web import area_router
+from certdesk.web.staff.web import Desk, area_router, download
 
 router = area_router()
 
@@ -35,35 +39,71 @@ def issue_page(request: Request, desk: DeskDep, current: Issuing) -> Response:
                        form_token=sessions.new_form_token(desk.engine, current))
 
 
+@router.get("/issue/template.{suffix}", name="staff_issue_template")
+def template(current: Issuing, suffix: str) -> Response:
+    """The template sheet with the loader's Chinese headers and an example row."""
+    if f".{suffix}" not in MEDIA_TYPES:
+        raise NotFound("模板只有 .xlsx 和 .csv 两种。")
+    return download(template_bytes(f".{suffix}"), f"组织导入模板.{suffix}",
+                    MEDIA_TYPES[f".{suffix}"])
+
+
 @router.post("/issue")
-def issue(request: Request, desk: DeskDep, current: IssuePost, publisher: PublisherDep,
-          profile: Annotated[str, Form()], file: Upload, form_token: Annotated[str, Form()] = "",
-          preview: Annotated[str, Form()] = "") -> Response:
+def upload(request: Request, desk: DeskDep, current: IssuePost, publisher: PublisherDep,
+           profile: Annotated[str, Form()], file: Upload,
+           form_token: Annotated[str, Form()] = "") -> Response:
+    """Read the file, find each row's fate, keep the file for the confirmation and show the
+    rows; nothing is drawn or stored, and the form's token stays unspent."""
     known_profile(desk.profiles, profile)
-    _name, records = read_upload(file, load_organisations, (".json", ".csv", ".xlsx"),
-                                 "请上传 .json、.csv 或 .xlsx 文件"
-                                 "（格式见 docs/input-format.md）。")
-    orgs = [r for r in records if not isinstance(r, Rejected)]
-    failed = [str(r.error) for r in records if isinstance(r, Rejected)]
-    if not orgs:
-        raise InputError("文件中没有可签发的记录：" + "；".join(failed))
-    if preview:  # the form stays usable: its token is not spent
-        with issuer_for(publisher, profile, current) as iss:
-            planned = iss.preview_many(orgs)
-        return desk.done(request, current, f"预览（未签发、未取号）：将签发 "
-                         f"{len(planned.previews)} 张证书，跳过 {len(planned.skipped)} "
-                         "个已持证组织",
-                         "staff_issue", level="preview", details=[
-                             *(f"{p.organisation}：下一个编号 {p.numbers[0]}（共 {len(p.numbers)} "
-                               f"份），有效期 {p.dates.issue_date} 至 {p.dates.expiry_date}"
-                               for p in planned.previews),
-                             *(s.reason for s in planned.skipped),
-                             *failed, *(f"{org}: {why}" for org, why in planned.failed)])
+    name, data = upload_bytes(file)
+    records = load_upload(name, data, load_organisations, (".json", ".csv", ".xlsx"),
+                          "请上传 .json、.csv 或 .xlsx 文件（格式见 docs/input-format.md）。")
+    with issuer_for(publisher, profile, current) as iss:
+        rows = plan_rows(iss, records)
+    staged = staging.stage(desk.settings, current, filename=name, profile=profile, data=data,
+                           form_token=form_token, rows=[r.as_dict() for r in rows])
+    return desk.redirect(request, "staff_issue_preview", key=staged.key)
+
+
+@router.get("/issue/preview/{key}", name="staff_issue_preview")
+def preview_page(request: Request, desk: DeskDep, current: Issuing, key: str) -> Response:
+    staged = staging.load(desk.settings, current, key)
+    ok = [r for r in staged.rows if r["state"] == "ok"]
+    return desk.render(request, "issue_preview.html", current, staged=staged, ok=ok,
+                       counts={s: sum(r["state"] == s for r in staged.rows)
+                               for s in ("ok", "error", "held")},
+                       profile=desk.profiles.get(staged.profile))
+
+
+@router.post("/issue/confirm", name="staff_issue_confirm")
+def confirm(request: Request, desk: DeskDep, current: IssuePost, publisher: PublisherDep,
+            key: Annotated[str, Form()], digest: Annotated[str, Form()],
+            rows: Annotated[str, Form()], form_token: Annotated[str, Form()] = "") -> Response:
+    """Issue exactly the rows the preview showed as issuable, from the file kept for it."""
+    staged = staging.load(desk.settings, current, key)
+    if hashlib.sha256(staged.data).hexdigest() != digest or staged.sha256 != digest:
+        raise InputError("预览之后，暂存的文件已改变，未签发。请重新上传文件并预览。")
+    chosen = {int(r) for r in rows.split(",") if r.isdigit()}
+    if chosen != {r["row"] for r in staged.rows if r["state"] == "ok"}:
+        raise InputError("提交的记录与预览不一致，未签发。请重新上传文件并预览。")
+    records = load_upload(staged.filename, staged.data, load_organisations,
+                          (".json", ".csv", ".xlsx"), "")
+    orgs = [rec for i, rec in enumerate(records, start=1) if i in chosen]
+    if any(isinstance(rec, Rejected) for rec in orgs) or len(orgs) != len(chosen):
+        raise InputError("预览之后文件的读取结果已改变，未签发。请重新上传文件并预览。")
     if not sessions.use_form_token(desk.engine, current, form_token):
         raise InputError("这份签发表单已经提交过或已过期，请重新打开签发页面后再提交。")
+    staging.drop(desk.settings, key)
+    return _issue_rows(request, desk, current, publisher, staged.profile,
+                       [o for o in orgs if isinstance(o, OrganisationInput)])
+
+
+def _issue_rows(request: Request, desk: Desk, current: Current, publisher: Publisher,
+                profile: str, orgs: list[OrganisationInput]) -> Response:
+    """Issue for ``orgs`` (checked, confirmed) and say how it went."""
     with issuer_for(publisher, profile, current) as iss:
         result = iss.issue_many(orgs)
-    failed += [f"{org}: {reason}" for org, reason in result.failed]
+    failed = [f"{org}: {reason}" for org, reason in result.failed]
     numbers = [c.number for c in result.issued]
     mains = [c.number for c in result.issued if c.main_number is None]
     text = f"已签发 {len(mains)} 张证书（含分证书共 {len(numbers)} 份）"
