@@ -158,7 +158,8 @@ def test_a_file_named_xlsx_that_is_no_workbook_is_refused_in_one_line(tmp_path):
 def test_dates_as_excel_writes_them_on_chinese_windows_and_full_width_digits_are_read(tmp_path):
     path = _write(tmp_path, "o.csv", [
         "name,uscc,registered_address,scope,decision_date,issue_date",
-        "某公司,９１１１０１０８ＭＡ０１ＣＤ３Ｅ６Ｒ,北京,维修,2026/3/5,２０２６－０３－０９"], "gbk")
+        "某公司,９１１１０１０８ＭＡ０１ＣＤ３Ｅ６Ｒ,北京,维修,2026/3/5,"
+        "２０２６－０３－０９"], "gbk")
     (org,) = load_organisations(path)
     assert (org.uscc, org.decision_date, org.issue_date) == (
         "91110108MA01CD3E6R", date(2026, 3, 5), date(2026, 3, 9))

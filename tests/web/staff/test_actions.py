@@ -4,6 +4,7 @@ account and written to the event log with that account as the actor."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
 from pathlib import Path
 
@@ -33,10 +34,22 @@ def form_token(client, page: str = "/staff/issue") -> str:
 
 
 def issue(client, path, token: str | None = None, page: str = "/staff/issue"):
+    """Upload as the page does; on the issue page, then confirm what the preview offers."""
     token = token or form_token(client, page)
     with path.open("rb") as fh:
-        return client.post(page, {"profile": "xbht", "form_token": token},
-                           files={"file": (path.name, fh, "application/json")})
+        response = client.post(page, {"profile": "xbht", "form_token": token},
+                               files={"file": (path.name, fh, "application/json")})
+    if page != "/staff/issue" or response.status_code != 303:
+        return response
+    return confirm(client, client.get(response.headers["location"]).text)
+
+
+HIDDEN_RE = re.compile(r'<input type="hidden" name="(\w+)" value="([^"]*)">')
+
+
+def confirm(client, preview_page: str):
+    """Press "签发这 N 个组织" on a preview page."""
+    return client.post("/staff/issue/confirm", dict(HIDDEN_RE.findall(preview_page)))
 
 
 def case_file(tmp_path, **decision) -> Path:
@@ -120,8 +133,14 @@ def test_the_timeline_and_documents_show_on_the_certificate_page(signed_in, one_
 def test_submitting_the_same_issue_form_twice_issues_once(signed_in, engine, one_site_file):
     ivy = signed_in("issuer")
     token = form_token(ivy)
-    assert issue(ivy, one_site_file, token).status_code == 303
-    again = issue(ivy, one_site_file, token)
+    previews = []
+    for _ in range(2):  # the form sent twice (back, send again): two previews, one token
+        with one_site_file.open("rb") as fh:
+            sent = ivy.post("/staff/issue", {"profile": "xbht", "form_token": token},
+                            files={"file": (one_site_file.name, fh, "application/json")})
+        previews.append(ivy.get(sent.headers["location"]).text)
+    assert confirm(ivy, previews[0]).status_code == 303
+    again = confirm(ivy, previews[1])
     assert again.status_code == 400 and "已经提交过" in again.text
     assert len(logged(engine, "number.drawn")) == 1
 
@@ -140,11 +159,15 @@ def test_bad_records_in_an_upload_are_listed_and_the_good_ones_issued(signed_in,
     path.write_text(json.dumps([{**CLIENT, "sites": []}, bad], ensure_ascii=False),
                     encoding="utf-8")
     ivy = signed_in("issuer")
-    response = issue(ivy, path)
-    assert response.status_code == 303 and response.headers["location"] == "/staff/issue"
-    page = ivy.get("/staff/issue").text
-    assert "已签发 1 张证书" in page and "1 条记录未签发" in page
-    assert "batch.json: record 2" in page and MAIN in page
+    with path.open("rb") as fh:
+        response = ivy.post("/staff/issue", {"profile": "xbht", "form_token": form_token(ivy)},
+                            files={"file": (path.name, fh, "application/json")})
+    preview = ivy.get(response.headers["location"]).text
+    assert "batch.json: record 2" in preview and "有错误" in preview
+    assert "签发这 1 个组织" in preview
+    response = confirm(ivy, preview)
+    assert response.status_code == 303 and response.headers["location"] == CERT
+    assert "已签发 1 张证书" in ivy.get(CERT).text
 
 
 def test_a_decision_maker_certifies_a_case_and_lands_on_the_new_certificate(signed_in, engine,
@@ -202,9 +225,9 @@ def test_the_preview_step_of_each_staff_form_stores_nothing(signed_in, settings,
     with one_site_file.open("rb") as fh:
         preview = ivy.post("/staff/issue", {"profile": "xbht", "preview": "1"},
                            files={"file": (one_site_file.name, fh, "application/json")})
-    assert preview.status_code == 303 and preview.headers["location"] == "/staff/issue"
-    page = ivy.get("/staff/issue").text
-    assert "预览（未签发、未取号）" in page and f"下一个编号 {MAIN}" in page
+    assert preview.status_code == 303
+    page = ivy.get(preview.headers["location"]).text
+    assert "签发预览" in page and MAIN in page and "可签发" in page
     assert issue(ivy, one_site_file).status_code == 303  # the form token was not spent
     before = records(snapshot(settings))
     posts = [
