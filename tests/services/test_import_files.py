@@ -183,3 +183,14 @@ def test_rows_with_a_full_width_and_a_half_width_credit_code_are_one_organisatio
         "某公司,９１１１０１０８ＭＡ０１ＣＤ３Ｅ６Ｒ,北京,维修,2026-03-05,天津二号"])
     (org,) = load_organisations(path)
     assert [s.address for s in org.sites] == ["北京一号", "天津二号"]
+
+
+def test_the_input_format_documents_every_column_under_each_of_its_names():
+    from certdesk.services.inputs import COLUMNS
+    from tests.conftest import REPO
+
+    text = (REPO / "docs" / "input-format.md").read_text(encoding="utf-8")
+    table = text[text.index("| Chinese header (template) |"):]
+    for column in COLUMNS:
+        row = next(line for line in table.splitlines() if f"| `{column.field}` |" in line)
+        assert all(h in row for h in column.zh), column.field
