@@ -26,12 +26,15 @@ HEADER = "组织名称,统一社会信用代码,注册地址,认证范围,等级
 
 def _gbk_csv(path):
     """Two sites of one client (lines 2, 3), the blank line Excel leaves (4), a client with
-    no sites decided earlier (5), and a wrong credit code (6)."""
+    no sites decided earlier (5), and a wrong credit code (6); dates as Excel writes them
+    (2026/3/10) or typed."""
     c = CLIENT
     head = f"{c['name']},{c['uscc']},{c['registered_address']},{c['scope']},五星级,2026/3/10,"
     lines = [HEADER, *(head + f"2026-03-15,{s['address']},{s['scope']}" for s in c["sites"]),
              ",,,,,,,,",
-             f"{SECOND},91330106MA2H3N7L5D,杭州市文三路90号,家居产品的维修,四星级,2026-03-01,,,",
+             # typed with an IME's full-width space: read without it, with a warning
+             f"{SECOND.replace('智联', '　智联')},91330106MA2H3N7L5D,杭州市文三路90号,"
+             "家居产品的维修,四星级,2026-03-01,,,",
              "坏公司,91110108MA01CD3E6X,北京市,维修,五星级,2026-03-12,,,"]
     path.write_bytes(("\r\n".join(lines) + "\r\n").encode("gbk"))
     return path
@@ -67,6 +70,7 @@ def test_a_clerk_previews_a_gbk_file_issues_it_and_finds_the_batch_in_register_a
     page.click("nav >> text=签发证书")
     page.select_option("select[name=profile]", "xbht")
     page.set_input_files("input[name=file]", str(_gbk_csv(tmp_path / "机构.csv")))
+    shoot(page, "import-upload", tmp_path)
     page.click("button:has-text('上传并预览')")
     page.wait_for_url(f"{server}/staff/issue/preview/*")
 
@@ -77,6 +81,7 @@ def test_a_clerk_previews_a_gbk_file_issues_it_and_finds_the_batch_in_register_a
     assert [rows.nth(i).locator("td.state").inner_text() for i in range(3)] == [
         "可签发", "可签发", "有错误"]
     assert MAIN in rows.nth(0).inner_text() and "及分证书 2 份" in rows.nth(0).inner_text()
+    assert SECOND in rows.nth(1).inner_text() and "spaces normalised" in rows.nth(1).inner_text()
     assert "列 uscc" in rows.nth(2).inner_text()
     if AXE.is_file():
         assert _axe_findings(page) == []
@@ -85,7 +90,7 @@ def test_a_clerk_previews_a_gbk_file_issues_it_and_finds_the_batch_in_register_a
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     for i in range(3):
         box = rows.nth(i).locator("td.state .badge").bounding_box()
-        assert box is not None and 0 <= box["x"] and box["x"] + box["width"] <= PHONE["width"]
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"]
     shoot(page, "import-preview-phone", tmp_path)
     page.set_viewport_size(LAPTOP)
 
@@ -95,6 +100,7 @@ def test_a_clerk_previews_a_gbk_file_issues_it_and_finds_the_batch_in_register_a
     assert "已签发 2 张证书（含分证书共 4 份）" in page.inner_text(".flash")
     issued = page.locator(".flash .numbers a").all_inner_texts()
     assert len(issued) == 4 and MAIN in issued
+    shoot(page, "import-issued", tmp_path)
 
     # the register: only what expires before 2029-03-01 — the client decided on 03-01
     page.click("nav >> text=证书登记")
@@ -104,6 +110,7 @@ def test_a_clerk_previews_a_gbk_file_issues_it_and_finds_the_batch_in_register_a
     assert found.count() == 1 and SECOND in found.first.inner_text()
     number = found.first.locator("td").nth(1).inner_text().strip()
     assert number in issued and number != MAIN
+    shoot(page, "import-register", tmp_path)
     with page.expect_download() as got:
         page.click("#export-xlsx")
     path = tmp_path / got.value.suggested_filename
