@@ -107,7 +107,7 @@ def _plan(issuer, records: list, run: _Issued) -> None:
     run.rows = plan_rows(issuer, records)
     if len(run.rows) == 1 and run.rows[0].error is not None:
         raise run.rows[0].error
-    run.skipped = [Skipped(r.organisation, r.held_number, r.message)
+    run.skipped = [Skipped(r.organisation, r.held_number or "", r.message)
                    for r in run.rows if r.state == "held"]
     run.failed = [(r.label, r.message) for r in run.rows if r.state == "error"]
 

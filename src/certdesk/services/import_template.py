@@ -37,21 +37,21 @@ def _xlsx() -> bytes:
     # lazy: openpyxl costs ~0.3 s to import (measured); only this sheet needs it
     from openpyxl import Workbook
     from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
 
     book = Workbook()
-    sheet = book.active
-    sheet.title = SHEET
+    book.remove(book.worksheets[0])
+    sheet = book.create_sheet(SHEET)  # the first sheet: the one the loader reads
     for row in _rows():
         sheet.append(row)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for column in sheet.columns:  # every cell text: a credit code or a date stays as typed
-        for cell in column:
-            cell.number_format = "@"
-        width = max(len(str(c.value or "")) for c in column) * 2 + 2
-        sheet.column_dimensions[column[0].column_letter].width = min(width, 40)
+    for index, header in enumerate(_rows()[0], start=1):
+        sheet.cell(1, index).font = Font(bold=True)
+        for line in (1, 2):  # text cells: a credit code or a date stays as typed
+            sheet.cell(line, index).number_format = "@"
+        sheet.column_dimensions[get_column_letter(index)].width = max(
+            12, len(header) * 3, len(COLUMNS[index - 1].example) * 2 + 2)
     sheet.freeze_panes = "A2"
-    guide = book.create_sheet(GUIDE)  # only the first sheet is read
+    guide = book.create_sheet(GUIDE)
     guide.append(["表头", "English header", "必填", "也可写作"])
     for c in COLUMNS:
         guide.append([c.zh[0], c.field, "是" if c.required else "", "、".join(c.zh[1:])])
