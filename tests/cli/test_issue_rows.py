@@ -45,3 +45,17 @@ def test_the_template_is_written_as_xlsx_or_csv_and_reads_back(cli, tmp_path):
     assert list(header) == [c.zh[0] for c in COLUMNS]
     again = cli("issue", "--template", str(tmp_path / "组织.csv"))
     assert again.returncode != 0 and "already exists" in again.stderr
+
+
+def test_a_rule_refusal_and_a_repeated_credit_code_name_their_column(cli, tmp_path):
+    org = {"name": "北京京东方维修服务有限公司", "uscc": "91110108MA01CD3E6R",
+           "registered_address": "北京市", "scope": "维修", "decision_date": "2026-11-17"}
+    path = tmp_path / "orgs.json"
+    path.write_text(json.dumps([{**org, "grade": "一星"}, {**org, "grade": "五星级"},
+                                {**org, "grade": "五星级"}], ensure_ascii=False), "utf-8")
+    result = cli("issue", "-p", "xbht", "-i", str(path), "--dry-run", "--json",
+                 env={"CERTDESK_ALLOW_UNVERIFIED_PROFILE": "1"})
+    rows = json.loads(result.stdout)["rows"]
+    assert [(r["row"], r["line"], r["state"], r["field"]) for r in rows] == [
+        (1, None, "error", "grade"), (2, None, "ok", None), (3, None, "error", "uscc")]
+    assert "与第 2 条记录的统一社会信用代码相同" in rows[2]["message"]

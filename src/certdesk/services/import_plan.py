@@ -77,12 +77,12 @@ def plan_rows(issuer: Issuer, records: Sequence[Parsed]) -> list[PlannedRow]:
             continue
         row = PlannedRow(i, rec.line, rec.name, rec.uscc, len(rec.sites), "ok",
                          warnings=rec.warnings, record=rec)
-        if rec.uscc in first_row:  # a batch issues an organisation once
+        if rec.uscc in first_row:  # a batch issues an organisation once (the first row
+            # that can be issued; an earlier refused one does not count)
             rows.append(_refused(row, "uscc", InputError(
                 f"{rec.name}: 与第 {first_row[rec.uscc]} 条记录的统一社会信用代码相同，不重复签发 "
                 "(same credit code as an earlier record)")))
             continue
-        first_row[rec.uscc] = i
         try:
             preview = issuer.preview(rec, after=issuable)
         except AlreadyHeld as exc:
@@ -91,6 +91,7 @@ def plan_rows(issuer: Issuer, records: Sequence[Parsed]) -> list[PlannedRow]:
             rows.append(_refused(row, getattr(exc, "field", None), exc))
         else:
             issuable += 1
+            first_row[rec.uscc] = i
             rows.append(replace(row, preview=preview))
     return rows
 

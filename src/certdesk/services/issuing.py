@@ -12,7 +12,7 @@ import contextlib
 import json
 import math
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from datetime import date
@@ -135,6 +135,17 @@ class BatchResult:
     skipped: tuple[Skipped, ...] = ()
 
 
+@contextlib.contextmanager
+def _column(name: str) -> Iterator[None]:
+    """A refusal inside names the input column at fault (``field``), as the file's reading
+    does: a file's per-row preview shows it."""
+    try:
+        yield
+    except CertdeskError as exc:
+        exc.field = name  # type: ignore[attr-defined]  # as InputError has it
+        raise
+
+
 def held_certificate(s: Session, profile_id: str, uscc: str, on: date) -> Certificate | None:
     """The main certificate of scheme ``profile_id`` that organisation ``uscc`` holds on
     ``on``: valid, suspended or not yet valid. One current certificate per organisation and
@@ -238,18 +249,21 @@ class Issuer(Publisher):
     def _check(self, org: OrganisationInput,
                previous: Certificate | None = None) -> CertificateDates:
         today = clock.today()
-        not_after_today(org.decision_date, "决定日期 decision date" if previous is None
-                        else "再认证决定日期 re-certification decision date", today)
+        with _column("decision_date"):
+            not_after_today(org.decision_date, "决定日期 decision date" if previous is None
+                            else "再认证决定日期 re-certification decision date", today)
         if org.issue_date is not None:
-            not_after_today(org.issue_date, "发证日期 issue date", today)
+            with _column("issue_date"):
+                not_after_today(org.issue_date, "发证日期 issue date", today)
         if self.profile.scheme.graded:
             grades = self.profile.rules.scoring.grade_names
-            if not org.grade:
-                raise InputError(f"{org.name}: a grade is required for profile "
-                                 f"{self.profile.id!r} ({' / '.join(grades)})")
-            if org.grade not in grades:
-                raise InputError(f"{org.name}: grade {org.grade!r} is not one of "
-                                 f"{' / '.join(grades)}")
+            with _column("grade"):
+                if not org.grade:
+                    raise InputError(f"{org.name}: a grade is required for profile "
+                                     f"{self.profile.id!r} ({' / '.join(grades)})")
+                if org.grade not in grades:
+                    raise InputError(f"{org.name}: grade {org.grade!r} is not one of "
+                                     f"{' / '.join(grades)}")
         if previous is None:
             return certificate_dates(self.profile.rules.dates, Audit.INITIAL,
                                      org.decision_date, issue=org.issue_date)
