@@ -1,7 +1,7 @@
 """Issuing certificates from an organisations file (``/staff/issue``) and certification
 decisions from case files (``/staff/certify``). Each upload page hands out a one-time form
 token: a preview leaves it unspent, a real submission spends it, so a second click or a
-reload never issues twice."""
+reload never issues twice. A real submission becomes a background job (``job_pages``)."""
 
 from __future__ import annotations
 
@@ -14,9 +14,11 @@ from certdesk.common.errors import InputError
 from certdesk.documents.records import load_records
 from certdesk.services.certification import certify_cases
 from certdesk.services.inputs import Rejected, load_organisations
+from certdesk.services.jobs import Jobs
 from certdesk.web.staff import sessions
 from certdesk.web.staff.deps import DeskDep, PublisherDep, issuer_for, posts, requires
 from certdesk.web.staff.forms import known_profile, read_upload
+from certdesk.web.staff.job_pages import JobsDep
 from certdesk.web.staff.sessions import Current
 from certdesk.web.staff.web import area_router
 
@@ -37,10 +39,11 @@ def issue_page(request: Request, desk: DeskDep, current: Issuing) -> Response:
 
 @router.post("/issue")
 def issue(request: Request, desk: DeskDep, current: IssuePost, publisher: PublisherDep,
+          jobs: JobsDep,
           profile: Annotated[str, Form()], file: Upload, form_token: Annotated[str, Form()] = "",
           preview: Annotated[str, Form()] = "") -> Response:
     known_profile(desk.profiles, profile)
-    _name, records = read_upload(file, load_organisations, (".json", ".csv", ".xlsx"),
+    name, records = read_upload(file, load_organisations, (".json", ".csv", ".xlsx"),
                                  "请上传 .json、.csv 或 .xlsx 文件"
                                  "（格式见 docs/input-format.md）。")
     orgs = [r for r in records if not isinstance(r, Rejected)]
@@ -61,22 +64,22 @@ def issue(request: Request, desk: DeskDep, current: IssuePost, publisher: Publis
                              *failed, *(f"{org}: {why}" for org, why in planned.failed)])
     if not sessions.use_form_token(desk.engine, current, form_token):
         raise InputError("这份签发表单已经提交过或已过期，请重新打开签发页面后再提交。")
-    with issuer_for(publisher, profile, current) as iss:
-        result = iss.issue_many(orgs)
-    failed += [f"{org}: {reason}" for org, reason in result.failed]
-    numbers = [c.number for c in result.issued]
-    mains = [c.number for c in result.issued if c.main_number is None]
-    text = f"已签发 {len(mains)} 张证书（含分证书共 {len(numbers)} 份）"
-    if result.skipped:
-        text += f"；{len(result.skipped)} 个组织已持有有效证书，未重复发证"
-    if failed:
-        text += f"；{len(failed)} 条记录未签发"
-    if len(mains) == 1 and not failed and not result.skipped:
-        return desk.done(request, current, text, "staff_certificate", numbers=numbers,
-                         number=mains[0])
-    return desk.done(request, current, text, "staff_issue", numbers=numbers,
-                     details=[s.reason for s in result.skipped] + failed,
-                     level="error" if failed else "ok")
+    job_id = start_issue_job(jobs, current, profile, name, uploaded(file), len(orgs))
+    return desk.redirect(request, "staff_job", job_id=job_id)
+
+
+def uploaded(file: UploadFile) -> bytes:
+    """The upload's bytes again, after ``read_upload`` parsed them (the job keeps them)."""
+    file.file.seek(0)
+    return file.file.read()
+
+
+def start_issue_job(jobs: Jobs, current: Current, profile: str, name: str, data: bytes,
+                    total: int) -> int:
+    """Queue the issue of an organisations file (``total`` organisations to issue) as the
+    signed-in account; the job's id (its page shows progress and result)."""
+    return jobs.submit("issue", account=current.user.name, profile=profile, input_name=name,
+                       input_data=data, total=total)
 
 
 @router.get("/certify", name="staff_certify")
@@ -87,6 +90,7 @@ def certify_page(request: Request, desk: DeskDep, current: Certifying) -> Respon
 
 @router.post("/certify")
 def certify(request: Request, desk: DeskDep, current: CertifyPost, publisher: PublisherDep,
+            jobs: JobsDep,
             profile: Annotated[str, Form()], file: Upload,
             form_token: Annotated[str, Form()] = "",
             preview: Annotated[str, Form()] = "") -> Response:
@@ -105,20 +109,6 @@ def certify(request: Request, desk: DeskDep, current: CertifyPost, publisher: Pu
                              *(f"{where}: {why}" for where, why in planned.failed)])
     if not sessions.use_form_token(desk.engine, current, form_token):
         raise InputError("这份认证决定表单已经提交过或已过期，请重新打开页面后再提交。")
-    with issuer_for(publisher, profile, current) as iss:
-        result = certify_cases(iss, cases, name)
-    approved = [c for c in result.certified if c.approved]
-    numbers = [cert.number for c in approved for cert in c.certificates]
-    text = (f"已作出 {len(result.certified)} 项认证决定：批准 {len(approved)} 项，"
-            f"不予认证注册 {len(result.certified) - len(approved)} 项；"
-            f"归档记录 {sum(len(c.records) for c in result.certified)} 份")
-    failed = [f"{where}: {reason}" for where, reason in result.failed]
-    if failed:
-        text += f"；{len(failed)} 份案卷未处理"
-    if len(approved) == 1 and len(cases) == 1:
-        return desk.done(request, current, text, "staff_certificate", numbers=numbers,
-                         number=approved[0].certificates[0].number)
-    return desk.done(request, current, text, "staff_certify", numbers=numbers,
-                     details=failed + [f"{c.name}: {c.outcome}" for c in result.certified
-                                       if not c.approved],
-                     level="error" if failed else "ok")
+    job_id = jobs.submit("certify", account=current.user.name, profile=profile,
+                         input_name=name, input_data=uploaded(file), total=len(cases))
+    return desk.redirect(request, "staff_job", job_id=job_id)
