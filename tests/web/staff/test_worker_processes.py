@@ -5,6 +5,7 @@ a clean archive audit. The web app here runs no consumer of its own."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -162,3 +163,31 @@ def test_two_workers_on_postgresql_share_jobs_with_no_number_drawn_twice(on_post
     audit = run_process("archive", "audit", "--json", home=home,
                         env={"CERTDESK_DATABASE_URL": on_postgres})
     assert audit.returncode == 0, audit.stdout + audit.stderr
+
+
+def test_a_job_queued_while_no_server_ran_is_run_by_the_next_certdesk_serve(
+        real_queue, signed_in, engine, wait_for, tmp_path, home):
+    import socket
+
+    ivy = signed_in("issuer")  # this app runs no consumer: the job waits on the queue
+    location = submit(ivy, tmp_path, organisations(range(2)), "两家.json")
+    assert ivy.get(f"{location}.json").json()["state"] == "queued"
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "CERTDESK_HOME": str(home), "CERTDESK_CONVERTER_WORKERS": "1"}
+    env.pop("CERTDESK_QUEUE_URL", None)
+    log = tmp_path / "serve.log"
+    with log.open("w") as err:
+        server = subprocess.Popen([str(CERTDESK), "serve", "--port", str(port)], env=env,
+                                  stdout=err, stderr=err, start_new_session=True)
+    try:
+        job = ended(ivy, location, wait_for, [server])
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=120)
+        # serve's upload-check workers outlive it (an existing leak, not the queue's)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(server.pid, signal.SIGKILL)
+    assert job["state"] == "done" and len(job["result"]["mains"]) == 2, job
+    assert "Application shutdown complete" in log.read_text(), log.read_text()[-3000:]
