@@ -30,6 +30,7 @@ from huey import MemoryHuey, PostgresHuey, SqliteHuey
 from huey.api import Huey
 from huey.consumer import Consumer
 from sqlalchemy.engine import Engine, make_url
+from sqlmodel import Session
 
 from certdesk.common.batch import reason
 from certdesk.common.errors import CertdeskError, InputError
@@ -41,7 +42,7 @@ from certdesk.services.inputs import Rejected, load_organisations
 from certdesk.services.issuing import Issuer
 from certdesk.services.publisher import Publisher
 from certdesk.store import jobs as table
-from certdesk.store.db import retrying, session_scope
+from certdesk.store.db import reader, retrying, session_scope
 from certdesk.store.jobs import JobState
 
 log = logging.getLogger("certdesk.jobs")
@@ -125,6 +126,7 @@ class Jobs:
     def __init__(self, settings: Settings, engine: Engine,
                  publisher: Callable[[], Publisher]) -> None:
         self.settings, self.engine, self.publisher = settings, engine, publisher
+        self.reader = reader(engine)
         self.huey = open_queue(settings)
         self._task = self.huey.task(name=TASK_NAME)(self.run)
         self._lock = threading.Lock()
@@ -233,9 +235,12 @@ class Jobs:
     def recover(self) -> list[int]:
         """Mark interrupted the running jobs whose process on this machine is gone; their
         ids. (A job running on another machine is left to that machine's workers.)"""
-        with session_scope(self.engine) as s:
+        with Session(self.reader) as s:  # a read first: job pages call this as they poll
             dead = [job_id for job_id, worker in table.running(s)
                     if worker is None or tag_alive(worker) is False]
+        if not dead:
+            return []
+        with session_scope(self.engine) as s:
             return [job_id for job_id in dead if table.interrupt(s, job_id, WORKER_DIED)]
 
     def consumer(self, workers: int = 1, *, in_thread: bool = False) -> Consumer:
@@ -245,7 +250,7 @@ class Jobs:
                          periodic=False, check_worker_health=True)
 
 
-class _Consumer(Consumer):  # type: ignore[misc]  # huey ships no types
+class _Consumer(Consumer):
     """Stopping asks the running jobs to stop at their next safe point, then waits for
     them: a job ends interrupted with its numbers voided, never cut off mid-record."""
 
