@@ -246,8 +246,12 @@ class Jobs:
     def consumer(self, workers: int = 1, *, in_thread: bool = False) -> Consumer:
         """A huey consumer running this queue's jobs in ``workers`` threads. ``in_thread``:
         one started from a server's start-up, which leaves signals to the server."""
+        # An idle worker looks at the queue at least every second (huey backs off to 10 s:
+        # a job page would wait that long to start). No task is scheduled for later, so
+        # the scheduler, which would otherwise lock the queue each second, wakes rarely.
         return _Consumer(self, in_thread, self.huey, workers=workers, worker_type="thread",
-                         periodic=False, check_worker_health=True)
+                         periodic=False, check_worker_health=True, max_delay=1.0,
+                         scheduler_interval=60)
 
 
 class _Consumer(Consumer):
