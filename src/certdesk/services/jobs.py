@@ -1,5 +1,5 @@
 """Long work as background jobs on a task queue (huey): a batch of issues from an
-organisations file, a file of certification cases.
+organisations file, a file of certification cases, the calendar sweep.
 
 ``Jobs.submit`` stores the job (``store.jobs``: the uploaded file included) and puts its id
 on the queue; a consumer — ``certdesk worker`` processes, or a thread of ``certdesk serve``
@@ -18,11 +18,13 @@ be run again — issuing skips the organisations that already hold their certifi
 
 from __future__ import annotations
 
+import json
 import logging
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -38,9 +40,11 @@ from certdesk.common.proc import process_tag, tag_alive
 from certdesk.common.settings import Settings
 from certdesk.documents.records import load_records
 from certdesk.services.certification import certify_cases
+from certdesk.services.cycle import sweep
 from certdesk.services.inputs import Rejected, load_organisations
 from certdesk.services.issuing import Issuer
 from certdesk.services.publisher import Publisher
+from certdesk.store import events
 from certdesk.store import jobs as table
 from certdesk.store.db import reader, retrying, session_scope
 from certdesk.store.jobs import JobState
@@ -90,7 +94,7 @@ def issue_result(issuer: Issuer, name: str, data: bytes, tick: Tick) -> dict[str
     records = _parsed(name, data, load_organisations)
     orgs = [r for r in records if not isinstance(r, Rejected)]
     result = issuer.issue_many(orgs, on_done=tick)
-    return {"issued": [c.number for c in result.issued],
+    return {"numbers": [c.number for c in result.issued],
             "mains": [c.number for c in result.issued if c.main_number is None],
             "skipped": [s.reason for s in result.skipped],
             "failed": [str(r.error) for r in records if isinstance(r, Rejected)]
@@ -103,20 +107,38 @@ def certify_result(issuer: Issuer, name: str, data: bytes, tick: Tick) -> dict[s
     try:
         result = certify_cases(issuer, cases, name, on_done=tick)
     except CertdeskError as exc:  # a file of one case: its error is the job's failed line
-        return {"decided": 0, "approved": 0, "records": 0, "issued": [], "mains": [],
+        return {"decided": 0, "approved": 0, "records": 0, "numbers": [], "mains": [],
                 "refused": [], "failed": [str(exc)]}
     approved = [c for c in result.certified if c.approved]
     return {"decided": len(result.certified), "approved": len(approved),
             "records": sum(len(c.records) for c in result.certified),
-            "issued": [cert.number for c in approved for cert in c.certificates],
+            "numbers": [cert.number for c in approved for cert in c.certificates],
             "mains": [c.certificates[0].number for c in approved if c.certificates],
             "refused": [f"{c.name}: {c.outcome}" for c in result.certified if not c.approved],
             "failed": [f"{where}: {why}" for where, why in result.failed]}
 
 
-KINDS: dict[str, Callable[[Issuer, str, bytes, Tick], dict[str, Any]]] = {
+def sweep_input(on: date) -> bytes:
+    """A sweep job's input: the day it applies the calendar as of."""
+    return json.dumps({"on": on.isoformat()}).encode()
+
+
+def sweep_result(publisher: Publisher, account: str, data: bytes, tick: Tick) -> dict[str, Any]:
+    """Apply the calendar (``cycle.sweep``: its changes are logged as "sweep"), and log who
+    started it; what the job page shows."""
+    on = date.fromisoformat(json.loads(data)["on"])
+    actions = sweep(publisher, on, on_done=tick)
+    with session_scope(publisher.engine) as s:
+        events.append(s, "staff.sweep", f"sweep:{on}",
+                      {"on": on, "actions": [a.as_dict() for a in actions]}, account)
+    return {"on": on.isoformat(), "numbers": [a.number for a in actions],
+            "actions": [a.as_dict() for a in actions], "failed": []}
+
+
+ISSUING: dict[str, Callable[[Issuer, str, bytes, Tick], dict[str, Any]]] = {
     "issue": issue_result, "certify": certify_result}
-"""What each kind of job runs."""
+"""What each kind of job that issues with a scheme's issuer runs."""
+KINDS = (*ISSUING, "sweep")
 
 
 class Jobs:
@@ -190,8 +212,11 @@ class Jobs:
         state, result, error = JobState.DONE, None, None
         try:
             publisher = self.publisher()
-            with self._issuer(publisher, profile, account) as issuer:
-                result = KINDS[kind](issuer, name, data, tick)
+            if kind == "sweep":  # every scheme's certificates: no issuer of one
+                result = sweep_result(publisher, account, data, tick)
+            else:
+                with self._issuer(publisher, profile, account) as issuer:
+                    result = ISSUING[kind](issuer, name, data, tick)
             if self._stopping.is_set():
                 state, error = JobState.INTERRUPTED, STOPPED
         except CertdeskError as exc:

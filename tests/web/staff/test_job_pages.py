@@ -128,3 +128,37 @@ def test_a_decision_maker_sees_the_certify_jobs_result(signed_in, tmp_path):
     assert job["kind"] == "certify" and (job["done"], job["total"]) == (1, 1)
     page = dora.get(response.headers["location"]).text
     assert "已作出 1 项认证决定：批准 1 项" in page and f"/staff/certificates/{MAIN}" in page
+
+
+def test_the_calendar_sweep_runs_as_a_job_listing_its_actions(signed_in, engine, today,
+                                                               batch):
+    from datetime import date
+
+    from tests.web.staff.conftest import logged
+
+    ivy = signed_in("issuer")
+    today(date(2026, 11, 29))
+    finished_job(ivy, post_batch(ivy, batch))
+    today(date(2027, 6, 1))  # no surveillance held within the year: suspended
+    preview = ivy.post("/staff/sweep", {"on": "2027-06-01", "preview": "1"})
+    assert preview.headers["location"] == "/staff/due"
+    with Session(engine) as s:
+        assert len(s.exec(select(Job)).all()) == 1  # the issue's: a preview starts no job
+    response = ivy.post("/staff/sweep", {"on": "2027-06-01"})
+    job = finished_job(ivy, response)
+    assert (job["kind"], job["total"], job["done"]) == ("sweep", 1, 1)
+    assert job["summary"] == "日历检查（2027-06-01）完成：1 项处理。"
+    page = ivy.get(response.headers["location"]).text
+    assert f"暂停 {MAIN}：" in page and f'href="/staff/certificates/{MAIN}"' in page
+    assert [e.actor for e in logged(engine, "staff.sweep", "sweep:2027-06-01")] == ["ivy"]
+    assert signed_in("decision_maker").get(response.headers["location"]).status_code == 403
+
+
+def test_a_sweep_on_another_day_is_refused_before_a_job_is_queued(signed_in, engine, today):
+    from datetime import date
+
+    today(date(2027, 6, 1))
+    refused = signed_in("issuer").post("/staff/sweep", {"on": "2027-06-02"})
+    assert refused.status_code == 409 and "sweep.today_only" in refused.text
+    with Session(engine) as s:
+        assert s.exec(select(Job)).all() == []

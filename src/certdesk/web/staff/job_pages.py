@@ -1,4 +1,5 @@
-"""Background jobs on the desk: ``/staff/jobs`` lists the recent ones, ``/staff/jobs/<id>``
+"""Background jobs on the desk (a batch of issues, a file of certification cases, the
+calendar sweep): ``/staff/jobs`` lists the recent ones, ``/staff/jobs/<id>``
 shows one — its progress while it runs (a small script polls ``/staff/jobs/<id>.json``;
 without scripts the page refreshes itself) and then its result: the numbers issued as
 links, the organisations skipped, the failed lines. An interrupted or failed job can be
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Form, Request
@@ -18,7 +20,7 @@ from certdesk.common.errors import InputError, NotFound
 from certdesk.services.jobs import Jobs
 from certdesk.store import jobs as table
 from certdesk.store.jobs import Job
-from certdesk.web.staff import sessions
+from certdesk.web.staff import reporting, sessions
 from certdesk.web.staff.accounts import ROLES, may
 from certdesk.web.staff.deps import CurrentUser, DeskDep, SessionDep
 from certdesk.web.staff.sessions import Current
@@ -26,9 +28,10 @@ from certdesk.web.staff.web import SECURITY_HEADERS, Forbidden, area_router
 
 router = area_router()
 
-KIND_LABELS = {"issue": "签发证书", "certify": "认证决定"}
-ACTION_OF = {"issue": "issue", "certify": "certify"}
+KIND_LABELS = {"issue": "签发证书", "certify": "认证决定", "sweep": "日历检查"}
+ACTION_OF = {"issue": "issue", "certify": "certify", "sweep": "sweep"}
 """The role action a job of each kind needs: to see it, as to start it."""
+SWEEP_LABELS = {"suspend": "暂停", "revoke": "撤销", "expire": "到期"}
 STATE_LABELS = {"queued": "排队中", "running": "进行中", "done": "已完成", "failed": "失败",
                 "interrupted": "已中断"}
 POLL_SECONDS = 2
@@ -64,18 +67,31 @@ async def consuming(app: FastAPI) -> AsyncIterator[None]:
 def summary(job: Job) -> str:
     """The result in one sentence, as the action's page said it before it became a job."""
     r = job.result
+    if job.kind == "sweep":
+        return f"日历检查（{r['on']}）完成：{len(r['actions'])} 项处理。"
     if job.kind == "certify":
         text = (f"已作出 {r['decided']} 项认证决定：批准 {r['approved']} 项，不予认证注册 "
                 f"{r['decided'] - r['approved']} 项；归档记录 {r['records']} 份")
         if r["failed"]:
             text += f"；{len(r['failed'])} 份案卷未处理"
         return text
-    text = f"已签发 {len(r['mains'])} 张证书（含分证书共 {len(r['issued'])} 份）"
+    text = f"已签发 {len(r['mains'])} 张证书（含分证书共 {len(r['numbers'])} 份）"
     if r["skipped"]:
         text += f"；{len(r['skipped'])} 个组织已持有有效证书，未重复发证"
     if r["failed"]:
         text += f"；{len(r['failed'])} 条记录未签发"
     return text
+
+
+def lines(s: Session, job: Job) -> list[str]:
+    """The result's lines under its sentence: skipped, refused, failed; a sweep's actions
+    and the reports it leaves overdue."""
+    r = job.result
+    if job.kind != "sweep":
+        return [*r.get("skipped", []), *r.get("refused", []), *r["failed"]]
+    done = [f"{SWEEP_LABELS[a['action']]} {a['number']}：{a['reason']}" for a in r["actions"]]
+    late = reporting.warnings(s, date.fromisoformat(r["on"]))["report_overdue"]
+    return done + ([f"另有 {late} 项认监委报送已逾期，请档案管理员尽快报送。"] if late else [])
 
 
 def _visible(job: Job | None, current: Current) -> Job:
@@ -128,6 +144,7 @@ def job_page(request: Request, job_id: int, desk: DeskDep, s: SessionDep,
                            rerunnable=job.state in table.RERUNNABLE
                            and may(current.user.role, ACTION_OF[job.kind]),
                            summary=summary(job) if job.result_json else None,
+                           lines=lines(s, job) if job.result_json else [],
                            poll=POLL_SECONDS)
     response.headers.update(JOB_PAGE_HEADERS)
     return response
