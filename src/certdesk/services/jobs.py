@@ -200,7 +200,7 @@ class Jobs:
                 return
             job = s.get(table.Job, job_id)
             assert job is not None
-            kind, account, profile, total = job.kind, job.account, job.profile, job.total
+            kind, account, profile = job.kind, job.account, job.profile
             name, data = job.input_name, job.input_data
         done = 0
 
@@ -217,7 +217,8 @@ class Jobs:
             else:
                 with self._issuer(publisher, profile, account) as issuer:
                     result = ISSUING[kind](issuer, name, data, tick)
-            if self._stopping.is_set() and done < total:  # some were left undone
+            # Stopped with organisations left undone (they fail as "interrupted"): to re-run.
+            if self._stopping.is_set() and result["failed"]:
                 state, error = JobState.INTERRUPTED, STOPPED
         except CertdeskError as exc:
             state, error = JobState.FAILED, str(exc)
