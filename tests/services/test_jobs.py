@@ -200,3 +200,4 @@ def test_a_job_queued_before_a_restart_runs_when_the_next_process_consumes(
     finally:
         consumer.stop()
     assert job(engine, job_id).state == JobState.DONE and len(certificates(engine)) == 2
+    assert (tmp_path / "queue.db").stat().st_mode & 0o777 == 0o600  # as the database's

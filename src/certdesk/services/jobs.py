@@ -36,6 +36,7 @@ from sqlmodel import Session
 
 from certdesk.common.batch import reason
 from certdesk.common.errors import CertdeskError, InputError
+from certdesk.common.files import private_file
 from certdesk.common.proc import process_tag, tag_alive
 from certdesk.common.settings import Settings
 from certdesk.documents.records import load_records
@@ -65,8 +66,7 @@ def open_queue(settings: Settings) -> Huey:
     if url == IMMEDIATE:
         return MemoryHuey(QUEUE_NAME, results=False, immediate=True)
     if url.startswith("sqlite:///"):
-        path = Path(url.removeprefix("sqlite:///"))
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path = private_file(Path(url.removeprefix("sqlite:///")))  # 0600, as the database
         return SqliteHuey(QUEUE_NAME, results=False, filename=str(path))
     if url.startswith("postgres"):
         dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
