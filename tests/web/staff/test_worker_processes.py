@@ -1,7 +1,9 @@
 """``certdesk worker`` as real processes: a batch submitted through the desk is run by a
-worker on the embedded SQLite queue; two workers on the PostgreSQL queue share several jobs
-(two of them naming the same organisation) with no number drawn twice, every job done and
-a clean archive audit. The web app here runs no consumer of its own."""
+worker on the embedded SQLite queue; a worker stopped mid-job leaves it interrupted and its
+re-run issues each organisation once; two workers on the PostgreSQL queue share several
+jobs (two of them naming the same organisation) with no number drawn twice, every job done
+and a clean archive audit; a job queued while no server ran is run by the next ``certdesk
+serve``. The web app here runs no consumer of its own."""
 
 from __future__ import annotations
 
@@ -191,3 +193,33 @@ def test_a_job_queued_while_no_server_ran_is_run_by_the_next_certdesk_serve(
             os.killpg(server.pid, signal.SIGKILL)
     assert job["state"] == "done" and len(job["result"]["mains"]) == 2, job
     assert "Application shutdown complete" in log.read_text(), log.read_text()[-3000:]
+
+
+def test_a_worker_stopped_mid_job_leaves_it_interrupted_and_its_rerun_issues_each_once(
+        real_queue, signed_in, engine, workers, wait_for, tmp_path, home):
+    procs = workers(1)
+    ivy = signed_in("issuer")
+    location = submit(ivy, tmp_path, organisations(range(60)), "六十家.json")
+    # stopped (SIGTERM, as a service manager stops it) once its first batch has been stored
+    assert wait_for(lambda: ivy.get(f"{location}.json").json()["done"] > 0, timeout=300,
+                    step=0.2)
+    procs[0].send_signal(signal.SIGTERM)
+    _out, err = procs[0].communicate(timeout=300)
+    assert procs[0].returncode == 0, err[-3000:]
+    stopped = ivy.get(f"{location}.json").json()
+    assert stopped["state"] == "interrupted", stopped
+    first = stopped["result"]["mains"]
+    assert 0 < len(first) < 60 and all(line.endswith("interrupted")
+                                       for line in stopped["result"]["failed"])
+    assert run_process("archive", "audit", home=home).returncode == 0  # numbers voided
+
+    workers(1)  # the next worker; the job runs again from its page
+    assert ivy.post(f"{location}/rerun").status_code == 303
+    again = ended(ivy, location, wait_for, [])
+    assert again["state"] == "done" and again["result"]["failed"] == [], again
+    assert len(again["result"]["skipped"]) == len(first)  # none issued twice
+    assert len(first) + len(again["result"]["mains"]) == 60
+    with Session(engine) as s:
+        numbers = s.exec(select(Certificate.number)).all()
+    assert len(numbers) == len(set(numbers)) == 60
+    assert run_process("archive", "audit", home=home).returncode == 0
