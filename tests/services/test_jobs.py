@@ -106,9 +106,10 @@ def test_a_running_job_whose_worker_died_is_marked_interrupted_and_its_rerun_iss
     row = job(engine, job_id)
     assert row.state == JobState.INTERRUPTED and row.error == WORKER_DIED
     assert jobs.recover() == []  # marked once
-    assert jobs.rerun(job_id)
+    assert jobs.rerun(job_id, "adam")
     row = job(engine, job_id)
     assert row.state == JobState.DONE and (row.done, row.total) == (3, 3)
+    assert row.account == "adam"  # who re-ran it issued the rest
     assert len(row.result["mains"]) == 2 and len(row.result["skipped"]) == 1
     assert orgs[0]["name"] in row.result["skipped"][0]
     assert len(certificates(engine)) == 3  # one each: none issued twice
@@ -145,7 +146,7 @@ def test_stopping_the_workers_ends_the_job_interrupted_with_no_number_left_drawn
 
 def test_only_an_interrupted_or_failed_job_can_be_queued_again(jobs, engine):
     job_id = submit(jobs, organisations(1))
-    assert not jobs.rerun(job_id)
+    assert not jobs.rerun(job_id, "ivy")
     assert job(engine, job_id).state == JobState.DONE and len(certificates(engine)) == 1
 
 

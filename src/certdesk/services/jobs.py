@@ -172,10 +172,11 @@ class Jobs:
         self._enqueue(job_id)
         return job_id
 
-    def rerun(self, job_id: int) -> bool:
-        """Queue an interrupted or failed job again; False when it is not one."""
+    def rerun(self, job_id: int, account: str) -> bool:
+        """Queue an interrupted or failed job again, run as ``account`` now; False when it
+        is not one."""
         with session_scope(self.engine) as s:
-            if not table.requeue(s, job_id):
+            if not table.requeue(s, job_id, account):
                 return False
         self._enqueue(job_id)
         return True

@@ -100,10 +100,11 @@ def finish(s: Session, job_id: int, state: JobState, *, result: dict[str, Any] |
                  else json.dumps(result, ensure_ascii=False, default=str))
 
 
-def requeue(s: Session, job_id: int) -> bool:
-    """Queue an interrupted or failed job again; False when it is in another state."""
-    return _move(s, job_id, RERUNNABLE, state=JobState.QUEUED, worker=None, started=None,
-                 finished=None)
+def requeue(s: Session, job_id: int, account: str) -> bool:
+    """Queue an interrupted or failed job again, as ``account`` (who re-runs it is the actor
+    of what it now does); False when it is in another state."""
+    return _move(s, job_id, RERUNNABLE, state=JobState.QUEUED, account=account, worker=None,
+                 started=None, finished=None)
 
 
 def interrupt(s: Session, job_id: int, why: str) -> bool:

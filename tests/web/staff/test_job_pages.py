@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 from certdesk.store import jobs as table
 from certdesk.store.db import session_scope
 from certdesk.store.jobs import Job
-from tests.web.staff.conftest import CLIENT, MAIN, finished_job
+from tests.web.staff.conftest import CLIENT, MAIN, finished_job, logged
 
 ONE_SITE = {**CLIENT, "sites": []}
 
@@ -112,9 +112,12 @@ def test_an_interrupted_job_runs_again_from_its_page_with_the_forms_csrf_token(s
     assert "已中断" in page and "处理该任务的进程已停止" in page and "重新运行" in page
     assert ivy.post(f"/staff/jobs/{job_id}/rerun", csrf="forged").status_code == 403
     assert signed_in("records_officer").post(f"/staff/jobs/{job_id}/rerun").status_code == 403
-    response = ivy.post(f"/staff/jobs/{job_id}/rerun")
+    adam = signed_in("admin")  # who re-runs it is the actor of what it now issues
+    response = adam.post(f"/staff/jobs/{job_id}/rerun")
     assert response.status_code == 303 and response.headers["location"] == f"/staff/jobs/{job_id}"
-    assert finished_job(ivy, response)["result"]["mains"] == [MAIN]
+    job = finished_job(adam, response)
+    assert job["result"]["mains"] == [MAIN] and job["account"] == "adam"
+    assert [e.actor for e in logged(engine, "certificate.issued", MAIN)] == ["adam"]
     again = ivy.post(f"/staff/jobs/{job_id}/rerun")
     assert again.status_code == 400 and "已完成，不能重新运行" in again.text
 
@@ -133,8 +136,6 @@ def test_a_decision_maker_sees_the_certify_jobs_result(signed_in, tmp_path):
 def test_the_calendar_sweep_runs_as_a_job_listing_its_actions(signed_in, engine, today,
                                                                batch):
     from datetime import date
-
-    from tests.web.staff.conftest import logged
 
     ivy = signed_in("issuer")
     today(date(2026, 11, 29))

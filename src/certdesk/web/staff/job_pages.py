@@ -156,6 +156,6 @@ def rerun(request: Request, job_id: int, desk: DeskDep, s: SessionDep, current: 
     job = _job(request, s, job_id, current)  # the role of the job's action
     if not sessions.csrf_ok(current, csrf):
         raise Forbidden("表单校验失败（CSRF 令牌缺失或无效）。请刷新页面后重试。")
-    if not jobs_of(request).rerun(job_id):
+    if not jobs_of(request).rerun(job_id, current.user.name):
         raise InputError(f"任务 {job_id} 当前{STATE_LABELS[job.state]}，不能重新运行。")
     return desk.redirect(request, "staff_job", job_id=job_id)
