@@ -1,18 +1,73 @@
 """``certdesk worker``: runs the staff desk's background jobs (web batches of issues and
-certification decisions) from the job queue, for installs whose web processes do not run
-them themselves (``CERTDESK_QUEUE_IN_PROCESS=false``)."""
+certification decisions, the sweep) from the job queue, for installs whose web processes
+do not run them themselves (``CERTDESK_QUEUE_IN_PROCESS=false``). ``certdesk jobs``: list
+them, and mark interrupted one whose machine is gone."""
 
 from __future__ import annotations
 
 import logging
 
 import typer
+from rich.table import Table
 
+from certdesk.cli.identity import AS_OPT, acting
+from certdesk.cli.options import JSON_OPT
+from certdesk.cli.output import console, emit
 from certdesk.common.errors import InputError
 from certdesk.common.settings import get_settings
 
+jobs_app = typer.Typer(help="The staff desk's background jobs: list them; mark interrupted "
+                       "one whose worker's machine is gone.", no_args_is_help=True)
+
+
+@jobs_app.command("list")
+def list_cmd(limit: int = typer.Option(20, "--limit", min=1, max=1000,
+                                       help="How many, newest first."),
+             as_json: bool = JSON_OPT) -> None:
+    """The latest jobs: kind, state, progress, account, file and the process running it."""
+    # lazy: the services load LibreOffice's and pyHanko's modules (~1 s)
+    from sqlmodel import Session
+
+    from certdesk.services.jobs import KINDS
+    from certdesk.store.db import get_engine, reader
+    from certdesk.store.jobs import recent
+
+    with Session(reader(get_engine(get_settings().db_url))) as s:
+        rows = [{"id": j.id, "kind": j.kind, "state": j.state.value, "done": j.done,
+                 "total": j.total, "account": j.account, "file": j.input_name,
+                 "worker": j.worker, "created": j.created, "error": j.error}
+                for j in recent(s, KINDS, limit)]
+
+    def human(d: dict) -> None:
+        table = Table("id", "kind", "state", "progress", "account", "file", "worker")
+        for j in d["jobs"]:
+            table.add_row(str(j["id"]), j["kind"], j["state"], f"{j['done']}/{j['total']}",
+                          j["account"], j["file"], j["worker"] or "—")
+        console.print(table)
+
+    emit({"jobs": rows}, as_json, human)
+
+
+@jobs_app.command("interrupt")
+def interrupt_cmd(job_id: int = typer.Argument(..., help="The job's number (任务 #N)."),
+                  who: str = AS_OPT, as_json: bool = JSON_OPT) -> None:
+    """Mark interrupted a running job whose worker will not come back (its machine is
+    gone: a worker of this machine that died is found by itself). It can then be run again
+    from its page; issuing skips the organisations already certified. Admins only; logged.
+    """
+    from certdesk.services.jobs import abandon
+    from certdesk.store.db import get_engine
+
+    actor = acting(who, "users")
+    worker = abandon(get_engine(get_settings().db_url), job_id, actor)
+    emit({"id": job_id, "state": "interrupted", "worker": worker}, as_json,
+         lambda d: console.print(f"job {d['id']} interrupted (its worker was {d['worker']})",
+                                 highlight=False))
+
 
 def register(app: typer.Typer) -> None:
+    app.add_typer(jobs_app, name="jobs")
+
     @app.command("worker")
     def worker_cmd(
         workers: int = typer.Option(1, "--workers", "-w", min=1, max=16,

@@ -35,7 +35,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session
 
 from certdesk.common.batch import reason
-from certdesk.common.errors import CertdeskError, InputError
+from certdesk.common.errors import CertdeskError, InputError, NotFound
 from certdesk.common.files import private_file
 from certdesk.common.proc import process_tag, tag_alive
 from certdesk.common.settings import Settings
@@ -139,6 +139,25 @@ ISSUING: dict[str, Callable[[Issuer, str, bytes, Tick], dict[str, Any]]] = {
     "issue": issue_result, "certify": certify_result}
 """What each kind of job that issues with a scheme's issuer runs."""
 KINDS = (*ISSUING, "sweep")
+
+
+def abandon(engine: Engine, job_id: int, actor: str) -> str | None:
+    """Mark interrupted a running job whose worker will not come back (its machine is
+    gone), logged as ``actor``; the worker it named. Refused for a job not running, or
+    run by a process of this machine that still runs (stop that process instead)."""
+    with session_scope(engine) as s:
+        job = s.get(table.Job, job_id)
+        if job is None:
+            raise NotFound(f"no job {job_id}")
+        worker = job.worker
+        if job.state != JobState.RUNNING:
+            raise InputError(f"job {job_id} is {job.state.value}, not running")
+        if worker is not None and tag_alive(worker):
+            raise InputError(f"job {job_id} runs in process {worker} of this machine, "
+                             "which still runs: stop it (SIGTERM) instead")
+        table.interrupt(s, job_id, WORKER_DIED)
+        events.append(s, "job.interrupted", f"job:{job_id}", {"worker": worker}, actor)
+    return worker
 
 
 class Jobs:
