@@ -64,7 +64,20 @@ def test_a_job_whose_machine_is_gone_is_marked_interrupted_and_logged(cli, engin
     [entry] = logged(engine, "job.interrupted", f"job:{job_id}")
     assert entry.actor == "wang"
     again = cli("jobs", "interrupt", str(job_id))
-    assert again.returncode != 0 and "is interrupted, not running" in again.stderr
+    assert again.returncode != 0 and "is interrupted: it has ended" in again.stderr
+
+
+def test_a_queued_job_the_queue_lost_is_marked_interrupted(cli, engine):
+    from sqlmodel import Session
+
+    from certdesk.services.jobs import ABANDONED
+    from certdesk.store.jobs import Job
+
+    job_id = _job(engine, None)
+    assert cli("jobs", "interrupt", str(job_id)).returncode == 0
+    with Session(engine) as s:
+        job = s.get(Job, job_id)
+        assert (job.state, job.error) == ("interrupted", ABANDONED)
 
 
 def test_a_job_of_a_live_process_of_this_machine_is_not_marked(cli, engine):

@@ -52,8 +52,9 @@ def list_cmd(limit: int = typer.Option(20, "--limit", min=1, max=1000,
 def interrupt_cmd(job_id: int = typer.Argument(..., help="The job's number (任务 #N)."),
                   who: str = AS_OPT, as_json: bool = JSON_OPT) -> None:
     """Mark interrupted a running job whose worker will not come back (its machine is
-    gone: a worker of this machine that died is found by itself). It can then be run again
-    from its page; issuing skips the organisations already certified. Admins only; logged.
+    gone: a worker of this machine that died is found by itself), or a queued one the
+    queue lost (a database restored without its queue file). It can then be run again from
+    its page; issuing skips the organisations already certified. Admins only; logged.
     """
     from certdesk.services.jobs import abandon
     from certdesk.store.db import get_engine

@@ -56,6 +56,7 @@ IMMEDIATE = "immediate:"
 QUEUE_NAME = "certdesk"
 TASK_NAME = "certdesk.job"
 WORKER_DIED = "处理该任务的进程已停止（重启或崩溃），可重新运行：已签发的组织会被跳过。"
+ABANDONED = "任务已由管理员标记为中断（队列中已无此任务），可重新运行：已签发的组织会被跳过。"
 STOPPED = "处理该任务的进程正在停止，任务已中断，可重新运行：已签发的组织会被跳过。"
 
 
@@ -143,19 +144,22 @@ KINDS = (*ISSUING, "sweep")
 
 def abandon(engine: Engine, job_id: int, actor: str) -> str | None:
     """Mark interrupted a running job whose worker will not come back (its machine is
-    gone), logged as ``actor``; the worker it named. Refused for a job not running, or
-    run by a process of this machine that still runs (stop that process instead)."""
+    gone), or a queued one whose message the queue no longer holds (a database restored
+    without the queue file), logged as ``actor``; the worker it named. Safe if the message
+    or the worker turns up after all: a job runs only from ``queued``, once. Refused for a
+    job that has ended, or run by a process of this machine that still runs."""
     with session_scope(engine) as s:
         job = s.get(table.Job, job_id)
         if job is None:
             raise NotFound(f"no job {job_id}")
         worker = job.worker
-        if job.state != JobState.RUNNING:
-            raise InputError(f"job {job_id} is {job.state.value}, not running")
+        if job.state in table.ENDED:
+            raise InputError(f"job {job_id} is {job.state.value}: it has ended")
         if worker is not None and tag_alive(worker):
             raise InputError(f"job {job_id} runs in process {worker} of this machine, "
                              "which still runs: stop it (SIGTERM) instead")
-        table.interrupt(s, job_id, WORKER_DIED)
+        table.interrupt(s, job_id, WORKER_DIED if worker else ABANDONED,
+                        (JobState.QUEUED, JobState.RUNNING))
         events.append(s, "job.interrupted", f"job:{job_id}", {"worker": worker}, actor)
     return worker
 

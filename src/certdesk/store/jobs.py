@@ -107,10 +107,10 @@ def requeue(s: Session, job_id: int, account: str) -> bool:
                  started=None, finished=None)
 
 
-def interrupt(s: Session, job_id: int, why: str) -> bool:
-    """Mark a running job interrupted (its worker is gone)."""
-    return _move(s, job_id, (JobState.RUNNING,), state=JobState.INTERRUPTED,
-                 finished=utcnow(), error=why)
+def interrupt(s: Session, job_id: int, why: str,
+              sources: tuple[JobState, ...] = (JobState.RUNNING,)) -> bool:
+    """Mark a running job interrupted (its worker is gone), or one in ``sources``."""
+    return _move(s, job_id, sources, state=JobState.INTERRUPTED, finished=utcnow(), error=why)
 
 
 def running(s: Session) -> list[tuple[int, str | None]]:
