@@ -163,3 +163,33 @@ def test_a_sweep_on_another_day_is_refused_before_a_job_is_queued(signed_in, eng
     assert refused.status_code == 409 and "sweep.today_only" in refused.text
     with Session(engine) as s:
         assert s.exec(select(Job)).all() == []
+
+
+def test_the_apps_own_consumer_runs_a_queued_job_while_the_app_runs(keyed_home, monkeypatch,
+                                                                   accounts, batch, tmp_path,
+                                                                   wait_for, converter):
+    """``certdesk serve``'s default: the desk's lifespan starts a consumer thread on the
+    SQLite queue and stops it with the app."""
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+
+    from certdesk.common.settings import get_settings
+    from certdesk.store.db import make_engine
+    from certdesk.web.staff.router import mount
+    from tests.web.staff.conftest import StaffClient
+
+    monkeypatch.setenv("CERTDESK_QUEUE_URL", f"sqlite:///{tmp_path / 'queue.db'}")
+    get_settings.cache_clear()
+    settings = get_settings()
+    engine = make_engine(settings.db_url)
+    app = FastAPI()
+    mount(app, settings, engine, pool=converter)
+    with TestClient(app) as http:  # the lifespan runs: the consumer starts
+        ivy = StaffClient(http)
+        assert ivy.login("ivy").status_code == 303
+        response = post_batch(ivy, batch)
+        location = response.headers["location"]
+        assert wait_for(lambda: ivy.get(f"{location}.json").json()["state"] == "done",
+                        timeout=60)
+        assert ivy.get(f"{location}.json").json()["result"]["mains"] == [MAIN]
+    engine.dispose()
