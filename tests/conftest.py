@@ -34,6 +34,9 @@ os.environ.setdefault("CERTDESK_ALLOW_UNVERIFIED_PROFILE", "1")
 # at 0.2 s of CPU each with the real cost (what is tested is who may sign in, not argon2).
 os.environ.setdefault("CERTDESK_STAFF_PASSWORD_TIME_COST", "1")
 os.environ.setdefault("CERTDESK_STAFF_PASSWORD_MEMORY_KIB", "64")
+# The desk's background jobs run inside the request that starts them (no consumer to wait
+# for); tests of the queue itself set CERTDESK_QUEUE_URL to a real backend.
+os.environ.setdefault("CERTDESK_QUEUE_URL", "immediate:")
 
 
 @pytest.fixture

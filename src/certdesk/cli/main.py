@@ -25,6 +25,7 @@ from certdesk.cli import (
     status,
     users,
     web,
+    worker,
 )
 from certdesk.cli.output import fail
 from certdesk.common.errors import CertdeskError
@@ -48,7 +49,7 @@ def _root() -> None:
 
 # Each command group lives in its own module and joins here.
 for _group in (issue, status, lifecycle, rules, archive, signing, docs, web, users, accounts,
-               report, register, backup, profiles):
+               report, register, backup, profiles, worker):
     _group.register(app)
 
 

@@ -26,6 +26,9 @@ def register(app: typer.Typer) -> None:
         Put it behind a TLS reverse proxy and set CERTDESK_PUBLIC_URL to the address QR
         codes print. Rate limits count per client address; it is taken from X-Forwarded-For
         only when the proxy is listed in CERTDESK_FORWARDED_ALLOW_IPS (default: none).
+
+        Each server process also runs the staff desk's background jobs (batches, the
+        sweep) unless CERTDESK_QUEUE_IN_PROCESS=false, where `certdesk worker` runs them.
         """
         # lazy: certdesk.signing.keys at module top adds ~0.1 s to `certdesk --help`
         import uvicorn

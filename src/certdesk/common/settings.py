@@ -121,6 +121,17 @@ class Settings(BaseSettings):
     ``rules.toml``), separated by ``os.pathsep`` (``:`` on Linux). They are searched in
     order and the shipped ``certdesk/profiles/`` last; the first folder holding an id wins."""
 
+    queue_url: str | None = None
+    """Where the staff desk's job queue lives (huey): ``sqlite:///path`` (a file of its own,
+    for workers on this machine), ``postgresql://…`` (tables in that database, for workers
+    on several machines), or ``immediate:`` (each job runs inside the request that starts
+    it: tests). Default: beside the database — ``certdesk-queue.db`` in its folder for a
+    SQLite database, the database itself for PostgreSQL."""
+
+    queue_in_process: bool = True
+    """``certdesk serve`` runs queued jobs in its own processes (a consumer thread each).
+    Turn off where ``certdesk worker`` processes run them."""
+
     archive_pause_file: Path | None = None
     """Test hook for crash tests: an archive write creates this file once its blob is durable
     and waits, before its row commits, while the file exists."""
@@ -142,6 +153,16 @@ class Settings(BaseSettings):
     @property
     def db_url(self) -> str:
         return self.database_url or f"sqlite:///{self.home / 'certdesk.db'}"
+
+    @property
+    def job_queue_url(self) -> str:
+        """``queue_url``, or its default derived from the database's."""
+        if self.queue_url:
+            return self.queue_url
+        db = self.db_url
+        if db.startswith("sqlite:///"):
+            return f"sqlite:///{Path(db.removeprefix('sqlite:///')).with_name('certdesk-queue.db')}"
+        return db
 
     @property
     def blob_dir(self) -> Path:

@@ -484,9 +484,10 @@ class SweepAction:
 
 
 def sweep(publisher: Publisher, on: date | None = None, *,
-          actor: str = "sweep", dry_run: bool = False) -> list[SweepAction]:
+          actor: str = "sweep", dry_run: bool = False,
+          on_done: Callable[[SweepAction], None] | None = None) -> list[SweepAction]:
     """Apply the calendar as of ``on`` (today; another day only as a ``dry_run`` preview,
-    which returns the actions without taking them).
+    which returns the actions without taking them). ``on_done``: told after each action.
 
     The state comes from the certificates' columns in one query (with the count of
     surveillances held and whether the expiry is logged), not from the log's entries."""
@@ -522,6 +523,8 @@ def sweep(publisher: Publisher, on: date | None = None, *,
                 events.append(s, "certificate.expired", act.number, {"on": on}, actor)
         else:
             change_status(publisher, act.number, act.action, act.reason, actor=actor, on=on)
+        if on_done:
+            on_done(act)
     return plan
 
 

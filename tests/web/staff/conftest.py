@@ -137,3 +137,14 @@ def logged(engine, kind: str, subject: str | None = None) -> list[Event]:
         if subject is not None:
             query = query.where(Event.subject == subject)
         return list(s.exec(query.order_by(Event.seq)))
+
+
+def finished_job(client, response) -> dict:
+    """The job a batch form post started (the fast tier's queue runs it at once): its JSON,
+    after checking that the post redirected to its page and that it ran to the end."""
+    assert response.status_code == 303, response.text
+    location = response.headers["location"]
+    assert re.fullmatch(r"/staff/jobs/\d+", location), location
+    job = client.get(f"{location}.json").json()
+    assert job["state"] == "done", job
+    return job

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.browser
 PAGES = ("/staff/", "/staff/certificates", "/staff/certificates?expiring_within=30",
          "/staff/register/print", "/staff/search?q=恒信", "/staff/issue", "/staff/certify",
          "/staff/due", "/staff/reporting", "/staff/returns", "/staff/retention",
-         "/staff/log", "/staff/users", "/staff/password", "/staff/nowhere")
+         "/staff/log", "/staff/jobs", "/staff/users", "/staff/password", "/staff/nowhere")
 
 
 def test_the_staff_pages_have_no_serious_or_critical_accessibility_finding(

@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 from certdesk.store.models import Record
 from tests.conftest import REPO
 from tests.store.conftest import make_pdf
-from tests.web.staff.conftest import CLIENT, MAIN, logged
+from tests.web.staff.conftest import CLIENT, MAIN, finished_job, logged
 
 R1 = "027329FWF0001R100"
 CERT = f"/staff/certificates/{MAIN}"
@@ -64,8 +64,7 @@ def case_file(tmp_path, **decision) -> Path:
 def test_every_staff_action_is_logged_with_the_staff_user_as_actor(signed_in, engine,
                                                                     one_site_file, today):
     ivy = signed_in("issuer")
-    response = issue(ivy, one_site_file)
-    assert response.status_code == 303 and response.headers["location"] == CERT
+    assert finished_job(ivy, issue(ivy, one_site_file))["result"]["mains"] == [MAIN]
     steps = [
         (f"{CERT}/surveillance", {"held": "2027-02-01"}),
         (f"{CERT}/status", {"action": "suspend", "reason": "未按期整改", "on": "2027-06-01"}),
@@ -80,7 +79,8 @@ def test_every_staff_action_is_logged_with_the_staff_user_as_actor(signed_in, en
                                       if k in ("held", "on", "decision"))))
         response = ivy.post(path, form)
         assert response.status_code == 303, (path, response.text)
-    assert response.headers["location"] == "/staff/due"
+    sweep = finished_job(ivy, response)  # the sweep ran as a job
+    assert sweep["kind"] == "sweep" and sweep["account"] == "ivy"
 
     rhea = signed_in("records_officer")
     page = rhea.get(f"/staff/certificates/{R1}").text
@@ -166,17 +166,19 @@ def test_bad_records_in_an_upload_are_listed_and_the_good_ones_issued(signed_in,
     assert "batch.json: record 2" in preview and "有错误" in preview
     assert "签发这 1 个组织" in preview
     response = confirm(ivy, preview)
-    assert response.status_code == 303 and response.headers["location"] == CERT
-    assert "已签发 1 张证书" in ivy.get(CERT).text
+    finished_job(ivy, response)
+    page = ivy.get(response.headers["location"]).text
+    assert "已签发 1 张证书" in page and f"/staff/certificates/{MAIN}" in page
 
 
 def test_a_decision_maker_certifies_a_case_and_lands_on_the_new_certificate(signed_in, engine,
                                                                              tmp_path):
     dora = signed_in("decision_maker")
     response = issue(dora, case_file(tmp_path), page="/staff/certify")
-    assert response.status_code == 303 and response.headers["location"] == CERT
+    assert finished_job(dora, response)["result"]["mains"] == [MAIN]
+    assert "已作出 1 项认证决定" in dora.get(response.headers["location"]).text
     page = dora.get(CERT).text
-    assert "批准认证注册" in page and "已作出 1 项认证决定" in page
+    assert "批准认证注册" in page
     assert "XBHT-DEC-20261120-001" in page and "XBHT-RPT-20261020-001" in page
     assert [e.actor for e in logged(engine, "certification.decided")] == ["dora"]
 
@@ -185,11 +187,14 @@ def test_an_issuer_may_not_take_the_certification_decision(signed_in):
     assert signed_in("issuer").get("/staff/certify").status_code == 403
 
 
-def test_a_case_whose_decision_maker_audited_is_a_409_page_and_stores_nothing(signed_in,
-                                                                              engine, tmp_path):
+def test_a_case_whose_decision_maker_audited_is_a_failed_line_and_stores_nothing(signed_in,
+                                                                                 engine,
+                                                                                 tmp_path):
     dora = signed_in("decision_maker")
     response = issue(dora, case_file(tmp_path, decision_makers=["张伟"]), page="/staff/certify")
-    assert response.status_code == 409 and "XBHT 7.5.1" in response.text
+    [line] = finished_job(dora, response)["result"]["failed"]
+    assert "XBHT 7.5.1" in line
+    assert "XBHT 7.5.1" in dora.get(response.headers["location"]).text
     with Session(engine) as s:
         assert s.exec(select(Record)).all() == []
     assert logged(engine, "number.drawn") == []

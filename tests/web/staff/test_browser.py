@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from datetime import date
 from pathlib import Path
 
@@ -117,8 +118,11 @@ def test_one_client_walks_from_initial_certification_to_recertification(open_pag
     page.set_input_files("input[name=file]", str(upload))
     page.click("button:has-text('上传并预览')")
     page.click("button:has-text('签发这 1 个组织')")
+    page.wait_for_url(re.compile(rf"{server}/staff/jobs/\d+"))  # the batch became a job
+    assert "已签发 1 张证书（含分证书共 3 份）" in page.inner_text("#job-result")
+    shoot(page, "job", tmp_path)
+    page.click(f"#job-result a:has-text('{MAIN}')")
     page.wait_for_url(f"{server}/staff/certificates/{MAIN}")
-    assert "已签发 1 张证书（含分证书共 3 份）" in page.inner_text(".flash")
     assert facts(page) == ("2026-03-15", "2029-03-14", "有效")
     assert member_statuses(page) == {MAIN: "有效", f"{MAIN}-1": "有效", f"{MAIN}-2": "有效"}
     assert page.inner_text("#next-due") == "2027-03-14"
@@ -183,8 +187,10 @@ def test_a_decision_maker_takes_the_initial_decision_from_a_case_file(open_page,
     page.set_input_files("input[name=file]", str(CASE))
     shoot(page, "certify", tmp_path)
     page.click("button:has-text('校验并作出认证决定')")
+    page.wait_for_url(re.compile(rf"{server}/staff/jobs/\d+"))
+    assert "批准 1 项" in page.inner_text("#job-result")
+    page.click(f"#job-result a:has-text('{MAIN}')")
     page.wait_for_url(f"{server}/staff/certificates/{MAIN}")
-    assert "批准 1 项" in page.inner_text(".flash")
     assert facts(page) == ("2026-11-23", "2029-11-22", "有效")
     assert list(member_statuses(page)) == [MAIN, f"{MAIN}-1", f"{MAIN}-2", f"{MAIN}-3"]
     assert "认证决定：批准认证注册（2026-11-20，决定人员 孙丽、周强" in page.inner_text(".timeline")
@@ -209,3 +215,18 @@ def test_a_role_without_the_right_sees_the_403_page(open_page, server):
     response = page.goto(f"{server}/staff/issue")
     assert response.status == 403
     assert "无权执行此操作" in page.inner_text("main")
+
+
+def test_the_job_page_follows_a_queued_job_to_its_result_by_itself(open_page, server,
+                                                                   staff_app, engine):
+    from tests.web.staff.test_job_pages import ONE_SITE, queued_job
+
+    job_id = queued_job(engine, data=json.dumps([ONE_SITE], ensure_ascii=False).encode())
+    page = open_page("ivy")
+    page.goto(f"{server}/staff/jobs/{job_id}")
+    assert page.inner_text("#job-state") == "排队中" and page.locator("#job-result").count() == 0
+    staff_app.state.staff_jobs.run(job_id)  # a worker takes it; the page's poll notices
+    page.wait_for_selector("#job-result", timeout=30_000)
+    assert page.inner_text("#job-state") == "已完成"
+    assert "已签发 1 张证书" in page.inner_text("#job-result")
+    assert page.inner_text("#job-count") == "1 / 1"

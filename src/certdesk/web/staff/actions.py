@@ -1,10 +1,9 @@
 """What staff do to a certificate once issued: change its status, record a surveillance,
-reissue, recertify — and the calendar sweep. Each form has a preview (``preview`` set)
-that checks everything and saves nothing."""
+reissue, recertify — and the calendar sweep (a background job, ``job_pages``). Each form has
+a preview (``preview`` set) that checks everything and saves nothing."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import Depends, File, Form, Request, UploadFile
@@ -14,12 +13,12 @@ from sqlmodel import Session
 from certdesk.common.errors import InputError
 from certdesk.documents.records import load_records
 from certdesk.domain.coverage import parse_site_numbers
+from certdesk.domain.guards import sweep_day
 from certdesk.domain.scope import parse_site_scopes
 from certdesk.services.certification import record_surveillance_report
 from certdesk.services.cycle import (
     Changes,
     ReissuePreview,
-    SweepAction,
     late_logged,
     main_certificate,
     recertify,
@@ -28,13 +27,13 @@ from certdesk.services.cycle import (
     sweep,
 )
 from certdesk.services.issuing import IssuePreview, Issuer
+from certdesk.services.jobs import sweep_input
 from certdesk.services.publisher import Publisher
 from certdesk.services.transitions import StatusPreview, change_status
-from certdesk.store import events
-from certdesk.store.db import session_scope
-from certdesk.web.staff import reporting, views
-from certdesk.web.staff.deps import DeskDep, PublisherDep, SessionDep, issuer_for, posts
+from certdesk.web.staff import views
+from certdesk.web.staff.deps import DeskDep, PublisherDep, issuer_for, posts
 from certdesk.web.staff.forms import day, months, read_upload, required_day
+from certdesk.web.staff.job_pages import SWEEP_LABELS, JobsDep
 from certdesk.web.staff.sessions import Current
 from certdesk.web.staff.web import Desk, area_router
 
@@ -46,8 +45,6 @@ ReissuePost = Annotated[Current, Depends(posts("reissue"))]
 RecertifyPost = Annotated[Current, Depends(posts("recertify"))]
 SweepPost = Annotated[Current, Depends(posts("sweep"))]
 Field = Annotated[str, Form()]
-
-SWEEP_LABELS = {"suspend": "暂停", "revoke": "撤销", "expire": "到期"}
 
 
 @router.post("/certificates/{number}/status", name="staff_change_status")
@@ -163,31 +160,20 @@ def recertify_(request: Request, number: str, desk: DeskDep, current: RecertifyP
                      number=certs[0].number)
 
 
-def _swept(desk: Desk, s: Session, current: Current, when: date,
-           actions: list[SweepAction]) -> list[str]:
-    """Log who started the sweep (it logs its own changes as "sweep"); the lines to show."""
-    with session_scope(desk.engine) as w:
-        events.append(w, "staff.sweep", f"sweep:{when}",
-                      {"on": when, "actions": [a.as_dict() for a in actions]},
-                      current.user.name)
-    details = [f"{SWEEP_LABELS[a.action]} {a.number}：{a.reason}" for a in actions]
-    late = reporting.warnings(s, when)["report_overdue"]
-    if late:
-        details.append(f"另有 {late} 项认监委报送已逾期，请档案管理员尽快报送。")
-    return details
-
-
 @router.post("/sweep", name="staff_sweep")
-def run_sweep(request: Request, desk: DeskDep, s: SessionDep, current: SweepPost,
-              publisher: PublisherDep, on: Field = "", preview: Field = "") -> Response:
+def run_sweep(request: Request, desk: DeskDep, current: SweepPost, publisher: PublisherDep,
+              jobs: JobsDep, on: Field = "", preview: Field = "") -> Response:
     when = day(on, "执行日期") or desk.today()
-    actions = sweep(publisher, when, dry_run=bool(preview))
+    sweep_day(when, desk.today(), dry_run=bool(preview))  # refused now, not in the job
+    actions = sweep(publisher, when, dry_run=True)
     if preview:
         return desk.done(request, current,
                          f"日历检查预览（{when}，未执行）：{len(actions)} 项将处理。",
                          "staff_due", level="preview",
                          details=[f"{SWEEP_LABELS[a.action]} {a.number}：{a.reason}"
                                   for a in actions])
-    return desk.done(request, current, f"日历检查（{when}）完成：{len(actions)} 项处理。",
-                     "staff_due", numbers=[a.number for a in actions],
-                     details=_swept(desk, s, current, when, actions))
+    # Each suspension or revocation signs a notice: a background job, counted per action.
+    job_id = jobs.submit("sweep", account=current.user.name, profile="",
+                         input_name=f"日历检查 {when}", input_data=sweep_input(when),
+                         total=len(actions))
+    return desk.redirect(request, "staff_job", job_id=job_id)

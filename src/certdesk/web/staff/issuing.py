@@ -1,7 +1,8 @@
 """Issuing certificates from an organisations file (``/staff/issue``: upload, a per-row
 preview, then "issue these N") and certification decisions from case files
 (``/staff/certify``). Each upload page hands out a one-time form token: a preview leaves it
-unspent, a real submission spends it, so a second click or a reload never issues twice."""
+unspent, a real submission spends it, so a second click or a reload never issues twice.
+The issue itself runs as a background job (``job_pages``)."""
 
 from __future__ import annotations
 
@@ -16,13 +17,13 @@ from certdesk.documents.records import load_records
 from certdesk.services.certification import certify_cases
 from certdesk.services.import_plan import plan_rows
 from certdesk.services.import_template import MEDIA_TYPES, template_bytes
-from certdesk.services.inputs import OrganisationInput, Rejected, load_organisations
-from certdesk.services.publisher import Publisher
+from certdesk.services.inputs import Rejected, load_organisations
 from certdesk.web.staff import sessions, staging
 from certdesk.web.staff.deps import DeskDep, PublisherDep, issuer_for, posts, requires
-from certdesk.web.staff.forms import known_profile, load_upload, read_upload, upload_bytes
+from certdesk.web.staff.forms import known_profile, load_upload, upload_bytes
+from certdesk.web.staff.job_pages import JobsDep
 from certdesk.web.staff.sessions import Current
-from certdesk.web.staff.web import Desk, area_router, download
+from certdesk.web.staff.web import area_router, download
 
 router = area_router()
 
@@ -76,7 +77,7 @@ def preview_page(request: Request, desk: DeskDep, current: Issuing, key: str) ->
 
 
 @router.post("/issue/confirm", name="staff_issue_confirm")
-def confirm(request: Request, desk: DeskDep, current: IssuePost, publisher: PublisherDep,
+def confirm(request: Request, desk: DeskDep, current: IssuePost, jobs: JobsDep,
             key: Annotated[str, Form()], digest: Annotated[str, Form()],
             rows: Annotated[str, Form()], form_token: Annotated[str, Form()] = "") -> Response:
     """Issue exactly the rows the preview showed as issuable, from the file kept for it."""
@@ -94,29 +95,10 @@ def confirm(request: Request, desk: DeskDep, current: IssuePost, publisher: Publ
     if not sessions.use_form_token(desk.engine, current, form_token):
         raise InputError("这份签发表单已经提交过或已过期，请重新打开签发页面后再提交。")
     staging.drop(desk.settings, key)
-    return _issue_rows(request, desk, current, publisher, staged.profile,
-                       [o for o in orgs if isinstance(o, OrganisationInput)])
-
-
-def _issue_rows(request: Request, desk: Desk, current: Current, publisher: Publisher,
-                profile: str, orgs: list[OrganisationInput]) -> Response:
-    """Issue for ``orgs`` (checked, confirmed) and say how it went."""
-    with issuer_for(publisher, profile, current) as iss:
-        result = iss.issue_many(orgs)
-    failed = [f"{org}: {reason}" for org, reason in result.failed]
-    numbers = [c.number for c in result.issued]
-    mains = [c.number for c in result.issued if c.main_number is None]
-    text = f"已签发 {len(mains)} 张证书（含分证书共 {len(numbers)} 份）"
-    if result.skipped:
-        text += f"；{len(result.skipped)} 个组织已持有有效证书，未重复发证"
-    if failed:
-        text += f"；{len(failed)} 条记录未签发"
-    if len(mains) == 1 and not failed and not result.skipped:
-        return desk.done(request, current, text, "staff_certificate", numbers=numbers,
-                         number=mains[0])
-    return desk.done(request, current, text, "staff_issue", numbers=numbers,
-                     details=[s.reason for s in result.skipped] + failed,
-                     level="error" if failed else "ok")
+    # the job reads the same file (its digest checked above): the rows issued are the ones shown
+    job_id = jobs.submit("issue", account=current.user.name, profile=staged.profile,
+                         input_name=staged.filename, input_data=staged.data, total=len(orgs))
+    return desk.redirect(request, "staff_job", job_id=job_id)
 
 
 @router.get("/certify", name="staff_certify")
@@ -127,12 +109,14 @@ def certify_page(request: Request, desk: DeskDep, current: Certifying) -> Respon
 
 @router.post("/certify")
 def certify(request: Request, desk: DeskDep, current: CertifyPost, publisher: PublisherDep,
+            jobs: JobsDep,
             profile: Annotated[str, Form()], file: Upload,
             form_token: Annotated[str, Form()] = "",
             preview: Annotated[str, Form()] = "") -> Response:
     known_profile(desk.profiles, profile)
-    name, cases = read_upload(file, load_records, (".json",),
-                              "请上传 .json 案卷文件（格式见 docs/lifecycle.md）。")
+    name, data = upload_bytes(file)
+    cases = load_upload(name, data, load_records, (".json",),
+                        "请上传 .json 案卷文件（格式见 docs/lifecycle.md）。")
     if preview:
         with issuer_for(publisher, profile, current) as iss:
             planned = certify_cases(iss, cases, name, dry_run=True)
@@ -145,20 +129,6 @@ def certify(request: Request, desk: DeskDep, current: CertifyPost, publisher: Pu
                              *(f"{where}: {why}" for where, why in planned.failed)])
     if not sessions.use_form_token(desk.engine, current, form_token):
         raise InputError("这份认证决定表单已经提交过或已过期，请重新打开页面后再提交。")
-    with issuer_for(publisher, profile, current) as iss:
-        result = certify_cases(iss, cases, name)
-    approved = [c for c in result.certified if c.approved]
-    numbers = [cert.number for c in approved for cert in c.certificates]
-    text = (f"已作出 {len(result.certified)} 项认证决定：批准 {len(approved)} 项，"
-            f"不予认证注册 {len(result.certified) - len(approved)} 项；"
-            f"归档记录 {sum(len(c.records) for c in result.certified)} 份")
-    failed = [f"{where}: {reason}" for where, reason in result.failed]
-    if failed:
-        text += f"；{len(failed)} 份案卷未处理"
-    if len(approved) == 1 and len(cases) == 1:
-        return desk.done(request, current, text, "staff_certificate", numbers=numbers,
-                         number=approved[0].certificates[0].number)
-    return desk.done(request, current, text, "staff_certify", numbers=numbers,
-                     details=failed + [f"{c.name}: {c.outcome}" for c in result.certified
-                                       if not c.approved],
-                     level="error" if failed else "ok")
+    job_id = jobs.submit("certify", account=current.user.name, profile=profile,
+                         input_name=name, input_data=data, total=len(cases))
+    return desk.redirect(request, "staff_job", job_id=job_id)

@@ -9,6 +9,8 @@ reload never repeats an action.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -19,12 +21,14 @@ from certdesk.common.errors import NotFound
 from certdesk.common.settings import Settings
 from certdesk.documents.converter import Converter
 from certdesk.domain.profiles import Profiles, installed_profiles
+from certdesk.services.jobs import Jobs
 from certdesk.web.staff import (
     account_pages,
     actions,
     audit_log,
     home,
     issuing,
+    job_pages,
     records,
     register,
     reporting,
@@ -40,11 +44,21 @@ FAVICON = (b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32">'
            b'stroke-linecap="round" stroke-linejoin="round"/></svg>')
 STATIC = {"staff.css": (Path(__file__).with_name("static").joinpath("staff.css").read_bytes(),
                         "text/css"),
-          "favicon.svg": (FAVICON, "image/svg+xml")}
+          "favicon.svg": (FAVICON, "image/svg+xml"),
+          "jobs.js": (Path(__file__).with_name("static").joinpath("jobs.js").read_bytes(),
+                      "text/javascript")}
 AREAS = (sign_in, home, issuing, actions, records, account_pages, reporting, register,
-         audit_log)
+         audit_log, job_pages)
 
-router = area_router(prefix="/staff", lifespan=publishing_lifespan)
+
+@asynccontextmanager
+async def desk_lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """The publisher first: the in-process job consumer signs with it."""
+    async with publishing_lifespan(app), job_pages.consuming(app):
+        yield
+
+
+router = area_router(prefix="/staff", lifespan=desk_lifespan)
 
 
 @router.get("/static/{name}", name="staff_static")
@@ -74,4 +88,5 @@ def mount(app: FastAPI, settings: Settings, engine: Engine, *,
     app.state.staff_desk = Desk(settings, engine, profiles)
     app.state.staff_publishing = Publishing(settings, engine, pool, profiles)
     app.state.staff_chain_check = audit_log.ChainCheck(engine)
+    app.state.staff_jobs = Jobs(settings, engine, app.state.staff_publishing)
     app.include_router(router)
