@@ -14,6 +14,7 @@ from certdesk.store import jobs as table
 from certdesk.store.db import session_scope
 from certdesk.store.jobs import Job
 from tests.web.staff.conftest import CLIENT, MAIN, finished_job, logged
+from tests.web.staff.test_actions import confirm, form_token, issue
 
 ONE_SITE = {**CLIENT, "sites": []}
 
@@ -23,17 +24,6 @@ def batch(tmp_path):
     path = tmp_path / "客户.json"
     path.write_text(json.dumps([ONE_SITE], ensure_ascii=False), encoding="utf-8")
     return path
-
-
-def form_token(client, page: str = "/staff/issue") -> str:
-    return client.get(page).text.split('name="form_token" value="')[1].split('"')[0]
-
-
-def post_batch(client, path, token: str | None = None):
-    token = token or form_token(client)
-    with path.open("rb") as fh:
-        return client.post("/staff/issue", {"profile": "xbht", "form_token": token},
-                           files={"file": (path.name, fh, "application/json")})
 
 
 def queued_job(engine, kind: str = "issue", account: str = "ivy", data: bytes = b"[]") -> int:
@@ -47,7 +37,7 @@ def queued_job(engine, kind: str = "issue", account: str = "ivy", data: bytes = 
 
 def test_a_batch_lands_on_its_job_page_which_shows_the_result_with_links(signed_in, batch):
     ivy = signed_in("issuer")
-    response = post_batch(ivy, batch)
+    response = issue(ivy, batch)
     job = finished_job(ivy, response)
     assert (job["kind"], job["total"], job["done"], job["account"]) == ("issue", 1, 1, "ivy")
     assert job["summary"] == "已签发 1 张证书（含分证书共 1 份）"
@@ -93,10 +83,13 @@ def test_an_unknown_job_is_a_404_page(signed_in):
 
 def test_submitting_the_same_form_twice_starts_one_job(signed_in, engine, batch):
     ivy = signed_in("issuer")
-    token = form_token(ivy)
-    finished_job(ivy, post_batch(ivy, batch, token))
-    again = post_batch(ivy, batch, token)
-    assert again.status_code == 400 and "已经提交过" in again.text
+    with batch.open("rb") as fh:
+        upload = ivy.post("/staff/issue", {"profile": "xbht", "form_token": form_token(ivy)},
+                          files={"file": (batch.name, fh, "application/json")})
+    preview = ivy.get(upload.headers["location"]).text
+    finished_job(ivy, confirm(ivy, preview))
+    again = confirm(ivy, preview)  # a second click, or the page reloaded and sent again
+    assert again.status_code == 400 and "这份预览已失效" in again.text
     with Session(engine) as s:
         assert len(s.exec(select(Job)).all()) == 1
 
@@ -139,7 +132,7 @@ def test_the_calendar_sweep_runs_as_a_job_listing_its_actions(signed_in, engine,
 
     ivy = signed_in("issuer")
     today(date(2026, 11, 29))
-    finished_job(ivy, post_batch(ivy, batch))
+    finished_job(ivy, issue(ivy, batch))
     today(date(2027, 6, 1))  # no surveillance held within the year: suspended
     preview = ivy.post("/staff/sweep", {"on": "2027-06-01", "preview": "1"})
     assert preview.headers["location"] == "/staff/due"
@@ -187,7 +180,7 @@ def test_the_apps_own_consumer_runs_a_queued_job_while_the_app_runs(keyed_home, 
     with TestClient(app) as http:  # the lifespan runs: the consumer starts
         ivy = StaffClient(http)
         assert ivy.login("ivy").status_code == 303
-        response = post_batch(ivy, batch)
+        response = issue(ivy, batch)
         location = response.headers["location"]
         assert wait_for(lambda: ivy.get(f"{location}.json").json()["state"] == "done",
                         timeout=60)
