@@ -7,6 +7,7 @@ UPDATE_DOC_SCREENSHOTS=1 writes the screenshots to docs/img."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
@@ -96,9 +97,11 @@ def test_a_clerk_previews_a_gbk_file_issues_it_and_finds_the_batch_in_register_a
 
     # issue exactly the two previewed rows
     page.click("button:has-text('签发这 2 个组织')")
-    page.wait_for_url(f"{server}/staff/issue")
-    assert "已签发 2 张证书（含分证书共 4 份）" in page.inner_text(".flash")
-    issued = page.locator(".flash .numbers a").all_inner_texts()
+    page.wait_for_url(re.compile(rf"{server}/staff/jobs/\d+"))  # the issue runs as a job
+    page.wait_for_selector("#job-result")  # its page follows the progress to the result
+    assert page.inner_text("#job-count") == "2 / 2"
+    assert "已签发 2 张证书（含分证书共 4 份）" in page.inner_text("#job-result")
+    issued = page.locator("#job-result .numbers a").all_inner_texts()
     assert len(issued) == 4 and MAIN in issued
     shoot(page, "import-issued", tmp_path)
 
