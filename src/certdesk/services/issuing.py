@@ -45,7 +45,7 @@ from certdesk.domain.guards import not_after_today
 from certdesk.domain.numbering import CertNumber, parse
 from certdesk.domain.profiles import Profile, Profiles
 from certdesk.domain.spec import Audit
-from certdesk.domain.status import ENDED, HOLDING, CertStatus
+from certdesk.domain.status import ENDED, HOLDING, STATUS_LABELS, CertStatus
 from certdesk.services.inputs import OrganisationInput
 from certdesk.services.publisher import Publisher, body_signature
 from certdesk.services.successor import PREFIX as SUCCESSOR_PREFIX
@@ -230,7 +230,8 @@ class Issuer(Publisher):
     def _refuse_held(self, s: Session, org: OrganisationInput) -> None:
         cert = held_certificate(s, self.profile.id, org.uscc, org.decision_date)
         if cert is not None:
-            raise AlreadyHeld(org.name, cert.number, cert.status, cert.expiry_date)
+            raise AlreadyHeld(org.name, cert.number, STATUS_LABELS[cert.status][0],
+                              cert.expiry_date)
 
     def refuse_held(self, org: OrganisationInput) -> None:
         """``AlreadyHeld`` when ``org`` holds a current certificate of this scheme."""

@@ -1,0 +1,27 @@
+"""Each staff account may choose the desk's language (issue 17): ``staffuser.language``,
+``zh`` or ``en``; empty means the browser's (``Accept-Language``).
+
+Revision ID: 0010_i18n
+Revises: 0009
+Create Date: 2026-11-29 11:45:00
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = '0010_i18n'
+down_revision: str | None = '0009'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('staffuser', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('language', sa.String(length=8), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('staffuser', schema=None) as batch_op:
+        batch_op.drop_column('language')
