@@ -26,6 +26,7 @@ from certdesk.common.i18n import (
     translate,
 )
 from certdesk.domain.status import STATUS_LABELS
+from certdesk.store.records import RECORD_TYPES
 
 COOKIE = "certdesk_lang"
 COOKIE_MAX_AGE = 365 * 24 * 3600
@@ -220,6 +221,13 @@ def switch_to(lang: str) -> None:
 def current_lang() -> str:
     box = _current.get()
     return box.lang if box is not None else DEFAULT
+
+
+def record_type_label(key: str) -> str:
+    """A record type's name in the current language: its ``RECORD_TYPES`` entry states both
+    ("认证申请书 application")."""
+    zh, _sep, en = RECORD_TYPES.get(key, key).partition(" ")
+    return zh if current_lang() == "zh" or not en else en
 
 
 def _(msgid: str, /, **params: object) -> str:
