@@ -21,9 +21,10 @@ from rich.progress import (
 
 from certdesk.cli.identity import AS_OPT, acting
 from certdesk.cli.options import DRY_RUN_OPT, JSON_OPT, install_profiles
-from certdesk.cli.output import console, emit, err_console, warn, warn_if_qr_unreachable
+from certdesk.cli.output import console, emit, err_console, lang, say, warn, warn_if_qr_unreachable
 from certdesk.common.errors import AlreadyHeld, InputError, TooComplex, VerificationFailed
 from certdesk.common.files import read_bytes
+from certdesk.common.i18n import N_
 from certdesk.common.settings import get_settings
 from certdesk.common.signals import stop_on_signals
 from certdesk.documents.records import load_records
@@ -65,7 +66,7 @@ def run_issue(profile_id: str, records: list, as_json: bool, actor: str = "issue
         raise records[0].error  # a single record: its error is the command's error
     rejected = [r for r in records if isinstance(r, Rejected)]
     orgs = [r for r in records if not isinstance(r, Rejected)]
-    run = _Issued(failed=[(r.organisation or r.where, str(r.error)) for r in rejected])
+    run = _Issued(failed=[(r.organisation or r.where, r.error.text(lang())) for r in rejected])
     # where each failure was read: a rejected record knows; an organisation refused later
     # (by the rules, at issue time) is found by its name
     located = {r.organisation or r.where: (r.line, r.field) for r in rejected}
@@ -161,17 +162,19 @@ def _print_issued(d: dict) -> None:
                       + (f"  + {len(p['next_numbers']) - 1} sub-certificate(s)"
                          if len(p["next_numbers"]) > 1 else ""), highlight=False)
     for c in d["certificates"]:
-        console.print(f"[green]issued[/] {c['number']}  {c['pdf']}", highlight=False)
+        console.print(f"[green]{say(N_('已签发'))}[/] {c['number']}  {c['pdf']}",
+                      highlight=False)
     for s in d["skipped"]:
-        console.print(f"[yellow]skipped[/] {s['reason']}", highlight=False)
+        console.print(f"[yellow]{say(N_('已跳过'))}[/] {s['reason']}", highlight=False)
     for f in d["failed"]:
-        console.print(f"[red]failed[/] {f['reason']}", highlight=False)
+        console.print(f"[red]{say(N_('失败'))}[/] {f['reason']}", highlight=False)
     if "summary" in d:
         s = d["summary"]
-        console.print(f"{s['certificates']} certificate(s); {s['skipped']} skipped; "
-                      f"{s['failed']} of {s['organisations']} organisation(s) failed"
-                      + (" (interrupted)" if s["interrupted"] else "")
-                      + (" (dry run: nothing stored)" if d.get("dry_run") else ""))
+        console.print(say(N_("{certificates} 张证书；跳过 {skipped} 个；{organisations} 个组织中 "
+                             "{failed} 个失败"), **{k: s[k] for k in (
+                                 "certificates", "skipped", "failed", "organisations")})
+                      + (say(N_("（已中断）")) if s["interrupted"] else "")
+                      + (say(N_("（试运行：未保存任何内容）")) if d.get("dry_run") else ""))
 
 
 def show_verdict(v) -> None:

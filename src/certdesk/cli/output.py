@@ -12,6 +12,7 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
+from certdesk.common.i18n import from_environment, translate
 from certdesk.common.settings import get_settings
 from certdesk.domain.text import printable
 
@@ -62,6 +63,18 @@ def emit(data: Any, as_json: bool, human: Callable[[Any], None] | None = None) -
         sys.stdout.write(to_json(data) + "\n")
     else:
         human(data)
+
+
+def lang() -> str:
+    """The language of the command's messages: ``LANGUAGE``/``LC_ALL``/``LC_MESSAGES``/``LANG``
+    as gettext reads them (``zh_CN.UTF-8`` → Chinese; anything else English). Read on each
+    use: a test, or a wrapper script, may set it between commands."""
+    return from_environment()
+
+
+def say(msgid: str, /, **params: object) -> str:
+    """``msgid`` (Chinese, the catalogs' source) in the command's language."""
+    return translate(lang(), msgid, **params)
 
 
 def fail(message: str) -> None:

@@ -8,7 +8,7 @@ parameters: ``str(err)`` is the Chinese line, ``err.text(lang)`` the line in the
 language — the faces (pages, command line) translate, the code raising it does not.
 """
 
-from certdesk.common.i18n import N_, Msg, translate
+from certdesk.common.i18n import DEFAULT, N_, Msg, translate
 
 
 class CertdeskError(Exception):
@@ -17,7 +17,7 @@ class CertdeskError(Exception):
     exit_code = 2
 
     def __init__(self, message: str = "", /, *args: object, **params: object) -> None:
-        super().__init__(message.format(**params) if params else message, *args)
+        super().__init__(translate(DEFAULT, message, **params) if params else message, *args)
         self.msgid, self.params = message, params
 
     @property

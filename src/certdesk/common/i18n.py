@@ -36,7 +36,7 @@ def N_(msgid: str) -> str:
 
 class Msg(str):
     """A message parameter that is itself a msgid (a status word, a role): translated
-    together with the message it fills."""
+    together with the message it fills (a tuple of them: each, joined by "、")."""
 
     __slots__ = ()
 
@@ -109,8 +109,15 @@ def translate(lang: str, msgid: str, /, **params: object) -> str:
     text = catalog(lang).gettext(msgid) if msgid else msgid
     if not params:
         return text
-    return text.format(**{k: translate(lang, v) if isinstance(v, Msg) else v
-                          for k, v in params.items()})
+    return text.format(**{k: _param(lang, v) for k, v in params.items()})
+
+
+def _param(lang: str, value: object) -> object:
+    if isinstance(value, Msg):
+        return translate(lang, value)
+    if isinstance(value, tuple) and value and all(isinstance(v, Msg) for v in value):
+        return translate(lang, N_("、")).join(translate(lang, v) for v in value)
+    return value
 
 
 def plural(lang: str, singular: str, many: str, n: int, /, **params: object) -> str:

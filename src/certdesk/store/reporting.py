@@ -19,6 +19,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from certdesk.common.errors import InputError, NotFound, RuleViolation
+from certdesk.common.i18n import N_
 from certdesk.store import events
 from certdesk.store.ledger import CHINA
 from certdesk.store.models import (
@@ -30,13 +31,13 @@ from certdesk.store.models import (
 )
 from certdesk.store.rows import stored_id
 
-EVENT_LABELS: dict[str, str] = {
-    "issued": "颁发证书", "recertified": "再认证颁发证书", "reissued": "换证（证书信息变更）",
-    "suspended": "暂停", "restored": "恢复", "revoked": "撤销", "cancelled": "注销",
-    "expired": "有效期届满",
+EVENT_LABELS: dict[str, str] = {  # msgids: the staff pages translate them
+    "issued": N_("颁发证书"), "recertified": N_("再认证颁发证书"),
+    "reissued": N_("换证（证书信息变更）"), "suspended": N_("暂停"), "restored": N_("恢复"),
+    "revoked": N_("撤销"), "cancelled": N_("注销"), "expired": N_("有效期届满"),
 }
 
-RETURN_OUTCOMES: dict[str, str] = {"returned": "已收回", "declared_void": "已公开声明作废"}
+RETURN_OUTCOMES: dict[str, str] = {"returned": N_("已收回"), "declared_void": N_("已公开声明作废")}
 
 
 def item_dict(item: ReportItem, on: date | None = None) -> dict[str, Any]:
