@@ -9,6 +9,7 @@ clause references in brackets ("the clause references stay"); an element marked
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import html
 import json
@@ -36,10 +37,8 @@ def _strings(value: object, depth: int = 0) -> Iterable[str]:
     if isinstance(value, str):
         yield value
         if value[:1] in "[{":
-            try:
+            with contextlib.suppress(ValueError):
                 yield from _strings(json.loads(value), depth + 1)
-            except ValueError:
-                pass
         yield from value.split()
     elif isinstance(value, dict):
         for k, v in value.items():
