@@ -23,7 +23,7 @@ if [[ "${1:-}" != "compile" ]]; then
     lang=$(basename "$(dirname "$(dirname "$po")")")
     # No fuzzy matching: a guessed translation of a changed text is worse than none.
     "$pybabel" -q update -i "$pot" -d "$locale" -D certdesk -l "$lang" \
-      --no-fuzzy-matching --ignore-obsolete --no-wrap
+      --no-fuzzy-matching --ignore-obsolete --no-wrap --ignore-pot-creation-date
   done
 fi
 "$pybabel" -q compile -d "$locale" -D certdesk --statistics
