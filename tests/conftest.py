@@ -34,6 +34,11 @@ os.environ.setdefault("CERTDESK_ALLOW_UNVERIFIED_PROFILE", "1")
 # at 0.2 s of CPU each with the real cost (what is tested is who may sign in, not argon2).
 os.environ.setdefault("CERTDESK_STAFF_PASSWORD_TIME_COST", "1")
 os.environ.setdefault("CERTDESK_STAFF_PASSWORD_MEMORY_KIB", "64")
+# Commands speak the locale's language (docs/translations.md): the suite reads them in
+# English whatever the shell running it is set to (tests of Chinese set LANG themselves).
+for _name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
+    os.environ.pop(_name, None)
+os.environ["LANG"] = "C.UTF-8"
 
 
 @pytest.fixture

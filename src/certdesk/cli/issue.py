@@ -106,7 +106,7 @@ def _issue_one(issuer, org, dry_run: bool, run: _Issued) -> None:
         else:
             run.certs.extend(issuer.issue(org))
     except AlreadyHeld as exc:
-        run.skipped.append(Skipped(org.name, exc.number, str(exc)))
+        run.skipped.append(Skipped(org.name, exc.number, str(exc), exc))
 
 
 def _issue_many(issuer, orgs: list, dry_run: bool, on_done, run: _Issued) -> None:
@@ -142,7 +142,7 @@ def _issue_data(run: _Issued, records: int, located: dict, warnings: list[str],
                 dry_run: bool) -> dict:
     data: dict[str, Any]
     data = {"certificates": [c.as_dict() for c in run.certs],
-            "skipped": [s.as_dict() for s in run.skipped],
+            "skipped": [{**s.as_dict(), "reason": s.text(lang())} for s in run.skipped],
             "failed": [{"organisation": o, "reason": r, "line": located.get(o, (None,))[0],
                         "field": located.get(o, (None, None))[1]} for o, r in run.failed],
             "warnings": warnings}
@@ -161,13 +161,13 @@ def _print_issued(d: dict) -> None:
                       f"  {p['issue_date']} – {p['expiry_date']}"
                       + (f"  + {len(p['next_numbers']) - 1} sub-certificate(s)"
                          if len(p["next_numbers"]) > 1 else ""), highlight=False)
+    issued, skipped, failed = say(N_("已签发")), say(N_("已跳过")), say(N_("失败"))
     for c in d["certificates"]:
-        console.print(f"[green]{say(N_('已签发'))}[/] {c['number']}  {c['pdf']}",
-                      highlight=False)
+        console.print(f"[green]{issued}[/] {c['number']}  {c['pdf']}", highlight=False)
     for s in d["skipped"]:
-        console.print(f"[yellow]{say(N_('已跳过'))}[/] {s['reason']}", highlight=False)
+        console.print(f"[yellow]{skipped}[/] {s['reason']}", highlight=False)
     for f in d["failed"]:
-        console.print(f"[red]{say(N_('失败'))}[/] {f['reason']}", highlight=False)
+        console.print(f"[red]{failed}[/] {f['reason']}", highlight=False)
     if "summary" in d:
         s = d["summary"]
         console.print(say(N_("{certificates} 张证书；跳过 {skipped} 个；{organisations} 个组织中 "

@@ -121,6 +121,11 @@ class Skipped:
     organisation: str
     number: str
     reason: str
+    held: AlreadyHeld | None = field(default=None, compare=False)
+    """The refusal itself, for a face to show in its reader's language."""
+
+    def text(self, lang: str) -> str:
+        return self.held.text(lang) if self.held is not None else self.reason
 
     def as_dict(self) -> dict:
         return {"organisation": self.organisation, "number": self.number, "reason": self.reason}
@@ -365,7 +370,7 @@ class Issuer(Publisher):
             try:
                 previews.append(self.preview(org, after=len(previews)))
             except AlreadyHeld as exc:
-                skipped.append(Skipped(org.name, exc.number, str(exc)))
+                skipped.append(Skipped(org.name, exc.number, str(exc), exc))
             except CertdeskError as exc:
                 failed.append((org.name, str(exc)))
         return BatchResult([], failed, False, tuple(skipped), previews)
@@ -474,7 +479,7 @@ class Issuer(Publisher):
             if isinstance(outcome, list):
                 issued.extend(outcome)
             elif isinstance(outcome, AlreadyHeld):
-                skipped.append(Skipped(org.name, outcome.number, str(outcome)))
+                skipped.append(Skipped(org.name, outcome.number, str(outcome), outcome))
             else:
                 error = reason(outcome)
                 failed.append((org.name, error))

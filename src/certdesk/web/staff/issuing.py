@@ -62,7 +62,7 @@ def issue(request: Request, desk: DeskDep, current: IssuePost, publisher: Publis
                                  next=p.numbers[0], n=len(p.numbers),
                                  start=p.dates.issue_date, end=p.dates.expiry_date)
                                for p in planned.previews),
-                             *(s.reason for s in planned.skipped),
+                             *(s.text(current_lang()) for s in planned.skipped),
                              *failed, *(f"{org}: {why}" for org, why in planned.failed)])
     if not sessions.use_form_token(desk.engine, current, form_token):
         raise InputError(N_("这份签发表单已经提交过或已过期，请重新打开签发页面后再提交。"))
@@ -80,7 +80,7 @@ def issue(request: Request, desk: DeskDep, current: IssuePost, publisher: Publis
         return desk.done(request, current, text, "staff_certificate", numbers=numbers,
                          number=mains[0])
     return desk.done(request, current, text, "staff_issue", numbers=numbers,
-                     details=[s.reason for s in result.skipped] + failed,
+                     details=[s.text(current_lang()) for s in result.skipped] + failed,
                      level="error" if failed else "ok")
 
 
