@@ -130,7 +130,7 @@ def test_officers_propose_and_approve_through_the_cli(engine, store, records, cl
     assert same.returncode == 2 and "two officers" in same.stderr
     assert len(same.stderr.strip().splitlines()) == 1
     typed = cli("dispose", "approve", pid, "--by", "liqiang", env=wang)  # not her password
-    assert typed.returncode == 2 and "用户名或密码错误" in typed.stderr
+    assert typed.returncode == 2 and "Wrong user name or password" in typed.stderr
     ok = cli("dispose", "approve", pid, "--as", "liqiang", "--json", env=li)
     assert ok.returncode == 0, ok.stderr
     shown = json.loads(cli("archive", "show", due[0], "--json").stdout)
