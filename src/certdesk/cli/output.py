@@ -12,7 +12,7 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
-from certdesk.common.i18n import from_environment, translate
+from certdesk.common.i18n import N_, from_environment, translate
 from certdesk.common.settings import get_settings
 from certdesk.domain.text import printable
 
@@ -98,6 +98,5 @@ def warn_if_qr_unreachable() -> None:
 
     url = get_settings().public_url
     if phone_cannot_open(url):
-        warn(f"CERTDESK_PUBLIC_URL is {url} (this computer): phones cannot open the QR codes "
-             "on these certificates. Set it to the public verification site's address "
-             "(docs/verification.md).")
+        warn(say(N_("CERTDESK_PUBLIC_URL 为 {url}（本机地址）：手机无法打开这些证书上的二维码。"
+                    "请将其设为公开查询网站的地址（docs/verification.md）。"), url=url))
