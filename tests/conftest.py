@@ -37,6 +37,11 @@ os.environ.setdefault("CERTDESK_STAFF_PASSWORD_MEMORY_KIB", "64")
 # The desk's background jobs run inside the request that starts them (no consumer to wait
 # for); tests of the queue itself set CERTDESK_QUEUE_URL to a real backend.
 os.environ.setdefault("CERTDESK_QUEUE_URL", "immediate:")
+# Commands speak the locale's language (docs/translations.md): the suite reads them in
+# English whatever the shell running it is set to (tests of Chinese set LANG themselves).
+for _name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
+    os.environ.pop(_name, None)
+os.environ["LANG"] = "C.UTF-8"
 
 
 @pytest.fixture

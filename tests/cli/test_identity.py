@@ -60,7 +60,7 @@ def test_with_accounts_a_typed_name_or_no_identity_is_refused_and_nothing_change
     assert bare.returncode == 2 and "--as ACCOUNT" in bare.stderr
     assert len(bare.stderr.strip().splitlines()) == 1
     typed = _hold(cli, "--by", "rhea", env={"CERTDESK_PASSWORD": "not-her-password"})
-    assert typed.returncode == 2 and "用户名或密码错误" in typed.stderr
+    assert typed.returncode == 2 and "Wrong user name or password" in typed.stderr
     wrong_role = _hold(cli, "--as", "adam", env={"CERTDESK_PASSWORD": "adam-password"})
     assert wrong_role.returncode == 0  # admin may do records work
     issuer_only = cli("users", "add", "ivy", "--role", "issuer", "--password-stdin", "--as",
@@ -102,14 +102,14 @@ def _proposal(engine, by: str) -> int:
 def test_the_second_officer_must_be_an_account_older_than_the_proposal(staff):
     pid = _proposal(staff, "rhea")
     add_user(staff, "newbie", "records_officer", "newbie-password", actor="ruth")
-    with pytest.raises(RuleViolation, match="created after disposal"):
+    with pytest.raises(RuleViolation, match="创建于销毁申请 1 提出之后"):
         check_second_officer(staff, pid, "newbie")
     check_second_officer(staff, pid, "ruth")  # made by adam, before the proposal
 
 
 def test_an_admin_cannot_approve_their_own_proposal_with_an_account_they_made(staff):
     pid = _proposal(staff, "adam")  # adam made rhea and ruth
-    with pytest.raises(RuleViolation, match="created or last changed by adam"):
+    with pytest.raises(RuleViolation, match="的 adam 创建或最后修改"):
         check_second_officer(staff, pid, "ruth")
 
 
@@ -117,7 +117,7 @@ def test_an_account_the_proposer_last_changed_cannot_be_the_second_officer(staff
     add_user(staff, "rita", "records_officer", "rita-password", actor=f"os:{ME}")
     map_os_user(staff, "rita-shell", "rita", actor="rhea")  # rhea takes over rita's account
     pid = _proposal(staff, "rhea")
-    with pytest.raises(RuleViolation, match="last changed by rhea"):
+    with pytest.raises(RuleViolation, match="的 rhea 创建或最后修改"):
         check_second_officer(staff, pid, "rita")
 
 
@@ -135,7 +135,7 @@ def test_the_staff_desk_refuses_a_second_officer_the_proposer_made(engine, staff
     ruth = StaffClient(TestClient(app))
     assert ruth.login("ruth", "ruth-password").status_code == 303
     response = ruth.post(f"/staff/retention/{pid}/approve")
-    assert response.status_code == 409 and "created or last changed by adam" in response.text
+    assert response.status_code == 409 and "的 adam 创建或最后修改" in response.text
     with Session(staff) as s:
         assert s.get(Disposal, pid).status == "proposed"
 

@@ -43,7 +43,7 @@ def test_restoring_on_the_last_day_of_the_period_is_allowed(pid):
 
 def test_a_restoration_dated_before_the_suspension_is_refused():
     spec = rules_of("cacq").dates.suspension
-    with pytest.raises(RuleViolation, match="cannot precede"):
+    with pytest.raises(RuleViolation, match="恢复不能早于它所结束的暂停"):
         check_restoration(spec, "N1", date(2027, 1, 9), suspended_on=date(2027, 1, 10),
                           suspended_until=date(2027, 7, 9))
 
@@ -52,7 +52,7 @@ def test_a_per_case_period_shorter_than_the_maximum_ends_the_restoration_window_
     # CACQ 8.1.2 (printed in 9.1): the body sets the period by the cause, at most 6 months.
     period = suspension(rules_of("cacq").dates, date(2027, 1, 10), months=2)
     assert period.ends == date(2027, 3, 9)
-    with pytest.raises(RuleViolation, match="ended on 2027-03-09"):
+    with pytest.raises(RuleViolation, match="暂停期已于 2027-03-09 届满"):
         check_restoration(rules_of("cacq").dates.suspension, "N1", date(2027, 3, 10),
                           suspended_on=period.start, suspended_until=period.ends)
 

@@ -91,7 +91,7 @@ def test_a_revoked_certificate_cannot_be_recertified(issuer, main, today):
     today(date(2026, 6, 1))
     change_status(issuer, main, "revoke", "x", on=date(2026, 6, 1))
     today(date(2029, 2, 20))
-    with pytest.raises(RuleViolation, match="revoked"):
+    with pytest.raises(RuleViolation, match="证书状态为撤销"):
         recertify(issuer, main, date(2029, 2, 20))
 
 
@@ -112,7 +112,7 @@ def test_reissue_keeps_number_and_validity_and_supersedes_the_old_pdf(issuer, ma
 
 
 def test_reissue_of_a_sub_certificate_is_refused(issuer, main):
-    with pytest.raises(RuleViolation, match="sub-certificate"):
+    with pytest.raises(RuleViolation, match="是分证书"):
         reissue(issuer, f"{main}-1", Changes(scope="x"), "y")
 
 

@@ -80,7 +80,8 @@ def test_a_bad_site_on_line_3_is_reported_on_line_3_with_its_column_and_organisa
     hangzhou, beijing = load_organisations(_gbk_csv(tmp_path, bad_temporary="也许"))
     assert isinstance(hangzhou, Rejected) and isinstance(beijing, OrganisationInput)
     assert (hangzhou.line, hangzhou.field) == (3, "site_temporary")
-    assert str(hangzhou.error).startswith("机构.csv: line 3 (杭州智联家居服务有限公司): temporary")
+    assert hangzhou.error.text("en").startswith(
+        "机构.csv: line 3 (杭州智联家居服务有限公司): temporary")
 
 
 def test_a_quoted_cell_over_two_lines_does_not_shift_the_lines_named_later(tmp_path):

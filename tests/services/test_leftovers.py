@@ -37,7 +37,8 @@ def test_parallel_status_changes_store_the_notice_of_the_one_that_won_only(issue
     for t in threads:
         t.join()
     assert outcomes.count("suspended") == 1
-    assert any("meanwhile" in o for o in outcomes)  # refused at the re-check, after rendering
+    # refused at the re-check, after rendering
+    assert any("状态刚被他人更改" in o for o in outcomes)
     with Session(issuer.engine) as s:
         report = audit(s, BlobStore(settings.blob_dir))
         notices = s.exec(select(Record).where(Record.record_type == "notice")).all()

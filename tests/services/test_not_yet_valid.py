@@ -76,7 +76,7 @@ def test_the_sweep_does_not_suspend_a_certificate_that_is_not_yet_in_force(home,
 
 def test_no_surveillance_is_recorded_before_the_issue_date(home, before_issue):
     _, engine = home
-    with pytest.raises(RuleViolation, match="not_yet_valid"):
+    with pytest.raises(RuleViolation, match="证书状态为尚未生效"):
         record_surveillance(engine, SHIPPED, NUMBER, BEFORE_ISSUE)
 
 

@@ -54,7 +54,7 @@ def test_restore_brings_a_suspended_certificate_back_to_valid(issuer, issued):
 
 def test_a_revoked_certificate_cannot_be_restored_and_its_number_is_void(issuer, issued):
     change_status(issuer, issued[0], "revoke", "暂停期满未纠正")
-    with pytest.raises(RuleViolation, match="void forever"):
+    with pytest.raises(RuleViolation, match="编号永久作废"):
         change_status(issuer, issued[0], "restore", "x")
     with Session(issuer.engine) as s:
         voided = {v.number for v in s.exec(select(VoidNumber))}
@@ -63,7 +63,7 @@ def test_a_revoked_certificate_cannot_be_restored_and_its_number_is_void(issuer,
 
 def test_a_sub_certificate_cannot_be_restored_while_its_main_is_suspended(issuer, issued):
     change_status(issuer, issued[0], "suspend", "x")
-    with pytest.raises(RuleViolation, match="main certificate"):
+    with pytest.raises(RuleViolation, match="主证书"):
         change_status(issuer, issued[1], "restore", "x")
 
 
@@ -75,15 +75,15 @@ def test_a_site_can_be_withdrawn_alone(issuer, issued):
 
 def test_an_expired_certificate_cannot_be_suspended(issuer, issued, today):
     today(date(2030, 1, 1))
-    with pytest.raises(RuleViolation, match="expired"):
+    with pytest.raises(RuleViolation, match="过期"):
         change_status(issuer, issued[0], "suspend", "x", on=date(2030, 1, 1))
 
 
 def test_restoring_a_valid_certificate_is_refused_naming_the_rule(issuer, issued):
-    with pytest.raises(RuleViolation, match=r"restore applies only to suspended"):
+    with pytest.raises(RuleViolation, match=r"只有暂停的证书可以恢复"):
         change_status(issuer, issued[0], "restore", "x")
 
 
 def test_a_status_change_needs_a_reason(issuer, issued):
-    with pytest.raises(RuleViolation, match="reason"):
+    with pytest.raises(RuleViolation, match="须填写原因"):
         change_status(issuer, issued[0], "suspend", "  ")

@@ -80,7 +80,7 @@ def test_a_hold_placed_after_the_proposal_stops_the_approval(engine, store, publ
 
 def test_the_proposer_cannot_approve_their_own_proposal(engine, publisher, records):
     pid = _propose(engine, records["due"], by="王芳")
-    with pytest.raises(RuleViolation, match="two officers"):
+    with pytest.raises(RuleViolation, match="提出申请的人不能批准"):
         approve(publisher, pid, by=" 王　芳 ", today=TODAY)
 
 
@@ -111,7 +111,7 @@ def test_an_approved_disposal_erases_blobs_keeps_tombstones_and_a_signed_certifi
         assert report.ok, report.as_dict()  # erased blobs are tombstones, not "missing"
         assert s.get(Disposal, pid).status == "approved"
         assert s.get(Record, done.certificate_record).signer == publisher.key.kid
-    with pytest.raises(RuleViolation, match="already approved"):
+    with pytest.raises(RuleViolation, match="已办结（已批准）"):
         approve(publisher, pid, by="赵敏", today=TODAY)
 
 
@@ -130,7 +130,7 @@ def test_officers_propose_and_approve_through_the_cli(engine, store, records, cl
     assert same.returncode == 2 and "two officers" in same.stderr
     assert len(same.stderr.strip().splitlines()) == 1
     typed = cli("dispose", "approve", pid, "--by", "liqiang", env=wang)  # not her password
-    assert typed.returncode == 2 and "用户名或密码错误" in typed.stderr
+    assert typed.returncode == 2 and "Wrong user name or password" in typed.stderr
     ok = cli("dispose", "approve", pid, "--as", "liqiang", "--json", env=li)
     assert ok.returncode == 0, ok.stderr
     shown = json.loads(cli("archive", "show", due[0], "--json").stdout)

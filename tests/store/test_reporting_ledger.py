@@ -101,7 +101,7 @@ def test_a_batch_is_marked_sent_once_and_then_leaves_the_next_export(db):
         assert reporting.mark_sent(s, batch.id, "rhea").marked == (items[0].id,)
     with session_scope(db) as s, pytest.raises(RuleViolation, match="已报送"):
         reporting.mark_sent(s, batch.id, "adam")
-    with session_scope(db) as s, pytest.raises(RuleViolation, match="nothing to report"):
+    with session_scope(db) as s, pytest.raises(RuleViolation, match="没有待报送的事项"):
         reporting.new_batch(s, "rhea")
     with Session(db) as s:
         assert reporting.overdue(s, date(2030, 1, 1)) == []

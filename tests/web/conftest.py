@@ -121,3 +121,11 @@ def seeded(tmp_path_factory) -> Seeded:
 def client(seeded):
     with TestClient(create_app(seeded.settings, seeded.engine)) as c:
         yield c
+
+
+@pytest.fixture(autouse=True)
+def _fresh_language(request):
+    """Each test starts without a remembered ``?lang=`` (the shared client keeps cookies)."""
+    yield
+    if "client" in request.fixturenames:
+        request.getfixturevalue("client").cookies.delete("certdesk_lang")

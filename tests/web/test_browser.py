@@ -126,7 +126,9 @@ def test_scanned_qr_opens_the_page_valid_then_suspended_after_certdesk_status(
                       env=env)
     assert changed.returncode == 0, changed.stderr
 
-    page.goto(url)
+    page.goto(url)  # the QR code's link again: the page remembers the visitor chose English
+    assert page.inner_text("#status") == "Suspended"
+    page.click("a.lang")
     assert page.inner_text("#status") == "暂停"
     assert "status-suspended" in page.get_attribute("section.status", "class")
     page.screenshot(path=tmp_path / "verify-zh-suspended.png")
@@ -136,7 +138,7 @@ def test_scanned_qr_opens_the_page_valid_then_suspended_after_certdesk_status(
 
 def test_the_upload_form_answers_in_the_browser(site, browser):
     base, _, cert = site
-    page = browser.new_page(viewport=PHONE)
+    page = browser.new_page(viewport=PHONE, locale="zh-CN")
     page.goto(f"{base}/verify")
     page.set_input_files("input[type=file]", cert["pdf"])
     page.click("button[type=submit]")

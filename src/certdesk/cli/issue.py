@@ -22,9 +22,10 @@ from rich.progress import (
 
 from certdesk.cli.identity import AS_OPT, acting
 from certdesk.cli.options import DRY_RUN_OPT, JSON_OPT, install_profiles
-from certdesk.cli.output import console, emit, err_console, warn, warn_if_qr_unreachable
+from certdesk.cli.output import console, emit, err_console, lang, say, warn, warn_if_qr_unreachable
 from certdesk.common.errors import AlreadyHeld, InputError, TooComplex, VerificationFailed
 from certdesk.common.files import read_bytes, write_atomically
+from certdesk.common.i18n import N_
 from certdesk.common.settings import get_settings
 from certdesk.common.signals import stop_on_signals
 from certdesk.documents.records import load_records
@@ -66,7 +67,7 @@ def run_issue(profile_id: str, records: list, as_json: bool, actor: str = "issue
         raise records[0].error  # a single record: its error is the command's error
     rejected = [r for r in records if isinstance(r, Rejected)]
     orgs = [r for r in records if not isinstance(r, Rejected)]
-    run = _Issued(failed=[(r.organisation or r.where, str(r.error)) for r in rejected])
+    run = _Issued(failed=[(r.organisation or r.where, r.error.text(lang())) for r in rejected])
     # where each failure was read: a rejected record knows; an organisation refused later
     # (by the rules, at issue time) is found by its name
     located = {r.organisation or r.where: (r.line, r.field) for r in rejected}
@@ -120,7 +121,7 @@ def _issue_one(issuer, org, run: _Issued) -> None:
     try:
         run.certs.extend(issuer.issue(org))
     except AlreadyHeld as exc:
-        run.skipped.append(Skipped(org.name, exc.number, str(exc)))
+        run.skipped.append(Skipped(org.name, exc.number, str(exc), exc))
 
 
 def _issue_many(issuer, orgs: list, on_done, run: _Issued) -> None:
@@ -154,7 +155,7 @@ def _issue_data(run: _Issued, records: int, located: dict, warnings: list[str],
     if dry_run:  # each row knows its place
         located = {r.label: (r.line, r.field) for r in run.rows}
     data = {"certificates": [c.as_dict() for c in run.certs],
-            "skipped": [s.as_dict() for s in run.skipped],
+            "skipped": [{**s.as_dict(), "reason": s.text(lang())} for s in run.skipped],
             "failed": [{"organisation": o, "reason": r, "line": located.get(o, (None,))[0],
                         "field": located.get(o, (None, None))[1]} for o, r in run.failed],
             "warnings": warnings}
@@ -191,21 +192,23 @@ def _print_row(r: dict) -> None:
 def _print_issued(d: dict) -> None:
     for r in d.get("rows", ()):
         _print_row(r)
+    issued, skipped, failed = say(N_("已签发")), say(N_("已跳过")), say(N_("失败"))
     for c in d["certificates"]:
-        console.print(f"[green]issued[/] {c['number']}  {c['pdf']}", highlight=False)
+        console.print(f"[green]{issued}[/] {c['number']}  {c['pdf']}", highlight=False)
     if "rows" not in d:  # a dry run's rows said these already
         for s in d["skipped"]:
-            console.print(f"[yellow]skipped[/] {s['reason']}", highlight=False)
+            console.print(f"[yellow]{skipped}[/] {s['reason']}", highlight=False)
         for f in d["failed"]:
-            console.print(f"[red]failed[/] {f['reason']}", highlight=False)
+            console.print(f"[red]{failed}[/] {f['reason']}", highlight=False)
     if "summary" in d:
         s = d["summary"]
-        issued = (f"{len(d['would_issue'])} organisation(s) would be issued"
-                  if d.get("dry_run") else f"{s['certificates']} certificate(s)")
-        console.print(f"{issued}; {s['skipped']} skipped; "
-                      f"{s['failed']} of {s['organisations']} organisation(s) failed"
-                      + (" (interrupted)" if s["interrupted"] else "")
-                      + (" (dry run: nothing stored)" if d.get("dry_run") else ""))
+        counts = {k: s[k] for k in ("certificates", "skipped", "failed", "organisations")}
+        line = (say(N_("{n} 个组织将签发；跳过 {skipped} 个；{organisations} 个组织中 {failed} 个失败"),
+                    n=len(d["would_issue"]), **counts) if d.get("dry_run") else
+                say(N_("{certificates} 张证书；跳过 {skipped} 个；{organisations} 个组织中 "
+                       "{failed} 个失败"), **counts))
+        console.print(line + (say(N_("（已中断）")) if s["interrupted"] else "")
+                      + (say(N_("（试运行：未保存任何内容）")) if d.get("dry_run") else ""))
 
 
 def show_verdict(v) -> None:

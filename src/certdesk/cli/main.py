@@ -27,9 +27,10 @@ from certdesk.cli import (
     web,
     worker,
 )
-from certdesk.cli.output import fail
+from certdesk.cli.output import fail, lang, say
 from certdesk.common.errors import CertdeskError
 from certdesk.common.failures import known_failure
+from certdesk.common.i18n import N_
 
 app = typer.Typer(
     name="certdesk",
@@ -83,17 +84,17 @@ def _run() -> int:
     try:
         app()
     except CertdeskError as exc:
-        fail(str(exc))
+        fail(exc.text(lang()))
         return exc.exit_code
     except SystemExit as exc:
         # Typer turns Ctrl-C into a silent exit 130, for SIGTERM too (common.signals).
         if (stop := _interrupt_behind(exc)) is None:
             raise
-        fail("interrupted")
+        fail(say(N_("已中断")))
         return int(getattr(stop, "exit_code", 130))
     except Exception as exc:
         if (known := known_failure(exc)) is not None:
-            fail(str(known))
+            fail(known.text(lang()))
             return known.exit_code
         fail(f"internal error: {type(exc).__name__}: {exc}")
         return 70

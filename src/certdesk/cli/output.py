@@ -12,6 +12,7 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
+from certdesk.common.i18n import N_, from_environment, translate
 from certdesk.common.settings import get_settings
 from certdesk.domain.text import printable
 
@@ -64,6 +65,18 @@ def emit(data: Any, as_json: bool, human: Callable[[Any], None] | None = None) -
         human(data)
 
 
+def lang() -> str:
+    """The language of the command's messages: ``LANGUAGE``/``LC_ALL``/``LC_MESSAGES``/``LANG``
+    as gettext reads them (``zh_CN.UTF-8`` → Chinese; anything else English). Read on each
+    use: a test, or a wrapper script, may set it between commands."""
+    return from_environment()
+
+
+def say(msgid: str, /, **params: object) -> str:
+    """``msgid`` (Chinese, the catalogs' source) in the command's language."""
+    return translate(lang(), msgid, **params)
+
+
 def fail(message: str) -> None:
     """The one-line error every user-facing failure becomes."""
     # escape: messages name sections such as [sampling], which rich would take for markup
@@ -85,6 +98,5 @@ def warn_if_qr_unreachable() -> None:
 
     url = get_settings().public_url
     if phone_cannot_open(url):
-        warn(f"CERTDESK_PUBLIC_URL is {url} (this computer): phones cannot open the QR codes "
-             "on these certificates. Set it to the public verification site's address "
-             "(docs/verification.md).")
+        warn(say(N_("CERTDESK_PUBLIC_URL 为 {url}（本机地址）：手机无法打开这些证书上的二维码。"
+                    "请将其设为公开查询网站的地址（docs/verification.md）。"), url=url))

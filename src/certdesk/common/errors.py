@@ -2,13 +2,32 @@
 
 Every failure a user can cause or meet is a ``CertdeskError``; the CLI and the web app turn
 it into one line (or a 4xx answer). Anything else reaching the boundary is a bug.
+
+A message is a msgid (the Chinese text, ``{name}`` fields for its parameters) and the
+parameters: ``str(err)`` is the Chinese line, ``err.text(lang)`` the line in the reader's
+language — the faces (pages, command line) translate, the code raising it does not.
 """
+
+from certdesk.common.i18n import DEFAULT, N_, Msg, translate
 
 
 class CertdeskError(Exception):
     """Base of all expected failures; ``str(err)`` is the one-line message for the user."""
 
     exit_code = 2
+
+    def __init__(self, message: str = "", /, *args: object, **params: object) -> None:
+        super().__init__(translate(DEFAULT, message, **params) if params else message, *args)
+        self.msgid, self.params = message, params
+
+    @property
+    def code(self) -> str:
+        """A stable name of the failure for scripts: the class's."""
+        return type(self).__name__
+
+    def text(self, lang: str) -> str:
+        """The message in ``lang`` (a message raised before it had a msgid stays as is)."""
+        return translate(lang, self.msgid, **self.params) if self.msgid else str(self)
 
 
 class ConfigError(CertdeskError):
@@ -45,9 +64,9 @@ class AlreadyHeld(RuleViolation):
     (re-running a batch is safe), a certification refuses it."""
 
     def __init__(self, holder: str, number: str, status: str, expiry: object) -> None:
-        super().__init__(f"{holder}：已持有有效证书 {number}，未重复发证（{status}，有效期至 "
-                         f"{expiry}；第二张证书只能经再认证、换证或范围变更取得 — already holds "
-                         "a current certificate: re-certify or re-issue it)")
+        super().__init__(N_("{holder}：已持有有效证书 {number}，未重复发证（{status}，有效期至 "
+                            "{expiry}；第二张证书只能经再认证、换证或范围变更取得）"),
+                         holder=holder, number=number, status=Msg(status), expiry=expiry)
         self.number = number
 
 
@@ -82,8 +101,8 @@ class TooComplex(VerificationFailed):
 
     def __init__(self, limit_seconds: float, spent_seconds: float) -> None:
         self.limit_seconds, self.spent_seconds = limit_seconds, spent_seconds
-        super().__init__(f"文件过于复杂，无法在限定时间内验证 (the file is too complex to "
-                         f"check within {limit_seconds:g} s)")
+        super().__init__(N_("文件过于复杂，无法在 {limit} 秒内验证。"),
+                         limit=f"{limit_seconds:g}")
 
 
 class CheckBusy(CertdeskError):

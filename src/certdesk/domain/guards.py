@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from certdesk.common.errors import RuleViolation
+from certdesk.common.i18n import N_, Msg
 from certdesk.domain.spec import RuleText, build, section
 
 NO_FUTURE = "日期不晚于今天 dates.no_future"
@@ -45,15 +46,15 @@ def status_rules(text: RuleText) -> StatusSpec:
 def not_after_today(day: date, what: str, today: date) -> None:
     """``what`` (e.g. "决定日期 decision date") happened on ``day``: not after today."""
     if day > today:
-        raise RuleViolation(f"{what} {day} 晚于今天 {today}：只能记录已经发生的事 "
-                            f"[{NO_FUTURE}]")
+        raise RuleViolation(N_("{what} {day} 晚于今天 {today}：只能记录已经发生的事 [{clause}]"),
+                            what=Msg(what), day=day, today=today, clause=NO_FUTURE)
 
 
 def sweep_day(on: date, today: date, *, dry_run: bool) -> None:
     """The sweep suspends and revokes as of ``on``: only today, other days only previewed."""
     if on != today and not dry_run:
-        raise RuleViolation(f"日历检查日期 {on} 不是今天 {today}：其他日期只能用 --dry-run 预览 "
-                            f"[{SWEEP_TODAY}]")
+        raise RuleViolation(N_("日历检查日期 {on} 不是今天 {today}：其他日期只能用 --dry-run "
+                               "预览 [{clause}]"), on=on, today=today, clause=SWEEP_TODAY)
 
 
 @dataclass(frozen=True)
@@ -80,14 +81,16 @@ def status_change_day(on: date, today: date, *, earliest: date, earliest_what: s
     ``backdate_reason``."""
     not_after_today(on, "状态变更日期 status change date", today)
     if on < earliest:
-        raise RuleViolation(f"状态变更日期 {on} 早于{earliest_what} {earliest}："
-                            f"变更只能在此之后生效 [{STATUS_WINDOW}]")
+        raise RuleViolation(N_("状态变更日期 {on} 早于{what} {earliest}：变更只能在此之后生效 "
+                               "[{clause}]"), on=on, what=Msg(earliest_what),
+                            earliest=earliest, clause=STATUS_WINDOW)
     days = (today - on).days
     if days == 0:
         return None
     reason = (backdate_reason or "").strip() or None
     if days > spec.max_backdate_days and reason is None:
-        raise RuleViolation(f"状态变更日期 {on} 比今天早 {days} 天，超过补记期限 "
-                            f"{spec.max_backdate_days} 天：请用 --backdate-reason 说明为何补记 "
-                            f"[{MAX_BACKDATE}; {spec.clause}]")
+        raise RuleViolation(N_("状态变更日期 {on} 比今天早 {days} 天，超过补记期限 {limit} 天："
+                               "请用 --backdate-reason 说明为何补记 [{clause}]"), on=on,
+                            days=days, limit=spec.max_backdate_days,
+                            clause=f"{MAX_BACKDATE}; {spec.clause}")
     return Backdating(days, reason, today)

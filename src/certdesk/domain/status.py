@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import date
 from enum import StrEnum
 
+from certdesk.common.i18n import N_
+
 
 class CertStatus(StrEnum):
     """A certificate's status; the value is the string stored, logged and shown in JSON."""
@@ -30,13 +32,13 @@ ENDED = (CertStatus.REVOKED, CertStatus.CANCELLED, CertStatus.SUPERSEDED)
 """Stored statuses no change leaves."""
 
 STATUS_LABELS: dict[str, tuple[str, str]] = {  # keyed by CertStatus; looked up by str too
-    CertStatus.VALID: ("有效", "valid"),
-    CertStatus.NOT_YET_VALID: ("尚未生效", "not yet valid"),
-    CertStatus.SUSPENDED: ("暂停", "suspended"),
-    CertStatus.REVOKED: ("撤销", "revoked"),
-    CertStatus.CANCELLED: ("注销", "cancelled"),
-    CertStatus.EXPIRED: ("过期", "expired"),
-    CertStatus.SUPERSEDED: ("已换发", "superseded"),
+    CertStatus.VALID: (N_("有效"), "valid"),
+    CertStatus.NOT_YET_VALID: (N_("尚未生效"), "not yet valid"),
+    CertStatus.SUSPENDED: (N_("暂停"), "suspended"),
+    CertStatus.REVOKED: (N_("撤销"), "revoked"),
+    CertStatus.CANCELLED: (N_("注销"), "cancelled"),
+    CertStatus.EXPIRED: (N_("过期"), "expired"),
+    CertStatus.SUPERSEDED: (N_("已换发"), "superseded"),
 }
 
 

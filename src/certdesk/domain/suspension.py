@@ -14,6 +14,7 @@ from __future__ import annotations
 from datetime import date
 
 from certdesk.common.errors import InputError, RuleViolation
+from certdesk.common.i18n import N_
 from certdesk.domain.dates import SuspensionSpec, imposition_deadline
 
 
@@ -22,14 +23,15 @@ def check_restoration(spec: SuspensionSpec, number: str, on: date, *,
     """Refuse restoring ``number`` on ``on`` before its suspension began or after it ended."""
     if suspended_on is not None and on < suspended_on:
         raise RuleViolation(
-            f"cannot restore {number} on {on}: its suspension began on {suspended_on}; a "
-            f"restoration cannot precede the suspension it ends [{spec.restore_clause}]")
+            N_("证书 {number} 不能于 {on} 恢复：其暂停始于 {start}；恢复不能早于它所结束的暂停 "
+               "[{clause}]"), number=number, on=on, start=suspended_on,
+            clause=spec.restore_clause)
     if suspended_until is not None and on > suspended_until:
         raise RuleViolation(
-            f"cannot restore {number} on {on}: its suspension period ended on "
-            f"{suspended_until} (暂停期已满); the certificate is to be revoked, not restored — "
-            f"run `certdesk status {number} revoke --reason …` or `certdesk lifecycle sweep` "
-            f"[{spec.restore_clause}]")
+            N_("证书 {number} 不能于 {on} 恢复：其暂停期已于 {end} 届满，证书应撤销而不是恢复——"
+               "运行 `certdesk status {number} revoke --reason …` 或 `certdesk lifecycle sweep` "
+               "[{clause}]"), number=number, on=on, end=suspended_until,
+            clause=spec.restore_clause)
 
 
 def check_imposition(spec: SuspensionSpec, action: str, on: date,

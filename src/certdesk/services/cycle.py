@@ -20,6 +20,7 @@ from sqlmodel import Session, col, select
 
 from certdesk.common import clock
 from certdesk.common.errors import InputError, NotFound, RuleViolation
+from certdesk.common.i18n import N_, Msg
 from certdesk.documents.context import CertificateFacts
 from certdesk.documents.render import render_docx
 from certdesk.domain.coverage import (
@@ -41,7 +42,7 @@ from certdesk.domain.profiles import Profile, Profiles
 from certdesk.domain.sampling import sample_size
 from certdesk.domain.scope import change_site_scopes
 from certdesk.domain.spec import Audit
-from certdesk.domain.status import ENDED, HOLDING, CertStatus, effective_status
+from certdesk.domain.status import ENDED, HOLDING, STATUS_LABELS, CertStatus, effective_status
 from certdesk.domain.text import clean_text
 from certdesk.services.inputs import OrganisationInput, SiteInput
 from certdesk.services.issuing import IssuedCertificate, IssuePreview, Issuer
@@ -64,8 +65,8 @@ def main_certificate(s: Session, number: str) -> Certificate:
     if cert is None:
         raise NotFound(f"no certificate {number}")
     if cert.main_number:
-        raise RuleViolation(f"{number} is a sub-certificate: act on its main certificate "
-                            f"{cert.main_number}; sub-certificates follow it")
+        raise RuleViolation(N_("{number} 是分证书：请对其主证书 {main} 操作，分证书随之变更"),
+                            number=number, main=cert.main_number)
     return cert
 
 
@@ -93,10 +94,13 @@ def recertify(issuer: Issuer, number: str, decision: date, *, issue: date | None
         prev = main_certificate(s, number)
         org = s.get_one(Organisation, prev.organisation_id)
     if prev.profile != issuer.profile.id:
-        raise RuleViolation(f"{prev.number} belongs to profile {prev.profile!r}")
+        raise RuleViolation(N_("{number} 属于认证方案配置 {profile}"), number=prev.number,
+                            profile=repr(prev.profile))
     if prev.status in ENDED:
-        raise RuleViolation(f"cannot re-certify {prev.number}: it is {prev.status}"
-                            f"{replaced_note(prev)} [XBHT 7.7, A.4]")
+        raise RuleViolation(N_("证书 {number} 不能再认证：证书状态为{status}{replaced} "
+                               "[XBHT 7.7, A.4]"), number=prev.number,
+                            status=Msg(STATUS_LABELS[prev.status][0]),
+                            replaced=replaced_note(prev))
     check_recert_audit(issuer.profile.rules.dates, prev.expiry_date, decision, audit_end)
     org_input = OrganisationInput(
         name=org.name, uscc=org.uscc, registered_address=org.registered_address,
@@ -175,14 +179,16 @@ def reissue(issuer: Issuer, number: str, changes: Changes, reason: str, *,
                            .order_by(col(Certificate.sub))))
         org = s.get_one(Organisation, main.organisation_id)
     if main.profile != issuer.profile.id:
-        raise RuleViolation(f"{main.number} belongs to profile {main.profile!r}")
+        raise RuleViolation(N_("{number} 属于认证方案配置 {profile}"), number=main.number,
+                            profile=repr(main.profile))
     status = effective_status(main.status, main.expiry_date, on, issued=main.issue_date)
     if status != CertStatus.VALID:
-        raise RuleViolation(f"cannot re-issue {main.number}: it is {status}"
-                            f"{replaced_note(main)}; only a valid certificate is re-issued "
-                            "within its validity [XBHT A.3]")
+        raise RuleViolation(N_("证书 {number} 不能换证：证书状态为{status}{replaced}；"
+                               "只有有效期内的有效证书可以换证 [XBHT A.3]"), number=main.number,
+                            status=Msg(STATUS_LABELS[status][0]), replaced=replaced_note(main))
     if on < main.issue_date:
-        raise RuleViolation(f"re-issue date {on} is before the issue date {main.issue_date}")
+        raise RuleViolation(N_("换证日期 {on} 早于发证日期 {issued}"), on=on,
+                            issued=main.issue_date)
     if changes.grade:
         grades = issuer.profile.rules.scoring.grade_names
         if changes.grade not in grades:
@@ -405,10 +411,12 @@ def record_surveillance(engine: Engine, profiles: Profiles, number: str, held_on
         status = effective_status(cert.status, cert.expiry_date, held_on,
                                   issued=cert.issue_date)
         if status not in HOLDING:
-            raise RuleViolation(f"cannot record a surveillance for {cert.number}: it is {status}"
-                                f"{replaced_note(cert)}")
+            raise RuleViolation(N_("证书 {number} 不能记录监督审查：证书状态为{status}{replaced}"),
+                                number=cert.number, status=Msg(STATUS_LABELS[status][0]),
+                                replaced=replaced_note(cert))
         if held_on < cert.issue_date:
-            raise InputError(f"surveillance {held_on} is before the issue date {cert.issue_date}")
+            raise InputError(N_("监督审查日期 {on} 早于发证日期 {issued}"), on=held_on,
+                             issued=cert.issue_date)
         held = surveillances_held(s, cert.number)
         if keep and held and held_on == held[-1] and \
                 (len(held), held_on) in reports_pending(s, cert.number):
@@ -421,8 +429,8 @@ def record_surveillance(engine: Engine, profiles: Profiles, number: str, held_on
             raise InputError(f"surveillance {held_on} is not after the last one {held[-1]}")
         rules = profiles.get(cert.profile).rules.dates
         if next_due(rules, cert, held, held_on) is None:
-            raise RuleViolation(f"{cert.number} has no surveillance left in this cycle; "
-                                "the next audit is the re-certification")
+            raise RuleViolation(N_("证书 {number} 本周期的监督审查已全部完成，下一次审核是再认证"),
+                                number=cert.number)
         visited = visited_sites(len(_sites(cert)), sites)
         covered = audited_products(products_of(cert), products) if products else ()
         if dry_run:

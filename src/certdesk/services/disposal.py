@@ -15,6 +15,7 @@ from datetime import date
 from sqlmodel import Session, col, select
 
 from certdesk.common.errors import ArchiveError, InputError, NotFound, RuleViolation
+from certdesk.common.i18n import N_, Msg
 from certdesk.common.names import person_key
 from certdesk.documents.disposal import DisposalSheet, disposal_docx
 from certdesk.domain.numbering import parse
@@ -44,7 +45,7 @@ from certdesk.store.records import (
 )
 from certdesk.store.rows import stored_id
 
-FOUR_EYES = "disposal needs two officers: the one who proposed cannot approve"
+DISPOSAL_STATUS = {"approved": N_("已批准"), "rejected": N_("已驳回")}
 
 
 def _required(value: str, what: str) -> str:
@@ -179,11 +180,13 @@ def propose(s: Session, profiles: Profiles, record_ids: list[int], *, by: str, r
 def open_proposal(s: Session, disposal_id: int, by: str) -> tuple[Disposal, list[Record]]:
     proposal = s.get(Disposal, disposal_id)
     if proposal is None:
-        raise NotFound(f"no disposal proposal {disposal_id}")
+        raise NotFound(N_("没有销毁申请 {number}"), number=disposal_id)
     if proposal.status != "proposed":
-        raise RuleViolation(f"disposal {disposal_id} is already {proposal.status}")
+        raise RuleViolation(N_("销毁申请 {number} 已办结（{status}）"), number=disposal_id,
+                            status=Msg(DISPOSAL_STATUS.get(proposal.status, proposal.status)))
     if person_key(by) == person_key(proposal.proposed_by):
-        raise RuleViolation(f"{FOUR_EYES} ({by} proposed disposal {disposal_id})")
+        raise RuleViolation(N_("销毁须由两名档案管理员办理：提出申请的人不能批准"
+                               "（{by} 提出了销毁申请 {number}）"), by=by, number=disposal_id)
     items = s.exec(select(DisposalItem).where(DisposalItem.disposal_id == disposal_id)).all()
     return proposal, [get_record(s, i.record_id) for i in items]
 

@@ -17,6 +17,7 @@ from zipfile import BadZipFile
 
 from certdesk.common.errors import InputError, InvalidUSCC
 from certdesk.common.files import read_bytes
+from certdesk.common.i18n import N_
 from certdesk.documents import records
 from certdesk.domain.coverage import product_names
 from certdesk.domain.text import SINGLE_LINE, clean_text, normalise_spaces, printable
@@ -102,11 +103,12 @@ def _text(where: str, rec: dict, key: str, required: bool = True,
     value = rec.get(key)
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
-            raise _located(InputError(f"{where}: field {key!r} is missing or empty"), key)
+            raise _located(InputError(N_("{where}：字段 {field} 缺失或为空"), where=where,
+                                      field=repr(key)), key)
         return None
     if not isinstance(value, str):
-        raise _located(InputError(f"{where}: field {key!r} must be text, got "
-                                  f"{type(value).__name__}"), key)
+        raise _located(InputError(N_("{where}：字段 {field} 应为文本，而不是 {type}"),
+                                  where=where, field=repr(key), type=type(value).__name__), key)
     try:
         text = clean_text(value.strip(), key, where)
     except InputError as exc:
@@ -151,8 +153,8 @@ def _date(where: str, rec: dict, key: str, required: bool = True) -> date | None
             return date(*map(int, slashed.groups()))
         return date.fromisoformat(folded)
     except ValueError:
-        raise _located(InputError(f"{where}: field {key!r} = {text!r} is not a date "
-                                  "(YYYY-MM-DD or YYYY/M/D)"), key) from None
+        raise _located(InputError(N_("{where}：字段 {field} = {text} 不是日期（YYYY-MM-DD 或 YYYY/M/D）"),
+                                  where=where, field=repr(key), text=repr(text)), key) from None
 
 
 def _bool(where: str, value: Any) -> bool:
@@ -163,7 +165,8 @@ def _bool(where: str, value: Any) -> bool:
         return False
     if text in ("1", "true", "yes", "是"):
         return True
-    raise _located(InputError(f"{where}: temporary = {value!r} is not yes/no"), "temporary")
+    raise _located(InputError(N_("{where}：temporary = {value} 不是“是/否”"), where=where,
+                              value=repr(value)), "temporary")
 
 
 def _products(where: str, value: Any) -> tuple[str, ...]:

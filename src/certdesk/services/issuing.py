@@ -45,7 +45,7 @@ from certdesk.domain.guards import not_after_today
 from certdesk.domain.numbering import CertNumber, parse
 from certdesk.domain.profiles import Profile, Profiles
 from certdesk.domain.spec import Audit
-from certdesk.domain.status import ENDED, HOLDING, CertStatus
+from certdesk.domain.status import ENDED, HOLDING, STATUS_LABELS, CertStatus
 from certdesk.services.inputs import OrganisationInput
 from certdesk.services.publisher import Publisher, body_signature
 from certdesk.services.successor import PREFIX as SUCCESSOR_PREFIX
@@ -121,6 +121,11 @@ class Skipped:
     organisation: str
     number: str
     reason: str
+    held: AlreadyHeld | None = field(default=None, compare=False)
+    """The refusal itself, for a face to show in its reader's language."""
+
+    def text(self, lang: str) -> str:
+        return self.held.text(lang) if self.held is not None else self.reason
 
     def as_dict(self) -> dict:
         return {"organisation": self.organisation, "number": self.number, "reason": self.reason}
@@ -239,7 +244,8 @@ class Issuer(Publisher):
     def _refuse_held(self, s: Session, org: OrganisationInput) -> None:
         cert = held_certificate(s, self.profile.id, org.uscc, org.decision_date)
         if cert is not None:
-            raise AlreadyHeld(org.name, cert.number, cert.status, cert.expiry_date)
+            raise AlreadyHeld(org.name, cert.number, STATUS_LABELS[cert.status][0],
+                              cert.expiry_date)
 
     def refuse_held(self, org: OrganisationInput) -> None:
         """``AlreadyHeld`` when ``org`` holds a current certificate of this scheme."""
@@ -470,7 +476,7 @@ class Issuer(Publisher):
             if isinstance(outcome, list):
                 issued.extend(outcome)
             elif isinstance(outcome, AlreadyHeld):
-                skipped.append(Skipped(org.name, outcome.number, str(outcome)))
+                skipped.append(Skipped(org.name, outcome.number, str(outcome), outcome))
             else:
                 error = reason(outcome)
                 failed.append((org.name, error))

@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 
 from certdesk.common import clock
 from certdesk.common.errors import InputError, NotFound, RuleViolation
+from certdesk.common.i18n import N_, Msg
 from certdesk.documents.notices import (
     WORDING,
     Notice,
@@ -28,7 +29,7 @@ from certdesk.domain.dates import suspension
 from certdesk.domain.guards import Backdating, StatusSpec, status_change_day
 from certdesk.domain.numbering import parse
 from certdesk.domain.profiles import Profile
-from certdesk.domain.status import CertStatus, effective_status
+from certdesk.domain.status import STATUS_LABELS, CertStatus, effective_status
 from certdesk.domain.suspension import check_imposition, check_restoration
 from certdesk.domain.text import clean_text
 from certdesk.services.publisher import Publisher
@@ -51,6 +52,10 @@ class Transition:
 
 _IN_FORCE = frozenset({CertStatus.VALID, CertStatus.SUSPENDED, CertStatus.NOT_YET_VALID})
 """A certificate not yet in force can still be withdrawn before its issue date."""
+
+ACTION_NAMES = {"suspend": N_("暂停"), "restore": N_("恢复"), "revoke": N_("撤销"),
+                "cancel": N_("注销")}
+"""What each action is called in a message (a msgid)."""
 
 TRANSITIONS: dict[str, Transition] = {
     "suspend": Transition(frozenset({CertStatus.VALID}), CertStatus.SUSPENDED,
@@ -120,15 +125,19 @@ def _check_day(s: Session, cert: Certificate, on: date, today: date,
 
 
 def _refuse(action: str, cert: Certificate, status: str, t: Transition) -> RuleViolation:
+    said = {"action": Msg(ACTION_NAMES[action]), "number": cert.number,
+            "status": Msg(STATUS_LABELS[status][0]), "replaced": replaced_note(cert),
+            "clause": t.notice.clause}
     if status == CertStatus.REVOKED:
-        why = "a revoked certificate's number is void forever [XBHT A.5]"
-    elif status == CertStatus.EXPIRED:
-        why = f"it expired on {cert.expiry_date}"
-    else:
-        why = f"{action} applies only to {', '.join(sorted(t.allowed_from))} certificates"
-    return RuleViolation(f"cannot {action} {cert.number}: it is {status}{replaced_note(cert)}; "
-                         f"{why} "
-                         f"[{t.notice.clause}]")
+        return RuleViolation(N_("证书 {number} 不能{action}：证书状态为{status}{replaced}；"
+                                "撤销证书的编号永久作废 [XBHT A.5] [{clause}]"), **said)
+    if status == CertStatus.EXPIRED:
+        return RuleViolation(N_("证书 {number} 不能{action}：证书已于 {expiry} 过期 [{clause}]"),
+                             expiry=cert.expiry_date, **said)
+    return RuleViolation(N_("证书 {number} 不能{action}：证书状态为{status}{replaced}；"
+                            "只有{allowed}的证书可以{action} [{clause}]"),
+                         allowed=tuple(Msg(STATUS_LABELS[s][0]) for s in sorted(t.allowed_from)),
+                         **said)
 
 
 def change_status(publisher: Publisher, number: str, action: str, reason: str, *,
@@ -148,9 +157,10 @@ def change_status(publisher: Publisher, number: str, action: str, reason: str, *
     """
     t = TRANSITIONS.get(action)
     if t is None:
-        raise RuleViolation(f"unknown action {action!r} (one of {', '.join(TRANSITIONS)})")
+        raise RuleViolation(N_("未知的操作 {action}（可选：{actions}）"), action=repr(action),
+                            actions=", ".join(TRANSITIONS))
     if not reason.strip():
-        raise RuleViolation(f"a reason is required to {action} a certificate")
+        raise RuleViolation(N_("{action}证书须填写原因"), action=Msg(ACTION_NAMES[action]))
     if months is not None and action != "suspend":
         raise RuleViolation("--months applies to suspension only")
     if verified is not None and action not in ("suspend", "revoke"):
@@ -218,8 +228,10 @@ def _check(s: Session, profile: Profile, cert: Certificate, action: str, t: Tran
                                        issued=main.issue_date)
         if main_status != CertStatus.VALID:
             raise RuleViolation(
-                f"cannot {action} {cert.number}: its main certificate {main.number} is "
-                f"{main_status}; a sub-certificate is valid only with it [CACQ 8.4.2(6)]")
+                N_("分证书 {number} 不能{action}：其主证书 {main} 的状态为{status}；"
+                   "分证书只能与主证书同时有效 [CACQ 8.4.2(6)]"), number=cert.number,
+                action=Msg(ACTION_NAMES[action]), main=main.number,
+                status=Msg(STATUS_LABELS[main_status][0]))
     return status, backdating, late
 
 
@@ -241,7 +253,7 @@ def _apply(s: Session, c: Certificate, action: str, t: Transition, entry: dict[s
     someone else changed its status since it was read."""
     row = s.exec(select(Certificate).where(Certificate.number == c.number)).one()
     if row.status != c.status:
-        raise RuleViolation(f"{c.number} changed status meanwhile; try again")
+        raise RuleViolation(N_("证书 {number} 的状态刚被他人更改，请重试"), number=c.number)
     row.status, row.status_reason = t.to, entry["reason"]
     if t.to == CertStatus.SUSPENDED:  # the period the restore check and the sweep read
         row.suspended_on, row.suspended_until = entry["on"], entry["until"]

@@ -19,6 +19,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from certdesk.common.errors import InputError, NotFound, RuleViolation
+from certdesk.common.i18n import N_, Msg
 from certdesk.store import events
 from certdesk.store.ledger import CHINA
 from certdesk.store.models import (
@@ -30,13 +31,13 @@ from certdesk.store.models import (
 )
 from certdesk.store.rows import stored_id
 
-EVENT_LABELS: dict[str, str] = {
-    "issued": "颁发证书", "recertified": "再认证颁发证书", "reissued": "换证（证书信息变更）",
-    "suspended": "暂停", "restored": "恢复", "revoked": "撤销", "cancelled": "注销",
-    "expired": "有效期届满",
+EVENT_LABELS: dict[str, str] = {  # msgids: the staff pages translate them
+    "issued": N_("颁发证书"), "recertified": N_("再认证颁发证书"),
+    "reissued": N_("换证（证书信息变更）"), "suspended": N_("暂停"), "restored": N_("恢复"),
+    "revoked": N_("撤销"), "cancelled": N_("注销"), "expired": N_("有效期届满"),
 }
 
-RETURN_OUTCOMES: dict[str, str] = {"returned": "已收回", "declared_void": "已公开声明作废"}
+RETURN_OUTCOMES: dict[str, str] = {"returned": N_("已收回"), "declared_void": N_("已公开声明作废")}
 
 
 def item_dict(item: ReportItem, on: date | None = None) -> dict[str, Any]:
@@ -83,7 +84,7 @@ def get_batch(s: Session, batch_id: int, *, lock: bool = False) -> ReportBatch:
     SQLite's write transaction already excludes other writers)."""
     batch = s.get(ReportBatch, batch_id, with_for_update=lock)
     if batch is None:
-        raise NotFound(f"没有报送批次 {batch_id}（no report batch {batch_id}）")
+        raise NotFound(N_("没有报送批次 {batch}"), batch=batch_id)
     return batch
 
 
@@ -104,8 +105,7 @@ def new_batch(s: Session, by: str, *, include_sent: bool = False) -> tuple[Repor
         query = query.where(ReportItem.status == "pending")
     items = list(s.exec(query.order_by(col(ReportItem.id))))
     if not items:
-        raise RuleViolation("没有待报送的事项：全部已报送（nothing to report: every item was "
-                            "sent; --include-sent exports them again）")
+        raise RuleViolation(N_("没有待报送的事项：全部已报送（--include-sent 可再次导出）"))
     batch = ReportBatch(created_by=by, items=len(items), include_sent=include_sent)
     s.add(batch)
     s.flush()
@@ -135,12 +135,11 @@ def mark_sent(s: Session, batch_id: int, by: str, *, dry_run: bool = False) -> M
     """Record that batch ``batch_id`` was uploaded by ``by`` now: its unsent items become
     sent with this batch. A batch is marked once."""
     if not by.strip():
-        raise InputError("请填写报送人（--by ACCOUNT）")
+        raise InputError(N_("请填写报送人（--by ACCOUNT）"))
     batch = get_batch(s, batch_id, lock=True)  # two officers marking at once: one wins
     if batch.sent_at is not None:
-        raise RuleViolation(f"批次 {batch_id} 已于 {batch.sent_at:%Y-%m-%d %H:%M} UTC 由 "
-                            f"{batch.sent_by} 标记为已报送（batch {batch_id} was marked sent "
-                            "already）")
+        raise RuleViolation(N_("批次 {batch} 已于 {at} UTC 由 {by} 标记为已报送"), batch=batch_id,
+                            at=f"{batch.sent_at:%Y-%m-%d %H:%M}", by=batch.sent_by)
     items = batch_items(s, batch_id)
     fresh = [i for i in items if i.status == "pending"]
     at = utcnow()
@@ -181,27 +180,28 @@ def record_return(s: Session, numbers: list[str], on: date, how: str, by: str, *
     (``how``: by post, in person...), or it was declared void publicly (``declared_void``,
     ``how``: where the declaration was published)."""
     if outcome not in RETURN_OUTCOMES:
-        raise InputError(f"结果应为 {' / '.join(RETURN_OUTCOMES)}（outcome {outcome!r}）")
+        raise InputError(N_("结果应为 {outcomes}，而不是 {outcome}"),
+                         outcomes=" / ".join(RETURN_OUTCOMES), outcome=repr(outcome))
     if not how.strip():
-        raise InputError("请说明收回方式或声明作废的途径（--how）")
+        raise InputError(N_("请说明收回方式或声明作废的途径（--how）"))
     if not by.strip():
-        raise InputError("请填写经办人（--by ACCOUNT）")
+        raise InputError(N_("请填写经办人（--by ACCOUNT）"))
     if not numbers:
-        raise InputError("请至少给出一个证书编号")
+        raise InputError(N_("请至少给出一个证书编号"))
     today = today or datetime.now(CHINA).date()
     if on > today:
-        raise InputError(f"日期 {on} 晚于今天 {today}（the date is in the future）")
+        raise InputError(N_("日期 {on} 晚于今天 {today}"), on=on, today=today)
     closed = []
     for number in dict.fromkeys(n.strip() for n in numbers):
         row = s.exec(select(CertificateReturn).where(
             CertificateReturn.certificate_number == number,
             CertificateReturn.status == "outstanding").with_for_update()).first()
         if row is None:
-            raise NotFound(f"证书 {number} 没有待收回的记录（no certificate {number} is "
-                           "outstanding）")
+            raise NotFound(N_("证书 {number} 没有待收回的记录"), number=number)
         if on < row.opened_on:
-            raise InputError(f"{number}：日期 {on} 早于{EVENT_LABELS[row.event_kind]}日期 "
-                             f"{row.opened_on}")
+            raise InputError(N_("{number}：日期 {on} 早于{event}日期 {opened}"), number=number,
+                             on=on, event=Msg(EVENT_LABELS[row.event_kind]),
+                             opened=row.opened_on)
         closed.append(row)
     if dry_run:
         return closed

@@ -19,6 +19,8 @@ class StaffUser(SQLModel, table=True):
     active: bool = True
     created: datetime = Field(default_factory=utcnow)
     last_login: datetime | None = None
+    language: str | None = Field(default=None, max_length=8)
+    """``zh`` or ``en``: the desk's language for this account; None follows the browser."""
 
 
 class StaffSession(SQLModel, table=True):

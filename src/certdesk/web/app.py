@@ -22,7 +22,7 @@ from certdesk.domain.profiles import installed_profiles
 from certdesk.store.db import get_engine, reader
 from certdesk.web.answers import ANSWERS_KEPT, Memo
 from certdesk.web.guards import BodyLimit, LocalRedirects, RateLimit, SecurityHeaders, TokenBucket
-from certdesk.web.i18n import Words
+from certdesk.web.i18n import RememberLang, Words
 from certdesk.web.public import certificates, notices, search, verify
 from certdesk.web.responses import HERE, STATUS_MESSAGES, error_response
 from certdesk.web.staff import router as staff_desk
@@ -88,6 +88,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, *
                                         settings.public_rate_burst)
     app.add_middleware(RateLimit, reject=reject, bucket=app.state.rate_bucket)
     app.add_middleware(LocalRedirects)
+    app.add_middleware(RememberLang)
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.allowed_hosts)
     app.add_middleware(SecurityHeaders)
     return app

@@ -9,7 +9,7 @@ from fastapi import Request
 from fastapi.responses import JSONResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from certdesk.web.i18n import Words
+from certdesk.web.i18n import Words, request_lang
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
@@ -31,7 +31,7 @@ def own_path(path: str) -> str:
 
 def lang_switch(request: Request, words: Words) -> str:
     """This page's relative URL in the other language (the token and the rest kept)."""
-    url = request.url.include_query_params(lang="en" if words.lang == "zh" else "zh")
+    url = request.url.include_query_params(lang=words.other)
     return f"{own_path(request.scope['path'])}?{url.query}"
 
 
@@ -45,7 +45,7 @@ def page(request: Request, name: str, words: Words, status_code: int = 200, **co
 def error_response(request: Request, status_code: int, key: str, title: str = "error_title",
                    **params) -> Response:
     """A refusal in the visitor's language: ``{"error", "detail"}`` for the API, else a page."""
-    words = Words(request.query_params.get("lang"))
+    words = Words(request_lang(request))
     if wants_json(request.url.path):
         return JSONResponse({"error": key, "detail": words(key, **params)}, status_code)
     return page(request, "error.html", words, status_code, title=words(title),

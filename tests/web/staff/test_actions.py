@@ -150,7 +150,7 @@ def test_a_refused_transition_is_a_409_page_naming_the_rule(signed_in, one_site_
     issue(ivy, one_site_file)
     response = ivy.post(f"{CERT}/status", {"action": "restore", "reason": "误操作"})
     assert response.status_code == 409
-    assert "restore applies only to suspended certificates" in response.text
+    assert "只有暂停的证书可以恢复" in response.text
 
 
 def test_bad_records_in_an_upload_are_listed_and_the_good_ones_issued(signed_in, tmp_path):

@@ -35,7 +35,7 @@ def test_users_reset_sets_a_temporary_password_that_must_be_changed(cli):
     assert entry.actor == "root"
     short = cli("users", "reset", "ann", "--password-stdin", "--as", "root", input="short\n",
                 env=AS_ROOT)
-    assert short.returncode != 0 and "密码至少 10 个字符" in short.stderr
+    assert short.returncode != 0 and "at least 10 characters" in short.stderr
     bare = cli("users", "reset", "ann", "--password-stdin", input="temporary-pw-2\n")
     assert bare.returncode != 0 and "--as" in bare.stderr
 
@@ -45,7 +45,7 @@ def test_users_role_changes_the_role_and_keeps_one_admin(cli):
     out = cli("users", "role", "ann", "records_officer", "--as", "root", "--json", env=AS_ROOT)
     assert out.returncode == 0 and json.loads(out.stdout)["role"] == "records_officer"
     last = cli("users", "role", "root", "issuer", "--as", "root", env=AS_ROOT)
-    assert last.returncode != 0 and "唯一启用的系统管理员" in last.stderr
+    assert last.returncode != 0 and "the only active administrator" in last.stderr
     assert len(last.stderr.strip().splitlines()) == 1
     assert [(e.data, e.actor) for e in logged(_engine(), "staff.role_changed")] == [
         ('{"from": "issuer", "to": "records_officer"}', "root")]

@@ -90,7 +90,7 @@ def test_disposal_from_the_desk_takes_two_officers_and_leaves_a_signed_certifica
     with Session(engine) as s:
         proposal = s.exec(select(Disposal)).one()
     own = rhea.post(f"/staff/retention/{proposal.id}/approve")
-    assert own.status_code == 409 and "two officers" in own.text
+    assert own.status_code == 409 and "提出申请的人不能批准" in own.text
     assert adam.post(f"/staff/retention/{proposal.id}/approve").status_code == 303
     with Session(engine) as s:
         rows = s.exec(select(Record).where(Record.id.in_(due_records))).all()

@@ -22,7 +22,7 @@ from certdesk.common.errors import InvalidNumber, NotFound
 from certdesk.domain.profiles import Profiles
 from certdesk.domain.status import STATUS_LABELS
 from certdesk.web.answers import Stamp, send, stamp
-from certdesk.web.i18n import Words
+from certdesk.web.i18n import Words, request_lang
 from certdesk.web.public.deps import LANG, TOKEN, LangQuery
 from certdesk.web.public.views import (
     PublicCertificate,
@@ -70,13 +70,13 @@ async def _lookup(request: Request, number: str, now: Stamp) -> PublicCertificat
 
 @router.get("/", include_in_schema=False)
 def home(request: Request, lang: LangQuery = None):
-    return page(request, "home.html", Words(lang))
+    return page(request, "home.html", Words(request_lang(request)))
 
 
 @router.get("/v", include_in_schema=False)
-def lookup(number: str = "", lang: LangQuery = None):
-    """The home page's form: go to the certificate's own page."""
-    suffix = "?lang=en" if lang == "en" else ""
+def lookup(request: Request, number: str = "", lang: LangQuery = None):
+    """The home page's form: go to the certificate's own page (in the form's language)."""
+    suffix = "?lang=en" if request_lang(request) == "en" else ""
     return RedirectResponse(f"/v/{quote(number.strip(), safe='')}{suffix}", status_code=303)
 
 
@@ -86,8 +86,8 @@ def lookup(number: str = "", lang: LangQuery = None):
             openapi_extra=_described(("lang", LANG), ("t", TOKEN)))
 async def certificate_page(request: Request):
     """The page a scanned QR code opens: status, facts, sub-certificates and history."""
-    number, lang, t = (request.path_params["number"], request.query_params.get("lang"),
-                       request.query_params.get("t"))
+    number, t = request.path_params["number"], request.query_params.get("t")
+    words = Words(request_lang(request))
     now = stamp(request.app.state.reader)
     cert = await _lookup(request, number, now)
     if isinstance(cert, Response):
@@ -95,8 +95,9 @@ async def certificate_page(request: Request):
     token = check_token(request.app.state.settings, t, cert) if t is not None else None
     return send(request, request.app.state.answers,
                 None if _bad(token) else ("page", request.scope["path"],
-                                          request.scope["query_string"], now, token),
-                lambda: page(request, "certificate.html", Words(lang),
+                                          request.scope["query_string"], words.lang, now,
+                                          token),
+                lambda: page(request, "certificate.html", words,
                              400 if _bad(token) else 200, cert=cert, token=token,
                              verdict=certificate_page_verdict(cert, token)))
 
@@ -132,4 +133,4 @@ async def certificate_json(request: Request):
 @router.get("/docs", include_in_schema=False)
 def api_docs(request: Request, lang: LangQuery = None):
     """The OpenAPI description rendered on the server: no CDN, no script."""
-    return page(request, "docs.html", Words(lang), api=request.app.openapi())
+    return page(request, "docs.html", Words(request_lang(request)), api=request.app.openapi())

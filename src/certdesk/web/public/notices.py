@@ -24,7 +24,7 @@ from certdesk.domain.profiles import Profiles
 from certdesk.domain.status import effective_status
 from certdesk.store.ledger import CHINA, event_date
 from certdesk.store.models import Certificate, Event
-from certdesk.web.i18n import Words
+from certdesk.web.i18n import Words, request_lang
 from certdesk.web.public.deps import get_session
 from certdesk.web.responses import page
 
@@ -107,7 +107,7 @@ def _page(request: Request, session: Session, page_no: int,
 def notices_html(request: Request, session: Annotated[Session, Depends(get_session)],
                  lang: str | None = None, page_no: PageQuery = 1, number: NumberQuery = None):
     """The public notices, newest first, 20 a page; ``number`` keeps one certificate's."""
-    return page(request, "notices.html", Words(lang),
+    return page(request, "notices.html", Words(request_lang(request)),
                 result=_page(request, session, page_no, number))
 
 

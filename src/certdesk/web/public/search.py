@@ -23,11 +23,12 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
 from certdesk.common.errors import InvalidUSCC
+from certdesk.common.i18n import N_
 from certdesk.domain.profiles import Profiles
 from certdesk.domain.status import effective_status
 from certdesk.domain.uscc import validate_uscc
 from certdesk.store.models import Certificate, Organisation
-from certdesk.web.i18n import TEXT, Words
+from certdesk.web.i18n import TEXT, Words, request_lang
 from certdesk.web.public.deps import get_session
 from certdesk.web.public.views import CHINA
 from certdesk.web.responses import error_response, page
@@ -37,22 +38,15 @@ MAX_RESULTS = 50
 
 # The search page's words, joined to the public pages' (desk.web.i18n).
 TEXT.update({
-    "search_title": ("按组织名称或信用代码查询", "Search by organisation or credit code"),
-    "search_hint": ("输入获证组织名称的开头（至少 4 个字），或完整的 18 位统一社会信用代码。",
-                    "Enter the start of the holder's name (at least 4 characters), or the "
-                    "full 18-character unified social credit code."),
-    "search_label": ("组织名称或统一社会信用代码", "Organisation name or credit code"),
-    "search_button": ("查询", "Search"),
-    "search_too_short": ("请至少输入组织名称的前 {n} 个字，或完整的统一社会信用代码。",
-                         "Enter at least the first {n} characters of the name, or the full "
-                         "credit code."),
-    "search_bad_uscc": ("“{code}” 不是有效的统一社会信用代码（校验位不符或含有不允许的字符）。",
-                        "“{code}” is not a valid unified social credit code."),
-    "search_none": ("没有找到与“{query}”相符的证书。", "No certificate matches “{query}”."),
-    "search_count": ("找到 {count} 张证书。", "{count} certificates found."),
-    "search_more": ("结果超过 {n} 条，只显示前 {n} 条；请输入更完整的名称。",
-                    "More than {n} results: only the first {n} are shown. Enter more of the "
-                    "name."),
+    "search_title": N_("按组织名称或信用代码查询"),
+    "search_hint": N_("输入获证组织名称的开头（至少 4 个字），或完整的 18 位统一社会信用代码。"),
+    "search_label": N_("组织名称或统一社会信用代码"),
+    "search_button": N_("查询"),
+    "search_too_short": N_("请至少输入组织名称的前 {n} 个字，或完整的统一社会信用代码。"),
+    "search_bad_uscc": N_("“{code}” 不是有效的统一社会信用代码（校验位不符或含有不允许的字符）。"),
+    "search_none": N_("没有找到与“{query}”相符的证书。"),
+    "search_count": N_("找到 {count} 张证书。"),
+    "search_more": N_("结果超过 {n} 条，只显示前 {n} 条；请输入更完整的名称。"),
 })
 
 router = APIRouter()
@@ -127,7 +121,7 @@ SessionDep = Annotated[Session, Depends(get_session)]
 @router.get("/search", include_in_schema=False)
 def search_html(request: Request, session: SessionDep, q: SearchQuery = "",
                 lang: str | None = None):
-    words = Words(lang)
+    words = Words(request_lang(request))
     if not q.strip():
         return page(request, "search.html", words, q="", result=None, refusal=None)
     try:

@@ -20,7 +20,7 @@ from certdesk.common.settings import Settings
 from certdesk.services.verification import Verdict, verify_file
 from certdesk.signing.tokens import keyset
 from certdesk.web.guards import client_of, work_cost
-from certdesk.web.i18n import Words
+from certdesk.web.i18n import Words, request_lang
 from certdesk.web.public.deps import LangQuery, SessionDep, SettingsDep
 from certdesk.web.responses import error_response, page
 
@@ -33,7 +33,7 @@ PDF_HEADER_WINDOW = 1024
 
 @router.get("/verify", include_in_schema=False)
 def verify_form(request: Request, settings: SettingsDep, lang: LangQuery = None):
-    return page(request, "verify.html", Words(lang), mb=settings.upload_max_mb)
+    return page(request, "verify.html", Words(request_lang(request)), mb=settings.upload_max_mb)
 
 
 def _check_upload(request: Request, file: UploadFile | None, settings: Settings,
@@ -78,7 +78,7 @@ def verify_page(request: Request, session: SessionDep, settings: SettingsDep,
     verdict = _check_upload(request, file, settings, session)
     if isinstance(verdict, Response):
         return verdict
-    return page(request, "verdict.html", Words(lang), verdict=verdict)
+    return page(request, "verdict.html", Words(request_lang(request)), verdict=verdict)
 
 
 @router.post("/api/v1/verify", summary="Check a certificate PDF (JSON answer)",

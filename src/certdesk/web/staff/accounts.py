@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from certdesk.common.errors import CertdeskError, InputError, NotFound, RuleViolation
+from certdesk.common.i18n import LANGS, N_
 from certdesk.common.settings import Settings, get_settings
 from certdesk.store import events
 from certdesk.store.db import session_scope
@@ -29,14 +30,20 @@ from certdesk.store.staff import (
     StaffUser,
 )
 
-ROLES: dict[str, str] = {
-    "issuer": "签发人员",
-    "decision_maker": "认证决定人员",
-    "records_officer": "档案管理员",
-    "admin": "系统管理员",
+ROLES: dict[str, str] = {  # msgids: shown through gettext
+    "issuer": N_("签发人员"),
+    "decision_maker": N_("认证决定人员"),
+    "records_officer": N_("档案管理员"),
+    "admin": N_("系统管理员"),
 }
 
 _ISSUING = frozenset({"issuer", "admin"})
+
+
+class UnknownRole(InputError):
+    def __init__(self, role: str) -> None:
+        super().__init__(N_("角色 {role} 不存在（可选：{roles}）。"), role=repr(role),
+                         roles=", ".join(ROLES))
 
 # What each role may do, checked on the server for every request (the pages only hide what
 # a role cannot use). Reading — search, timelines, archived documents, the due list — is
@@ -98,23 +105,22 @@ def _dummy_hash() -> str:
 
 def _check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD:
-        raise InputError(f"密码至少 {MIN_PASSWORD} 个字符 (the password needs at least "
-                         f"{MIN_PASSWORD} characters)")
+        raise InputError(N_("密码至少 {n} 个字符。"), n=MIN_PASSWORD)
 
 
 def add_user(engine: Engine, name: str, role: str, password: str, *, actor: str) -> StaffUser:
     name = name.strip()
     if not NAME_RE.fullmatch(name) or name in RESERVED_NAMES:
-        raise InputError(f"用户名 {name!r} 不可用：2–32 位小写字母、数字、点、下划线或连字符，"
-                         f"以字母开头，且不能是 {'/'.join(sorted(RESERVED_NAMES))} "
-                         "(user names are 2-32 lower-case letters, digits, . _ -)")
+        raise InputError(N_("用户名 {name} 不可用：2–32 位小写字母、数字、点、下划线或连字符，"
+                            "以字母开头，且不能是 {reserved}。"),
+                         name=repr(name), reserved="/".join(sorted(RESERVED_NAMES)))
     if role not in ROLES:
-        raise InputError(f"角色 {role!r} 不存在 (role must be one of {', '.join(ROLES)})")
+        raise UnknownRole(role)
     _check_password(password)
     digest = _hasher().hash(password)
     with session_scope(engine) as s:
         if s.exec(select(StaffUser).where(StaffUser.name == name)).first() is not None:
-            raise InputError(f"用户 {name} 已存在 (user {name} already exists)")
+            raise InputError(N_("用户 {name} 已存在。"), name=name)
         user = StaffUser(name=name, role=role, password_hash=digest)
         s.add(user)
         events.append(s, "staff.user_added", subject(name), {"role": role}, actor)
@@ -131,7 +137,7 @@ def set_active(engine: Engine, name: str, active: bool, *, actor: str) -> StaffU
     with session_scope(engine) as s:
         user = s.exec(select(StaffUser).where(StaffUser.name == name)).first()
         if user is None:
-            raise NotFound(f"没有用户 {name} (no user {name})")
+            raise NotFound(N_("没有用户 {name}。"), name=name)
         if user.active != active:
             user.active = active
             s.add(user)
@@ -183,8 +189,8 @@ def authenticate(engine: Engine, settings: Settings, name: str, password: str,
         # keys are always taken in this order, so two sign-ins cannot wait on each other.
         if not (_take_slot(s, keys[0], now, since, limit)
                 and _take_slot(s, keys[1], now, since, 4 * limit)):
-            raise TooManyAttempts(f"登录失败次数过多，请 "
-                                  f"{settings.staff_login_window_minutes} 分钟后再试。")
+            raise TooManyAttempts(N_("登录失败次数过多，请 {minutes} 分钟后再试。"),
+                                  minutes=settings.staff_login_window_minutes)
         user = s.exec(select(StaffUser).where(StaffUser.name == name)).first()
     # Hashing happens outside any transaction: it is slow on purpose and must not hold the
     # database's write lock meanwhile. The slot taken above already counts this guess.
@@ -194,7 +200,7 @@ def authenticate(engine: Engine, settings: Settings, name: str, password: str,
             events.append(s, "staff.login_failed", subject(name), {"address": address},
                           ANONYMOUS)
             _forget_expired(s, since)
-        raise LoginFailed("用户名或密码错误，或账户已停用。")
+        raise LoginFailed(N_("用户名或密码错误，或账户已停用。"))
     rehashed = _hasher().hash(password) if _hasher().check_needs_rehash(user.password_hash) \
         else None
     with session_scope(engine) as s:
@@ -229,12 +235,12 @@ def map_os_user(engine: Engine, os_user: str, name: str | None, *, actor: str) -
     remove the mapping); logged on the account, so it counts as a change of it."""
     os_user = os_user.strip()
     if not re.fullmatch(r"[A-Za-z0-9._][A-Za-z0-9._-]{0,63}", os_user):
-        raise InputError(f"操作系统用户名 {os_user!r} 不合法 (not an OS user name)")
+        raise InputError(N_("操作系统用户名 {os_user} 不合法。"), os_user=repr(os_user))
     with session_scope(engine) as s:
         row = s.get(StaffOsUser, os_user)
         if name is None:
             if row is None:
-                raise NotFound(f"{os_user} 没有对应的账户 (no mapping for {os_user})")
+                raise NotFound(N_("{os_user} 没有对应的账户。"), os_user=os_user)
             old = s.get_one(StaffUser, row.user_id)
             s.delete(row)
             events.append(s, "staff.os_user_unmapped", subject(old.name), {"os_user": os_user},
@@ -242,7 +248,7 @@ def map_os_user(engine: Engine, os_user: str, name: str | None, *, actor: str) -
             return
         user = s.exec(select(StaffUser).where(StaffUser.name == name)).first()
         if user is None:
-            raise NotFound(f"没有用户 {name} (no user {name})")
+            raise NotFound(N_("没有用户 {name}。"), name=name)
         row = row or StaffOsUser(os_user=os_user, user_id=stored_id(user.id))
         row.user_id = stored_id(user.id)
         s.add(row)
@@ -272,14 +278,15 @@ def check_second_officer(engine: Engine, disposal_id: int, name: str) -> None:
             return  # the disposal's own checks name what is missing
         proposer = proposal.proposed_by
         if user.created >= proposal.proposed_at:
-            raise RuleViolation(f"disposal needs two officers: account {name} was created "
-                                f"after disposal {disposal_id} was proposed")
+            raise RuleViolation(N_("销毁须由两名档案管理员办理：账户 {name} 创建于销毁申请 "
+                                   "{disposal} 提出之后。"), name=name, disposal=disposal_id)
         changes = s.exec(select(Event.actor).where(Event.subject == subject(name),
                                                    col(Event.kind).in_(USER_CHANGES))
                          .order_by(col(Event.seq))).all()
     if changes and proposer in (changes[0], changes[-1]):
-        raise RuleViolation(f"disposal needs two officers: account {name} was created or "
-                            f"last changed by {proposer}, who proposed disposal {disposal_id}")
+        raise RuleViolation(N_("销毁须由两名档案管理员办理：账户 {name} 由提出销毁申请 "
+                               "{disposal} 的 {proposer} 创建或最后修改。"),
+                            name=name, disposal=disposal_id, proposer=proposer)
 
 
 # -- passwords and roles (the admin's and each account's own) -----------------------------------
@@ -288,7 +295,7 @@ def check_second_officer(engine: Engine, disposal_id: int, name: str) -> None:
 def _user(s: Session, name: str) -> StaffUser:
     user = s.exec(select(StaffUser).where(StaffUser.name == name)).first()
     if user is None:
-        raise NotFound(f"没有用户 {name} (no user {name})")
+        raise NotFound(N_("没有用户 {name}。"), name=name)
     return user
 
 
@@ -303,10 +310,10 @@ def change_password(engine: Engine, name: str, current: str, new: str) -> None:
     with Session(engine) as s:
         user = _user(s, name)
     if not _verify(user.password_hash, current):
-        raise InputError("当前密码不正确。(the current password is wrong)")
+        raise InputError(N_("当前密码不正确。"))
     _check_password(new)
     if new == current:
-        raise InputError("新密码不能与当前密码相同。(the new password must differ)")
+        raise InputError(N_("新密码不能与当前密码相同。"))
     digest = _hasher().hash(new)
     with session_scope(engine) as s:
         row = s.get_one(StaffUser, user.id)
@@ -335,7 +342,7 @@ def reset_password(engine: Engine, name: str, temporary: str, *, actor: str) -> 
 def set_role(engine: Engine, name: str, role: str, *, actor: str) -> StaffUser:
     """Change an account's role; the desk keeps at least one active admin."""
     if role not in ROLES:
-        raise InputError(f"角色 {role!r} 不存在 (role must be one of {', '.join(ROLES)})")
+        raise UnknownRole(role)
     with session_scope(engine) as s:
         user = _user(s, name)
         if user.role == role:
@@ -344,10 +351,25 @@ def set_role(engine: Engine, name: str, role: str, *, actor: str) -> StaffUser:
             admins = s.exec(select(func.count()).select_from(StaffUser).where(
                 StaffUser.role == "admin", StaffUser.active)).one()
             if admins <= 1:
-                raise InputError(f"{name} 是唯一启用的系统管理员，不能更改其角色。"
-                                 "(the desk needs one active admin)")
+                raise InputError(N_("{name} 是唯一启用的系统管理员，不能更改其角色。"), name=name)
         before, user.role = user.role, role
         s.add(user)
         events.append(s, "staff.role_changed", subject(name), {"from": before, "to": role},
                       actor)
+    return user
+
+
+def set_language(engine: Engine, name: str, language: str | None) -> StaffUser:
+    """The account's own choice of the desk's language (``zh``, ``en``; None: the
+    browser's)."""
+    if language not in (None, *LANGS):
+        raise InputError(N_("语言 {language} 不可用（可选：{languages}）。"),
+                         language=repr(language), languages=", ".join(LANGS))
+    with session_scope(engine) as s:
+        user = _user(s, name)
+        if user.language != language:
+            user.language = language
+            s.add(user)
+            events.append(s, "staff.language_changed", subject(name),
+                          {"language": language}, name)
     return user

@@ -21,6 +21,7 @@ from fastapi.responses import Response
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from certdesk.common.i18n import N_
 from certdesk.store import trail
 from certdesk.store.events import ChainReport, verify_chain
 from certdesk.store.models import utcnow
@@ -55,9 +56,10 @@ def query_from(request: Request) -> trail.TrailQuery:
     return trail.TrailQuery(
         actor=p.get("actor", "").strip() or None, kind=p.get("kind", "").strip() or None,
         subject=p.get("subject", "").strip() or None,
-        since=day(p.get("since", ""), "起始日期"), until=day(p.get("until", ""), "截止日期"),
-        limit=query_int(request, "limit", "每页条数") or 50,
-        before=query_int(request, "before", "翻页位置"))
+        since=day(p.get("since", ""), N_("起始日期")),
+        until=day(p.get("until", ""), N_("截止日期")),
+        limit=query_int(request, "limit", N_("每页条数")) or 50,
+        before=query_int(request, "before", N_("翻页位置")))
 
 
 def view_url(request: Request, route: str, q: trail.TrailQuery, **extra: object) -> str:

@@ -19,12 +19,14 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from certdesk.common.errors import CertdeskError
+from certdesk.common.i18n import N_, Msg
 from certdesk.common.settings import Settings
 from certdesk.documents.converter import Converter
 from certdesk.domain.profiles import Profiles
 from certdesk.services.issuing import Issuer
 from certdesk.services.publisher import Publisher
 from certdesk.store.rows import stored_id
+from certdesk.web.i18n import switch_to
 from certdesk.web.staff import sessions
 from certdesk.web.staff.accounts import ROLES, may, must_change_password
 from certdesk.web.staff.sessions import Current
@@ -106,8 +108,11 @@ def requires(action: str, *, before_password_change: bool = False
         if not before_password_change and must_change_password(desk.engine,
                                                                stored_id(current.user.id)):
             raise PasswordChangeRequired
+        if current.user.language:
+            switch_to(current.user.language)
         if not may(current.user.role, action):
-            raise Forbidden(f"您的角色（{ROLES[current.user.role]}）无权执行此操作。")
+            raise Forbidden(N_("您的角色（{role}）无权执行此操作。"),
+                            role=Msg(ROLES[current.user.role]))
         return Current(current.token_hash, current.csrf_token, current.user, current.flash)
 
     return dependency
@@ -123,7 +128,7 @@ def posts(action: str, *, before_password_change: bool = False
     async def dependency(request: Request, current: Current = Depends(allowed)) -> Current:
         form = await request.form()  # FastAPI has parsed it already: cached
         if not sessions.csrf_ok(current, form.get("csrf")):
-            raise Forbidden("表单校验失败（CSRF 令牌缺失或无效）。请刷新页面后重试。")
+            raise Forbidden(N_("表单校验失败（CSRF 令牌缺失或无效）。请刷新页面后重试。"))
         return current
 
     return dependency

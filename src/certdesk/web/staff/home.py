@@ -6,6 +6,7 @@ from __future__ import annotations
 from fastapi import Request
 from fastapi.responses import Response
 
+from certdesk.common.i18n import N_
 from certdesk.services.cycle import due_list
 from certdesk.services.ingest import ACCEPTED
 from certdesk.store import events
@@ -68,7 +69,7 @@ def document(sha: str, desk: DeskDep, s: SessionDep, current: CurrentUser) -> Re
 @router.get("/due", name="staff_due")
 def due(request: Request, desk: DeskDep, current: CurrentUser, on: str = "",
         profile: str = "") -> Response:
-    when = day(on, "参考日期") or desk.today()
+    when = day(on, N_("参考日期")) or desk.today()
     if profile:
         known_profile(desk.profiles, profile)
     items = due_list(desk.engine, desk.profiles, when, profile or None)

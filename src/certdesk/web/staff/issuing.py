@@ -13,11 +13,13 @@ from fastapi import Depends, File, Form, Request, UploadFile
 from fastapi.responses import Response
 
 from certdesk.common.errors import InputError, NotFound
+from certdesk.common.i18n import N_
 from certdesk.documents.records import load_records
 from certdesk.services.certification import certify_cases
 from certdesk.services.import_plan import plan_rows
 from certdesk.services.import_template import MEDIA_TYPES, template_bytes
 from certdesk.services.inputs import Rejected, load_organisations
+from certdesk.web.i18n import _
 from certdesk.web.staff import sessions, staging
 from certdesk.web.staff.deps import DeskDep, PublisherDep, issuer_for, posts, requires
 from certdesk.web.staff.forms import known_profile, load_upload, upload_bytes
@@ -44,7 +46,7 @@ def issue_page(request: Request, desk: DeskDep, current: Issuing) -> Response:
 def template(current: Issuing, suffix: str) -> Response:
     """The template sheet with the loader's Chinese headers and an example row."""
     if f".{suffix}" not in MEDIA_TYPES:
-        raise NotFound("模板只有 .xlsx 和 .csv 两种。")
+        raise NotFound(N_("模板只有 .xlsx 和 .csv 两种。"))
     return download(template_bytes(f".{suffix}"), f"组织导入模板.{suffix}",
                     MEDIA_TYPES[f".{suffix}"])
 
@@ -58,7 +60,7 @@ def upload(request: Request, desk: DeskDep, current: IssuePost, publisher: Publi
     known_profile(desk.profiles, profile)
     name, data = upload_bytes(file)
     records = load_upload(name, data, load_organisations, (".json", ".csv", ".xlsx"),
-                          "请上传 .json、.csv 或 .xlsx 文件（格式见 docs/input-format.md）。")
+                          N_("请上传 .json、.csv 或 .xlsx 文件（格式见 docs/input-format.md）。"))
     with issuer_for(publisher, profile, current) as iss:
         rows = plan_rows(iss, records)
     staged = staging.stage(desk.settings, current, filename=name, profile=profile, data=data,
@@ -83,17 +85,17 @@ def confirm(request: Request, desk: DeskDep, current: IssuePost, jobs: JobsDep,
     """Issue exactly the rows the preview showed as issuable, from the file kept for it."""
     staged = staging.load(desk.settings, current, key)
     if hashlib.sha256(staged.data).hexdigest() != digest or staged.sha256 != digest:
-        raise InputError("预览之后，暂存的文件已改变，未签发。请重新上传文件并预览。")
+        raise InputError(N_("预览之后，暂存的文件已改变，未签发。请重新上传文件并预览。"))
     chosen = {int(r) for r in rows.split(",") if r.isdigit()}
     if chosen != {r["row"] for r in staged.rows if r["state"] == "ok"}:
-        raise InputError("提交的记录与预览不一致，未签发。请重新上传文件并预览。")
+        raise InputError(N_("提交的记录与预览不一致，未签发。请重新上传文件并预览。"))
     records = load_upload(staged.filename, staged.data, load_organisations,
                           (".json", ".csv", ".xlsx"), "")
     orgs = [rec for i, rec in enumerate(records, start=1) if i in chosen]
     if any(isinstance(rec, Rejected) for rec in orgs) or len(orgs) != len(chosen):
-        raise InputError("预览之后文件的读取结果已改变，未签发。请重新上传文件并预览。")
+        raise InputError(N_("预览之后文件的读取结果已改变，未签发。请重新上传文件并预览。"))
     if not sessions.use_form_token(desk.engine, current, form_token):
-        raise InputError("这份签发表单已经提交过或已过期，请重新打开签发页面后再提交。")
+        raise InputError(N_("这份签发表单已经提交过或已过期，请重新打开签发页面后再提交。"))
     staging.drop(desk.settings, key)
     # the job reads the same file (its digest checked above): the rows issued are the ones shown
     job_id = jobs.submit("issue", account=current.user.name, profile=staged.profile,
@@ -116,19 +118,20 @@ def certify(request: Request, desk: DeskDep, current: CertifyPost, publisher: Pu
     known_profile(desk.profiles, profile)
     name, data = upload_bytes(file)
     cases = load_upload(name, data, load_records, (".json",),
-                        "请上传 .json 案卷文件（格式见 docs/lifecycle.md）。")
+                        N_("请上传 .json 案卷文件（格式见 docs/lifecycle.md）。"))
     if preview:
         with issuer_for(publisher, profile, current) as iss:
             planned = certify_cases(iss, cases, name, dry_run=True)
-        return desk.done(request, current, "预览（未签名、未取号、未归档）："
-                         f"{len(planned.certified)} 份案卷通过校验", "staff_certify",
+        return desk.done(request, current, _("预览（未签名、未取号、未归档）：{n} 份案卷通过校验",
+                                             n=len(planned.certified)), "staff_certify",
                          level="preview", details=[
-                             *(f"{c.name}：{c.outcome}；将归档 {len(c.records)} 份记录"
-                               + (f"；下一个证书编号 {c.certificates.numbers[0]}"
+                             *(_("{name}：{outcome}；将归档 {n} 份记录", name=c.name,
+                                 outcome=c.outcome, n=len(c.records))
+                               + (_("；下一个证书编号 {next}", next=c.certificates.numbers[0])
                                   if c.certificates else "") for c in planned.certified),
                              *(f"{where}: {why}" for where, why in planned.failed)])
     if not sessions.use_form_token(desk.engine, current, form_token):
-        raise InputError("这份认证决定表单已经提交过或已过期，请重新打开页面后再提交。")
+        raise InputError(N_("这份认证决定表单已经提交过或已过期，请重新打开页面后再提交。"))
     job_id = jobs.submit("certify", account=current.user.name, profile=profile,
                          input_name=name, input_data=data, total=len(cases))
     return desk.redirect(request, "staff_job", job_id=job_id)

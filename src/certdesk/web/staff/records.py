@@ -11,12 +11,14 @@ from fastapi.responses import Response
 from sqlmodel import col, select
 
 from certdesk.common.errors import CertdeskError
+from certdesk.common.i18n import N_
 from certdesk.services.disposal import approve, disposal_dict, due_records, propose, reject
 from certdesk.services.ingest import take_in
 from certdesk.services.publisher import Publisher
 from certdesk.store.db import session_scope
 from certdesk.store.models import Disposal
 from certdesk.store.records import RECORD_TYPES, Filing, check_type, resolve_filing
+from certdesk.web.i18n import _, current_lang, record_type_label
 from certdesk.web.staff.accounts import check_second_officer
 from certdesk.web.staff.deps import DeskDep, PublisherDep, RecordsOfficer, SessionDep, posts
 from certdesk.web.staff.forms import day, known_profile, upload_bytes
@@ -37,9 +39,10 @@ def _take_all(desk: Desk, publisher: Publisher, files: list[UploadFile], record_
             name, raw = upload_bytes(upload)
             got = take_in(desk.engine, desk.store, desk.settings, publisher.pool, raw, name,
                           record_type=record_type, filing=filing, signer=signer, actor=actor)
-            added.append(got.filename if got.new else f"{got.filename}（此前已归档，未重复保存）")
+            added.append(got.filename if got.new
+                         else _("{name}（此前已归档，未重复保存）", name=got.filename))
         except CertdeskError as exc:
-            failed.append(str(exc))
+            failed.append(exc.text(current_lang()))
     return added, failed
 
 
@@ -56,9 +59,9 @@ def add_records(request: Request, desk: DeskDep, s: SessionDep, current: Records
                             client=client or None, profile=None)
     added, failed = _take_all(desk, publisher, files, record_type, filing,
                               signer.strip() or None, current.user.name)
-    text = f"已归档 {len(added)} 份{RECORD_TYPES[record_type].split()[0]}"
+    text = _("已归档 {n} 份{kind}", n=len(added), kind=record_type_label(record_type))
     if failed:
-        text += f"；{len(failed)} 份未归档"
+        text += _("；{n} 份未归档", n=len(failed))
     level = "error" if failed else "ok"
     if filing.certificate_number:
         return desk.done(request, current, text, "staff_certificate", details=added + failed,
@@ -70,7 +73,7 @@ def add_records(request: Request, desk: DeskDep, s: SessionDep, current: Records
 @router.get("/retention", name="staff_retention")
 def retention(request: Request, desk: DeskDep, s: SessionDep, current: RecordsOfficer,
               on: str = "", profile: str = "") -> Response:
-    when = day(on, "参考日期") or desk.today()
+    when = day(on, N_("参考日期")) or desk.today()
     if profile:
         known_profile(desk.profiles, profile)
     due = due_records(s, desk.profiles, when, profile or None)
@@ -89,8 +92,9 @@ def propose_disposal(request: Request, desk: DeskDep, current: RecordsPost,
         proposal = propose(s, desk.profiles, records, by=current.user.name, reason=reason,
                            today=desk.today())
         number = proposal.id
-    return desk.done(request, current, f"已提出销毁申请 {number}（{len(records)} 份记录），"
-                     "需由另一名档案管理员批准。", "staff_retention")
+    return desk.done(request, current, _("已提出销毁申请 {number}（{n} 份记录），"
+                                         "需由另一名档案管理员批准。", number=number,
+                                         n=len(records)), "staff_retention")
 
 
 @router.post("/retention/{disposal_id}/approve", name="staff_approve_disposal")
@@ -98,8 +102,10 @@ def approve_disposal(request: Request, disposal_id: int, desk: DeskDep,
                      current: RecordsPost, publisher: PublisherDep) -> Response:
     check_second_officer(desk.engine, disposal_id, current.user.name)
     result = approve(publisher, disposal_id, by=current.user.name, today=desk.today())
-    return desk.done(request, current, f"销毁申请 {disposal_id} 已批准：{len(result.records)} 份"
-                     f"记录已销毁，销毁证明已签名归档（记录 {result.certificate_record}）。",
+    return desk.done(request, current, _("销毁申请 {number} 已批准：{n} 份记录已销毁，"
+                                         "销毁证明已签名归档（记录 {record}）。",
+                                         number=disposal_id, n=len(result.records),
+                                         record=result.certificate_record),
                      "staff_retention")
 
 
@@ -109,5 +115,6 @@ def reject_disposal(request: Request, disposal_id: int, desk: DeskDep, current: 
     check_second_officer(desk.engine, disposal_id, current.user.name)
     with session_scope(desk.engine) as s:
         reject(s, disposal_id, by=current.user.name, reason=reason)
-    return desk.done(request, current, f"销毁申请 {disposal_id} 已驳回，记录继续保存。",
+    return desk.done(request, current, _("销毁申请 {number} 已驳回，记录继续保存。",
+                                         number=disposal_id),
                      "staff_retention")

@@ -18,6 +18,7 @@ from fastapi.responses import Response
 from sqlmodel import col, select
 
 from certdesk.common.errors import NotFound
+from certdesk.common.i18n import N_
 from certdesk.domain.profiles import Profiles
 from certdesk.domain.status import STATUS_LABELS
 from certdesk.store import events
@@ -41,8 +42,8 @@ router = area_router()
 ViewPost = Annotated[Current, Depends(posts("view"))]
 MEDIA = {".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
          ".csv": "text/csv; charset=utf-8"}
-SORT_LABELS = {"number": "证书编号", "issue_date": "发证日期", "expiry_date": "有效期至",
-               "holder": "获证组织"}
+SORT_LABELS = {"number": N_("证书编号"), "issue_date": N_("发证日期"),
+               "expiry_date": N_("有效期至"), "holder": N_("获证组织")}
 PRINT_MAX = 2000
 """Rows a print view shows: beyond that a printout is not what anyone wants (export)."""
 
@@ -52,14 +53,15 @@ def query_from(request: Request) -> RegisterQuery:
     p = request.query_params
     return RegisterQuery(
         status=tuple(s for s in p.getlist("status") if s), profile=p.get("profile") or None,
-        grade=p.get("grade") or None, issued_from=day(p.get("issued_from", ""), "发证日期起"),
-        issued_to=day(p.get("issued_to", ""), "发证日期止"),
-        expires_from=day(p.get("expires_from", ""), "有效期至（起）"),
-        expires_to=day(p.get("expires_to", ""), "有效期至（止）"),
-        expiring_within=query_int(request, "expiring_within", "到期天数"),
+        grade=p.get("grade") or None,
+        issued_from=day(p.get("issued_from", ""), N_("发证日期起")),
+        issued_to=day(p.get("issued_to", ""), N_("发证日期止")),
+        expires_from=day(p.get("expires_from", ""), N_("有效期至（起）")),
+        expires_to=day(p.get("expires_to", ""), N_("有效期至（止）")),
+        expiring_within=query_int(request, "expiring_within", N_("到期天数")),
         search=p.get("search", ""),
         sort=p.get("sort") or "number", descending=p.get("descending") == "true",
-        limit=query_int(request, "limit", "每页条数") or 50, after=p.get("after") or None)
+        limit=query_int(request, "limit", N_("每页条数")) or 50, after=p.get("after") or None)
 
 
 def view_url(request: Request, route: str, q: RegisterQuery, **extra: object) -> str:
@@ -100,7 +102,7 @@ def export(request: Request, desk: DeskDep, s: SessionDep, current: CurrentUser,
            fmt: str = "xlsx") -> Response:
     suffix = f".{fmt}"
     if suffix not in EXPORT_FORMATS:
-        raise NotFound("页面不存在。")
+        raise NotFound(N_("页面不存在。"))
     q, today = query_from(request), desk.today()
     rows = all_rows(s, q, today)
     return download(export_bytes(suffix, rows, q, today), f"证书登记-{today}{suffix}",

@@ -12,9 +12,11 @@ from fastapi.responses import Response
 from sqlmodel import Session
 
 from certdesk.common.errors import InputError, NotFound
+from certdesk.common.i18n import N_
 from certdesk.services.reporting import batch_file
 from certdesk.store import reporting
 from certdesk.store.db import session_scope
+from certdesk.web.i18n import _
 from certdesk.web.staff.deps import DeskDep, RecordsOfficer, SessionDep, posts
 from certdesk.web.staff.forms import required_day
 from certdesk.web.staff.sessions import Current
@@ -50,15 +52,16 @@ def export(request: Request, desk: DeskDep, current: RecordsPost,
     with session_scope(desk.engine) as s:
         batch, items = reporting.new_batch(s, current.user.name, include_sent=include_sent)
         number = batch.id
-    return desk.done(request, current, f"已生成报送批次 {number}（{len(items)} 项）。请下载文件"
-                     "上报，上报后点击“标记为已报送”。", "staff_reporting")
+    return desk.done(request, current, _("已生成报送批次 {number}（{n} 项）。请下载文件"
+                                         "上报，上报后点击“标记为已报送”。", number=number,
+                                         n=len(items)), "staff_reporting")
 
 
 @router.get("/reporting/batches/{batch_id}.{fmt}", name="staff_report_file")
 def batch_download(batch_id: int, fmt: str, desk: DeskDep,
                    current: RecordsOfficer) -> Response:
     if fmt not in MEDIA:
-        raise NotFound("页面不存在。")
+        raise NotFound(N_("页面不存在。"))
     name, data = batch_file(desk.engine, desk.profiles, batch_id, f".{fmt}")
     return download(data, name, MEDIA[fmt])
 
@@ -67,9 +70,11 @@ def batch_download(batch_id: int, fmt: str, desk: DeskDep,
 def mark_sent(request: Request, batch_id: int, desk: DeskDep, current: RecordsPost) -> Response:
     with session_scope(desk.engine) as s:
         marked = reporting.mark_sent(s, batch_id, current.user.name)
-    note = f"（另有 {len(marked.already_sent)} 项此前已报送）" if marked.already_sent else ""
-    return desk.done(request, current, f"批次 {batch_id} 已标记为已报送：{len(marked.marked)} 项"
-                     f"{note}。", "staff_reporting")
+    note = (_("（另有 {n} 项此前已报送）", n=len(marked.already_sent)) if marked.already_sent
+            else "")
+    return desk.done(request, current, _("批次 {number} 已标记为已报送：{n} 项", number=batch_id,
+                                         n=len(marked.marked)) + note + _("。"),
+                     "staff_reporting")
 
 
 @router.get("/returns", name="staff_returns")
@@ -88,12 +93,13 @@ def record_return(request: Request, desk: DeskDep, current: RecordsPost,
                   on: Annotated[str, Form()] = "", how: Annotated[str, Form()] = "",
                   outcome: Annotated[str, Form()] = "returned") -> Response:
     if not numbers:
-        raise InputError("请勾选至少一张证书。")
+        raise InputError(N_("请勾选至少一张证书。"))
     with session_scope(desk.engine) as s:
         closed = reporting.record_return(
-            s, numbers, required_day(on, "日期"), how, current.user.name,
+            s, numbers, required_day(on, N_("日期")), how, current.user.name,
             outcome=outcome, today=desk.today())
         done_numbers = [r.certificate_number for r in closed]
-    return desk.done(request, current, f"已登记 {len(done_numbers)} 张证书"
-                     f"{reporting.RETURN_OUTCOMES.get(outcome, '')}。", "staff_returns",
+    return desk.done(request, current, _("已登记 {n} 张证书{outcome}。", n=len(done_numbers),
+                                         outcome=_(reporting.RETURN_OUTCOMES.get(outcome, ""))),
+                     "staff_returns",
                      numbers=done_numbers)

@@ -18,6 +18,7 @@ from fastapi.responses import Response
 from sqlalchemy.engine import Engine
 
 from certdesk.common.errors import NotFound
+from certdesk.common.i18n import N_
 from certdesk.common.settings import Settings
 from certdesk.documents.converter import Converter
 from certdesk.domain.profiles import Profiles, installed_profiles
@@ -64,7 +65,7 @@ router = area_router(prefix="/staff", lifespan=desk_lifespan)
 @router.get("/static/{name}", name="staff_static")
 def static(name: str) -> Response:
     if name not in STATIC:
-        raise NotFound("页面不存在。")
+        raise NotFound(N_("页面不存在。"))
     data, media_type = STATIC[name]
     return Response(data, media_type=media_type, headers={"Cache-Control": "max-age=3600"})
 
@@ -75,7 +76,7 @@ for area in AREAS:
 
 @router.api_route("/{path:path}", methods=["GET", "POST"], name="staff_not_found")
 def not_found(path: str) -> Response:  # after every area: it matches any path
-    raise NotFound("页面不存在。")
+    raise NotFound(N_("页面不存在。"))
 
 
 def mount(app: FastAPI, settings: Settings, engine: Engine, *,

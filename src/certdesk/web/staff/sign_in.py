@@ -8,6 +8,8 @@ from typing import Annotated
 from fastapi import Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
+from certdesk.common.i18n import N_
+from certdesk.web.i18n import current_lang
 from certdesk.web.staff import sessions
 from certdesk.web.staff.accounts import LoginFailed, TooManyAttempts, authenticate
 from certdesk.web.staff.deps import DeskDep, posts
@@ -44,14 +46,15 @@ def login(request: Request, desk: DeskDep, name: Annotated[str, Form()] = "",
     if current is None and request.cookies.get(sessions.COOKIE):
         current = sessions.prelogin(request.cookies[sessions.COOKIE])
     if current is None or not sessions.csrf_ok(current, csrf):
-        raise Forbidden("登录页面已过期（CSRF 令牌缺失或无效），请重新打开登录页面。")
+        raise Forbidden(N_("登录页面已过期（CSRF 令牌缺失或无效），请重新打开登录页面。"))
     address = request.client.host if request.client else "unknown"
     try:
         user = authenticate(desk.engine, desk.settings, name, password, address)
     except (LoginFailed, TooManyAttempts) as exc:
         return desk.render(request, "login.html", current,
                            status_code=429 if isinstance(exc, TooManyAttempts) else 401,
-                           next=desk.safe_next(request, next_), error=str(exc), name=name)
+                           next=desk.safe_next(request, next_), error=exc.text(current_lang()),
+                           name=name)
     token = sessions.sign_in(desk.engine, desk.settings, user, address, current.token_hash)
     response = RedirectResponse(desk.safe_next(request, next_), status_code=303)
     desk.set_cookie(request, response, token)

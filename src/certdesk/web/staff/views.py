@@ -12,15 +12,18 @@ from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
 from certdesk.common.errors import NotFound
+from certdesk.common.i18n import N_
 from certdesk.domain.numbering import parse
 from certdesk.domain.profiles import Profiles
 from certdesk.domain.status import HOLDING, STATUS_LABELS, CertStatus, effective_status
 from certdesk.services.cycle import DueItem, next_due, surveillances_held
 from certdesk.services.transitions import TRANSITIONS
 from certdesk.store.models import Certificate, Event, Organisation, Record
+from certdesk.web.i18n import _
 
 SEARCH_LIMIT = 100
-STATUS_ACTIONS = {"suspend": "暂停", "restore": "恢复", "revoke": "撤销", "cancel": "注销"}
+STATUS_ACTIONS = {"suspend": N_("暂停"), "restore": N_("恢复"), "revoke": N_("撤销"),
+                  "cancel": N_("注销")}
 
 
 @dataclass(frozen=True)
@@ -78,7 +81,7 @@ def client(s: Session, org_id: int, today: date) -> tuple[Organisation, list[Cer
                                                           list[Record]]:
     org = s.get(Organisation, org_id)
     if org is None:
-        raise NotFound(f"没有编号为 {org_id} 的客户")
+        raise NotFound(N_("没有编号为 {id} 的客户"), id=org_id)
     certs = s.exec(select(Certificate).where(Certificate.organisation_id == org_id)
                    .order_by(col(Certificate.number))).all()
     records = s.exec(select(Record).where(Record.organisation_id == org_id)
@@ -94,33 +97,38 @@ class TimelineEntry:
     """A certificate number the entry points to (the re-certified successor)."""
 
 
+def _said(kind: str, d: dict) -> dict[str, object]:
+    return {"action": _(STATUS_ACTIONS[kind]), "reason": d.get("reason", ""), "on": d.get("on")}
+
+
 def _describe(ev: Event) -> TimelineEntry:
     d = json.loads(ev.data or "{}")
     kind = ev.kind.removeprefix("certificate.")
     link = None
     if kind == "issued":
-        text = (f"签发（R{d.get('cycle', 0)}），有效期 {d.get('issue_date')} 至 "
-                f"{d.get('expiry_date')}")
+        text = _("签发（R{cycle}），有效期 {start} 至 {end}", cycle=d.get("cycle", 0),
+                 start=d.get("issue_date"), end=d.get("expiry_date"))
         if d.get("late_recertification"):
-            text += "（逾期再认证）"
+            text += _("（逾期再认证）")
     elif kind in STATUS_ACTIONS:
-        text = f"{STATUS_ACTIONS[kind]}：{d.get('reason', '')}（{d.get('on')} 起"
-        text += f"，至 {d['until']}）" if d.get("until") else "）"
+        text = (_("{action}：{reason}（{on} 起，至 {until}）", until=d["until"], **_said(kind, d))
+                if d.get("until") else _("{action}：{reason}（{on} 起）", **_said(kind, d)))
     elif kind == "superseded":
-        text, link = "再认证，由新证书取代：", d.get("by")
+        text, link = _("再认证，由新证书取代："), d.get("by")
     elif kind == "reissued":
-        text = f"换证（{d.get('on')}）：{d.get('reason', '')}"
+        text = _("换证（{on}）：{reason}", on=d.get("on"), reason=d.get("reason", ""))
     elif kind == "surveillance":
-        text = f"第 {d.get('number')} 次监督审查通过（{d.get('held_on')}）"
+        text = _("第 {n} 次监督审查通过（{held}）", n=d.get("number"), held=d.get("held_on"))
     elif kind == "expired":
-        text = "有效期届满"
+        text = _("有效期届满")
     elif ev.kind == "certification.decided":
-        text = (f"认证决定：{d.get('outcome')}（{d.get('decision_date')}，"
-                f"决定人员 {'、'.join(d.get('makers') or [])}，得分 {d.get('score')}）")
+        text = _("认证决定：{outcome}（{on}，决定人员 {makers}，得分 {score}）",
+                 outcome=d.get("outcome"), on=d.get("decision_date"),
+                 makers=_("、").join(d.get("makers") or []), score=d.get("score"))
     elif ev.kind == "number.drawn":
-        text = "取号"
+        text = _("取号")
     elif ev.kind == "number.void":
-        text = f"号码作废：{d.get('reason', '')}"
+        text = _("号码作废：{reason}", reason=d.get("reason", ""))
     else:
         text = ev.kind
     return TimelineEntry(ev, text, link)
@@ -146,7 +154,7 @@ def certificate_page(s: Session, profiles: Profiles, number: str,
     number = str(parse(number))
     cert = s.exec(select(Certificate).where(Certificate.number == number)).first()
     if cert is None:
-        raise NotFound(f"没有证书 {number}")
+        raise NotFound(N_("没有证书 {number}"), number=number)
     main_number = cert.main_number or cert.number
     family = s.exec(select(Certificate).where(or_(col(Certificate.number) == main_number,
                                                   col(Certificate.main_number) == main_number))
@@ -175,8 +183,8 @@ def record(s: Session, sha: str) -> Record:
     row = s.exec(select(Record).where(Record.sha256 == sha)).first() \
         if re.fullmatch(r"[0-9a-f]{64}", sha) else None
     if row is None:
-        raise NotFound("没有这份档案文件")
+        raise NotFound(N_("没有这份档案文件"))
     if row.disposed_at is not None:
-        raise NotFound(f"{row.filename} 已于 {row.disposed_at:%Y-%m-%d} 经批准销毁（保留期满），"
-                       "仅保留其登记信息。")
+        raise NotFound(N_("{filename} 已于 {on} 经批准销毁（保留期满），仅保留其登记信息。"),
+                       filename=row.filename, on=f"{row.disposed_at:%Y-%m-%d}")
     return row

@@ -1,6 +1,6 @@
 """The staff desk's plumbing: the ``Desk`` (page rendering, messages, redirects), and the
-route class that turns every failure into a friendly Chinese page with the right status.
-Role and CSRF checks are dependencies (``deps``).
+route class that turns every failure into a friendly page, in the reader's language, with
+the right status. Role and CSRF checks are dependencies (``deps``).
 
 The router cannot install app-wide middleware or exception handlers (the public app owns
 those), so ``StaffRoute`` wraps each of its own endpoints instead.
@@ -21,17 +21,27 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2.ext import i18n as jinja_i18n
 from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from certdesk.common import clock
 from certdesk.common.errors import CertdeskError, InputError, NotFound, RuleViolation
+from certdesk.common.i18n import HTML_LANG, LANGS, N_, Msg, catalog
 from certdesk.common.settings import Settings
 from certdesk.documents.qr import phone_cannot_open
 from certdesk.domain.profiles import Profiles
 from certdesk.store.blobs import open_store
 from certdesk.store.db import reader
+from certdesk.web.i18n import (
+    OTHER,
+    _,
+    current_lang,
+    record_type_label,
+    request_lang,
+    serve_in,
+)
 from certdesk.web.staff import sessions
 from certdesk.web.staff.accounts import ROLES, may
 from certdesk.web.staff.forms import MAX_UPLOAD
@@ -66,7 +76,8 @@ class PasswordChangeRequired(Exception):
     """The account's password was reset: answered with a redirect to the password form."""
 
 
-ERROR_TITLES = {400: "请求有误", 403: "无权操作", 404: "未找到", 409: "不能执行此操作"}
+ERROR_TITLES = {400: N_("请求有误"), 403: N_("无权操作"), 404: N_("未找到"),
+                409: N_("不能执行此操作")}
 
 STATUS_OF = ((NotFound, 404), (Forbidden, 403), (InputError, 400), (RuleViolation, 409))
 
@@ -88,15 +99,25 @@ class Desk:
         self.reader = reader(engine)  # for SessionDep: on SQLite, no write lock while a page reads
         self.store = open_store(settings)
         self.zone = ZoneInfo(settings.staff_timezone)
-        self.env = Environment(loader=FileSystemLoader(TEMPLATES),
-                               autoescape=select_autoescape(default=True),
-                               undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-        self.env.filters["local_time"] = self.local_time
-        self.env.globals["roles"] = ROLES
+        # One environment per language: gettext is installed into an environment.
+        self.envs = {lang: self._environment(lang) for lang in LANGS}
+        self.env = self.envs["zh"]
+
+    def _environment(self, lang: str) -> Environment:
+        env = Environment(loader=FileSystemLoader(TEMPLATES),
+                          autoescape=select_autoescape(default=True), extensions=[jinja_i18n],
+                          undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+        env.install_gettext_translations(catalog(lang), newstyle=True)  # type: ignore[attr-defined]
+        env.filters["local_time"] = self.local_time
+        env.filters["record_type"] = record_type_label
+        env.globals["roles"] = ROLES
+        env.globals["lang"], env.globals["html_lang"] = lang, HTML_LANG[lang]
+        env.globals["other_lang"], env.globals["other_lang_name"] = OTHER[lang]
         # The issuing pages warn: QR codes on a loopback public URL open on no phone.
-        self.env.globals["qr_unreachable"] = (settings.public_url
-                                              if phone_cannot_open(settings.public_url)
-                                              else None)
+        env.globals["qr_unreachable"] = (self.settings.public_url
+                                         if phone_cannot_open(self.settings.public_url)
+                                         else None)
+        return env
 
     def today(self) -> date:
         return clock.today()
@@ -126,7 +147,7 @@ class Desk:
         def href(route: str, /, **params: Any) -> str:
             return request.url_for(route, **params).path
 
-        html = self.env.get_template(template).render(
+        html = self.envs[current_lang()].get_template(template).render(
             request=request, me=me, csrf=current.csrf_token if current else "",
             flash=current.flash if current else None, href=href, today=self.today(),
             may=(lambda action: me is not None and may(me.role, action)), **context)
@@ -140,7 +161,7 @@ class Desk:
         except Exception:  # the database itself may be what failed
             current = None
         return self.render(request, "error.html", current, status_code=status_code,
-                           title=ERROR_TITLES.get(status_code, "出错了"), message=message)
+                           title=_(ERROR_TITLES.get(status_code, N_("出错了"))), message=message)
 
     def redirect(self, request: Request, route: str, /, **params: Any) -> RedirectResponse:
         return RedirectResponse(request.url_for(route, **params).path, status_code=303)
@@ -148,7 +169,8 @@ class Desk:
     def done(self, request: Request, current: Current, text: str, to: str, *,
              numbers: list[str] | None = None, details: list[str] | None = None,
              level: str = "ok", **params: Any) -> RedirectResponse:
-        """After a form post: the message for the next page, and a redirect to it."""
+        """After a form post: the message for the next page (``text`` already in the
+        reader's language: ``_()``), and a redirect to it."""
         sessions.set_flash(self.engine, current, level, text, numbers, details)
         return self.redirect(request, to, **params)
 
@@ -161,12 +183,12 @@ class Desk:
 
 
 def query_int(request: Request, key: str, label: str) -> int | None:
-    """A whole-number GET parameter (a filter's page size, a cursor), refused in Chinese."""
+    """A whole-number GET parameter (a filter's page size, a cursor); ``label`` is a msgid."""
     text = request.query_params.get(key, "").strip()
     if not text:
         return None
     if not text.isdigit():
-        raise InputError(f"{label}“{text}”应为整数。")
+        raise InputError(N_("{label}“{text}”应为整数。"), label=Msg(label), text=text)
     return int(text)
 
 
@@ -185,14 +207,14 @@ def desk_of(request: Request) -> Desk:
 def _failure(request: Request, exc: Exception) -> tuple[int, str]:
     """Status and one-line message of an endpoint's failure (logged when unexpected)."""
     if isinstance(exc, CertdeskError):
-        return status_of(exc), str(exc)
+        return status_of(exc), exc.text(current_lang())
     if isinstance(exc, RequestValidationError):
         fields = sorted({str(e["loc"][-1]) for e in exc.errors()})
-        return 400, f"表单不完整或格式不对：{'、'.join(fields)}"
+        return 400, _("表单不完整或格式不对：{fields}", fields=_("、").join(fields))
     if isinstance(exc, HTTPException):
         return exc.status_code, str(exc.detail)
     log.exception("staff desk: %s %s failed", request.method, request.url.path, exc_info=exc)
-    return 500, "系统内部错误，操作未完成。已记录，请联系系统管理员。"
+    return 500, _("系统内部错误，操作未完成。已记录，请联系系统管理员。")
 
 
 def _sign_in_first(request: Request) -> RedirectResponse:
@@ -210,6 +232,7 @@ class StaffRoute(APIRoute):
         handler = super().get_route_handler()
 
         async def guarded(request: Request) -> Response:
+            serve_in(request_lang(request))  # the account's own choice once it is known
             try:
                 response = await handler(request)
             except LoginRequired:

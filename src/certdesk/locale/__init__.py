@@ -1,0 +1,1 @@
+"""Translation catalogs: <lang>/LC_MESSAGES/certdesk.po (docs/translations.md)."""
