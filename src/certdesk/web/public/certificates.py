@@ -88,7 +88,7 @@ async def certificate_page(request: Request):
     """The page a scanned QR code opens: status, facts, sub-certificates and history."""
     number, lang, t = (request.path_params["number"], request.query_params.get("lang"),
                        request.query_params.get("t"))
-    now = stamp(request.app.state.reader)
+    now = stamp(request.app.state.log_head)
     cert = await _lookup(request, number, now)
     if isinstance(cert, Response):
         return cert
@@ -112,7 +112,7 @@ def _bad(token: TokenResult | None) -> bool:
 async def certificate_json(request: Request):
     """The public facts and current status of a certificate; with ``t``, the token check."""
     number, t = request.path_params["number"], request.query_params.get("t")
-    now = stamp(request.app.state.reader)
+    now = stamp(request.app.state.log_head)
     cert = await _lookup(request, number, now)
     if isinstance(cert, Response):
         return cert
