@@ -92,7 +92,7 @@ async def certificate_page(request: Request):
     cert = await _lookup(request, number, now)
     if isinstance(cert, Response):
         return cert
-    token = check_token(request.app.state.settings, t, cert) if t is not None else None
+    token = check_token(request.app.state.token_keys, t, cert) if t is not None else None
     return send(request, request.app.state.answers,
                 None if _bad(token) else ("page", request.scope["path"],
                                           request.scope["query_string"], now, token),
@@ -116,7 +116,7 @@ async def certificate_json(request: Request):
     cert = await _lookup(request, number, now)
     if isinstance(cert, Response):
         return cert
-    token = check_token(request.app.state.settings, t, cert) if t is not None else None
+    token = check_token(request.app.state.token_keys, t, cert) if t is not None else None
 
     def build() -> Response:
         zh, en = STATUS_LABELS[cert.status]

@@ -5,20 +5,21 @@ changes. Nothing else: no reasons, no staff names, no notices."""
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlmodel import Session, col, select
 
 from certdesk.common.errors import InputError, NotFound
-from certdesk.common.settings import Settings
 from certdesk.documents.context import full_scope
 from certdesk.domain.numbering import parse
 from certdesk.domain.profiles import Profiles
 from certdesk.domain.status import effective_status
 from certdesk.domain.verdict import Verdict, page_verdict
-from certdesk.signing.tokens import TokenClaims, claim_differences, local_keys, verify_token
+from certdesk.signing.tokens import TokenClaims, claim_differences, verify_token
 from certdesk.store.models import Certificate, Event, Organisation
 
 CHINA = ZoneInfo("Asia/Shanghai")
@@ -145,9 +146,11 @@ class TokenResult:
         return {"state": self.state, "details": list(self.details), "kid": self.kid}
 
 
-def check_token(settings: Settings, token: str, cert: PublicCertificate) -> TokenResult:
+def check_token(keys: Mapping[str, Ed25519PublicKey], token: str,
+                cert: PublicCertificate) -> TokenResult:
+    """``token`` checked against ``keys`` (``local_keys``) and the record ``cert``."""
     try:
-        found = verify_token(token, cert.number, local_keys(settings))
+        found = verify_token(token, cert.number, keys)
     except InputError as exc:
         return TokenResult("invalid", (str(exc),))
     differences = claim_differences(found.claims, cert.holder, cert.issue_date, cert.expiry_date)
