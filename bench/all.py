@@ -70,10 +70,12 @@ def cold_soffice(sample: int, work: Path) -> dict:
     from convert_bench import cold, organisations
 
     from certdesk.common.settings import get_settings
-    from certdesk.domain.profiles import load_profile
+    from certdesk.domain.profiles import installed_profiles
     from certdesk.services.issuing import Issuer
 
-    with Issuer(load_profile("cacq"), settings=get_settings(), allow_unverified=True) as iss:
+    settings = get_settings()
+    with Issuer(installed_profiles(settings).get("cacq"), settings=settings,
+                allow_unverified=True) as iss:
         orgs = organisations(sample + 1, 500_000)
         cold(iss, orgs[:1], work)  # the LibreOffice profile, as any user already has one
         cpu = cpu_seconds()
