@@ -87,21 +87,21 @@ def _day(at: datetime, data: dict) -> date:
 # Built once: executing the same statement objects again skips SQLAlchemy's compiling and
 # its matching of a new statement's columns to the cached one (which cost more than the
 # queries themselves).
-_RELATED = (Certificate.number, Certificate.status, Certificate.issue_date,
-            Certificate.expiry_date, Certificate.site_address)
-_CERTIFICATE = (select(Certificate.number, Certificate.main_number, Certificate.profile,
-                       Certificate.holder_name, Certificate.scope, Certificate.grade,
-                       Certificate.sites_json, Certificate.site_address, Certificate.issue_date,
-                       Certificate.reissue_date, Certificate.expiry_date, Certificate.status,
-                       Certificate.superseded_by, Organisation.uscc,
-                       Organisation.registered_address)
+_RELATED = (col(Certificate.number), col(Certificate.status), col(Certificate.issue_date),
+            col(Certificate.expiry_date), col(Certificate.site_address))
+_CERTIFICATE = (select(*(col(c) for c in (
+    Certificate.number, Certificate.main_number, Certificate.profile, Certificate.holder_name,
+    Certificate.scope, Certificate.grade, Certificate.sites_json, Certificate.site_address,
+    Certificate.issue_date, Certificate.reissue_date, Certificate.expiry_date,
+    Certificate.status, Certificate.superseded_by, Organisation.uscc,
+    Organisation.registered_address)))
                 .join(Organisation, col(Organisation.id) == Certificate.organisation_id)
-                .where(Certificate.number == bindparam("number")))
-_MAIN = select(*_RELATED).where(Certificate.number == bindparam("number"))
-_SUBS = (select(*_RELATED).where(Certificate.main_number == bindparam("number"))
+                .where(col(Certificate.number) == bindparam("number")))
+_MAIN = select(*_RELATED).where(col(Certificate.number) == bindparam("number"))
+_SUBS = (select(*_RELATED).where(col(Certificate.main_number) == bindparam("number"))
          .order_by(col(Certificate.sub)))
-_HISTORY = (select(Event.kind, Event.data, Event.at)
-            .where(Event.subject == bindparam("number"),
+_HISTORY = (select(col(Event.kind), col(Event.data), col(Event.at))
+            .where(col(Event.subject) == bindparam("number"),
                    col(Event.kind).in_([f"certificate.{k}" for k in PUBLIC_EVENTS]))
             .order_by(col(Event.seq)))
 
