@@ -176,6 +176,18 @@ def test_a_client_holding_the_answer_gets_a_304_until_the_status_changes(home):
             assert changed.headers["etag"] != tags[url]
 
 
+@pytest.mark.parametrize("held", ['W/{etag}', '"other", {etag}', "*"])
+def test_a_304_answers_a_weak_listed_or_any_tag_and_keeps_the_guards_headers(home, held):
+    with TestClient(create_app(home.settings, home.engine)) as c:
+        for url in (f"{PAGES[0]}?t={token(home)}", PAGES[1]):
+            etag = c.get(url).headers["etag"]
+            again = c.get(url, headers={"If-None-Match": held.format(etag=etag)})
+            assert again.status_code == 304 and again.content == b""
+            assert again.headers["cache-control"] == "no-cache"
+            assert again.headers["x-content-type-options"] == "nosniff"
+            assert "content-security-policy" in again.headers
+
+
 def test_a_forged_token_is_refused_even_after_the_genuine_one_was_answered(home):
     genuine = token(home)
     with TestClient(create_app(home.settings, home.engine)) as c:
