@@ -165,9 +165,15 @@ def run_wrk(url: str, args) -> dict:
 
 def measure(name: str, workers: int, cmd: list[str], env: dict, urls: dict[str, str],
             args) -> list[dict]:
-    """Start ``cmd``, warm it up, load each of ``urls`` in turn, stop it."""
+    """Start ``cmd``, warm it up, load each of ``urls`` in turn, stop it.
+
+    The server gets a process group of its own (to stop it with its workers) but stays in
+    this session: with the kernel's autogroup scheduling a new session is a scheduling
+    group of its own, sharing the cores with every other session on the machine as one, so
+    a server of two workers got one group's share — what kept 2 workers from scaling here
+    (the bare stack's too) while other users' sessions were busy."""
     proc = subprocess.Popen(cmd, env=env, cwd=REPO, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, start_new_session=True)
+                            stderr=subprocess.DEVNULL, process_group=0)
     rows = []
     try:
         for label, url in urls.items():
