@@ -89,12 +89,12 @@ def _day(at: datetime, data: dict) -> date:
 # queries themselves).
 _RELATED = (col(Certificate.number), col(Certificate.status), col(Certificate.issue_date),
             col(Certificate.expiry_date), col(Certificate.site_address))
-_CERTIFICATE = (select(*(col(c) for c in (
-    Certificate.number, Certificate.main_number, Certificate.profile, Certificate.holder_name,
-    Certificate.scope, Certificate.grade, Certificate.sites_json, Certificate.site_address,
-    Certificate.issue_date, Certificate.reissue_date, Certificate.expiry_date,
-    Certificate.status, Certificate.superseded_by, Organisation.uscc,
-    Organisation.registered_address)))
+_SHOWN = (Certificate.number, Certificate.main_number, Certificate.profile,
+          Certificate.holder_name, Certificate.scope, Certificate.grade, Certificate.sites_json,
+          Certificate.site_address, Certificate.issue_date, Certificate.reissue_date,
+          Certificate.expiry_date, Certificate.status, Certificate.superseded_by,
+          Organisation.uscc, Organisation.registered_address)
+_CERTIFICATE = (select(*(col(c) for c in _SHOWN))
                 .join(Organisation, col(Organisation.id) == Certificate.organisation_id)
                 .where(col(Certificate.number) == bindparam("number")))
 _MAIN = select(*_RELATED).where(col(Certificate.number) == bindparam("number"))
