@@ -142,7 +142,7 @@ def _canonical(number: str) -> str:
 
 
 def _verify(key: Ed25519PublicKey, signature: bytes, message: bytes) -> None:
-    """Ed25519 verification by libsodium: twice as fast as OpenSSL's (54 against 104 µs on
+    """Ed25519 verification by libsodium: twice as fast as OpenSSL's (56 against 104 µs on
     the 2-core bench machine), and the largest cost of the public page, which checks the
     token on every request. Raises ``InvalidSignature`` as ``key.verify`` would."""
     try:
