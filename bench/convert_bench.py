@@ -68,11 +68,11 @@ def certificate_docx(issuer, org, i: int) -> bytes:
     """The certificate issuing would convert for ``org`` (number ``i``), as .docx bytes."""
     from certdesk.documents.context import CertificateFacts
     from certdesk.documents.render import render_docx
-    from certdesk.domain.dates import certificate_dates, date_rules
+    from certdesk.domain.dates import certificate_dates
     from certdesk.domain.spec import Audit
     from certdesk.services.issuing import qr_url
 
-    dates = certificate_dates(date_rules(issuer.profile.id), Audit.INITIAL, org.decision_date)
+    dates = certificate_dates(issuer.profile.rules.dates, Audit.INITIAL, org.decision_date)
     facts = CertificateFacts(
         number=f"027326FWF{i + 1:04d}R000", main_number=None, holder_name=org.name,
         uscc=org.uscc, registered_address=org.registered_address, scope=org.scope,

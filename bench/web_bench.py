@@ -5,20 +5,21 @@
 
 Each target is a fresh server on loopback, loaded by ``wrk`` for ``--duration`` seconds:
 
-(a) bare stack: FastAPI + uvicorn, one process, a plain ``sqlite3`` lookup of the certificate
-    row and a ~3 KB HTML page from an f-string — once with a sync endpoint (thread pool),
-    once with an async one;
+(a) bare stack: FastAPI + uvicorn, a plain ``sqlite3`` lookup of the certificate row and a
+    ~3 KB HTML page from an f-string — with a sync endpoint (thread pool) in one process,
+    and with an async one under each ``--workers`` value (what the machine allows: the
+    ceiling for certdesk's scaling);
 (b) certdesk's verification page ``/v/<number>?t=<token>`` (token check and full page:
-    status, sub-certificates, history) and the JSON API ``/api/v1/certificates/<number>?t=…``,
-    under ``certdesk serve --workers 1`` and ``--workers 2``.
+    status, sub-certificates, history) and the JSON API ``/api/v1/certificates/<number>?t=…``
+    (the token verified by the API), under ``certdesk serve --workers`` each value.
 
 The data home is the web tests' seeded one (every status, sub-certificates, history), with
 the rate limit lifted. The machine is shared, so absolute figures move with other load:
 every target is measured ``--rounds`` times and the median round shown; compare rows of
-one run (the ratios), and read the load average recorded with them. The server's CPU time
-per request (its whole process tree, from /proc) does not depend on that load: the cores
-divided by it is the rate the CPU alone would allow.
-Results are printed as a markdown table and written to bench/results/web-<time>.json.
+one run (the ratio to the bare async stack with as many workers), and read the load average
+recorded with them. The server's CPU time per request (its whole process tree, from /proc)
+moves much less with that load: the cores divided by it is the rate the CPU alone would
+allow. Results are printed as a markdown table and written to bench/results/web-<time>.json.
 """
 
 from __future__ import annotations
@@ -83,11 +84,17 @@ def bare_app(db: str):
     return app
 
 
-def serve_bare(port: int, db: str) -> None:
+def bare_from_environment():
+    """The bare app each ``--workers`` process builds (uvicorn imports it by name)."""
+    return bare_app(os.environ["WEB_BENCH_DB"])
+
+
+def serve_bare(port: int, db: str, workers: int) -> None:
     import uvicorn
 
-    uvicorn.run(bare_app(db), host="127.0.0.1", port=port, log_level="warning",
-                access_log=False)
+    os.environ["WEB_BENCH_DB"] = db
+    uvicorn.run("web_bench:bare_from_environment", factory=True, workers=workers,
+                host="127.0.0.1", port=port, log_level="warning", access_log=False)
 
 
 # -- running targets -------------------------------------------------------------------------
@@ -156,10 +163,17 @@ def run_wrk(url: str, args) -> dict:
     return parse_wrk(out)
 
 
-def measure(name: str, cmd: list[str], env: dict, urls: dict[str, str], args) -> list[dict]:
-    """Start ``cmd``, warm it up, load each of ``urls`` in turn, stop it."""
+def measure(name: str, workers: int, cmd: list[str], env: dict, urls: dict[str, str],
+            args) -> list[dict]:
+    """Start ``cmd``, warm it up, load each of ``urls`` in turn, stop it.
+
+    The server gets a process group of its own (to stop it with its workers) but stays in
+    this session: with the kernel's autogroup scheduling a new session is a scheduling
+    group of its own, sharing the cores with every other session on the machine as one, so
+    a server of two workers got one group's share — what kept 2 workers from scaling here
+    (the bare stack's too) while other users' sessions were busy."""
     proc = subprocess.Popen(cmd, env=env, cwd=REPO, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, start_new_session=True)
+                            stderr=subprocess.DEVNULL, process_group=0)
     rows = []
     try:
         for label, url in urls.items():
@@ -169,9 +183,10 @@ def measure(name: str, cmd: list[str], env: dict, urls: dict[str, str], args) ->
             cpu = tree_cpu_seconds(proc.pid)
             result = run_wrk(url, args)
             cpu_us = (tree_cpu_seconds(proc.pid) - cpu) / result["requests"] * 1e6
-            rows.append({"target": name, "page": label, "load_1min": round(load, 2),
+            rows.append({"target": name, "workers": workers, "page": label,
+                         "load_1min": round(load, 2),
                          "server_cpu_us_per_request": round(cpu_us), **result})
-            print(f"  {name:<28} {label:<10} {result['rps']:>8.0f} req/s  "
+            print(f"  {name:<22} ×{workers} {label:<10} {result['rps']:>8.0f} req/s  "
                   f"p99 {result['p99_ms']:.1f} ms  {cpu_us:.0f} µs CPU/request  load {load:.1f}",
                   file=sys.stderr)
     finally:
@@ -197,21 +212,24 @@ def seeded_home(root: Path) -> tuple[dict, str]:
     return env, token
 
 
+BARE_SYNC, BARE_ASYNC, CERTDESK = "bare FastAPI, sync", "bare FastAPI, async", "certdesk"
+
+
 def one_round(env: dict, token: str, db: str, args, n: int) -> list[dict]:
-    """Every target once: the bare stack first, then certdesk with each --workers value."""
+    """Every target once: the bare stack first, then certdesk, each --workers value."""
     print(f"round {n + 1} of {args.rounds}", file=sys.stderr)
     rows: list[dict] = []
-    port = free_port()
-    bare = f"http://127.0.0.1:{port}"
-    for kind in ("sync", "async"):
-        rows += measure(f"bare FastAPI, {kind}", [sys.executable, __file__, "--serve-bare",
-                                                  str(port), db], env,
-                        {"page": f"{bare}/{kind}/{NUMBER}"}, args)
+    bare = [(BARE_SYNC, "sync", 1)] + [(BARE_ASYNC, "async", w) for w in args.workers]
+    for name, kind, workers in bare:
+        port = free_port()
+        rows += measure(name, workers, [sys.executable, __file__, "--serve-bare", str(port), db,
+                                        str(workers)], env,
+                        {"page": f"http://127.0.0.1:{port}/{kind}/{NUMBER}"}, args)
     certdesk = str(Path(sys.executable).with_name("certdesk"))
     for workers in args.workers:
         port = free_port()
         url = f"http://127.0.0.1:{port}"
-        rows += measure(f"certdesk, {workers} worker{'s' * (workers > 1)}",
+        rows += measure(CERTDESK, workers,
                         [certdesk, "serve", "--port", str(port), "--workers", str(workers)],
                         env, {"page": f"{url}/v/{NUMBER}?t={token}",
                               "JSON API": f"{url}/api/v1/certificates/{NUMBER}?t={token}"},
@@ -219,30 +237,50 @@ def one_round(env: dict, token: str, db: str, args, n: int) -> list[dict]:
     return [{**row, "round": n + 1} for row in rows]
 
 
+def _key(row: dict) -> tuple:
+    return row["target"], row["workers"], row["page"]
+
+
 def medians(measured: list[dict]) -> list[dict]:
-    """Per target and page, the round with the median req/s (other load comes and goes)."""
-    keys = list(dict.fromkeys((r["target"], r["page"]) for r in measured))
+    """Per target, workers and page, the round with the median req/s (other load comes
+    and goes)."""
     out = []
-    for key in keys:
-        runs = sorted((r for r in measured if (r["target"], r["page"]) == key),
-                      key=lambda r: r["rps"])
+    for key in dict.fromkeys(map(_key, measured)):
+        runs = sorted((r for r in measured if _key(r) == key), key=lambda r: r["rps"])
         out.append(runs[(len(runs) - 1) // 2])
     return out
 
 
+def find(rows: list[dict], target: str, workers: int, page: str = "page") -> dict | None:
+    return next((r for r in rows if _key(r) == (target, workers, page)), None)
+
+
 def markdown(rows: list[dict]) -> str:
-    base = next((r["rps"] for r in rows if r["target"] == "bare FastAPI, sync"), None)
+    """The rows as a table: each against the bare async stack with as many workers."""
     cores = os.cpu_count() or 1
-    lines = ["| target | page | req/s | p50 ms | p99 ms | vs bare sync | server CPU µs/request "
-             f"| {cores} cores / CPU | errors | load |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| target | workers | page | req/s | p50 ms | p90 ms | p99 ms | vs bare async "
+             f"| server CPU µs/request | {cores} cores / CPU | errors | load |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
-        ratio = f"{r['rps'] / base:.2f}×" if base else "–"
+        bare = find(rows, BARE_ASYNC, r["workers"])
+        ratio = f"{r['rps'] / bare['rps']:.2f}×" if bare else "–"
         cpu = r["server_cpu_us_per_request"]
-        lines.append(f"| {r['target']} | {r['page']} | {r['rps']:,.0f} | {r['p50_ms']:.1f} | "
-                     f"{r['p99_ms']:.1f} | {ratio} | {cpu} | {cores * 1e6 / cpu:,.0f} | "
+        lines.append(f"| {r['target']} | {r['workers']} | {r['page']} | {r['rps']:,.0f} | "
+                     f"{r['p50_ms']:.1f} | {r['p90_ms']:.1f} | {r['p99_ms']:.1f} | {ratio} | "
+                     f"{cpu} | {cores * 1e6 / cpu:,.0f} | "
                      f"{r['non_2xx'] + r['socket_errors']} | {r['load_1min']:.1f} |")
     return "\n".join(lines)
+
+
+def scaling(rows: list[dict], workers: list[int]) -> str:
+    """How req/s grows with workers, certdesk against the bare stack on the same machine."""
+    low, high = min(workers), max(workers)
+    parts = []
+    for target, page in ((CERTDESK, "page"), (CERTDESK, "JSON API"), (BARE_ASYNC, "page")):
+        one, more = find(rows, target, low, page), find(rows, target, high, page)
+        if one and more:
+            parts.append(f"{target} {page} {more['rps'] / one['rps']:.2f}×")
+    return f"{low} → {high} workers: " + ", ".join(parts) if parts and high > low else ""
 
 
 def main() -> None:
@@ -254,10 +292,11 @@ def main() -> None:
                     help="certdesk serve --workers values to measure")
     ap.add_argument("--rounds", type=int, default=3,
                     help="measure every target this many times; the median round is shown")
-    ap.add_argument("--serve-bare", nargs=2, metavar=("PORT", "DB"), help=argparse.SUPPRESS)
+    ap.add_argument("--serve-bare", nargs=3, metavar=("PORT", "DB", "WORKERS"),
+                    help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.serve_bare:
-        return serve_bare(int(args.serve_bare[0]), args.serve_bare[1])
+        return serve_bare(int(args.serve_bare[0]), args.serve_bare[1], int(args.serve_bare[2]))
     if not shutil.which("wrk"):
         raise SystemExit("wrk is not installed (apt-get install wrk)")
 
@@ -281,6 +320,7 @@ def main() -> None:
     path = RESULTS / f"web-{datetime.now():%Y%m%d-%H%M%S}.json"
     path.write_text(json.dumps(result, indent=2, ensure_ascii=False))
     print(markdown(rows))
+    print(scaling(rows, args.workers))
     print(f"\nwritten {path.relative_to(REPO)}")
 
 

@@ -9,6 +9,7 @@ import json
 from datetime import date
 
 import pytest
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -18,6 +19,7 @@ from certdesk.signing.keys import ensure_keys, rotate
 from certdesk.signing.tokens import (
     InvalidToken,
     TokenClaims,
+    _verify,
     claim_differences,
     current_token,
     keys_from_keyset,
@@ -178,3 +180,23 @@ def test_token_verify_answers_a_forged_token_in_one_line_with_exit_1(body, token
 def test_token_verify_asks_for_the_number_of_a_bare_token(body, token):
     result = run_cli("token", "verify", token, home=body.home)
     assert result.returncode == 2 and "--number" in result.stderr
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.binary(max_size=120), st.integers(min_value=-1, max_value=8 * 184 - 1))
+def test_the_token_signature_check_agrees_with_openssl(message, flipped_bit):
+    # libsodium checks the tokens (speed); it must accept and refuse exactly what OpenSSL does
+    key = Ed25519PrivateKey.generate()
+    signed = bytearray(key.sign(message) + message)
+    flipped = 0 <= flipped_bit < 8 * len(signed)
+    if flipped:
+        signed[flipped_bit // 8] ^= 1 << flipped_bit % 8
+    signature, body = bytes(signed[:64]), bytes(signed[64:])
+    verdicts = []
+    for check in (key.public_key().verify, lambda s, m: _verify(key.public_key(), s, m)):
+        try:
+            check(signature, body)
+            verdicts.append(True)
+        except InvalidSignature:
+            verdicts.append(False)
+    assert verdicts == [not flipped, not flipped]

@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import event
 from sqlmodel import select
 
 from certdesk.signing.keys import rotate
@@ -20,11 +21,13 @@ from certdesk.store import events
 from certdesk.store.db import make_engine, session_scope
 from certdesk.store.models import Certificate
 from certdesk.web import create_app
+from certdesk.web.answers import LOG_HEAD
 from tests.signing.support import make_settings
 from tests.web.conftest import EXPIRES, HOLDER, ISSUED, MAIN, Seeded, seed
 from tests.web.test_browser import free_port, serving
 
 PAGES = (f"/v/{MAIN}", f"/api/v1/certificates/{MAIN}")
+SUB = f"{MAIN}-1"
 
 
 @pytest.fixture
@@ -34,13 +37,14 @@ def home(tmp_path) -> Seeded:
     return Seeded(settings, seed(settings))
 
 
-def suspend(engine, number: str) -> None:
-    """Suspend as the lifecycle does: the row and its log entry in one transaction."""
+def suspend(engine, number: str, action: str = "suspend", to: str = "suspended") -> None:
+    """Suspend (or ``action``) as the lifecycle does: the row and its log entry in one
+    transaction."""
     with session_scope(engine) as s:
         row = s.exec(select(Certificate).where(Certificate.number == number)).one()
-        events.append(s, "certificate.suspend", number, {"from": row.status, "to": "suspended"},
+        events.append(s, f"certificate.{action}", number, {"from": row.status, "to": to},
                       "tester")
-        row.status = "suspended"
+        row.status = to
         s.add(row)
 
 
@@ -57,7 +61,9 @@ def forged(genuine: str) -> str:
 def status(answer) -> str:
     if answer.headers["content-type"].startswith("application/json"):
         return answer.json()["status"]
-    return "suspended" if 'id="status">暂停<' in answer.text else "valid"
+    shown = {"暂停": "suspended", "撤销": "revoked"}
+    return next((s for label, s in shown.items() if f'id="status">{label}<' in answer.text),
+                "valid")
 
 
 def test_a_status_change_shows_on_the_very_next_request(home):
@@ -81,6 +87,58 @@ def test_a_status_change_made_through_another_instance_shows_at_once(home):
         suspend(make_engine(home.settings.db_url), MAIN)  # a third writer: the CLI, say
         for c in (first, second):
             assert [status(c.get(url)) for url in PAGES] == ["suspended", "suspended"]
+
+
+def test_a_revocation_shows_on_the_next_request_of_every_instance_with_the_token_checked(home):
+    # Both instances have the valid answers kept (with a genuine token); the revocation is
+    # made through neither of them.
+    first = TestClient(create_app(home.settings, make_engine(home.settings.db_url)))
+    second = TestClient(create_app(home.settings, make_engine(home.settings.db_url)))
+    urls = [f"{url}?t={token(home)}" for url in PAGES]
+    with first, second:
+        for c in (first, second):
+            assert [status(c.get(url)) for url in urls * 2] == ["valid"] * 4
+        suspend(make_engine(home.settings.db_url), MAIN, "revoke", "revoked")
+        for c in (first, second):
+            page, api = (c.get(url) for url in urls)
+            assert status(page) == status(api) == "revoked"
+            assert api.json()["token"]["state"] == "ok"
+            assert api.json()["verdict"]["status"] == "revoked"
+
+
+class Statements:
+    """Every SQL statement the engine's connections run, as SQLite traces them: also what
+    bypasses SQLAlchemy's execution events (the log head's bare connection) and the
+    transaction statements."""
+
+    def __init__(self, engine) -> None:
+        self.seen: list[str] = []
+        event.listen(engine, "connect", lambda conn, _record: conn.set_trace_callback(
+            lambda sql: self.seen.append(" ".join(sql.split()))))
+
+    def during(self, call) -> list[str]:
+        start = len(self.seen)
+        call()
+        return self.seen[start:]
+
+
+def test_a_certificate_is_read_once_in_four_statements_and_then_costs_one_per_request(home):
+    engine = make_engine(home.settings.db_url)
+    statements = Statements(engine)
+    with TestClient(create_app(home.settings, engine)) as c:
+        for number, query in ((MAIN, f"?t={token(home)}"), (f"{MAIN}-1", "")):
+            page, api = f"/v/{number}{query}", f"/api/v1/certificates/{number}{query}"
+            built = statements.during(lambda: c.get(page))  # noqa: B023 (called at once)
+            # The log head; then, in one read transaction, the certificate with its
+            # organisation, its main certificate or sub-certificates, its history.
+            assert built[:2] == [LOG_HEAD, "BEGIN"] and built[-1] == "ROLLBACK"
+            assert len(built) == 6 and all(q.startswith("SELECT") for q in built[2:-1])
+            assert "JOIN organisation" in built[2] and "FROM event" in built[4]
+            # The JSON of the same certificate, and each answer again: the log head only.
+            for url in (api, page, api):
+                assert statements.during(lambda: c.get(url)) == [LOG_HEAD]  # noqa: B023
+        suspend(home.engine, MAIN)
+        assert len(statements.during(lambda: c.get(PAGES[0]))) == 6  # the head moved
 
 
 def test_page_views_do_not_queue_for_the_write_lock(home):
@@ -117,6 +175,18 @@ def test_a_client_holding_the_answer_gets_a_304_until_the_status_changes(home):
             changed = c.get(url, headers={"If-None-Match": tags[url]})
             assert changed.status_code == 200 and status(changed) == "suspended"
             assert changed.headers["etag"] != tags[url]
+
+
+@pytest.mark.parametrize("held", ['W/{etag}', '"other", {etag}', "*"])
+def test_a_304_answers_a_weak_listed_or_any_tag_and_keeps_the_guards_headers(home, held):
+    with TestClient(create_app(home.settings, home.engine)) as c:
+        for url in (f"{PAGES[0]}?t={token(home)}", PAGES[1]):
+            etag = c.get(url).headers["etag"]
+            again = c.get(url, headers={"If-None-Match": held.format(etag=etag)})
+            assert again.status_code == 304 and again.content == b""
+            assert again.headers["cache-control"] == "no-cache"
+            assert again.headers["x-content-type-options"] == "nosniff"
+            assert "content-security-policy" in again.headers
 
 
 def test_a_forged_token_is_refused_even_after_the_genuine_one_was_answered(home):

@@ -19,8 +19,9 @@ from starlette.types import Scope
 from certdesk.common.settings import Settings, get_settings
 from certdesk.documents.converter import Converter
 from certdesk.domain.profiles import installed_profiles
+from certdesk.signing.tokens import local_keys
 from certdesk.store.db import get_engine, reader
-from certdesk.web.answers import ANSWERS_KEPT, Memo
+from certdesk.web.answers import ANSWERS_KEPT, LogHead, Memo
 from certdesk.web.guards import BodyLimit, LocalRedirects, RateLimit, SecurityHeaders, TokenBucket
 from certdesk.web.i18n import RememberLang, Words
 from certdesk.web.public import certificates, notices, search, verify
@@ -46,6 +47,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, *
     app.state.profiles = installed_profiles(settings)
     app.state.reader = reader(app.state.engine)
     app.state.answers = Memo(ANSWERS_KEPT)
+    app.state.log_head = LogHead(app.state.engine)
+    app.state.token_keys = local_keys(settings)  # parsed once; re-read for a new kid
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(certificates.router)
     app.include_router(verify.router)

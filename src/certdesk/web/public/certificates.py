@@ -88,11 +88,11 @@ async def certificate_page(request: Request):
     """The page a scanned QR code opens: status, facts, sub-certificates and history."""
     number, t = request.path_params["number"], request.query_params.get("t")
     words = Words(request_lang(request))
-    now = stamp(request.app.state.reader)
+    now = stamp(request.app.state.log_head)
     cert = await _lookup(request, number, now)
     if isinstance(cert, Response):
         return cert
-    token = check_token(request.app.state.settings, t, cert) if t is not None else None
+    token = check_token(request.app.state.token_keys, t, cert) if t is not None else None
     return send(request, request.app.state.answers,
                 None if _bad(token) else ("page", request.scope["path"],
                                           request.scope["query_string"], words.lang, now,
@@ -113,11 +113,11 @@ def _bad(token: TokenResult | None) -> bool:
 async def certificate_json(request: Request):
     """The public facts and current status of a certificate; with ``t``, the token check."""
     number, t = request.path_params["number"], request.query_params.get("t")
-    now = stamp(request.app.state.reader)
+    now = stamp(request.app.state.log_head)
     cert = await _lookup(request, number, now)
     if isinstance(cert, Response):
         return cert
-    token = check_token(request.app.state.settings, t, cert) if t is not None else None
+    token = check_token(request.app.state.token_keys, t, cert) if t is not None else None
 
     def build() -> Response:
         zh, en = STATUS_LABELS[cert.status]
