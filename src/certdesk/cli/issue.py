@@ -208,8 +208,9 @@ def _print_issued(d: dict) -> None:
     if "summary" in d:
         s = d["summary"]
         counts = {k: s[k] for k in ("certificates", "skipped", "failed", "organisations")}
-        line = (say(N_("{n} 个组织将签发；跳过 {skipped} 个；{organisations} 个组织中 {failed} 个失败"),
-                    n=len(d["would_issue"]), **counts) if d.get("dry_run") else
+        line = (say(N_("{n} 个组织将签发；跳过 {skipped} 个；{organisations} 个组织中 "
+                       "{failed} 个失败"), n=len(d["would_issue"]), **counts)
+                if d.get("dry_run") else
                 say(N_("{certificates} 张证书；跳过 {skipped} 个；{organisations} 个组织中 "
                        "{failed} 个失败"), **counts))
         console.print(line + (say(N_("（已中断）")) if s["interrupted"] else "")
