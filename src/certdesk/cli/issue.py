@@ -272,10 +272,11 @@ def _write_template(path: Path, as_json: bool) -> None:
     from certdesk.services.import_template import template_bytes
 
     if path.exists():
-        raise InputError(f"{path}: already exists (the template does not overwrite a file)")
-    write_atomically(path, template_bytes(path.suffix.lower()))
+        raise InputError(N_("{path}：文件已存在（模板不会覆盖文件）"), path=path)
+    write_atomically(path, template_bytes(path.suffix.lower(), lang()))
     emit({"template": str(path)}, as_json,
-         lambda d: console.print(f"template written: {d['template']}", highlight=False))
+         lambda d: console.print(say(N_("模板已写入：{path}"), path=d["template"]),
+                                 highlight=False))
 
 
 def certify_cmd(

@@ -129,8 +129,9 @@ def certify_result(issuer: Issuer, name: str, data: bytes, tick: Tick) -> dict[s
     try:
         result = certify_cases(issuer, cases, name, on_done=tick)
     except CertdeskError as exc:  # a file of one case: its error is the job's failed line
+        error = exc
         return {"decided": 0, "approved": 0, "records": 0, "numbers": [], "mains": [],
-                **_in_languages(lambda lang: {"refused": [], "failed": [exc.text(lang)]})}
+                **_in_languages(lambda lang: {"refused": [], "failed": [error.text(lang)]})}
     approved = [c for c in result.certified if c.approved]
     return {"decided": len(result.certified), "approved": len(approved),
             "records": sum(len(c.records) for c in result.certified),

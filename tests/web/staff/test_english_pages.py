@@ -154,3 +154,18 @@ def test_the_import_preview_and_the_job_it_starts_are_english(signed_in, issued,
     data = page_data(engine, installed_profiles(settings))
     assert_english(job, data, "a finished job with skipped and failed lines")
     assert_english(ivy.get("/staff/jobs").text, data, "the jobs list")
+
+
+def test_the_template_sheet_downloads_with_an_english_name_and_guide_and_chinese_headers(
+        signed_in):
+    import io
+
+    from openpyxl import load_workbook
+
+    ivy = english(signed_in("issuer"))
+    sheet = ivy.get("/staff/issue/template.xlsx")
+    assert 'filename="organisations-template.xlsx"' in sheet.headers["content-disposition"]
+    book = load_workbook(io.BytesIO(sheet.content))
+    assert book.sheetnames == ["Organisations", "Guide"]
+    assert book.worksheets[0]["A1"].value == "组织名称"  # what the loader reads, in any language
+    assert book.worksheets[1]["A1"].value == "Header"

@@ -47,7 +47,8 @@ def template(current: Issuing, suffix: str) -> Response:
     """The template sheet with the loader's Chinese headers and an example row."""
     if f".{suffix}" not in MEDIA_TYPES:
         raise NotFound(N_("模板只有 .xlsx 和 .csv 两种。"))
-    return download(template_bytes(f".{suffix}"), _("组织导入模板.{suffix}", suffix=suffix),
+    return download(template_bytes(f".{suffix}", current_lang()),
+                    _("组织导入模板.{suffix}", suffix=suffix),
                     MEDIA_TYPES[f".{suffix}"])
 
 

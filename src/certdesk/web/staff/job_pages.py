@@ -96,14 +96,16 @@ def lines(s: Session, job: Job) -> list[str]:
     done = [_("{action} {number}：{reason}", action=Msg(SWEEP_LABELS[a["action"]]),
               number=a["number"], reason=a["reason"]) for a in r["actions"]]
     late = reporting.warnings(s, date.fromisoformat(r["on"]))["report_overdue"]
-    return done + ([_("另有 {n} 项认监委报送已逾期，请档案管理员尽快报送。", n=late)] if late else [])
+    overdue = _("另有 {n} 项认监委报送已逾期，请档案管理员尽快报送。", n=late)
+    return done + ([overdue] if late else [])
 
 
 def _visible(job: Job | None, current: Current) -> Job:
     if job is None:
         raise NotFound(N_("没有这个任务。"))
     if not may(current.user.role, ACTION_OF[job.kind]):
-        raise Forbidden(N_("您的角色（{role}）无权查看此任务。"), role=Msg(ROLES[current.user.role]))
+        raise Forbidden(N_("您的角色（{role}）无权查看此任务。"),
+                        role=Msg(ROLES[current.user.role]))
     return job
 
 
