@@ -63,6 +63,17 @@ def test_a_queued_jobs_page_polls_with_a_script_and_refreshes_without_one(signed
     assert ivy.get(f"/staff/jobs/{job_id}.json").json()["state"] == "queued"
 
 
+def test_the_poll_reads_its_state_words_from_the_page_in_the_pages_language(signed_in, engine):
+    job_id = queued_job(engine)
+    ivy = signed_in("issuer")
+    ivy.http.headers["Accept-Language"] = "en"
+    page = ivy.get(f"/staff/jobs/{job_id}").text
+    words = json.loads(page.split("data-states='")[1].split("'")[0])
+    assert words["queued"] == "queued" and words["done"] == "done"
+    assert ivy.get(f"/staff/jobs/{job_id}.json").json()["state_label"] == "queued"
+    assert "data-states" in ivy.get("/staff/static/jobs.js").text
+
+
 def test_a_job_is_shown_only_to_the_roles_that_may_do_its_action(signed_in, engine):
     issue_job, certify_job = queued_job(engine), queued_job(engine, "certify", "dora")
     rhea, ivy, dora = (signed_in(r) for r in ("records_officer", "issuer", "decision_maker"))

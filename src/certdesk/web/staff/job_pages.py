@@ -152,7 +152,8 @@ def job_page(request: Request, job_id: int, desk: DeskDep, s: SessionDep,
                            and may(current.user.role, ACTION_OF[job.kind]),
                            summary=summary(job) if job.result_json else None,
                            lines=lines(s, job) if job.result_json else [],
-                           poll=POLL_SECONDS)
+                           poll=POLL_SECONDS,
+                           state_words={k: _(v) for k, v in STATE_LABELS.items()})
     response.headers.update(JOB_PAGE_HEADERS)
     return response
 
