@@ -135,6 +135,8 @@ def test_a_decision_maker_sees_the_certify_jobs_result(signed_in, tmp_path):
     assert job["kind"] == "certify" and (job["done"], job["total"]) == (1, 1)
     page = dora.get(response.headers["location"]).text
     assert "已作出 1 项认证决定：批准 1 项" in page and f"/staff/certificates/{MAIN}" in page
+    english = dora.get(response.headers["location"] + "?lang=en").text
+    assert "1 certification decision(s) made: 1 approved" in english and "done" in english
 
 
 def test_the_calendar_sweep_runs_as_a_job_listing_its_actions(signed_in, engine, today,
@@ -155,6 +157,9 @@ def test_the_calendar_sweep_runs_as_a_job_listing_its_actions(signed_in, engine,
     assert job["summary"] == "日历检查（2027-06-01）完成：1 项处理。"
     page = ivy.get(response.headers["location"]).text
     assert f"暂停 {MAIN}：" in page and f'href="/staff/certificates/{MAIN}"' in page
+    english = ivy.get(response.headers["location"] + "?lang=en").text
+    assert "Job #2: Calendar check" in english and f"suspended {MAIN}: " in english
+    assert "Calendar check (2027-06-01) done: 1 item(s) handled." in english
     assert [e.actor for e in logged(engine, "staff.sweep", "sweep:2027-06-01")] == ["ivy"]
     assert signed_in("decision_maker").get(response.headers["location"]).status_code == 403
 
