@@ -58,4 +58,4 @@ def test_a_rule_refusal_and_a_repeated_credit_code_name_their_column(cli, tmp_pa
     rows = json.loads(result.stdout)["rows"]
     assert [(r["row"], r["line"], r["state"], r["field"]) for r in rows] == [
         (1, None, "error", "grade"), (2, None, "ok", None), (3, None, "error", "uscc")]
-    assert "与第 2 条记录的统一社会信用代码相同" in rows[2]["message"]
+    assert "same credit code as record 2" in rows[2]["message"]  # LANG unset: English

@@ -174,7 +174,7 @@ def test_a_slashed_date_that_does_not_exist_is_refused_naming_line_and_column(tm
                                       "某公司,91110108MA01CD3E6R,北京,维修,2026/2/30"])
     (bad,) = load_organisations(path)
     assert (bad.line, bad.field) == (2, "decision_date")
-    assert "'2026/2/30' is not a date (YYYY-MM-DD or YYYY/M/D)" in str(bad.error)
+    assert "'2026/2/30' is not a date (YYYY-MM-DD or YYYY/M/D)" in bad.error.text("en")
 
 
 def test_rows_with_a_full_width_and_a_half_width_credit_code_are_one_organisation(tmp_path):

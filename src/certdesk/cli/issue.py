@@ -110,7 +110,7 @@ def _plan(issuer, records: list, run: _Issued) -> None:
         raise run.rows[0].error
     run.skipped = [Skipped(r.organisation, r.held_number or "", r.message)
                    for r in run.rows if r.state == "held"]
-    run.failed = [(r.label, r.message) for r in run.rows if r.state == "error"]
+    run.failed = [(r.label, r.text(lang())) for r in run.rows if r.state == "error"]
 
 
 def _issue_one(issuer, org, run: _Issued) -> None:
@@ -160,7 +160,7 @@ def _issue_data(run: _Issued, records: int, located: dict, warnings: list[str],
                         "field": located.get(o, (None, None))[1]} for o, r in run.failed],
             "warnings": warnings}
     if dry_run:
-        data = {"dry_run": True, "rows": [r.as_dict() for r in run.rows],
+        data = {"dry_run": True, "rows": [r.as_dict(lang()) for r in run.rows],
                 "would_issue": [r.preview.as_dict() for r in run.rows if r.preview], **data}
     if records > 1:
         data["summary"] = {"organisations": records, "certificates": len(run.certs),
@@ -169,24 +169,29 @@ def _issue_data(run: _Issued, records: int, located: dict, warnings: list[str],
     return data
 
 
-STATE_STYLE = {"ok": "[cyan]would issue[/]", "held": "[yellow]held[/]", "error": "[red]error[/]"}
+STATE_STYLE = {"ok": ("cyan", N_("将签发")), "held": ("yellow", N_("已持证")),
+               "error": ("red", N_("有错误"))}
 
 
 def _print_row(r: dict) -> None:
     """One input row of a dry run: its place, organisation and fate."""
-    where = f"line {r['line']}" if r["line"] else f"record {r['row']}"
+    where = say(N_("第 {n} 行"), n=r["line"]) if r["line"] else say(N_("第 {n} 条"), n=r["row"])
     if r["state"] == "ok":
         numbers = r["numbers"]
-        fate = (f"{numbers[0]} (next)  {r['issue_date']} – {r['expiry_date']}"
-                + (f"  + {len(numbers) - 1} sub-certificate(s)" if len(numbers) > 1 else ""))
+        fate = say(N_("{number}（下一个）  {start} – {end}"), number=numbers[0],
+                   start=r["issue_date"], end=r["expiry_date"])
+        if len(numbers) > 1:
+            fate += "  " + say(N_("+ 分证书 {n} 份"), n=len(numbers) - 1)
     elif r["state"] == "held":
-        fate = f"already holds {r['held_number']}"
+        fate = say(N_("已持有 {number}"), number=r["held_number"])
     else:
         fate = (f"[{r['field']}] " if r["field"] else "") + r["message"]
-    console.print(f"{where:<9} {STATE_STYLE[r['state']]}  {escape(r['organisation'] or '-')}  "
+    colour, state = STATE_STYLE[r["state"]]
+    console.print(f"{where:<9} [{colour}]{say(state)}[/]  {escape(r['organisation'] or '-')}  "
                   f"{escape(fate)}", highlight=False)
+    warning = say(N_("警告："))
     for w in r["warnings"]:
-        console.print(f"          [yellow]warning:[/] {escape(w)}", highlight=False)
+        console.print(f"          [yellow]{warning}[/] {escape(w)}", highlight=False)
 
 
 def _print_issued(d: dict) -> None:
@@ -267,10 +272,11 @@ def _write_template(path: Path, as_json: bool) -> None:
     from certdesk.services.import_template import template_bytes
 
     if path.exists():
-        raise InputError(f"{path}: already exists (the template does not overwrite a file)")
-    write_atomically(path, template_bytes(path.suffix.lower()))
+        raise InputError(N_("{path}：文件已存在（模板不会覆盖文件）"), path=path)
+    write_atomically(path, template_bytes(path.suffix.lower(), lang()))
     emit({"template": str(path)}, as_json,
-         lambda d: console.print(f"template written: {d['template']}", highlight=False))
+         lambda d: console.print(say(N_("模板已写入：{path}"), path=d["template"]),
+                                 highlight=False))
 
 
 def certify_cmd(

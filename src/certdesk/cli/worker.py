@@ -12,8 +12,9 @@ from rich.table import Table
 
 from certdesk.cli.identity import AS_OPT, acting
 from certdesk.cli.options import JSON_OPT
-from certdesk.cli.output import console, emit
+from certdesk.cli.output import console, emit, say
 from certdesk.common.errors import InputError
+from certdesk.common.i18n import N_
 from certdesk.common.settings import get_settings
 
 jobs_app = typer.Typer(help="The staff desk's background jobs: list them; mark interrupted "
@@ -39,7 +40,10 @@ def list_cmd(limit: int = typer.Option(20, "--limit", min=1, max=1000,
                 for j in recent(s, KINDS, limit)]
 
     def human(d: dict) -> None:
-        table = Table("id", "kind", "state", "progress", "account", "file", "worker")
+        # msgids of their own: in English the headers are the --json keys, lower case
+        table = Table(say(N_("任务号")), say(N_("任务类型")), say(N_("任务状态")),
+                      say(N_("完成进度")), say(N_("提交账户")), say(N_("文件名")),
+                      say(N_("运行进程")))
         for j in d["jobs"]:
             table.add_row(str(j["id"]), j["kind"], j["state"], f"{j['done']}/{j['total']}",
                           j["account"], j["file"], j["worker"] or "—")
@@ -62,8 +66,8 @@ def interrupt_cmd(job_id: int = typer.Argument(..., help="The job's number (任�
     actor = acting(who, "users")
     worker = abandon(get_engine(get_settings().db_url), job_id, actor)
     emit({"id": job_id, "state": "interrupted", "worker": worker}, as_json,
-         lambda d: console.print(f"job {d['id']} interrupted (its worker was {d['worker']})",
-                                 highlight=False))
+         lambda d: console.print(say(N_("任务 {id} 已标记为中断（其进程为 {worker}）"),
+                                     id=d["id"], worker=d["worker"]), highlight=False))
 
 
 def register(app: typer.Typer) -> None:
@@ -90,8 +94,8 @@ def register(app: typer.Typer) -> None:
 
         settings = get_settings()
         if settings.job_queue_url == IMMEDIATE:
-            raise InputError("CERTDESK_QUEUE_URL is immediate: jobs run where they are "
-                             "submitted, there is nothing for a worker to do")
+            raise InputError(N_("CERTDESK_QUEUE_URL 为 immediate：任务在提交处运行，"
+                                "worker 无事可做"))
         ca_certificate(settings)  # no keys yet: say so now, not in every job
         logging.basicConfig(level=logging.INFO,
                             format="%(asctime)s %(name)s %(levelname)s %(message)s")

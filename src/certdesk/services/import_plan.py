@@ -12,6 +12,7 @@ from datetime import date
 from typing import Any, Literal
 
 from certdesk.common.errors import AlreadyHeld, CertdeskError, InputError
+from certdesk.common.i18n import DEFAULT, N_
 from certdesk.services.inputs import OrganisationInput, Parsed, Rejected
 from certdesk.services.issuing import IssuePreview, Issuer
 
@@ -38,6 +39,8 @@ class PlannedRow:
     record: OrganisationInput | None = None
     error: CertdeskError | None = None
     """An error row's exception (a single record's is the command's error)."""
+    held: AlreadyHeld | None = None
+    """A held row's refusal (not an error: the command goes on)."""
 
     @property
     def label(self) -> str:
@@ -56,10 +59,15 @@ class PlannedRow:
     def expiry_date(self) -> date | None:
         return self.preview.dates.expiry_date if self.preview else None
 
-    def as_dict(self) -> dict[str, Any]:
+    def text(self, lang: str) -> str:
+        """The row's message (its error, or the certificate held) in ``lang``."""
+        refusal = self.error or self.held
+        return refusal.text(lang) if refusal is not None else self.message
+
+    def as_dict(self, lang: str = DEFAULT) -> dict[str, Any]:
         return {"row": self.row, "line": self.line, "organisation": self.organisation,
                 "uscc": self.uscc, "sites": self.sites, "state": self.state,
-                "field": self.field, "message": self.message, "numbers": list(self.numbers),
+                "field": self.field, "message": self.text(lang), "numbers": list(self.numbers),
                 "issue_date": self.issue_date, "expiry_date": self.expiry_date,
                 "held_number": self.held_number, "warnings": list(self.warnings)}
 
@@ -80,13 +88,14 @@ def plan_rows(issuer: Issuer, records: Sequence[Parsed]) -> list[PlannedRow]:
         if rec.uscc in first_row:  # a batch issues an organisation once (the first row
             # that can be issued; an earlier refused one does not count)
             rows.append(_refused(row, "uscc", InputError(
-                f"{rec.name}: 与第 {first_row[rec.uscc]} 条记录的统一社会信用代码相同，不重复签发 "
-                "(same credit code as an earlier record)")))
+                N_("{name}: 与第 {row} 条记录的统一社会信用代码相同，不重复签发"),
+                name=rec.name, row=first_row[rec.uscc])))
             continue
         try:
             preview = issuer.preview(rec, after=issuable)
         except AlreadyHeld as exc:
-            rows.append(replace(row, state="held", message=str(exc), held_number=exc.number))
+            rows.append(replace(row, state="held", message=str(exc), held_number=exc.number,
+                                held=exc))
         except CertdeskError as exc:
             rows.append(_refused(row, getattr(exc, "field", None), exc))
         else:

@@ -8,19 +8,23 @@ import csv
 import io
 
 from certdesk.common.errors import InputError
+from certdesk.common.i18n import DEFAULT, N_, Msg, translate
 from certdesk.services.inputs import COLUMNS
 
 MEDIA_TYPES = {".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                ".csv": "text/csv; charset=utf-8"}
-SHEET = "组织"
-GUIDE = "填写说明"
+SHEET = N_("组织")
+GUIDE = N_("填写说明")
+# The headers stay Chinese in every language: they are what the loader reads (English field
+# names are read too, and listed in the guide); the guide sheet is in the reader's language.
 
 
-def template_bytes(suffix: str) -> bytes:
-    """The template as ``suffix`` (``.xlsx`` or ``.csv``)."""
+def template_bytes(suffix: str, lang: str = DEFAULT) -> bytes:
+    """The template as ``suffix`` (``.xlsx`` or ``.csv``), its guide sheet in ``lang``."""
     if suffix not in MEDIA_TYPES:
-        raise InputError(f"a template is .xlsx or .csv, not {suffix or 'no suffix'!r}")
-    return _csv() if suffix == ".csv" else _xlsx()
+        raise InputError(N_("模板只能是 .xlsx 或 .csv，不能是 {suffix}"),
+                         suffix=repr(suffix) if suffix else Msg(N_("无后缀")))
+    return _csv() if suffix == ".csv" else _xlsx(lang)
 
 
 def _rows() -> list[list[str]]:
@@ -33,7 +37,7 @@ def _csv() -> bytes:
     return out.getvalue().encode("utf-8-sig")
 
 
-def _xlsx() -> bytes:
+def _xlsx(lang: str) -> bytes:
     # lazy: openpyxl costs ~0.3 s to import (measured); only this sheet needs it
     from openpyxl import Workbook
     from openpyxl.styles import Font
@@ -41,7 +45,7 @@ def _xlsx() -> bytes:
 
     book = Workbook()
     book.remove(book.worksheets[0])
-    sheet = book.create_sheet(SHEET)  # the first sheet: the one the loader reads
+    sheet = book.create_sheet(translate(lang, SHEET))  # the first sheet: the one the loader reads
     for row in _rows():
         sheet.append(row)
     for index, header in enumerate(_rows()[0], start=1):
@@ -51,12 +55,15 @@ def _xlsx() -> bytes:
         sheet.column_dimensions[get_column_letter(index)].width = max(
             12, len(header) * 3, len(COLUMNS[index - 1].example) * 2 + 2)
     sheet.freeze_panes = "A2"
-    guide = book.create_sheet(GUIDE)
-    guide.append(["表头", "English header", "必填", "也可写作"])
+    guide = book.create_sheet(translate(lang, GUIDE))
+    guide.append([translate(lang, N_("表头")), "English header", translate(lang, N_("必填")),
+                  translate(lang, N_("也可写作"))])
+    required, also = translate(lang, N_("是")), translate(lang, N_("、"))
     for c in COLUMNS:
-        guide.append([c.zh[0], c.field, "是" if c.required else "", "、".join(c.zh[1:])])
+        guide.append([c.zh[0], c.field, required if c.required else "", also.join(c.zh[1:])])
     guide.append([])
-    guide.append(["每个场所一行；统一社会信用代码相同的行是同一组织。格式说明：docs/input-format.md"])
+    guide.append([translate(lang, N_("每个场所一行；统一社会信用代码相同的行是同一组织。"
+                                     "格式说明：docs/input-format.md"))])
     data = io.BytesIO()
     book.save(data)
     return data.getvalue()

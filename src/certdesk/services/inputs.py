@@ -154,8 +154,8 @@ def _date(where: str, rec: dict, key: str, required: bool = True) -> date | None
         return date.fromisoformat(folded)
     except ValueError:
         raise _located(InputError(N_("{where}：字段 {field} = {text} 不是日期"
-                                     "（YYYY-MM-DD 或 YYYY/M/D）"), where=where,
-                                  field=repr(key), text=repr(text)), key) from None
+                                     "（YYYY-MM-DD 或 YYYY/M/D）"),
+                                  where=where, field=repr(key), text=repr(text)), key) from None
 
 
 def _bool(where: str, value: Any) -> bool:

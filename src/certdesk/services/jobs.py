@@ -37,6 +37,7 @@ from sqlmodel import Session
 from certdesk.common.batch import reason
 from certdesk.common.errors import CertdeskError, InputError, NotFound
 from certdesk.common.files import private_file
+from certdesk.common.i18n import DEFAULT, LANGS, N_
 from certdesk.common.proc import process_tag, tag_alive
 from certdesk.common.settings import Settings
 from certdesk.documents.records import load_records
@@ -55,9 +56,10 @@ log = logging.getLogger("certdesk.jobs")
 IMMEDIATE = "immediate:"
 QUEUE_NAME = "certdesk"
 TASK_NAME = "certdesk.job"
-WORKER_DIED = "处理该任务的进程已停止（重启或崩溃），可重新运行：已签发的组织会被跳过。"
-ABANDONED = "任务已由管理员标记为中断（队列中已无此任务），可重新运行：已签发的组织会被跳过。"
-STOPPED = "处理该任务的进程正在停止，任务已中断，可重新运行：已签发的组织会被跳过。"
+# A job's error is stored in Chinese (msgids: the job page translates them as it shows them).
+WORKER_DIED = N_("处理该任务的进程已停止（重启或崩溃），可重新运行：已签发的组织会被跳过。")
+ABANDONED = N_("任务已由管理员标记为中断（队列中已无此任务），可重新运行：已签发的组织会被跳过。")
+STOPPED = N_("处理该任务的进程正在停止，任务已中断，可重新运行：已签发的组织会被跳过。")
 
 
 def open_queue(settings: Settings) -> Huey:
@@ -74,8 +76,8 @@ def open_queue(settings: Settings) -> Huey:
         # The tables come from the migrations (every table under Alembic).
         return PostgresHuey(QUEUE_NAME, results=False, dsn=dsn, table_prefix="queue",
                             create_tables=False)
-    raise InputError(f"CERTDESK_QUEUE_URL“{url}”无法识别：应为 sqlite:///文件、"
-                     "postgresql://… 或 immediate:。")
+    raise InputError(N_("CERTDESK_QUEUE_URL“{url}”无法识别：应为 sqlite:///文件、"
+                        "postgresql://… 或 immediate:。"), url=url)
 
 
 def _parsed(name: str, data: bytes, load: Callable[[Path], list[Any]]) -> list[Any]:
@@ -88,6 +90,21 @@ def _parsed(name: str, data: bytes, load: Callable[[Path], list[Any]]) -> list[A
 
 Tick = Callable[..., None]
 """Called once per organisation or case finished (any outcome)."""
+Lines = Callable[[str], dict[str, list[str]]]
+"""A result's lines (skipped, refused, failed) in a language."""
+
+
+def _in_languages(lines: Lines) -> dict[str, Any]:
+    """The lines in Chinese, and under ``text`` in each other language: a job runs before
+    anyone reads it, so its page picks the reader's language from those kept."""
+    return {**lines(DEFAULT), "text": {lang: lines(lang) for lang in LANGS if lang != DEFAULT}}
+
+
+def translated(result: dict[str, Any], lang: str) -> dict[str, list[str]]:
+    """A result's lines in ``lang`` (a job finished before they were kept per language:
+    as stored)."""
+    shown: dict[str, list[str]] = result.get("text", {}).get(lang, result)
+    return shown
 
 
 def issue_result(issuer: Issuer, name: str, data: bytes, tick: Tick) -> dict[str, Any]:
@@ -95,11 +112,15 @@ def issue_result(issuer: Issuer, name: str, data: bytes, tick: Tick) -> dict[str
     records = _parsed(name, data, load_organisations)
     orgs = [r for r in records if not isinstance(r, Rejected)]
     result = issuer.issue_many(orgs, on_done=tick)
+
+    def lines(lang: str) -> dict[str, list[str]]:
+        return {"skipped": [s.text(lang) for s in result.skipped],
+                "failed": [r.error.text(lang) for r in records if isinstance(r, Rejected)]
+                + [f"{org}: {why}" for org, why in result.failed]}
+
     return {"numbers": [c.number for c in result.issued],
             "mains": [c.number for c in result.issued if c.main_number is None],
-            "skipped": [s.reason for s in result.skipped],
-            "failed": [str(r.error) for r in records if isinstance(r, Rejected)]
-            + [f"{org}: {why}" for org, why in result.failed]}
+            **_in_languages(lines)}
 
 
 def certify_result(issuer: Issuer, name: str, data: bytes, tick: Tick) -> dict[str, Any]:
@@ -108,8 +129,9 @@ def certify_result(issuer: Issuer, name: str, data: bytes, tick: Tick) -> dict[s
     try:
         result = certify_cases(issuer, cases, name, on_done=tick)
     except CertdeskError as exc:  # a file of one case: its error is the job's failed line
+        error = exc
         return {"decided": 0, "approved": 0, "records": 0, "numbers": [], "mains": [],
-                "refused": [], "failed": [str(exc)]}
+                **_in_languages(lambda lang: {"refused": [], "failed": [error.text(lang)]})}
     approved = [c for c in result.certified if c.approved]
     return {"decided": len(result.certified), "approved": len(approved),
             "records": sum(len(c.records) for c in result.certified),
@@ -151,13 +173,14 @@ def abandon(engine: Engine, job_id: int, actor: str) -> str | None:
     with session_scope(engine) as s:
         job = s.get(table.Job, job_id)
         if job is None:
-            raise NotFound(f"no job {job_id}")
+            raise NotFound(N_("没有任务 {id}"), id=job_id)
         worker = job.worker
         if job.state in table.ENDED:
-            raise InputError(f"job {job_id} is {job.state.value}: it has ended")
+            raise InputError(N_("任务 {id} 状态为 {state}：已经结束"), id=job_id,
+                             state=job.state.value)
         if worker is not None and tag_alive(worker):
-            raise InputError(f"job {job_id} runs in process {worker} of this machine, "
-                             "which still runs: stop it (SIGTERM) instead")
+            raise InputError(N_("任务 {id} 正在本机进程 {worker} 中运行，该进程仍在运行："
+                                "请改为停止它（SIGTERM）"), id=job_id, worker=worker)
         table.interrupt(s, job_id, WORKER_DIED if worker else ABANDONED,
                         (JobState.QUEUED, JobState.RUNNING))
         events.append(s, "job.interrupted", f"job:{job_id}", {"worker": worker}, actor)
@@ -186,7 +209,7 @@ class Jobs:
                input_data: bytes, total: int) -> int:
         """Store a job and queue it; its id."""
         if kind not in KINDS:
-            raise InputError(f"未知的任务类型“{kind}”。")
+            raise InputError(N_("未知的任务类型“{kind}”。"), kind=kind)
         with session_scope(self.engine) as s:
             job_id = table.add_job(s, kind=kind, account=account, profile=profile,
                                    input_name=input_name, input_data=input_data,

@@ -3,6 +3,7 @@ the messages after a form, refusals and error pages. Chinese certificate data st
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -11,10 +12,12 @@ from fastapi.testclient import TestClient
 
 from tests.untranslated import HOW_TO_FIX, page_data, untranslated
 from tests.web.staff.conftest import ACCOUNTS, CLIENT, MAIN, PASSWORD, StaffClient
-from tests.web.staff.test_actions import issue, one_site_file  # noqa: F401 (fixture)
+from tests.web.staff.test_actions import confirm, form_token, issue, one_site_file  # noqa: F401
+from tests.web.staff.test_import_preview import SECOND
 
 SEARCH = "恒信达"
-PARAMS = {"number": MAIN, "org_id": "1"}
+PARAMS = {"number": MAIN, "org_id": "1", "job_id": "1", "key": "k" * 22}
+"""The job the ``issued`` fixture ran; an upload key no session staged."""
 NOT_PAGES = ("/staff/static/", "/staff/documents/", "/staff/reporting/batches/",
              "/staff/logout", "/staff/register/export")
 """Downloads and the sign-out post: no page to read."""
@@ -65,6 +68,7 @@ def test_every_page_of_every_role_is_english_with_only_certificate_data_in_chine
     assert_english(issued, data, "the issuing form's message")
     pages = staff_pages()
     assert f"/staff/certificates/{MAIN}" in pages and "/staff/users" in pages
+    assert "/staff/jobs" in pages and "/staff/jobs/1" in pages
     for role in ACCOUNTS:
         client = english(signed_in(role))
         for path in pages:
@@ -125,3 +129,43 @@ def test_a_new_account_signs_in_to_its_browsers_language(staff_app, accounts):
     client.http.headers["Accept-Language"] = "en"
     assert client.login(accounts["admin"], PASSWORD).status_code == 303
     assert "Sign out" in client.get("/staff/").text
+
+
+def test_the_import_preview_and_the_job_it_starts_are_english(signed_in, issued, tmp_path,
+                                                               engine, settings):
+    """A file with a row to issue, one already certified and one refused: its preview, the
+    finished job's page with its skipped and failed lines, and the jobs list."""
+    from certdesk.domain.profiles import installed_profiles
+
+    ivy = english(signed_in("issuer"))
+    second = {**CLIENT, "name": "杭州智联家居服务有限公司", "uscc": SECOND, "sites": []}
+    path = tmp_path / "three.json"
+    path.write_text(json.dumps([second, {**CLIENT, "sites": []}, {**second, "name": ""}],
+                               ensure_ascii=False), "utf-8")
+    with path.open("rb") as fh:
+        uploaded = ivy.post("/staff/issue", {"profile": "xbht", "form_token": form_token(ivy)},
+                            files={"file": (path.name, fh, "application/json")})
+    preview = ivy.get(uploaded.headers["location"]).text
+    assert "Issue these 1 organisation(s)" in preview and "already certified" in preview
+    assert_english(preview, page_data(engine, installed_profiles(settings), second["name"]),
+                   "the import preview")
+    job = ivy.get(confirm(ivy, preview).headers["location"]).text
+    assert "1 certificate(s) issued" in job and "is missing or empty" in job
+    data = page_data(engine, installed_profiles(settings))
+    assert_english(job, data, "a finished job with skipped and failed lines")
+    assert_english(ivy.get("/staff/jobs").text, data, "the jobs list")
+
+
+def test_the_template_sheet_downloads_with_an_english_name_and_guide_and_chinese_headers(
+        signed_in):
+    import io
+
+    from openpyxl import load_workbook
+
+    ivy = english(signed_in("issuer"))
+    sheet = ivy.get("/staff/issue/template.xlsx")
+    assert 'filename="organisations-template.xlsx"' in sheet.headers["content-disposition"]
+    book = load_workbook(io.BytesIO(sheet.content))
+    assert book.sheetnames == ["Organisations", "Guide"]
+    assert book.worksheets[0]["A1"].value == "组织名称"  # what the loader reads, in any language
+    assert book.worksheets[1]["A1"].value == "Header"

@@ -63,6 +63,17 @@ def test_a_queued_jobs_page_polls_with_a_script_and_refreshes_without_one(signed
     assert ivy.get(f"/staff/jobs/{job_id}.json").json()["state"] == "queued"
 
 
+def test_the_poll_reads_its_state_words_from_the_page_in_the_pages_language(signed_in, engine):
+    job_id = queued_job(engine)
+    ivy = signed_in("issuer")
+    ivy.http.headers["Accept-Language"] = "en"
+    page = ivy.get(f"/staff/jobs/{job_id}").text
+    words = json.loads(page.split("data-states='")[1].split("'")[0])
+    assert words["queued"] == "queued" and words["done"] == "done"
+    assert ivy.get(f"/staff/jobs/{job_id}.json").json()["state_label"] == "queued"
+    assert "data-states" in ivy.get("/staff/static/jobs.js").text
+
+
 def test_a_job_is_shown_only_to_the_roles_that_may_do_its_action(signed_in, engine):
     issue_job, certify_job = queued_job(engine), queued_job(engine, "certify", "dora")
     rhea, ivy, dora = (signed_in(r) for r in ("records_officer", "issuer", "decision_maker"))
@@ -124,6 +135,8 @@ def test_a_decision_maker_sees_the_certify_jobs_result(signed_in, tmp_path):
     assert job["kind"] == "certify" and (job["done"], job["total"]) == (1, 1)
     page = dora.get(response.headers["location"]).text
     assert "已作出 1 项认证决定：批准 1 项" in page and f"/staff/certificates/{MAIN}" in page
+    english = dora.get(response.headers["location"] + "?lang=en").text
+    assert "1 certification decision(s) made: 1 approved" in english and "done" in english
 
 
 def test_the_calendar_sweep_runs_as_a_job_listing_its_actions(signed_in, engine, today,
@@ -144,6 +157,9 @@ def test_the_calendar_sweep_runs_as_a_job_listing_its_actions(signed_in, engine,
     assert job["summary"] == "日历检查（2027-06-01）完成：1 项处理。"
     page = ivy.get(response.headers["location"]).text
     assert f"暂停 {MAIN}：" in page and f'href="/staff/certificates/{MAIN}"' in page
+    english = ivy.get(response.headers["location"] + "?lang=en").text
+    assert "Job #2: Calendar check" in english and f"suspended {MAIN}: " in english
+    assert "Calendar check (2027-06-01) done: 1 item(s) handled." in english
     assert [e.actor for e in logged(engine, "staff.sweep", "sweep:2027-06-01")] == ["ivy"]
     assert signed_in("decision_maker").get(response.headers["location"]).status_code == 403
 

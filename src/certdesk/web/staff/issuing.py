@@ -19,7 +19,7 @@ from certdesk.services.certification import certify_cases
 from certdesk.services.import_plan import plan_rows
 from certdesk.services.import_template import MEDIA_TYPES, template_bytes
 from certdesk.services.inputs import Rejected, load_organisations
-from certdesk.web.i18n import _
+from certdesk.web.i18n import _, current_lang
 from certdesk.web.staff import sessions, staging
 from certdesk.web.staff.deps import DeskDep, PublisherDep, issuer_for, posts, requires
 from certdesk.web.staff.forms import known_profile, load_upload, upload_bytes
@@ -47,7 +47,8 @@ def template(current: Issuing, suffix: str) -> Response:
     """The template sheet with the loader's Chinese headers and an example row."""
     if f".{suffix}" not in MEDIA_TYPES:
         raise NotFound(N_("模板只有 .xlsx 和 .csv 两种。"))
-    return download(template_bytes(f".{suffix}"), f"组织导入模板.{suffix}",
+    return download(template_bytes(f".{suffix}", current_lang()),
+                    _("组织导入模板.{suffix}", suffix=suffix),
                     MEDIA_TYPES[f".{suffix}"])
 
 
@@ -64,7 +65,8 @@ def upload(request: Request, desk: DeskDep, current: IssuePost, publisher: Publi
     with issuer_for(publisher, profile, current) as iss:
         rows = plan_rows(iss, records)
     staged = staging.stage(desk.settings, current, filename=name, profile=profile, data=data,
-                           form_token=form_token, rows=[r.as_dict() for r in rows])
+                           form_token=form_token,
+                           rows=[r.as_dict(current_lang()) for r in rows])
     return desk.redirect(request, "staff_issue_preview", key=staged.key)
 
 

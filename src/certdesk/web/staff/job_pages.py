@@ -17,9 +17,11 @@ from fastapi.responses import JSONResponse, Response
 from sqlmodel import Session
 
 from certdesk.common.errors import InputError, NotFound
-from certdesk.services.jobs import Jobs
+from certdesk.common.i18n import N_, Msg
+from certdesk.services.jobs import Jobs, translated
 from certdesk.store import jobs as table
 from certdesk.store.jobs import Job
+from certdesk.web.i18n import _, current_lang
 from certdesk.web.staff import reporting, sessions
 from certdesk.web.staff.accounts import ROLES, may
 from certdesk.web.staff.deps import CurrentUser, DeskDep, SessionDep
@@ -28,12 +30,12 @@ from certdesk.web.staff.web import SECURITY_HEADERS, Forbidden, area_router
 
 router = area_router()
 
-KIND_LABELS = {"issue": "签发证书", "certify": "认证决定", "sweep": "日历检查"}
+KIND_LABELS = {"issue": N_("签发证书"), "certify": N_("认证决定"), "sweep": N_("日历检查")}
 ACTION_OF = {"issue": "issue", "certify": "certify", "sweep": "sweep"}
 """The role action a job of each kind needs: to see it, as to start it."""
-SWEEP_LABELS = {"suspend": "暂停", "revoke": "撤销", "expire": "到期"}
-STATE_LABELS = {"queued": "排队中", "running": "进行中", "done": "已完成", "failed": "失败",
-                "interrupted": "已中断"}
+SWEEP_LABELS = {"suspend": N_("暂停"), "revoke": N_("撤销"), "expire": N_("到期")}
+STATE_LABELS = {"queued": N_("排队中"), "running": N_("进行中"), "done": N_("已完成"),
+                "failed": N_("失败"), "interrupted": N_("已中断")}
 POLL_SECONDS = 2
 # The one page of the desk that runs a script (its own, from /staff/static): the poll.
 JOB_PAGE_HEADERS = {"Content-Security-Policy": SECURITY_HEADERS["Content-Security-Policy"]
@@ -68,18 +70,19 @@ def summary(job: Job) -> str:
     """The result in one sentence, as the action's page said it before it became a job."""
     r = job.result
     if job.kind == "sweep":
-        return f"日历检查（{r['on']}）完成：{len(r['actions'])} 项处理。"
+        return _("日历检查（{on}）完成：{n} 项处理。", on=r["on"], n=len(r["actions"]))
     if job.kind == "certify":
-        text = (f"已作出 {r['decided']} 项认证决定：批准 {r['approved']} 项，不予认证注册 "
-                f"{r['decided'] - r['approved']} 项；归档记录 {r['records']} 份")
+        text = _("已作出 {n} 项认证决定：批准 {approved} 项，不予认证注册 {refused} 项；"
+                 "归档记录 {records} 份", n=r["decided"], approved=r["approved"],
+                 refused=r["decided"] - r["approved"], records=r["records"])
         if r["failed"]:
-            text += f"；{len(r['failed'])} 份案卷未处理"
+            text += _("；{n} 份案卷未处理", n=len(r["failed"]))
         return text
-    text = f"已签发 {len(r['mains'])} 张证书（含分证书共 {len(r['numbers'])} 份）"
+    text = _("已签发 {n} 张证书（含分证书共 {all} 份）", n=len(r["mains"]), all=len(r["numbers"]))
     if r["skipped"]:
-        text += f"；{len(r['skipped'])} 个组织已持有有效证书，未重复发证"
+        text += _("；{n} 个组织已持有有效证书，未重复发证", n=len(r["skipped"]))
     if r["failed"]:
-        text += f"；{len(r['failed'])} 条记录未签发"
+        text += _("；{n} 条记录未签发", n=len(r["failed"]))
     return text
 
 
@@ -88,17 +91,21 @@ def lines(s: Session, job: Job) -> list[str]:
     and the reports it leaves overdue."""
     r = job.result
     if job.kind != "sweep":
-        return [*r.get("skipped", []), *r.get("refused", []), *r["failed"]]
-    done = [f"{SWEEP_LABELS[a['action']]} {a['number']}：{a['reason']}" for a in r["actions"]]
+        shown = translated(r, current_lang())
+        return [*shown.get("skipped", []), *shown.get("refused", []), *shown["failed"]]
+    done = [_("{action} {number}：{reason}", action=Msg(SWEEP_LABELS[a["action"]]),
+              number=a["number"], reason=a["reason"]) for a in r["actions"]]
     late = reporting.warnings(s, date.fromisoformat(r["on"]))["report_overdue"]
-    return done + ([f"另有 {late} 项认监委报送已逾期，请档案管理员尽快报送。"] if late else [])
+    overdue = _("另有 {n} 项认监委报送已逾期，请档案管理员尽快报送。", n=late)
+    return done + ([overdue] if late else [])
 
 
 def _visible(job: Job | None, current: Current) -> Job:
     if job is None:
-        raise NotFound("没有这个任务。")
+        raise NotFound(N_("没有这个任务。"))
     if not may(current.user.role, ACTION_OF[job.kind]):
-        raise Forbidden(f"您的角色（{ROLES[current.user.role]}）无权查看此任务。")
+        raise Forbidden(N_("您的角色（{role}）无权查看此任务。"),
+                        role=Msg(ROLES[current.user.role]))
     return job
 
 
@@ -112,13 +119,13 @@ def _job(request: Request, s: Session, job_id: int, current: Current) -> Job:
 def as_json(job: Job) -> dict[str, Any]:
     ended = job.state in table.ENDED
     return {"id": job.id, "kind": job.kind, "state": job.state.value,
-            "state_label": STATE_LABELS[job.state], "total": job.total, "done": job.done,
+            "state_label": _(STATE_LABELS[job.state]), "total": job.total, "done": job.done,
             "account": job.account, "profile": job.profile, "file": job.input_name,
             "created": job.created.isoformat(),
             "started": job.started.isoformat() if job.started else None,
             "finished": job.finished.isoformat() if job.finished else None,
             "summary": summary(job) if ended and job.result_json else None,
-            "result": job.result or None, "error": job.error}
+            "result": job.result or None, "error": _(job.error) if job.error else None}
 
 
 @router.get("/jobs", name="staff_jobs")
@@ -145,7 +152,8 @@ def job_page(request: Request, job_id: int, desk: DeskDep, s: SessionDep,
                            and may(current.user.role, ACTION_OF[job.kind]),
                            summary=summary(job) if job.result_json else None,
                            lines=lines(s, job) if job.result_json else [],
-                           poll=POLL_SECONDS)
+                           poll=POLL_SECONDS,
+                           state_words={k: _(v) for k, v in STATE_LABELS.items()})
     response.headers.update(JOB_PAGE_HEADERS)
     return response
 
@@ -155,7 +163,8 @@ def rerun(request: Request, job_id: int, desk: DeskDep, s: SessionDep, current: 
           csrf: Annotated[str, Form()] = "") -> Response:
     job = _job(request, s, job_id, current)  # the role of the job's action
     if not sessions.csrf_ok(current, csrf):
-        raise Forbidden("表单校验失败（CSRF 令牌缺失或无效）。请刷新页面后重试。")
+        raise Forbidden(N_("表单校验失败（CSRF 令牌缺失或无效）。请刷新页面后重试。"))
     if not jobs_of(request).rerun(job_id, current.user.name):
-        raise InputError(f"任务 {job_id} 当前{STATE_LABELS[job.state]}，不能重新运行。")
+        raise InputError(N_("任务 {id} 当前{state}，不能重新运行。"), id=job_id,
+                         state=Msg(STATE_LABELS[job.state]))
     return desk.redirect(request, "staff_job", job_id=job_id)

@@ -17,12 +17,13 @@ from typing import Any
 
 from certdesk.common.errors import InputError
 from certdesk.common.files import private_dir, write_atomically
+from certdesk.common.i18n import N_
 from certdesk.common.settings import Settings
 from certdesk.web.staff.sessions import Visit
 
 KEEP_SECONDS = 24 * 3600
 _KEY = re.compile(r"[A-Za-z0-9_-]{22}")
-GONE = "这份预览已失效（已签发、已过期或不是本次登录上传的），请重新上传文件。"
+GONE = N_("这份预览已失效（已签发、已过期或不是本次登录上传的），请重新上传文件。")
 
 
 @dataclass(frozen=True)
