@@ -75,7 +75,7 @@ def test_certdesk_verify_refuses_the_bomb_in_one_line_with_exit_1(body, bomb, tm
     result = run_cli("verify", str(path), home=body[0].home)
     assert result.returncode == 1
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
-    assert "bomb.pdf" in result.stderr and "文件过于复杂，无法在限定时间内验证" in result.stderr
+    assert "bomb.pdf: The file is too complex to check within" in result.stderr  # LANG=C
 
 
 def test_a_good_file_still_gets_its_verdict_through_the_worker(body):

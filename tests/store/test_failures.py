@@ -46,11 +46,11 @@ def tiny_disk(tmp_path):
 
 
 def _fill(path) -> None:
-    with open(path, "wb") as fh:
+    # unbuffered: a buffer still holding bytes would fail again on close, outside the try
+    with open(path, "wb", buffering=0) as fh:
         try:
             while True:
                 fh.write(b"\0" * 65536)
-                fh.flush()
         except OSError as exc:
             assert exc.errno == errno.ENOSPC
 

@@ -385,7 +385,7 @@ def verify_cmd(
     try:  # the same bounded check as an upload: FILE may come from anyone
         verdict, _ = verify_file(data, settings, get_engine(settings.db_url))
     except TooComplex as exc:
-        raise VerificationFailed(f"{pdf.name}: {exc}") from None
+        raise VerificationFailed(f"{pdf.name}: {exc.text(lang())}") from None
     if as_json:
         emit(verdict.as_dict(), True)
     elif verdict.genuine:
