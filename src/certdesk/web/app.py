@@ -30,7 +30,7 @@ from certdesk.web.guards import (
     TokenBucket,
 )
 from certdesk.web.i18n import Words
-from certdesk.web.public import certificates, notices, search, verify
+from certdesk.web.public import certificates, health, notices, search, verify
 from certdesk.web.responses import HERE, STATUS_MESSAGES, error_response
 from certdesk.web.staff import router as staff_desk
 from certdesk.web.staff.gate import StaffGate
@@ -58,6 +58,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, *
     app.include_router(verify.router)
     app.include_router(notices.router)
     app.include_router(search.router)
+    app.include_router(health.router)
     if staff:
         staff_desk.mount(app, settings, app.state.engine, pool=pool,
                          profiles=app.state.profiles)
