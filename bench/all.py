@@ -131,7 +131,7 @@ def memory(n: int, root: Path) -> dict:
 
     work = root / "memory"
     work.mkdir()
-    run = argparse.Namespace(certificates=n, every=max(10, n // 100), minutes=0)
+    run = argparse.Namespace(certificates=n, sites=2, every=max(10, n // 100), minutes=0)
     result = memory_bench.cli_run(run, work)
     return {k: v for k, v in result.items() if k != "peak_sample"}
 
