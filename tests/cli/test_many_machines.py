@@ -101,11 +101,23 @@ def cluster(postgres_url, bucket_url, key_material, tmp_path) -> Iterator[Cluste
 
 
 def start_issuing_worker(cluster: Cluster, name: str, batch: Path) -> subprocess.Popen:
-    """One issuing worker of its own host working through ``batch``: today a ``certdesk
-    issue`` process; with the task queue, ``certdesk worker`` after the batch is queued."""
-    return subprocess.Popen([str(CERTDESK), "issue", "-p", "cacq", "-i", str(batch), "--json"],
-                            env=cluster.env(name), stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    """One issuing worker of its own host working through ``batch``, as the issuer account:
+    today a ``certdesk issue`` process; with the task queue, ``certdesk worker`` after the
+    batch is queued."""
+    return subprocess.Popen([str(CERTDESK), "issue", "-p", "cacq", "-i", str(batch), "--json",
+                             "--as", "ivy"], env={**cluster.env(name), "CERTDESK_PASSWORD":
+                                                  PASSWORD},
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _add_accounts(cluster: Cluster) -> None:
+    """An admin (signs in on the web) and an issuer (the workers act as it)."""
+    for name, role in (("ada", "admin"), ("ivy", "issuer")):
+        added = run_process("users", "add", name, "--role", role, "--password-stdin",
+                            *(("--as", "ada") if name != "ada" else ()),
+                            env={**cluster.env("admin"), "CERTDESK_PASSWORD": PASSWORD},
+                            input=PASSWORD + "\n")
+        assert added.returncode == 0, added.stderr
 
 
 @contextlib.contextmanager
@@ -172,10 +184,7 @@ class Verifier(threading.Thread):
             self.checked.add(number)
 
 
-def _sign_in_here_use_there(cluster: Cluster, here: str, there: str) -> None:
-    added = run_process("users", "add", "ada", "--role", "admin", "--password-stdin",
-                        env=cluster.env("web-a"), input=PASSWORD + "\n")
-    assert added.returncode == 0, added.stderr
+def _sign_in_here_use_there(here: str, there: str) -> None:
     with httpx.Client(base_url=here, timeout=30) as a, \
             httpx.Client(base_url=there, timeout=30) as b:
         form = a.get("/staff/login").text
@@ -205,6 +214,7 @@ def test_two_web_processes_and_two_issuing_workers_share_one_database_and_bucket
     url, bucket_url = cluster.shared["CERTDESK_DATABASE_URL"], cluster.shared["CERTDESK_BLOB_URL"]
     # Migrations run once, from one host, before the others start.
     assert run_process("log", "verify", env=cluster.env("migrate")).returncode == 0
+    _add_accounts(cluster)
     batches = [_batch(tmp_path / "a.json", 0), _batch(tmp_path / "b.json", ORGANISATIONS // 2)]
     ports = [_free_port(), _free_port()]
     cluster.shared["CERTDESK_PUBLIC_URL"] = f"http://127.0.0.1:{ports[0]}"
@@ -214,7 +224,7 @@ def test_two_web_processes_and_two_issuing_workers_share_one_database_and_bucket
         verifier.start()
         workers = [start_issuing_worker(cluster, f"issue-{n}", batch)
                    for n, batch in zip("ab", batches, strict=True)]
-        _sign_in_here_use_there(cluster, web_a, web_b)
+        _sign_in_here_use_there(web_a, web_b)
         outputs = [w.communicate(timeout=900) for w in workers]
         verifier.done.set()
         verifier.join(timeout=300)
