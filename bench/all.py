@@ -2,7 +2,7 @@
 table is generated from it.
 
     .venv/bin/python bench/all.py [--orgs 150] [--cold-sample 10] [--duration 10]
-                                  [--rounds 1] [--no-web]
+                                  [--rounds 1] [--no-web] [--memory 10000]
     .venv/bin/python bench/all.py --readme bench/results/all-<time>.json
 
 (a) cold: one ``soffice --headless --convert-to pdf`` process per certificate (render, then
@@ -11,7 +11,10 @@ table is generated from it.
     ``--orgs`` single-site organisations in a fresh data home (render, PDF/A, PAdES
     signature, archive, out/ copies), timed from the command's start to its exit;
 (c) the verification page and JSON API under ``certdesk serve --workers 1`` and ``2``
-    against the bare FastAPI stack (``bench/web_bench.py``'s targets, wrk on loopback).
+    against the bare FastAPI stack (``bench/web_bench.py``'s targets, wrk on loopback);
+(d) optional, ``--memory N``: the RSS of one ``certdesk issue`` of N organisations and of
+    its LibreOffice workers, sampled as certificates are committed (``bench/memory_bench.py``;
+    10,000 takes about half an hour here).
 
 The machine is shared: the load average is recorded before each part, and (a) and (b)
 run back to back so that both see about the same load. ``--readme FILE`` rewrites the
@@ -124,6 +127,17 @@ def web(args: argparse.Namespace, root: Path) -> list[dict]:
     return web_bench.medians(measured)
 
 
+def memory(n: int, root: Path) -> dict:
+    """memory_bench's run of ``n`` certificates, sampled every 1% of them."""
+    import memory_bench
+
+    work = root / "memory"
+    work.mkdir()
+    run = argparse.Namespace(certificates=n, sites=2, every=max(10, n // 100), minutes=0)
+    result = memory_bench.cli_run(run, work)
+    return {k: v for k, v in result.items() if k != "peak_sample"}
+
+
 def measure(args: argparse.Namespace) -> Path:
     root = Path(tempfile.mkdtemp(prefix="certdesk-bench-all-"))
     os.environ["CERTDESK_HOME"] = str(root / "cold-home")
@@ -149,6 +163,9 @@ def measure(args: argparse.Namespace) -> Path:
         if not args.no_web:
             report["load_average"]["web"] = load()
             report["web"] = web(args, root)
+        if args.memory:
+            report["load_average"]["memory"] = load()
+            report["memory"] = memory(args.memory, root)
     finally:
         shutil.rmtree(root, ignore_errors=True)
     report["load_average"]["end"] = load()
@@ -176,6 +193,14 @@ def table(report: dict) -> str:
              f"render, PDF/A, PAdES signature, archive | {i['docs_per_s']:.1f} | "
              f"**{report['issue_ratio']}×** (goal {GOALS['issue_ratio']:g}×) | "
              f"{i['cpu_ms_per_doc']:,.0f} | {report['issue_cpu_ratio']}× |"]
+    m = report.get("memory")
+    if m:
+        lines += ["", f"Memory over {m['certificates']:,} certificates in one `certdesk issue`: "
+                  f"certdesk {m['certdesk_rss_mb_first_half_end'][0]:.0f} → "
+                  f"{m['certdesk_rss_mb_first_half_end'][1]:.0f} MB RSS over the second half "
+                  f"({m['certdesk_mb_per_1000_second_half']:+.1f} MB per 1,000), its "
+                  f"LibreOffice workers' PSS at most "
+                  f"{max(m['office_pss_cycle_peaks_mb']):.0f} MB per recycling cycle."]
     rows = report.get("web")
     if rows:
         import web_bench
@@ -215,6 +240,8 @@ def main() -> None:
     ap.add_argument("--connections", type=int, default=32)
     ap.add_argument("--rounds", type=int, default=1, help="web rounds (median shown)")
     ap.add_argument("--no-web", action="store_true", help="issuing only")
+    ap.add_argument("--memory", type=int, default=0, metavar="N",
+                    help="also sample memory over one issue of N certificates (0: not)")
     ap.add_argument("--readme", type=Path, metavar="RESULT",
                     help="regenerate the README speed table from RESULT and stop")
     args = ap.parse_args()

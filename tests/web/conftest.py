@@ -41,6 +41,9 @@ FUTURE = date(2090, 1, 1)
 WITH_PDF = (MAIN, BY_STATUS["revoked"], BY_STATUS["not_yet_valid"])
 """Certificates whose (stand-in) PDF is signed and archived: ``<home>/pdf/<number>.pdf``."""
 SUCCESSOR = "027326FWF0007R100"
+ALONE = ("198.51.100.7", 50000)
+"""A client address of its own for a test that runs a client into the rate limit: the
+shared bucket (in the database) outlives the app, in the database the module's tests share."""
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from certdesk.web import create_app
 from certdesk.web.guards import TokenBucket
 from tests.signing.support import small_pdf
-from tests.web.conftest import MAIN
+from tests.web.conftest import ALONE, MAIN
 
 
 def assert_secured(answer) -> None:
@@ -117,7 +117,7 @@ def test_a_client_over_its_rate_gets_429_with_retry_after(seeded):
 
 def test_an_upload_costs_more_of_the_rate_than_a_page_view(seeded):
     strict = seeded.settings.model_copy(update={"public_rate_burst": 6})
-    with TestClient(create_app(strict, seeded.engine)) as c:
+    with TestClient(create_app(strict, seeded.engine), client=ALONE) as c:
         first, second = (upload(c, small_pdf()) for _ in range(2))
     assert (first.status_code, second.status_code) == (200, 429)
 

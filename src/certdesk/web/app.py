@@ -22,9 +22,16 @@ from certdesk.domain.profiles import installed_profiles
 from certdesk.signing.tokens import local_keys
 from certdesk.store.db import get_engine, reader
 from certdesk.web.answers import ANSWERS_KEPT, LogHead, Memo
-from certdesk.web.guards import BodyLimit, LocalRedirects, RateLimit, SecurityHeaders, TokenBucket
+from certdesk.web.guards import (
+    BodyLimit,
+    LocalRedirects,
+    RateLimit,
+    SecurityHeaders,
+    SharedBucket,
+    TokenBucket,
+)
 from certdesk.web.i18n import RememberLang, Words
-from certdesk.web.public import certificates, notices, search, verify
+from certdesk.web.public import certificates, health, notices, search, verify
 from certdesk.web.responses import HERE, STATUS_MESSAGES, error_response
 from certdesk.web.staff import router as staff_desk
 from certdesk.web.staff.gate import StaffGate
@@ -54,6 +61,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, *
     app.include_router(verify.router)
     app.include_router(notices.router)
     app.include_router(search.router)
+    app.include_router(health.router)
     if staff:
         staff_desk.mount(app, settings, app.state.engine, pool=pool,
                          profiles=app.state.profiles)
@@ -86,10 +94,14 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, *
         app.add_middleware(StaffGate, settings=settings, engine=app.state.engine,
                            reject=reject)
     app.add_middleware(BodyLimit, max_bytes=settings.upload_max_bytes, reject=reject)
-    # The routes charge an upload's work to the same bucket once it is known.
+    # The routes charge an upload's work to the same buckets once it is known.
     app.state.rate_bucket = TokenBucket(settings.public_rate_per_minute,
                                         settings.public_rate_burst)
-    app.add_middleware(RateLimit, reject=reject, bucket=app.state.rate_bucket)
+    app.state.shared_bucket = SharedBucket(app.state.engine, "public",
+                                           settings.public_rate_per_minute,
+                                           settings.public_rate_burst)
+    app.add_middleware(RateLimit, reject=reject, bucket=app.state.rate_bucket,
+                       shared=app.state.shared_bucket)
     app.add_middleware(LocalRedirects)
     app.add_middleware(RememberLang)
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.allowed_hosts)

@@ -11,9 +11,13 @@ from collections import OrderedDict
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
+from sqlalchemy.engine import Engine
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from certdesk.store import limits
 
 Reject = Callable[..., Response]
 """``reject(scope, status_code, message_key, **params)`` → the error response to send."""
@@ -99,6 +103,40 @@ class TokenBucket:
             self._buckets[client] = (max(-self.burst, tokens - cost), now)
 
 
+class SharedBucket:
+    """Per-client token buckets in the database (``store.limits``): every web process on
+    it, on any host, takes from the same bucket. A write per take, so it guards only the
+    requests that cost far more than that (PDF checks, searches, sign-ins); page views take
+    from each process's ``TokenBucket`` and the reverse proxy's limit (docs/deployment.md).
+    """
+
+    FORGET_EVERY = 500
+    """Takes (in this process) between two sweeps of buckets that have refilled."""
+
+    def __init__(self, engine: Engine, prefix: str, per_minute: int, burst: int, *,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.engine, self.prefix = engine, prefix
+        self.rate = per_minute / 60.0
+        self.burst = float(burst)
+        self.clock = clock
+        self._takes = 0
+
+    def _key(self, client: str) -> str:
+        return f"{self.prefix}:{client}"[:80]
+
+    def take(self, client: str, cost: float = 1.0) -> float:
+        """Take ``cost`` tokens: 0.0 if granted, else the seconds until they would be."""
+        now = self.clock()
+        self._takes += 1
+        if self._takes % self.FORGET_EVERY == 0:
+            limits.forget_full(self.engine, self.rate, self.burst, now)
+        return limits.take(self.engine, self._key(client), cost, self.rate, self.burst, now)
+
+    def charge(self, client: str, cost: float) -> None:
+        """Take ``cost`` tokens for work already done, into debt if need be."""
+        limits.charge(self.engine, self._key(client), cost, self.rate, self.burst, self.clock())
+
+
 UPLOAD_COST = 5.0
 """A PDF check costs five page views up front: validating a signature is the expensive
 request."""
@@ -123,6 +161,11 @@ def client_of(scope: Scope) -> str:
     return (scope.get("client") or ("unknown", 0))[0]
 
 
+def shared(scope: Scope) -> bool:
+    """Whether a request takes from the shared bucket: a PDF check or a search."""
+    return scope["method"] == "POST" or scope["path"] in SEARCH_PATHS
+
+
 def cost(scope: Scope) -> float:
     """The tokens a request takes up front."""
     if scope["method"] == "POST":
@@ -135,21 +178,41 @@ EXEMPT = ("/static/", "/staff")
 scans) applies its own body limit and sign-in rate limit."""
 
 
+async def take_both(bucket: TokenBucket, shared_bucket: SharedBucket | None, client: str,
+                    cost: float) -> float:
+    """The shared bucket decides (when given); this process's bucket is charged the same,
+    so its next page views count the expensive request too."""
+    if shared_bucket is None:
+        return bucket.take(client, cost)
+    wait = await run_in_threadpool(shared_bucket.take, client, cost)
+    if not wait:
+        bucket.charge(client, cost)
+    return wait
+
+
+def too_many(scope: Scope, reject: Reject, wait: float) -> Response:
+    seconds = max(1, math.ceil(min(wait, 3600)))
+    response = reject(scope, 429, "rate_limited", seconds=seconds)
+    response.headers["Retry-After"] = str(seconds)
+    return response
+
+
 class RateLimit:
-    def __init__(self, app: ASGIApp, bucket: TokenBucket, reject: Reject) -> None:
-        self.app, self.bucket, self.reject = app, bucket, reject
+    """Per-address limit of the public pages: page views in this process's ``bucket``; PDF
+    checks and searches in ``shared`` (one count across processes) when given."""
+
+    def __init__(self, app: ASGIApp, bucket: TokenBucket, reject: Reject,
+                 shared: SharedBucket | None = None) -> None:
+        self.app, self.bucket, self.reject, self.shared = app, bucket, reject, shared
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"].startswith(EXEMPT):
             return await self.app(scope, receive, send)
-        client = client_of(scope)
-        wait = self.bucket.take(client, cost(scope))
+        wait = await take_both(self.bucket, self.shared if shared(scope) else None,
+                               client_of(scope), cost(scope))
         if not wait:
             return await self.app(scope, receive, send)
-        seconds = max(1, math.ceil(min(wait, 3600)))
-        response = self.reject(scope, 429, "rate_limited", seconds=seconds)
-        response.headers["Retry-After"] = str(seconds)
-        await response(scope, receive, send)
+        await too_many(scope, self.reject, wait)(scope, receive, send)
 
 
 class BodyLimit:

@@ -60,10 +60,12 @@ def _check_upload(request: Request, file: UploadFile | None, settings: Settings,
 
 
 def _charge(request: Request, seconds: float) -> None:
-    """Uploads cost rate tokens in proportion to the work their check took."""
-    bucket = getattr(request.app.state, "rate_bucket", None)
-    if bucket is not None:
-        bucket.charge(client_of(request.scope), work_cost(seconds))
+    """Uploads cost rate tokens in proportion to the work their check took (in this
+    process's bucket and in the one the web processes share)."""
+    for name in ("rate_bucket", "shared_bucket"):
+        bucket = getattr(request.app.state, name, None)
+        if bucket is not None:
+            bucket.charge(client_of(request.scope), work_cost(seconds))
 
 
 @router.post("/verify", summary="Check a certificate PDF (HTML answer)", response_class=Response,

@@ -9,7 +9,6 @@ costs the server its headers only.
 
 from __future__ import annotations
 
-import math
 from http.cookies import CookieError, SimpleCookie
 
 from sqlalchemy.engine import Engine
@@ -18,7 +17,7 @@ from starlette.responses import RedirectResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from certdesk.common.settings import Settings
-from certdesk.web.guards import Reject, TokenBucket
+from certdesk.web.guards import Reject, SharedBucket, TokenBucket, client_of, take_both, too_many
 from certdesk.web.staff import sessions
 
 PREFIX = "/staff"
@@ -33,6 +32,9 @@ class StaffGate:
         self.app, self.settings, self.engine, self.reject = app, settings, engine, reject
         self.bucket = bucket or TokenBucket(settings.staff_rate_per_minute,
                                             settings.staff_rate_per_minute)
+        # Sign-in posts count across every web process (each costs an argon2 check).
+        self.shared = SharedBucket(engine, "staff", settings.staff_rate_per_minute,
+                                   settings.staff_rate_per_minute)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
@@ -41,13 +43,12 @@ class StaffGate:
             return await self.app(scope, receive, send)
         if await run_in_threadpool(self._signed_in, scope):
             return await self.app(scope, receive, send)
-        wait = self.bucket.take((scope.get("client") or ("unknown", 0))[0])
+        posted = scope["method"] not in ("GET", "HEAD", "OPTIONS")
+        wait = await take_both(self.bucket, self.shared if posted else None, client_of(scope),
+                               1.0)
         if wait:
-            seconds = max(1, math.ceil(min(wait, 3600)))
-            response = self.reject(scope, 429, "rate_limited", seconds=seconds)
-            response.headers["Retry-After"] = str(seconds)
-            return await response(scope, receive, send)
-        if scope["method"] not in ("GET", "HEAD", "OPTIONS"):
+            return await too_many(scope, self.reject, wait)(scope, receive, send)
+        if posted:
             if path != SIGN_IN:
                 return await RedirectResponse(SIGN_IN, status_code=303)(scope, receive, send)
             length = dict(scope["headers"]).get(b"content-length")
