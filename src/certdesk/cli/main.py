@@ -7,7 +7,9 @@ are ``CertdeskError`` and become one line on stderr with a non-zero exit (``main
 from __future__ import annotations
 
 import sys
+from functools import lru_cache
 
+import click
 import typer
 
 from certdesk.cli import (
@@ -78,9 +80,17 @@ def main() -> None:
     sys.exit(code)
 
 
+@lru_cache(maxsize=1)
+def _command() -> click.Command:
+    """The click command tree Typer builds from ``app`` (~40 ms of signature inspection),
+    once per process: whoever calls ``main`` more than once (the test suite runs commands
+    in-process) reuses it."""
+    return typer.main.get_command(app)
+
+
 def _run() -> int:
     try:
-        app()
+        _command()()
     except CertdeskError as exc:
         fail(str(exc))
         return exc.exit_code
