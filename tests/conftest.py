@@ -68,14 +68,19 @@ def key_material(tmp_path_factory) -> Path:
     return home / "keys"
 
 
+def install_keys(key_material: Path, home: Path) -> Path:
+    """Copy the session's keys into ``home`` (modes copied: 0700/0600); ``home``."""
+    from certdesk.common.files import private_dir
+
+    shutil.copytree(key_material, private_dir(home) / "keys")
+    return home
+
+
 @pytest.fixture
 def keyed_home(home, key_material) -> Path:
     """``home`` holding a copy of the session's keys, for tests about what is done with keys
     rather than how they are made (those take ``home`` and make their own)."""
-    from certdesk.common.files import private_dir
-
-    shutil.copytree(key_material, private_dir(home) / "keys")  # modes copied: 0700/0600
-    return home
+    return install_keys(key_material, home)
 
 
 @pytest.fixture

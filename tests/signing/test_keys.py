@@ -24,7 +24,7 @@ from certdesk.signing.keys import (
     rotate,
 )
 from certdesk.signing.pdf import SignatureSpec, load_signer, sign_pdf, validate
-from tests.conftest import run_cli
+from tests.conftest import install_keys, run_cli
 from tests.signing.support import make_settings, small_pdf
 
 
@@ -83,10 +83,8 @@ def test_keys_rotate_makes_new_keys_current_and_keeps_the_old_ones(cli):
 
 
 @pytest.fixture(scope="module")
-def settings_with_keys(tmp_path_factory):
-    settings = make_settings(tmp_path_factory.mktemp("home"))
-    ensure_keys(settings)
-    return settings
+def settings_with_keys(tmp_path_factory, key_material):
+    return make_settings(install_keys(key_material, tmp_path_factory.mktemp("home")))
 
 
 def test_every_signature_embeds_the_chain_from_the_signer_up_to_the_ca(settings_with_keys):

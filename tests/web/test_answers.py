@@ -28,10 +28,10 @@ PAGES = (f"/v/{MAIN}", f"/api/v1/certificates/{MAIN}")
 
 
 @pytest.fixture
-def home(tmp_path) -> Seeded:
+def home(tmp_path, key_material) -> Seeded:
     """A seeded home of its own: these tests change it."""
     settings = make_settings(tmp_path / "home", public_rate_burst=10_000)
-    return Seeded(settings, seed(settings))
+    return Seeded(settings, seed(settings, key_material))
 
 
 def suspend(engine, number: str) -> None:

@@ -78,10 +78,10 @@ def test_unknown_numbers_and_pages_give_an_empty_list_not_an_error(client):
 
 
 @pytest.fixture
-def many(tmp_path):
+def many(tmp_path, key_material):
     """A home with 45 suspended certificates, one a day from 2027-01-01."""
     settings = make_settings(tmp_path / "home", public_rate_burst=10_000)
-    engine = seed(settings)
+    engine = seed(settings, key_material)
     with session_scope(engine) as s:
         org = s.exec(Organisation.__table__.select()).first()
         for i in range(45):

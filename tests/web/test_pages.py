@@ -191,9 +191,9 @@ def test_an_unknown_page_and_a_wrong_method_are_4xx_pages(client):
     assert "未找到" not in client.get("/nowhere").text  # a missing page, not a certificate
 
 
-def test_the_session_dependency_can_be_overridden(tmp_path):
+def test_the_session_dependency_can_be_overridden(tmp_path, key_material):
     other = make_settings(tmp_path / "other-home")
-    other_engine = seed(other)
+    other_engine = seed(other, key_material)
     app = create_app(make_settings(tmp_path / "empty-home"))
 
     def other_session():
