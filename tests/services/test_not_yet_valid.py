@@ -40,7 +40,8 @@ def home(tmp_path, key_material):
                           holder_name="甲公司", scope="家电维修", sites_json="[]",
                           decision_date=DECIDED, issue_date=ISSUED, effective_from=ISSUED,
                           expiry_date=EXPIRES))
-        events.append(s, "certificate.issued", NUMBER, {"issue_date": ISSUED}, "issuer")
+        events.append(s, "certificate.issued", NUMBER, {"issue_date": ISSUED}, "issuer",
+                      profiles=SHIPPED)
     return settings, engine
 
 

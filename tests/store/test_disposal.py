@@ -107,7 +107,7 @@ def test_an_approved_disposal_erases_blobs_keeps_tombstones_and_a_signed_certifi
     certificate = store.read(done.certificate_sha256)
     assert validate(certificate, [ca_certificate(settings)]).ok
     with session_scope(engine) as s:
-        report = audit(s, store)
+        report = audit(s, store, SHIPPED)
         assert report.ok, report.as_dict()  # erased blobs are tombstones, not "missing"
         assert s.get(Disposal, pid).status == "approved"
         assert s.get(Record, done.certificate_record).signer == publisher.key.kid

@@ -121,7 +121,7 @@ def test_records_are_stored_logged_and_audited_the_same_way(empty_engine, settin
                               signer="kid", actor="test")
     assert new
     with session_scope(empty_engine) as s:
-        report = audit(s, store)
+        report = audit(s, store, SHIPPED)
         assert report.ok and report.records == 1, report.as_dict()
         assert verify_chain(s).head_seq == 1
 

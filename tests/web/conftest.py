@@ -21,6 +21,7 @@ from certdesk.store.db import init_db, make_engine, session_scope
 from certdesk.store.models import Certificate, Organisation, Record
 from certdesk.web import create_app
 from tests.conftest import install_keys
+from tests.shipped import SHIPPED
 from tests.signing.support import make_settings, small_pdf
 
 HOLDER = "北京恒信达家电售后服务有限公司"
@@ -104,13 +105,13 @@ def seed(settings: Settings, keys: Path | None = None) -> Engine:
         s.add_all(rows)
         for row in rows:
             events.append(s, "certificate.issued", row.number,
-                          {"issue_date": row.issue_date}, "issuer")
+                          {"issue_date": row.issue_date}, "issuer", profiles=SHIPPED)
         reason, staff = STAFF_ONLY
         for number, action in ((BY_STATUS["suspended"], "suspend"), (f"{MAIN}-2", "suspend"),
                                (BY_STATUS["revoked"], "suspend"),
                                (BY_STATUS["revoked"], "revoke")):
             events.append(s, f"certificate.{action}", number,
-                          {"reason": reason, "on": date(2027, 1, 5)}, staff)
+                          {"reason": reason, "on": date(2027, 1, 5)}, staff, profiles=SHIPPED)
         events.append(s, "certificate.superseded", BY_STATUS["superseded"],
                       {"from": "valid", "by": SUCCESSOR}, staff)
     return engine

@@ -20,6 +20,7 @@ from certdesk.store import events
 from certdesk.store.db import make_engine, session_scope
 from certdesk.store.models import Certificate
 from certdesk.web import create_app
+from tests.shipped import SHIPPED
 from tests.signing.support import make_settings
 from tests.web.conftest import EXPIRES, HOLDER, ISSUED, MAIN, Seeded, seed
 from tests.web.test_browser import free_port, serving
@@ -39,7 +40,7 @@ def suspend(engine, number: str) -> None:
     with session_scope(engine) as s:
         row = s.exec(select(Certificate).where(Certificate.number == number)).one()
         events.append(s, "certificate.suspend", number, {"from": row.status, "to": "suspended"},
-                      "tester")
+                      "tester", profiles=SHIPPED)
         row.status = "suspended"
         s.add(row)
 

@@ -14,6 +14,7 @@ from certdesk.store import events
 from certdesk.store.db import session_scope
 from certdesk.store.models import Certificate, Organisation
 from certdesk.web import create_app
+from tests.shipped import SHIPPED
 from tests.signing.support import make_settings
 from tests.web.conftest import BY_STATUS, HOLDER, MAIN, STAFF_ONLY, seed
 
@@ -94,7 +95,7 @@ def many(tmp_path, key_material):
             s.flush()
             events.append(s, "certificate.suspend", number,
                           {"on": date(2027, 1, 1 + i % 28).replace(month=1 + i // 28),
-                           "notice": f"XBHT-SUSPEND-{i}"})
+                           "notice": f"XBHT-SUSPEND-{i}"}, profiles=SHIPPED)
     with TestClient(create_app(settings, engine)) as c:
         yield c
 

@@ -7,9 +7,10 @@ are ``CertdeskError`` and become one line on stderr with a non-zero exit (``main
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from functools import lru_cache
+from typing import Any
 
-import click
 import typer
 
 from certdesk.cli import (
@@ -81,7 +82,7 @@ def main() -> None:
 
 
 @lru_cache(maxsize=1)
-def _command() -> click.Command:
+def _command() -> Callable[[], Any]:
     """The click command tree Typer builds from ``app`` (~40 ms of signature inspection),
     once per process: whoever calls ``main`` more than once (the test suite runs commands
     in-process) reuses it."""

@@ -236,7 +236,8 @@ def reissue(issuer: Issuer, number: str, changes: Changes, reason: str, *,
             s.add(row)
             events.append(s, "certificate.reissued", f.number, {
                 "reason": reason, "changes": changes.as_dict(), "on": on,
-                "sha256": sha, "previous_sha256": previous_sha}, issuer.actor)
+                "sha256": sha, "previous_sha256": previous_sha}, issuer.actor,
+                profiles=issuer.profiles)
             out.append(IssuedCertificate(f.number, f.main_number,
                                          issuer.out_path(f"{f.number}.pdf"), url, sha))
         for sub in withdrawn:  # the site left the certificate: its sub-certificate with it
@@ -244,7 +245,7 @@ def reissue(issuer: Issuer, number: str, changes: Changes, reason: str, *,
             why = f"换证（{on}）：场所移出认证范围 — {reason}"
             events.append(s, "certificate.cancel", sub.number, {
                 "from": row.status, "to": CertStatus.CANCELLED, "reason": why, "on": on,
-                "reissue_of": main.number}, issuer.actor)
+                "reissue_of": main.number}, issuer.actor, profiles=issuer.profiles)
             row.status, row.status_reason = CertStatus.CANCELLED, why
             s.add(row)
     issuer.export_all([(f"{f.number}.pdf", pdf) for f, pdf, _url in produced])
@@ -519,7 +520,8 @@ def sweep(publisher: Publisher, on: date | None = None, *,
     for act in plan:
         if act.action == "expire":
             with session_scope(publisher.engine) as s:
-                events.append(s, "certificate.expired", act.number, {"on": on}, actor)
+                events.append(s, "certificate.expired", act.number, {"on": on}, actor,
+                              profiles=publisher.profiles)
         else:
             change_status(publisher, act.number, act.action, act.reason, actor=actor, on=on)
     return plan

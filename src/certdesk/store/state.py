@@ -19,9 +19,8 @@ from typing import Any
 from sqlalchemy import Select
 from sqlmodel import Session, select
 
-from certdesk.common.settings import get_settings
 from certdesk.domain.dates import DateRules, SurveillanceDue, surveillance_plan
-from certdesk.domain.profiles import installed_profiles
+from certdesk.domain.profiles import Profiles
 from certdesk.domain.status import CertStatus
 from certdesk.store.models import Certificate, Event, Surveillance
 
@@ -164,10 +163,9 @@ def compare(rules: DateRules, cert: Certificate, logged: Logged,
     return found
 
 
-def disagreements(s: Session) -> list[Disagreement]:
+def disagreements(s: Session, profiles: Profiles) -> list[Disagreement]:
     """Every certificate column (and surveillance row) the log does not bear out (the next
-    due date by the install's profiles, loaded once per process from the settings)."""
-    profiles = installed_profiles(get_settings())
+    due date by the certificate's profile among ``profiles``, the install's)."""
     logged = replay(s)
     held: dict[str, list[Surveillance]] = {}
     for row in s.exec(select(Surveillance).order_by(
