@@ -190,10 +190,11 @@ def compare(rules: DateRules, cert: Certificate, logged: Logged,
         found.append(Disagreement(cert.number, "surveillance",
                                   [h.held_on.isoformat() for h in stored],
                                   [h.held_on.isoformat() for h in logged.held]))
-    found += [Disagreement(cert.number, f"surveillance.{column}", mine, want)
-              for column, attr in (("products_json", "products"), ("report", "report"))
-              if (mine := [getattr(h, attr) for h in stored])
-              != (want := [getattr(h, attr) for h in logged.held])]
+    else:  # the same surveillances: do they say the same of each?
+        found += [Disagreement(cert.number, f"surveillance.{column}", mine, want)
+                  for column, attr in (("products_json", "products"), ("report", "report"))
+                  if (mine := [getattr(h, attr) for h in stored])
+                  != (want := [getattr(h, attr) for h in logged.held])]
     want_due = next_due_date(rules, cert, [h.held_on for h in logged.held])
     if cert.next_surveillance_due != want_due:
         found.append(Disagreement(cert.number, "next_surveillance_due",
