@@ -11,17 +11,23 @@ import io
 import os
 import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
+import hypothesis
 import pytest
+from alembic import command
+from sqlalchemy import inspect
 
 from certdesk.common.settings import Settings, get_settings
 from certdesk.documents.convert import ConverterPool
+from certdesk.store.db import head_revision, init_db, make_engine
 from tests.documents.fakes import FakeConverter
 
 REPO = Path(__file__).resolve().parents[1]
@@ -42,6 +48,10 @@ os.environ.setdefault("CERTDESK_QUEUE_URL", "immediate:")
 for _name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
     os.environ.pop(_name, None)
 os.environ["LANG"] = "C.UTF-8"
+# No time limit per Hypothesis example: on a loaded machine a 200 ms deadline fails tests
+# whose code is right (the bar: no timed assertions).
+hypothesis.settings.register_profile("certdesk", deadline=None)
+hypothesis.settings.load_profile("certdesk")
 
 
 @pytest.fixture
@@ -66,14 +76,19 @@ def key_material(tmp_path_factory) -> Path:
     return home / "keys"
 
 
+def install_keys(key_material: Path, home: Path) -> Path:
+    """Copy the session's keys into ``home`` (modes copied: 0700/0600); ``home``."""
+    from certdesk.common.files import private_dir
+
+    shutil.copytree(key_material, private_dir(home) / "keys")
+    return home
+
+
 @pytest.fixture
 def keyed_home(home, key_material) -> Path:
     """``home`` holding a copy of the session's keys, for tests about what is done with keys
     rather than how they are made (those take ``home`` and make their own)."""
-    from certdesk.common.files import private_dir
-
-    shutil.copytree(key_material, private_dir(home) / "keys")  # modes copied: 0700/0600
-    return home
+    return install_keys(key_material, home)
 
 
 @pytest.fixture
@@ -96,12 +111,66 @@ def settings(home) -> Settings:
 
 @pytest.fixture
 def engine(settings):
-    from certdesk.store.db import init_db, make_engine
-
     eng = make_engine(settings.db_url)
     init_db(eng)
     yield eng
     eng.dispose()
+
+
+@dataclass(frozen=True)
+class SchemaTemplate:
+    """The head schema as Alembic made it once this session: its statements in the order
+    SQLite holds them, and the rows the migrations wrote (the log head)."""
+
+    statements: tuple[str, ...]
+    rows: dict[str, tuple[tuple[str, ...], list[tuple]]]
+
+
+def replay_schema(conn, template: SchemaTemplate) -> None:
+    for statement in template.statements:
+        conn.exec_driver_sql(statement)
+    for table, (columns, found) in template.rows.items():
+        conn.exec_driver_sql(f'INSERT INTO "{table}" ({", ".join(columns)}) '
+                             f'VALUES ({", ".join("?" * len(columns))})', found)
+
+
+@pytest.fixture(scope="session")
+def _schema_template(tmp_path_factory) -> SchemaTemplate:
+    path = tmp_path_factory.mktemp("schema") / "head.db"
+    engine = make_engine(f"sqlite:///{path}")
+    init_db(engine)
+    engine.dispose()
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        statements = tuple(sql for (sql,) in conn.execute(
+            "SELECT sql FROM sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%' "
+            "ORDER BY type = 'index', rowid"))
+        rows = {}
+        for (table,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
+                                     "AND name NOT LIKE 'sqlite_%'"):
+            cursor = conn.execute(f'SELECT * FROM "{table}"')
+            if found := cursor.fetchall():
+                rows[table] = (tuple(c[0] for c in cursor.description), found)
+    return SchemaTemplate(statements, rows)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_sqlite_schema_from_the_template(request, monkeypatch, _schema_template):
+    """Alembic's upgrade of an empty SQLite database to the head, replayed from the
+    session's template: a dozen migrations with table rebuilds cost ~0.2 s, and nearly
+    every test opens a fresh database. Tests marked ``migrations`` run Alembic itself."""
+    if request.node.get_closest_marker("migrations") is not None:
+        return
+    real_upgrade = command.upgrade
+
+    def upgrade(config, revision, **kw):
+        conn = config.attributes.get("connection")
+        if conn is None or conn.dialect.name != "sqlite" \
+                or revision not in ("head", head_revision()) \
+                or inspect(conn).get_table_names():
+            return real_upgrade(config, revision, **kw)
+        return replay_schema(conn, _schema_template)
+
+    monkeypatch.setattr(command, "upgrade", upgrade)
 
 
 @pytest.fixture(scope="session")

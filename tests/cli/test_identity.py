@@ -121,7 +121,7 @@ def test_an_account_the_proposer_last_changed_cannot_be_the_second_officer(staff
         check_second_officer(staff, pid, "rita")
 
 
-def test_the_staff_desk_refuses_a_second_officer_the_proposer_made(engine, staff):
+def test_the_staff_desk_refuses_a_second_officer_the_proposer_made(keyed_home, engine, staff):
     from fastapi import FastAPI
     from fastapi.testclient import TestClient
 

@@ -16,7 +16,8 @@ def test_a_loopback_public_url_is_one_no_phone_can_open(url, local):
     assert phone_cannot_open(url) is local
 
 
-def test_issuing_on_the_default_public_url_warns_and_a_refusal_stays_one_line(cli, tmp_path):
+def test_issuing_on_the_default_public_url_warns_and_a_refusal_stays_one_line(keyed_home, cli,
+                                                                          tmp_path):
     orgs = str(REPO / "examples" / "organisations.json")
     out = cli("issue", "--profile", "cacq", "--input", orgs, "--dry-run", env={
         "CERTDESK_PUBLIC_URL": "http://127.0.0.1:8000"})

@@ -207,3 +207,33 @@ def test_a_pool_keeps_libreoffice_temp_files_in_its_own_folder_and_removes_it():
         worker_tmp = list(folder.glob("worker-*/tmp"))
         assert len(worker_tmp) == 1 and list(worker_tmp[0].glob("lu*.tmp"))  # LibreOffice's
     assert not folder.exists()
+
+
+def test_closing_the_pool_while_a_prestart_is_starting_libreoffice_leaves_nothing(
+        tmp_path, monkeypatch):
+    """SIGTERM during ``prestart`` closes the pool while a daemon thread is starting a
+    worker: that start used to spawn LibreOffice afterwards, which recreated the removed
+    ``certdesk-lo-*`` folder for its profile. The start is held at the UNO bootstrap (just
+    before the spawn) until the pool is closed, so the order is certain."""
+    from certdesk.documents import convert
+
+    monkeypatch.setattr(convert.tempfile, "tempdir", str(tmp_path))
+    starting, closed = threading.Event(), threading.Event()
+    real_context = convert._local_context
+
+    def held_context():
+        starting.set()
+        assert closed.wait(60)
+        return real_context()
+
+    monkeypatch.setattr(convert, "_local_context", held_context)
+    pool = ConverterPool(size=1, settings=Settings())
+    pool.prestart()
+    assert starting.wait(60)
+    pool.close()
+    closed.set()
+    for thread in threading.enumerate():
+        if thread.name == "certdesk-office-prestart":
+            thread.join(120)
+    assert list(tmp_path.glob(f"{PROFILE_PREFIX}*")) == []
+    assert pool.pids == []

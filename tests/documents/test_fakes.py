@@ -43,7 +43,7 @@ def test_a_long_document_runs_over_several_pages():
     assert len(PdfReader(io.BytesIO(pdf)).pages) == 3
 
 
-def test_its_pdf_is_signed_and_validates_as_the_real_ones_do(settings):
+def test_its_pdf_is_signed_and_validates_as_the_real_ones_do(keyed_home, settings):
     pdf = FakeConverter().convert_bytes(_docx("通知书"), "notice")
     signed = sign_pdf(pdf, load_signer(ensure_keys(settings), settings.key_passphrase),
                       SignatureSpec(reason="test"))

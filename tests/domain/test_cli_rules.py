@@ -220,6 +220,7 @@ def test_usage_errors_exit_2_without_a_traceback(certdesk, args):
     assert "Traceback" not in run.out + run.err
 
 
+@pytest.mark.slow  # two processes of their own: the full tier's
 def test_the_installed_script_reports_a_rule_violation_in_one_line():
     script = Path(sys.executable).with_name("certdesk")
     proc = subprocess.run(

@@ -135,7 +135,8 @@ def test_normalising_spaces_does_not_let_an_invisible_character_through(tmp_path
     assert "invisible formatting character" in str(bad.error)
 
 
-def test_the_cli_dry_run_lists_each_failure_with_its_line_and_column(cli, tmp_path):
+def test_the_cli_dry_run_lists_each_failure_with_its_line_and_column(keyed_home, cli,
+                                                                      tmp_path):
     path = _gbk_csv(tmp_path, bad_temporary="也许")
     result = cli("issue", "-p", "cacq", "-i", str(path), "--dry-run", "--json")
     assert result.returncode == 1, result.stderr

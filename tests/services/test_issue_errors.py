@@ -52,7 +52,8 @@ def _nothing_stored(home):
     ("unknown grade", {**GOOD, "grade": "六星级"}, ["grade"]),
     ("unknown field", {**GOOD, "colour": "red"}, ["unknown field", "colour"]),
 ])
-def test_a_bad_record_is_refused_in_one_line(cli, home, tmp_path, case, content, needles):
+def test_a_bad_record_is_refused_in_one_line(keyed_home, cli, home, tmp_path, case, content,
+                                             needles):
     path = _write(tmp_path, "orgs.json", json.dumps(content, ensure_ascii=False))
     _assert_one_line_error(cli("issue", "--profile", "cacq", "--input", str(path)), *needles)
     _nothing_stored(home)
@@ -149,7 +150,7 @@ def test_hostile_text_is_refused_before_any_number_is_drawn(cli, home, tmp_path,
     _nothing_stored(home)
 
 
-def test_the_terminal_gets_escapes_not_control_sequences(cli, tmp_path):
+def test_the_terminal_gets_escapes_not_control_sequences(keyed_home, cli, tmp_path):
     assert cli("keys", "init").returncode == 0
     pdf = tmp_path / "evil\x1b[31m\u202e.pdf"
     pdf.write_bytes(b"%PDF-1.4 not really")

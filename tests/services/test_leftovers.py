@@ -15,6 +15,7 @@ from certdesk.services.transitions import change_status
 from certdesk.store.blobs import BlobStore
 from certdesk.store.models import Event, Record, VoidNumber
 from tests.services.conftest import TWO_SITES
+from tests.shipped import SHIPPED
 from tests.store.conftest import make_pdf
 
 
@@ -40,7 +41,7 @@ def test_parallel_status_changes_store_the_notice_of_the_one_that_won_only(issue
     # refused at the re-check, after rendering
     assert any("状态刚被他人更改" in o for o in outcomes)
     with Session(issuer.engine) as s:
-        report = audit(s, BlobStore(settings.blob_dir))
+        report = audit(s, BlobStore(settings.blob_dir), SHIPPED)
         notices = s.exec(select(Record).where(Record.record_type == "notice")).all()
     assert report.orphans == [] and report.ok
     assert len(notices) == 1
@@ -73,11 +74,11 @@ def test_recover_moves_files_back_when_its_log_entry_cannot_commit(engine, setti
 
         s.commit = full
         with pytest.raises(OSError):
-            recover(s, store, "records")
+            recover(s, store, "records", SHIPPED)
     assert store.exists(sha)
     assert not list((settings.blob_dir / ".quarantine").rglob("*.*")) and not [
         p for p in (settings.blob_dir / ".quarantine").rglob("*") if p.is_file()]
     with Session(engine) as s:
         assert s.exec(select(Event).where(Event.kind == "blob.quarantined")).all() == []
     with Session(engine) as s:
-        assert recover(s, store, "records").quarantined[0]["key"].endswith(sha)
+        assert recover(s, store, "records", SHIPPED).quarantined[0]["key"].endswith(sha)

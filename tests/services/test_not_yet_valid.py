@@ -17,7 +17,7 @@ from certdesk.services.transitions import TRANSITIONS
 from certdesk.store import events
 from certdesk.store.db import init_db, make_engine, session_scope
 from certdesk.store.models import Certificate, Organisation
-from tests.conftest import run_cli
+from tests.conftest import install_keys, run_cli
 from tests.shipped import SHIPPED
 from tests.signing.support import make_settings
 
@@ -28,9 +28,8 @@ BEFORE_ISSUE = date(2027, 2, 1)
 
 
 @pytest.fixture
-def home(tmp_path):
-    settings = make_settings(tmp_path / "home")
-    settings.home.mkdir()
+def home(tmp_path, key_material):
+    settings = make_settings(install_keys(key_material, tmp_path / "home"))
     engine = make_engine(settings.db_url)
     init_db(engine)
     with session_scope(engine) as s:
@@ -41,7 +40,8 @@ def home(tmp_path):
                           holder_name="甲公司", scope="家电维修", sites_json="[]",
                           decision_date=DECIDED, issue_date=ISSUED, effective_from=ISSUED,
                           expiry_date=EXPIRES))
-        events.append(s, "certificate.issued", NUMBER, {"issue_date": ISSUED}, "issuer")
+        events.append(s, "certificate.issued", NUMBER, {"issue_date": ISSUED}, "issuer",
+                      profiles=SHIPPED)
     return settings, engine
 
 

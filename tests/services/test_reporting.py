@@ -19,6 +19,7 @@ from certdesk.store import ledger, reporting
 from certdesk.store.db import session_scope
 from certdesk.store.models import Certificate, CertificateReturn, Event, ReportItem
 from tests.services.conftest import TWO_SITES
+from tests.shipped import SHIPPED
 
 ONE_SITE = OrganisationInput(
     name="另一家公司", uscc="91440300MA5FQ1R27X", registered_address="深圳",
@@ -149,9 +150,9 @@ def test_backfill_restores_the_items_of_events_logged_before_the_ledger_only_onc
         s.execute(text("DELETE FROM reportitem"))
         s.execute(text("DELETE FROM certificatereturn"))
     with session_scope(issuer.engine) as s:
-        assert ledger.backfill(s) == (4, 1)
+        assert ledger.backfill(s, SHIPPED) == (4, 1)
     with session_scope(issuer.engine) as s:
-        assert ledger.backfill(s) == (0, 0)
+        assert ledger.backfill(s, SHIPPED) == (0, 0)
     assert _ledger(issuer.engine) == before
     assert [r.certificate_number for r in _returns(issuer.engine)] == [numbers[2]]
 

@@ -86,8 +86,8 @@ def demo(cli, keyed_home, today, settings):
 
 # -- 1. idempotent issuing ---------------------------------------------------------------------
 
-def test_the_same_batch_run_twice_issues_once_and_reports_the_skips(cli, today, settings,
-                                                                     tmp_path):
+def test_the_same_batch_run_twice_issues_once_and_reports_the_skips(keyed_home, cli, today,
+                                                                     settings, tmp_path):
     today(DAY)
     batch = write(tmp_path, "batch.json", _orgs(3))
     first = cli("issue", "-p", "xbht", "-i", batch, "--json")
@@ -118,8 +118,8 @@ def test_the_demo_run_again_issues_no_second_certificate(demo, cli):
     assert snapshot(demo) == before
 
 
-def test_an_organisation_listed_twice_in_one_file_gets_one_certificate(cli, today, settings,
-                                                                       tmp_path):
+def test_an_organisation_listed_twice_in_one_file_gets_one_certificate(keyed_home, cli, today,
+                                                                       settings, tmp_path):
     today(DAY)
     twice = _orgs(1) * 2 + _orgs(1, start=5)
     out = cli("issue", "-p", "xbht", "-i", write(tmp_path, "twice.json", twice), "--json")

@@ -20,7 +20,7 @@ from certdesk.signing.keys import ensure_keys
 from certdesk.signing.pdf import load_signer, sign_approval
 from certdesk.store.db import make_engine
 from certdesk.web import create_app
-from tests.conftest import run_cli
+from tests.conftest import install_keys, run_cli
 from tests.signing.support import make_settings, small_pdf
 
 ROLES = [("审核组长", "张三"), ("技术评审", "李四"), ("认证决定人", "王五")]
@@ -40,11 +40,11 @@ def archive(home, path) -> None:
 
 
 @pytest.fixture(scope="module")
-def chain(tmp_path_factory):
+def chain(tmp_path_factory, key_material):
     """One decision record signed by three roles through the CLI, the final file archived;
     the file after two signatures is kept as well."""
     folder = tmp_path_factory.mktemp("approval-chain")
-    home = make_settings(folder / "home").home
+    home = make_settings(install_keys(key_material, folder / "home")).home
     record = folder / "decision.pdf"
     record.write_bytes(small_pdf("decision"))
     for role, name in ROLES[:2]:

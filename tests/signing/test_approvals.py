@@ -23,15 +23,16 @@ from certdesk.signing.pdf import (
     sign_pdf,
     validate_approvals,
 )
-from tests.conftest import run_cli
+from tests.conftest import install_keys, run_cli
 from tests.signing.support import make_settings, small_pdf
 
 ROLES = [("审核组长", "张三"), ("技术评审", "李四"), ("认证决定人", "王五")]
 
 
 @pytest.fixture(scope="module")
-def body(tmp_path_factory):
-    settings = make_settings(tmp_path_factory.mktemp("approvals-home"))
+def body(tmp_path_factory, key_material):
+    settings = make_settings(install_keys(key_material,
+                                          tmp_path_factory.mktemp("approvals-home")))
     return settings, load_signer(ensure_keys(settings), settings.key_passphrase)
 
 

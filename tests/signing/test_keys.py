@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
 import stat
 
 import pytest
@@ -12,9 +13,18 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import pkcs12
 from pyhanko.pdf_utils.reader import PdfFileReader
 
-from certdesk.signing.keys import ca_certificate, ensure_keys, key_id, rotate
+from certdesk.common.errors import SigningError
+from certdesk.signing import keys
+from certdesk.signing.keys import (
+    ca_certificate,
+    current_signer,
+    ensure_keys,
+    key_id,
+    load_key_file,
+    rotate,
+)
 from certdesk.signing.pdf import SignatureSpec, load_signer, sign_pdf, validate
-from tests.conftest import run_cli
+from tests.conftest import install_keys, run_cli
 from tests.signing.support import make_settings, small_pdf
 
 
@@ -73,10 +83,8 @@ def test_keys_rotate_makes_new_keys_current_and_keeps_the_old_ones(cli):
 
 
 @pytest.fixture(scope="module")
-def settings_with_keys(tmp_path_factory):
-    settings = make_settings(tmp_path_factory.mktemp("home"))
-    ensure_keys(settings)
-    return settings
+def settings_with_keys(tmp_path_factory, key_material):
+    return make_settings(install_keys(key_material, tmp_path_factory.mktemp("home")))
 
 
 def test_every_signature_embeds_the_chain_from_the_signer_up_to_the_ca(settings_with_keys):
@@ -120,3 +128,24 @@ def test_the_kept_key_signs_exactly_as_pyhanko_would_and_the_certificate_verifie
     assert raw == plain.sign_raw(b"record bytes", "sha256")
     public = x509.load_der_x509_certificate(signer.signing_cert.dump()).public_key()
     public.verify(raw, b"record bytes", padding.PKCS1v15(), hashes.SHA256())
+
+
+def test_a_key_file_is_decrypted_once_however_often_and_wherever_it_is_opened(
+        keyed_home, settings, tmp_path, monkeypatch):
+    opened = []
+    real = keys.pkcs12.load_key_and_certificates
+    monkeypatch.setattr(keys.pkcs12, "load_key_and_certificates",
+                        lambda data, pw: opened.append(data) or real(data, pw))
+    keys._decrypt.cache_clear()
+    signer = current_signer(settings)
+    copy = shutil.copy(signer.p12_path, tmp_path / "copy.p12")
+    first = load_key_file(signer.p12_path, settings.key_passphrase)
+    assert load_key_file(copy, settings.key_passphrase) == first
+    assert len(opened) == 1
+
+
+def test_a_wrong_passphrase_is_refused_after_the_right_one_opened_the_file(keyed_home,
+                                                                          settings):
+    path = current_signer(settings).p12_path
+    with pytest.raises(SigningError, match="wrong CERTDESK_KEY_PASSPHRASE"):
+        load_key_file(path, "not the passphrase")

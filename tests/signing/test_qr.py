@@ -10,19 +10,17 @@ import pytest
 import segno
 
 from certdesk.documents.qr import ERROR_LEVEL
-from certdesk.signing.keys import ensure_keys
 from certdesk.signing.tokens import TokenClaims, current_token
+from tests.conftest import install_keys
 from tests.signing.support import make_settings
 
 PRINTED_MM = 20
 
 
 @pytest.fixture(scope="module")
-def body(tmp_path_factory):
-    settings = make_settings(tmp_path_factory.mktemp("qr-home"),
-                             public_url="https://cert.example.com.cn")
-    ensure_keys(settings)
-    return settings
+def body(tmp_path_factory, key_material):
+    return make_settings(install_keys(key_material, tmp_path_factory.mktemp("qr-home")),
+                         public_url="https://cert.example.com.cn")
 
 
 def url_for(body, holder: str) -> str:

@@ -27,10 +27,10 @@ from tests.web.conftest import ALONE, MAIN, seed
 
 
 @pytest.fixture(scope="module")
-def body(tmp_path_factory):
+def body(tmp_path_factory, key_material):
     settings = make_settings(tmp_path_factory.mktemp("sandbox-home"), public_rate_burst=10_000,
                              upload_check_seconds=1.5)
-    return settings, seed(settings)
+    return settings, seed(settings, key_material)
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,8 @@ from certdesk.signing.keys import ensure_keys
 from certdesk.signing.pdf import load_signer
 
 
-def test_every_signature_carries_the_signing_certificate_attribute_of_the_signer(settings):
+def test_every_signature_carries_the_signing_certificate_attribute_of_the_signer(keyed_home,
+                                                                                settings):
     signer = load_signer(ensure_keys(settings), settings.key_passphrase)
     expected = as_signing_certificate_v2(signer.signing_cert).dump()
     for _ in range(2):  # the stored encoding serves more than one signature

@@ -23,13 +23,13 @@ from certdesk.signing.pdf import (
     validate,
     validate_approvals,
 )
-from tests.conftest import run_cli
+from tests.conftest import install_keys, run_cli
 from tests.signing.support import make_settings, small_pdf
 
 
 @pytest.fixture(scope="module")
-def body(tmp_path_factory):
-    settings = make_settings(tmp_path_factory.mktemp("tsa-home"))
+def body(tmp_path_factory, key_material):
+    settings = make_settings(install_keys(key_material, tmp_path_factory.mktemp("tsa-home")))
     return settings, load_signer(ensure_keys(settings), settings.key_passphrase)
 
 

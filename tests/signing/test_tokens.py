@@ -29,7 +29,7 @@ from certdesk.signing.tokens import (
     split_url,
     verify_token,
 )
-from tests.conftest import run_cli
+from tests.conftest import install_keys, run_cli
 from tests.signing.support import make_settings
 
 NUMBER = "027326FWF0001R000-1"
@@ -38,11 +38,9 @@ CLAIMS = TokenClaims(NUMBER, "北京恒信达家电售后服务有限公司", da
 
 
 @pytest.fixture(scope="module")
-def body(tmp_path_factory):
-    settings = make_settings(tmp_path_factory.mktemp("token-home"),
-                             public_url="https://cert.example.cn")
-    ensure_keys(settings)
-    return settings
+def body(tmp_path_factory, key_material):
+    return make_settings(install_keys(key_material, tmp_path_factory.mktemp("token-home")),
+                         public_url="https://cert.example.cn")
 
 
 @pytest.fixture(scope="module")

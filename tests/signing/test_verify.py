@@ -16,14 +16,15 @@ from certdesk.signing.pdf import SignatureSpec, load_signer, sign_pdf
 from certdesk.store.blobs import sha256_hex
 from certdesk.store.db import init_db, make_engine, session_scope
 from certdesk.store.models import Certificate, Organisation, Record
+from tests.conftest import install_keys
 from tests.signing.support import make_settings, small_pdf
 
 NUMBER = "027326FWF0001R000"
 
 
 @pytest.fixture(scope="module")
-def signed(tmp_path_factory):
-    settings = make_settings(tmp_path_factory.mktemp("home"))
+def signed(tmp_path_factory, key_material):
+    settings = make_settings(install_keys(key_material, tmp_path_factory.mktemp("home")))
     signer = load_signer(ensure_keys(settings), settings.key_passphrase)
     return settings, {name: sign_pdf(small_pdf(name), signer, SignatureSpec(reason=name))
                       for name in ("v1", "v2", "notice")}

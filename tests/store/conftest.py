@@ -62,7 +62,7 @@ def add_certificate(engine, profile: str, uscc: str, issue: date, expiry: date,
         s.add(cert)
         if logged:
             events.append(s, "certificate.issued", number,
-                          {"issue_date": issue, "expiry_date": expiry}, "test")
+                          {"issue_date": issue, "expiry_date": expiry}, "test", profiles=SHIPPED)
         s.commit()
     return number
 

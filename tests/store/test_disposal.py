@@ -26,8 +26,8 @@ OLD, CURRENT = make_uscc(21), make_uscc(22)
 
 
 @pytest.fixture
-def publisher(engine, settings, pool):
-    with Publisher(settings=settings, engine=engine, pool=pool) as pub:
+def publisher(keyed_home, engine, settings, office_or_fake):
+    with Publisher(settings=settings, engine=engine, pool=office_or_fake) as pub:
         yield pub
 
 
@@ -107,7 +107,7 @@ def test_an_approved_disposal_erases_blobs_keeps_tombstones_and_a_signed_certifi
     certificate = store.read(done.certificate_sha256)
     assert validate(certificate, [ca_certificate(settings)]).ok
     with session_scope(engine) as s:
-        report = audit(s, store)
+        report = audit(s, store, SHIPPED)
         assert report.ok, report.as_dict()  # erased blobs are tombstones, not "missing"
         assert s.get(Disposal, pid).status == "approved"
         assert s.get(Record, done.certificate_record).signer == publisher.key.kid
@@ -115,7 +115,7 @@ def test_an_approved_disposal_erases_blobs_keeps_tombstones_and_a_signed_certifi
         approve(publisher, pid, by="赵敏", today=TODAY)
 
 
-def test_officers_propose_and_approve_through_the_cli(engine, store, records, cli):
+def test_officers_propose_and_approve_through_the_cli(keyed_home, engine, store, records, cli):
     from certdesk.web.staff.accounts import add_user
 
     for name in ("wangfang", "liqiang"):
@@ -139,7 +139,8 @@ def test_officers_propose_and_approve_through_the_cli(engine, store, records, cl
     assert cli("archive", "audit").returncode == 0
 
 
-def test_approving_without_json_prints_the_disposal_and_exits_0(engine, records, cli):
+def test_approving_without_json_prints_the_disposal_and_exits_0(keyed_home, engine, records,
+                                                                cli):
     # It printed "approved", then crashed on the erased ids (exit 70, internal error).
     from certdesk.web.staff.accounts import add_user
 

@@ -38,7 +38,7 @@ def three(engine, store, settings):
 
 def run_audit(engine, store):
     with session_scope(engine) as s:
-        return audit(s, store)
+        return audit(s, store, SHIPPED)
 
 
 def sql(engine, statement: str, **params) -> None:

@@ -18,12 +18,16 @@ from certdesk.store.db import (
     head_revision,
     include_object,
     init_db,
+    make_engine,
     session_scope,
 )
 from certdesk.store.events import verify_chain
 from certdesk.store.records import Filing, add_record, find_records
+from tests.conftest import replay_schema
 from tests.shipped import SHIPPED
 from tests.store.conftest import make_pdf, make_uscc
+
+pytestmark = pytest.mark.migrations
 
 
 def differences(conn):
@@ -48,6 +52,25 @@ def test_an_empty_database_is_upgraded_to_the_head_and_matches_the_models(empty_
         assert current_revision(conn) == head_revision()
         assert differences(conn) == []
         assert conn.execute(text("SELECT seq, hash FROM loghead")).one() == (0, "0" * 64)
+
+
+def test_the_suites_schema_template_replays_exactly_what_alembic_makes(tmp_path,
+                                                                      _schema_template):
+    """The fast tier's fresh SQLite databases are replayed from a template
+    (tests/conftest.py)."""
+    migrated = make_engine(f"sqlite:///{tmp_path / 'migrated.db'}")
+    init_db(migrated)
+    replayed = make_engine("sqlite://")
+    with replayed.begin() as conn:
+        replay_schema(conn, _schema_template)
+
+    def schema(engine):
+        with engine.connect() as conn:
+            return (sorted(conn.exec_driver_sql("SELECT type, name, sql FROM sqlite_master")),
+                    {t: sorted(conn.exec_driver_sql(f'SELECT * FROM "{t}"'))
+                     for t in inspect(conn).get_table_names()})
+
+    assert schema(replayed) == schema(migrated)
 
 
 def test_a_database_at_the_first_revision_keeps_its_data_through_the_upgrade(empty_engine):
@@ -100,7 +123,7 @@ def test_records_are_stored_logged_and_audited_the_same_way(empty_engine, settin
                               signer="kid", actor="test")
     assert new
     with session_scope(empty_engine) as s:
-        report = audit(s, store)
+        report = audit(s, store, SHIPPED)
         assert report.ok and report.records == 1, report.as_dict()
         assert verify_chain(s).head_seq == 1
 

@@ -36,38 +36,38 @@ def test_a_number_drawn_by_a_process_that_died_is_listed_then_voided_once(engine
     dead = _draw(engine, _dead_here())
     live = _draw(engine, process_tag())
     with session_scope(engine) as s:
-        report = audit(s, store)
+        report = audit(s, store, SHIPPED)
     assert [n["number"] for n in report.numbers.unaccounted] == [dead]
     assert [n["number"] for n in report.numbers.in_flight] == [live]
     assert report.problems == 1
 
     with session_scope(engine) as s:
-        assert recover(s, store, "records").voided == [dead]
+        assert recover(s, store, "records", SHIPPED).voided == [dead]
     with session_scope(engine) as s:
         assert s.get(VoidNumber, dead).reason == "interrupted"
         assert s.get(VoidNumber, live) is None
         logged = s.exec(select(Event).where(Event.kind == "number.void")).all()
         assert [(e.subject, json.loads(e.data)["reason"]) for e in logged] == [
             (dead, "interrupted")]
-        assert recover(s, store, "records").voided == []  # idempotent
-        assert audit(s, store).ok
+        assert recover(s, store, "records", SHIPPED).voided == []  # idempotent
+        assert audit(s, store, SHIPPED).ok
 
 
 def test_a_draw_from_another_host_counts_as_in_flight_for_an_hour(engine, store):
     number = _draw(engine, "another-host:123:456")
     with session_scope(engine) as s:
-        assert [n["number"] for n in audit(s, store).numbers.in_flight] == [number]
+        assert [n["number"] for n in audit(s, store, SHIPPED).numbers.in_flight] == [number]
 
 
 def test_a_counter_value_no_log_entry_explains_is_a_gap_recover_voids(engine, store):
     with session_scope(engine) as s:
         first = str(allocate(s, SHIPPED.get("xbht"), 2026))  # drawn, never logged
     with session_scope(engine) as s:
-        gaps = audit(s, store).numbers.unaccounted
+        gaps = audit(s, store, SHIPPED).numbers.unaccounted
         assert [(g["sequence"], g["number"]) for g in gaps] == [(1, first)]
-        assert recover(s, store, "records").voided == [first]
+        assert recover(s, store, "records", SHIPPED).voided == [first]
     with session_scope(engine) as s:
-        assert audit(s, store).ok
+        assert audit(s, store, SHIPPED).ok
         assert s.exec(select(NumberCounter)).one().last_value == 1
 
 

@@ -13,6 +13,7 @@ from certdesk.common.settings import Settings
 from certdesk.store.blobs import S3BlobStore, blob_key, sha256_hex
 from tests.conftest import S3_KEY as KEY
 from tests.conftest import S3_SECRET as SECRET
+from tests.shipped import SHIPPED
 from tests.store.conftest import make_pdf, make_uscc
 
 pytestmark = pytest.mark.slow  # runs a real S3 server (SeaweedFS) for the session
@@ -74,5 +75,5 @@ def test_recover_leaves_a_locked_orphan_in_place_and_says_why(engine, s3_store):
 
     s3_store.put(make_pdf("orphan under lock"), retain_until=date.today() + timedelta(days=2))
     with session_scope(engine) as s:
-        out = recover(s, s3_store, "test")
+        out = recover(s, s3_store, "test", SHIPPED)
     assert out.quarantined == [] and "object lock" in out.refused[0]["reason"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -19,6 +20,8 @@ from certdesk.store.blobs import sha256_hex
 from certdesk.store.db import init_db, make_engine, session_scope
 from certdesk.store.models import Certificate, Organisation, Record
 from certdesk.web import create_app
+from tests.conftest import install_keys
+from tests.shipped import SHIPPED
 from tests.signing.support import make_settings, small_pdf
 
 HOLDER = "北京恒信达家电售后服务有限公司"
@@ -65,7 +68,11 @@ def _certificate(org_id: int, number: str, status: str = "valid", *, main: str |
         expiry_date=expiry, status=status)
 
 
-def seed(settings: Settings) -> Engine:
+def seed(settings: Settings, keys: Path | None = None) -> Engine:
+    """``keys``: a key set to install (the session's ``key_material``); without, the first
+    signature makes one, as on a first run."""
+    if keys is not None:
+        install_keys(keys, settings.home)
     signer = load_signer(ensure_keys(settings), settings.key_passphrase)
     (settings.home / "pdf").mkdir()
     pdfs = {}
@@ -101,23 +108,23 @@ def seed(settings: Settings) -> Engine:
         s.add_all(rows)
         for row in rows:
             events.append(s, "certificate.issued", row.number,
-                          {"issue_date": row.issue_date}, "issuer")
+                          {"issue_date": row.issue_date}, "issuer", profiles=SHIPPED)
         reason, staff = STAFF_ONLY
         for number, action in ((BY_STATUS["suspended"], "suspend"), (f"{MAIN}-2", "suspend"),
                                (BY_STATUS["revoked"], "suspend"),
                                (BY_STATUS["revoked"], "revoke")):
             events.append(s, f"certificate.{action}", number,
-                          {"reason": reason, "on": date(2027, 1, 5)}, staff)
+                          {"reason": reason, "on": date(2027, 1, 5)}, staff, profiles=SHIPPED)
         events.append(s, "certificate.superseded", BY_STATUS["superseded"],
                       {"from": "valid", "by": SUCCESSOR}, staff)
     return engine
 
 
 @pytest.fixture(scope="module")
-def seeded(tmp_path_factory) -> Seeded:
+def seeded(tmp_path_factory, key_material) -> Seeded:
     settings = make_settings(tmp_path_factory.mktemp("web-home"), public_rate_burst=10_000,
                              public_url="https://cert.example.cn")
-    return Seeded(settings, seed(settings))
+    return Seeded(settings, seed(settings, key_material))
 
 
 @pytest.fixture(scope="module")

@@ -22,6 +22,7 @@ from certdesk.store.db import make_engine, session_scope
 from certdesk.store.models import Certificate
 from certdesk.web import create_app
 from certdesk.web.answers import LOG_HEAD
+from tests.shipped import SHIPPED
 from tests.signing.support import make_settings
 from tests.web.conftest import EXPIRES, HOLDER, ISSUED, MAIN, Seeded, seed
 from tests.web.test_browser import free_port, serving
@@ -31,10 +32,10 @@ SUB = f"{MAIN}-1"
 
 
 @pytest.fixture
-def home(tmp_path) -> Seeded:
+def home(tmp_path, key_material) -> Seeded:
     """A seeded home of its own: these tests change it."""
     settings = make_settings(tmp_path / "home", public_rate_burst=10_000)
-    return Seeded(settings, seed(settings))
+    return Seeded(settings, seed(settings, key_material))
 
 
 def suspend(engine, number: str, action: str = "suspend", to: str = "suspended") -> None:
@@ -43,7 +44,7 @@ def suspend(engine, number: str, action: str = "suspend", to: str = "suspended")
     with session_scope(engine) as s:
         row = s.exec(select(Certificate).where(Certificate.number == number)).one()
         events.append(s, f"certificate.{action}", number, {"from": row.status, "to": to},
-                      "tester")
+                      "tester", profiles=SHIPPED)
         row.status = to
         s.add(row)
 

@@ -14,6 +14,7 @@ from certdesk.store import events
 from certdesk.store.db import session_scope
 from certdesk.store.models import Certificate, Organisation
 from certdesk.web import create_app
+from tests.shipped import SHIPPED
 from tests.signing.support import make_settings
 from tests.web.conftest import BY_STATUS, HOLDER, MAIN, STAFF_ONLY, seed
 
@@ -78,10 +79,10 @@ def test_unknown_numbers_and_pages_give_an_empty_list_not_an_error(client):
 
 
 @pytest.fixture
-def many(tmp_path):
+def many(tmp_path, key_material):
     """A home with 45 suspended certificates, one a day from 2027-01-01."""
     settings = make_settings(tmp_path / "home", public_rate_burst=10_000)
-    engine = seed(settings)
+    engine = seed(settings, key_material)
     with session_scope(engine) as s:
         org = s.exec(Organisation.__table__.select()).first()
         for i in range(45):
@@ -94,7 +95,7 @@ def many(tmp_path):
             s.flush()
             events.append(s, "certificate.suspend", number,
                           {"on": date(2027, 1, 1 + i % 28).replace(month=1 + i // 28),
-                           "notice": f"XBHT-SUSPEND-{i}"})
+                           "notice": f"XBHT-SUSPEND-{i}"}, profiles=SHIPPED)
     with TestClient(create_app(settings, engine)) as c:
         yield c
 

@@ -14,6 +14,7 @@ from certdesk.signing.tokens import TokenClaims, current_token, keys_from_keyset
 from certdesk.store.db import make_engine
 from certdesk.web import create_app
 from certdesk.web.public.deps import get_session
+from tests.conftest import install_keys
 from tests.signing.support import make_settings
 from tests.web.conftest import (
     BY_STATUS,
@@ -191,10 +192,10 @@ def test_an_unknown_page_and_a_wrong_method_are_4xx_pages(client):
     assert "未找到" not in client.get("/nowhere").text  # a missing page, not a certificate
 
 
-def test_the_session_dependency_can_be_overridden(tmp_path):
+def test_the_session_dependency_can_be_overridden(tmp_path, key_material):
     other = make_settings(tmp_path / "other-home")
-    other_engine = seed(other)
-    app = create_app(make_settings(tmp_path / "empty-home"))
+    other_engine = seed(other, key_material)
+    app = create_app(make_settings(install_keys(key_material, tmp_path / "empty-home")))
 
     def other_session():
         with Session(other_engine) as s:

@@ -70,9 +70,11 @@ def test_the_api_says_genuine_but_not_reliable_for_a_revoked_certificate(client,
     assert (valid["status"], valid["reliable_now"]) == ("valid", True)
 
 
-def forged_token(tmp_path) -> str:
-    """A well-formed token for MAIN, signed by a key that is not the body's."""
-    other = make_settings(tmp_path / "forger")
+@pytest.fixture(scope="module")
+def forged_token(tmp_path_factory) -> str:
+    """A well-formed token for MAIN, signed by a key that is not the body's (made once: a
+    key set costs a CA's prime search)."""
+    other = make_settings(tmp_path_factory.mktemp("forger"))
     ensure_keys(other)
     return current_token(other, TokenClaims(MAIN, HOLDER, ISSUED, EXPIRES))
 
@@ -81,8 +83,8 @@ def forged_token(tmp_path) -> str:
     ("zh", "二维码验证失败", "以下为本机构存档记录"),
     ("en", "QR code check failed", "This body's archived record")])
 def test_a_forged_token_is_a_red_headline_first_then_the_archived_record(
-        client, tmp_path, lang, words, heading):
-    page = client.get(f"/v/{MAIN}", params={"t": forged_token(tmp_path), "lang": lang})
+        client, forged_token, lang, words, heading):
+    page = client.get(f"/v/{MAIN}", params={"t": forged_token, "lang": lang})
     assert page.status_code == 400
     colour, label, reason = headline(page.text)
     assert colour == "bad" and words in label
@@ -95,8 +97,8 @@ def test_a_forged_token_is_a_red_headline_first_then_the_archived_record(
         assert latin_words(re.sub(r"<[^>]+>|[0-9A-Z]{10,}", "", main.split(heading)[0])) == []
 
 
-def test_the_api_reports_a_forged_token_as_its_verdict(client, tmp_path):
-    answer = client.get(f"/api/v1/certificates/{MAIN}", params={"t": forged_token(tmp_path)})
+def test_the_api_reports_a_forged_token_as_its_verdict(client, forged_token):
+    answer = client.get(f"/api/v1/certificates/{MAIN}", params={"t": forged_token})
     out = answer.json()
     assert answer.status_code == 400 and out["token"]["state"] == "invalid"
     assert (out["verdict"]["verdict"], out["verdict"]["reliable_now"]) == ("tampered", False)

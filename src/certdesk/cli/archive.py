@@ -199,7 +199,8 @@ def archive_audit(as_json: bool = JSON_OPT) -> None:
                       console=err_console, transient=True,
                       disable=as_json or not err_console.is_terminal or total < 200) as bar:
             task = bar.add_task("audit", total=total)
-            report = audit(s, store, lambda n: bar.advance(task, n), trust=trust)
+            report = audit(s, store, install_profiles(), lambda n: bar.advance(task, n),
+                           trust=trust)
     report.permissions = file_permissions(settings.home, sqlite_file(settings.db_url))
 
     def human(r: dict) -> None:
@@ -255,7 +256,7 @@ def archive_recover(who: str = AS_OPT, as_json: bool = JSON_OPT) -> None:
     by = acting(who, "records")
     _, engine, store = _stores()
     with session_scope(engine) as s:
-        result = recover(s, store, by)
+        result = recover(s, store, by, install_profiles())
     converter_temp = len(sweep_stale_profiles())  # what a killed issuer's LibreOffice left
 
     def human(d: dict) -> None:
@@ -329,7 +330,7 @@ def log_verify(as_json: bool = JSON_OPT) -> None:
     _, engine, _ = _stores()
     with session_scope(engine) as s:
         report = verify_chain(s)
-        state = [d.as_dict() for d in disagreements(s)]
+        state = [d.as_dict() for d in disagreements(s, install_profiles())]
     data = {**report.as_dict(), "ok": report.ok and not state, "state": state}
 
     def human(d: dict) -> None:

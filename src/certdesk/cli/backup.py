@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from certdesk.cli.options import JSON_OPT
+from certdesk.cli.options import JSON_OPT, install_profiles
 from certdesk.cli.output import console, emit
 from certdesk.common.settings import get_settings
 
@@ -56,6 +56,7 @@ def register(app: typer.Typer) -> None:
         from certdesk.store.numbers import void_unaccounted
 
         settings = get_settings()
+        profiles = install_profiles()
         new_home = not settings.home.exists()
         bare = make_engine(settings.db_url)  # makes the home and an empty, private SQLite file
         try:
@@ -68,9 +69,9 @@ def register(app: typer.Typer) -> None:
             bare.dispose()
         engine = get_engine(settings.db_url)  # brings an older backup's schema up to date
         with session_scope(engine) as s:
-            voided = void_unaccounted(s, by, in_flight_too=True, why="restore")
+            voided = void_unaccounted(s, by, profiles, in_flight_too=True, why="restore")
         with session_scope(engine) as s:
-            report = audit(s, open_store(settings))
+            report = audit(s, open_store(settings), profiles)
         data = {**restored, "voided": voided, "audit": report.as_dict()}
 
         def human(d: dict) -> None:

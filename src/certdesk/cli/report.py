@@ -156,7 +156,7 @@ def backfill_cmd(dry_run: bool = DRY_RUN_OPT, as_json: bool = JSON_OPT) -> None:
     from certdesk.store.db import session_scope
 
     with session_scope(_engine()) as s:
-        items, returns = ledger.backfill(s)
+        items, returns = ledger.backfill(s, install_profiles())
         if dry_run:
             s.rollback()
     emit({"items": items, "returns": returns, "dry_run": dry_run}, as_json,

@@ -224,6 +224,9 @@ class OfficeWorker:
         self._guard = threading.Lock()
         self._job_id = 0
         self._hung = False
+        self._discarded = False
+        """Set by ``discard`` (under ``_guard``): a start still running in another thread (a
+        prestart) writes no profile and spawns no LibreOffice after it."""
 
     def _write_profile_settings(self) -> None:
         items = "".join(
@@ -239,13 +242,20 @@ class OfficeWorker:
             'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
             f"{items}</oor:items>\n", encoding="utf-8")
 
+    def _refuse_if_discarded(self) -> None:
+        """Called under ``_guard`` before each step that writes into the pool's folder."""
+        if self._discarded:
+            raise ConversionError("the converter pool was closed while LibreOffice started")
+
     def start(self) -> None:
-        self._write_profile_settings()
         soffice = self.settings.soffice
         if not Path(soffice).exists() and not shutil.which(soffice):
             raise ConversionError(f"LibreOffice not found at {soffice}: run scripts/setup.sh")
         tmp = self.profile_dir / "tmp"  # LibreOffice's lu*.tmp go here, removed with it
-        tmp.mkdir(exist_ok=True)
+        with self._guard:
+            self._refuse_if_discarded()
+            self._write_profile_settings()
+            tmp.mkdir(exist_ok=True)
         env = {**os.environ, "FONTCONFIG_FILE": str(FONTS_CONF), "SAL_USE_VCLPLUGIN": "svp",
                "TMPDIR": str(tmp)}
         args = [soffice, "--headless", "--invisible", "--nologo", "--norestore", "--nodefault",
@@ -260,9 +270,11 @@ class OfficeWorker:
         self.proc = None
         while True:
             if self.proc is None or self.proc.returncode == RESTART_REQUESTED:
-                self.proc = _spawner.popen(
-                    args, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                    stderr=subprocess.DEVNULL, start_new_session=True)
+                with self._guard:  # discard() kills what was spawned before, not after
+                    self._refuse_if_discarded()
+                    self.proc = _spawner.popen(
+                        args, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                        stderr=subprocess.DEVNULL, start_new_session=True)
             try:
                 with _uno_lock:
                     ctx = resolver.resolve(
@@ -364,6 +376,11 @@ class OfficeWorker:
         self.proc = None
 
     def discard(self) -> None:
+        """Kill the worker and remove its profile for good, also while another thread is
+        starting it (``ConverterPool.close`` during a prestart, on SIGTERM): that start then
+        fails instead of recreating the profile folder after it was removed."""
+        with self._guard:
+            self._discarded = True
         self.kill()
         shutil.rmtree(self.profile_dir, ignore_errors=True)
 

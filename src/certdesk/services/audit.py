@@ -21,6 +21,7 @@ from sqlmodel import Session, col, func, select
 
 from certdesk.common.errors import ArchiveError
 from certdesk.common.files import PRIVATE_DIR, PRIVATE_FILE
+from certdesk.domain.profiles import Profiles
 from certdesk.signing.trust import Trust
 from certdesk.store import events
 from certdesk.store.blobs import BlobStore, Store, blob_key, sha_of_key
@@ -116,12 +117,14 @@ def _row_differs(row: Record, logged: dict) -> list[str]:
     return [f for f in ROW_FIELDS if f in logged and logged[f] != getattr(row, f)]
 
 
-def audit(s: Session, store: Store, advance: Callable[[int], None] | None = None, *,
+def audit(s: Session, store: Store, profiles: Profiles,
+          advance: Callable[[int], None] | None = None, *,
           trust: Trust | None = None) -> AuditReport:
-    """Check everything; ``advance(n)`` is called as records are re-hashed (progress).
-    With ``trust``, every intact certificate's signature is validated against it."""
-    report = AuditReport(store=store.url, chain=verify_chain(s), numbers=account(s),
-                         state=[d.as_dict() for d in disagreements(s)])
+    """Check everything (numbers and state by the install's ``profiles``); ``advance(n)``
+    is called as records are re-hashed (progress). With ``trust``, every intact
+    certificate's signature is validated against it."""
+    report = AuditReport(store=store.url, chain=verify_chain(s), numbers=account(s, profiles),
+                         state=[d.as_dict() for d in disagreements(s, profiles)])
     named, added = _log_facts(s)
     known: set[str] = set()
     rows = s.exec(select(Record).order_by(col(Record.id)).execution_options(yield_per=500))
@@ -182,7 +185,7 @@ class Recovery:
                 "temp_removed": self.temp_removed, "voided": self.voided}
 
 
-def recover(s: Session, store: Store, actor: str) -> Recovery:
+def recover(s: Session, store: Store, actor: str, profiles: Profiles) -> Recovery:
     """Repair what an interrupted write, issue or disposal leaves, logging each step, and
     commit.
 
@@ -194,7 +197,7 @@ def recover(s: Session, store: Store, actor: str) -> Recovery:
     back, so no move stands without its log entry."""
     out = Recovery()
     try:
-        _recover(s, store, actor, out)
+        _recover(s, store, actor, profiles, out)
         s.commit()
     except BaseException:
         s.rollback()
@@ -211,7 +214,7 @@ def _undo_moves(store: Store, out: Recovery) -> None:
         store.quarantine(blob_key(sha))
 
 
-def _recover(s: Session, store: Store, actor: str, out: Recovery) -> None:
+def _recover(s: Session, store: Store, actor: str, profiles: Profiles, out: Recovery) -> None:
     events.append(s, "archive.recover", "archive", {}, actor)
     rows = {r.sha256: r for r in s.exec(select(Record))}
     for sha, row in rows.items():
@@ -238,6 +241,6 @@ def _recover(s: Session, store: Store, actor: str, out: Recovery) -> None:
         events.append(s, "blob.quarantined", f"blob:{key}",
                       {"key": key, "to": where}, actor)
         out.quarantined.append({"key": key, "to": where})
-    out.voided = void_unaccounted(s, actor)
+    out.voided = void_unaccounted(s, actor, profiles)
     if isinstance(store, BlobStore):
         out.temp_removed = store.remove_stale_temp(STALE_TEMP_SECONDS)

@@ -51,9 +51,16 @@ from certdesk.services.successor import replaced_note
 from certdesk.services.transitions import change_status
 from certdesk.store import events
 from certdesk.store.db import session_scope
-from certdesk.store.models import Certificate, Event, Organisation, Surveillance
+from certdesk.store.models import (
+    REPORT_PENDING,
+    Certificate,
+    Event,
+    Organisation,
+    Surveillance,
+)
 from certdesk.store.state import (
     add_surveillance,
+    archive_report,
     next_surveillance,
     surveillances,
 )
@@ -242,7 +249,8 @@ def reissue(issuer: Issuer, number: str, changes: Changes, reason: str, *,
             s.add(row)
             events.append(s, "certificate.reissued", f.number, {
                 "reason": reason, "changes": changes.as_dict(), "on": on,
-                "sha256": sha, "previous_sha256": previous_sha}, issuer.actor)
+                "sha256": sha, "previous_sha256": previous_sha}, issuer.actor,
+                profiles=issuer.profiles)
             out.append(IssuedCertificate(f.number, f.main_number,
                                          issuer.out_path(f"{f.number}.pdf"), url, sha))
         for sub in withdrawn:  # the site left the certificate: its sub-certificate with it
@@ -250,7 +258,7 @@ def reissue(issuer: Issuer, number: str, changes: Changes, reason: str, *,
             why = f"换证（{on}）：场所移出认证范围 — {reason}"
             events.append(s, "certificate.cancel", sub.number, {
                 "from": row.status, "to": CertStatus.CANCELLED, "reason": why, "on": on,
-                "reissue_of": main.number}, issuer.actor)
+                "reissue_of": main.number}, issuer.actor, profiles=issuer.profiles)
             row.status, row.status_reason = CertStatus.CANCELLED, why
             s.add(row)
     issuer.export_all([(f"{f.number}.pdf", pdf) for f, pdf, _url in produced])
@@ -259,22 +267,8 @@ def reissue(issuer: Issuer, number: str, changes: Changes, reason: str, *,
 
 # -- surveillance ----------------------------------------------------------------------------
 
-def _surveillance_events(s: Session, number: str) -> list[dict]:
-    rows = s.exec(select(Event).where(Event.subject == number,
-                                      Event.kind == "certificate.surveillance")
-                  .order_by(col(Event.seq)))
-    return [json.loads(e.data) for e in rows]
-
-
 def surveillances_held(s: Session, number: str) -> list[date]:
     return [row.held_on for row in surveillances(s, number)]
-
-
-def _reported_later(s: Session, number: str) -> set[int]:
-    """Surveillances (by their number in the cycle) whose report was archived after them."""
-    rows = s.exec(select(Event.data).where(Event.subject == number,
-                                           Event.kind == "certificate.surveillance_report"))
-    return {json.loads(data)["number"] for data in rows}
 
 
 def late_logged(engine: Engine, number: str, surveillance: int) -> tuple[str, ...]:
@@ -292,12 +286,10 @@ def late_logged(engine: Engine, number: str, surveillance: int) -> tuple[str, ..
     return ()
 
 
-def reports_pending(s: Session, number: str) -> list[tuple[int, date]]:
-    """(number, held on) of each surveillance of the cycle recorded without its report."""
-    later = _reported_later(s, number)
-    return [(d["number"], date.fromisoformat(d["held_on"]))
-            for d in _surveillance_events(s, number)
-            if "report" not in d and d["number"] not in later]
+def reports_pending(held: list[Surveillance]) -> list[tuple[int, date]]:
+    """(number, held on) of each surveillance held (``surveillances``) whose report is not
+    archived yet."""
+    return [(row.number, row.held_on) for row in held if row.report == REPORT_PENDING]
 
 
 @dataclass(frozen=True)
@@ -417,13 +409,15 @@ def record_surveillance(engine: Engine, profiles: Profiles, number: str, held_on
         if held_on < cert.issue_date:
             raise InputError(N_("监督审查日期 {on} 早于发证日期 {issued}"), on=held_on,
                              issued=cert.issue_date)
-        held = surveillances_held(s, cert.number)
+        rows = surveillances(s, cert.number)
+        held = [row.held_on for row in rows]
         if keep and held and held_on == held[-1] and \
-                (len(held), held_on) in reports_pending(s, cert.number):
+                (len(held), held_on) in reports_pending(rows):
             if not dry_run:  # the report of a surveillance recorded without it
                 events.append(s, "certificate.surveillance_report", cert.number,
                               {"held_on": held_on, "number": len(held), "report": keep(s, cert),
                                **({"late": list(late)} if late else {})}, actor)
+                archive_report(s, cert.number, len(held))
             return len(held)
         if held and held_on <= held[-1]:
             raise InputError(f"surveillance {held_on} is not after the last one {held[-1]}")
@@ -441,7 +435,8 @@ def record_surveillance(engine: Engine, profiles: Profiles, number: str, held_on
                                **({"sites": list(visited)} if visited else {}),
                                **({"products": list(covered)} if covered else {}),
                                **({"late": list(late)} if late else {})}, actor)
-        add_surveillance(s, rules, cert, event, held_on, visited)
+        add_surveillance(s, rules, cert, event, held_on, visited, covered,
+                         reported=keep is not None)
         return len(held) + 1
 
 
@@ -452,19 +447,20 @@ def _due_items(s: Session, profile: Profile, cert: Certificate, on: date) -> lis
     status = effective_status(cert.status, cert.expiry_date, on, issued=cert.issue_date)
     if status == CertStatus.EXPIRED:
         return []
-    held = _surveillance_events(s, cert.number)
+    held = surveillances(s, cert.number)
     rules = profile.rules.dates
-    item = next_due(rules, cert, [date.fromisoformat(d["held_on"]) for d in held], on)
-    owed = product_warning(profile, cert, [d.get("products", []) for d in held])
+    item = next_due(rules, cert, [row.held_on for row in held], on)
+    owed = product_warning(profile, cert, [json.loads(row.products_json) for row in held])
     if item is not None:
         item = replace(item, status=status, warning="；".join(w for w in (
-            coverage_warning(profile, cert, [d.get("sites", []) for d in held]), owed) if w))
+            coverage_warning(profile, cert, [json.loads(row.sites_json) for row in held]),
+            owed) if w))
     elif owed:  # the cycle's surveillances are done and left products uncovered
         item = DueItem(cert.number, cert.holder_name, cert.profile, 0, cert.expiry_date,
                        False, owed, "coverage", owed, status)
     application = recert_application(rules, cert, on)
     return [*(i for i in (item, application) if i is not None),
-            *follow_ups(profile, cert, reports_pending(s, cert.number), on)]
+            *follow_ups(profile, cert, reports_pending(held), on)]
 
 
 def due_list(engine: Engine, profiles: Profiles, on: date,
@@ -528,7 +524,8 @@ def sweep(publisher: Publisher, on: date | None = None, *,
     for act in plan:
         if act.action == "expire":
             with session_scope(publisher.engine) as s:
-                events.append(s, "certificate.expired", act.number, {"on": on}, actor)
+                events.append(s, "certificate.expired", act.number, {"on": on}, actor,
+                              profiles=publisher.profiles)
         else:
             change_status(publisher, act.number, act.action, act.reason, actor=actor, on=on)
         if on_done:

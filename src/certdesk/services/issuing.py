@@ -420,7 +420,8 @@ class Issuer(Publisher):
                     "sha256": sha, "profile": self.profile.id, "holder": facts.holder_name,
                     "issue_date": dates.issue_date, "expiry_date": dates.expiry_date,
                     "main_number": facts.main_number, "cycle": number.cycle,
-                    "late_recertification": dates.late_recertification}, self.actor)
+                    "late_recertification": dates.late_recertification}, self.actor,
+                    profiles=self.profiles)
                 exports.append((f"{facts.number}.pdf", signed))
                 out.append(IssuedCertificate(facts.number, facts.main_number,
                                              self.out_path(exports[-1][0]), url, sha))

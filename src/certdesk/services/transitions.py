@@ -28,7 +28,7 @@ from certdesk.documents.notices import (
 from certdesk.domain.dates import suspension
 from certdesk.domain.guards import Backdating, StatusSpec, status_change_day
 from certdesk.domain.numbering import parse
-from certdesk.domain.profiles import Profile
+from certdesk.domain.profiles import Profile, Profiles
 from certdesk.domain.status import STATUS_LABELS, CertStatus, effective_status
 from certdesk.domain.suspension import check_imposition, check_restoration
 from certdesk.domain.text import clean_text
@@ -196,7 +196,7 @@ def change_status(publisher: Publisher, number: str, action: str, reason: str, *
              **({"verified": verified} if verified else {}), **({"late": late} if late else {})}
     with session_scope(publisher.engine) as s:
         for c in affected:
-            _apply(s, c, action, t, entry, actor)
+            _apply(s, c, action, t, entry, actor, publisher.profiles)
         # Stored only once the re-check above passed: a refused change leaves no blob.
         publisher.keep(s, pdf, record_type="notice", filename=f"{ref}.pdf",
                        profile=profile, organisation_id=org.id,
@@ -248,7 +248,7 @@ def _affected(s: Session, cert: Certificate, t: Transition, on: date) -> list[Ce
 
 
 def _apply(s: Session, c: Certificate, action: str, t: Transition, entry: dict[str, Any],
-           actor: str) -> None:
+           actor: str, profiles: Profiles) -> None:
     """Change ``c``'s columns and log it, in one transaction; refused (rolled back) when
     someone else changed its status since it was read."""
     row = s.exec(select(Certificate).where(Certificate.number == c.number)).one()
@@ -263,4 +263,4 @@ def _apply(s: Session, c: Certificate, action: str, t: Transition, entry: dict[s
     if t.to == CertStatus.REVOKED:
         void(s, c.number, f"revoked: {entry['reason']}")
     events.append(s, f"certificate.{action}", c.number,
-                  {"from": c.status, "to": t.to, **entry}, actor)
+                  {"from": c.status, "to": t.to, **entry}, actor, profiles=profiles)

@@ -34,12 +34,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
-from cryptography.hazmat.primitives.asymmetric.types import CertificateIssuerPublicKeyTypes
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from cryptography.hazmat.primitives.asymmetric.types import (
+    CertificateIssuerPrivateKeyTypes,
+    CertificateIssuerPublicKeyTypes,
+    PrivateKeyTypes,
+)
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
@@ -106,17 +110,44 @@ def _creation_lock(settings: Settings) -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
-def _encryption(settings: Settings):
+def _encryption(settings: Settings) -> serialization.KeySerializationEncryption:
     return serialization.BestAvailableEncryption(settings.key_passphrase.encode())
 
 
-def _load_p12(path: Path, passphrase: str):
+@dataclass(frozen=True)
+class KeyMaterial:
+    """What one PKCS#12 key file holds, decrypted: its key, certificate and CA chain."""
+
+    key: PrivateKeyTypes
+    certificate: x509.Certificate
+    chain: tuple[x509.Certificate, ...]
+
+
+def load_key_file(path: Path, passphrase: str) -> KeyMaterial:
+    """The decrypted key file at ``path``; a missing file or wrong passphrase is a
+    ``SigningError`` naming it."""
     try:
-        return pkcs12.load_key_and_certificates(path.read_bytes(), passphrase.encode())
+        data = path.read_bytes()
     except FileNotFoundError:
         raise SigningError(f"key file {path} is missing: run 'certdesk keys init'") from None
+    try:
+        key, cert, chain = _decrypt(data, passphrase)
     except ValueError:
         raise SigningError(f"cannot open {path.name}: wrong CERTDESK_KEY_PASSPHRASE?") from None
+    if key is None or cert is None:
+        raise SigningError(f"{path.name} holds no key and certificate")
+    return KeyMaterial(key, cert, tuple(chain))
+
+
+@lru_cache(maxsize=16)
+def _decrypt(data: bytes, passphrase: str) -> tuple[PrivateKeyTypes | None,
+                                                    x509.Certificate | None,
+                                                    list[x509.Certificate]]:
+    # Cached by the file's bytes: decrypting and checking a key costs ~0.1 s (the KDF's
+    # rounds, RSA's consistency check) and every Publisher, command and QR token needs one.
+    # A key file is written once and never changed (rotation makes a new one), and equal
+    # bytes are the same key whatever path they were read from.
+    return pkcs12.load_key_and_certificates(data, passphrase.encode())
 
 
 def _create_ca(settings: Settings) -> tuple[rsa.RSAPrivateKey, x509.Certificate]:
@@ -139,7 +170,8 @@ def _create_ca(settings: Settings) -> tuple[rsa.RSAPrivateKey, x509.Certificate]
     return key, cert
 
 
-def _certify(ca_key, ca_cert: x509.Certificate, public_key, common_name: str, years: int,
+def _certify(ca_key: CertificateIssuerPrivateKeyTypes, ca_cert: x509.Certificate,
+             public_key: CertificateIssuerPublicKeyTypes, common_name: str, years: int,
              key_usage: x509.KeyUsage,
              eku: list[x509.ObjectIdentifier] | None = None) -> x509.Certificate:
     now = datetime.now(UTC)
@@ -158,7 +190,8 @@ def _certify(ca_key, ca_cert: x509.Certificate, public_key, common_name: str, ye
     return builder.sign(ca_key, hashes.SHA256())
 
 
-def _store(settings: Settings, folder: str, pointer: str, key, cert: x509.Certificate,
+def _store(settings: Settings, folder: str, pointer: str,
+           key: rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey, cert: x509.Certificate,
            ca_cert: x509.Certificate, *, chain: bool = False) -> tuple[str, Path]:
     """Write the key and its public certificate (with the CA if ``chain``), then point at
     it: a crash in between leaves the previous key current, never a pointer to a missing
@@ -179,10 +212,18 @@ def _pem(cert: x509.Certificate) -> bytes:
     return cert.public_bytes(serialization.Encoding.PEM)
 
 
+def _ca(settings: Settings
+        ) -> tuple[rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey, x509.Certificate]:
+    ca = load_key_file(settings.key_dir / "ca.p12", settings.key_passphrase)
+    if not isinstance(ca.key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
+        raise SigningError("ca.p12 holds neither an RSA nor an EC key: not a CA's key")
+    return ca.key, ca.certificate
+
+
 def issue_signer(settings: Settings, years: int = 5) -> SignerKey:
     """Create a new PDF signer key certified by the CA and make it current (the caller
     holds the creation lock)."""
-    ca_key, ca_cert, _ = _load_p12(settings.key_dir / "ca.p12", settings.key_passphrase)
+    ca_key, ca_cert = _ca(settings)
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     # Email protection is the EKU NSS (poppler's pdfsig) asks of a document signer.
     cert = _certify(ca_key, ca_cert, key.public_key(), "certdesk demo signer", years,
@@ -195,7 +236,7 @@ def issue_signer(settings: Settings, years: int = 5) -> SignerKey:
 def issue_token_key(settings: Settings, years: int = 5) -> TokenKey:
     """Create a new Ed25519 QR-token key certified by the CA and make it current (the
     caller holds the creation lock)."""
-    ca_key, ca_cert, _ = _load_p12(settings.key_dir / "ca.p12", settings.key_passphrase)
+    ca_key, ca_cert = _ca(settings)
     key = ed25519.Ed25519PrivateKey.generate()
     cert = _certify(ca_key, ca_cert, key.public_key(), "certdesk demo QR token key", years,
                     x509.KeyUsage(True, False, False, False, False, False, False, False, False))
@@ -253,23 +294,17 @@ def _current_kid(settings: Settings, pointer: str) -> str:
 def current_signer(settings: Settings) -> SignerKey:
     kid = _current_kid(settings, "current")
     path = settings.key_dir / "signers" / f"{kid}.p12"
-    _, cert, _ = _load_p12(path, settings.key_passphrase)
-    return SignerKey(kid, path, cert)
+    return SignerKey(kid, path, load_key_file(path, settings.key_passphrase).certificate)
 
 
 def current_token_key(settings: Settings) -> tuple[str, ed25519.Ed25519PrivateKey]:
     """The key id and private key new QR tokens are signed with."""
     kid = _current_kid(settings, "current-token")
-    return kid, _token_private_key(settings.key_dir / "tokens" / f"{kid}.p12",
-                                   settings.key_passphrase)
-
-
-@lru_cache(maxsize=8)
-def _token_private_key(path: Path, passphrase: str) -> ed25519.Ed25519PrivateKey:
-    # Cached: each certificate's QR needs it twice and decrypting PKCS#12 costs ~60 ms.
-    # A key file never changes (rotation writes a new kid), so the path is a safe cache key.
-    key, _, _ = _load_p12(path, passphrase)
-    return key
+    path = settings.key_dir / "tokens" / f"{kid}.p12"
+    key = load_key_file(path, settings.key_passphrase).key
+    if not isinstance(key, ed25519.Ed25519PrivateKey):
+        raise SigningError(f"{path.name} does not hold an Ed25519 QR-token key")
+    return kid, key
 
 
 def ca_certificate(settings: Settings) -> x509.Certificate:
@@ -299,8 +334,8 @@ def _signer_chain(settings: Settings, p12: Path) -> list[x509.Certificate]:
     pem = p12.with_suffix(".pem")
     if pem.exists():
         return x509.load_pem_x509_certificates(pem.read_bytes())
-    _, cert, chain = _load_p12(p12, settings.key_passphrase)
-    return [cert, *chain]
+    material = load_key_file(p12, settings.key_passphrase)
+    return [material.certificate, *material.chain]
 
 
 def known_signers(settings: Settings) -> dict[str, x509.Certificate]:
@@ -314,7 +349,7 @@ def trust_anchors(settings: Settings) -> list[x509.Certificate]:
     """The CA and every CA a signer key of this body was certified by. Normally one; a home
     where keys were once created twice (before the creation lock) holds signers of another
     CA of the body's own making, and what they signed must keep verifying."""
-    found = {}
+    found: dict[str, x509.Certificate] = {}
     ca = settings.key_dir / "ca.pem"
     if ca.exists():
         cert = ca_certificate(settings)
@@ -325,7 +360,7 @@ def trust_anchors(settings: Settings) -> list[x509.Certificate]:
     return list(found.values())
 
 
-def _cert_info(cert: x509.Certificate, key_file: Path) -> dict:
+def _cert_info(cert: x509.Certificate, key_file: Path) -> dict[str, Any]:
     # A key file is written once (rotation makes a new one), so its time is the key's birth;
     # the certificate's not_before is back-dated a day for clock skew.
     created = datetime.fromtimestamp(key_file.stat().st_mtime, UTC) if key_file.exists() else None
@@ -335,7 +370,7 @@ def _cert_info(cert: x509.Certificate, key_file: Path) -> dict:
             "not_before": cert.not_valid_before_utc, "not_after": cert.not_valid_after_utc}
 
 
-def describe(settings: Settings) -> dict:
+def describe(settings: Settings) -> dict[str, Any]:
     """What ``certdesk keys show`` prints: the CA(s), every signer key the body trusts and
     every token key, which are current."""
     signer, token = current_signer(settings).kid, _current_kid(settings, "current-token")

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from asn1crypto import keys as asn1_keys
 from asn1crypto import tsp
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
@@ -43,10 +44,11 @@ from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 from pyhanko.sign.validation.status import PdfSignatureStatus, SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
+from pyhanko_certvalidator.registry import SimpleCertificateStore
 from pyhanko_certvalidator.util import get_pyca_cryptography_hash
 
 from certdesk.common.errors import InputError, SigningError
-from certdesk.signing.keys import SignerKey, key_id
+from certdesk.signing.keys import KeyMaterial, SignerKey, key_id, load_key_file
 
 CERTIFICATION_FIELD = "CertdeskCertification"
 APPROVAL_FIELD = "CertdeskApproval{n}"
@@ -88,12 +90,17 @@ class _ParsedKeySigner(signers.SimpleSigner):
     key and uses it for PKCS#1 v1.5, certdesk's mechanism, leaving others to pyHanko. It
     also builds the signing-certificate attribute once (``_KnownSigningCertificate``)."""
 
-    def __init__(self, loaded: signers.SimpleSigner) -> None:
-        super().__init__(signing_cert=loaded.signing_cert, signing_key=loaded.signing_key,
-                         cert_registry=loaded.cert_registry,
-                         signature_mechanism=loaded.signature_mechanism)
-        self._key = serialization.load_der_private_key(loaded.signing_key.dump(), None)
-        self._signing_certificate = _KnownSigningCertificate(loaded.signing_cert)
+    def __init__(self, material: KeyMaterial) -> None:
+        der = serialization.Encoding.DER
+        cert = asn1_x509.Certificate.load(material.certificate.public_bytes(der))
+        super().__init__(
+            signing_cert=cert,
+            signing_key=asn1_keys.PrivateKeyInfo.load(material.key.private_bytes(
+                der, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())),
+            cert_registry=SimpleCertificateStore.from_certs(
+                [asn1_x509.Certificate.load(c.public_bytes(der)) for c in material.chain]))
+        self._key = material.key
+        self._signing_certificate = _KnownSigningCertificate(cert)
 
     def _signed_attr_providers(self, *args: Any, **kwargs: Any
                                ) -> Iterator[attributes.CMSAttributeProvider]:
@@ -112,10 +119,7 @@ class _ParsedKeySigner(signers.SimpleSigner):
 
 def load_signer(key: SignerKey, passphrase: str) -> signers.SimpleSigner:
     """The signer with its CA chain, which every signature then embeds."""
-    signer = signers.SimpleSigner.load_pkcs12(str(key.p12_path), passphrase=passphrase.encode())
-    if signer is None:
-        raise SigningError(f"cannot load signing key {key.kid}: wrong passphrase?")
-    return _ParsedKeySigner(signer)
+    return _ParsedKeySigner(load_key_file(key.p12_path, passphrase))
 
 
 RESERVED = 16 * 1024

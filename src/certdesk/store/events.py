@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlmodel import Session, col, select
 
+from certdesk.domain.profiles import Profiles
 from certdesk.store.ledger import record_event
 from certdesk.store.models import Event, LogHead, utcnow
 
@@ -39,8 +40,10 @@ def entry_hash(prev_hash: str, seq: int, at: datetime, kind: str, subject: str, 
 
 
 def append(session: Session, kind: str, subject: str, data: dict[str, Any] | None = None,
-           actor: str = "system") -> Event:
-    """Append an event inside the caller's transaction (it commits with the change it logs)."""
+           actor: str = "system", *, profiles: Profiles | None = None) -> Event:
+    """Append an event inside the caller's transaction (it commits with the change it logs).
+    ``profiles``: the install's, which a certificate event the regulator hears of needs
+    (its report item's due date is the profile's rule)."""
     row = session.execute(
         text("UPDATE loghead SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
     ).one()
@@ -53,7 +56,7 @@ def append(session: Session, kind: str, subject: str, data: dict[str, Any] | Non
     session.add(ev)
     session.execute(text("UPDATE loghead SET hash = :h WHERE id = 1"), {"h": digest})
     if kind.startswith("certificate."):  # what the regulator must hear of, in this transaction
-        record_event(session, ev, data or {})
+        record_event(session, ev, data or {}, profiles)
     return ev
 
 

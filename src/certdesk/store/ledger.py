@@ -17,9 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, col, select
 
 from certdesk.common.errors import NotFound
-from certdesk.common.settings import get_settings
-from certdesk.domain.profiles import installed_profiles
-from certdesk.domain.reporting import ReportingSpec
+from certdesk.domain.profiles import Profiles
 from certdesk.domain.status import HOLDING
 from certdesk.store.models import Certificate, CertificateReturn, Event, ReportItem
 
@@ -60,18 +58,13 @@ def event_date(ev: Event, data: Mapping[str, Any]) -> date:
     return at.astimezone(CHINA).date()
 
 
-def _rules(cert: Certificate) -> ReportingSpec:
-    # Called from inside ``events.append``, which every layer uses: the install's profiles
-    # (loaded once per process from the settings) rather than a parameter on each append.
-    return installed_profiles(get_settings()).get(cert.profile).rules.reporting
-
-
-def _item(ev: Event, data: Mapping[str, Any], kind: str, cert: Certificate) -> ReportItem:
+def _item(ev: Event, data: Mapping[str, Any], kind: str, cert: Certificate,
+          profiles: Profiles) -> ReportItem:
     on = event_date(ev, data)
     reason = data.get("reason") or (f"有效期至 {cert.expiry_date}" if kind == "expired" else None)
     return ReportItem(certificate_number=cert.number, main_number=cert.main_number,
                       event_kind=kind, event_seq=ev.seq, event_date=on, reason=reason,
-                      due_date=_rules(cert).due(on))
+                      due_date=profiles.get(cert.profile).rules.reporting.due(on))
 
 
 def _return(ev: Event, data: Mapping[str, Any], kind: str,
@@ -99,22 +92,26 @@ def _reported(s: Session, ev: Event, kind: str) -> list[Certificate]:
     return [cert, *subs]
 
 
-def record_event(s: Session, ev: Event, data: Mapping[str, Any]) -> list[ReportItem]:
+def record_event(s: Session, ev: Event, data: Mapping[str, Any],
+                 profiles: Profiles | None) -> list[ReportItem]:
     """The report items (and returns to chase) of a just-appended log entry, in its
-    session."""
+    session; their due dates by the certificate's profile among ``profiles`` (the caller's:
+    a reported event appended without them is a programming error)."""
     kind = report_kind(ev.kind, data)
     if kind is None:
         return []
+    if profiles is None:
+        raise TypeError(f"{ev.kind} is reported: append it with the install's profiles")
     items = []
     for cert in _reported(s, ev, kind):
-        items.append(_item(ev, data, kind, cert))
+        items.append(_item(ev, data, kind, cert, profiles))
         if kind in TO_RETURN:
             s.add(_return(ev, data, kind, cert))
     s.add_all(items)
     return items
 
 
-def backfill(s: Session) -> tuple[int, int]:
+def backfill(s: Session, profiles: Profiles) -> tuple[int, int]:
     """Items and returns for logged events that have none (events logged before the ledger
     existed); counts of (items, returns) added. Running it again adds nothing."""
     have_items = set(s.exec(select(ReportItem.event_seq, ReportItem.certificate_number)))
@@ -128,7 +125,7 @@ def backfill(s: Session) -> tuple[int, int]:
         assert kind is not None, "the query keeps the kinds REPORTED names"
         for cert in _reported(s, ev, kind):
             if (ev.seq, cert.number) not in have_items:
-                s.add(_item(ev, data, kind, cert))
+                s.add(_item(ev, data, kind, cert, profiles))
                 items += 1
             if kind in TO_RETURN and (ev.seq, cert.number) not in have_returns:
                 s.add(_return(ev, data, kind, cert))

@@ -95,9 +95,14 @@ class Certificate(SQLModel, table=True):
     created: datetime = Field(default_factory=utcnow)
 
 
+REPORT_PENDING, REPORT_ARCHIVED = "pending", "archived"
+"""``surveillance.report``: recorded without its report, or with it (or after it)."""
+
+
 class Surveillance(SQLModel, table=True):
     """One surveillance audit of a main certificate, written in the transaction of its
-    ``certificate.surveillance`` log entry."""
+    ``certificate.surveillance`` log entry (``report`` also by its
+    ``certificate.surveillance_report`` entry, when the report came later)."""
 
     certificate_number: str = Field(primary_key=True)
     number: int = Field(primary_key=True)
@@ -105,6 +110,12 @@ class Surveillance(SQLModel, table=True):
     held_on: date
     sites_json: str = "[]"
     """The sites visited, numbered as on the certificate (for the cycle's coverage)."""
+    products_json: str = "[]"
+    """The products and services it covered, by name (for the cycle's coverage)."""
+    report: str = Field(default=REPORT_PENDING, sa_type=Enum(
+        REPORT_PENDING, REPORT_ARCHIVED, name="ck_surveillance_report", native_enum=False,
+        create_constraint=True, length=16))
+    """Whether its report is archived: a pending one is owed (the due list's follow-up)."""
     event_seq: int = Field(foreign_key="event.seq", index=True)
 
 

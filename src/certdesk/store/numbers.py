@@ -19,9 +19,8 @@ from sqlmodel import Session, col, select
 
 from certdesk.common.errors import InvalidNumber
 from certdesk.common.proc import tag_alive
-from certdesk.common.settings import get_settings
 from certdesk.domain.numbering import CertNumber, parse
-from certdesk.domain.profiles import installed_profiles
+from certdesk.domain.profiles import Profiles
 from certdesk.store import events
 from certdesk.store.allocate import void
 from certdesk.store.models import Certificate, Event, NumberCounter, VoidNumber
@@ -58,7 +57,7 @@ def _abandoned(data: dict[str, Any], at: datetime, now: datetime) -> bool:
     return now - at > FOREIGN_DRAW_GRACE
 
 
-def account(s: Session, now: datetime | None = None) -> NumberAccount:
+def account(s: Session, profiles: Profiles, now: datetime | None = None) -> NumberAccount:
     """Compare the numbers drawn (the log's ``number.drawn`` entries, and every value a
     counter has passed) with the certificates and void numbers."""
     now = now or datetime.now(UTC)
@@ -84,14 +83,14 @@ def account(s: Session, now: datetime | None = None) -> NumberAccount:
             if (counter.body_code, counter.year, counter.scheme, seq) not in seen_series:
                 out.unaccounted.append({"counter": f"{counter.body_code} {counter.year:02d} "
                                         f"{counter.scheme}", "sequence": seq,
-                                        "number": _counter_number(counter, seq)})
+                                        "number": _counter_number(profiles, counter, seq)})
     return out
 
 
-def _counter_number(counter: NumberCounter, seq: int) -> str | None:
+def _counter_number(profiles: Profiles, counter: NumberCounter, seq: int) -> str | None:
     """The main number a counter value stands for (cycle R0), when a profile names the
-    counter's body and scheme (among the install's profiles); None otherwise."""
-    for p in installed_profiles(get_settings()):
+    counter's body and scheme (among ``profiles``, the install's); None otherwise."""
+    for p in profiles:
         if (p.body.body_code, p.scheme.code) == (counter.body_code, counter.scheme):
             return str(CertNumber(counter.body_code, counter.year, counter.scheme,
                                   str(seq).zfill(p.numbering.sequence_width), 0,
@@ -99,12 +98,12 @@ def _counter_number(counter: NumberCounter, seq: int) -> str | None:
     return None
 
 
-def void_unaccounted(s: Session, actor: str, *, in_flight_too: bool = False,
+def void_unaccounted(s: Session, actor: str, profiles: Profiles, *, in_flight_too: bool = False,
                      why: str = "archive recover") -> list[str]:
     """Void every unaccounted number with reason "interrupted", each logged. Idempotent:
     a voided number is accounted for on the next run. ``in_flight_too``: also the numbers
     whose process still runs — right for a restored copy, where no process will finish them."""
-    found = account(s)
+    found = account(s, profiles)
     voided = []
     for item in found.unaccounted + (found.in_flight if in_flight_too else []):
         number = item["number"]

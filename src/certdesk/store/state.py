@@ -19,11 +19,10 @@ from typing import Any
 from sqlalchemy import Select
 from sqlmodel import Session, select
 
-from certdesk.common.settings import get_settings
 from certdesk.domain.dates import DateRules, SurveillanceDue, surveillance_plan
-from certdesk.domain.profiles import installed_profiles
+from certdesk.domain.profiles import Profiles
 from certdesk.domain.status import CertStatus
-from certdesk.store.models import Certificate, Event, Surveillance
+from certdesk.store.models import REPORT_ARCHIVED, REPORT_PENDING, Certificate, Event, Surveillance
 
 STATUS_KINDS = ("certificate.suspend", "certificate.restore", "certificate.revoke",
                 "certificate.cancel")
@@ -66,14 +65,42 @@ def surveillances_of(s: Session, numbers: Select[Any]) -> dict[str, list[Surveil
 
 
 def add_surveillance(s: Session, rules: DateRules, cert: Certificate, event: Event,
-                     held_on: date, sites: Sequence[int]) -> None:
-    """Store the surveillance that ``event`` logs and move the certificate's next due date
-    on, in the caller's transaction."""
+                     held_on: date, sites: Sequence[int], products: Sequence[str] = (),
+                     *, reported: bool = False) -> None:
+    """Store the surveillance that ``event`` logs (the sites visited, the products covered,
+    whether its report came with it) and move the certificate's next due date on, in the
+    caller's transaction."""
     held = [row.held_on for row in surveillances(s, cert.number)] + [held_on]
     s.add(Surveillance(certificate_number=cert.number, number=len(held), held_on=held_on,
-                       sites_json=json.dumps(list(sites)), event_seq=event.seq))
+                       sites_json=json.dumps(list(sites)),
+                       products_json=json.dumps(list(products), ensure_ascii=False),
+                       report=REPORT_ARCHIVED if reported else REPORT_PENDING,
+                       event_seq=event.seq))
     cert.next_surveillance_due = next_due_date(rules, cert, held)
     s.add(cert)
+
+
+def archive_report(s: Session, number: str, nth: int) -> None:
+    """Mark the ``nth`` surveillance of ``number`` as having its report archived, in the
+    transaction of its ``certificate.surveillance_report`` log entry."""
+    row = s.get_one(Surveillance, (number, nth))
+    row.report = REPORT_ARCHIVED
+    s.add(row)
+
+
+@dataclass
+class Held:
+    """One surveillance as the log tells it, or as its row stores it."""
+
+    held_on: date
+    sites: list[int]
+    products: list[str]
+    report: str
+
+    @classmethod
+    def of(cls, row: Surveillance) -> Held:
+        return cls(row.held_on, json.loads(row.sites_json or "[]"),
+                   json.loads(row.products_json or "[]"), row.report)
 
 
 # -- the log's view, and the check --------------------------------------------------------
@@ -86,7 +113,7 @@ class Logged:
     suspended_on: date | None = None
     suspended_until: date | None = None
     superseded_by: str | None = None
-    held: list[tuple[date, list[int]]] = field(default_factory=list)
+    held: list[Held] = field(default_factory=list)
 
     def apply(self, kind: str, data: dict[str, Any]) -> None:
         if kind == "certificate.issued":
@@ -94,7 +121,12 @@ class Logged:
         elif kind == "certificate.superseded":
             self.status, self.superseded_by = CertStatus.SUPERSEDED, data.get("by")
         elif kind == "certificate.surveillance":
-            self.held.append((date.fromisoformat(data["held_on"]), list(data.get("sites", []))))
+            self.held.append(Held(date.fromisoformat(data["held_on"]),
+                                  list(data.get("sites", [])), list(data.get("products", [])),
+                                  REPORT_ARCHIVED if "report" in data else REPORT_PENDING))
+        elif kind == "certificate.surveillance_report" and \
+                0 < (nth := int(data.get("number", 0))) <= len(self.held):
+            self.held[nth - 1].report = REPORT_ARCHIVED
         elif kind in STATUS_KINDS:
             self.status = data.get("to")
             if self.status == CertStatus.SUSPENDED:
@@ -140,8 +172,8 @@ def _plain(value: Any) -> Any:
     return value.isoformat() if isinstance(value, date) else value
 
 
-def _stored_held(rows: list[Surveillance]) -> list[tuple[date, list[int]]]:
-    return [(r.held_on, json.loads(r.sites_json or "[]")) for r in rows]
+def _visits(held: list[Held]) -> list[tuple[date, list[int]]]:
+    return [(h.held_on, h.sites) for h in held]
 
 
 def compare(rules: DateRules, cert: Certificate, logged: Logged,
@@ -153,21 +185,26 @@ def compare(rules: DateRules, cert: Certificate, logged: Logged,
                                   ("suspended_until", logged.suspended_until),
                                   ("superseded_by", logged.superseded_by))
              if getattr(cert, column) != want]
-    if _stored_held(held) != logged.held:
+    stored = [Held.of(row) for row in held]
+    if _visits(stored) != _visits(logged.held):
         found.append(Disagreement(cert.number, "surveillance",
-                                  [d.isoformat() for d, _ in _stored_held(held)],
-                                  [d.isoformat() for d, _ in logged.held]))
-    want_due = next_due_date(rules, cert, [d for d, _ in logged.held])
+                                  [h.held_on.isoformat() for h in stored],
+                                  [h.held_on.isoformat() for h in logged.held]))
+    else:  # the same surveillances: do they say the same of each?
+        found += [Disagreement(cert.number, f"surveillance.{column}", mine, want)
+                  for column, attr in (("products_json", "products"), ("report", "report"))
+                  if (mine := [getattr(h, attr) for h in stored])
+                  != (want := [getattr(h, attr) for h in logged.held])]
+    want_due = next_due_date(rules, cert, [h.held_on for h in logged.held])
     if cert.next_surveillance_due != want_due:
         found.append(Disagreement(cert.number, "next_surveillance_due",
                                   cert.next_surveillance_due, want_due))
     return found
 
 
-def disagreements(s: Session) -> list[Disagreement]:
+def disagreements(s: Session, profiles: Profiles) -> list[Disagreement]:
     """Every certificate column (and surveillance row) the log does not bear out (the next
-    due date by the install's profiles, loaded once per process from the settings)."""
-    profiles = installed_profiles(get_settings())
+    due date by the certificate's profile among ``profiles``, the install's)."""
     logged = replay(s)
     held: dict[str, list[Surveillance]] = {}
     for row in s.exec(select(Surveillance).order_by(
@@ -180,5 +217,6 @@ def disagreements(s: Session) -> list[Disagreement]:
                          logged.pop(cert.number, Logged()), held.pop(cert.number, []))
     for number, rows in held.items():  # rows of no certificate at all
         found.append(Disagreement(number, "surveillance", [r.held_on.isoformat() for r in rows],
-                                  [d.isoformat() for d, _ in logged.get(number, Logged()).held]))
+                                  [h.held_on.isoformat()
+                                   for h in logged.get(number, Logged()).held]))
     return found

@@ -13,6 +13,7 @@ from sqlmodel import Session, select
 from certdesk.store import events
 from certdesk.store.db import session_scope
 from certdesk.store.models import CertificateReturn, ReportItem
+from tests.shipped import SHIPPED
 from tests.web.staff.conftest import MAIN, logged
 
 
@@ -20,9 +21,10 @@ from tests.web.staff.conftest import MAIN, logged
 def ledger(engine, certificate_row):
     """MAIN issued 2026-03-15 (report due 2026-03-20) and revoked 2026-06-01."""
     with session_scope(engine) as s:
-        events.append(s, "certificate.issued", MAIN, {"issue_date": date(2026, 3, 15)}, "ivy")
+        events.append(s, "certificate.issued", MAIN, {"issue_date": date(2026, 3, 15)}, "ivy",
+                      profiles=SHIPPED)
         events.append(s, "certificate.revoke", MAIN,
-                      {"on": date(2026, 6, 1), "reason": "违规使用证书"}, "ivy")
+                      {"on": date(2026, 6, 1), "reason": "违规使用证书"}, "ivy", profiles=SHIPPED)
     return MAIN
 
 
