@@ -28,7 +28,7 @@ def upgrade() -> None:
                     sa.Column('form_token', sa.String(), nullable=False),
                     sa.Column('rows_json', sa.Text(), nullable=False),
                     sa.Column('data', sa.LargeBinary(), nullable=False),
-                    sa.Column('created', sa.DateTime(), nullable=False),
+                    sa.Column('created', sa.DateTime(timezone=True), nullable=False),
                     sa.PrimaryKeyConstraint('key'))
     op.create_index('ix_stagedupload_created', 'stagedupload', ['created'])
 
