@@ -3,7 +3,7 @@ two web processes (``CERTDESK_QUEUE_IN_PROCESS=false``) and two ``certdesk worke
 processes on the PostgreSQL job queue, each with a data home of its own (as on separate
 hosts) holding a copy of the one key folder. Two issuing clerks, signed in on different web
 processes, upload overlapping batches (upload → preview → confirm, as the desk does) and
-confirm them at once; the workers run the jobs while a client verifies what they issue
+confirm them at once, each on the other web process; the workers run the jobs while a client verifies what they issue
 through both web processes, and a staff session signed in on one web process is used on
 the other. Afterwards: every job done, both workers took jobs, no number twice, every
 organisation certified once, no object without its row nor row without its object, and the
@@ -239,9 +239,10 @@ def _previewed(clerk: httpx.Client, batch: Path) -> dict[str, str]:
     return {"csrf": form["csrf"], **fields}
 
 
-def _confirmed(clerk: httpx.Client, fields: dict[str, str]) -> str:
-    """Press "签发这 N 个组织"; the job's page."""
-    queued = clerk.post("/staff/issue/confirm", data=fields)
+def _confirmed(clerk: httpx.Client, fields: dict[str, str], there: str) -> str:
+    """Press "签发这 N 个组织", the request routed to the web process at ``there``; the job's
+    page."""
+    queued = clerk.post(f"{there}/staff/issue/confirm", data=fields)
     assert queued.status_code == 303, queued.text
     return queued.headers["location"]
 
@@ -288,10 +289,11 @@ def test_two_web_processes_and_two_issuing_workers_share_one_database_and_bucket
         verifier = Verifier(url, cluster.home("client"), [web_a, web_b])
         verifier.start()
         clerks = [ivy, ian]
-        # both previews before either job runs, then both confirmed at once
+        # both previews before either job runs, then both confirmed at once, each on the
+        # other web process than its upload (the staged file is in the database)
         forms = [_previewed(clerk, batch) for clerk, batch in zip(clerks, batches, strict=True)]
         with ThreadPoolExecutor(2) as pool:
-            locations = list(pool.map(_confirmed, clerks, forms))
+            locations = list(pool.map(_confirmed, clerks, forms, [web_b, web_a]))
         _sign_in_here_use_there(web_a, web_b)
         jobs = [_ended(clerk, loc, workers) for clerk, loc in zip(clerks, locations, strict=True)]
         verifier.done.set()
