@@ -1,11 +1,11 @@
-"""Many machines on one PostgreSQL and one S3 bucket with object lock (docs/deployment.md):
-two web processes (``CERTDESK_QUEUE_IN_PROCESS=false``) and two ``certdesk worker``
-processes on the PostgreSQL job queue, each with a data home of its own (as on separate
-hosts) holding a copy of the one key folder. Two issuing clerks, signed in on different web
-processes, upload overlapping batches (upload → preview → confirm, as the desk does) and
-confirm them at once, each on the other web process; the workers run the jobs while a client verifies what they issue
-through both web processes, and a staff session signed in on one web process is used on
-the other. Afterwards: every job done, both workers took jobs, no number twice, every
+"""Many machines on one PostgreSQL and one S3 bucket with object lock (docs/deployment.md): two
+web processes (``CERTDESK_QUEUE_IN_PROCESS=false``) and two ``certdesk worker`` processes on
+the PostgreSQL job queue, each with a data home of its own (as on separate hosts) holding a
+copy of the one key folder. Two issuing clerks, signed in on different web processes, upload
+overlapping batches (upload → preview → confirm, as the desk does) and confirm them at once,
+each on the other web process; the workers run the jobs while a client verifies what they
+issue through both web processes, and a staff session signed in on one web process is used
+on the other. Afterwards: every job done, both workers took jobs, no number twice, every
 organisation certified once, no object without its row nor row without its object, and the
 audit and the log are clean."""
 
