@@ -1,23 +1,29 @@
-"""Many machines on one PostgreSQL and one S3 bucket with object lock (docs/deployment.md):
-two web processes and two issuing workers, each with a data home of its own (as on
-separate hosts) holding a copy of the one key folder. The workers issue overlapping
-batches at once while a client verifies what they issue through both web processes, and a
-staff session signed in on one web process is used on the other. Afterwards: no number
-twice, every organisation certified once, no object without its row nor row without its
-object, and the audit and the log are clean."""
+"""Many machines on one PostgreSQL and one S3 bucket with object lock (docs/deployment.md): two
+web processes (``CERTDESK_QUEUE_IN_PROCESS=false``) and two ``certdesk worker`` processes on
+the PostgreSQL job queue, each with a data home of its own (as on separate hosts) holding a
+copy of the one key folder. Two issuing clerks, signed in on different web processes, upload
+overlapping batches (upload → preview → confirm, as the desk does) and confirm them at once,
+each on the other web process; the workers run the jobs while a client verifies what they
+issue through both web processes, and a staff session signed in on one web process is used
+on the other. Afterwards: every job done, both workers took jobs, no number twice, every
+organisation certified once, no object without its row nor row without its object, and the
+audit and the log are clean."""
 
 from __future__ import annotations
 
 import contextlib
 import json
 import os
+import re
 import shutil
+import signal
 import socket
 import subprocess
 import threading
 import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,6 +39,7 @@ from certdesk.domain.uscc import check_character
 from certdesk.signing.tokens import TokenClaims, current_token
 from certdesk.store.blobs import blob_key
 from certdesk.store.db import make_engine
+from certdesk.store.jobs import Job
 from certdesk.store.models import Certificate, Event, Organisation, Record
 from tests.conftest import CERTDESK, S3_KEY, S3_SECRET, run_process
 
@@ -81,7 +88,9 @@ class Cluster:
         return self.homes[name]
 
     def env(self, name: str) -> dict[str, str]:
-        return {**os.environ, **self.shared, "CERTDESK_HOME": str(self.home(name))}
+        env = {**os.environ, **self.shared, "CERTDESK_HOME": str(self.home(name))}
+        env.pop("CERTDESK_QUEUE_URL", None)  # the suite's immediate: queue; here PostgreSQL's
+        return env
 
 
 @pytest.fixture
@@ -100,19 +109,27 @@ def cluster(postgres_url, bucket_url, key_material, tmp_path) -> Iterator[Cluste
     yield Cluster(shared, tmp_path, key_material)
 
 
-def start_issuing_worker(cluster: Cluster, name: str, batch: Path) -> subprocess.Popen:
-    """One issuing worker of its own host working through ``batch``, as the issuer account:
-    today a ``certdesk issue`` process; with the task queue, ``certdesk worker`` after the
-    batch is queued."""
-    return subprocess.Popen([str(CERTDESK), "issue", "-p", "cacq", "-i", str(batch), "--json",
-                             "--as", "ivy"], env={**cluster.env(name), "CERTDESK_PASSWORD":
-                                                  PASSWORD},
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+@contextlib.contextmanager
+def job_workers(cluster: Cluster, names: list[str]) -> Iterator[list[subprocess.Popen]]:
+    """A ``certdesk worker`` per host in ``names`` on the PostgreSQL queue (the database
+    URL, the default), stopped at the end with SIGTERM as a service manager stops them."""
+    procs = [subprocess.Popen([str(CERTDESK), "worker", "--workers", "1"],
+                              env=cluster.env(name), stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, text=True, start_new_session=True)
+             for name in names]
+    try:
+        yield procs
+    finally:
+        for proc in procs:
+            proc.send_signal(signal.SIGTERM)
+        for proc in procs:
+            _out, err = proc.communicate(timeout=300)
+            assert proc.returncode == 0, err[-3000:]
 
 
 def _add_accounts(cluster: Cluster) -> None:
-    """An admin (signs in on the web) and an issuer (the workers act as it)."""
-    for name, role in (("ada", "admin"), ("ivy", "issuer")):
+    """An admin (signs in on the web) and two issuing clerks (their jobs act as them)."""
+    for name, role in (("ada", "admin"), ("ivy", "issuer"), ("ian", "issuer")):
         added = run_process("users", "add", name, "--role", role, "--password-stdin",
                             *(("--as", "ada") if name != "ada" else ()),
                             env={**cluster.env("admin"), "CERTDESK_PASSWORD": PASSWORD},
@@ -124,7 +141,8 @@ def _add_accounts(cluster: Cluster) -> None:
 def web_process(cluster: Cluster, name: str, port: int) -> Iterator[str]:
     """``certdesk serve`` on ``port``, once it answers; its base URL."""
     server = subprocess.Popen([str(CERTDESK), "serve", "--port", str(port)],
-                              env=cluster.env(name), stdout=subprocess.DEVNULL,
+                              env={**cluster.env(name), "CERTDESK_QUEUE_IN_PROCESS": "false"},
+                              stdout=subprocess.DEVNULL,
                               stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -184,17 +202,62 @@ class Verifier(threading.Thread):
             self.checked.add(number)
 
 
+_CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+_HIDDEN = re.compile(r'<input type="hidden" name="(\w+)" value="([^"]*)">')
+
+
+def _signed_in(base: str, name: str) -> httpx.Client:
+    """A browser signed in as ``name`` on the web process at ``base``."""
+    client = httpx.Client(base_url=base, timeout=60)
+    csrf = _CSRF.search(client.get("/staff/login").text).group(1)
+    signed = client.post("/staff/login", data={"name": name, "password": PASSWORD,
+                                                "csrf": csrf})
+    assert signed.status_code == 303, signed.text
+    return client
+
+
 def _sign_in_here_use_there(here: str, there: str) -> None:
-    with httpx.Client(base_url=here, timeout=30) as a, \
+    with contextlib.closing(_signed_in(here, "ada")) as a, \
             httpx.Client(base_url=there, timeout=30) as b:
-        form = a.get("/staff/login").text
-        csrf = form.split('name="csrf" value="', 1)[1].split('"', 1)[0]
-        signed = a.post("/staff/login", data={"name": "ada", "password": PASSWORD,
-                                              "csrf": csrf})
-        assert signed.status_code == 303, signed.text
         b.cookies = a.cookies  # the same browser, routed to the other process
         desk = b.get("/staff/")
         assert desk.status_code == 200 and "ada" in desk.text
+
+
+def _previewed(clerk: httpx.Client, batch: Path) -> dict[str, str]:
+    """Upload ``batch`` on the issue page; the preview's confirm form, every row issuable."""
+    page = clerk.get("/staff/issue").text
+    form = {"csrf": _CSRF.search(page).group(1),
+            "form_token": page.split('name="form_token" value="')[1].split('"')[0]}
+    uploaded = clerk.post("/staff/issue", data={**form, "profile": "cacq"},
+                          files={"file": (batch.name, batch.read_bytes(), "application/json")})
+    assert uploaded.status_code == 303, uploaded.text
+    preview = clerk.get(uploaded.headers["location"])
+    assert preview.status_code == 200, preview.text
+    fields = dict(_HIDDEN.findall(preview.text))
+    assert len(fields["rows"].split(",")) == ORGANISATIONS, fields  # nothing issued yet
+    return {"csrf": form["csrf"], **fields}
+
+
+def _confirmed(clerk: httpx.Client, fields: dict[str, str], there: str) -> str:
+    """Press "签发这 N 个组织", the request routed to the web process at ``there``; the job's
+    page."""
+    queued = clerk.post(f"{there}/staff/issue/confirm", data=fields)
+    assert queued.status_code == 303, queued.text
+    return queued.headers["location"]
+
+
+def _ended(clerk: httpx.Client, location: str, workers: list[subprocess.Popen]) -> dict:
+    """The job's JSON once it has ended (the workers still running meanwhile)."""
+    deadline = time.monotonic() + 900
+    while True:
+        job = clerk.get(f"{location}.json").json()
+        if job["state"] in ("done", "failed", "interrupted"):
+            return job
+        stopped = [w.stderr.read() for w in workers if w.poll() is not None]
+        assert not stopped, stopped
+        assert time.monotonic() < deadline, job
+        time.sleep(0.5)
 
 
 def _objects(bucket_url: str) -> set[str]:
@@ -219,29 +282,41 @@ def test_two_web_processes_and_two_issuing_workers_share_one_database_and_bucket
     ports = [_free_port(), _free_port()]
     cluster.shared["CERTDESK_PUBLIC_URL"] = f"http://127.0.0.1:{ports[0]}"
     with web_process(cluster, "web-a", ports[0]) as web_a, \
-            web_process(cluster, "web-b", ports[1]) as web_b:
+            web_process(cluster, "web-b", ports[1]) as web_b, \
+            contextlib.closing(_signed_in(web_a, "ivy")) as ivy, \
+            contextlib.closing(_signed_in(web_b, "ian")) as ian, \
+            job_workers(cluster, ["worker-a", "worker-b"]) as workers:
         verifier = Verifier(url, cluster.home("client"), [web_a, web_b])
         verifier.start()
-        workers = [start_issuing_worker(cluster, f"issue-{n}", batch)
-                   for n, batch in zip("ab", batches, strict=True)]
+        clerks = [ivy, ian]
+        # both previews before either job runs, then both confirmed at once, each on the
+        # other web process than its upload (the staged file is in the database)
+        forms = [_previewed(clerk, batch) for clerk, batch in zip(clerks, batches, strict=True)]
+        with ThreadPoolExecutor(2) as pool:
+            locations = list(pool.map(_confirmed, clerks, forms, [web_b, web_a]))
         _sign_in_here_use_there(web_a, web_b)
-        outputs = [w.communicate(timeout=900) for w in workers]
+        jobs = [_ended(clerk, loc, workers) for clerk, loc in zip(clerks, locations, strict=True)]
         verifier.done.set()
         verifier.join(timeout=300)
         assert verifier.error is None, verifier.error
-        for worker, (_out, err) in zip(workers, outputs, strict=True):
-            assert worker.returncode == 0, err[-3000:]
         # The PDFs the workers wrote, checked by upload on both web processes.
-        pdfs = [next((cluster.home(f"issue-{n}") / "out").glob("*.pdf")) for n in "ab"]
+        pdfs = [pdf for n in "ab" for pdf in (cluster.home(f"worker-{n}") / "out").glob("*.pdf")]
         uploads = [httpx.post(f"{base}/api/v1/verify", timeout=60,
                               files={"file": (p.name, p.read_bytes(), "application/pdf")})
-                   for base in (web_a, web_b) for p in pdfs]
+                   for base in (web_a, web_b) for p in pdfs[:1] + pdfs[-1:]]
 
-    results = [json.loads(out)["summary"] for out, _ in outputs]
+    assert [j["state"] for j in jobs] == ["done", "done"], jobs
+    results = [j["result"] for j in jobs]
     total = ORGANISATIONS * 3 // 2
-    assert sum(r["certificates"] for r in results) == total
-    assert sum(r["skipped"] for r in results) == ORGANISATIONS // 2  # the overlap, once each
-    assert [r["failed"] for r in results] == [0, 0]
+    assert sum(len(r["mains"]) for r in results) == total
+    assert sum(len(r["skipped"]) for r in results) == ORGANISATIONS // 2  # the overlap, once
+    assert [r["failed"] for r in results] == [[], []]
+    listed = run_process("jobs", "list", "--json", env=cluster.env("audit"))
+    assert listed.returncode == 0, listed.stderr
+    assert sorted((j["account"], j["state"], j["done"], j["total"])
+                  for j in json.loads(listed.stdout)["jobs"]) == [
+        ("ian", "done", ORGANISATIONS, ORGANISATIONS), ("ivy", "done", ORGANISATIONS,
+                                                         ORGANISATIONS)]
 
     engine = make_engine(url)
     with Session(engine) as s:
@@ -251,7 +326,9 @@ def test_two_web_processes_and_two_issuing_workers_share_one_database_and_bucket
         numbers = s.exec(select(Certificate.number)).all()
         drawn = s.exec(select(Event.subject).where(Event.kind == "number.drawn")).all()
         blobs = set(s.exec(select(Record.sha256)))
+        ran_in = s.exec(select(Job.worker).distinct()).all()
     engine.dispose()
+    assert len(ran_in) == 2 and None not in ran_in, ran_in  # both workers took a job
     assert sorted(per_org) == sorted((_uscc(i), 1) for i in range(total))
     assert len(numbers) == len(set(numbers)) == total
     assert len(drawn) == len(set(drawn))  # no number drawn twice, even one voided later

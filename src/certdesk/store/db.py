@@ -24,7 +24,7 @@ from sqlmodel import Session, SQLModel, create_engine
 from certdesk.common.failures import is_transient
 from certdesk.common.files import private_file
 from certdesk.common.settings import get_settings
-from certdesk.store import jobs, limits, models, staff
+from certdesk.store import jobs, limits, models, staff, staging
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -76,10 +76,11 @@ def make_engine(url: str) -> Engine:
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 ARCHIVE_TABLES = frozenset(
-    t.__table__.name for module in (models, staff, jobs, limits) for t in vars(module).values()
+    t.__table__.name for module in (models, staff, jobs, limits, staging)
+    for t in vars(module).values()
     if isinstance(t, type) and issubclass(t, SQLModel) and hasattr(t, "__table__"))
-"""Every table certdesk keeps: the archive's, the staff desk's and the shared rate limit's,
-all under Alembic."""
+"""Every table certdesk keeps: the archive's, the staff desk's (with its staged uploads) and
+the shared rate limit's, all under Alembic."""
 FIRST_REVISION = "0001"
 """The schema ``create_all`` made before migrations existed: such databases are stamped."""
 

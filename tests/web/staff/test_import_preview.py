@@ -6,12 +6,18 @@ template sheet comes from the loader's own columns (issue 17)."""
 from __future__ import annotations
 
 import io
+import shutil
 from datetime import date
 
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
 from openpyxl import load_workbook
+from sqlalchemy import update
+from sqlmodel import col
 
 from certdesk.services.inputs import COLUMNS, OrganisationInput, load_organisations
-from tests.web.staff.conftest import CLIENT, MAIN, finished_job, logged
+from certdesk.store.staging import StagedUpload
+from tests.web.staff.conftest import CLIENT, MAIN, StaffClient, finished_job, logged
 from tests.web.staff.test_actions import HIDDEN_RE, confirm, form_token
 
 HEADER = "组织名称,统一社会信用代码,注册地址,认证范围,等级,决定日期,签发日期,场所地址,场所范围"
@@ -81,13 +87,14 @@ def test_an_organisation_already_certified_is_shown_with_its_certificate(signed_
     assert "已持证" in second and "没有可签发的记录" in page and "签发这" not in page
 
 
-def test_a_staging_that_changed_after_the_preview_is_refused(signed_in, settings, engine,
-                                                               today):
+def test_a_staging_that_changed_after_the_preview_is_refused(signed_in, engine, today):
     today(date(2026, 3, 20))
     ivy = signed_in("issuer")
     _, page = _upload(ivy, _gbk_csv())
     key = dict(HIDDEN_RE.findall(page))["key"]
-    (settings.home / "staging" / f"{key}.upload").write_bytes(_gbk_csv() + b"\r\n")
+    with engine.begin() as conn:  # the staged bytes changed behind the preview
+        conn.execute(update(StagedUpload).where(col(StagedUpload.key) == key)
+                     .values(data=_gbk_csv() + b"\r\n"))
     response = confirm(ivy, page)
     assert response.status_code == 400 and "暂存的文件已改变，未签发" in response.text
     assert logged(engine, "number.drawn") == []
@@ -141,3 +148,29 @@ def test_the_template_sheets_have_the_loaders_chinese_headers_and_read_back(sign
         (org,) = load_organisations(path)
         assert isinstance(org, OrganisationInput) and org.uscc == example[1], suffix
     assert ivy.get("/staff/issue/template.pdf").status_code == 404
+
+
+def test_a_preview_uploaded_on_one_web_host_is_confirmed_on_another(
+        signed_in, settings, engine, office_or_fake, key_material, tmp_path, today):
+    """Two web hosts behind one address share the database, not their homes: the file kept
+    for the confirmation is in the database, so the confirmation may land on either."""
+    from certdesk.common.files import private_dir
+    from certdesk.web.staff.router import mount
+
+    today(date(2026, 3, 20))
+    other = settings.model_copy(update={"home": tmp_path / "other-host",
+                                        "database_url": settings.db_url})
+    shutil.copytree(key_material, private_dir(other.home) / "keys")
+    host_b = FastAPI()
+    mount(host_b, other, engine, pool=office_or_fake)
+    ivy = signed_in("issuer")
+    _, page = _upload(ivy, _gbk_csv())  # on this host
+    there = StaffClient(TestClient(host_b))
+    there.http.cookies = ivy.http.cookies  # the same browser, routed to the other host
+    response = confirm(there, page)
+    assert finished_job(there, response)["total"] == 2
+    assert {e.subject for e in logged(engine, "certificate.issued")} == {
+        MAIN, f"{MAIN}-1", f"{MAIN}-2", SECOND_MAIN}
+    assert not (settings.home / "staging").exists()
+    again = confirm(ivy, page)  # confirming removed it for every host
+    assert again.status_code == 400 and "这份预览已失效" in again.text

@@ -26,7 +26,7 @@ from certdesk.store.db import make_engine
 from certdesk.store.models import Certificate
 from tests.conftest import CERTDESK, run_process
 from tests.documents.fakes import FakeConverter
-from tests.web.staff.test_job_pages import form_token
+from tests.web.staff.test_actions import issue
 
 pytestmark = [pytest.mark.office, pytest.mark.slow]
 
@@ -95,12 +95,10 @@ def workers(home):
 
 
 def submit(client, tmp_path: Path, orgs: list[dict], name: str) -> str:
+    """Upload, preview and confirm as the desk does; the job's page."""
     path = tmp_path / name
     path.write_text(json.dumps(orgs, ensure_ascii=False), encoding="utf-8")
-    with path.open("rb") as fh:
-        response = client.post("/staff/issue", {"profile": "xbht",
-                                                "form_token": form_token(client)},
-                               files={"file": (path.name, fh, "application/json")})
+    response = issue(client, path)
     assert response.status_code == 303, response.text
     return response.headers["location"]
 

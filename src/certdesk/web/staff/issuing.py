@@ -64,7 +64,7 @@ def upload(request: Request, desk: DeskDep, current: IssuePost, publisher: Publi
                           N_("请上传 .json、.csv 或 .xlsx 文件（格式见 docs/input-format.md）。"))
     with issuer_for(publisher, profile, current) as iss:
         rows = plan_rows(iss, records)
-    staged = staging.stage(desk.settings, current, filename=name, profile=profile, data=data,
+    staged = staging.stage(desk.engine, current, filename=name, profile=profile, data=data,
                            form_token=form_token,
                            rows=[r.as_dict(current_lang()) for r in rows])
     return desk.redirect(request, "staff_issue_preview", key=staged.key)
@@ -72,7 +72,7 @@ def upload(request: Request, desk: DeskDep, current: IssuePost, publisher: Publi
 
 @router.get("/issue/preview/{key}", name="staff_issue_preview")
 def preview_page(request: Request, desk: DeskDep, current: Issuing, key: str) -> Response:
-    staged = staging.load(desk.settings, current, key)
+    staged = staging.load(desk.engine, current, key)
     ok = [r for r in staged.rows if r["state"] == "ok"]
     return desk.render(request, "issue_preview.html", current, staged=staged, ok=ok,
                        counts={s: sum(r["state"] == s for r in staged.rows)
@@ -85,7 +85,7 @@ def confirm(request: Request, desk: DeskDep, current: IssuePost, jobs: JobsDep,
             key: Annotated[str, Form()], digest: Annotated[str, Form()],
             rows: Annotated[str, Form()], form_token: Annotated[str, Form()] = "") -> Response:
     """Issue exactly the rows the preview showed as issuable, from the file kept for it."""
-    staged = staging.load(desk.settings, current, key)
+    staged = staging.load(desk.engine, current, key)
     if hashlib.sha256(staged.data).hexdigest() != digest or staged.sha256 != digest:
         raise InputError(N_("预览之后，暂存的文件已改变，未签发。请重新上传文件并预览。"))
     chosen = {int(r) for r in rows.split(",") if r.isdigit()}
@@ -98,7 +98,7 @@ def confirm(request: Request, desk: DeskDep, current: IssuePost, jobs: JobsDep,
         raise InputError(N_("预览之后文件的读取结果已改变，未签发。请重新上传文件并预览。"))
     if not sessions.use_form_token(desk.engine, current, form_token):
         raise InputError(N_("这份签发表单已经提交过或已过期，请重新打开签发页面后再提交。"))
-    staging.drop(desk.settings, key)
+    staging.drop(desk.engine, key)
     # the job reads the same file (its digest checked above): the rows issued are the ones shown
     job_id = jobs.submit("issue", account=current.user.name, profile=staged.profile,
                          input_name=staged.filename, input_data=staged.data, total=len(orgs))
