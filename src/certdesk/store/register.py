@@ -15,7 +15,7 @@ import csv
 import io
 import json
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
@@ -316,6 +316,10 @@ COLUMNS = (("number", "证书编号"), ("main_number", "主证书编号"), ("pro
            ("holder", "获证组织"), ("uscc", "统一社会信用代码"), ("grade", "等级"),
            ("issue_date", "发证日期"), ("expiry_date", "有效期至"), ("status", "证书状态"))
 EXPORT_FORMATS = (".xlsx", ".csv")
+MEDIA_TYPES = {".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+               ".csv": "text/csv; charset=utf-8"}
+PROGRESS_EVERY = 1000
+"""An export reports its rows written this often (a job's progress: one write per call)."""
 TEXT_CODES = frozenset({"number", "main_number", "uscc"})
 """Columns of codes that Excel would read as numbers once a cell is edited."""
 
@@ -326,15 +330,25 @@ def _cells(row: RegisterRow) -> Iterator[Any]:
         yield STATUS_LABELS[value][0] if key == "status" else value
 
 
+def _counted(rows: Sequence[RegisterRow],
+             on_rows: Callable[[int], None] | None) -> Iterator[RegisterRow]:
+    """The rows, telling ``on_rows`` how many are written every PROGRESS_EVERY and at the end."""
+    for written, row in enumerate(rows, start=1):
+        yield row
+        if on_rows is not None and (written % PROGRESS_EVERY == 0 or written == len(rows)):
+            on_rows(written)
+
+
 def export_bytes(suffix: str, rows: Sequence[RegisterRow], q: RegisterQuery,
-                 today: date) -> bytes:
+                 today: date, on_rows: Callable[[int], None] | None = None) -> bytes:
     """The view as ``.xlsx`` (dates as dates, codes as text, the filter on a second sheet)
-    or ``.csv`` (UTF-8 with BOM, so Excel and WPS open the Chinese)."""
+    or ``.csv`` (UTF-8 with BOM, so Excel and WPS open the Chinese); ``on_rows`` hears the
+    rows written (an export job's progress)."""
     if suffix == ".csv":
         text = io.StringIO()
         writer = csv.writer(text, lineterminator="\r\n")
         writer.writerow([h for _, h in COLUMNS])
-        for row in rows:
+        for row in _counted(rows, on_rows):
             writer.writerow(["" if v is None else v.isoformat() if isinstance(v, date) else v
                              for v in _cells(row)])
         return text.getvalue().encode("utf-8-sig")
@@ -368,7 +382,7 @@ def export_bytes(suffix: str, rows: Sequence[RegisterRow], q: RegisterQuery,
     # codes and dates carry a format: a styled cell costs several times a plain one.
     formats = ["yyyy-mm-dd" if key.endswith("_date") else "@" if key in TEXT_CODES else None
                for key, _ in COLUMNS]
-    for row in rows:
+    for row in _counted(rows, on_rows):
         ws.append([value if fmt is None or value is None else cell(value, number_format=fmt)
                    for value, fmt in zip(_cells(row), formats, strict=True)])
     meta = wb.create_sheet("筛选条件")
