@@ -34,6 +34,7 @@ from certdesk.store.register import (
     page,
     pdf_records,
 )
+from certdesk.web.i18n import _
 from certdesk.web.staff.deps import CurrentUser, DeskDep, SessionDep, posts
 from certdesk.web.staff.forms import day
 from certdesk.web.staff.job_pages import JobsDep
@@ -101,13 +102,14 @@ def export(request: Request, desk: DeskDep, jobs: JobsDep, current: ViewPost,
            fmt: Annotated[str, Form()] = "xlsx") -> Response:
     """The view (the filters in the URL) written by a background job, always: an export
     may be 100,000 rows (tens of seconds of .xlsx), and one path means the small one is
-    the large one tested; the job page offers the file as soon as it is written."""
+    the large one tested; the job page offers the file as soon as it is written. The file
+    is named in the language of who asked (the name is shown on the job's page)."""
     suffix = f".{fmt}"
     if suffix not in EXPORT_FORMATS:
         raise NotFound(N_("页面不存在。"))
     q, today = query_from(request), desk.today()  # a bad filter is refused here, not in the job
     job_id = jobs.submit("export", account=current.user.name, profile=q.profile or "",
-                         input_name=f"证书登记-{today}{suffix}",
+                         input_name=_("证书登记-{day}{suffix}", day=today, suffix=suffix),
                          input_data=export_input(suffix, q, today), total=0)
     return desk.redirect(request, "staff_job", job_id=job_id)
 
