@@ -169,8 +169,10 @@ def export_input(suffix: str, q: RegisterQuery, today: date) -> bytes:
 
 def _view(params: dict[str, Any]) -> RegisterQuery:
     """The view ``RegisterQuery.as_params`` wrote (dates as ISO text, statuses as a list)."""
-    return RegisterQuery(**{k: date.fromisoformat(v) if k.endswith(("_from", "_to"))
-                            else tuple(v) if k == "status" else v for k, v in params.items()})
+    fields: dict[str, Any] = {k: date.fromisoformat(v) if k.endswith(("_from", "_to"))
+                              else tuple(v) if k == "status" else v
+                              for k, v in params.items()}
+    return RegisterQuery(**fields)
 
 
 Progress = Callable[[int, int], None]
