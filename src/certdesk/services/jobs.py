@@ -49,9 +49,16 @@ from certdesk.services.issuing import Issuer
 from certdesk.services.publisher import Publisher
 from certdesk.store import events
 from certdesk.store import jobs as table
+from certdesk.store.blobs import open_store
 from certdesk.store.db import reader, retrying, session_scope
 from certdesk.store.jobs import JobState
-from certdesk.store.register import RegisterQuery, all_rows, export_bytes
+from certdesk.store.register import (
+    RegisterQuery,
+    all_rows,
+    export_bytes,
+    holder_names,
+    pdf_zip,
+)
 
 log = logging.getLogger("certdesk.jobs")
 
@@ -179,10 +186,32 @@ Progress = Callable[[int, int], None]
 """Called with (rows written, rows in all) as an export writes."""
 
 
-def export_result(engine: Engine, data: bytes, at: Progress) -> tuple[dict[str, Any], bytes]:
-    """Write the view of an export job's input (the register's own query and writer); what
-    the job page shows, and the file."""
+def pdfs_input(picked: list[tuple[str, str]]) -> bytes:
+    """A zip export's input: the selected certificates' (number, PDF sha256), as
+    ``store.register.pdf_records`` checked them when they were chosen."""
+    return json.dumps({"suffix": ".zip", "pdfs": picked}).encode()
+
+
+def _zip_result(engine: Engine, picked: list[tuple[str, str]], at: Progress,
+                read: Callable[[str], bytes]) -> tuple[dict[str, Any], bytes]:
+    with Session(engine) as s:
+        names = holder_names(s, [n for n, _ in picked])
+    at(0, len(picked))
+    output = pdf_zip(picked, read, on_rows=lambda n: at(n, len(picked)))
+    # numbers: the page links them; holders: the download's log entry names them
+    return {"rows": len(picked), "suffix": ".zip", "size": len(output),
+            "numbers": [n for n, _ in picked], "holders": [names[n] for n, _ in picked],
+            "failed": []}, output
+
+
+def export_result(engine: Engine, data: bytes, at: Progress,
+                  read: Callable[[str], bytes]) -> tuple[dict[str, Any], bytes]:
+    """Write the view of an export job's input (the register's own query and writer), or
+    its selected PDFs as one zip (``read``: the blob store's); what the job page shows, and
+    the file."""
     spec = json.loads(data)
+    if spec["suffix"] == ".zip":
+        return _zip_result(engine, [(n, sha) for n, sha in spec["pdfs"]], at, read)
     q, today, suffix = _view(spec["query"]), date.fromisoformat(spec["today"]), spec["suffix"]
     with Session(engine) as s:
         rows = all_rows(s, q, today)
@@ -296,7 +325,8 @@ class Jobs:
         state, result, error, output = JobState.DONE, None, None, None
         try:
             if kind == "export":  # a read: no signing key, no issuer
-                result, output = export_result(self.reader, data, at)
+                result, output = export_result(self.reader, data, at,
+                                               open_store(self.settings).read)
             elif kind == "sweep":  # every scheme's certificates: no issuer of one
                 result = sweep_result(self.publisher(), account, data, tick)
             else:

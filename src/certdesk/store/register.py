@@ -15,10 +15,11 @@ import csv
 import io
 import json
 import re
+import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import and_, case, func, or_, tuple_
 from sqlalchemy.orm import Mapped
@@ -310,6 +311,12 @@ def pdf_records(s: Session, numbers: Sequence[str]) -> list[tuple[str, str]]:
     return [(n, sha) for n in numbers if (sha := found[n])]
 
 
+def holder_names(s: Session, numbers: Sequence[str]) -> dict[str, str]:
+    """Number → holder's name, of these certificates."""
+    return dict(s.exec(select(Certificate.number, Certificate.holder_name)
+                       .where(col(Certificate.number).in_(numbers))).all())
+
+
 # -- exports ----------------------------------------------------------------------------------
 
 COLUMNS = (("number", "证书编号"), ("main_number", "主证书编号"), ("profile", "认证方案"),
@@ -317,7 +324,7 @@ COLUMNS = (("number", "证书编号"), ("main_number", "主证书编号"), ("pro
            ("issue_date", "发证日期"), ("expiry_date", "有效期至"), ("status", "证书状态"))
 EXPORT_FORMATS = (".xlsx", ".csv")
 MEDIA_TYPES = {".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-               ".csv": "text/csv; charset=utf-8"}
+               ".csv": "text/csv; charset=utf-8", ".zip": "application/zip"}
 PROGRESS_EVERY = 1000
 """An export reports its rows written this often (a job's progress: one write per call)."""
 TEXT_CODES = frozenset({"number", "main_number", "uscc"})
@@ -330,8 +337,10 @@ def _cells(row: RegisterRow) -> Iterator[Any]:
         yield STATUS_LABELS[value][0] if key == "status" else value
 
 
-def _counted(rows: Sequence[RegisterRow],
-             on_rows: Callable[[int], None] | None) -> Iterator[RegisterRow]:
+Item = TypeVar("Item")
+
+
+def _counted(rows: Sequence[Item], on_rows: Callable[[int], None] | None) -> Iterator[Item]:
     """The rows, telling ``on_rows`` how many are written every PROGRESS_EVERY and at the end."""
     for written, row in enumerate(rows, start=1):
         yield row
@@ -392,4 +401,16 @@ def export_bytes(suffix: str, rows: Sequence[RegisterRow], q: RegisterQuery,
         meta.append([key, ", ".join(map(str, value)) if isinstance(value, list) else value])
     out = io.BytesIO()
     wb.save(out)
+    return out.getvalue()
+
+
+def pdf_zip(picked: Sequence[tuple[str, str]], read: Callable[[str], bytes],
+            on_rows: Callable[[int], None] | None = None) -> bytes:
+    """The PDFs of ``pdf_records`` as one zip, ``<number>.pdf`` each (``read``: the blob
+    store's, by sha256); ``on_rows`` hears the PDFs written."""
+    out = io.BytesIO()
+    # PDFs are compressed already: stored, not deflated again.
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as bundle:
+        for number, sha in _counted(picked, on_rows):
+            bundle.writestr(f"{number}.pdf", read(sha))
     return out.getvalue()

@@ -141,14 +141,20 @@ def test_selected_pdfs_download_as_one_zip_and_the_download_is_logged(signed_in,
     made = seed(engine, store)
     client = signed_in("decision_maker")
     picked = [made["valid"], made["revoked"]]
-    response = client.post("/staff/register/pdfs", {"numbers": picked})
+    started = client.post("/staff/register/pdfs", {"numbers": picked})
+    assert started.status_code == 303  # a job: its page offers the zip
+    job = client.get(started.headers["location"])
+    assert "已打包 2 份证书 PDF。" in job.text and 'id="job-count">2 / 2<' in job.text
+    assert not logged(engine, "register.pdfs_downloaded")  # written, not yet taken out
+    link = re.search(r'<a href="([^"]+)" id="job-file"', job.text).group(1)
+    response = signed_in("issuer").get(link)  # whoever downloads it is on record
     assert response.status_code == 200 and response.headers["content-type"] == \
         "application/zip"
     with zipfile.ZipFile(io.BytesIO(response.content)) as bundle:
         assert sorted(bundle.namelist()) == sorted(f"{n}.pdf" for n in picked)
         assert bundle.read(f"{picked[0]}.pdf").startswith(b"%PDF-")
     [entry] = logged(engine, "register.pdfs_downloaded")
-    assert entry.actor == "dora" and picked[1] in entry.data
+    assert entry.actor == "ivy" and picked[1] in entry.data
 
 
 def test_the_zip_needs_the_forms_csrf_token_and_a_selection(signed_in, engine, settings):

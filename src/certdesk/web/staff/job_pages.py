@@ -20,7 +20,9 @@ from sqlmodel import Session
 from certdesk.common.errors import InputError, NotFound
 from certdesk.common.i18n import N_, Msg
 from certdesk.services.jobs import Jobs, translated
+from certdesk.store import events
 from certdesk.store import jobs as table
+from certdesk.store.db import session_scope
 from certdesk.store.jobs import Job, JobState
 from certdesk.store.register import MEDIA_TYPES
 from certdesk.web.i18n import _, current_lang
@@ -73,6 +75,8 @@ async def consuming(app: FastAPI) -> AsyncIterator[None]:
 def summary(job: Job) -> str:
     """The result in one sentence, as the action's page said it before it became a job."""
     r = job.result
+    if job.kind == "export" and r["suffix"] == ".zip":
+        return _("已打包 {n} 份证书 PDF。", n=r["rows"])
     if job.kind == "export":
         return _("已导出 {n} 张证书。", n=r["rows"])
     if job.kind == "sweep":
@@ -167,13 +171,21 @@ def job_page(request: Request, job_id: int, desk: DeskDep, s: SessionDep,
 
 
 @router.get("/jobs/{job_id}/file", name="staff_job_file")
-def job_file(request: Request, job_id: int, s: SessionDep, current: CurrentUser) -> Response:
-    """The file an export job wrote, named as the register names an export."""
+def job_file(request: Request, job_id: int, desk: DeskDep, s: SessionDep,
+             current: CurrentUser) -> Response:
+    """The file an export job wrote, named as the register names an export. Each download
+    of certificates' PDFs is logged: who took which certificates out."""
     job = _job(request, s, job_id, current)
     data = table.output(s, job_id) if job.state == JobState.DONE else None
     if data is None:
         raise NotFound(N_("此任务没有可下载的文件。"))
-    return download(data, job.input_name, MEDIA_TYPES[job.result["suffix"]])
+    r, user = job.result, current.user.name
+    if r["suffix"] == ".zip":
+        with session_scope(desk.engine) as w:
+            events.append(w, "register.pdfs_downloaded", f"staff:{user}",
+                          {"numbers": r["numbers"], "holders": r["holders"], "job": job_id},
+                          user)
+    return download(data, job.input_name, MEDIA_TYPES[r["suffix"]])
 
 
 @router.post("/jobs/{job_id}/rerun", name="staff_job_rerun")

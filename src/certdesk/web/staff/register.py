@@ -1,32 +1,25 @@
 """The certificate register page (``/staff/certificates``): every certificate, filtered by
 status, scheme, grade, dates, "expiring within N days" or a search; sorted; keyset pages;
-the current view exported to ``.xlsx`` / ``.csv`` (a background job: its page offers the
-file) or printed; the selected PDFs as one zip.
+the current view exported to ``.xlsx`` / ``.csv`` or the selected PDFs as one zip (a
+background job: its page offers the file), or printed.
 
 Every role may read the register (as every role may search). Filters are a GET form, so a
-view is a URL a colleague can open; the export and the zip are POSTs (CSRF): one stores a
-job, the other is logged.
+view is a URL a colleague can open; an export is a POST (CSRF): it stores a job.
 """
 
 from __future__ import annotations
 
-import io
-import zipfile
 from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import Depends, Form, Request
 from fastapi.responses import Response
-from sqlmodel import col, select
 
 from certdesk.common.errors import NotFound
 from certdesk.common.i18n import N_
 from certdesk.domain.profiles import Profiles
 from certdesk.domain.status import STATUS_LABELS
-from certdesk.services.jobs import export_input
-from certdesk.store import events
-from certdesk.store.db import session_scope
-from certdesk.store.models import Certificate
+from certdesk.services.jobs import export_input, pdfs_input
 from certdesk.store.register import (
     EXPORT_FORMATS,
     RegisterQuery,
@@ -39,7 +32,7 @@ from certdesk.web.staff.deps import CurrentUser, DeskDep, SessionDep, posts
 from certdesk.web.staff.forms import day
 from certdesk.web.staff.job_pages import JobsDep
 from certdesk.web.staff.sessions import Current
-from certdesk.web.staff.web import area_router, download, query_int
+from certdesk.web.staff.web import area_router, query_int
 
 router = area_router()
 
@@ -125,19 +118,12 @@ def print_view(request: Request, desk: DeskDep, s: SessionDep,
 
 
 @router.post("/register/pdfs", name="staff_register_pdfs")
-def pdfs(desk: DeskDep, s: SessionDep, current: ViewPost,
+def pdfs(request: Request, desk: DeskDep, s: SessionDep, jobs: JobsDep, current: ViewPost,
          numbers: Annotated[list[str], Form()] = []) -> Response:  # noqa: B006 (FastAPI copies)
-    picked = pdf_records(s, numbers)
-    names = dict(s.exec(select(Certificate.number, Certificate.holder_name)
-                        .where(col(Certificate.number).in_([n for n, _ in picked]))).all())
-    out = io.BytesIO()
-    # PDFs are compressed already: stored, not deflated again.
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as bundle:
-        for number, sha in picked:
-            bundle.writestr(f"{number}.pdf", desk.store.read(sha))
-    with session_scope(desk.engine) as w:  # who took which certificates out is on record
-        events.append(w, "register.pdfs_downloaded", f"staff:{current.user.name}",
-                      {"numbers": [n for n, _ in picked],
-                       "holders": [names[n] for n, _ in picked]}, current.user.name)
-    return download(out.getvalue(), f"证书-{desk.today()}-{len(picked)}份.zip",
-                    "application/zip")
+    """The selected PDFs as one zip, written by an export job (up to MAX_ZIP PDFs read from
+    the archive, which may be S3); each download of it is logged."""
+    picked = pdf_records(s, numbers)  # a bad selection is refused here, not in the job
+    job_id = jobs.submit("export", account=current.user.name, profile="",
+                         input_name=_("证书-{day}-{n}份.zip", day=desk.today(), n=len(picked)),
+                         input_data=pdfs_input(picked), total=len(picked))
+    return desk.redirect(request, "staff_job", job_id=job_id)

@@ -1,8 +1,8 @@
 """A job's produced file (issue 17: register exports run as background jobs): ``job.output``,
-the ``.xlsx`` or ``.csv`` an export job wrote, downloaded from the job page. In the row, not
-a file beside the database: 100,000 rows are 3.7 MB of ``.xlsx`` or 13 MB of CSV, well
-inside a SQLite BLOB or a PostgreSQL ``bytea`` (1 GB each), and the row goes wherever the database goes (backups,
-several machines) without a shared folder.
+the ``.xlsx``, ``.csv`` or zip of PDFs an export job wrote, downloaded from the job page.
+In the row, not a file beside the database: 100,000 rows are 3.7 MB of ``.xlsx`` or 13 MB
+of CSV, well inside a SQLite BLOB or a PostgreSQL ``bytea`` (1 GB each), and the row goes
+wherever the database goes (backups, several machines) without a shared folder.
 
 Revision ID: 0014
 Revises: 0013
