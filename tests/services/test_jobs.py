@@ -4,9 +4,12 @@ again without a second certificate, and a queued job surviving a restart of its 
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import socket
+from datetime import date
 
 import pytest
 from sqlalchemy import text
@@ -17,11 +20,14 @@ from certdesk.common.errors import InputError
 from certdesk.common.settings import Settings
 from certdesk.domain.uscc import check_character
 from certdesk.services.inputs import OrganisationInput
-from certdesk.services.jobs import WORKER_DIED, Jobs, open_queue
+from certdesk.services.jobs import WORKER_DIED, Jobs, export_input, open_queue
 from certdesk.store import jobs as table
+from certdesk.store import register
 from certdesk.store.db import session_scope
 from certdesk.store.jobs import Job, JobState
 from certdesk.store.models import Certificate, VoidNumber
+from certdesk.store.register import RegisterQuery
+from tests.register.support import ROWS, seed
 
 
 def _uscc(i: int) -> str:
@@ -66,7 +72,8 @@ def test_a_submitted_job_runs_to_done_counting_each_organisation(jobs, engine, m
     counted: list[int] = []
     progress = table.progress
     monkeypatch.setattr(table, "progress",
-                        lambda s, job_id, done: (counted.append(done), progress(s, job_id, done)))
+                        lambda s, job_id, done, total=None: (counted.append(done),
+                                                             progress(s, job_id, done, total)))
     job_id = submit(jobs, organisations(3))
     row = job(engine, job_id)
     assert (row.state, row.total, row.done, row.account) == (JobState.DONE, 3, 3, "ivy")
@@ -159,7 +166,7 @@ def test_a_job_whose_whole_file_is_unreadable_fails_with_its_reason(jobs, engine
 
 def test_an_unknown_kind_of_job_is_refused_before_anything_is_stored(jobs, engine):
     with pytest.raises(InputError, match="未知的任务类型"):
-        jobs.submit("export", account="ivy", profile="xbht", input_name="x", input_data=b"",
+        jobs.submit("archive", account="ivy", profile="xbht", input_name="x", input_data=b"",
                     total=0)
     with Session(engine) as s:
         assert s.exec(select(Job)).all() == []
@@ -202,3 +209,38 @@ def test_a_job_queued_before_a_restart_runs_when_the_next_process_consumes(
         consumer.stop()
     assert job(engine, job_id).state == JobState.DONE and len(certificates(engine)) == 2
     assert (tmp_path / "queue.db").stat().st_mode & 0o777 == 0o600  # as the database's
+
+
+def test_an_export_job_writes_the_view_in_its_row_counting_rows_as_it_writes(
+        jobs, engine, monkeypatch):
+    made = seed(engine)
+    monkeypatch.setattr(register, "PROGRESS_EVERY", 2)
+    counted: list[tuple[int, int | None]] = []
+    progress = table.progress
+    monkeypatch.setattr(table, "progress",
+                        lambda s, job_id, done, total=None: (counted.append((done, total)),
+                                                             progress(s, job_id, done, total)))
+    view = RegisterQuery(profile="xbht", issued_from=date(2000, 1, 1), sort="holder",
+                         descending=True)
+    job_id = jobs.submit("export", account="rhea", profile="xbht", input_name="v.csv",
+                         input_data=export_input(".csv", view, date.today()), total=0)
+    row = job(engine, job_id)
+    assert (row.state, row.total, row.done) == (JobState.DONE, 5, 5)
+    assert counted == [(0, 5), (2, 5), (4, 5), (5, 5)]
+    assert row.result["rows"] == 5 and row.result["suffix"] == ".csv"
+    with Session(engine) as s:
+        output = table.output(s, job_id)
+    assert output is not None and output.startswith("\ufeff".encode())
+    lines = list(csv.reader(io.StringIO(output.decode("utf-8-sig"))))[1:]
+    xbht = sorted((r for r in ROWS if r.profile == "xbht"), key=lambda r: r.name, reverse=True)
+    assert [line[0] for line in lines] == [made[r.key] for r in xbht]
+
+
+def test_an_export_job_of_an_unknown_format_fails_with_its_reason_and_no_file(jobs, engine):
+    bad = json.dumps({"suffix": ".pdf", "today": "2026-11-29", "query": {}}).encode()
+    job_id = jobs.submit("export", account="rhea", profile="", input_name="v.pdf",
+                         input_data=bad, total=0)
+    row = job(engine, job_id)
+    assert row.state == JobState.FAILED and "导出格式应为 .xlsx 或 .csv" in (row.error or "")
+    with Session(engine) as s:
+        assert table.output(s, job_id) is None

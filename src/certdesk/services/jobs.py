@@ -1,5 +1,6 @@
 """Long work as background jobs on a task queue (huey): a batch of issues from an
-organisations file, a file of certification cases, the calendar sweep.
+organisations file, a file of certification cases, the calendar sweep, an export of a
+register view (the file it writes is kept in the job's row, to download).
 
 ``Jobs.submit`` stores the job (``store.jobs``: the uploaded file included) and puts its id
 on the queue; a consumer — ``certdesk worker`` processes, or a thread of ``certdesk serve``
@@ -48,8 +49,16 @@ from certdesk.services.issuing import Issuer
 from certdesk.services.publisher import Publisher
 from certdesk.store import events
 from certdesk.store import jobs as table
+from certdesk.store.blobs import open_store
 from certdesk.store.db import reader, retrying, session_scope
 from certdesk.store.jobs import JobState
+from certdesk.store.register import (
+    RegisterQuery,
+    all_rows,
+    export_bytes,
+    holder_names,
+    pdf_zip,
+)
 
 log = logging.getLogger("certdesk.jobs")
 
@@ -158,10 +167,64 @@ def sweep_result(publisher: Publisher, account: str, data: bytes, tick: Tick) ->
             "actions": [a.as_dict() for a in actions], "failed": []}
 
 
+def export_input(suffix: str, q: RegisterQuery, today: date) -> bytes:
+    """An export job's input: the view (its filters and sort), the day its statuses are as
+    of (the day the button was pressed), the format."""
+    return json.dumps({"suffix": suffix, "today": today.isoformat(), "query": q.as_params()},
+                      default=str).encode()
+
+
+def _view(params: dict[str, Any]) -> RegisterQuery:
+    """The view ``RegisterQuery.as_params`` wrote (dates as ISO text, statuses as a list)."""
+    fields: dict[str, Any] = {k: date.fromisoformat(v) if k.endswith(("_from", "_to"))
+                              else tuple(v) if k == "status" else v
+                              for k, v in params.items()}
+    return RegisterQuery(**fields)
+
+
+Progress = Callable[[int, int], None]
+"""Called with (rows written, rows in all) as an export writes."""
+
+
+def pdfs_input(picked: list[tuple[str, str]]) -> bytes:
+    """A zip export's input: the selected certificates' (number, PDF sha256), as
+    ``store.register.pdf_records`` checked them when they were chosen."""
+    return json.dumps({"suffix": ".zip", "pdfs": picked}).encode()
+
+
+def _zip_result(engine: Engine, picked: list[tuple[str, str]], at: Progress,
+                read: Callable[[str], bytes]) -> tuple[dict[str, Any], bytes]:
+    with Session(engine) as s:
+        names = holder_names(s, [n for n, _ in picked])
+    at(0, len(picked))
+    output = pdf_zip(picked, read, on_rows=lambda n: at(n, len(picked)))
+    # numbers: the page links them; holders: the download's log entry names them
+    return {"rows": len(picked), "suffix": ".zip", "size": len(output),
+            "numbers": [n for n, _ in picked], "holders": [names[n] for n, _ in picked],
+            "failed": []}, output
+
+
+def export_result(engine: Engine, data: bytes, at: Progress,
+                  read: Callable[[str], bytes]) -> tuple[dict[str, Any], bytes]:
+    """Write the view of an export job's input (the register's own query and writer), or
+    its selected PDFs as one zip (``read``: the blob store's); what the job page shows, and
+    the file."""
+    spec = json.loads(data)
+    if spec["suffix"] == ".zip":
+        return _zip_result(engine, [(n, sha) for n, sha in spec["pdfs"]], at, read)
+    q, today, suffix = _view(spec["query"]), date.fromisoformat(spec["today"]), spec["suffix"]
+    with Session(engine) as s:
+        rows = all_rows(s, q, today)
+    at(0, len(rows))
+    output = export_bytes(suffix, rows, q, today, on_rows=lambda n: at(n, len(rows)))
+    return {"rows": len(rows), "suffix": suffix, "size": len(output), "numbers": [],
+            "failed": []}, output
+
+
 ISSUING: dict[str, Callable[[Issuer, str, bytes, Tick], dict[str, Any]]] = {
     "issue": issue_result, "certify": certify_result}
 """What each kind of job that issues with a scheme's issuer runs."""
-KINDS = (*ISSUING, "sweep")
+KINDS = (*ISSUING, "sweep", "export")
 
 
 def abandon(engine: Engine, job_id: int, actor: str) -> str | None:
@@ -256,13 +319,18 @@ class Jobs:
             done += 1
             retrying(lambda: self._progress(job_id, done))
 
-        state, result, error = JobState.DONE, None, None
+        def at(written: int, total: int) -> None:
+            retrying(lambda: self._progress(job_id, written, total))
+
+        state, result, error, output = JobState.DONE, None, None, None
         try:
-            publisher = self.publisher()
-            if kind == "sweep":  # every scheme's certificates: no issuer of one
-                result = sweep_result(publisher, account, data, tick)
+            if kind == "export":  # a read: no signing key, no issuer
+                result, output = export_result(self.reader, data, at,
+                                               open_store(self.settings).read)
+            elif kind == "sweep":  # every scheme's certificates: no issuer of one
+                result = sweep_result(self.publisher(), account, data, tick)
             else:
-                with self._issuer(publisher, profile, account) as issuer:
+                with self._issuer(self.publisher(), profile, account) as issuer:
                     result = ISSUING[kind](issuer, name, data, tick)
             # Stopped with organisations left undone (they fail as "interrupted"): to re-run.
             if self._stopping.is_set() and result["failed"]:
@@ -272,16 +340,16 @@ class Jobs:
         except Exception as exc:
             log.exception("job %s failed", job_id)
             state, error = JobState.FAILED, reason(exc)
-        retrying(lambda: self._finish(job_id, state, result, error))
+        retrying(lambda: self._finish(job_id, state, result, error, output))
 
-    def _progress(self, job_id: int, done: int) -> None:
+    def _progress(self, job_id: int, done: int, total: int | None = None) -> None:
         with session_scope(self.engine) as s:
-            table.progress(s, job_id, done)
+            table.progress(s, job_id, done, total)
 
     def _finish(self, job_id: int, state: JobState, result: dict[str, Any] | None,
-                error: str | None) -> None:
+                error: str | None, output: bytes | None = None) -> None:
         with session_scope(self.engine) as s:
-            table.finish(s, job_id, state, result=result, error=error)
+            table.finish(s, job_id, state, result=result, error=error, output=output)
 
     @contextmanager
     def _issuer(self, publisher: Publisher, profile: str, account: str) -> Iterator[Issuer]:

@@ -39,10 +39,11 @@ RERUNNABLE = (JobState.FAILED, JobState.INTERRUPTED)
 class Job(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     kind: str = Field(max_length=16)
-    """issue | certify: what the job does (the services' ``jobs.KINDS``)."""
+    """issue | certify | sweep | export: what the job does (the services' ``jobs.KINDS``)."""
     state: JobState = Field(default=JobState.QUEUED, index=True, sa_type=STATE_TYPE)
     total: int = 0
-    """Organisations or cases in the file; ``done`` of them have finished (any outcome)."""
+    """Organisations or cases in the file (an export: rows of the view); ``done`` of them
+    have finished (any outcome)."""
     done: int = 0
     account: str = Field(max_length=32, index=True)
     """The staff account that started it: the actor of everything it logs."""
@@ -59,10 +60,22 @@ class Job(SQLModel, table=True):
     """What the run found: numbers issued, organisations skipped, failed lines (JSON)."""
     error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     """Why the whole job failed (one line), when it did."""
+    output: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    """The file an export job wrote (downloaded as ``input_name``): in the row, as the
+    uploaded file is — 100,000 rows of ``.xlsx`` are a few MB."""
 
     @property
     def result(self) -> dict[str, Any]:
         return dict(json.loads(self.result_json)) if self.result_json else {}
+
+
+WITHOUT_FILES = (defer(Job.input_data), defer(Job.output))  # type: ignore[arg-type]
+"""Load options for a job's page or list: its files (MB) are read only to download."""
+
+
+def output(s: Session, job_id: int) -> bytes | None:
+    """The file a job wrote, if any."""
+    return s.exec(select(Job.output).where(Job.id == job_id)).first()
 
 
 def add_job(s: Session, *, kind: str, account: str, profile: str, input_name: str,
@@ -85,18 +98,21 @@ def claim(s: Session, job_id: int, worker: str) -> bool:
     """Mark a queued job running in ``worker``; False when it is not queued (another worker
     has it, or it has ended)."""
     return _move(s, job_id, (JobState.QUEUED,), state=JobState.RUNNING, worker=worker,
-                 started=utcnow(), finished=None, done=0, error=None, result_json=None)
+                 started=utcnow(), finished=None, done=0, error=None, result_json=None,
+                 output=None)
 
 
-def progress(s: Session, job_id: int, done: int) -> None:
-    s.execute(update(Job).where(col(Job.id) == job_id).values(done=done))
+def progress(s: Session, job_id: int, done: int, total: int | None = None) -> None:
+    """``done`` finished; ``total`` when the run counted it (an export's rows)."""
+    extra = {} if total is None else {"total": total}
+    s.execute(update(Job).where(col(Job.id) == job_id).values(done=done, **extra))
 
 
 def finish(s: Session, job_id: int, state: JobState, *, result: dict[str, Any] | None = None,
-           error: str | None = None) -> bool:
-    """End a running job in ``state`` with its result or error."""
+           error: str | None = None, output: bytes | None = None) -> bool:
+    """End a running job in ``state`` with its result or error (and the file it wrote)."""
     return _move(s, job_id, (JobState.RUNNING,), state=state, finished=utcnow(), error=error,
-                 result_json=None if result is None
+                 output=output, result_json=None if result is None
                  else json.dumps(result, ensure_ascii=False, default=str))
 
 
@@ -120,7 +136,7 @@ def running(s: Session) -> list[tuple[int, str | None]]:
 
 
 def recent(s: Session, kinds: tuple[str, ...], limit: int = 50) -> list[Job]:
-    """The newest jobs of ``kinds``, without their uploaded files."""
-    return list(s.exec(select(Job).options(defer(Job.input_data))  # type: ignore[arg-type]
+    """The newest jobs of ``kinds``, without their files."""
+    return list(s.exec(select(Job).options(*WITHOUT_FILES)
                        .where(col(Job.kind).in_(kinds)).order_by(col(Job.id).desc())
                        .limit(limit)))

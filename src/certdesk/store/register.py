@@ -15,10 +15,11 @@ import csv
 import io
 import json
 import re
-from collections.abc import Iterator, Sequence
+import zipfile
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import and_, case, func, or_, tuple_
 from sqlalchemy.orm import Mapped
@@ -310,12 +311,22 @@ def pdf_records(s: Session, numbers: Sequence[str]) -> list[tuple[str, str]]:
     return [(n, sha) for n in numbers if (sha := found[n])]
 
 
+def holder_names(s: Session, numbers: Sequence[str]) -> dict[str, str]:
+    """Number → holder's name, of these certificates."""
+    return dict(s.exec(select(Certificate.number, Certificate.holder_name)
+                       .where(col(Certificate.number).in_(numbers))).all())
+
+
 # -- exports ----------------------------------------------------------------------------------
 
 COLUMNS = (("number", "证书编号"), ("main_number", "主证书编号"), ("profile", "认证方案"),
            ("holder", "获证组织"), ("uscc", "统一社会信用代码"), ("grade", "等级"),
            ("issue_date", "发证日期"), ("expiry_date", "有效期至"), ("status", "证书状态"))
 EXPORT_FORMATS = (".xlsx", ".csv")
+MEDIA_TYPES = {".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+               ".csv": "text/csv; charset=utf-8", ".zip": "application/zip"}
+PROGRESS_EVERY = 1000
+"""An export reports its rows written this often (a job's progress: one write per call)."""
 TEXT_CODES = frozenset({"number", "main_number", "uscc"})
 """Columns of codes that Excel would read as numbers once a cell is edited."""
 
@@ -326,15 +337,27 @@ def _cells(row: RegisterRow) -> Iterator[Any]:
         yield STATUS_LABELS[value][0] if key == "status" else value
 
 
+Item = TypeVar("Item")
+
+
+def _counted(rows: Sequence[Item], on_rows: Callable[[int], None] | None) -> Iterator[Item]:
+    """The rows, telling ``on_rows`` how many are written every PROGRESS_EVERY and at the end."""
+    for written, row in enumerate(rows, start=1):
+        yield row
+        if on_rows is not None and (written % PROGRESS_EVERY == 0 or written == len(rows)):
+            on_rows(written)
+
+
 def export_bytes(suffix: str, rows: Sequence[RegisterRow], q: RegisterQuery,
-                 today: date) -> bytes:
+                 today: date, on_rows: Callable[[int], None] | None = None) -> bytes:
     """The view as ``.xlsx`` (dates as dates, codes as text, the filter on a second sheet)
-    or ``.csv`` (UTF-8 with BOM, so Excel and WPS open the Chinese)."""
+    or ``.csv`` (UTF-8 with BOM, so Excel and WPS open the Chinese); ``on_rows`` hears the
+    rows written (an export job's progress)."""
     if suffix == ".csv":
         text = io.StringIO()
         writer = csv.writer(text, lineterminator="\r\n")
         writer.writerow([h for _, h in COLUMNS])
-        for row in rows:
+        for row in _counted(rows, on_rows):
             writer.writerow(["" if v is None else v.isoformat() if isinstance(v, date) else v
                              for v in _cells(row)])
         return text.getvalue().encode("utf-8-sig")
@@ -368,7 +391,7 @@ def export_bytes(suffix: str, rows: Sequence[RegisterRow], q: RegisterQuery,
     # codes and dates carry a format: a styled cell costs several times a plain one.
     formats = ["yyyy-mm-dd" if key.endswith("_date") else "@" if key in TEXT_CODES else None
                for key, _ in COLUMNS]
-    for row in rows:
+    for row in _counted(rows, on_rows):
         ws.append([value if fmt is None or value is None else cell(value, number_format=fmt)
                    for value, fmt in zip(_cells(row), formats, strict=True)])
     meta = wb.create_sheet("筛选条件")
@@ -378,4 +401,16 @@ def export_bytes(suffix: str, rows: Sequence[RegisterRow], q: RegisterQuery,
         meta.append([key, ", ".join(map(str, value)) if isinstance(value, list) else value])
     out = io.BytesIO()
     wb.save(out)
+    return out.getvalue()
+
+
+def pdf_zip(picked: Sequence[tuple[str, str]], read: Callable[[str], bytes],
+            on_rows: Callable[[int], None] | None = None) -> bytes:
+    """The PDFs of ``pdf_records`` as one zip, ``<number>.pdf`` each (``read``: the blob
+    store's, by sha256); ``on_rows`` hears the PDFs written."""
+    out = io.BytesIO()
+    # PDFs are compressed already: stored, not deflated again.
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as bundle:
+        for number, sha in _counted(picked, on_rows):
+            bundle.writestr(f"{number}.pdf", read(sha))
     return out.getvalue()

@@ -156,6 +156,20 @@ def test_the_import_preview_and_the_job_it_starts_are_english(signed_in, issued,
     assert_english(ivy.get("/staff/jobs").text, data, "the jobs list")
 
 
+def test_an_export_jobs_page_and_its_file_name_are_english(signed_in, issued, engine,
+                                                            settings):
+    from certdesk.domain.profiles import installed_profiles
+
+    rhea = english(signed_in("records_officer"))
+    started = rhea.post("/staff/register/export?status=valid", {"fmt": "xlsx"})
+    job = rhea.get(started.headers["location"]).text
+    assert "certificates exported." in job and 'id="job-file"' in job
+    assert_english(job, page_data(engine, installed_profiles(settings)), "an export job")
+    link = re.search(r'<a href="([^"]+)" id="job-file"', job).group(1)
+    name = rhea.get(link).headers["content-disposition"]
+    assert 'filename="register-' in name and name.endswith(".xlsx")
+
+
 def test_the_template_sheet_downloads_with_an_english_name_and_guide_and_chinese_headers(
         signed_in):
     import io

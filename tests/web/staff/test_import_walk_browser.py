@@ -1,8 +1,9 @@
 """Issue 17's walk in real Chromium with real LibreOffice: an issuing clerk uploads a GBK
 CSV with Chinese headers and a blank row, reads the per-row preview (on a laptop and on a
 phone; axe-core finds nothing serious), issues, finds the new certificates in the register
-by "expiring within N days", exports that view to .xlsx and reads it back; a records
-officer's audit trail shows the batch under the clerk's account.
+by "expiring within N days", exports that view to .xlsx (a job: its page offers the file)
+and reads it back; a records officer's audit trail shows the batch under the clerk's
+account.
 UPDATE_DOC_SCREENSHOTS=1 writes the screenshots to docs/img."""
 
 from __future__ import annotations
@@ -114,8 +115,12 @@ def test_a_clerk_previews_a_gbk_file_issues_it_and_finds_the_batch_in_register_a
     number = found.first.locator("td").nth(1).inner_text().strip()
     assert number in issued and number != MAIN
     shoot(page, "import-register", tmp_path)
+    page.click("#export-xlsx")  # the export runs as a job: its page offers the file
+    page.wait_for_url(re.compile(rf"{server}/staff/jobs/\d+"))
+    page.wait_for_selector("#job-file")
+    assert page.inner_text("#job-count") == "1 / 1"
     with page.expect_download() as got:
-        page.click("#export-xlsx")
+        page.click("#job-file")
     path = tmp_path / got.value.suggested_filename
     got.value.save_as(path)
     sheet = load_workbook(path)["证书登记"]

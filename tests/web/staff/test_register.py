@@ -56,21 +56,73 @@ def test_a_bad_filter_is_a_400_page_naming_the_field(signed_in, engine):
     assert page.status_code == 400 and "翻页位置" in page.text
 
 
-def test_the_export_is_the_whole_filtered_view_not_only_the_page(signed_in, engine):
+def _export(client, page_text: str, fmt: str):
+    """Press an export button of a register page: the job's page, then its file."""
+    action = re.search(r'<form method="post" action="([^"]+)"[^>]*id="export"', page_text)
+    started = client.post(action.group(1).replace("&amp;", "&"), {"fmt": fmt})
+    assert started.status_code == 303
+    job = client.get(started.headers["location"])
+    assert job.status_code == 200 and 'id="job-file"' in job.text
+    link = re.search(r'<a href="([^"]+)" id="job-file"', job.text).group(1)
+    return job, client.get(link)
+
+
+def test_the_export_is_a_job_writing_the_whole_filtered_view_not_only_the_page(
+        signed_in, engine):
     made = seed(engine)
     client = signed_in("records_officer")
     page = client.get("/staff/certificates", params={"profile": "xbht", "limit": "2"})
-    link = page.text.split('id="export-xlsx"')[0].rsplit('href="', 1)[1].split('"')[0]
-    response = client.get(link.replace("&amp;", "&"))
+    job, response = _export(client, page.text, "xlsx")
+    assert "已导出 5 张证书。" in job.text and 'id="job-count">5 / 5<' in job.text
     assert response.status_code == 200
     assert "attachment" in response.headers["content-disposition"]
+    assert response.headers["content-type"] == \
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     ws = load_workbook(io.BytesIO(response.content))["证书登记"]
     got = {row[0] for row in ws.iter_rows(min_row=2, values_only=True)}
     assert got == {made[k] for k in ("valid", "suspended", "expired", "not_yet_valid",
                                      "superseded")}
-    csv_file = client.get("/staff/register/export", params={"fmt": "csv", "status": "revoked"})
-    assert csv_file.content.decode("utf-8-sig").count("\r\n") == 2
-    assert client.get("/staff/register/export", params={"fmt": "pdf"}).status_code == 404
+
+
+def test_a_csv_export_is_utf8_with_a_bom_sorted_as_the_view(signed_in, engine):
+    made = seed(engine)
+    client = signed_in("issuer")
+    page = client.get("/staff/certificates", params=[("status", "revoked"),
+                                                      ("status", "cancelled"),
+                                                      ("sort", "number"),
+                                                      ("descending", "true")])
+    _, response = _export(client, page.text, "csv")
+    assert response.headers["content-type"] == "text/csv; charset=utf-8"
+    assert response.content.startswith(b"\xef\xbb\xbf")
+    lines = response.content.decode("utf-8-sig").split("\r\n")
+    assert lines[0].startswith("证书编号,")
+    assert [line.split(",")[0] for line in lines[1:-1]] == \
+        sorted([made["revoked"], made["cancelled"]], reverse=True)
+
+
+def test_an_export_needs_the_csrf_token_and_a_known_format(signed_in, engine):
+    seed(engine)
+    client = signed_in("issuer")
+    assert client.post("/staff/register/export", {"fmt": "xlsx"},
+                       csrf="forged").status_code == 403
+    assert client.post("/staff/register/export", {"fmt": "pdf"}).status_code == 404
+    bad = client.post("/staff/register/export?expiring_within=soon", {"fmt": "csv"})
+    assert bad.status_code == 400 and "到期天数" in bad.text
+    assert client.get("/staff/jobs").text.count("导出证书登记") == 0
+
+
+def test_an_export_jobs_file_is_for_the_signed_in_desk_only(signed_in, anonymous, engine):
+    seed(engine)
+    clerk = signed_in("issuer")
+    started = clerk.post("/staff/register/export", {"fmt": "csv"})
+    job_url = started.headers["location"]
+    # every role reads the register, so every role may fetch its export
+    other = signed_in("decision_maker")
+    assert other.get(job_url + "/file").status_code == 200
+    gone = anonymous.get(job_url + "/file", follow_redirects=False)
+    assert gone.status_code == 303 and gone.headers["location"].startswith("/staff/login")
+    # a job that writes no file has none to download
+    assert other.get("/staff/jobs/999/file").status_code == 404
 
 
 def test_the_print_view_lists_the_view_without_menus_or_forms(signed_in, engine):
@@ -89,14 +141,20 @@ def test_selected_pdfs_download_as_one_zip_and_the_download_is_logged(signed_in,
     made = seed(engine, store)
     client = signed_in("decision_maker")
     picked = [made["valid"], made["revoked"]]
-    response = client.post("/staff/register/pdfs", {"numbers": picked})
+    started = client.post("/staff/register/pdfs", {"numbers": picked})
+    assert started.status_code == 303  # a job: its page offers the zip
+    job = client.get(started.headers["location"])
+    assert "已打包 2 份证书 PDF。" in job.text and 'id="job-count">2 / 2<' in job.text
+    assert not logged(engine, "register.pdfs_downloaded")  # written, not yet taken out
+    link = re.search(r'<a href="([^"]+)" id="job-file"', job.text).group(1)
+    response = signed_in("issuer").get(link)  # whoever downloads it is on record
     assert response.status_code == 200 and response.headers["content-type"] == \
         "application/zip"
     with zipfile.ZipFile(io.BytesIO(response.content)) as bundle:
         assert sorted(bundle.namelist()) == sorted(f"{n}.pdf" for n in picked)
         assert bundle.read(f"{picked[0]}.pdf").startswith(b"%PDF-")
     [entry] = logged(engine, "register.pdfs_downloaded")
-    assert entry.actor == "dora" and picked[1] in entry.data
+    assert entry.actor == "ivy" and picked[1] in entry.data
 
 
 def test_the_zip_needs_the_forms_csrf_token_and_a_selection(signed_in, engine, settings):

@@ -1,9 +1,11 @@
 """The register in a real headless Chromium: filter by expiring certificates, export the
-view and read the downloaded .xlsx back with openpyxl, download the selection as a zip; on
-a phone the status stays on screen. UPDATE_DOC_SCREENSHOTS=1 writes docs/img."""
+view and read the .xlsx its job page offers back with openpyxl, download the selection as
+a zip (a job too); on a phone the status stays on screen. UPDATE_DOC_SCREENSHOTS=1 writes
+docs/img."""
 
 from __future__ import annotations
 
+import re
 import zipfile
 
 import pytest
@@ -32,8 +34,12 @@ def test_a_clerk_filters_expiring_certificates_and_exports_them_to_excel(
     assert "暂停" in rows.nth(1).inner_text()
     shoot(page, "register", tmp_path)
 
+    register = page.url
+    page.click("#export-xlsx")  # a job: its page offers the file once written
+    page.wait_for_url(re.compile(r".*/staff/jobs/\d+$"))
+    page.wait_for_selector("#job-file")
     with page.expect_download() as got:
-        page.click("#export-xlsx")
+        page.click("#job-file")
     path = tmp_path / got.value.suggested_filename
     got.value.save_as(path)
     assert path.suffix == ".xlsx"
@@ -41,9 +47,12 @@ def test_a_clerk_filters_expiring_certificates_and_exports_them_to_excel(
     assert [r[0] for r in sheet.iter_rows(min_row=2, values_only=True)] == [
         made["soon"], made["suspended"]]
 
+    page.goto(register)
     page.check(f"input[name=numbers][value='{made['soon']}']")
+    page.click("button:has-text('下载所选证书 PDF')")
+    page.wait_for_selector("#job-file")
     with page.expect_download() as got:
-        page.click("button:has-text('下载所选证书 PDF')")
+        page.click("#job-file")
     bundle = tmp_path / "selected.zip"
     got.value.save_as(bundle)
     with zipfile.ZipFile(bundle) as z:

@@ -1,9 +1,10 @@
 """Background jobs on the desk (a batch of issues, a file of certification cases, the
-calendar sweep): ``/staff/jobs`` lists the recent ones, ``/staff/jobs/<id>``
-shows one — its progress while it runs (a small script polls ``/staff/jobs/<id>.json``;
-without scripts the page refreshes itself) and then its result: the numbers issued as
-links, the organisations skipped, the failed lines. An interrupted or failed job can be
-run again. Each page is for the roles that may do the job's action."""
+calendar sweep, an export of a register view): ``/staff/jobs`` lists the recent ones,
+``/staff/jobs/<id>`` shows one — its progress while it runs (a small script polls
+``/staff/jobs/<id>.json``; without scripts the page refreshes itself) and then its result:
+the numbers issued as links, the organisations skipped, the failed lines; an export's file
+at ``/staff/jobs/<id>/file``. An interrupted or failed job can be run again. Each page is
+for the roles that may do the job's action."""
 
 from __future__ import annotations
 
@@ -19,20 +20,25 @@ from sqlmodel import Session
 from certdesk.common.errors import InputError, NotFound
 from certdesk.common.i18n import N_, Msg
 from certdesk.services.jobs import Jobs, translated
+from certdesk.store import events
 from certdesk.store import jobs as table
-from certdesk.store.jobs import Job
+from certdesk.store.db import session_scope
+from certdesk.store.jobs import Job, JobState
+from certdesk.store.register import MEDIA_TYPES
 from certdesk.web.i18n import _, current_lang
 from certdesk.web.staff import reporting, sessions
 from certdesk.web.staff.accounts import ROLES, may
 from certdesk.web.staff.deps import CurrentUser, DeskDep, SessionDep
 from certdesk.web.staff.sessions import Current
-from certdesk.web.staff.web import SECURITY_HEADERS, Forbidden, area_router
+from certdesk.web.staff.web import SECURITY_HEADERS, Forbidden, area_router, download
 
 router = area_router()
 
-KIND_LABELS = {"issue": N_("签发证书"), "certify": N_("认证决定"), "sweep": N_("日历检查")}
-ACTION_OF = {"issue": "issue", "certify": "certify", "sweep": "sweep"}
-"""The role action a job of each kind needs: to see it, as to start it."""
+KIND_LABELS = {"issue": N_("签发证书"), "certify": N_("认证决定"), "sweep": N_("日历检查"),
+               "export": N_("导出证书登记")}
+ACTION_OF = {"issue": "issue", "certify": "certify", "sweep": "sweep", "export": "view"}
+"""The role action a job of each kind needs: to see it, as to start it (an export: every
+role, as every role reads the register)."""
 SWEEP_LABELS = {"suspend": N_("暂停"), "revoke": N_("撤销"), "expire": N_("到期")}
 STATE_LABELS = {"queued": N_("排队中"), "running": N_("进行中"), "done": N_("已完成"),
                 "failed": N_("失败"), "interrupted": N_("已中断")}
@@ -69,6 +75,10 @@ async def consuming(app: FastAPI) -> AsyncIterator[None]:
 def summary(job: Job) -> str:
     """The result in one sentence, as the action's page said it before it became a job."""
     r = job.result
+    if job.kind == "export" and r["suffix"] == ".zip":
+        return _("已打包 {n} 份证书 PDF。", n=r["rows"])
+    if job.kind == "export":
+        return _("已导出 {n} 张证书。", n=r["rows"])
     if job.kind == "sweep":
         return _("日历检查（{on}）完成：{n} 项处理。", on=r["on"], n=len(r["actions"]))
     if job.kind == "certify":
@@ -90,6 +100,8 @@ def lines(s: Session, job: Job) -> list[str]:
     """The result's lines under its sentence: skipped, refused, failed; a sweep's actions
     and the reports it leaves overdue."""
     r = job.result
+    if job.kind == "export":
+        return []
     if job.kind != "sweep":
         shown = translated(r, current_lang())
         return [*shown.get("skipped", []), *shown.get("refused", []), *shown["failed"]]
@@ -113,7 +125,7 @@ def _job(request: Request, s: Session, job_id: int, current: Current) -> Job:
     """The job, after marking it interrupted if its process here has died."""
     jobs_of(request).recover()
     s.expire_all()
-    return _visible(s.get(Job, job_id), current)
+    return _visible(s.get(Job, job_id, options=table.WITHOUT_FILES), current)
 
 
 def as_json(job: Job) -> dict[str, Any]:
@@ -156,6 +168,24 @@ def job_page(request: Request, job_id: int, desk: DeskDep, s: SessionDep,
                            state_words={k: _(v) for k, v in STATE_LABELS.items()})
     response.headers.update(JOB_PAGE_HEADERS)
     return response
+
+
+@router.get("/jobs/{job_id}/file", name="staff_job_file")
+def job_file(request: Request, job_id: int, desk: DeskDep, s: SessionDep,
+             current: CurrentUser) -> Response:
+    """The file an export job wrote, named as the register names an export. Each download
+    of certificates' PDFs is logged: who took which certificates out."""
+    job = _job(request, s, job_id, current)
+    data = table.output(s, job_id) if job.state == JobState.DONE else None
+    if data is None:
+        raise NotFound(N_("此任务没有可下载的文件。"))
+    r, user = job.result, current.user.name
+    if r["suffix"] == ".zip":
+        with session_scope(desk.engine) as w:
+            events.append(w, "register.pdfs_downloaded", f"staff:{user}",
+                          {"numbers": r["numbers"], "holders": r["holders"], "job": job_id},
+                          user)
+    return download(data, job.input_name, MEDIA_TYPES[r["suffix"]])
 
 
 @router.post("/jobs/{job_id}/rerun", name="staff_job_rerun")

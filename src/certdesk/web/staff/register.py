@@ -1,47 +1,42 @@
 """The certificate register page (``/staff/certificates``): every certificate, filtered by
 status, scheme, grade, dates, "expiring within N days" or a search; sorted; keyset pages;
-the current view exported to ``.xlsx`` / ``.csv`` or printed; the selected PDFs as one zip.
+the current view exported to ``.xlsx`` / ``.csv`` or the selected PDFs as one zip (a
+background job: its page offers the file), or printed.
 
 Every role may read the register (as every role may search). Filters are a GET form, so a
-view is a URL a colleague can open; the zip is a POST (CSRF) because it is logged.
+view is a URL a colleague can open; an export is a POST (CSRF): it stores a job.
 """
 
 from __future__ import annotations
 
-import io
-import zipfile
 from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import Depends, Form, Request
 from fastapi.responses import Response
-from sqlmodel import col, select
 
 from certdesk.common.errors import NotFound
 from certdesk.common.i18n import N_
 from certdesk.domain.profiles import Profiles
 from certdesk.domain.status import STATUS_LABELS
-from certdesk.store import events
-from certdesk.store.db import session_scope
-from certdesk.store.models import Certificate
+from certdesk.services.jobs import export_input, pdfs_input
 from certdesk.store.register import (
     EXPORT_FORMATS,
     RegisterQuery,
     all_rows,
-    export_bytes,
     page,
     pdf_records,
 )
+from certdesk.web.i18n import _
 from certdesk.web.staff.deps import CurrentUser, DeskDep, SessionDep, posts
 from certdesk.web.staff.forms import day
+from certdesk.web.staff.job_pages import JobsDep
 from certdesk.web.staff.sessions import Current
-from certdesk.web.staff.web import area_router, download, query_int
+from certdesk.web.staff.web import area_router, query_int
 
 router = area_router()
 
 ViewPost = Annotated[Current, Depends(posts("view"))]
-MEDIA = {".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-         ".csv": "text/csv; charset=utf-8"}
 SORT_LABELS = {"number": N_("证书编号"), "issue_date": N_("发证日期"),
                "expiry_date": N_("有效期至"), "holder": N_("获证组织")}
 PRINT_MAX = 2000
@@ -85,28 +80,31 @@ def register_page(request: Request, desk: DeskDep, s: SessionDep,
                   current: CurrentUser) -> Response:
     q = query_from(request)
     result = page(s, q, desk.today())
-    links = {fmt: view_url(request, "staff_register_export", q, fmt=fmt.lstrip("."))
-             for fmt in EXPORT_FORMATS}
     return desk.render(
         request, "register.html", current, q=q, result=result, statuses=STATUS_LABELS,
         sorts=SORT_LABELS, profiles=list(desk.profiles), grades=_grades(desk.profiles),
-        exports=links,
+        export_url=view_url(request, "staff_register_export", q),
         print_url=view_url(request, "staff_register_print", q),
         first_url=view_url(request, "staff_register", q) if q.after else None,
         next_url=(view_url(request, "staff_register", q, after=result.next_cursor)
                   if result.next_cursor else None))
 
 
-@router.get("/register/export", name="staff_register_export")
-def export(request: Request, desk: DeskDep, s: SessionDep, current: CurrentUser,
-           fmt: str = "xlsx") -> Response:
+@router.post("/register/export", name="staff_register_export")
+def export(request: Request, desk: DeskDep, jobs: JobsDep, current: ViewPost,
+           fmt: Annotated[str, Form()] = "xlsx") -> Response:
+    """The view (the filters in the URL) written by a background job, always: an export
+    may be 100,000 rows (tens of seconds of .xlsx), and one path means the small one is
+    the large one tested; the job page offers the file as soon as it is written. The file
+    is named in the language of who asked (the name is shown on the job's page)."""
     suffix = f".{fmt}"
     if suffix not in EXPORT_FORMATS:
         raise NotFound(N_("页面不存在。"))
-    q, today = query_from(request), desk.today()
-    rows = all_rows(s, q, today)
-    return download(export_bytes(suffix, rows, q, today), f"证书登记-{today}{suffix}",
-                    MEDIA[suffix])
+    q, today = query_from(request), desk.today()  # a bad filter is refused here, not in the job
+    job_id = jobs.submit("export", account=current.user.name, profile=q.profile or "",
+                         input_name=_("证书登记-{day}{suffix}", day=today, suffix=suffix),
+                         input_data=export_input(suffix, q, today), total=0)
+    return desk.redirect(request, "staff_job", job_id=job_id)
 
 
 @router.get("/register/print", name="staff_register_print")
@@ -120,19 +118,12 @@ def print_view(request: Request, desk: DeskDep, s: SessionDep,
 
 
 @router.post("/register/pdfs", name="staff_register_pdfs")
-def pdfs(desk: DeskDep, s: SessionDep, current: ViewPost,
+def pdfs(request: Request, desk: DeskDep, s: SessionDep, jobs: JobsDep, current: ViewPost,
          numbers: Annotated[list[str], Form()] = []) -> Response:  # noqa: B006 (FastAPI copies)
-    picked = pdf_records(s, numbers)
-    names = dict(s.exec(select(Certificate.number, Certificate.holder_name)
-                        .where(col(Certificate.number).in_([n for n, _ in picked]))).all())
-    out = io.BytesIO()
-    # PDFs are compressed already: stored, not deflated again.
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as bundle:
-        for number, sha in picked:
-            bundle.writestr(f"{number}.pdf", desk.store.read(sha))
-    with session_scope(desk.engine) as w:  # who took which certificates out is on record
-        events.append(w, "register.pdfs_downloaded", f"staff:{current.user.name}",
-                      {"numbers": [n for n, _ in picked],
-                       "holders": [names[n] for n, _ in picked]}, current.user.name)
-    return download(out.getvalue(), f"证书-{desk.today()}-{len(picked)}份.zip",
-                    "application/zip")
+    """The selected PDFs as one zip, written by an export job (up to MAX_ZIP PDFs read from
+    the archive, which may be S3); each download of it is logged."""
+    picked = pdf_records(s, numbers)  # a bad selection is refused here, not in the job
+    job_id = jobs.submit("export", account=current.user.name, profile="",
+                         input_name=_("证书-{day}-{n}份.zip", day=desk.today(), n=len(picked)),
+                         input_data=pdfs_input(picked), total=len(picked))
+    return desk.redirect(request, "staff_job", job_id=job_id)
