@@ -26,6 +26,7 @@ from fractions import Fraction
 from typing import Any
 
 from certdesk.common.errors import ConfigError, InputError, RuleViolation
+from certdesk.common.i18n import N_
 from certdesk.domain.spec import RuleText, build, section
 
 
