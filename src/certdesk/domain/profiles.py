@@ -19,6 +19,7 @@ from types import MappingProxyType
 from typing import Any, Protocol
 
 from certdesk.common.errors import ConfigError, InvalidNumber, ProfileNotFound
+from certdesk.common.i18n import N_
 from certdesk.domain.dates import DateRules, date_rules
 from certdesk.domain.decision import DecisionRules, decision_rules
 from certdesk.domain.followup import FollowUpSpec, follow_up_rules
@@ -221,7 +222,8 @@ def _build(pid: str, data: Mapping[str, Any], rules: RuleText, folder: Path) -> 
     try:
         body.body_code  # noqa: B018 - validates the approval number early
     except InvalidNumber as exc:
-        raise ConfigError(f"{where} [body] approval_number: {exc}") from None
+        raise ConfigError(N_("{where} [body] approval_number：{error}"), where=where,
+                          error=exc) from None
     roots = tuple(dict.fromkeys((folder.parent.resolve(), TEMPLATES_DIR)))
     profile = Profile(pid, body, scheme, numbering, retention, templates, folder,
                       RuleBook.parse(rules), certificate, roots)
