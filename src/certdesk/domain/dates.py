@@ -263,16 +263,16 @@ def certificate_dates(
     late = False
     if audit is Audit.INITIAL:
         if previous_expiry is not None:
-            raise InputError("--previous-expiry applies to re-certification only")
+            raise InputError(N_("--previous-expiry 仅适用于再认证"))
         if audit_end is not None:
             clauses.append(check_decision_date(rules, audit, audit_end, decision))
         effective = issue
         expiry = period_end(issue, 12 * cyc.validity_years, conv)
     elif audit is Audit.RECERTIFICATION:
         if previous_expiry is None:
-            raise InputError("re-certification needs --previous-expiry (the current expiry date)")
+            raise InputError(N_("再认证需要 --previous-expiry（现有证书的到期日）"))
         if audit_end is not None:
-            raise InputError("--audit-end applies to initial certification only")
+            raise InputError(N_("--audit-end 仅适用于初次认证"))
         next_start = start_after(previous_expiry, conv)
         expiry = period_end(next_start, 12 * cyc.validity_years, conv)
         late = decision > previous_expiry
@@ -288,7 +288,7 @@ def certificate_dates(
         # A late re-certificate is effective from its decision; the old one lapsed at expiry.
         effective = decision if late else issue
     else:
-        raise InputError("certificate dates exist for initial and recertification audits only")
+        raise InputError(N_("只有初次认证和再认证审核才有证书日期"))
     anchor = decision if rules.surveillance.anchor == "decision" else issue
     plan = surveillance_plan(rules, anchor, first_held=first_surveillance)
     clauses.append(rules.surveillance.clause)

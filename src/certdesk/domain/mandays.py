@@ -250,7 +250,7 @@ class FeatureHit:
 
 def feature_days(table: FeatureTable, products: int, service_items: int) -> FeatureHit:
     if products < 1 or service_items < 1:
-        raise InputError("--products and --service-items must be at least 1")
+        raise InputError(N_("--products 和 --service-items 至少为 1"))
     r = next(i for i, b in enumerate(table.products) if products in b)
     c = next(i for i, b in enumerate(table.service_items) if service_items in b)
     value = table.days[r][c]

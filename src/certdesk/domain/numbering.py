@@ -104,7 +104,7 @@ def parse(text: str) -> CertNumber:
     """Parse a number, tolerating the spaces of the printed form; raise ``InvalidNumber``."""
     compact = re.sub(r"\s+", "", text or "").upper()
     if not compact:
-        raise InvalidNumber("certificate number is empty")
+        raise InvalidNumber(N_("证书编号为空"))
     m = _NUMBER.fullmatch(compact)
     if not m:
         raise InvalidNumber(

@@ -42,10 +42,10 @@ def change_site_scopes(sites: Sequence[Mapping[str, Any]], new_scope: str | None
     if both:
         raise InputError(N_("场所 {k} 既给出了新范围又被删除"), k=both[0])
     if any(not str(v).strip() for v in site_scopes.values()):
-        raise InputError("a site's new scope is empty (remove the site instead)")
+        raise InputError(N_("场所的新范围为空（如不再覆盖该场所，请将其删除）"))
     if count and len(set(removed)) == count:
-        raise RuleViolation("every site removed: cancel the certificate instead "
-                            f"(certdesk status N cancel) [{CLAUSE}]")
+        raise RuleViolation(N_("所有场所均被删除：应改为注销证书（certdesk status N cancel）"
+                               "[{clause}]"), clause=CLAUSE)
     if new_scope is not None:
         unnamed = [str(k) for k, s in enumerate(sites, start=1)
                    if k not in site_scopes and k not in removed and s.get("scope") != new_scope]

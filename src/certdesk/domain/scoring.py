@@ -328,21 +328,21 @@ class SheetResult:
 def score_sheet(rules: ScoringRules, sheet: Any) -> SheetResult:
     """Score a sheet: every item listed once (by id or Chinese name), deductions, bonus."""
     if not isinstance(sheet, Mapping):
-        raise InputError("a score sheet is a JSON object with 'items'")
+        raise InputError(N_("评分表应为含 'items' 的 JSON 对象"))
     unknown = set(sheet) - {"items", "deductions", "bonus", "service_feature_result",
                             "profile", "note"}
     if unknown:
         raise InputError(N_("评分表：未知的键 {keys}"), keys=", ".join(sorted(unknown)))
     entries = sheet.get("items")
     if not isinstance(entries, Sequence) or isinstance(entries, str):
-        raise InputError("score sheet: 'items' must be a list")
+        raise InputError(N_("评分表：'items' 应为列表"))
     names = {i.name: i.id for c in rules.categories for i in c.items}
     known = rules.items
     excludable = "/".join(c.name for c in rules.categories if c.exclusions_allowed) or "no"
     seen: dict[str, ItemScore] = {}
     for entry in entries:
         if not isinstance(entry, Mapping) or not isinstance(entry.get("item"), str):
-            raise InputError("score sheet: every item is an object with an 'item' id")
+            raise InputError(N_("评分表：每个条款都应是含 'item' 编号的对象"))
         item_id = names.get(entry["item"], entry["item"])
         if item_id not in known:
             raise InputError(N_("评分表：未知条款 {item!r}（已知：{known}）"), item=entry["item"],
@@ -362,7 +362,7 @@ def score_sheet(rules: ScoringRules, sheet: Any) -> SheetResult:
     applicable = sum(s.item.points for s in scores if s.earned is not None)
     earned = sum((s.earned for s in scores if s.earned is not None), Fraction(0))
     if applicable == 0:
-        raise InputError("score sheet: no applicable items")
+        raise InputError(N_("评分表：没有适用的条款"))
     items_score = earned / applicable * 100
     final = items_score - len(deductions) + len(bonus)
     verdict = grade(rules, max(final, Fraction(0)), deductions=len(deductions),
