@@ -13,8 +13,9 @@ from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 
 from certdesk.common import i18n
-from certdesk.common.errors import AlreadyHeld, InputError
+from certdesk.common.errors import AlreadyHeld, InputError, InvalidUSCC
 from certdesk.common.i18n import N_, Msg, from_accept_language, from_environment, translate
+from certdesk.domain.uscc import validate_uscc
 
 ROOT = Path(__file__).resolve().parents[2]
 PO = ROOT / "src/certdesk/locale/en/LC_MESSAGES/certdesk.po"
@@ -106,3 +107,12 @@ def test_a_message_without_a_msgid_stays_as_raised_and_survives_pickling():
 def test_a_tuple_of_msgids_is_translated_and_joined():
     assert translate("en", "{x}", x=(Msg("暂停"), Msg("有效"))) == "suspended, valid"
     assert translate("zh", "{x}", x=(Msg("暂停"), Msg("有效"))) == "暂停、有效"
+
+
+def test_an_error_wrapped_in_another_is_shown_in_the_readers_language():
+    with pytest.raises(InvalidUSCC) as inner:
+        validate_uscc("123")
+    outer = InputError(N_("{where}：{error}"), where="orgs.json: record 1", error=inner.value)
+    assert str(outer) == "orgs.json: record 1：统一社会信用代码 '123' 有 3 位，应为 18 位"
+    assert outer.text("en") == "orgs.json: record 1: credit code '123' has 3 characters, " \
+                               "expected 18"

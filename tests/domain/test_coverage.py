@@ -15,6 +15,7 @@ from certdesk.domain.coverage import (
     site_coverage,
     visited_sites,
 )
+from tests.english import raises_en
 from tests.shipped import rules_of
 
 CLAUSE = "XBHT 7.2.2.9.2"
@@ -45,7 +46,7 @@ def test_repeated_samples_are_noted_and_a_covered_cycle_says_nothing():
 
 def test_visited_sites_must_exist():
     assert visited_sites(3, [3, 1, 1]) == (1, 3)
-    with pytest.raises(InputError, match="site 4 does not exist"):
+    with raises_en(InputError, match="site 4 does not exist"):
         visited_sites(3, [4])
 
 
@@ -84,15 +85,15 @@ def test_the_bodies_that_require_every_product_covered_name_their_clause(pid, cl
 def test_products_are_read_from_a_list_or_one_text_and_never_twice():
     assert product_names("空调、冰箱，洗衣机", "products") == PRODUCTS
     assert product_names([" 空调", "冰箱", ""], "products") == ("空调", "冰箱")
-    with pytest.raises(InputError, match="'空调' is listed twice"):
+    with raises_en(InputError, match="'空调' is listed twice"):
         product_names(["空调", "空调"], "products")
-    with pytest.raises(InputError, match="every product is a name"):
+    with raises_en(InputError, match="every product is a name"):
         product_names(["空调", 3], "products")
 
 
 def test_a_surveillance_names_the_products_it_covered_by_name_or_number():
     assert audited_products(PRODUCTS, "1、洗衣机") == ("空调", "洗衣机")
-    with pytest.raises(InputError, match="'电视' is not a product of the certificate"):
+    with raises_en(InputError, match="'电视' is not a product of the certificate"):
         audited_products(PRODUCTS, "电视")
 
 

@@ -21,6 +21,7 @@ from certdesk.domain.dates import (
     suspension,
 )
 from certdesk.domain.spec import Audit
+from tests.english import raises_en
 from tests.shipped import SHIPPED, rules_of
 
 D = date.fromisoformat
@@ -70,7 +71,7 @@ def test_the_issue_date_defaults_to_the_decision_date_and_may_be_later():
 @pytest.mark.parametrize("pid,clause", [("cacq", "CACQ 8.2, 8.4"), ("xbht", "XBHT 7.8.2"),
                                         ("dni-sh", "DNI-SH 3")])
 def test_an_issue_date_before_the_decision_is_refused_naming_the_clause(pid, clause):
-    with pytest.raises(RuleViolation, match=f"before the decision date.*{clause}"):
+    with raises_en(RuleViolation, match=f"before the decision date.*{clause}"):
         certificate_dates(rules_of(pid).dates, Audit.INITIAL, D("2024-03-15"),
                           issue=D("2024-03-14"))
 
@@ -79,7 +80,7 @@ def test_an_initial_decision_more_than_six_months_after_the_audit_is_refused():
     rules = rules_of("cacq").dates
     ok = certificate_dates(rules, Audit.INITIAL, D("2024-09-10"), audit_end=D("2024-03-10"))
     assert "CACQ 7.10.7" in ok.clauses
-    with pytest.raises(RuleViolation, match=r"more than 6 months.*audit again.*CACQ 7\.10\.7"):
+    with raises_en(RuleViolation, match=r"more than 6 months.*audit again.*CACQ 7\.10\.7"):
         certificate_dates(rules, Audit.INITIAL, D("2024-09-11"), audit_end=D("2024-03-10"))
 
 
@@ -113,7 +114,7 @@ def test_a_late_recertification_is_effective_from_its_decision_and_keeps_the_cyc
                                         ("zpic", "default")])
 def test_a_recertification_more_than_six_months_late_needs_a_new_initial_certification(
         pid, clause):
-    with pytest.raises(RuleViolation, match=f"new initial certification is needed.*{clause}"):
+    with raises_en(RuleViolation, match=f"new initial certification is needed.*{clause}"):
         certificate_dates(rules_of(pid).dates, Audit.RECERTIFICATION, D("2027-09-15"),
                           previous_expiry=D("2027-03-14"))
 
@@ -131,7 +132,7 @@ def test_a_recertification_more_than_six_months_late_needs_a_new_initial_certifi
     ],
 )
 def test_inconsistent_date_input_is_refused_with_a_clear_message(audit, kwargs, match):
-    with pytest.raises(InputError, match=match):
+    with raises_en(InputError, match=match):
         certificate_dates(rules_of("cacq").dates, audit, D("2024-03-15"), **kwargs)
 
 
@@ -192,7 +193,7 @@ def test_a_suspension_lasts_the_body_usual_period_and_at_most_six_months(pid, us
 
 @pytest.mark.parametrize("pid", PROFILES)
 def test_a_suspension_longer_than_the_maximum_is_refused(pid):
-    with pytest.raises(RuleViolation, match="at most 6 months, not 7.*revocation"):
+    with raises_en(RuleViolation, match="at most 6 months, not 7.*revocation"):
         suspension(rules_of(pid).dates, D("2024-03-10"), months=7)
 
 
@@ -200,14 +201,14 @@ def test_zpic_imposes_a_suspension_within_five_working_days_others_within_five_d
     friday = D("2024-03-01")
     assert suspension(rules_of("zpic").dates, friday, verified=friday).impose_by == D("2024-03-08")
     assert suspension(rules_of("cacq").dates, friday, verified=friday).impose_by == D("2024-03-06")
-    with pytest.raises(RuleViolation, match=r"5 working days.*by 2024-03-08.*ZPIC 7\.2"):
+    with raises_en(RuleViolation, match=r"5 working days.*by 2024-03-08.*ZPIC 7\.2"):
         suspension(rules_of("zpic").dates, D("2024-03-11"), verified=friday)
 
 
 @pytest.mark.parametrize("months,verified,match", [
     (0, None, "at least 1"), (None, D("2024-04-01"), "after the suspension start")])
 def test_bad_suspension_input_is_refused(months, verified, match):
-    with pytest.raises(InputError, match=match):
+    with raises_en(InputError, match=match):
         suspension(rules_of("cacq").dates, D("2024-03-10"), months=months, verified=verified)
 
 
@@ -232,9 +233,9 @@ def test_recertification_non_conformities_close_before_the_current_expiry():
     result = nc_deadline(rules, Audit.RECERTIFICATION, D("2027-01-10"),
                          previous_expiry=D("2027-03-14"))
     assert (result.due_by, result.clause) == (D("2027-03-14"), "XBHT 7.5.4")
-    with pytest.raises(InputError, match="needs --previous-expiry"):
+    with raises_en(InputError, match="needs --previous-expiry"):
         nc_deadline(rules, Audit.RECERTIFICATION, D("2027-01-10"))
-    with pytest.raises(InputError, match="after the expiry"):
+    with raises_en(InputError, match="after the expiry"):
         nc_deadline(rules, Audit.RECERTIFICATION, D("2027-04-10"), previous_expiry=D("2027-03-14"))
 
 

@@ -4,6 +4,7 @@ import pytest
 
 from certdesk.common.errors import InputError, RuleViolation
 from certdesk.domain.decision import check_independence
+from tests.english import raises_en
 from tests.shipped import SHIPPED, rules_of
 
 
@@ -23,7 +24,7 @@ def test_an_auditor_cannot_decide_even_spelled_differently(maker):
 
 
 def test_a_decision_without_a_decision_maker_is_refused():
-    with pytest.raises(InputError, match="at least one"):
+    with raises_en(InputError, match="at least one"):
         check_independence(rules_of("zpic").decision, ["张三"], ["  "])
 
 

@@ -12,6 +12,7 @@ from certdesk.common.errors import ConfigError, InputError, RuleViolation
 from certdesk.domain.dates import DateRules
 from certdesk.domain.followup import FollowUpSpec, check_follow_up, owed_after
 from certdesk.domain.spec import Audit, build
+from tests.english import raises_en
 from tests.shipped import SHIPPED, rules_of
 
 AUDIT_END = date(2026, 10, 14)
@@ -72,14 +73,14 @@ def test_a_late_feature_evaluation_is_warned_of_with_its_clause():
 
 
 def test_a_report_dated_before_the_audit_ended_is_refused():
-    with pytest.raises(InputError, match="before the audit ended"):
+    with raises_en(InputError, match="before the audit ended"):
         check_follow_up(*limits("cacq"), Audit.INITIAL, AUDIT_END, feature_on=date(2026, 11, 1),
                         report_on=date(2026, 10, 20))
 
 
 def test_a_profile_set_to_refuse_refuses_a_late_report():
     strict = FollowUpSpec(report_months=1, report_clause="CACQ 7.9.1", late="refuse")
-    with pytest.raises(RuleViolation, match=r"report dated 2026-12-01 is late.*CACQ 7\.9\.1"):
+    with raises_en(RuleViolation, match=r"report dated 2026-12-01 is late.*CACQ 7\.9\.1"):
         check_follow_up(strict, rules_of("cacq").dates, Audit.INITIAL, AUDIT_END, feature_on=None,
                         report_on=date(2026, 12, 1))
 

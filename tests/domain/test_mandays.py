@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from certdesk.common.errors import InputError, RuleViolation
 from certdesk.domain.mandays import Beyond, Rounding, feature_days, lookup, man_days
 from certdesk.domain.spec import Audit
+from tests.english import raises_en
 from tests.shipped import rules_of
 
 # Transcribed from the seeds, independently of rules.toml: (from, to, days...).
@@ -133,7 +134,7 @@ def test_beyond_the_last_row_with_partial_bands_ignored_keeps_the_last_value_unt
 def test_a_profile_set_to_refuse_beyond_its_table_raises_a_rule_violation():
     rules = rules_of("zpic").man_days
     table = replace(rules.table, beyond=Beyond(mode="refuse", clause="ZPIC 4.2.1.1"))
-    with pytest.raises(RuleViolation, match="beyond the table.*3451-10700.*ZPIC 4.2.1.1"):
+    with raises_en(RuleViolation, match="beyond the table.*3451-10700.*ZPIC 4.2.1.1"):
         lookup(table, 10701, clause="ZPIC 4.2.1.1")
 
 
@@ -201,7 +202,7 @@ def test_derived_days_never_fall_below_the_minimum():
 )
 def test_bad_man_day_input_is_refused_with_a_clear_message(pid, kwargs, error, match):
     people = kwargs.pop("people")
-    with pytest.raises(error, match=match):
+    with raises_en(error, match=match):
         man_days(rules_of(pid).man_days, Audit.INITIAL, people, **kwargs)
 
 

@@ -10,13 +10,14 @@ import pytest
 
 from certdesk.common.errors import InputError, RuleViolation
 from certdesk.domain.dates import check_recert_audit
+from tests.english import raises_en
 from tests.shipped import rules_of
 
 EXPIRY = date(2029, 3, 14)
 
 
 def test_cacq_refuses_a_late_decision_on_an_audit_held_after_expiry():
-    with pytest.raises(RuleViolation, match=r"after the expiry.*\[CACQ 7\.6\.2, 7\.10\.8\]"):
+    with raises_en(RuleViolation, match=r"after the expiry.*\[CACQ 7\.6\.2, 7\.10\.8\]"):
         check_recert_audit(rules_of("cacq").dates, EXPIRY, date(2029, 5, 1), date(2029, 4, 2))
 
 
@@ -25,7 +26,7 @@ def test_cacq_accepts_a_late_decision_on_an_audit_held_before_expiry():
 
 
 def test_a_late_cacq_decision_must_state_when_its_audit_ended():
-    with pytest.raises(InputError, match="--audit-end"):
+    with raises_en(InputError, match="--audit-end"):
         check_recert_audit(rules_of("cacq").dates, EXPIRY, date(2029, 5, 1), None)
 
 
@@ -39,5 +40,5 @@ def test_xbht_allows_the_audit_after_expiry_within_its_late_window():
 
 @pytest.mark.parametrize("pid", ["cacq", "xbht"])
 def test_the_audit_cannot_end_after_its_decision(pid):
-    with pytest.raises(InputError, match="cannot precede the audit"):
+    with raises_en(InputError, match="cannot precede the audit"):
         check_recert_audit(rules_of(pid).dates, EXPIRY, date(2029, 3, 1), date(2029, 3, 2))

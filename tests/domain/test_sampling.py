@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from certdesk.common.errors import InputError, RuleViolation
 from certdesk.domain.sampling import ceil_times_sqrt, sample_size
 from certdesk.domain.spec import Audit
+from tests.english import raises_en
 from tests.shipped import SHIPPED, rules_of
 
 PROFILES = tuple(SHIPPED.ids())
@@ -57,12 +58,12 @@ def test_xbht_defaults_to_the_top_of_the_range_and_asks_for_a_quarter_at_random(
 )
 def test_an_xbht_coefficient_outside_the_stage_range_is_refused_naming_the_range(
         audit, coefficient, label):
-    with pytest.raises(RuleViolation, match=f"outside the {audit.value} range {label}.*XBHT"):
+    with raises_en(RuleViolation, match=f"outside the {audit.value} range {label}.*XBHT"):
         sample_size(rules_of("xbht").sampling, audit, 10, Fraction(coefficient))
 
 
 def test_a_body_with_a_fixed_coefficient_refuses_another():
-    with pytest.raises(RuleViolation, match=r"fixed at 0.6 \[CACQ 7.3.4.3\(2\)\]"):
+    with raises_en(RuleViolation, match=r"fixed at 0.6 \[CACQ 7.3.4.3\(2\)\]"):
         sample_size(rules_of("cacq").sampling, Audit.SURVEILLANCE, 10, Fraction("0.7"))
 
 
@@ -78,7 +79,7 @@ def test_zpic_visits_the_central_office_besides_the_sample():
 
 @pytest.mark.parametrize("sites", [0, -3])
 def test_fewer_than_one_site_is_refused(sites):
-    with pytest.raises(InputError, match="--sites must be at least 1"):
+    with raises_en(InputError, match="--sites must be at least 1"):
         sample_size(rules_of("cacq").sampling, Audit.INITIAL, sites)
 
 

@@ -6,6 +6,7 @@ import pytest
 
 from certdesk.common.errors import InputError, RuleViolation
 from certdesk.domain.scope import change_site_scopes
+from tests.english import raises_en
 
 SITES = ({"address": "一号", "scope": "家用电器的安装、维修"},
          {"address": "二号", "scope": "家用电器的安装"},
@@ -13,7 +14,7 @@ SITES = ({"address": "一号", "scope": "家用电器的安装、维修"},
 
 
 def test_a_reduced_scope_is_refused_while_a_site_keeps_the_removed_activity():
-    with pytest.raises(RuleViolation, match=r"give site 1, 2 .*XBHT 7\.8\.2\(6\)b"):
+    with raises_en(RuleViolation, match=r"give site 1, 2 .*XBHT 7\.8\.2\(6\)b"):
         change_site_scopes(SITES, "家用电器的维修", {}, ())
 
 
@@ -35,5 +36,5 @@ def test_site_scopes_may_change_without_a_new_main_scope():
     ({}, (1, 2, 3), RuleViolation, "cancel the certificate"),
 ])
 def test_impossible_site_changes_are_refused(scopes, removed, error, match):
-    with pytest.raises(error, match=match):
+    with raises_en(error, match=match):
         change_site_scopes(SITES, None, scopes, removed)

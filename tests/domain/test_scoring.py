@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from certdesk.common.errors import InputError, RuleViolation
 from certdesk.domain.scoring import grade, score_sheet
+from tests.english import raises_en
 from tests.shipped import SHIPPED, rules_of
 
 PROFILES = tuple(SHIPPED.ids())
@@ -82,7 +83,7 @@ def test_cacq_grades_by_the_service_experience_measurement():
 
 @pytest.mark.parametrize("pid", ["cacq", "zpic"])
 def test_bodies_that_use_the_service_feature_result_require_it(pid):
-    with pytest.raises(InputError, match="needs the service-feature result"):
+    with raises_en(InputError, match="needs the service-feature result"):
         grade(rules_of(pid).scoring, 90)
 
 
@@ -117,7 +118,7 @@ def test_a_score_sheet_at_69_95_fails_in_every_body(pid):
 )
 def test_bad_grade_input_is_refused_with_a_clear_message(kwargs, match):
     score = kwargs.pop("score")
-    with pytest.raises(InputError, match=match):
+    with raises_en(InputError, match=match):
         grade(rules_of("dni-spshfw").scoring, score, **kwargs)
 
 
@@ -138,7 +139,7 @@ def test_not_applicable_product_service_items_leave_the_applicable_total():
 
 
 def test_items_outside_product_service_cannot_be_not_applicable():
-    with pytest.raises(RuleViolation, match="'staffing'.*cannot be not applicable.*商品服务"):
+    with raises_en(RuleViolation, match="'staffing'.*cannot be not applicable.*商品服务"):
         score_sheet(rules_of("cacq").scoring, sheet(staffing={"not_applicable": True}))
 
 
@@ -159,7 +160,7 @@ def test_deductions_and_one_bonus_apply_outside_the_item_points():
 
 
 def test_more_than_one_bonus_is_refused():
-    with pytest.raises(RuleViolation, match="at most 1"):
+    with raises_en(RuleViolation, match="at most 1"):
         score_sheet(rules_of("cacq").scoring, sheet(bonus=["x", "y"]))
 
 
@@ -194,7 +195,7 @@ def test_the_example_score_sheet_scores_as_documented():
     ],
 )
 def test_a_malformed_score_sheet_is_refused_with_a_clear_message(bad, match):
-    with pytest.raises(InputError, match=match):
+    with raises_en(InputError, match=match):
         score_sheet(rules_of("zpic").scoring, bad)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from certdesk.domain.text import LIMITS, UnsafeText, clean_text, printable
+from tests.english import raises_en
 
 
 @pytest.mark.parametrize(("text", "why"), [
@@ -24,14 +25,14 @@ from certdesk.domain.text import LIMITS, UnsafeText, clean_text, printable
 def test_hostile_characters_are_refused_naming_field_character_and_place(text, why):
     with pytest.raises(UnsafeText) as err:
         clean_text(text, "name", "orgs.json: record 2")
-    message = str(err.value)
+    message = err.value.text("en")
     assert message.startswith("orgs.json: record 2: field 'name' contains")
     assert why in message and "at character" in message
 
 
 def test_line_breaks_and_tabs_are_text_where_a_field_has_several_lines():
     assert clean_text("第一条\r\n第二条\t完", "findings") == "第一条\n第二条\t完"
-    with pytest.raises(UnsafeText, match=r"U\+001B"):
+    with raises_en(UnsafeText, match=r"U\+001B"):
         clean_text("第一条\x1b", "findings")
 
 
@@ -41,9 +42,9 @@ def test_text_is_nfc_normalised_and_plain_chinese_and_latin_pass():
 
 def test_each_field_has_a_length_limit_counted_in_characters():
     assert clean_text("家" * LIMITS["name"], "name")
-    with pytest.raises(UnsafeText, match="'name' is 5000 characters long; at most 200"):
+    with raises_en(UnsafeText, match="'name' is 5000 characters long; at most 200"):
         clean_text("家" * 5000, "name")
-    with pytest.raises(UnsafeText, match="at most 5000"):
+    with raises_en(UnsafeText, match="at most 5000"):
         clean_text("x" * 5001, "anything_else")
 
 
@@ -55,6 +56,6 @@ def test_printing_shows_control_and_bidi_characters_as_escapes():
 def test_a_file_name_with_control_or_bidi_characters_is_refused_before_conversion():
     from certdesk.services.ingest import take_in
 
-    with pytest.raises(UnsafeText, match="'filename' contains .*U\\+202E"):
+    with raises_en(UnsafeText, match="'filename' contains .*U\\+202E"):
         take_in(None, None, None, None, b"%PDF-1.4", "invoice\u202efdp.exe",
                 record_type="report", filing=None, signer=None, actor="t")

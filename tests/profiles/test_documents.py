@@ -14,6 +14,7 @@ from certdesk.documents.kinds import KINDS
 from certdesk.documents.render import render_docx
 from certdesk.documents.schema import problems
 from tests.documents.support import contexts, example
+from tests.english import raises_en
 from tests.shipped import SHIPPED, rules_of
 
 
@@ -132,7 +133,7 @@ def test_a_decision_against_the_team_needs_a_reason():
 
 
 def test_a_suspension_longer_than_the_body_allows_is_refused():
-    with pytest.raises(RuleViolation, match="at most 6 months"):
+    with raises_en(RuleViolation, match="at most 6 months"):
         contexts("cacq", "suspension_notice", {**example("suspension_notice"), "months": 9})
 
 
@@ -163,7 +164,7 @@ def test_a_refusal_notice_lists_no_certificates():
     ("colour", "red", "unknown field"),
 ])
 def test_a_bad_record_is_one_error_naming_record_and_field(field, value, message):
-    with pytest.raises(InputError, match=message) as err:
+    with raises_en(InputError, match=message) as err:
         contexts("cacq", "certificate", {**example("certificate"), field: value})
     assert str(err.value).startswith("test record")
 

@@ -19,6 +19,7 @@ from certdesk.documents.kinds import REFUSED, Build
 from certdesk.services.certification import certify, prepare
 from certdesk.store.models import Certificate, Event, Record
 from tests.documents.support import pdftotext as pdftotext_
+from tests.english import raises_en
 from tests.shipped import SHIPPED
 
 REPO = Path(__file__).resolve().parents[2]
@@ -136,7 +137,7 @@ def test_a_reviewer_who_audited_is_refused(home):
 
 
 def test_a_decision_before_the_audit_ended_is_refused(home):
-    with pytest.raises(InputError, match=r"a decision cannot precede the audit"):
+    with raises_en(InputError, match=r"a decision cannot precede the audit"):
         prepared("zpic", case(decision={"decision_date": "2026-10-13",
                                         "review_date": "2026-10-13"}))
 
@@ -149,7 +150,7 @@ def test_an_initial_decision_more_than_six_months_after_the_audit_is_refused(hom
     assert prepared(profile, case(decision={"decision_date": "2027-04-14",
                                             "issue_date": "2027-04-14"})).approved
     late = case(decision={"decision_date": "2027-04-15", "issue_date": "2027-04-15"})
-    with pytest.raises(RuleViolation, match=rf"more than 6 months.*\[{re.escape(clause)}"):
+    with raises_en(RuleViolation, match=rf"more than 6 months.*\[{re.escape(clause)}"):
         prepared(profile, late)
 
 
@@ -294,7 +295,7 @@ GRANT = {"reason": "严重不符合的纠正措施已验证有效"}
 
 
 def test_a_severe_nc_without_verified_corrective_action_refuses_the_grant(home):
-    with pytest.raises(RuleViolation, match=r"NC-01 is severe.*verified_on.*\[XBHT 7\.5\.2\.2\]"):
+    with raises_en(RuleViolation, match=r"NC-01 is severe.*verified_on.*\[XBHT 7\.5\.2\.2\]"):
         prepared(record=case(nonconformities=_nc(severity="严重"), decision=GRANT))
     with pytest.raises(RuleViolation, match=r"\[CACQ 7\.8\.5, 7\.10\.6\(2\)\]"):
         prepared("cacq", case(nonconformities=_nc(severity="严重"), decision=GRANT))
@@ -308,13 +309,13 @@ def test_a_severe_nc_verified_between_the_audit_and_the_decision_allows_the_gran
 
 
 def test_a_severe_nc_verified_after_the_decision_is_refused(home):
-    with pytest.raises(RuleViolation, match="after the decision"):
+    with raises_en(RuleViolation, match="after the decision"):
         prepared(record=case(nonconformities=_nc(severity="严重", verified_on="2026-11-21"),
                              decision=GRANT))
 
 
 def test_a_minor_nc_needs_its_corrective_action_accepted_before_granting(home):
-    with pytest.raises(RuleViolation, match="corrective_action"):
+    with raises_en(RuleViolation, match="corrective_action"):
         prepared(record=case(nonconformities=_nc(corrective_action=None)))
 
 

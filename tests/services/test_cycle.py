@@ -24,6 +24,7 @@ from certdesk.services.verification import verify_pdf
 from certdesk.store.models import Certificate, Event
 from tests.conftest import run_cli
 from tests.documents.support import pdftotext
+from tests.english import raises_en
 from tests.services.conftest import TWO_SITES
 from tests.shipped import SHIPPED
 
@@ -83,7 +84,7 @@ def test_a_late_recertification_within_six_months_is_effective_from_its_decision
 
 def test_recertification_seven_months_after_expiry_is_refused(issuer, main, today):
     today(date(2029, 10, 20))
-    with pytest.raises(RuleViolation, match="new initial certification"):
+    with raises_en(RuleViolation, match="new initial certification"):
         recertify(issuer, main, date(2029, 10, 20))
 
 
@@ -166,7 +167,7 @@ def test_a_reduced_scope_must_name_each_sites_scope_and_nothing_changes_until_it
                                                                                     main, today):
     today(date(2027, 5, 6))
     # CACQ 8.4.1 9), DNI 6.5.3 3), XBHT 7.8.2(6)b: no site keeps an activity no longer covered
-    with pytest.raises(RuleViolation, match="give site 1, 2 its new scope"):
+    with raises_en(RuleViolation, match="give site 1, 2 its new scope"):
         reissue(issuer, main, Changes(scope="家用电器的维修（不含安装）"), "缩小范围",
                 on=date(2027, 5, 6))
     assert _row(issuer, main).reissue_date is None

@@ -111,7 +111,7 @@ def test_an_xlsx_sheet_reads_date_cells_text_dates_and_numbers_as_text(tmp_path)
     assert (org.decision_date, org.issue_date) == (date(2026, 11, 17), date(2026, 11, 20))
     assert org.sites == (SiteInput("1001", "维修"),) and org.line == 2
     assert (bad.line, bad.field) == (4, "uscc")
-    assert str(bad.error).startswith("orgs.xlsx [组织]: row 4 (坏公司): credit code")
+    assert bad.error.text("en").startswith("orgs.xlsx [组织]: row 4 (坏公司): credit code")
 
 
 def test_full_width_spaces_in_a_name_are_normalised_with_a_warning(tmp_path):
@@ -132,7 +132,7 @@ def test_normalising_spaces_does_not_let_an_invisible_character_through(tmp_path
                                       "某\u200b 公司,91110108MA01CD3E6R,北京,维修,2026-11-17"])
     (bad,) = load_organisations(path)
     assert isinstance(bad, Rejected) and bad.field == "name"
-    assert "invisible formatting character" in str(bad.error)
+    assert "invisible formatting character" in bad.error.text("en")
 
 
 def test_the_cli_dry_run_lists_each_failure_with_its_line_and_column(keyed_home, cli,

@@ -17,6 +17,7 @@ from certdesk.services.inputs import Rejected, parse_csv, parse_json
 from certdesk.services.issuing import Issuer
 from certdesk.store.models import Certificate, Event
 from tests.conftest import run_cli
+from tests.english import raises_en
 from tests.services.conftest import TWO_SITES
 from tests.shipped import SHIPPED
 
@@ -37,7 +38,7 @@ def test_json_and_csv_inputs_list_the_scopes_products():
 def test_a_product_listed_twice_is_refused_naming_the_field():
     (bad,) = parse_json('{' + ORG + ', "products": ["空调", "空调"]}', "o.json")
     assert isinstance(bad, Rejected) and bad.field == "products"
-    assert "'空调' is listed twice" in str(bad.error)
+    assert "'空调' is listed twice" in bad.error.text("en")
 
 
 @pytest.fixture
@@ -85,7 +86,7 @@ def test_a_surveillance_naming_an_unknown_product_records_nothing(cacq, home, to
     res = run_cli("surveillance", number, "--held", "2027-03-01", "--products", "电视",
                   home=home)
     assert res.returncode != 0 and "'电视' is not a product of the certificate" in res.stderr
-    with pytest.raises(InputError, match="not a product"):
+    with raises_en(InputError, match="not a product"):
         record_surveillance(cacq.engine, cacq.profiles, number, date(2027, 3, 1), products="4")
     with Session(cacq.engine) as s:
         assert s.exec(select(Event).where(Event.kind == "certificate.surveillance")).all() == []

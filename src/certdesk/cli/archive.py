@@ -17,7 +17,7 @@ from rich.table import Table
 
 from certdesk.cli.identity import AS_OPT, acting
 from certdesk.cli.options import JSON_OPT, day_option, install_profiles
-from certdesk.cli.output import console, emit, err_console
+from certdesk.cli.output import console, emit, err_console, lang
 from certdesk.common.errors import CertdeskError
 from certdesk.common.files import read_bytes
 from certdesk.common.settings import get_settings
@@ -94,7 +94,7 @@ def archive_add(
             except CertdeskError as exc:
                 if len(files) == 1:
                     raise
-                failed.append({"file": str(path), "reason": str(exc)})
+                failed.append({"file": str(path), "reason": exc.text(lang())})
 
     def human(d: dict) -> None:
         for r in d["records"]:

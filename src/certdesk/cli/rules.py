@@ -13,7 +13,7 @@ from typing import Any
 import typer
 
 from certdesk.cli.options import JSON_OPT, day_option, install_profiles
-from certdesk.cli.output import console, emit, fail
+from certdesk.cli.output import console, emit, fail, lang
 from certdesk.common.errors import InputError, InvalidUSCC
 from certdesk.domain.dates import certificate_dates, nc_deadline, suspension
 from certdesk.domain.mandays import man_days
@@ -242,9 +242,9 @@ def uscc_cmd(
         norm = validate_uscc(code)
     except InvalidUSCC as exc:
         if as_json:
-            emit({"code": code, "valid": False, "reason": str(exc)}, True)
+            emit({"code": code, "valid": False, "reason": exc.text(lang())}, True)
         else:
-            fail(str(exc))
+            fail(exc.text(lang()))
         raise typer.Exit(1) from None
     emit({"code": norm, "valid": True}, as_json,
          lambda d: console.print(f"valid: {d['code']}", highlight=False))

@@ -104,7 +104,8 @@ def _compile(po: Path) -> _gettext.GNUTranslations:
 
 
 def translate(lang: str, msgid: str, /, **params: object) -> str:
-    """``msgid`` in ``lang``, its ``{name}`` fields filled (``Msg`` values translated too).
+    """``msgid`` in ``lang``, its ``{name}`` fields filled (``Msg`` values and errors
+    translated too).
     Without params the text is returned as is: a message may contain braces."""
     text = catalog(lang).gettext(msgid) if msgid else msgid
     if not params:
@@ -115,6 +116,8 @@ def translate(lang: str, msgid: str, /, **params: object) -> str:
 def _param(lang: str, value: object) -> object:
     if isinstance(value, Msg):
         return translate(lang, value)
+    if isinstance(value, Exception) and callable(text := getattr(value, "text", None)):
+        return text(lang)  # a CertdeskError wrapped in another's message: in the same language
     if isinstance(value, tuple) and value and all(isinstance(v, Msg) for v in value):
         return translate(lang, N_("、")).join(translate(lang, v) for v in value)
     return value

@@ -17,6 +17,7 @@ from datetime import date
 from typing import Any
 
 from certdesk.common.errors import InputError, RuleViolation
+from certdesk.common.i18n import N_
 from certdesk.common.settings import Settings
 from certdesk.documents import schema as S
 from certdesk.documents.context import (
@@ -144,7 +145,7 @@ def _uscc(f: Fields) -> str:
     try:
         return validate_uscc(code)
     except InputError as exc:
-        raise InputError(f"{f.where}: {exc}") from None
+        raise InputError(N_("{where}：{error}"), where=f.where, error=exc) from None
 
 
 def _org(f: Fields) -> dict[str, Any]:
@@ -190,7 +191,7 @@ def _number(f: Fields, key: str):
     try:
         return parse(text)
     except InputError as exc:
-        raise InputError(f"{f.where}: {exc}") from None
+        raise InputError(N_("{where}：{error}"), where=f.where, error=exc) from None
 
 
 def _grade(job: Build, f: Fields) -> str | None:

@@ -10,13 +10,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from certdesk.common.errors import InputError
+from certdesk.common.i18n import N_
 
 
 def parse_site_numbers(text: str, what: str) -> tuple[int, ...]:
     """``1,3`` (also ``1、3``, ``1，3``) as site numbers."""
     parts = [p.strip() for p in text.replace("、", ",").replace("，", ",").split(",")]
     if not all(p.isdigit() for p in parts if p):
-        raise InputError(f"{what} {text!r}: expected site numbers such as 1,3")
+        raise InputError(N_("{what} {text!r}：应为场所编号，例如 1,3"), what=what, text=text)
     return tuple(int(p) for p in parts if p)
 
 
@@ -25,8 +26,8 @@ def visited_sites(site_count: int, sites: Iterable[int]) -> tuple[int, ...]:
     chosen = tuple(sorted(set(sites)))
     wrong = [k for k in chosen if not 1 <= k <= site_count]
     if wrong:
-        raise InputError(f"site {wrong[0]} does not exist: the certificate lists "
-                         f"{site_count} site(s)")
+        raise InputError(N_("场所 {k} 不存在：证书列有 {count} 个场所"), k=wrong[0],
+                         count=site_count)
     return chosen
 
 
@@ -96,13 +97,13 @@ def product_names(value: object, what: str) -> tuple[str, ...]:
     elif isinstance(value, list | tuple):
         items = list(value)
     else:
-        raise InputError(f"{what}: expected a list of product names")
+        raise InputError(N_("{what}：应为产品名称的列表"), what=what)
     if not all(isinstance(p, str) for p in items):
-        raise InputError(f"{what}: every product is a name (text)")
+        raise InputError(N_("{what}：每个产品都应是名称（文本）"), what=what)
     names = tuple(p.strip() for p in items if isinstance(p, str) and p.strip())
     seen = sorted({p for p in names if names.count(p) > 1})
     if seen:
-        raise InputError(f"{what}: {seen[0]!r} is listed twice")
+        raise InputError(N_("{what}：{name!r} 重复列出"), what=what, name=seen[0])
     return names
 
 
@@ -116,8 +117,8 @@ def audited_products(products: Sequence[str], given: str) -> tuple[str, ...]:
             chosen.append(token)
         else:
             listed = "、".join(products) or "none"
-            raise InputError(f"--products: {token!r} is not a product of the certificate "
-                             f"(listed: {listed})")
+            raise InputError(N_("--products：{token!r} 不是该证书的产品（已列：{listed}）"),
+                             token=token, listed=listed)
     return tuple(dict.fromkeys(chosen))
 
 

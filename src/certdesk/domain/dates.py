@@ -29,6 +29,7 @@ from enum import StrEnum
 from typing import Any
 
 from certdesk.common.errors import ConfigError, InputError, RuleViolation
+from certdesk.common.i18n import N_
 from certdesk.domain.spec import Audit, RuleText, build, section
 
 # -- the period convention ------------------------------------------------------------
@@ -219,17 +220,18 @@ def check_decision_date(rules: DateRules, audit: Audit, audit_end: date, decisio
     within the body's months of the on-site audit; returns the clause that was applied."""
     cyc = rules.cycle
     if audit_end > decision:
-        raise InputError(f"audit end {audit_end} is after the decision date {decision}: a "
-                         "decision cannot precede the audit it decides on")
+        raise InputError(N_("审核结束日期 {audit_end} 晚于认证决定日期 {decision}：认证决定不能早于"
+                            "其所依据的审核"), audit_end=audit_end, decision=decision)
     if audit is not Audit.INITIAL:
         return cyc.clause
     latest = period_end(start_after(audit_end, cyc.period_end), cyc.initial_decision_months,
                         cyc.period_end)
     if decision > latest:
         raise RuleViolation(
-            f"initial decision {decision} is more than {cyc.initial_decision_months} "
-            f"months after the on-site audit ended {audit_end} (latest {latest}): "
-            f"audit again before deciding [{cyc.initial_decision_clause}]")
+            N_("初次认证决定日期 {decision} 晚于现场审核结束日 {audit_end} 超过 {months} 个月"
+               "（最晚 {latest}）：须重新审核后再作决定 [{clause}]"),
+            decision=decision, months=cyc.initial_decision_months, audit_end=audit_end,
+            latest=latest, clause=cyc.initial_decision_clause)
     return cyc.initial_decision_clause
 
 
@@ -254,22 +256,23 @@ def certificate_dates(
     issue = decision if issue is None else issue
     if issue < decision:
         raise RuleViolation(
-            f"issue date {issue} is before the decision date {decision}; a certificate is "
-            f"never issued before its decision [{cyc.clause}]")
+            N_("发证日期 {issue} 早于认证决定日期 {decision}：证书不能在认证决定之前签发 "
+               "[{clause}]"),
+            issue=issue, decision=decision, clause=cyc.clause)
     clauses = [cyc.clause]
     late = False
     if audit is Audit.INITIAL:
         if previous_expiry is not None:
-            raise InputError("--previous-expiry applies to re-certification only")
+            raise InputError(N_("--previous-expiry 仅适用于再认证"))
         if audit_end is not None:
             clauses.append(check_decision_date(rules, audit, audit_end, decision))
         effective = issue
         expiry = period_end(issue, 12 * cyc.validity_years, conv)
     elif audit is Audit.RECERTIFICATION:
         if previous_expiry is None:
-            raise InputError("re-certification needs --previous-expiry (the current expiry date)")
+            raise InputError(N_("再认证需要 --previous-expiry（现有证书的到期日）"))
         if audit_end is not None:
-            raise InputError("--audit-end applies to initial certification only")
+            raise InputError(N_("--audit-end 仅适用于初次认证"))
         next_start = start_after(previous_expiry, conv)
         expiry = period_end(next_start, 12 * cyc.validity_years, conv)
         late = decision > previous_expiry
@@ -277,15 +280,15 @@ def certificate_dates(
             latest = period_end(next_start, cyc.late_recert_months, conv)
             if decision > latest:
                 raise RuleViolation(
-                    f"re-certification decision {decision} is more than "
-                    f"{cyc.late_recert_months} months after expiry {previous_expiry} "
-                    f"(latest {latest}): a new initial certification is needed "
-                    f"[{cyc.late_recert_clause}]")
+                    N_("再认证决定日期 {decision} 晚于证书到期日 {expiry} 超过 {months} 个月"
+                       "（最晚 {latest}）：须重新进行初次认证 [{clause}]"),
+                    decision=decision, months=cyc.late_recert_months, expiry=previous_expiry,
+                    latest=latest, clause=cyc.late_recert_clause)
             clauses.append(cyc.late_recert_clause)
         # A late re-certificate is effective from its decision; the old one lapsed at expiry.
         effective = decision if late else issue
     else:
-        raise InputError("certificate dates exist for initial and recertification audits only")
+        raise InputError(N_("只有初次认证和再认证审核才有证书日期"))
     anchor = decision if rules.surveillance.anchor == "decision" else issue
     plan = surveillance_plan(rules, anchor, first_held=first_surveillance)
     clauses.append(rules.surveillance.clause)
@@ -305,8 +308,8 @@ def check_recert_audit(rules: DateRules, previous_expiry: date, decision: date,
     ends by the previous expiry; a late decision then needs the audit date to show it."""
     cyc = rules.cycle
     if audit_end is not None and audit_end > decision:
-        raise InputError(f"audit end {audit_end} is after the decision date {decision}: a "
-                         "decision cannot precede the audit it decides on")
+        raise InputError(N_("审核结束日期 {audit_end} 晚于认证决定日期 {decision}：认证决定不能早于"
+                            "其所依据的审核"), audit_end=audit_end, decision=decision)
     if not cyc.recert_audit_before_expiry or decision <= previous_expiry:
         return  # a decision by the expiry follows an audit that ended by it too
     late_window = period_end(start_after(previous_expiry, cyc.period_end),
@@ -314,14 +317,14 @@ def check_recert_audit(rules: DateRules, previous_expiry: date, decision: date,
     if decision > late_window:
         return  # refused by certificate_dates: beyond the late window altogether
     if audit_end is None:
-        raise InputError(f"the decision {decision} comes after the expiry {previous_expiry}: "
-                         "give the re-certification audit's last day (--audit-end), which "
-                         f"must be by the expiry [{cyc.recert_audit_clause}]")
+        raise InputError(N_("认证决定日期 {decision} 晚于证书到期日 {expiry}：请给出再认证审核的"
+                            "最后一天（--audit-end），该日不得晚于到期日 [{clause}]"),
+                         decision=decision, expiry=previous_expiry, clause=cyc.recert_audit_clause)
     if audit_end > previous_expiry:
         raise RuleViolation(
-            f"the re-certification audit ended {audit_end}, after the expiry "
-            f"{previous_expiry}: no re-certification; a new initial certification is needed "
-            f"[{cyc.recert_audit_clause}]")
+            N_("再认证审核于 {audit_end} 结束，晚于证书到期日 {expiry}：不能再认证，须重新进行"
+               "初次认证 [{clause}]"),
+            audit_end=audit_end, expiry=previous_expiry, clause=cyc.recert_audit_clause)
 
 
 def surveillance_plan(
@@ -337,8 +340,10 @@ def surveillance_plan(
     spec = rules.surveillance
     conv = rules.cycle.period_end
     if first_held is not None and first_held < anchor:
-        raise InputError(f"first surveillance {first_held} is before the {spec.anchor} "
-                         f"date {anchor}")
+        raise InputError(N_("首次监督审核日期 {first_held} 早于发证日期 {anchor}")
+                         if spec.anchor == "issue" else
+                         N_("首次监督审核日期 {first_held} 早于认证决定日期 {anchor}"),
+                         first_held=first_held, anchor=anchor)
     plan: list[SurveillanceDue] = []
     previous: date | None = None
     for n in range(1, spec.count + 1):
@@ -419,20 +424,24 @@ def suspension(
     conv = rules.cycle.period_end
     months = spec.usual_months if months is None else months
     if months < 1:
-        raise InputError(f"suspension of {months} months: give at least 1")
+        raise InputError(N_("暂停期 {months} 个月：至少为 1 个月"), months=months)
     if months > spec.max_months:
-        raise RuleViolation(f"a suspension lasts at most {spec.max_months} months, not "
-                            f"{months}; unresolved at the end means revocation [{spec.clause}]")
+        raise RuleViolation(N_("暂停期最长 {most} 个月，不能为 {months} 个月；期满仍未解决的应撤销"
+                               "证书 [{clause}]"), most=spec.max_months, months=months,
+                            clause=spec.clause)
     impose_by = None
     if verified is not None:
         if verified > start:
-            raise InputError(f"verification {verified} is after the suspension start {start}")
+            raise InputError(N_("核实日期 {verified} 晚于暂停开始日期 {start}"),
+                             verified=verified, start=start)
         impose_by = imposition_deadline(spec, verified)
         if start > impose_by:
-            unit = "working days" if spec.working_days else "days"
             raise RuleViolation(
-                f"suspension starting {start} is late: it must be imposed within "
-                f"{spec.impose_within_days} {unit} of verification, by {impose_by} [{spec.clause}]")
+                N_("暂停开始日期 {start} 已逾期：须在核实后 {n} 个工作日内实施，最晚 {by} "
+                   "[{clause}]")
+                if spec.working_days else
+                N_("暂停开始日期 {start} 已逾期：须在核实后 {n} 天内实施，最晚 {by} [{clause}]"),
+                start=start, n=spec.impose_within_days, by=impose_by, clause=spec.clause)
     return Suspension(start, months, period_end(start, months, conv),
                       period_end(start, spec.max_months, conv), impose_by, spec.clause)
 
@@ -456,9 +465,11 @@ def nc_deadline(
     spec = rules.nc_closeout[audit]
     if spec.before_expiry:
         if previous_expiry is None:
-            raise InputError(f"{audit.value} close-out needs --previous-expiry")
+            raise InputError(N_("{audit} 审核的不符合项关闭期限需要 --previous-expiry"),
+                             audit=audit.value)
         if previous_expiry < audit_end:
-            raise InputError(f"audit end {audit_end} is after the expiry {previous_expiry}")
+            raise InputError(N_("审核结束日期 {audit_end} 晚于证书到期日 {expiry}"),
+                             audit_end=audit_end, expiry=previous_expiry)
         return CloseOutDeadline(audit, previous_expiry, "before the current certificate expires",
                                 spec.clause)
     assert spec.months is not None, "a close-out rule has months or before_expiry"

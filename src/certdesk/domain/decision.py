@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from certdesk.common.errors import InputError, RuleViolation
+from certdesk.common.i18n import N_
 from certdesk.common.names import person_key
 from certdesk.domain.spec import RuleText, build, section
 
@@ -29,7 +30,7 @@ def check_independence(rules: DecisionRules, auditors: Iterable[str],
                        decision_makers: Iterable[str], reviewer: str | None = None) -> None:
     makers = [m for m in decision_makers if m.strip()]
     if not makers:
-        raise InputError("a certification decision needs at least one decision maker")
+        raise InputError(N_("认证决定至少需要一名决定人员"))
     team = {person_key(a) for a in auditors}
     both = [m for m in makers if person_key(m) in team]
     if both:

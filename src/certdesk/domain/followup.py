@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from certdesk.common.errors import InputError, RuleViolation
+from certdesk.common.i18n import N_
 from certdesk.domain.dates import DateRules, PeriodEnd, period_end, start_after
 from certdesk.domain.spec import Audit, RuleText, build
 
@@ -112,8 +113,8 @@ def check_follow_up(spec: FollowUpSpec, dates: DateRules, audit: Audit, manageme
     convention = dates.cycle.period_end
     audit_end = max(management_end, feature_on) if feature_on else management_end
     if report_on is not None and report_on < audit_end:
-        raise InputError(f"report date {report_on} is before the audit ended ({audit_end}): "
-                         "the report follows every evaluation activity")
+        raise InputError(N_("报告日期 {report_on} 早于审核结束日期（{audit_end}）：审核报告应在"
+                            "全部评价活动之后"), report_on=report_on, audit_end=audit_end)
     late = []
     feature = feature_due(spec, audit, management_end, convention)
     if feature and feature_on and feature_on > feature.due_by:

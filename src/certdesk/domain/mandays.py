@@ -17,6 +17,7 @@ from fractions import Fraction
 from typing import Any
 
 from certdesk.common.errors import ConfigError, InputError, RuleViolation
+from certdesk.common.i18n import N_
 from certdesk.domain.spec import Audit, RuleText, build, section
 
 
@@ -221,8 +222,8 @@ def lookup(table: PeopleTable, people: int, *, clause: str) -> RowHit:
     last, top = table.bands[-1], table.values[-1][0]
     beyond = table.beyond
     if beyond.mode == "refuse":
-        raise RuleViolation(f"{people} effective people is beyond the table (last row "
-                            f"{last.label()}) and this profile does not extrapolate [{clause}]")
+        raise RuleViolation(N_("有效人数 {people} 超出人日表（最后一行 {last}），且本方案不外推 "
+                               "[{clause}]"), people=people, last=last.label(), clause=clause)
     assert last.high is not None, "an open last band holds every count"
     over = people - last.high
     if beyond.partial_band_counts:
@@ -249,7 +250,7 @@ class FeatureHit:
 
 def feature_days(table: FeatureTable, products: int, service_items: int) -> FeatureHit:
     if products < 1 or service_items < 1:
-        raise InputError("--products and --service-items must be at least 1")
+        raise InputError(N_("--products 和 --service-items 至少为 1"))
     r = next(i for i, b in enumerate(table.products) if products in b)
     c = next(i for i, b in enumerate(table.service_items) if service_items in b)
     value = table.days[r][c]
@@ -334,18 +335,18 @@ def man_days(
     number of audited sites. CACQ-style profiles also need ``products``/``service_items``.
     """
     if people < 1:
-        raise InputError(f"--people must be at least 1, not {people}")
+        raise InputError(N_("--people 至少为 1，不能为 {people}"), people=people)
     if sites < 1:
-        raise InputError(f"--sites must be at least 1, not {sites}")
+        raise InputError(N_("--sites 至少为 1，不能为 {sites}"), sites=sites)
     clauses = [rules.clause]
     effective = people
     if company is not None:
         if not rules.coverage:
-            raise InputError(f"profile {rules.profile!r} has no company-type rule: "
-                             "give the effective people without --company")
+            raise InputError(N_("方案 {profile!r} 没有企业类型规则：请直接给出有效人数，"
+                                "不要用 --company"), profile=rules.profile)
         if company not in rules.coverage:
-            raise InputError(f"company type {company!r} is not one of "
-                             f"{', '.join(rules.coverage)}")
+            raise InputError(N_("企业类型 {company!r} 不在 {types} 之中"), company=company,
+                             types=", ".join(rules.coverage))
         effective = max(1, math.ceil(rules.coverage[company] * people))
         clauses.append(rules.coverage_clause)
     row = lookup(rules.table, effective, clause=rules.clause)
@@ -354,15 +355,16 @@ def man_days(
     feature = None
     if rules.feature is not None:
         if products is None or service_items is None:
-            raise InputError(f"profile {rules.profile!r} adds service-feature days: "
-                             "give --products and --service-items")
+            raise InputError(N_("方案 {profile!r} 须加服务特性人日：请给出 --products 和 "
+                                "--service-items"), profile=rules.profile)
         feature = feature_days(rules.feature, products, service_items)
         clauses.append(rules.feature.clause)
         if feature.filled:
             clauses.append(rules.feature.fill_clause)
     elif products is not None or service_items is not None:
-        raise InputError(f"profile {rules.profile!r} has no service-feature table: "
-                         "drop --products/--service-items")
+        raise InputError(N_("方案 {profile!r} 没有服务特性人日表：请去掉 "
+                            "--products/--service-items"),
+                         profile=rules.profile)
     initial = row.values[Audit.INITIAL.value] + (feature.days if feature else 0)
     if audit is Audit.INITIAL:
         stage, stage_rule = initial, "table"

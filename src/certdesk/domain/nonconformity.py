@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from certdesk.common.errors import InputError, RuleViolation
+from certdesk.common.i18n import N_
 
 SEVERE = "严重"
 
@@ -37,22 +38,27 @@ def check_closed_for_grant(findings: Iterable[Finding], *, audit_end: date, deci
         if f.severity == SEVERE:
             if f.verified_on is None:
                 raise RuleViolation(
-                    f"{f.where}: {f.number} is severe (严重): certification is granted only "
-                    "once its corrective action has been verified effective — give "
-                    f"verified_on (and corrective_action), or refuse [{clause}]")
+                    N_("{where}：{number} 为严重不符合：须待其纠正措施经验证有效后方可批准认证——"
+                       "请给出 verified_on（及 corrective_action），或不予批准 [{clause}]"),
+                    where=f.where, number=f.number, clause=clause)
             if f.verified_on < audit_end:
-                raise InputError(f"{f.where}: verified_on {f.verified_on} is before the "
-                                 f"audit ended ({audit_end})")
+                raise InputError(N_("{where}：verified_on {verified} 早于审核结束日期"
+                                    "（{audit_end}）"),
+                                 where=f.where, verified=f.verified_on, audit_end=audit_end)
             if f.verified_on > decision:
                 raise RuleViolation(
-                    f"{f.where}: {f.number} was verified on {f.verified_on}, after the "
-                    f"decision ({decision}): verify before deciding [{clause}]")
+                    N_("{where}：{number} 的验证日期 {verified} 晚于认证决定日期（{decision}）："
+                       "须先验证再作决定 [{clause}]"),
+                    where=f.where, number=f.number, verified=f.verified_on, decision=decision,
+                    clause=clause)
             if f.verified_on > deadline:
                 raise RuleViolation(
-                    f"{f.where}: {f.number} was verified on {f.verified_on}, after its "
-                    f"close-out deadline {deadline}: certification is not granted [{clause}]")
+                    N_("{where}：{number} 的验证日期 {verified} 晚于其关闭期限 {deadline}："
+                       "不予批准认证 [{clause}]"),
+                    where=f.where, number=f.number, verified=f.verified_on, deadline=deadline,
+                    clause=clause)
         if not (f.corrective_action or "").strip():
             raise RuleViolation(
-                f"{f.where}: {f.number}: the organisation's corrective action (or its plan) "
-                f"must be reviewed and accepted before granting — give corrective_action "
-                f"[{clause}]")
+                N_("{where}：{number}：组织的纠正措施（或其计划）须经评审并接受后方可批准认证——"
+                   "请给出 corrective_action [{clause}]"),
+                where=f.where, number=f.number, clause=clause)

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, replace
 
 from certdesk.common.errors import InvalidNumber
+from certdesk.common.i18n import N_
 
 SCHEMES: dict[str, str] = {
     "FWA": "商品售后服务认证",
@@ -41,21 +42,23 @@ class CertNumber:
 
     def __post_init__(self) -> None:
         if not re.fullmatch(r"F\d{3}|\d{3,4}", self.body_code):
-            raise InvalidNumber(f"body code {self.body_code!r} must be 3-4 digits or F + 3 digits")
+            raise InvalidNumber(N_("机构代码 {code!r} 应为 3-4 位数字，或 F 加 3 位数字"),
+                                code=self.body_code)
         if not 0 <= self.year <= 99:
-            raise InvalidNumber(f"year {self.year} must be two digits")
+            raise InvalidNumber(N_("年份 {year} 应为两位数字"), year=self.year)
         if self.scheme not in SCHEMES:
-            raise InvalidNumber(f"scheme {self.scheme!r} is not one of {', '.join(SCHEMES)}")
+            raise InvalidNumber(N_("认证类别代码 {scheme!r} 不在 {schemes} 之中"),
+                                scheme=self.scheme, schemes=", ".join(SCHEMES))
         if not re.fullmatch(r"\d{4,5}", self.sequence) or int(self.sequence) == 0:
-            raise InvalidNumber(f"sequence {self.sequence!r} must be 4-5 digits, not all zero")
+            raise InvalidNumber(N_("流水号 {sequence!r} 应为 4-5 位数字，且不能全为 0"),
+                                sequence=self.sequence)
         if not 0 <= self.cycle <= 99:
-            raise InvalidNumber(f"cycle R{self.cycle} must be 0-99")
+            raise InvalidNumber(N_("认证周期 R{cycle} 应在 0-99 之间"), cycle=self.cycle)
         if not re.fullmatch(r"\d{2}", self.accreditation_code):
-            raise InvalidNumber(
-                f"accreditation code {self.accreditation_code!r} must be two digits"
-            )
+            raise InvalidNumber(N_("认可代码 {code!r} 应为两位数字"),
+                                code=self.accreditation_code)
         if self.sub is not None and not 1 <= self.sub <= 999:
-            raise InvalidNumber(f"sub-certificate {self.sub} must be 1-999")
+            raise InvalidNumber(N_("子证书序号 {sub} 应在 1-999 之间"), sub=self.sub)
 
     def __str__(self) -> str:
         return self.format()
@@ -101,13 +104,12 @@ def parse(text: str) -> CertNumber:
     """Parse a number, tolerating the spaces of the printed form; raise ``InvalidNumber``."""
     compact = re.sub(r"\s+", "", text or "").upper()
     if not compact:
-        raise InvalidNumber("certificate number is empty")
+        raise InvalidNumber(N_("证书编号为空"))
     m = _NUMBER.fullmatch(compact)
     if not m:
         raise InvalidNumber(
-            f"{text.strip()!r} is not a certificate number "
-            "(expected e.g. 027326FWF0001R000 or 0273 26 FWF 0001 R0 00 -1)"
-        )
+            N_("{text!r} 不是证书编号（应如 027326FWF0001R000 或 0273 26 FWF 0001 R0 00 -1）"),
+            text=text.strip())
     return CertNumber(
         body_code=m["body"],
         year=int(m["year"]),
@@ -127,7 +129,8 @@ def body_code_from_approval(approval_number: str) -> str:
     """
     m = _APPROVAL.fullmatch((approval_number or "").strip().upper())
     if not m:
-        raise InvalidNumber(f"approval number {approval_number!r} is not CNCA-R[F]-YYYY-NNN")
+        raise InvalidNumber(N_("批准号 {number!r} 不符合 CNCA-R[F]-YYYY-NNN 格式"),
+                            number=approval_number)
     serial = m["serial"]
     if m["kind"] == "RF":
         return "F" + serial[-3:].zfill(3)

@@ -19,6 +19,7 @@ from types import MappingProxyType
 from typing import Any, Protocol
 
 from certdesk.common.errors import ConfigError, InvalidNumber, ProfileNotFound
+from certdesk.common.i18n import N_
 from certdesk.domain.dates import DateRules, date_rules
 from certdesk.domain.decision import DecisionRules, decision_rules
 from certdesk.domain.followup import FollowUpSpec, follow_up_rules
@@ -147,11 +148,11 @@ class Profile:
         allows it explicitly (``CERTDESK_ALLOW_UNVERIFIED_PROFILE``)."""
         if self.unverified and not allowed:
             raise ConfigError(
-                f"profile {self.id!r} holds values {self.body.short_name} has not confirmed "
-                f"({', '.join(self.unverified)}): confirm them in {self.folder}/"
-                "profile.toml and drop them from 'unverified', or set "
-                "CERTDESK_ALLOW_UNVERIFIED_PROFILE=1 on a test install (its certificates "
-                "then say so); see `certdesk profiles check`")
+                N_("方案 {profile!r} 含有{body}尚未确认的值（{values}）：请在 "
+                   "{folder}/profile.toml 中确认并从 'unverified' 中删除，或在测试环境中设置 "
+                   "CERTDESK_ALLOW_UNVERIFIED_PROFILE=1（其证书会注明）；参见 "
+                   "`certdesk profiles check`"), profile=self.id, body=self.body.short_name,
+                values=", ".join(self.unverified), folder=self.folder)
 
     def find(self, rel: str) -> Path | None:
         """The file a relative path of this profile names, first found along ``roots``."""
@@ -161,10 +162,12 @@ class Profile:
         try:
             rel: str = self.templates[kind]
         except KeyError:
-            raise ConfigError(f"profile {self.id!r} names no template for {kind!r}") from None
+            raise ConfigError(N_("方案 {profile!r} 没有指定 {kind!r} 的模板"), profile=self.id,
+                              kind=kind) from None
         path = self.find(rel)
         if path is None:
-            raise ConfigError(f"profile {self.id!r}: template {rel!r} for {kind!r} is missing")
+            raise ConfigError(N_("方案 {profile!r}：{kind!r} 的模板 {rel!r} 不存在"),
+                              profile=self.id, rel=rel, kind=kind)
         return path
 
     def mark_path(self) -> Path | None:
@@ -221,7 +224,8 @@ def _build(pid: str, data: Mapping[str, Any], rules: RuleText, folder: Path) -> 
     try:
         body.body_code  # noqa: B018 - validates the approval number early
     except InvalidNumber as exc:
-        raise ConfigError(f"{where} [body] approval_number: {exc}") from None
+        raise ConfigError(N_("{where} [body] approval_number：{error}"), where=where,
+                          error=exc) from None
     roots = tuple(dict.fromkeys((folder.parent.resolve(), TEMPLATES_DIR)))
     profile = Profile(pid, body, scheme, numbering, retention, templates, folder,
                       RuleBook.parse(rules), certificate, roots)
@@ -263,8 +267,10 @@ class Profiles:
         try:
             return self.by_id[pid]
         except KeyError:
-            known = ", ".join(self.ids()) or "none"
-            raise ProfileNotFound(f"unknown profile {pid!r} (known: {known})") from None
+            known = ", ".join(self.ids())
+            raise ProfileNotFound(N_("未知的方案 {profile!r}（已有：{known}）") if known else
+                                  N_("未知的方案 {profile!r}（一个方案也没有）"),
+                                  profile=pid, known=known) from None
 
     def ids(self) -> list[str]:
         return sorted(self.by_id)

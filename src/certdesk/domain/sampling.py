@@ -16,6 +16,7 @@ from fractions import Fraction
 from typing import Any
 
 from certdesk.common.errors import ConfigError, InputError, RuleViolation
+from certdesk.common.i18n import N_
 from certdesk.domain.spec import Audit, RuleText, build, section
 
 
@@ -127,13 +128,15 @@ def sample_size(
     """How many of ``sites`` eligible sites to audit; a coefficient outside the audit's
     range is refused with the range and the clause."""
     if sites < 1:
-        raise InputError(f"--sites must be at least 1, not {sites}")
+        raise InputError(N_("--sites 至少为 1，不能为 {sites}"), sites=sites)
     rng = rules.stages[audit]
     if coefficient is None:
         coefficient = rng.chosen_default
     elif not rng.low <= coefficient <= rng.high:
-        raise RuleViolation(f"coefficient {float(coefficient):g} is outside the {audit.value} "
-                            f"range {rng.label()} [{rules.clause}]")
+        raise RuleViolation(N_("系数 {coefficient:g} 超出 {audit} 审核的允许范围 {range} "
+                               "[{clause}]"),
+                            coefficient=float(coefficient), audit=audit.value,
+                            range=rng.label(), clause=rules.clause)
     raw = ceil_times_sqrt(coefficient, sites)
     sample = max(1, min(sites, raw))
     visits = sample + (1 if rules.central_office_visited else 0)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from certdesk.common.errors import InputError, RuleViolation
+from certdesk.common.i18n import N_
 
 CLAUSE = "CACQ 8.4.1 9); DNI 6.5.3 3); XBHT 7.8.2(6)b"
 
@@ -35,24 +36,24 @@ def change_site_scopes(sites: Sequence[Mapping[str, Any]], new_scope: str | None
     count = len(sites)
     for k in (*site_scopes, *removed):
         if not 1 <= k <= count:
-            raise InputError(f"site {k} does not exist: the certificate lists "
-                             f"{count or 'no'} site(s)")
+            raise InputError(N_("场所 {k} 不存在：证书列有 {count} 个场所") if count else
+                             N_("场所 {k} 不存在：证书未列任何场所"), k=k, count=count)
     both = sorted(set(site_scopes) & set(removed))
     if both:
-        raise InputError(f"site {both[0]} is both given a scope and removed")
+        raise InputError(N_("场所 {k} 既给出了新范围又被删除"), k=both[0])
     if any(not str(v).strip() for v in site_scopes.values()):
-        raise InputError("a site's new scope is empty (remove the site instead)")
+        raise InputError(N_("场所的新范围为空（如不再覆盖该场所，请将其删除）"))
     if count and len(set(removed)) == count:
-        raise RuleViolation("every site removed: cancel the certificate instead "
-                            f"(certdesk status N cancel) [{CLAUSE}]")
+        raise RuleViolation(N_("所有场所均被删除：应改为注销证书（certdesk status N cancel）"
+                               "[{clause}]"), clause=CLAUSE)
     if new_scope is not None:
         unnamed = [str(k) for k, s in enumerate(sites, start=1)
                    if k not in site_scopes and k not in removed and s.get("scope") != new_scope]
         if unnamed:
             raise RuleViolation(
-                f"the scope changes to {new_scope!r}: give site {', '.join(unnamed)} its new "
-                f"scope (--site-scope K=SCOPE) or remove it (--remove-site K), so no site "
-                f"keeps an activity the certificate no longer covers [{CLAUSE}]")
+                N_("认证范围改为 {scope!r}：请为场所 {sites} 给出新范围（--site-scope K=SCOPE）"
+                   "或删除该场所（--remove-site K），以免场所保留证书已不覆盖的活动 [{clause}]"),
+                scope=new_scope, sites=", ".join(unnamed), clause=CLAUSE)
     kept = tuple(k for k in range(1, count + 1) if k not in removed)
     new_sites = tuple({**sites[k - 1], **({"scope": site_scopes[k].strip()}
                                           if k in site_scopes else {})} for k in kept)
@@ -66,7 +67,8 @@ def parse_site_scopes(values: Sequence[str],
     for value in values:
         k, sep, text = value.partition("=")
         if not sep or not k.strip().isdigit():
-            raise InputError(f"{what} {value!r}: expected K=SCOPE, e.g. 2=家用电器的维修")
+            raise InputError(N_("{what} {value!r}：应为 K=范围，例如 2=家用电器的维修"),
+                             what=what, value=value)
         pairs.append((int(k), text.strip()))
     return tuple(pairs)
 

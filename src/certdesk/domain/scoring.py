@@ -26,6 +26,7 @@ from fractions import Fraction
 from typing import Any
 
 from certdesk.common.errors import ConfigError, InputError, RuleViolation
+from certdesk.common.i18n import N_
 from certdesk.domain.spec import RuleText, build, section
 
 
@@ -153,10 +154,10 @@ def _number(value: Any, what: str) -> Fraction:
     if isinstance(value, Fraction):
         return value
     if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
-        raise InputError(f"{what} must be a number, not {value!r}")
+        raise InputError(N_("{what} 应为数字，不能为 {value!r}"), what=what, value=value)
     number = _dec(value)
     if not number.is_finite():
-        raise InputError(f"{what} must be a finite number, not {value!r}")
+        raise InputError(N_("{what} 应为有限的数字，不能为 {value!r}"), what=what, value=value)
     return Fraction(number)
 
 
@@ -172,18 +173,19 @@ def grade(
     exact = _number(score, "score")
     top = 100 + rules.max_bonus
     if not 0 <= exact <= top:
-        raise InputError(f"score {score} must be between 0 and {top}")
+        raise InputError(N_("得分 {score} 应在 0 到 {top} 之间"), score=score, top=top)
     if isinstance(deductions, bool) or not isinstance(deductions, int) or deductions < 0:
-        raise InputError(f"deductions must be a whole number >= 0, not {deductions!r}")
+        raise InputError(N_("扣分项数应为不小于 0 的整数，不能为 {deductions!r}"),
+                         deductions=deductions)
     feature: Fraction | None = None
     if feature_result is not None:
         feature = _number(feature_result, "service-feature result")
         if not 0 <= feature <= 100:
-            raise InputError(f"service-feature result {feature_result} must be between 0 "
-                             "and 100")
+            raise InputError(N_("服务特性评价结果 {result} 应在 0 到 100 之间"),
+                             result=feature_result)
     elif rules.needs_feature_result:
-        raise InputError(f"profile {rules.profile!r} needs the service-feature result "
-                         f"[{rules.feature_clause or rules.grade_clause}]")
+        raise InputError(N_("方案 {profile!r} 需要服务特性评价结果 [{clause}]"),
+                         profile=rules.profile, clause=rules.feature_clause or rules.grade_clause)
     shown = printed_score(rules, exact)
     shown_feature = None if feature is None else printed_score(rules, feature)
     reasons = []
@@ -236,26 +238,31 @@ def _item_score(category: Category, item: Item, entry: Mapping[str, Any],
     modes = [k for k in _MODES if k in entry]
     unknown = set(entry) - {"item", "note", "nonconforming", *_MODES}
     if len(modes) != 1 or unknown or ("nonconforming" in entry) != (modes == ["sampled"]):
-        raise InputError(f"{what}: give exactly one of earned, result, nonconforming_share, "
-                         f"sampled+nonconforming, not_applicable"
-                         + (f" (unknown: {', '.join(sorted(unknown))})" if unknown else ""))
+        raise InputError(N_("{what}：earned、result、nonconforming_share、sampled+nonconforming、"
+                            "not_applicable 须且只须给出一项（未知的键：{unknown}）")
+                         if unknown else
+                         N_("{what}：earned、result、nonconforming_share、sampled+nonconforming、"
+                            "not_applicable 须且只须给出一项"),
+                         what=what, unknown=", ".join(sorted(unknown)))
     mode, value = modes[0], entry[modes[0]]
     points = Fraction(item.points)
     if mode == "not_applicable":
         if value is not True:
-            raise InputError(f"{what}: not_applicable must be true (or leave it out)")
+            raise InputError(N_("{what}：not_applicable 只能为 true（或不填）"), what=what)
         if not category.exclusions_allowed:
-            raise RuleViolation(f"{what} ({item.name}) cannot be not applicable: only "
-                                f"{excludable} items may be excluded [GB/T 27922-2011 6.3]")
+            raise RuleViolation(N_("{what}（{name}）不能判为不适用：只有 {excludable} 的条款"
+                                   "可以删减 [GB/T 27922-2011 6.3]"),
+                                what=what, name=item.name, excludable=excludable)
         return ItemScore(category, item, None, "not applicable")
     if mode == "earned":
         earned = _fraction(value, f"{what} earned")
         if not 0 <= earned <= points:
-            raise InputError(f"{what}: earned {value} is outside 0-{item.points}")
+            raise InputError(N_("{what}：earned {value} 超出 0-{points}"), what=what, value=value,
+                             points=item.points)
         return ItemScore(category, item, earned, "points given")
     if mode == "result":
         if value not in ("conforming", "nonconforming"):
-            raise InputError(f"{what}: result must be 'conforming' or 'nonconforming'")
+            raise InputError(N_("{what}：result 只能为 'conforming' 或 'nonconforming'"), what=what)
         return ItemScore(category, item, points if value == "conforming" else Fraction(0),
                          f"qualitative, {value}")
     if mode == "nonconforming_share":
@@ -263,12 +270,13 @@ def _item_score(category: Category, item: Item, entry: Mapping[str, Any],
     else:
         sampled, bad = entry["sampled"], entry["nonconforming"]  # both present: checked above
         if any(isinstance(v, bool) or not isinstance(v, int) for v in (sampled, bad)):
-            raise InputError(f"{what}: sampled and nonconforming must be whole numbers")
+            raise InputError(N_("{what}：sampled 和 nonconforming 应为整数"), what=what)
         if not 0 <= bad <= sampled or sampled < 1:
-            raise InputError(f"{what}: need 1 <= sampled and 0 <= nonconforming <= sampled")
+            raise InputError(N_("{what}：须满足 1 <= sampled 且 0 <= nonconforming <= sampled"),
+                             what=what)
         share = Fraction(bad, sampled)
     if not 0 <= share <= 1:
-        raise InputError(f"{what}: non-conforming share {float(share):g} is outside 0-1")
+        raise InputError(N_("{what}：不符合比例 {share:g} 超出 0-1"), what=what, share=float(share))
     return ItemScore(category, item, points * (1 - share),
                      f"sampled, {float(share):.0%} non-conforming")
 
@@ -279,7 +287,7 @@ def _findings(value: Any, what: str) -> list[str]:
         return []
     values = [value] if isinstance(value, str) else value
     if not isinstance(values, list) or not all(isinstance(v, str) and v.strip() for v in values):
-        raise InputError(f"{what} must be a list of finding texts")
+        raise InputError(N_("{what} 应为发现项文字的列表"), what=what)
     return values
 
 
@@ -320,42 +328,41 @@ class SheetResult:
 def score_sheet(rules: ScoringRules, sheet: Any) -> SheetResult:
     """Score a sheet: every item listed once (by id or Chinese name), deductions, bonus."""
     if not isinstance(sheet, Mapping):
-        raise InputError("a score sheet is a JSON object with 'items'")
+        raise InputError(N_("评分表应为含 'items' 的 JSON 对象"))
     unknown = set(sheet) - {"items", "deductions", "bonus", "service_feature_result",
                             "profile", "note"}
     if unknown:
-        raise InputError(f"score sheet: unknown key(s) {', '.join(sorted(unknown))}")
+        raise InputError(N_("评分表：未知的键 {keys}"), keys=", ".join(sorted(unknown)))
     entries = sheet.get("items")
     if not isinstance(entries, Sequence) or isinstance(entries, str):
-        raise InputError("score sheet: 'items' must be a list")
+        raise InputError(N_("评分表：'items' 应为列表"))
     names = {i.name: i.id for c in rules.categories for i in c.items}
     known = rules.items
     excludable = "/".join(c.name for c in rules.categories if c.exclusions_allowed) or "no"
     seen: dict[str, ItemScore] = {}
     for entry in entries:
         if not isinstance(entry, Mapping) or not isinstance(entry.get("item"), str):
-            raise InputError("score sheet: every item is an object with an 'item' id")
+            raise InputError(N_("评分表：每个条款都应是含 'item' 编号的对象"))
         item_id = names.get(entry["item"], entry["item"])
         if item_id not in known:
-            raise InputError(f"score sheet: unknown item {entry['item']!r} "
-                             f"(known: {', '.join(known)})")
+            raise InputError(N_("评分表：未知条款 {item!r}（已知：{known}）"), item=entry["item"],
+                             known=", ".join(known))
         if item_id in seen:
-            raise InputError(f"score sheet: item {item_id!r} is listed twice")
+            raise InputError(N_("评分表：条款 {item!r} 重复列出"), item=item_id)
         seen[item_id] = _item_score(*known[item_id], entry, excludable)
     missing = [i for i in known if i not in seen]
     if missing:
-        raise InputError(f"score sheet: every item must be assessed; missing "
-                         f"{', '.join(missing)}")
+        raise InputError(N_("评分表：每个条款都须评定；缺少 {missing}"), missing=", ".join(missing))
     deductions = _findings(sheet.get("deductions"), "deductions")
     bonus = _findings(sheet.get("bonus"), "bonus")
     if len(bonus) > rules.max_bonus:
-        raise RuleViolation(f"{len(bonus)} special bonuses: at most {rules.max_bonus} "
-                            f"[{rules.clause}]")
+        raise RuleViolation(N_("特别加分 {n} 项：最多 {most} 项 [{clause}]"), n=len(bonus),
+                            most=rules.max_bonus, clause=rules.clause)
     scores = tuple(seen[i] for i in known)
     applicable = sum(s.item.points for s in scores if s.earned is not None)
     earned = sum((s.earned for s in scores if s.earned is not None), Fraction(0))
     if applicable == 0:
-        raise InputError("score sheet: no applicable items")
+        raise InputError(N_("评分表：没有适用的条款"))
     items_score = earned / applicable * 100
     final = items_score - len(deductions) + len(bonus)
     verdict = grade(rules, max(final, Fraction(0)), deductions=len(deductions),

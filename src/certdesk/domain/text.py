@@ -23,6 +23,7 @@ from __future__ import annotations
 import unicodedata
 
 from certdesk.common.errors import InputError
+from certdesk.common.i18n import N_, Msg
 
 LIMITS: dict[str, int] = {
     "name": 200,
@@ -55,15 +56,15 @@ def _why(ch: str, multiline: bool) -> str | None:
         return None
     category = unicodedata.category(ch)
     if category == "Cc":
-        return "a control character"
+        return N_("控制字符")
     if category == "Cf":
-        return "an invisible formatting character (bidi or zero-width)"
+        return N_("不可见的格式字符（双向或零宽）")
     if category in ("Zl", "Zp") and not multiline:
-        return "a line separator"
+        return N_("行分隔符")
     if category == "Cs":
-        return "a lone surrogate"
+        return N_("孤立的代理码位")
     if category == "Cn":
-        return "an unassigned code point"
+        return N_("未分配的码位")
     return None
 
 
@@ -71,18 +72,21 @@ def clean_text(value: str, field: str, where: str = "", *, limit: int | None = N
                multiline: bool | None = None) -> str:
     """``value`` NFC-normalised, or ``UnsafeText`` naming ``where``/``field``, the character
     and its position (1-based), or the limit it exceeds."""
-    label = f"{where}: field {field!r}" if where else f"field {field!r}"
     text = unicodedata.normalize("NFC", value)
     maximum = limit or LIMITS.get(field, DEFAULT_LIMIT)
     if len(text) > maximum:
-        raise UnsafeText(f"{label} is {len(text)} characters long; at most {maximum} allowed")
+        raise UnsafeText(N_("{where}：字段 {field!r} 长 {n} 个字符，最多允许 {maximum} 个") if where
+                         else N_("字段 {field!r} 长 {n} 个字符，最多允许 {maximum} 个"),
+                         where=where, field=field, n=len(text), maximum=maximum)
     lines = field not in SINGLE_LINE if multiline is None else multiline
     if lines:
         text = text.replace("\r\n", "\n")
     for i, ch in enumerate(text, start=1):
         why = _why(ch, lines)
         if why:
-            raise UnsafeText(f"{label} contains {why} (U+{ord(ch):04X}) at character {i}")
+            raise UnsafeText(N_("{where}：字段 {field!r} 的第 {i} 个字符是{why}（U+{code}）")
+                             if where else N_("字段 {field!r} 的第 {i} 个字符是{why}（U+{code}）"),
+                             where=where, field=field, i=i, why=Msg(why), code=f"{ord(ch):04X}")
     return text
 
 

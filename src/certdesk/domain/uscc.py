@@ -7,6 +7,7 @@ C18 = 31 - (Σ Ci·Wi mod 31), with Wi = 3^(i-1) mod 31, and 31 written as 0.
 from __future__ import annotations
 
 from certdesk.common.errors import InvalidUSCC
+from certdesk.common.i18n import N_
 
 CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _VALUE = {c: i for i, c in enumerate(CHARSET)}
@@ -22,15 +23,15 @@ def validate_uscc(code: str) -> str:
     """Return the normalised code, or raise ``InvalidUSCC`` saying what is wrong."""
     norm = (code or "").strip().upper()
     if len(norm) != 18:
-        raise InvalidUSCC(f"credit code {code!r} has {len(norm)} characters, expected 18")
+        raise InvalidUSCC(N_("统一社会信用代码 {code!r} 有 {n} 位，应为 18 位"), code=code,
+                          n=len(norm))
     bad = sorted({c for c in norm if c not in _VALUE})
     if bad:
         raise InvalidUSCC(
-            f"credit code {code!r} contains {''.join(bad)!r} (allowed: 0-9, A-Z without I O Z S V)"
-        )
+            N_("统一社会信用代码 {code!r} 含有不允许的字符 {bad!r}（允许：0-9，及 I、O、Z、S、V "
+               "以外的大写字母）"), code=code, bad="".join(bad))
     expected = check_character(norm[:17])
     if norm[17] != expected:
-        raise InvalidUSCC(
-            f"credit code {code!r} has check character {norm[17]!r}, expected {expected!r}"
-        )
+        raise InvalidUSCC(N_("统一社会信用代码 {code!r} 的校验码为 {got!r}，应为 {expected!r}"),
+                          code=code, got=norm[17], expected=expected)
     return norm

@@ -266,7 +266,7 @@ def test_the_desk_reduces_a_scope_site_by_site_and_warns_of_a_late_suspension(si
     # CACQ 8.4.1 9), XBHT 7.8.2(6)b: each site is given its new scope or removed
     refused = shown(ivy, ivy.post(f"{CERT}/reissue", {
         "reason": "缩小认证范围", "scope": "家用电器的维修", "on": "2027-07-01"}))
-    assert "give site 1 its new scope" in refused
+    assert "请为场所 1 给出新范围" in refused
     done = ivy.post(f"{CERT}/reissue", {"reason": "缩小认证范围", "scope": "家用电器的维修",
                                        "site_scopes": "1=家用电器的维修", "remove_sites": "2",
                                        "on": "2027-07-01"})

@@ -97,7 +97,7 @@ def test_an_unexpected_failure_is_a_friendly_500_page_without_a_traceback(signed
 
 @pytest.mark.parametrize("path, status, text", [
     ("/staff/no-such-page", 404, "页面不存在"),
-    ("/staff/certificates/not-a-number", 400, "not a certificate number"),
+    ("/staff/certificates/not-a-number", 400, "不是证书编号"),
     (CERT, 404, f"没有证书 {MAIN}"),
     ("/staff/documents/" + "0" * 64, 404, "没有这份档案文件"),
     ("/staff/due?on=tomorrow", 400, "不是日期"),
