@@ -72,7 +72,7 @@ def run_issue(profile_id: str, records: list, as_json: bool, actor: str = "issue
     # (by the rules, at issue time) is found by its name
     located = {r.organisation or r.where: (r.line, r.field) for r in rejected}
     located.update({o.name: (o.line, None) for o in orgs})
-    warnings = [w for o in orgs for w in o.warnings]
+    warnings = [w.text(lang()) for o in orgs for w in o.warnings]
     if not as_json and not dry_run:  # a dry run lists each row's warnings with the row
         for w in warnings:
             warn(w)

@@ -115,6 +115,8 @@ def translate(lang: str, msgid: str, /, **params: object) -> str:
 def _param(lang: str, value: object) -> object:
     if isinstance(value, Msg):
         return translate(lang, value)
+    if callable(text := getattr(value, "text", None)):  # an error or notice carried inside
+        return text(lang)
     if isinstance(value, tuple) and value and all(isinstance(v, Msg) for v in value):
         return translate(lang, N_("、")).join(translate(lang, v) for v in value)
     return value
