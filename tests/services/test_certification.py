@@ -249,7 +249,7 @@ def test_a_failing_surveillance_report_records_nothing(issuer, today):
     before = counts(issuer)
     failing = {**SURVEILLANCE_REPORT, "score_sheet": {
         **CASE["report"]["score_sheet"], "deductions": [f"特别扣分 {i}" for i in range(5)]}}
-    with pytest.raises(RuleViolation, match="does not support keeping.*suspend it instead"):
+    with pytest.raises(RuleViolation, match="监督审查报告不支持保持.*应暂停该证书"):
         record_surveillance_report(issuer, MAIN, date(2027, 6, 1), [failing], "report.json",
                                    actor="ivy")
     assert counts(issuer) == before

@@ -29,6 +29,7 @@ from sqlmodel import Session, col, select
 
 from certdesk.common import clock
 from certdesk.common.errors import CertdeskError, InputError, RuleViolation
+from certdesk.common.i18n import N_
 from certdesk.documents.context import cn_date
 from certdesk.documents.kinds import Build, Rendition, decision_rendition, kind
 from certdesk.documents.records import Fields
@@ -112,7 +113,7 @@ def _named(where: str, make: Callable[[], Rendition]) -> Rendition:
     except CertdeskError as exc:
         if str(exc).startswith(where):
             raise
-        raise type(exc)(f"{where}: {exc}") from None  # rule errors name the step
+        raise type(exc)(N_("{where}：{error}"), where=where, error=exc) from None  # name the step
 
 
 def _one(job: Build, kind_id: str, record: Mapping[str, Any], where: str) -> Rendition:
@@ -383,7 +384,7 @@ def record_surveillance_report(publisher: Publisher, number: str, held_on: date,
                             "scope": site["scope"]}
                            for site in json.loads(cert.sites_json or "[]")]}
     if len(records) != 1:
-        raise InputError(f"{where}: one report record expected, found {len(records)}")
+        raise InputError(N_("{where}：应有一份报告记录，实有 {n} 份"), where=where, n=len(records))
     record = records[0]
     f = Fields(record, where)
     for fact in ("name", "uscc", "registered_address", "scope"):
@@ -402,9 +403,9 @@ def record_surveillance_report(publisher: Publisher, number: str, held_on: date,
     verdict = reported.verdict
     if not verdict.passed or reported.conclusion != CONCLUSIONS[0]:
         why = "; ".join(verdict.reasons) or reported.conclusion
-        raise RuleViolation(f"{where}: the surveillance report does not support keeping "
-                            f"{cert.number} ({why}): suspend it instead "
-                            f"[{reported.clause}]")
+        raise RuleViolation(N_("{where}：监督审查报告不支持保持 {number}（{why}）：应暂停该证书 "
+                               "[{clause}]"), where=where, number=cert.number, why=why,
+                            clause=reported.clause)
     notice = _one(job, "maintenance_notice", {
         "name": facts["name"], "uscc": facts["uscc"], "certificates": covered,
         "reason": f"监督审查（{cn_date(held_on)}）合格，审查组推荐保持认证注册",

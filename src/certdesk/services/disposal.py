@@ -46,11 +46,12 @@ from certdesk.store.records import (
 from certdesk.store.rows import stored_id
 
 DISPOSAL_STATUS = {"approved": N_("已批准"), "rejected": N_("已驳回")}
+REASON = N_("理由（--reason）")
 
 
 def _required(value: str, what: str) -> str:
     if not value or not value.strip():
-        raise InputError(f"{what} is required")
+        raise InputError(N_("{what}必须填写"), what=Msg(what))
     return clean_text(value.strip(), "reason" if "reason" in what else what.strip("-"))
 
 
@@ -74,9 +75,9 @@ def place_hold(s: Session, *, client: str | None, certificate: str | None, reaso
                by: str) -> Hold:
     uscc, number = _target(client, certificate)
     if number and not s.exec(select(Certificate.id).where(Certificate.number == number)).first():
-        raise NotFound(f"no certificate {number} in the archive")
+        raise NotFound(N_("档案中没有证书 {number}"), number=number)
     hold = Hold(client_uscc=uscc, certificate_number=number,
-                reason=_required(reason, "a reason (--reason)"), placed_by=_required(by, "--by"))
+                reason=_required(reason, REASON), placed_by=_required(by, "--by"))
     s.add(hold)
     s.flush()
     events.append(s, "hold.placed", _hold_subject(uscc, number),
@@ -87,12 +88,12 @@ def place_hold(s: Session, *, client: str | None, certificate: str | None, reaso
 def release_hold(s: Session, *, client: str | None, certificate: str | None, reason: str,
                  by: str) -> list[Hold]:
     uscc, number = _target(client, certificate)
-    reason, by = _required(reason, "a reason (--reason)"), _required(by, "--by")
+    reason, by = _required(reason, REASON), _required(by, "--by")
     holds = list(s.exec(select(Hold).where(col(Hold.released_at).is_(None),
                                            Hold.client_uscc == uscc if uscc else
                                            Hold.certificate_number == number)))
     if not holds:
-        raise NotFound(f"no active hold on {uscc or number}")
+        raise NotFound(N_("{target} 没有生效的保全"), target=uscc or number)
     for hold in holds:
         hold.released_by, hold.released_at, hold.release_reason = by, utcnow(), reason
         s.add(hold)
@@ -113,9 +114,9 @@ def hold_dict(h: Hold) -> dict:
 def close_application(s: Session, *, client: str, outcome: str, on: date, reason: str,
                       by: str) -> ApplicationClosure:
     if outcome not in ("refused", "withdrawn"):
-        raise InputError(f"outcome {outcome!r} must be refused or withdrawn")
+        raise InputError(N_("结果 {outcome} 应为 refused 或 withdrawn"), outcome=repr(outcome))
     row = ApplicationClosure(client_uscc=validate_uscc(client), outcome=outcome, closed_on=on,
-                             reason=_required(reason, "a reason (--reason)"),
+                             reason=_required(reason, REASON),
                              closed_by=_required(by, "--by"))
     s.add(row)
     events.append(s, f"application.{outcome}", f"client:{row.client_uscc}",
@@ -156,7 +157,7 @@ def _check_all(s: Session, profiles: Profiles, records: list[Record], today: dat
 
 def propose(s: Session, profiles: Profiles, record_ids: list[int], *, by: str, reason: str,
             today: date) -> Disposal:
-    by, reason = _required(by, "--by"), _required(reason, "a reason (--reason)")
+    by, reason = _required(by, "--by"), _required(reason, REASON)
     if not record_ids:
         raise InputError("name at least one record id")
     records = [get_record(s, rid) for rid in dict.fromkeys(record_ids)]
@@ -192,7 +193,7 @@ def open_proposal(s: Session, disposal_id: int, by: str) -> tuple[Disposal, list
 
 
 def reject(s: Session, disposal_id: int, *, by: str, reason: str) -> Disposal:
-    by, reason = _required(by, "--by"), _required(reason, "a reason (--reason)")
+    by, reason = _required(by, "--by"), _required(reason, REASON)
     proposal, _ = open_proposal(s, disposal_id, by)
     proposal.status, proposal.decided_by, proposal.decided_at = "rejected", by, utcnow()
     proposal.decision_reason = reason

@@ -172,7 +172,7 @@ def change_status(publisher: Publisher, number: str, action: str, reason: str, *
     with session_scope(publisher.engine) as s:
         cert = s.exec(select(Certificate).where(Certificate.number == number)).first()
         if cert is None:
-            raise NotFound(f"no certificate {number}")
+            raise NotFound(N_("无此证书 {number}"), number=number)
         profile = publisher.profiles.get(cert.profile)
         status, backdating, late = _check(s, profile, cert, action, t, on, today,
                                           verified=verified, backdate_reason=backdate_reason)
