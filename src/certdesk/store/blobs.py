@@ -26,6 +26,7 @@ from urllib.parse import parse_qs, urlparse
 
 from certdesk.common.errors import ArchiveError, ConfigError
 from certdesk.common.files import private_dir
+from certdesk.common.i18n import N_
 from certdesk.common.proc import pid_alive
 from certdesk.common.settings import Settings
 
@@ -93,7 +94,7 @@ class BlobStore:
         dest = self.path(sha)
         if dest.exists():
             if self.digest(sha) != sha:
-                raise ArchiveError(f"blob {sha} exists with different content: run archive audit")
+                raise ArchiveError(N_("文件 {sha} 已存在但内容不同：请运行 archive audit"), sha=sha)
             return sha
         dest.parent.mkdir(parents=True, exist_ok=True)
         self.tmp.mkdir(parents=True, exist_ok=True)
@@ -116,7 +117,7 @@ class BlobStore:
         try:
             return self.path(sha).read_bytes()
         except FileNotFoundError:
-            raise ArchiveError(f"blob {sha} is missing from the store") from None
+            raise ArchiveError(N_("存储中缺少文件 {sha}"), sha=sha) from None
 
     def digest(self, sha: str) -> str | None:
         h = hashlib.sha256()
@@ -203,7 +204,7 @@ class S3BlobStore:
         parts = urlparse(url)
         query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
         if not parts.netloc:
-            raise ConfigError(f"CERTDESK_BLOB_URL {url!r} names no bucket")
+            raise ConfigError(N_("CERTDESK_BLOB_URL {url} 没有指明存储桶"), url=repr(url))
         client = boto3.client(
             "s3", endpoint_url=query.get("endpoint"), region_name=query.get("region", "us-east-1"),
             aws_access_key_id=settings.s3_access_key, aws_secret_access_key=settings.s3_secret_key,
@@ -245,7 +246,7 @@ class S3BlobStore:
         key = self._key(sha)
         if self._head(key) is not None:
             if self.digest(sha) != sha:
-                raise ArchiveError(f"blob {sha} exists with different content: run archive audit")
+                raise ArchiveError(N_("文件 {sha} 已存在但内容不同：请运行 archive audit"), sha=sha)
             return sha
         lock = {}
         if retain_until is not None:
@@ -260,7 +261,7 @@ class S3BlobStore:
 
     def read(self, sha: str) -> bytes:
         if self._head(self._key(sha)) is None:
-            raise ArchiveError(f"blob {sha} is missing from the store")
+            raise ArchiveError(N_("存储中缺少文件 {sha}"), sha=sha)
         obj = self._call(f"read {sha}", self.s3.get_object, Bucket=self.bucket,
                          Key=self._key(sha))
         return obj["Body"].read()
@@ -305,7 +306,8 @@ class S3BlobStore:
         head = self._head(self.prefix + key)
         until = head.get("ObjectLockRetainUntilDate") if head else None
         if until is not None and until > datetime.now(UTC):
-            raise ArchiveError(f"{key} is under object lock until {until:%Y-%m-%d}; it stays")
+            raise ArchiveError(N_("{key} 处于对象锁定期，至 {until}；不能移除"), key=key,
+                               until=f"{until:%Y-%m-%d}")
         dest = self.prefix + QUARANTINE + "/" + key
         self._call(f"copy {key} to the quarantine", self.s3.copy_object, Bucket=self.bucket,
                    Key=dest, CopySource={"Bucket": self.bucket, "Key": self.prefix + key})
@@ -331,4 +333,5 @@ def open_store(settings: Settings) -> BlobStore | S3BlobStore:
         return S3BlobStore.from_url(url, settings)
     if url.startswith("file://"):
         return BlobStore(Path(urlparse(url).path))
-    raise ConfigError(f"CERTDESK_BLOB_URL {url!r}: use s3://bucket[/prefix] or file:///path")
+    raise ConfigError(N_("CERTDESK_BLOB_URL {url}：请使用 s3://bucket[/prefix] 或 file:///path"),
+                      url=repr(url))
