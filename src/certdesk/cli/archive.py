@@ -17,7 +17,7 @@ from rich.table import Table
 
 from certdesk.cli.identity import AS_OPT, acting
 from certdesk.cli.options import JSON_OPT, day_option, install_profiles
-from certdesk.cli.output import console, emit, err_console
+from certdesk.cli.output import console, emit, err_console, lang
 from certdesk.common.errors import CertdeskError
 from certdesk.common.files import read_bytes
 from certdesk.common.settings import get_settings
@@ -275,7 +275,7 @@ def archive_recover(who: str = AS_OPT, as_json: bool = JSON_OPT) -> None:
                       f"{d['temp_removed']} stale temp file(s) and {d['converter_temp']} "
                       "converter folder(s) removed", highlight=False)
 
-    emit({**result.as_dict(), "converter_temp": converter_temp}, as_json, human)
+    emit({**result.as_dict(lang()), "converter_temp": converter_temp}, as_json, human)
 
 
 @archive_app.command("close")
