@@ -28,6 +28,7 @@ from typing import Any, Generic, Literal, TypeVar, overload
 from sqlmodel import Session, col, select
 
 from certdesk.common import clock
+from certdesk.common.batch import reason
 from certdesk.common.errors import CertdeskError, InputError, RuleViolation
 from certdesk.common.i18n import N_
 from certdesk.documents.context import cn_date
@@ -341,9 +342,10 @@ def certify_cases(issuer: Issuer, cases: list[Any], source: str, *, today: date 
         except CertdeskError as exc:
             if len(cases) == 1:
                 raise
-            results.failed.append((where, str(exc)))
+            why = reason(exc)
+            results.failed.append((where, why))
             if on_done:
-                on_done(where, None, str(exc))
+                on_done(where, None, why)
             continue
         results.certified.append(done)
         if on_done:

@@ -12,8 +12,8 @@ from datetime import date
 from typing import Any, Literal
 
 from certdesk.common.errors import AlreadyHeld, CertdeskError, InputError
-from certdesk.common.i18n import DEFAULT, N_
-from certdesk.services.inputs import Notice, OrganisationInput, Parsed, Rejected
+from certdesk.common.i18n import DEFAULT, N_, Said
+from certdesk.services.inputs import OrganisationInput, Parsed, Rejected
 from certdesk.services.issuing import IssuePreview, Issuer
 
 RowState = Literal["ok", "error", "held"]
@@ -34,7 +34,7 @@ class PlannedRow:
     """The column an error is in, where it is one column's."""
     message: str = ""
     held_number: str | None = None
-    warnings: tuple[Notice, ...] = ()
+    warnings: tuple[Said, ...] = ()
     preview: IssuePreview | None = None
     record: OrganisationInput | None = None
     error: CertdeskError | None = None

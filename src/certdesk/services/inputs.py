@@ -17,7 +17,7 @@ from zipfile import BadZipFile
 
 from certdesk.common.errors import InputError, InvalidUSCC
 from certdesk.common.files import read_bytes
-from certdesk.common.i18n import DEFAULT, N_, translate
+from certdesk.common.i18n import N_, Said
 from certdesk.documents import records
 from certdesk.domain.coverage import product_names
 from certdesk.domain.text import SINGLE_LINE, clean_text, normalise_spaces, printable
@@ -64,22 +64,6 @@ HEADERS: dict[str, str] = {h: c.field for c in COLUMNS for h in (*c.zh, c.field)
 to its field; headers are compared after NFKC, trimming and lower-casing."""
 
 
-class Notice(str):
-    """A warning about what reading changed: ``str`` is the Chinese line, ``text(lang)``
-    the line in the reader's language (shown later, by a page or the command line)."""
-
-    msgid: str
-    params: dict[str, object]
-
-    def __new__(cls, msgid: str, /, **params: object) -> Notice:
-        notice = super().__new__(cls, translate(DEFAULT, msgid, **params))
-        notice.msgid, notice.params = msgid, params
-        return notice
-
-    def text(self, lang: str) -> str:
-        return translate(lang, self.msgid, **self.params)
-
-
 @dataclass(frozen=True)
 class SiteInput:
     address: str
@@ -105,7 +89,7 @@ class OrganisationInput:
     cover them all [CACQ 7.5.5, DNI 5.6.1, ZPIC 5.4]."""
     line: int | None = field(default=None, compare=False)
     """The file line (CSV) or sheet row (xlsx) the organisation starts on."""
-    warnings: tuple[Notice, ...] = field(default=(), compare=False)
+    warnings: tuple[Said, ...] = field(default=(), compare=False)
     """What reading changed in the record (spaces normalised), one line each."""
 
 
@@ -115,7 +99,7 @@ def _located(exc: InputError, key: str) -> InputError:
 
 
 def _text(where: str, rec: dict, key: str, required: bool = True,
-          warnings: list[Notice] | None = None) -> str | None:
+          warnings: list[Said] | None = None) -> str | None:
     value = rec.get(key)
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
@@ -132,7 +116,7 @@ def _text(where: str, rec: dict, key: str, required: bool = True,
     if key in SINGLE_LINE and warnings is not None:
         spaced = normalise_spaces(text)
         if spaced != text:
-            warnings.append(Notice(N_("{where}：字段 {field}：空白已规范，{text} 按 {read} 读取"),
+            warnings.append(Said(N_("{where}：字段 {field}：空白已规范，{text} 按 {read} 读取"),
                                    where=where, field=repr(key), text=repr(printable(text)),
                                    read=repr(spaced)))
             text = spaced
@@ -143,12 +127,12 @@ _SLASHED_DATE = re.compile(r"(\d{4})/(\d{1,2})/(\d{1,2})")
 """A date as Excel on Chinese Windows writes a date cell into a CSV (2026/3/10)."""
 
 
-def _folded(where: str, text: str, key: str, warnings: list[Notice]) -> str:
+def _folded(where: str, text: str, key: str, warnings: list[Said]) -> str:
     """``text`` NFKC-folded, with a warning when that changed it: a code typed with a
     full-width IME (９１１１…) is the same code; a name is not folded (its （） stay)."""
     folded = unicodedata.normalize("NFKC", text)
     if folded != text:
-        warnings.append(Notice(N_("{where}：字段 {field}：全角字符已按半角读取，{text} 按 {read} "
+        warnings.append(Said(N_("{where}：字段 {field}：全角字符已按半角读取，{text} 按 {read} "
                                   "读取"), where=where, field=repr(key),
                                text=repr(printable(text)), read=repr(printable(folded))))
     return folded
@@ -209,7 +193,7 @@ def organisation_from_dict(rec: Any, where: str, *, line: int | None = None,
     if unknown:
         raise _located(InputError(N_("{where}：未知字段 {fields}"), where=where,
                                   fields=", ".join(sorted(unknown))), ", ".join(sorted(unknown)))
-    warnings: list[Notice] = []
+    warnings: list[Said] = []
     try:
         uscc = validate_uscc(_folded(where, _text(where, rec, "uscc") or "", "uscc", warnings))
     except InvalidUSCC as exc:
