@@ -94,7 +94,7 @@ def archive_add(
             except CertdeskError as exc:
                 if len(files) == 1:
                     raise
-                failed.append({"file": str(path), "reason": str(exc)})
+                failed.append({"file": str(path), "reason": exc.text(lang())})
 
     def human(d: dict) -> None:
         for r in d["records"]:
