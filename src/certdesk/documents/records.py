@@ -22,6 +22,7 @@ from typing import Any, Literal, overload
 
 from certdesk.common.errors import InputError
 from certdesk.common.files import read_bytes
+from certdesk.common.i18n import N_, Said
 from certdesk.domain.text import clean_text
 
 
@@ -97,6 +98,7 @@ def load_records(path: Path) -> list[Any]:
     return parse_csv(text, name) if name.lower().endswith(".csv") else parse_json(text, name)
 
 
+NOT_A_NUMBER = N_("= {value} 不是数字")
 _NO = ("", "0", "false", "no", "否")
 _YES = ("1", "true", "yes", "是")
 
@@ -115,8 +117,10 @@ class Fields:
                 raise InputError(f"{where}: unknown field(s) {', '.join(unknown)} "
                                  f"(known: {', '.join(sorted(known))})")
 
-    def fail(self, key: str, why: str) -> InputError:
-        return InputError(f"{self.where}: field {key!r} {why}")
+    def fail(self, key: str, why: str, /, **params: object) -> InputError:
+        """The error naming ``key``: ``why`` is a msgid (its ``params`` fill it)."""
+        return InputError(N_("{where}：字段 {field} {why}"), where=self.where, field=repr(key),
+                          why=Said(why, **params))
 
     def has(self, key: str) -> bool:
         value = self.data.get(key)
@@ -126,10 +130,10 @@ class Fields:
         value = self.data.get(key)
         if value is None or (isinstance(value, str) and not value.strip()):
             if default is None:
-                raise self.fail(key, "is missing or empty")
+                raise self.fail(key, N_("缺失或为空"))
             return default
         if isinstance(value, bool) or not isinstance(value, str | int | float):
-            raise self.fail(key, f"must be text, got {type(value).__name__}")
+            raise self.fail(key, N_("应为文本，而不是 {type}"), type=type(value).__name__)
         return clean_text(str(value).strip(), key, self.where)
 
     # A required field is never None: the overloads tell the type checker so.
@@ -145,7 +149,7 @@ class Fields:
         try:
             return date.fromisoformat(text)
         except ValueError:
-            raise self.fail(key, f"= {text!r} is not a date (YYYY-MM-DD)") from None
+            raise self.fail(key, N_("= {value} 不是日期（YYYY-MM-DD）"), value=repr(text)) from None
 
     @overload
     def number(self, key: str, required: Literal[True] = True) -> Decimal: ...
@@ -159,9 +163,9 @@ class Fields:
         try:
             number = Decimal(str(value).strip())
         except (InvalidOperation, ValueError):
-            raise self.fail(key, f"= {value!r} is not a number") from None
+            raise self.fail(key, NOT_A_NUMBER, value=repr(value)) from None
         if isinstance(value, bool) or not number.is_finite():
-            raise self.fail(key, f"= {value!r} is not a number")
+            raise self.fail(key, NOT_A_NUMBER, value=repr(value))
         return number
 
     @overload
@@ -174,7 +178,7 @@ class Fields:
         if number is None:
             return None
         if number != number.to_integral_value() or number < minimum:
-            raise self.fail(key, f"must be a whole number >= {minimum}")
+            raise self.fail(key, N_("应为不小于 {minimum} 的整数"), minimum=minimum)
         return int(number)
 
     def flag(self, key: str) -> bool:
@@ -186,16 +190,16 @@ class Fields:
             return False
         if text in _YES:
             return True
-        raise self.fail(key, f"= {value!r} is not yes/no")
+        raise self.fail(key, N_("= {value} 不是“是/否”"), value=repr(value))
 
     def items(self, key: str, known: set[str], required: bool = False) -> list[Fields]:
         value = self.data.get(key)
         if value in (None, "", []):
             if required:
-                raise self.fail(key, "is missing or empty")
+                raise self.fail(key, N_("缺失或为空"))
             return []
         if not isinstance(value, list):
-            raise self.fail(key, "must be a list")
+            raise self.fail(key, N_("应为列表"))
         return [Fields(v, f"{self.where}, {key}[{i}]", known)
                 for i, v in enumerate(value, start=1)]
 
@@ -207,7 +211,7 @@ class Fields:
         if isinstance(value, str):
             return [v.strip() for v in value.replace("；", ";").split(";") if v.strip()]
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise self.fail(key, "must be a list of texts")
+            raise self.fail(key, N_("应为文本列表"))
         return [v.strip() for v in value if v.strip()]
 
     def mapping(self, key: str, required: bool = True) -> Mapping[str, Any]:
@@ -215,5 +219,5 @@ class Fields:
         if value is None and not required:
             return {}
         if not isinstance(value, Mapping):
-            raise self.fail(key, "must be an object")
+            raise self.fail(key, N_("应为对象"))
         return value

@@ -157,7 +157,7 @@ def prepare(job: Build, case: Any, where: str) -> Prepared:
         section = dict(f.mapping(key))
         for inherited in (*org, *shared):
             if inherited in section:
-                raise f.fail(f"{key}.{inherited}", "is stated once, at the top of the case")
+                raise f.fail(f"{key}.{inherited}", N_("只在案卷开头填写一次"))
         return section
 
     programme = _one(job, "programme", {**org, **shared, "cycle": "initial",
@@ -203,7 +203,7 @@ def prepare(job: Build, case: Any, where: str) -> Prepared:
     decision_fields.pop("issue_date", None)  # the certificate's, not the decision record's
     for graded in ("score", "deductions", "feature_result"):
         if graded in decision_fields:
-            raise f.fail(f"decision.{graded}", "comes from the report's score sheet; leave it out")
+            raise f.fail(f"decision.{graded}", N_("取自评价报告的评分表，请勿填写"))
     decision_record = {
         **org, "sites": sites, "audit": "initial", "start": plan_fields["start"],
         "end": audit_end, "leader": leader, "team": list(crew.others),
@@ -391,9 +391,9 @@ def record_surveillance_report(publisher: Publisher, number: str, held_on: date,
     f = Fields(record, where)
     for fact in ("name", "uscc", "registered_address", "scope"):
         if f.has(fact):
-            raise f.fail(fact, f"comes from certificate {cert.number}; leave it out")
+            raise f.fail(fact, N_("取自证书 {number}，请勿填写"), number=cert.number)
     if f.has("audit") and f.text("audit") not in ("surveillance", "监督", "监督审查"):
-        raise f.fail("audit", "is surveillance: this is a surveillance report")
+        raise f.fail("audit", N_("应为监督审查：这是监督审查报告"))
     late = check_follow_up(profile.rules.follow_up, profile.rules.dates, Audit.SURVEILLANCE,
                            f.date("end", False) or held_on,
                            feature_on=f.date("feature_date", False),
