@@ -162,7 +162,7 @@ def test_the_certificate_cannot_be_dated_before_the_decision(issuer):
 
 
 def test_a_step_restating_the_organisation_is_refused(home):
-    with pytest.raises(InputError, match=r"'plan.name' is stated once"):
+    with pytest.raises(InputError, match=r"'plan.name' 只在案卷开头填写一次"):
         prepared(record=case(plan={"name": "别的公司"}))
 
 
@@ -262,7 +262,7 @@ def test_a_surveillance_report_restating_the_holder_is_refused(issuer, today):
 
     certify(issuer, prepared())
     today(date(2027, 6, 1))
-    with pytest.raises(InputError, match="'name' comes from certificate"):
+    with pytest.raises(InputError, match="'name' 取自证书"):
         record_surveillance_report(issuer, MAIN, date(2027, 6, 1),
                                    [{**SURVEILLANCE_REPORT, "name": "别的公司"}], "report.json",
                                    actor="ivy")
