@@ -147,7 +147,7 @@ def _uscc(f: Fields) -> str:
     try:
         return validate_uscc(code)
     except InputError as exc:
-        raise InputError(f"{f.where}: {exc}") from None
+        raise InputError(N_("{where}：{error}"), where=f.where, error=exc) from None
 
 
 def _org(f: Fields) -> dict[str, Any]:
@@ -192,7 +192,7 @@ def _number(f: Fields, key: str):
     try:
         return parse(text)
     except InputError as exc:
-        raise InputError(f"{f.where}: {exc}") from None
+        raise InputError(N_("{where}：{error}"), where=f.where, error=exc) from None
 
 
 def _grade(job: Build, f: Fields) -> str | None:
@@ -561,8 +561,9 @@ def _report_result(job: Build, f: Fields) -> Report:
     if conclusion not in CONCLUSIONS:
         raise f.fail("conclusion", MUST_BE, choices=" / ".join(CONCLUSIONS))
     if conclusion == CONCLUSIONS[0] and not verdict.passed:
-        raise RuleViolation(f"{f.where}: the score fails ({'; '.join(verdict.reasons)}): "
-                            f"cannot recommend registration [{score_clause(scored)}]")
+        raise RuleViolation(N_("{where}：评分不合格（{reasons}）：不能推荐注册 [{clause}]"),
+                            where=f.where, reasons="; ".join(verdict.reasons),
+                            clause=score_clause(scored))
     audit = _audit_ctx(job, f)
     return Report(
         _doc(job, f, "report", "审查报告", "RPT", f.date("end", required=False) or f.date("start")),
@@ -652,8 +653,9 @@ def _decision_result(job: Build, f: Fields, verdict: Verdict | None = None) -> D
         raise f.fail("team_conclusion", MUST_BE, choices=" / ".join(CONCLUSIONS))
     outcome = f.text("outcome", OUTCOMES[audit] if verdict.passed else REFUSED)
     if outcome != REFUSED and not verdict.passed:
-        raise RuleViolation(f"{f.where}: the result fails ({'; '.join(verdict.reasons)}): "
-                            f"the decision can only be {REFUSED} [{verdict.clauses[0]}]")
+        raise RuleViolation(N_("{where}：结果不合格（{reasons}）：认证决定只能是{refused} "
+                               "[{clause}]"), where=f.where, reasons="; ".join(verdict.reasons),
+                            refused=REFUSED, clause=verdict.clauses[0])
     differs = (outcome == REFUSED) != (conclusion != CONCLUSIONS[0])
     reason = f.text("reason", "")
     if differs and not reason:
@@ -847,4 +849,5 @@ def kind(name: str) -> DocumentKind:
     try:
         return KINDS[key]
     except KeyError:
-        raise InputError(f"unknown document kind {name!r} (one of {', '.join(KINDS)})") from None
+        raise InputError(N_("未知的文书类型 {name}（应为 {kinds} 之一）"), name=repr(name),
+                         kinds=", ".join(KINDS)) from None

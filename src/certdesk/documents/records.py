@@ -31,7 +31,8 @@ def read_text(path: Path) -> str:
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise InputError(f"{Path(path).name}: not UTF-8 text (save the file as UTF-8)") from None
+        raise InputError(N_("{name}：不是 UTF-8 文本（请另存为 UTF-8）"),
+                         name=Path(path).name) from None
 
 
 def parse_json(text: str, source: str, key: str = "records") -> list[Any]:
@@ -39,13 +40,13 @@ def parse_json(text: str, source: str, key: str = "records") -> list[Any]:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise InputError(f"{source}: malformed JSON at line {exc.lineno} column {exc.colno}: "
-                         f"{exc.msg}") from None
+        raise InputError(N_("{source}：JSON 格式错误，第 {line} 行第 {column} 列：{error}"),
+                         source=source, line=exc.lineno, column=exc.colno, error=exc.msg) from None
     if isinstance(data, dict) and isinstance(data.get(key), list):
         data = data[key]
     records = data if isinstance(data, list) else [data]
     if not records:
-        raise InputError(f"{source}: no {key} in the file")
+        raise InputError(N_("{source}：文件中没有 {key}"), source=source, key=key)
     return records
 
 
@@ -62,7 +63,7 @@ def parse_csv(text: str, source: str) -> list[Any]:
     reader = csv.reader(io.StringIO(text))
     header = next(reader, None)
     if not header or not header[0].strip():
-        raise InputError(f"{source}: the CSV needs a header row; its first column groups rows")
+        raise InputError(N_("{source}：CSV 需要表头行；第一列用于分组"), source=source)
     header = [h.strip() for h in header]
     records: list[dict] = []
     key = None
@@ -70,8 +71,8 @@ def parse_csv(text: str, source: str) -> list[Any]:
         if not any(cell.strip() for cell in row):
             continue
         if len(row) != len(header):
-            raise InputError(f"{source}: line {line_no} has {len(row)} columns, the header "
-                             f"has {len(header)}")
+            raise InputError(N_("{source}：第 {line} 行有 {n} 列，表头有 {header} 列"),
+                             source=source, line=line_no, n=len(row), header=len(header))
         new = row[0] != key or not records
         if new:
             records.append({})
@@ -88,7 +89,7 @@ def parse_csv(text: str, source: str) -> list[Any]:
         for name, item in items.items():
             record.setdefault(name, []).append(item)
     if not records:
-        raise InputError(f"{source}: no data rows in the CSV")
+        raise InputError(N_("{source}：CSV 中没有数据行"), source=source)
     return records
 
 
@@ -109,13 +110,14 @@ class Fields:
 
     def __init__(self, data: Any, where: str, known: set[str] | None = None) -> None:
         if not isinstance(data, Mapping):
-            raise InputError(f"{where}: expected an object, got {type(data).__name__}")
+            raise InputError(N_("{where}：应为对象，而不是 {type}"), where=where,
+                             type=type(data).__name__)
         self.data, self.where = data, where
         if known is not None:
             unknown = sorted(set(data) - known)
             if unknown:
-                raise InputError(f"{where}: unknown field(s) {', '.join(unknown)} "
-                                 f"(known: {', '.join(sorted(known))})")
+                raise InputError(N_("{where}：未知字段 {fields}（可用字段：{known}）"), where=where,
+                                 fields=", ".join(unknown), known=", ".join(sorted(known)))
 
     def fail(self, key: str, why: str, /, **params: object) -> InputError:
         """The error naming ``key``: ``why`` is a msgid (its ``params`` fill it)."""
