@@ -113,7 +113,7 @@ def test_a_failing_score_cannot_be_reported_as_a_recommendation():
     record = copy.deepcopy(example("report"))
     record["score_sheet"]["deductions"] = ["a", "b", "c", "d", "e"]
     record["conclusion"] = "同意推荐认证注册"
-    with pytest.raises(RuleViolation, match="cannot recommend"):
+    with pytest.raises(RuleViolation, match="不能推荐注册"):
         contexts("dni-spshfw", "report", record)
 
 
