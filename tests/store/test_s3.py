@@ -29,7 +29,7 @@ def test_object_lock_refuses_an_early_delete(s3_store):
     until = date.today() + timedelta(days=1)
     sha = s3_store.put(data, retain_until=until)
     assert s3_store.retention(sha).date() == until
-    with pytest.raises(ArchiveError, match="S3 refused to erase"):
+    with pytest.raises(ArchiveError, match="S3 拒绝抹除"):
         s3_store.erase(sha)
     assert s3_store.digest(sha) == sha
 

@@ -33,7 +33,7 @@ from sqlalchemy.engine import Engine
 
 from certdesk.common.errors import ArchiveError, ConfigError, InputError
 from certdesk.common.files import private_dir
-from certdesk.common.i18n import N_, Msg
+from certdesk.common.i18n import N_, Msg, Said
 from certdesk.common.settings import Settings
 from certdesk.store.blobs import CHUNK, BlobStore, Store, blob_key
 
@@ -195,20 +195,23 @@ def read_manifest(src: Path) -> dict[str, Any]:
     if manifest.get("format") != FORMAT:
         raise InputError(N_("{path}：备份格式 {format} 不是 {expected}"), path=src / MANIFEST,
                          format=repr(manifest.get("format")), expected=FORMAT)
-    bad = []
+    bad: list[Said] = []
     for rel, sha in manifest["files"].items():
         path = src / rel
         if not path.is_file():
-            bad.append(f"{rel} is missing")
+            bad.append(Said(N_("{rel} 缺失"), rel=rel))
         elif file_sha256(path) != sha:
-            bad.append(f"{rel} does not match its sha256")
+            bad.append(Said(N_("{rel} 与其 sha256 不符"), rel=rel))
     if manifest["blobs_copied"]:
         listed = {rel.rsplit("/", 1)[1] for rel in manifest["files"] if rel.startswith("blobs/")}
-        bad += [f"blob {sha} is not in the backup" for sha in manifest["blobs"]
+        bad += [Said(N_("文件 {sha} 不在备份中"), sha=sha) for sha in manifest["blobs"]
                 if sha not in listed]
     if bad:
-        more = f" (and {len(bad) - 1} more)" if len(bad) > 1 else ""
-        raise ArchiveError(f"{src}: backup damaged: {bad[0]}{more}; nothing was restored")
+        if len(bad) > 1:
+            raise ArchiveError(N_("{src}：备份已损坏：{problem}（另有 {more} 处）；未恢复任何内容"),
+                               src=src, problem=bad[0], more=len(bad) - 1)
+        raise ArchiveError(N_("{src}：备份已损坏：{problem}；未恢复任何内容"), src=src,
+                           problem=bad[0])
     return manifest
 
 
