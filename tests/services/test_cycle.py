@@ -117,7 +117,7 @@ def test_reissue_of_a_sub_certificate_is_refused(issuer, main):
 
 
 def test_reissue_with_nothing_to_change_is_refused(issuer, main):
-    with pytest.raises(InputError, match="nothing to change"):
+    with pytest.raises(InputError, match="没有要变更的内容"):
         reissue(issuer, main, Changes(), "y")
 
 

@@ -172,10 +172,10 @@ def reissue(issuer: Issuer, number: str, changes: Changes, reason: str, *,
     on = on or today
     not_after_today(on, "换证日期 re-issue date", today)
     if not changes.as_dict():
-        raise InputError("nothing to change: give --name, --address, --scope, --grade, "
-                         "--site-scope or --remove-site")
+        raise InputError(N_("没有要变更的内容：请给出 --name、--address、--scope、--grade、"
+                            "--site-scope 或 --remove-site"))
     if not reason.strip():
-        raise InputError("a reason is required to re-issue a certificate")
+        raise InputError(N_("换发证书须填写理由"))
     reason = clean_text(reason.strip(), "reason")
     cleaned: dict[str, Any] = {k: clean_text(v.strip(), k)
                                for k, v in changes.as_dict().items() if isinstance(v, str)}

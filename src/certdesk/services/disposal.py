@@ -57,7 +57,7 @@ def _required(value: str, what: str) -> str:
 
 def _target(client: str | None, certificate: str | None) -> tuple[str | None, str | None]:
     if bool(client) == bool(certificate):
-        raise InputError("name exactly one of --client USCC or --certificate NUMBER")
+        raise InputError(N_("--client USCC 与 --certificate NUMBER 须且只须给出一项"))
     return (validate_uscc(client) if client else None,
             str(parse(certificate)) if certificate else None)
 
@@ -159,7 +159,7 @@ def propose(s: Session, profiles: Profiles, record_ids: list[int], *, by: str, r
             today: date) -> Disposal:
     by, reason = _required(by, "--by"), _required(reason, REASON)
     if not record_ids:
-        raise InputError("name at least one record id")
+        raise InputError(N_("请至少给出一个记录编号"))
     records = [get_record(s, rid) for rid in dict.fromkeys(record_ids)]
     facts = _check_all(s, profiles, records, today)
     proposal = Disposal(reason=reason, proposed_by=by)

@@ -162,9 +162,9 @@ def change_status(publisher: Publisher, number: str, action: str, reason: str, *
     if not reason.strip():
         raise RuleViolation(N_("{action}证书须填写原因"), action=Msg(ACTION_NAMES[action]))
     if months is not None and action != "suspend":
-        raise RuleViolation("--months applies to suspension only")
+        raise RuleViolation(N_("--months 只适用于暂停"))
     if verified is not None and action not in ("suspend", "revoke"):
-        raise InputError("--verified applies to suspend and revoke only")
+        raise InputError(N_("--verified 只适用于暂停和撤销"))
     reason = clean_text(reason.strip(), "reason")
     number = str(parse(number))
     today = clock.today()

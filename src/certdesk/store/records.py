@@ -95,7 +95,7 @@ def resolve_filing(s: Session, profiles: Profiles, *, certificate: str | None,
                    client: str | None, profile: str | None) -> Filing:
     """Check the filing options and fill in what follows from them."""
     if not certificate and not client:
-        raise InputError("say whose record this is: --certificate NUMBER and/or --client USCC")
+        raise InputError(N_("请说明这是谁的记录：--certificate NUMBER 和/或 --client USCC"))
     uscc = validate_uscc(client) if client else None
     org = s.exec(select(Organisation).where(Organisation.uscc == uscc)).first() if uscc else None
     cert = None
@@ -121,8 +121,7 @@ def resolve_filing(s: Session, profiles: Profiles, *, certificate: str | None,
                         .order_by(col(Certificate.issue_date).desc())).first()
         profile = latest.profile if latest else None
     if profile is None:
-        raise InputError("name the body profile with --profile: this client has no "
-                         "certificate yet to take it from")
+        raise InputError(N_("请用 --profile 指明认证机构配置：该客户尚无证书可供沿用"))
     return Filing(profiles.get(profile), uscc, org.id if org else None,
                   cert.number if cert else None)
 
