@@ -15,7 +15,7 @@ from datetime import date
 from sqlmodel import Session, col, select
 
 from certdesk.common.errors import ArchiveError, InputError, NotFound, RuleViolation
-from certdesk.common.i18n import N_, Msg
+from certdesk.common.i18n import N_, Msg, Said, translate
 from certdesk.common.names import person_key
 from certdesk.documents.disposal import DisposalSheet, disposal_docx
 from certdesk.domain.numbering import parse
@@ -127,23 +127,37 @@ def close_application(s: Session, *, client: str, outcome: str, on: date, reason
 # -- proposals -------------------------------------------------------------------------------
 
 def _refusal(s: Session, facts: Facts, record: Record, today: date,
-             disposal_id: int | None) -> str | None:
+             disposal_id: int | None) -> Said | None:
     """Why ``record`` may not be disposed of today, or None."""
     if record.disposed_at is not None:
-        return f"record {record.id} was already disposed of on {record.disposed_at:%Y-%m-%d}"
+        return Said(N_("记录 {id} 已于 {on} 销毁"), id=record.id,
+                    on=f"{record.disposed_at:%Y-%m-%d}")
     if holds := facts.holds(record):
-        return (f"record {record.id} is under legal hold {holds[0].id} "
-                f"({holds[0].client_uscc or holds[0].certificate_number}: {holds[0].reason})")
+        return Said(N_("记录 {id} 处于法律保全 {hold}（{target}：{reason}）"), id=record.id,
+                    hold=holds[0].id, target=holds[0].client_uscc or holds[0].certificate_number,
+                    reason=holds[0].reason)
     ret = facts.retention(record)
     if not ret.due(today):
-        until = f"until {ret.retain_until}" if ret.retain_until else "with no end yet"
-        return f"record {record.id} must be kept {until}: {ret.why}"
+        if ret.retain_until:
+            return Said(N_("记录 {id} 须保存至 {until}：{why}"), id=record.id,
+                        until=ret.retain_until, why=ret.why)
+        return Said(N_("记录 {id} 须继续保存，尚无截止日期：{why}"), id=record.id, why=ret.why)
     other = s.exec(select(Disposal.id).join(DisposalItem).where(
         DisposalItem.record_id == record.id, Disposal.status == "proposed",
         Disposal.id != (disposal_id or -1))).first()
     if other is not None:
-        return f"record {record.id} is already in open proposal {other}"
+        return Said(N_("记录 {id} 已在未结的销毁提议 {other} 中"), id=record.id, other=other)
     return None
+
+
+@dataclass(frozen=True)
+class _Joined:
+    """Lines given as one parameter, each translated, joined by "；" ("; ")."""
+
+    lines: tuple[Said, ...]
+
+    def text(self, lang: str) -> str:
+        return translate(lang, N_("；")).join(line.text(lang) for line in self.lines)
 
 
 def _check_all(s: Session, profiles: Profiles, records: list[Record], today: date,
@@ -151,7 +165,7 @@ def _check_all(s: Session, profiles: Profiles, records: list[Record], today: dat
     facts = Facts(s, profiles)
     problems = [p for r in records if (p := _refusal(s, facts, r, today, disposal_id))]
     if problems:
-        raise RuleViolation("cannot dispose: " + "; ".join(problems))
+        raise RuleViolation(N_("不能销毁：{problems}"), problems=_Joined(tuple(problems)))
     return facts
 
 
