@@ -72,7 +72,7 @@ def test_a_value_under_an_empty_header_is_refused_not_dropped(tmp_path):
     path = _write(tmp_path, "o.csv", ["name,uscc,registered_address,scope,decision_date,",
                                       "某公司,91110108MA01CD3E6R,北京,维修,2026-11-17,",
                                       "乙公司,91330106MA2H3N7L5D,杭州,维修,2026-11-17,备注"])
-    with pytest.raises(InputError, match=r"^o\.csv：line 3 第 6 列有值"):
+    with pytest.raises(InputError, match=r"^o\.csv：第 3 行第 6 列有值"):
         load_organisations(path)
 
 

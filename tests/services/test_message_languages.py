@@ -16,7 +16,7 @@ def test_a_loader_error_names_the_file_and_line_in_chinese_and_in_english():
     text = "name,uscc,registered_address,scope,decision_date,,\n某公司,x,北京,维修,2026-03-10,,7\n"
     with pytest.raises(InputError) as caught:
         parse_csv(text, "o.csv")
-    assert str(caught.value) == "o.csv：line 2 第 7 列有值，但该列没有表头"
+    assert str(caught.value) == "o.csv：第 2 行第 7 列有值，但该列没有表头"
     assert caught.value.text("en") == "o.csv: line 2 has a value in column 7, which has no header"
 
 

@@ -59,6 +59,9 @@ CSV_SITE_COLUMNS = tuple(c.field for c in COLUMNS if c.field.startswith("site_")
 OPTIONAL_COLUMNS = tuple(c.field for c in COLUMNS
                          if not c.required and c.field not in CSV_SITE_COLUMNS)
 
+PLACES = {"line": N_("第 {n} 行"), "row": N_("表格第 {n} 行")}
+"""A CSV line or a sheet row, as a message names it."""
+
 HEADERS: dict[str, str] = {h: c.field for c in COLUMNS for h in (*c.zh, c.field)}
 """Column headers a CSV or sheet may use (Chinese or English, docs/input-format.md), each
 to its field; headers are compared after NFKC, trimming and lower-casing."""
@@ -315,14 +318,15 @@ def _grouped(rows: list[tuple[int, list[str]]], source: str, unit: str) -> list[
         if not any(c.strip() for c in cells):
             continue  # a blank row, as Excel leaves them (`,,,,`)
         if len(cells) > len(fields) and any(c.strip() for c in cells[len(fields):]):
-            raise InputError(N_("{source}：{unit} {line} 有 {n} 列，表头只有 {header} 列"),
-                             source=source, unit=unit, line=line_no, n=len(cells),
+            raise InputError(N_("{source}：{place}有 {n} 列，表头只有 {header} 列"),
+                             source=source, place=Said(PLACES[unit], n=line_no), n=len(cells),
                              header=len(fields))
         unnamed = [i for i, (f, c) in enumerate(zip(fields, cells, strict=False), start=1)
                    if f is None and c.strip()]
         if unnamed:  # a value under an empty header would be silently dropped
-            raise InputError(N_("{source}：{unit} {line} 第 {column} 列有值，但该列没有表头"),
-                             source=source, unit=unit, line=line_no, column=unnamed[0])
+            raise InputError(N_("{source}：{place}第 {column} 列有值，但该列没有表头"),
+                             source=source, place=Said(PLACES[unit], n=line_no),
+                             column=unnamed[0])
         row = {f: c for f, c in zip(fields, cells, strict=False) if f}
         key = (unicodedata.normalize("NFKC", row.get("uscc") or "").strip().upper()
                or f"{unit}{line_no}")
