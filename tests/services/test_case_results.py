@@ -61,7 +61,7 @@ def test_a_leader_listed_after_the_other_auditors_still_leads_the_decision():
 def test_a_case_decision_stating_its_own_score_is_refused_naming_the_field(field):
     case = copy.deepcopy(CASE)
     case["decision"][field] = 99
-    with pytest.raises(InputError, match=rf"decision\.{field}.*score sheet"):
+    with pytest.raises(InputError, match=rf"decision\.{field}.*取自评价报告的评分表"):
         _results(case)
 
 

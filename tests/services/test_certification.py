@@ -163,12 +163,12 @@ def test_the_certificate_cannot_be_dated_before_the_decision(issuer):
 
 
 def test_a_step_restating_the_organisation_is_refused(home):
-    with pytest.raises(InputError, match=r"'plan.name' is stated once"):
+    with pytest.raises(InputError, match=r"'plan.name' 只在案卷开头填写一次"):
         prepared(record=case(plan={"name": "别的公司"}))
 
 
 def test_an_unknown_field_in_a_step_names_the_step(home):
-    with pytest.raises(InputError, match=r"case.json: decision: unknown field\(s\) approver"):
+    with pytest.raises(InputError, match=r"case.json: decision：未知字段 approver"):
         prepared(record=case(decision={"approver": "孙丽"}))
 
 
@@ -250,7 +250,7 @@ def test_a_failing_surveillance_report_records_nothing(issuer, today):
     before = counts(issuer)
     failing = {**SURVEILLANCE_REPORT, "score_sheet": {
         **CASE["report"]["score_sheet"], "deductions": [f"特别扣分 {i}" for i in range(5)]}}
-    with pytest.raises(RuleViolation, match="does not support keeping.*suspend it instead"):
+    with pytest.raises(RuleViolation, match="监督审查报告不支持保持.*应暂停该证书"):
         record_surveillance_report(issuer, MAIN, date(2027, 6, 1), [failing], "report.json",
                                    actor="ivy")
     assert counts(issuer) == before
@@ -263,7 +263,7 @@ def test_a_surveillance_report_restating_the_holder_is_refused(issuer, today):
 
     certify(issuer, prepared())
     today(date(2027, 6, 1))
-    with pytest.raises(InputError, match="'name' comes from certificate"):
+    with pytest.raises(InputError, match="'name' 取自证书"):
         record_surveillance_report(issuer, MAIN, date(2027, 6, 1),
                                    [{**SURVEILLANCE_REPORT, "name": "别的公司"}], "report.json",
                                    actor="ivy")

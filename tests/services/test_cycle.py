@@ -118,7 +118,7 @@ def test_reissue_of_a_sub_certificate_is_refused(issuer, main):
 
 
 def test_reissue_with_nothing_to_change_is_refused(issuer, main):
-    with pytest.raises(InputError, match="nothing to change"):
+    with pytest.raises(InputError, match="没有要变更的内容"):
         reissue(issuer, main, Changes(), "y")
 
 
@@ -135,7 +135,7 @@ def test_the_due_list_shows_the_next_surveillance_and_flags_overdue(issuer, main
 def test_a_surveillance_before_the_last_one_is_refused(issuer, main, today):
     today(date(2027, 3, 1))
     record_surveillance(issuer.engine, issuer.profiles, main, date(2027, 3, 1))
-    with pytest.raises(InputError, match="not after"):
+    with pytest.raises(InputError, match="不晚于上一次"):
         record_surveillance(issuer.engine, issuer.profiles, main, date(2027, 2, 1))
 
 

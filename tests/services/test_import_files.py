@@ -57,14 +57,14 @@ def test_utf8_with_or_without_bom_and_gb18030_read_the_same(tmp_path, encoding):
 def test_bytes_that_are_neither_utf8_nor_gb18030_are_refused_naming_the_file(tmp_path):
     path = tmp_path / "o.csv"
     path.write_bytes(b"name,uscc\n\xff\xfe\xff\n")
-    with pytest.raises(InputError, match=r"^o\.csv: neither UTF-8 nor GB18030"):
+    with pytest.raises(InputError, match=r"^o\.csv：既不是 UTF-8 也不是 GB18030"):
         load_organisations(path)
 
 
 def test_a_misspelled_column_is_refused_naming_the_file_and_the_column(tmp_path):
     path = _write(tmp_path, "o.csv", ["name,uscc,registered_address,scope,decision_date,isue_date",
                                       "某公司,91110108MA01CD3E6R,北京,维修,2026-11-17,2026-11-20"])
-    with pytest.raises(InputError, match=r"^o\.csv: unknown column\(s\) 'isue_date'"):
+    with pytest.raises(InputError, match=r"^o\.csv：未知列 'isue_date'"):
         load_organisations(path)
 
 
@@ -72,7 +72,7 @@ def test_a_value_under_an_empty_header_is_refused_not_dropped(tmp_path):
     path = _write(tmp_path, "o.csv", ["name,uscc,registered_address,scope,decision_date,",
                                       "某公司,91110108MA01CD3E6R,北京,维修,2026-11-17,",
                                       "乙公司,91330106MA2H3N7L5D,杭州,维修,2026-11-17,备注"])
-    with pytest.raises(InputError, match=r"^o\.csv: line 3 has a value in column 6"):
+    with pytest.raises(InputError, match=r"^o\.csv：第 3 行第 6 列有值"):
         load_organisations(path)
 
 
@@ -122,8 +122,9 @@ def test_full_width_spaces_in_a_name_are_normalised_with_a_warning(tmp_path):
     zh, en = load_organisations(path)
     assert (zh.name, zh.registered_address) == ("某公司", "北京市海淀区")
     assert en.name == "Acme Service Co" and en.sites[0].name == "总部网点"
-    assert zh.warnings[0] == "o.csv: line 2 (某公司): field 'name': spaces normalised, " \
-                             "'某\\u3000公司' read as '某公司'"
+    assert zh.warnings[0].text("en") == ("o.csv: line 2 (某公司): field 'name': spaces "
+                                         "normalised, '某\\u3000公司' read as '某公司'")
+    assert zh.warnings[0].startswith("o.csv: line 2 (某公司)：字段 'name'：空白已规范")
     assert len(en.warnings) == 2
 
 
@@ -153,7 +154,7 @@ def test_the_cli_dry_run_lists_each_failure_with_its_line_and_column(keyed_home,
 def test_a_file_named_xlsx_that_is_no_workbook_is_refused_in_one_line(tmp_path):
     path = tmp_path / "orgs.xlsx"
     path.write_bytes(b"name,uscc\n")
-    with pytest.raises(InputError, match=r"^orgs\.xlsx: not a readable \.xlsx workbook"):
+    with pytest.raises(InputError, match=r"^orgs\.xlsx：不是可读取的 \.xlsx 工作簿"):
         load_organisations(path)
 
 
@@ -165,9 +166,9 @@ def test_dates_as_excel_writes_them_on_chinese_windows_and_full_width_digits_are
     (org,) = load_organisations(path)
     assert (org.uscc, org.decision_date, org.issue_date) == (
         "91110108MA01CD3E6R", date(2026, 3, 5), date(2026, 3, 9))
-    assert org.warnings == ("o.csv: line 2 (某公司): field 'uscc': full-width characters read "
-                            "as half-width, '９１１１０１０８ＭＡ０１ＣＤ３Ｅ６Ｒ' read as "
-                            "'91110108MA01CD3E6R'",)
+    assert [w.text("en") for w in org.warnings] == [
+        "o.csv: line 2 (某公司): field 'uscc': full-width characters read as half-width, "
+        "'９１１１０１０８ＭＡ０１ＣＤ３Ｅ６Ｒ' read as '91110108MA01CD3E6R'"]
 
 
 def test_a_slashed_date_that_does_not_exist_is_refused_naming_line_and_column(tmp_path):

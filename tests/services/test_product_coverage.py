@@ -119,6 +119,6 @@ def test_a_case_lists_its_products_once_and_the_programme_plans_them(home):
     assert prepared.organisation.products == PRODUCTS
     focus = prepared.steps[0].rendition.context["audits"][1]["focus"]
     assert "计划覆盖产品/服务：空调、冰箱（CACQ 7.5.5）" in focus
-    with pytest.raises(CertdeskError, match="programme.products.*stated once"):
+    with pytest.raises(CertdeskError, match="programme.products.*只在案卷开头填写一次"):
         prepare(job, {**case, "products": list(PRODUCTS)}, "case.json")
 

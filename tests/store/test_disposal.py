@@ -55,8 +55,10 @@ def _propose(engine, ids, by="王芳"):
 
 
 def test_a_record_not_yet_due_cannot_be_proposed(engine, records):
-    with pytest.raises(RuleViolation, match=r"must be kept until 2030-05-31.*CACQ 11\.1"):
+    with pytest.raises(RuleViolation, match=r"须保存至 2030-05-31.*CACQ 11\.1") as caught:
         _propose(engine, [records["due"][0], records["kept"]])
+    assert caught.value.text("en").startswith("cannot dispose: record ")
+    assert "must be kept until 2030-05-31" in caught.value.text("en")
     with session_scope(engine) as s:
         assert s.exec(select(Disposal)).all() == []
 
@@ -64,7 +66,7 @@ def test_a_record_not_yet_due_cannot_be_proposed(engine, records):
 def test_a_record_under_hold_cannot_be_proposed(engine, records):
     with session_scope(engine) as s:
         place_hold(s, client=OLD, certificate=None, reason="诉讼 litigation", by="法务")
-    with pytest.raises(RuleViolation, match="under legal hold"):
+    with pytest.raises(RuleViolation, match="处于法律保全"):
         _propose(engine, records["due"])
 
 
@@ -73,7 +75,7 @@ def test_a_hold_placed_after_the_proposal_stops_the_approval(engine, store, publ
     with session_scope(engine) as s:
         place_hold(s, client=None, certificate=records["old_cert"], reason="complaint",
                    by="法务")
-    with pytest.raises(RuleViolation, match="under legal hold"):
+    with pytest.raises(RuleViolation, match="处于法律保全"):
         approve(publisher, pid, by="李强", today=TODAY)
     assert all(store.exists(r.sha256) for r in _rows(engine, records["due"]))
 

@@ -29,7 +29,7 @@ def test_object_lock_refuses_an_early_delete(s3_store):
     until = date.today() + timedelta(days=1)
     sha = s3_store.put(data, retain_until=until)
     assert s3_store.retention(sha).date() == until
-    with pytest.raises(ArchiveError, match="S3 refused to erase"):
+    with pytest.raises(ArchiveError, match="S3 拒绝抹除"):
         s3_store.erase(sha)
     assert s3_store.digest(sha) == sha
 
@@ -45,7 +45,7 @@ def test_the_s3_store_offers_the_folder_stores_interface(s3_store):
     assert s3_store.restore(sha) and s3_store.read(sha) == data
     s3_store.erase(sha)
     assert s3_store.digest(sha) is None and not s3_store.restore(sha)
-    with pytest.raises(ArchiveError, match="missing"):
+    with pytest.raises(ArchiveError, match="存储中缺少文件"):
         s3_store.read(sha)
 
 
@@ -76,4 +76,4 @@ def test_recover_leaves_a_locked_orphan_in_place_and_says_why(engine, s3_store):
     s3_store.put(make_pdf("orphan under lock"), retain_until=date.today() + timedelta(days=2))
     with session_scope(engine) as s:
         out = recover(s, s3_store, "test", SHIPPED)
-    assert out.quarantined == [] and "object lock" in out.refused[0]["reason"]
+    assert out.quarantined == [] and "object lock" in out.refused[0][1].text("en")

@@ -275,7 +275,7 @@ def archive_recover(who: str = AS_OPT, as_json: bool = JSON_OPT) -> None:
                       f"{d['temp_removed']} stale temp file(s) and {d['converter_temp']} "
                       "converter folder(s) removed", highlight=False)
 
-    emit({**result.as_dict(), "converter_temp": converter_temp}, as_json, human)
+    emit({**result.as_dict(lang()), "converter_temp": converter_temp}, as_json, human)
 
 
 @archive_app.command("close")

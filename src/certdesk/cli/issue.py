@@ -25,7 +25,7 @@ from certdesk.cli.options import DRY_RUN_OPT, JSON_OPT, install_profiles
 from certdesk.cli.output import console, emit, err_console, lang, say, warn, warn_if_qr_unreachable
 from certdesk.common.errors import AlreadyHeld, InputError, TooComplex, VerificationFailed
 from certdesk.common.files import read_bytes, write_atomically
-from certdesk.common.i18n import N_
+from certdesk.common.i18n import N_, shown
 from certdesk.common.settings import get_settings
 from certdesk.common.signals import stop_on_signals
 from certdesk.documents.records import load_records
@@ -72,7 +72,7 @@ def run_issue(profile_id: str, records: list, as_json: bool, actor: str = "issue
     # (by the rules, at issue time) is found by its name
     located = {r.organisation or r.where: (r.line, r.field) for r in rejected}
     located.update({o.name: (o.line, None) for o in orgs})
-    warnings = [w for o in orgs for w in o.warnings]
+    warnings = [w.text(lang()) for o in orgs for w in o.warnings]
     if not as_json and not dry_run:  # a dry run lists each row's warnings with the row
         for w in warnings:
             warn(w)
@@ -144,7 +144,8 @@ def _issue_progress(progress: Progress, task: TaskID, as_json: bool):
         rate = docs / max(time.monotonic() - started, 1e-6)
         progress.update(task, advance=1, rate=f"{rate:.1f} docs/s")
         if error and not as_json:
-            err_console.print(f"[red]failed:[/] {org.name}: {error}", highlight=False)
+            err_console.print(f"[red]failed:[/] {org.name}: {shown(error, lang())}",
+                              highlight=False)
 
     return on_done
 
@@ -156,7 +157,8 @@ def _issue_data(run: _Issued, records: int, located: dict, warnings: list[str],
         located = {r.label: (r.line, r.field) for r in run.rows}
     data = {"certificates": [c.as_dict() for c in run.certs],
             "skipped": [{**s.as_dict(), "reason": s.text(lang())} for s in run.skipped],
-            "failed": [{"organisation": o, "reason": r, "line": located.get(o, (None,))[0],
+            "failed": [{"organisation": o, "reason": shown(r, lang()),
+                        "line": located.get(o, (None,))[0],
                         "field": located.get(o, (None, None))[1]} for o, r in run.failed],
             "warnings": warnings}
     if dry_run:
@@ -314,13 +316,13 @@ def certify_cmd(
             per_case = (time.monotonic() - started) / progress.tasks[task].completed
             progress.update(task, rate=f"{per_case:.1f} s/case")
             if error and not as_json:
-                err_console.print(f"[red]failed:[/] {error}", highlight=False)
+                err_console.print(f"[red]failed:[/] {shown(error, lang())}", highlight=False)
 
         result = certify_cases(issuer, cases, case_file.name, on_done=on_done,
                                dry_run=dry_run)
     data: dict[str, Any]
     data = {"cases": [c.as_dict() for c in result.certified],
-            "failed": [{"case": w, "reason": r} for w, r in result.failed]}
+            "failed": [{"case": w, "reason": shown(r, lang())} for w, r in result.failed]}
     if not dry_run and any(c["certificates"] for c in data["cases"]):
         warn_if_qr_unreachable()
     if dry_run:

@@ -8,14 +8,18 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import TypeVar
 
 from certdesk.common.failures import known_failure
+from certdesk.common.i18n import Said
 
 J = TypeVar("J")
 
 
 def reason(exc: BaseException) -> str:
-    """The one line a failed job is reported with."""
+    """The one line a failed job is reported with (a ``Said``: shown in its reader's
+    language)."""
     known = known_failure(exc)
-    return str(known) if known is not None else f"internal error: {type(exc).__name__}: {exc}"
+    if known is None:
+        return f"internal error: {type(exc).__name__}: {exc}"
+    return Said(known.msgid, **known.params) if known.msgid else str(known)
 
 
 def run_jobs(jobs: Iterable[J], work: Callable[[J], object], workers: int,

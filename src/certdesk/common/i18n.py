@@ -116,8 +116,8 @@ def translate(lang: str, msgid: str, /, **params: object) -> str:
 def _param(lang: str, value: object) -> object:
     if isinstance(value, Msg):
         return translate(lang, value)
-    if isinstance(value, Exception) and callable(text := getattr(value, "text", None)):
-        return text(lang)  # a CertdeskError wrapped in another's message: in the same language
+    if callable(text := getattr(value, "text", None)):  # an error or notice carried inside
+        return text(lang)
     if isinstance(value, tuple) and value and all(isinstance(v, Msg) for v in value):
         return translate(lang, N_("、")).join(translate(lang, v) for v in value)
     return value
@@ -126,3 +126,25 @@ def _param(lang: str, value: object) -> object:
 def plural(lang: str, singular: str, many: str, n: int, /, **params: object) -> str:
     """The form of a message for ``n`` (Chinese has one; English two)."""
     return catalog(lang).ngettext(singular, many, n).format(n=n, **params)
+
+
+class Said(str):
+    """A line said before its reader is known (a file's warning, a batch's failure): ``str``
+    is the Chinese line, ``text(lang)`` the line in ``lang``, where it is shown."""
+
+    msgid: str
+    params: dict[str, object]
+
+    def __new__(cls, msgid: str, /, **params: object) -> Said:
+        said = super().__new__(cls, translate(DEFAULT, msgid, **params))
+        said.msgid, said.params = msgid, params
+        return said
+
+    def text(self, lang: str) -> str:
+        return translate(lang, self.msgid, **self.params)
+
+
+def shown(line: str, lang: str) -> str:
+    """``line`` in ``lang`` where it is a ``Said``; other text (data, a line kept as text)
+    as it is."""
+    return line.text(lang) if isinstance(line, Said) else line

@@ -77,6 +77,8 @@ AUDIT_ALIASES = {**{a.value: a for a in Audit}, **{v: k for k, v in AUDIT_NAMES.
                  "初次认证": Audit.INITIAL, "监督": Audit.SURVEILLANCE,
                  "再认证": Audit.RECERTIFICATION}
 DRAFT_NUMBER = "（未编号）"
+NOT_ONE_OF = N_("= {value} 不在 {choices} 之列")
+MUST_BE = N_("应为 {choices} 之一")
 
 ORG_FIELDS = {"name", "uscc", "registered_address"}
 SITE_FIELDS = {"name", "address", "scope", "temporary", "central"}
@@ -171,9 +173,8 @@ def _team(f: Fields) -> Team:
         member = Member(m.text("role"), m.text("name"), m.text("registration", ""),
                         m.text("code", ""), m.text("employer", ""))
         if member.role.startswith(AUDITOR_ROLES) and not member.registration:
-            raise m.fail("registration", f"is required for {member.role} "
-                         f"{member.name}: auditors show their registration number "
-                         "[CACQ 7.3.5.1]")
+            raise m.fail("registration", N_("对 {role} {name} 必须填写：审核员须出示注册号 "
+                                            "[CACQ 7.3.5.1]"), role=member.role, name=member.name)
         team.append(member)
     return Team(tuple(team))
 
@@ -183,7 +184,7 @@ def _audit(f: Fields, key: str = "audit") -> Audit:
     try:
         return AUDIT_ALIASES[value]
     except KeyError:
-        raise f.fail(key, f"= {value!r} is not one of {', '.join(AUDIT_ALIASES)}") from None
+        raise f.fail(key, NOT_ONE_OF, value=repr(value), choices=", ".join(AUDIT_ALIASES)) from None
 
 
 def _number(f: Fields, key: str):
@@ -200,7 +201,7 @@ def _grade(job: Build, f: Fields) -> str | None:
     grades = job.profile.rules.scoring.grade_names
     value = f.text("grade")
     if value not in grades:
-        raise f.fail("grade", f"= {value!r} is not one of {' / '.join(grades)}")
+        raise f.fail("grade", NOT_ONE_OF, value=repr(value), choices=" / ".join(grades))
     return value
 
 
@@ -224,7 +225,7 @@ def _certificates(job: Build, f: Fields, *, subs: bool) -> list[Rendition]:
                               previous_expiry=previous)
     number = _number(f, "number") if f.has("number") else None
     if number is not None and number.sub is not None:
-        raise f.fail("number", "is a sub-certificate number: give the main certificate's")
+        raise f.fail("number", N_("是分证书编号：请填写主证书的编号"))
     sites = tuple({"name": s["name"], "address": s["address"], "scope": s["scope"] or scope,
                    "temporary": s["temporary"]} for s in _sites(f))
     main = CertificateFacts(
@@ -236,7 +237,7 @@ def _certificates(job: Build, f: Fields, *, subs: bool) -> list[Rendition]:
     if not subs:
         facts = [main]
     elif len(sites) < 2:
-        raise f.fail("sites", "needs two or more sites: sub-certificates are one per site")
+        raise f.fail("sites", N_("需要两个或以上场所：分证书每个场所一份"))
     else:
         facts = [replace(main, number=str(number.with_sub(i)) if number else
                          f"{DRAFT_NUMBER}-{i}", main_number=main.number, scope=s["scope"],
@@ -315,7 +316,7 @@ def _programme_result(job: Build, f: Fields) -> Programme:
     org = _org(f)
     cycle = _audit(f, "cycle") if f.has("cycle") else Audit.INITIAL
     if cycle is Audit.SURVEILLANCE:
-        raise f.fail("cycle", "is initial or recertification: a programme covers a cycle")
+        raise f.fail("cycle", N_("应为初次认证或再认证：审核方案覆盖一个认证周期"))
     first_audit = f.date("first_audit")
     anchor = f.date("anchor_date", required=False) or first_audit
     previous = f.date("previous_expiry", required=cycle is Audit.RECERTIFICATION)
@@ -324,7 +325,7 @@ def _programme_result(job: Build, f: Fields) -> Programme:
     people = f.integer("people", minimum=1)
     company = f.text("company", "")
     if company and company not in COMPANY_TYPES:
-        raise f.fail("company", f"must be one of {', '.join(COMPANY_TYPES)}")
+        raise f.fail("company", MUST_BE, choices=", ".join(COMPANY_TYPES))
     rules = job.profile.rules
     md_rules, s_rules, d_rules = rules.man_days, rules.sampling, rules.dates
     # products: a count (CACQ's feature table), or the names, which the surveillances
@@ -446,7 +447,7 @@ def _audit_ctx(job: Build, f: Fields) -> dict[str, Any]:
     start = f.date("start")
     end = f.date("end", required=False) or start
     if end < start:
-        raise f.fail("end", f"{end} is before the start {start}")
+        raise f.fail("end", N_("{end} 早于开始日期 {start}"), end=end, start=start)
     stage = f.text("stage", "")
     return {"kind": audit.value, "name": AUDIT_NAMES[audit] + (f"（{stage}）" if stage else ""),
             "start": cn_date(start), "end": cn_date(end),
@@ -468,8 +469,7 @@ def _plan_result(job: Build, f: Fields) -> Plan:
     org = _org(f)
     team = _team(f)
     if team.leader is None:
-        raise f.fail("team", "needs a 组长 (team leader): the leader draws up the plan "
-                     "[CACQ 7.3.5.1]")
+        raise f.fail("team", N_("需要一名组长：审核计划由组长编制 [CACQ 7.3.5.1]"))
     schedule = [{"date": r.text("date"), "time": r.text("time", ""), "site": r.text("site", ""),
                  "activity": r.text("activity"), "auditor": r.text("auditor", "")}
                 for r in f.items("schedule", {"date", "time", "site", "activity", "auditor"},
@@ -559,10 +559,11 @@ def _report_result(job: Build, f: Fields) -> Report:
         CONCLUSIONS[1] if serious_open else CONCLUSIONS[0]
     conclusion = f.text("conclusion", default)
     if conclusion not in CONCLUSIONS:
-        raise f.fail("conclusion", f"must be one of {' / '.join(CONCLUSIONS)}")
+        raise f.fail("conclusion", MUST_BE, choices=" / ".join(CONCLUSIONS))
     if conclusion == CONCLUSIONS[0] and not verdict.passed:
-        raise RuleViolation(f"{f.where}: the score fails ({'; '.join(verdict.reasons)}): "
-                            f"cannot recommend registration [{score_clause(scored)}]")
+        raise RuleViolation(N_("{where}：评分不合格（{reasons}）：不能推荐注册 [{clause}]"),
+                            where=f.where, reasons="; ".join(verdict.reasons),
+                            clause=score_clause(scored))
     audit = _audit_ctx(job, f)
     return Report(
         _doc(job, f, "report", "审查报告", "RPT", f.date("end", required=False) or f.date("start")),
@@ -601,7 +602,7 @@ def _nonconformity(job: Build, f: Fields) -> list[Rendition]:
     end = f.date("audit_end")
     severity = f.text("severity", "轻微")
     if severity not in ("严重", "轻微"):
-        raise f.fail("severity", "must be 严重 or 轻微")
+        raise f.fail("severity", N_("应为 严重 或 轻微"))
     deadline = nc_deadline(job.profile.rules.dates, audit, end,
                            previous_expiry=f.date("previous_expiry", required=False))
     rule = "前完成纠正和纠正措施并经验证" if severity == "严重" else \
@@ -649,16 +650,17 @@ def _decision_result(job: Build, f: Fields, verdict: Verdict | None = None) -> D
                         feature_result=f.number("feature_result", required=False))
     conclusion = f.text("team_conclusion", CONCLUSIONS[0])
     if conclusion not in CONCLUSIONS:
-        raise f.fail("team_conclusion", f"must be one of {' / '.join(CONCLUSIONS)}")
+        raise f.fail("team_conclusion", MUST_BE, choices=" / ".join(CONCLUSIONS))
     outcome = f.text("outcome", OUTCOMES[audit] if verdict.passed else REFUSED)
     if outcome != REFUSED and not verdict.passed:
-        raise RuleViolation(f"{f.where}: the result fails ({'; '.join(verdict.reasons)}): "
-                            f"the decision can only be {REFUSED} [{verdict.clauses[0]}]")
+        raise RuleViolation(N_("{where}：结果不合格（{reasons}）：认证决定只能是{refused} "
+                               "[{clause}]"), where=f.where, reasons="; ".join(verdict.reasons),
+                            refused=REFUSED, clause=verdict.clauses[0])
     differs = (outcome == REFUSED) != (conclusion != CONCLUSIONS[0])
     reason = f.text("reason", "")
     if differs and not reason:
-        raise f.fail("reason", "is required: the decision differs from the audit team's "
-                     "conclusion and must say why [CACQ 7.10.5]")
+        raise f.fail("reason", N_("必须填写：认证决定与审核组结论不同，须说明理由 "
+                                  "[CACQ 7.10.5]"))
     return Decision(
         _doc(job, f, "decision", "认证决定记录", "DEC", on), org, f.text("scope"), audit,
         start, end, leader, tuple(team), f.text("report_reference"), conclusion,
@@ -737,8 +739,8 @@ def _surveillance_notice(job: Build, f: Fields) -> list[Rendition]:
     plan = surveillance_plan(rules, decision if rules.surveillance.anchor == "decision"
                              else issue, first_held=f.date("first_held", required=False))
     if n > len(plan):
-        raise f.fail("surveillance", f"= {n}: a cycle has {len(plan)} surveillance audits; "
-                     "the next audit is the re-certification")
+        raise f.fail("surveillance", N_("= {n}：一个认证周期有 {count} 次监督审核；下一次审核"
+                                        "是再认证"), n=n, count=len(plan))
     due = plan[n - 1]
     start = f.date("start")
     if start > due.due_by:
@@ -780,13 +782,13 @@ def _notice(wording_id: str, code: str) -> Callable[[Build, Fields], list[Rendit
             for c in f.items("certificates", {"number", "scope", "expiry_date"},
                              required=wording_id != "refusal"))
         if wording_id == "refusal" and certificates:
-            raise f.fail("certificates", "must be empty: a refused applicant holds none")
+            raise f.fail("certificates", N_("应为空：被拒绝的申请方不持有证书"))
         until = None
         if wording_id == "suspension":
             until = suspension(job.profile.rules.dates, on,
                                months=f.integer("months", required=False, minimum=1)).ends
         elif f.has("months"):
-            raise f.fail("months", "applies to suspension notices only")
+            raise f.fail("months", N_("只适用于暂停通知"))
         application = f.text("application", "")
         changes = f.text("changes") if wording_id == "reissue" else ""
         reference = f.text("reference", f"{job.profile.body.short_name}-{code}-{on:%Y%m%d}-"
@@ -847,4 +849,5 @@ def kind(name: str) -> DocumentKind:
     try:
         return KINDS[key]
     except KeyError:
-        raise InputError(f"unknown document kind {name!r} (one of {', '.join(KINDS)})") from None
+        raise InputError(N_("未知的文书类型 {name}（应为 {kinds} 之一）"), name=repr(name),
+                         kinds=", ".join(KINDS)) from None

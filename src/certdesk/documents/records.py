@@ -22,6 +22,7 @@ from typing import Any, Literal, overload
 
 from certdesk.common.errors import InputError
 from certdesk.common.files import read_bytes
+from certdesk.common.i18n import N_, Said
 from certdesk.domain.text import clean_text
 
 
@@ -30,7 +31,8 @@ def read_text(path: Path) -> str:
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise InputError(f"{Path(path).name}: not UTF-8 text (save the file as UTF-8)") from None
+        raise InputError(N_("{name}：不是 UTF-8 文本（请另存为 UTF-8）"),
+                         name=Path(path).name) from None
 
 
 def parse_json(text: str, source: str, key: str = "records") -> list[Any]:
@@ -38,13 +40,13 @@ def parse_json(text: str, source: str, key: str = "records") -> list[Any]:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise InputError(f"{source}: malformed JSON at line {exc.lineno} column {exc.colno}: "
-                         f"{exc.msg}") from None
+        raise InputError(N_("{source}：JSON 格式错误，第 {line} 行第 {column} 列：{error}"),
+                         source=source, line=exc.lineno, column=exc.colno, error=exc.msg) from None
     if isinstance(data, dict) and isinstance(data.get(key), list):
         data = data[key]
     records = data if isinstance(data, list) else [data]
     if not records:
-        raise InputError(f"{source}: no {key} in the file")
+        raise InputError(N_("{source}：文件中没有 {key}"), source=source, key=key)
     return records
 
 
@@ -61,7 +63,7 @@ def parse_csv(text: str, source: str) -> list[Any]:
     reader = csv.reader(io.StringIO(text))
     header = next(reader, None)
     if not header or not header[0].strip():
-        raise InputError(f"{source}: the CSV needs a header row; its first column groups rows")
+        raise InputError(N_("{source}：CSV 需要表头行；第一列用于分组"), source=source)
     header = [h.strip() for h in header]
     records: list[dict] = []
     key = None
@@ -69,8 +71,8 @@ def parse_csv(text: str, source: str) -> list[Any]:
         if not any(cell.strip() for cell in row):
             continue
         if len(row) != len(header):
-            raise InputError(f"{source}: line {line_no} has {len(row)} columns, the header "
-                             f"has {len(header)}")
+            raise InputError(N_("{source}：第 {line} 行有 {n} 列，表头有 {header} 列"),
+                             source=source, line=line_no, n=len(row), header=len(header))
         new = row[0] != key or not records
         if new:
             records.append({})
@@ -87,7 +89,7 @@ def parse_csv(text: str, source: str) -> list[Any]:
         for name, item in items.items():
             record.setdefault(name, []).append(item)
     if not records:
-        raise InputError(f"{source}: no data rows in the CSV")
+        raise InputError(N_("{source}：CSV 中没有数据行"), source=source)
     return records
 
 
@@ -97,6 +99,7 @@ def load_records(path: Path) -> list[Any]:
     return parse_csv(text, name) if name.lower().endswith(".csv") else parse_json(text, name)
 
 
+NOT_A_NUMBER = N_("= {value} 不是数字")
 _NO = ("", "0", "false", "no", "否")
 _YES = ("1", "true", "yes", "是")
 
@@ -107,16 +110,19 @@ class Fields:
 
     def __init__(self, data: Any, where: str, known: set[str] | None = None) -> None:
         if not isinstance(data, Mapping):
-            raise InputError(f"{where}: expected an object, got {type(data).__name__}")
+            raise InputError(N_("{where}：应为对象，而不是 {type}"), where=where,
+                             type=type(data).__name__)
         self.data, self.where = data, where
         if known is not None:
             unknown = sorted(set(data) - known)
             if unknown:
-                raise InputError(f"{where}: unknown field(s) {', '.join(unknown)} "
-                                 f"(known: {', '.join(sorted(known))})")
+                raise InputError(N_("{where}：未知字段 {fields}（可用字段：{known}）"), where=where,
+                                 fields=", ".join(unknown), known=", ".join(sorted(known)))
 
-    def fail(self, key: str, why: str) -> InputError:
-        return InputError(f"{self.where}: field {key!r} {why}")
+    def fail(self, key: str, why: str, /, **params: object) -> InputError:
+        """The error naming ``key``: ``why`` is a msgid (its ``params`` fill it)."""
+        return InputError(N_("{where}：字段 {field} {why}"), where=self.where, field=repr(key),
+                          why=Said(why, **params))
 
     def has(self, key: str) -> bool:
         value = self.data.get(key)
@@ -126,10 +132,10 @@ class Fields:
         value = self.data.get(key)
         if value is None or (isinstance(value, str) and not value.strip()):
             if default is None:
-                raise self.fail(key, "is missing or empty")
+                raise self.fail(key, N_("缺失或为空"))
             return default
         if isinstance(value, bool) or not isinstance(value, str | int | float):
-            raise self.fail(key, f"must be text, got {type(value).__name__}")
+            raise self.fail(key, N_("应为文本，而不是 {type}"), type=type(value).__name__)
         return clean_text(str(value).strip(), key, self.where)
 
     # A required field is never None: the overloads tell the type checker so.
@@ -145,7 +151,7 @@ class Fields:
         try:
             return date.fromisoformat(text)
         except ValueError:
-            raise self.fail(key, f"= {text!r} is not a date (YYYY-MM-DD)") from None
+            raise self.fail(key, N_("= {value} 不是日期（YYYY-MM-DD）"), value=repr(text)) from None
 
     @overload
     def number(self, key: str, required: Literal[True] = True) -> Decimal: ...
@@ -159,9 +165,9 @@ class Fields:
         try:
             number = Decimal(str(value).strip())
         except (InvalidOperation, ValueError):
-            raise self.fail(key, f"= {value!r} is not a number") from None
+            raise self.fail(key, NOT_A_NUMBER, value=repr(value)) from None
         if isinstance(value, bool) or not number.is_finite():
-            raise self.fail(key, f"= {value!r} is not a number")
+            raise self.fail(key, NOT_A_NUMBER, value=repr(value))
         return number
 
     @overload
@@ -174,7 +180,7 @@ class Fields:
         if number is None:
             return None
         if number != number.to_integral_value() or number < minimum:
-            raise self.fail(key, f"must be a whole number >= {minimum}")
+            raise self.fail(key, N_("应为不小于 {minimum} 的整数"), minimum=minimum)
         return int(number)
 
     def flag(self, key: str) -> bool:
@@ -186,16 +192,16 @@ class Fields:
             return False
         if text in _YES:
             return True
-        raise self.fail(key, f"= {value!r} is not yes/no")
+        raise self.fail(key, N_("= {value} 不是“是/否”"), value=repr(value))
 
     def items(self, key: str, known: set[str], required: bool = False) -> list[Fields]:
         value = self.data.get(key)
         if value in (None, "", []):
             if required:
-                raise self.fail(key, "is missing or empty")
+                raise self.fail(key, N_("缺失或为空"))
             return []
         if not isinstance(value, list):
-            raise self.fail(key, "must be a list")
+            raise self.fail(key, N_("应为列表"))
         return [Fields(v, f"{self.where}, {key}[{i}]", known)
                 for i, v in enumerate(value, start=1)]
 
@@ -207,7 +213,7 @@ class Fields:
         if isinstance(value, str):
             return [v.strip() for v in value.replace("；", ";").split(";") if v.strip()]
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise self.fail(key, "must be a list of texts")
+            raise self.fail(key, N_("应为文本列表"))
         return [v.strip() for v in value if v.strip()]
 
     def mapping(self, key: str, required: bool = True) -> Mapping[str, Any]:
@@ -215,5 +221,5 @@ class Fields:
         if value is None and not required:
             return {}
         if not isinstance(value, Mapping):
-            raise self.fail(key, "must be an object")
+            raise self.fail(key, N_("应为对象"))
         return value

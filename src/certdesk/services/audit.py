@@ -21,6 +21,7 @@ from sqlmodel import Session, col, func, select
 
 from certdesk.common.errors import ArchiveError
 from certdesk.common.files import PRIVATE_DIR, PRIVATE_FILE
+from certdesk.common.i18n import DEFAULT
 from certdesk.domain.profiles import Profiles
 from certdesk.signing.trust import Trust
 from certdesk.store import events
@@ -173,15 +174,16 @@ class Recovery:
     quarantined: list[dict] = field(default_factory=list)
     restored: list[str] = field(default_factory=list)
     erased: list[str] = field(default_factory=list)
-    refused: list[dict] = field(default_factory=list)
-    """Steps the store refused (an object lock still running): retried on the next run."""
+    refused: list[tuple[str, ArchiveError]] = field(default_factory=list)
+    """Steps the store refused (key, why: an object lock still running): retried on the next
+    run."""
     temp_removed: int = 0
     voided: list[str] = field(default_factory=list)
     """Numbers drawn by a process that ended before issuing them, now void "interrupted"."""
 
-    def as_dict(self) -> dict:
-        return {"quarantined": self.quarantined, "restored": self.restored,
-                "erased": self.erased, "refused": self.refused,
+    def as_dict(self, lang: str = DEFAULT) -> dict:
+        return {"quarantined": self.quarantined, "restored": self.restored, "erased": self.erased,
+                "refused": [{"key": key, "reason": why.text(lang)} for key, why in self.refused],
                 "temp_removed": self.temp_removed, "voided": self.voided}
 
 
@@ -225,7 +227,7 @@ def _recover(s: Session, store: Store, actor: str, profiles: Profiles, out: Reco
             try:
                 store.erase(sha)
             except ArchiveError as exc:
-                out.refused.append({"key": sha, "reason": str(exc)})
+                out.refused.append((sha, exc))
                 continue
             events.append(s, "blob.erased", record_subject(row.id),
                           {"sha256": sha, "disposal": row.disposal_id}, actor)
@@ -236,7 +238,7 @@ def _recover(s: Session, store: Store, actor: str, profiles: Profiles, out: Reco
         try:
             where = store.quarantine(key)
         except ArchiveError as exc:
-            out.refused.append({"key": key, "reason": str(exc)})
+            out.refused.append((key, exc))
             continue
         events.append(s, "blob.quarantined", f"blob:{key}",
                       {"key": key, "to": where}, actor)

@@ -28,7 +28,9 @@ from typing import Any, Generic, Literal, TypeVar, overload
 from sqlmodel import Session, col, select
 
 from certdesk.common import clock
+from certdesk.common.batch import reason
 from certdesk.common.errors import CertdeskError, InputError, RuleViolation
+from certdesk.common.i18n import N_
 from certdesk.documents.context import cn_date
 from certdesk.documents.kinds import Build, Rendition, decision_rendition, kind
 from certdesk.documents.records import Fields
@@ -112,7 +114,7 @@ def _named(where: str, make: Callable[[], Rendition]) -> Rendition:
     except CertdeskError as exc:
         if str(exc).startswith(where):
             raise
-        raise type(exc)(f"{where}: {exc}") from None  # rule errors name the step
+        raise type(exc)(N_("{where}：{error}"), where=where, error=exc) from None  # name the step
 
 
 def _one(job: Build, kind_id: str, record: Mapping[str, Any], where: str) -> Rendition:
@@ -155,7 +157,7 @@ def prepare(job: Build, case: Any, where: str) -> Prepared:
         section = dict(f.mapping(key))
         for inherited in (*org, *shared):
             if inherited in section:
-                raise f.fail(f"{key}.{inherited}", "is stated once, at the top of the case")
+                raise f.fail(f"{key}.{inherited}", N_("只在案卷开头填写一次"))
         return section
 
     programme = _one(job, "programme", {**org, **shared, "cycle": "initial",
@@ -201,7 +203,7 @@ def prepare(job: Build, case: Any, where: str) -> Prepared:
     decision_fields.pop("issue_date", None)  # the certificate's, not the decision record's
     for graded in ("score", "deductions", "feature_result"):
         if graded in decision_fields:
-            raise f.fail(f"decision.{graded}", "comes from the report's score sheet; leave it out")
+            raise f.fail(f"decision.{graded}", N_("取自评价报告的评分表，请勿填写"))
     decision_record = {
         **org, "sites": sites, "audit": "initial", "start": plan_fields["start"],
         "end": audit_end, "leader": leader, "team": list(crew.others),
@@ -340,9 +342,10 @@ def certify_cases(issuer: Issuer, cases: list[Any], source: str, *, today: date 
         except CertdeskError as exc:
             if len(cases) == 1:
                 raise
-            results.failed.append((where, str(exc)))
+            why = reason(exc)
+            results.failed.append((where, why))
             if on_done:
-                on_done(where, None, str(exc))
+                on_done(where, None, why)
             continue
         results.certified.append(done)
         if on_done:
@@ -383,14 +386,14 @@ def record_surveillance_report(publisher: Publisher, number: str, held_on: date,
                             "scope": site["scope"]}
                            for site in json.loads(cert.sites_json or "[]")]}
     if len(records) != 1:
-        raise InputError(f"{where}: one report record expected, found {len(records)}")
+        raise InputError(N_("{where}：应有一份报告记录，实有 {n} 份"), where=where, n=len(records))
     record = records[0]
     f = Fields(record, where)
     for fact in ("name", "uscc", "registered_address", "scope"):
         if f.has(fact):
-            raise f.fail(fact, f"comes from certificate {cert.number}; leave it out")
+            raise f.fail(fact, N_("取自证书 {number}，请勿填写"), number=cert.number)
     if f.has("audit") and f.text("audit") not in ("surveillance", "监督", "监督审查"):
-        raise f.fail("audit", "is surveillance: this is a surveillance report")
+        raise f.fail("audit", N_("应为监督审查：这是监督审查报告"))
     late = check_follow_up(profile.rules.follow_up, profile.rules.dates, Audit.SURVEILLANCE,
                            f.date("end", False) or held_on,
                            feature_on=f.date("feature_date", False),
@@ -402,9 +405,9 @@ def record_surveillance_report(publisher: Publisher, number: str, held_on: date,
     verdict = reported.verdict
     if not verdict.passed or reported.conclusion != CONCLUSIONS[0]:
         why = "; ".join(verdict.reasons) or reported.conclusion
-        raise RuleViolation(f"{where}: the surveillance report does not support keeping "
-                            f"{cert.number} ({why}): suspend it instead "
-                            f"[{reported.clause}]")
+        raise RuleViolation(N_("{where}：监督审查报告不支持保持 {number}（{why}）：应暂停该证书 "
+                               "[{clause}]"), where=where, number=cert.number, why=why,
+                            clause=reported.clause)
     notice = _one(job, "maintenance_notice", {
         "name": facts["name"], "uscc": facts["uscc"], "certificates": covered,
         "reason": f"监督审查（{cn_date(held_on)}）合格，审查组推荐保持认证注册",

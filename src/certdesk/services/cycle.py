@@ -70,7 +70,7 @@ def main_certificate(s: Session, number: str) -> Certificate:
     number = str(parse(number))
     cert = s.exec(select(Certificate).where(Certificate.number == number)).first()
     if cert is None:
-        raise NotFound(f"no certificate {number}")
+        raise NotFound(N_("无此证书 {number}"), number=number)
     if cert.main_number:
         raise RuleViolation(N_("{number} 是分证书：请对其主证书 {main} 操作，分证书随之变更"),
                             number=number, main=cert.main_number)
@@ -172,10 +172,10 @@ def reissue(issuer: Issuer, number: str, changes: Changes, reason: str, *,
     on = on or today
     not_after_today(on, "换证日期 re-issue date", today)
     if not changes.as_dict():
-        raise InputError("nothing to change: give --name, --address, --scope, --grade, "
-                         "--site-scope or --remove-site")
+        raise InputError(N_("没有要变更的内容：请给出 --name、--address、--scope、--grade、"
+                            "--site-scope 或 --remove-site"))
     if not reason.strip():
-        raise InputError("a reason is required to re-issue a certificate")
+        raise InputError(N_("换发证书须填写理由"))
     reason = clean_text(reason.strip(), "reason")
     cleaned: dict[str, Any] = {k: clean_text(v.strip(), k)
                                for k, v in changes.as_dict().items() if isinstance(v, str)}
@@ -199,7 +199,8 @@ def reissue(issuer: Issuer, number: str, changes: Changes, reason: str, *,
     if changes.grade:
         grades = issuer.profile.rules.scoring.grade_names
         if changes.grade not in grades:
-            raise InputError(f"grade {changes.grade!r} is not one of {' / '.join(grades)}")
+            raise InputError(N_("等级 {grade} 不在 {grades} 之列"), grade=repr(changes.grade),
+                             grades=" / ".join(grades))
     old_sites = _sites(main)
     new_scope = changes.scope if changes.scope and changes.scope != main.scope else None
     plan = change_site_scopes(old_sites, new_scope, dict(changes.site_scopes),
@@ -420,7 +421,8 @@ def record_surveillance(engine: Engine, profiles: Profiles, number: str, held_on
                 archive_report(s, cert.number, len(held))
             return len(held)
         if held and held_on <= held[-1]:
-            raise InputError(f"surveillance {held_on} is not after the last one {held[-1]}")
+            raise InputError(N_("监督审查日期 {on} 不晚于上一次 {last}"), on=held_on,
+                             last=held[-1])
         rules = profiles.get(cert.profile).rules.dates
         if next_due(rules, cert, held, held_on) is None:
             raise RuleViolation(N_("证书 {number} 本周期的监督审查已全部完成，下一次审核是再认证"),

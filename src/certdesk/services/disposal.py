@@ -15,7 +15,7 @@ from datetime import date
 from sqlmodel import Session, col, select
 
 from certdesk.common.errors import ArchiveError, InputError, NotFound, RuleViolation
-from certdesk.common.i18n import N_, Msg
+from certdesk.common.i18n import N_, Msg, Said, translate
 from certdesk.common.names import person_key
 from certdesk.documents.disposal import DisposalSheet, disposal_docx
 from certdesk.domain.numbering import parse
@@ -46,17 +46,18 @@ from certdesk.store.records import (
 from certdesk.store.rows import stored_id
 
 DISPOSAL_STATUS = {"approved": N_("已批准"), "rejected": N_("已驳回")}
+REASON = N_("理由（--reason）")
 
 
 def _required(value: str, what: str) -> str:
     if not value or not value.strip():
-        raise InputError(f"{what} is required")
+        raise InputError(N_("{what}必须填写"), what=Msg(what))
     return clean_text(value.strip(), "reason" if "reason" in what else what.strip("-"))
 
 
 def _target(client: str | None, certificate: str | None) -> tuple[str | None, str | None]:
     if bool(client) == bool(certificate):
-        raise InputError("name exactly one of --client USCC or --certificate NUMBER")
+        raise InputError(N_("--client USCC 与 --certificate NUMBER 须且只须给出一项"))
     return (validate_uscc(client) if client else None,
             str(parse(certificate)) if certificate else None)
 
@@ -74,9 +75,9 @@ def place_hold(s: Session, *, client: str | None, certificate: str | None, reaso
                by: str) -> Hold:
     uscc, number = _target(client, certificate)
     if number and not s.exec(select(Certificate.id).where(Certificate.number == number)).first():
-        raise NotFound(f"no certificate {number} in the archive")
+        raise NotFound(N_("档案中没有证书 {number}"), number=number)
     hold = Hold(client_uscc=uscc, certificate_number=number,
-                reason=_required(reason, "a reason (--reason)"), placed_by=_required(by, "--by"))
+                reason=_required(reason, REASON), placed_by=_required(by, "--by"))
     s.add(hold)
     s.flush()
     events.append(s, "hold.placed", _hold_subject(uscc, number),
@@ -87,12 +88,12 @@ def place_hold(s: Session, *, client: str | None, certificate: str | None, reaso
 def release_hold(s: Session, *, client: str | None, certificate: str | None, reason: str,
                  by: str) -> list[Hold]:
     uscc, number = _target(client, certificate)
-    reason, by = _required(reason, "a reason (--reason)"), _required(by, "--by")
+    reason, by = _required(reason, REASON), _required(by, "--by")
     holds = list(s.exec(select(Hold).where(col(Hold.released_at).is_(None),
                                            Hold.client_uscc == uscc if uscc else
                                            Hold.certificate_number == number)))
     if not holds:
-        raise NotFound(f"no active hold on {uscc or number}")
+        raise NotFound(N_("{target} 没有生效的保全"), target=uscc or number)
     for hold in holds:
         hold.released_by, hold.released_at, hold.release_reason = by, utcnow(), reason
         s.add(hold)
@@ -113,9 +114,9 @@ def hold_dict(h: Hold) -> dict:
 def close_application(s: Session, *, client: str, outcome: str, on: date, reason: str,
                       by: str) -> ApplicationClosure:
     if outcome not in ("refused", "withdrawn"):
-        raise InputError(f"outcome {outcome!r} must be refused or withdrawn")
+        raise InputError(N_("结果 {outcome} 应为 refused 或 withdrawn"), outcome=repr(outcome))
     row = ApplicationClosure(client_uscc=validate_uscc(client), outcome=outcome, closed_on=on,
-                             reason=_required(reason, "a reason (--reason)"),
+                             reason=_required(reason, REASON),
                              closed_by=_required(by, "--by"))
     s.add(row)
     events.append(s, f"application.{outcome}", f"client:{row.client_uscc}",
@@ -126,23 +127,37 @@ def close_application(s: Session, *, client: str, outcome: str, on: date, reason
 # -- proposals -------------------------------------------------------------------------------
 
 def _refusal(s: Session, facts: Facts, record: Record, today: date,
-             disposal_id: int | None) -> str | None:
+             disposal_id: int | None) -> Said | None:
     """Why ``record`` may not be disposed of today, or None."""
     if record.disposed_at is not None:
-        return f"record {record.id} was already disposed of on {record.disposed_at:%Y-%m-%d}"
+        return Said(N_("记录 {id} 已于 {on} 销毁"), id=record.id,
+                    on=f"{record.disposed_at:%Y-%m-%d}")
     if holds := facts.holds(record):
-        return (f"record {record.id} is under legal hold {holds[0].id} "
-                f"({holds[0].client_uscc or holds[0].certificate_number}: {holds[0].reason})")
+        return Said(N_("记录 {id} 处于法律保全 {hold}（{target}：{reason}）"), id=record.id,
+                    hold=holds[0].id, target=holds[0].client_uscc or holds[0].certificate_number,
+                    reason=holds[0].reason)
     ret = facts.retention(record)
     if not ret.due(today):
-        until = f"until {ret.retain_until}" if ret.retain_until else "with no end yet"
-        return f"record {record.id} must be kept {until}: {ret.why}"
+        if ret.retain_until:
+            return Said(N_("记录 {id} 须保存至 {until}：{why}"), id=record.id,
+                        until=ret.retain_until, why=ret.why)
+        return Said(N_("记录 {id} 须继续保存，尚无截止日期：{why}"), id=record.id, why=ret.why)
     other = s.exec(select(Disposal.id).join(DisposalItem).where(
         DisposalItem.record_id == record.id, Disposal.status == "proposed",
         Disposal.id != (disposal_id or -1))).first()
     if other is not None:
-        return f"record {record.id} is already in open proposal {other}"
+        return Said(N_("记录 {id} 已在未结的销毁提议 {other} 中"), id=record.id, other=other)
     return None
+
+
+@dataclass(frozen=True)
+class _Joined:
+    """Lines given as one parameter, each translated, joined by "；" ("; ")."""
+
+    lines: tuple[Said, ...]
+
+    def text(self, lang: str) -> str:
+        return translate(lang, N_("；")).join(line.text(lang) for line in self.lines)
 
 
 def _check_all(s: Session, profiles: Profiles, records: list[Record], today: date,
@@ -150,15 +165,15 @@ def _check_all(s: Session, profiles: Profiles, records: list[Record], today: dat
     facts = Facts(s, profiles)
     problems = [p for r in records if (p := _refusal(s, facts, r, today, disposal_id))]
     if problems:
-        raise RuleViolation("cannot dispose: " + "; ".join(problems))
+        raise RuleViolation(N_("不能销毁：{problems}"), problems=_Joined(tuple(problems)))
     return facts
 
 
 def propose(s: Session, profiles: Profiles, record_ids: list[int], *, by: str, reason: str,
             today: date) -> Disposal:
-    by, reason = _required(by, "--by"), _required(reason, "a reason (--reason)")
+    by, reason = _required(by, "--by"), _required(reason, REASON)
     if not record_ids:
-        raise InputError("name at least one record id")
+        raise InputError(N_("请至少给出一个记录编号"))
     records = [get_record(s, rid) for rid in dict.fromkeys(record_ids)]
     facts = _check_all(s, profiles, records, today)
     proposal = Disposal(reason=reason, proposed_by=by)
@@ -192,7 +207,7 @@ def open_proposal(s: Session, disposal_id: int, by: str) -> tuple[Disposal, list
 
 
 def reject(s: Session, disposal_id: int, *, by: str, reason: str) -> Disposal:
-    by, reason = _required(by, "--by"), _required(reason, "a reason (--reason)")
+    by, reason = _required(by, "--by"), _required(reason, REASON)
     proposal, _ = open_proposal(s, disposal_id, by)
     proposal.status, proposal.decided_by, proposal.decided_at = "rejected", by, utcnow()
     proposal.decision_reason = reason

@@ -12,7 +12,7 @@ from datetime import date
 from typing import Any, Literal
 
 from certdesk.common.errors import AlreadyHeld, CertdeskError, InputError
-from certdesk.common.i18n import DEFAULT, N_
+from certdesk.common.i18n import DEFAULT, N_, Said
 from certdesk.services.inputs import OrganisationInput, Parsed, Rejected
 from certdesk.services.issuing import IssuePreview, Issuer
 
@@ -34,7 +34,7 @@ class PlannedRow:
     """The column an error is in, where it is one column's."""
     message: str = ""
     held_number: str | None = None
-    warnings: tuple[str, ...] = ()
+    warnings: tuple[Said, ...] = ()
     preview: IssuePreview | None = None
     record: OrganisationInput | None = None
     error: CertdeskError | None = None
@@ -69,7 +69,8 @@ class PlannedRow:
                 "uscc": self.uscc, "sites": self.sites, "state": self.state,
                 "field": self.field, "message": self.text(lang), "numbers": list(self.numbers),
                 "issue_date": self.issue_date, "expiry_date": self.expiry_date,
-                "held_number": self.held_number, "warnings": list(self.warnings)}
+                "held_number": self.held_number,
+                "warnings": [w.text(lang) for w in self.warnings]}
 
 
 def plan_rows(issuer: Issuer, records: Sequence[Parsed]) -> list[PlannedRow]:

@@ -21,6 +21,7 @@ from PIL import Image, ImageSequence, UnidentifiedImageError
 from sqlalchemy.engine import Engine
 
 from certdesk.common.errors import InputError
+from certdesk.common.i18n import N_
 from certdesk.common.settings import Settings
 from certdesk.documents.converter import Converter
 from certdesk.domain.text import clean_text
@@ -30,6 +31,7 @@ from certdesk.store.records import Filing, add_record
 from certdesk.store.rows import stored_id
 
 ACCEPTED = "PDF, Word (.docx, .doc), OpenDocument text, RTF, images (PNG, JPEG, TIFF, BMP, GIF)"
+ENCRYPTED = N_("无法归档 {name}：PDF 已加密（档案记录须无需密码即可阅读）")
 IMAGE_FORMATS = {"PNG", "JPEG", "TIFF", "BMP", "GIF"}
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 WORD_STREAM = "WordDocument".encode("utf-16-le")
@@ -70,15 +72,14 @@ def check_pdf(data: bytes, name: str) -> None:
     try:
         with pikepdf.open(io.BytesIO(data)) as pdf:
             if pdf.is_encrypted:
-                raise InputError(f"cannot archive {name}: the PDF is encrypted (a record must "
-                                 "stay readable without a password)")
+                raise InputError(ENCRYPTED, name=name)
             if not pdf.pages:
-                raise InputError(f"cannot archive {name}: the PDF cannot be read (no pages)")
+                raise InputError(N_("无法归档 {name}：PDF 无法读取（没有页面）"), name=name)
     except pikepdf.PasswordError:
-        raise InputError(f"cannot archive {name}: the PDF is encrypted (a record must stay "
-                         "readable without a password)") from None
+        raise InputError(ENCRYPTED, name=name) from None
     except pikepdf.PdfError as exc:
-        raise InputError(f"cannot archive {name}: the PDF cannot be read ({exc})") from None
+        raise InputError(N_("无法归档 {name}：PDF 无法读取（{error}）"), name=name,
+                         error=exc) from None
 
 
 def images_docx(data: bytes) -> bytes:
@@ -109,7 +110,8 @@ def to_pdf(data: bytes, name: str, pool: Converter) -> tuple[bytes, str]:
     convert, so a lazily started one costs nothing for PDFs."""
     kind = sniff(data)
     if kind is None:
-        raise InputError(f"cannot archive {name}: not a format certdesk takes ({ACCEPTED})")
+        raise InputError(N_("无法归档 {name}：certdesk 不接受这种格式（{accepted}）"),
+                         name=name, accepted=ACCEPTED)
     if kind == "pdf":
         check_pdf(data, name)
         return data, kind

@@ -17,7 +17,7 @@ from zipfile import BadZipFile
 
 from certdesk.common.errors import InputError, InvalidUSCC
 from certdesk.common.files import read_bytes
-from certdesk.common.i18n import N_
+from certdesk.common.i18n import N_, Said
 from certdesk.documents import records
 from certdesk.domain.coverage import product_names
 from certdesk.domain.text import SINGLE_LINE, clean_text, normalise_spaces, printable
@@ -59,6 +59,9 @@ CSV_SITE_COLUMNS = tuple(c.field for c in COLUMNS if c.field.startswith("site_")
 OPTIONAL_COLUMNS = tuple(c.field for c in COLUMNS
                          if not c.required and c.field not in CSV_SITE_COLUMNS)
 
+PLACES = {"line": N_("第 {n} 行"), "row": N_("表格第 {n} 行")}
+"""A CSV line or a sheet row, as a message names it."""
+
 HEADERS: dict[str, str] = {h: c.field for c in COLUMNS for h in (*c.zh, c.field)}
 """Column headers a CSV or sheet may use (Chinese or English, docs/input-format.md), each
 to its field; headers are compared after NFKC, trimming and lower-casing."""
@@ -89,7 +92,7 @@ class OrganisationInput:
     cover them all [CACQ 7.5.5, DNI 5.6.1, ZPIC 5.4]."""
     line: int | None = field(default=None, compare=False)
     """The file line (CSV) or sheet row (xlsx) the organisation starts on."""
-    warnings: tuple[str, ...] = field(default=(), compare=False)
+    warnings: tuple[Said, ...] = field(default=(), compare=False)
     """What reading changed in the record (spaces normalised), one line each."""
 
 
@@ -99,7 +102,7 @@ def _located(exc: InputError, key: str) -> InputError:
 
 
 def _text(where: str, rec: dict, key: str, required: bool = True,
-          warnings: list[str] | None = None) -> str | None:
+          warnings: list[Said] | None = None) -> str | None:
     value = rec.get(key)
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
@@ -116,8 +119,9 @@ def _text(where: str, rec: dict, key: str, required: bool = True,
     if key in SINGLE_LINE and warnings is not None:
         spaced = normalise_spaces(text)
         if spaced != text:
-            warnings.append(f"{where}: field {key!r}: spaces normalised, "
-                            f"{printable(text)!r} read as {spaced!r}")
+            warnings.append(Said(N_("{where}：字段 {field}：空白已规范，{text} 按 {read} 读取"),
+                                   where=where, field=repr(key), text=repr(printable(text)),
+                                   read=repr(spaced)))
             text = spaced
     return text
 
@@ -126,13 +130,14 @@ _SLASHED_DATE = re.compile(r"(\d{4})/(\d{1,2})/(\d{1,2})")
 """A date as Excel on Chinese Windows writes a date cell into a CSV (2026/3/10)."""
 
 
-def _folded(where: str, text: str, key: str, warnings: list[str]) -> str:
+def _folded(where: str, text: str, key: str, warnings: list[Said]) -> str:
     """``text`` NFKC-folded, with a warning when that changed it: a code typed with a
     full-width IME (９１１１…) is the same code; a name is not folded (its （） stay)."""
     folded = unicodedata.normalize("NFKC", text)
     if folded != text:
-        warnings.append(f"{where}: field {key!r}: full-width characters read as half-width, "
-                        f"{printable(text)!r} read as {printable(folded)!r}")
+        warnings.append(Said(N_("{where}：字段 {field}：全角字符已按半角读取，{text} 按 {read} "
+                                  "读取"), where=where, field=repr(key),
+                               text=repr(printable(text)), read=repr(printable(folded))))
     return folded
 
 
@@ -184,29 +189,32 @@ def organisation_from_dict(rec: Any, where: str, *, line: int | None = None,
                            site_wheres: list[str] | None = None) -> OrganisationInput:
     """``site_wheres``: where each site was read (a CSV site has its own line)."""
     if not isinstance(rec, dict):
-        raise InputError(f"{where}: expected an object, got {type(rec).__name__}")
+        raise InputError(N_("{where}：应为对象，而不是 {type}"), where=where,
+                         type=type(rec).__name__)
     unknown = set(rec) - set(REQUIRED) - {"grade", "issue_date", "sites", "business_address",
                                           "products"}
     if unknown:
-        raise _located(InputError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}"),
-                       ", ".join(sorted(unknown)))
-    warnings: list[str] = []
+        raise _located(InputError(N_("{where}：未知字段 {fields}"), where=where,
+                                  fields=", ".join(sorted(unknown))), ", ".join(sorted(unknown)))
+    warnings: list[Said] = []
     try:
         uscc = validate_uscc(_folded(where, _text(where, rec, "uscc") or "", "uscc", warnings))
     except InvalidUSCC as exc:
-        raise _located(InvalidUSCC(f"{where}: {exc}"), "uscc") from None
+        raise _located(InvalidUSCC(N_("{where}：{error}"), where=where, error=exc),
+                       "uscc") from None
     raw_sites = rec.get("sites") or []
     if not isinstance(raw_sites, list):
-        raise InputError(f"{where}: 'sites' must be a list")
+        raise InputError(N_("{where}：sites 应为列表"), where=where)
     sites = []
     for i, s in enumerate(raw_sites, start=1):
         try:
             sw = site_wheres[i - 1] if site_wheres else f"{where}, site {i}"
             if not isinstance(s, dict):
-                raise InputError(f"{sw}: expected an object with address and scope")
+                raise InputError(N_("{where}：应为含 address 与 scope 的对象"), where=sw)
             unknown_site = set(s) - {"name", "address", "scope", "temporary"}
             if unknown_site:
-                raise InputError(f"{sw}: unknown field(s) {', '.join(sorted(unknown_site))}")
+                raise InputError(N_("{where}：未知字段 {fields}"), where=sw,
+                                 fields=", ".join(sorted(unknown_site)))
             sites.append(SiteInput(_text(sw, s, "address", warnings=warnings) or "",
                                    _text(sw, s, "scope") or "",
                                    _bool(sw, s.get("temporary", False)),
@@ -221,8 +229,8 @@ def organisation_from_dict(rec: Any, where: str, *, line: int | None = None,
         # The address the organisation serves from, when it has no separate sites: the
         # certificate's one covered address [CACQ 8.1 2), DNI 5.5.1(2), ZPIC 8.1.1 4)].
         if sites:
-            raise InputError(f"{where}: give either 'business_address' or 'sites', not both "
-                             "(list the business address as a site)")
+            raise InputError(N_("{where}：business_address 与 sites 只能填一项"
+                                "（请把经营地址列为一个场所）"), where=where)
         sites.append(SiteInput(business, _text(where, rec, "scope") or ""))
     org = OrganisationInput(
         name=_text(where, rec, "name", warnings=warnings) or "",
@@ -290,11 +298,12 @@ def _columns(header: list[str], source: str, kind: str) -> list[str | None]:
               for h in header]
     unknown = [h for h, f in zip(header, fields, strict=True) if f is None and (h or "").strip()]
     if unknown:
-        raise InputError(f"{source}: unknown column(s) {', '.join(map(repr, unknown))} "
-                         "(columns: docs/input-format.md)")
+        raise InputError(N_("{source}：未知列 {columns}（列名见 docs/input-format.md）"),
+                         source=source, columns=", ".join(map(repr, unknown)))
     missing = [c for c in REQUIRED if c not in fields]
     if missing:
-        raise InputError(f"{source}: {kind} header lacks column(s) {', '.join(missing)}")
+        raise InputError(N_("{source}：{kind} 表头缺少列 {columns}"), source=source, kind=kind,
+                         columns=", ".join(missing))
     return fields
 
 
@@ -302,20 +311,22 @@ def _grouped(rows: list[tuple[int, list[str]]], source: str, unit: str) -> list[
     """One row per site; rows sharing a credit code are one organisation. ``rows`` are
     (line or sheet row, cells) with the header first; blank rows are skipped."""
     if not rows:
-        raise InputError(f"{source}: empty file (expected a header row)")
+        raise InputError(N_("{source}：文件为空（应有表头行）"), source=source)
     fields = _columns(rows[0][1], source, "CSV" if unit == "line" else "sheet")
     grouped: dict[str, dict] = {}
     for line_no, cells in rows[1:]:
         if not any(c.strip() for c in cells):
             continue  # a blank row, as Excel leaves them (`,,,,`)
         if len(cells) > len(fields) and any(c.strip() for c in cells[len(fields):]):
-            raise InputError(f"{source}: {unit} {line_no} has {len(cells)} columns, "
-                             f"the header {len(fields)}")
+            raise InputError(N_("{source}：{place}有 {n} 列，表头只有 {header} 列"),
+                             source=source, place=Said(PLACES[unit], n=line_no), n=len(cells),
+                             header=len(fields))
         unnamed = [i for i, (f, c) in enumerate(zip(fields, cells, strict=False), start=1)
                    if f is None and c.strip()]
         if unnamed:  # a value under an empty header would be silently dropped
-            raise InputError(f"{source}: {unit} {line_no} has a value in column {unnamed[0]}, "
-                             "which has no header")
+            raise InputError(N_("{source}：{place}第 {column} 列有值，但该列没有表头"),
+                             source=source, place=Said(PLACES[unit], n=line_no),
+                             column=unnamed[0])
         row = {f: c for f, c in zip(fields, cells, strict=False) if f}
         key = (unicodedata.normalize("NFKC", row.get("uscc") or "").strip().upper()
                or f"{unit}{line_no}")
@@ -333,7 +344,7 @@ def _grouped(rows: list[tuple[int, list[str]]], source: str, unit: str) -> list[
             entry["site_wheres"].append(f"{source}: {unit} {line_no}")
             entry["site_lines"].append(line_no)
     if not grouped:
-        raise InputError(f"{source}: no data rows")
+        raise InputError(N_("{source}：没有数据行"), source=source)
     return [_checked(e["rec"], f"{source}: {unit} {e['line']}", e["line"], e["site_wheres"],
                      e["site_lines"])
             for e in grouped.values()]
@@ -358,8 +369,8 @@ def decode_csv(raw: bytes, source: str) -> str:
             return raw.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise InputError(f"{source}: neither UTF-8 nor GB18030/GBK text (save the file as CSV "
-                     "UTF-8)")
+    raise InputError(N_("{source}：既不是 UTF-8 也不是 GB18030/GBK 文本（请另存为“CSV UTF-8”）"),
+                     source=source)
 
 
 def _cell(value: Any) -> str:
@@ -383,7 +394,8 @@ def parse_xlsx(raw: bytes, source: str) -> list[Parsed]:
     try:
         book = load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
     except (BadZipFile, OSError, KeyError, ValueError) as exc:
-        raise InputError(f"{source}: not a readable .xlsx workbook ({exc})") from None
+        raise InputError(N_("{source}：不是可读取的 .xlsx 工作簿（{error}）"), source=source,
+                         error=exc) from None
     try:
         sheet = book.worksheets[0]
         rows = [(i, [_cell(v) for v in values])

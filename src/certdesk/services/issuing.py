@@ -33,6 +33,7 @@ from certdesk.common.errors import (
     InputError,
     RuleViolation,
 )
+from certdesk.common.i18n import N_
 from certdesk.common.proc import process_tag
 from certdesk.common.settings import Settings, get_settings
 from certdesk.documents.context import CertificateFacts, certificate_context
@@ -265,11 +266,13 @@ class Issuer(Publisher):
             grades = self.profile.rules.scoring.grade_names
             with _column("grade"):
                 if not org.grade:
-                    raise InputError(f"{org.name}: a grade is required for profile "
-                                     f"{self.profile.id!r} ({' / '.join(grades)})")
+                    raise InputError(N_("{name}：认证方案 {profile} 须填写等级（{grades}）"),
+                                     name=org.name, profile=repr(self.profile.id),
+                                     grades=" / ".join(grades))
                 if org.grade not in grades:
-                    raise InputError(f"{org.name}: grade {org.grade!r} is not one of "
-                                     f"{' / '.join(grades)}")
+                    raise InputError(N_("{name}：等级 {grade} 不在 {grades} 之列"),
+                                     name=org.name, grade=repr(org.grade),
+                                     grades=" / ".join(grades))
         if previous is None:
             return certificate_dates(self.profile.rules.dates, Audit.INITIAL,
                                      org.decision_date, issue=org.issue_date)
@@ -293,7 +296,7 @@ class Issuer(Publisher):
             return fresh(cycle)
         kept = parse(previous.number).next_cycle()  # same body/year/sequence, R+1 [XBHT A.4]
         if taken(s, str(kept)):
-            raise RuleViolation(f"number {kept} is already used or void [XBHT A.4, A.5]")
+            raise RuleViolation(N_("编号 {number} 已被使用或已作废 [XBHT A.4, A.5]"), number=kept)
         return kept
 
     def issue(self, org: OrganisationInput,
@@ -390,8 +393,8 @@ class Issuer(Publisher):
         out, exports = [], []
         with session_scope(self.engine) as s:
             if s.get(VoidNumber, str(number)) is not None:
-                raise ArchiveError(f"number {number} was voided while it was being issued "
-                                   "(archive recover from another host?); issue again")
+                raise ArchiveError(N_("编号 {number} 在签发过程中被作废（另一台主机执行了 archive "
+                                      "recover？）；请重新签发"), number=number)
             org_row = _upsert_organisation(s, org)  # locks the organisation's row
             if previous is None:
                 self._refuse_held(s, org)  # a parallel issue for the same organisation won

@@ -38,7 +38,7 @@ from sqlmodel import Session
 from certdesk.common.batch import reason
 from certdesk.common.errors import CertdeskError, InputError, NotFound
 from certdesk.common.files import private_file
-from certdesk.common.i18n import DEFAULT, LANGS, N_
+from certdesk.common.i18n import DEFAULT, LANGS, N_, shown
 from certdesk.common.proc import process_tag, tag_alive
 from certdesk.common.settings import Settings
 from certdesk.documents.records import load_records
@@ -112,8 +112,8 @@ def _in_languages(lines: Lines) -> dict[str, Any]:
 def translated(result: dict[str, Any], lang: str) -> dict[str, list[str]]:
     """A result's lines in ``lang`` (a job finished before they were kept per language:
     as stored)."""
-    shown: dict[str, list[str]] = result.get("text", {}).get(lang, result)
-    return shown
+    kept: dict[str, list[str]] = result.get("text", {}).get(lang, result)
+    return kept
 
 
 def issue_result(issuer: Issuer, name: str, data: bytes, tick: Tick) -> dict[str, Any]:
@@ -125,7 +125,7 @@ def issue_result(issuer: Issuer, name: str, data: bytes, tick: Tick) -> dict[str
     def lines(lang: str) -> dict[str, list[str]]:
         return {"skipped": [s.text(lang) for s in result.skipped],
                 "failed": [r.error.text(lang) for r in records if isinstance(r, Rejected)]
-                + [f"{org}: {why}" for org, why in result.failed]}
+                + [f"{org}: {shown(why, lang)}" for org, why in result.failed]}
 
     return {"numbers": [c.number for c in result.issued],
             "mains": [c.number for c in result.issued if c.main_number is None],
@@ -146,8 +146,9 @@ def certify_result(issuer: Issuer, name: str, data: bytes, tick: Tick) -> dict[s
             "records": sum(len(c.records) for c in result.certified),
             "numbers": [cert.number for c in approved for cert in c.certificates],
             "mains": [c.certificates[0].number for c in approved if c.certificates],
-            "refused": [f"{c.name}: {c.outcome}" for c in result.certified if not c.approved],
-            "failed": [f"{where}: {why}" for where, why in result.failed]}
+            **_in_languages(lambda lang: {
+                "refused": [f"{c.name}: {c.outcome}" for c in result.certified if not c.approved],
+                "failed": [f"{where}: {shown(why, lang)}" for where, why in result.failed]})}
 
 
 def sweep_input(on: date) -> bytes:

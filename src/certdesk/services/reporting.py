@@ -23,6 +23,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from certdesk.common.errors import InputError
+from certdesk.common.i18n import N_, Msg
 from certdesk.documents.context import full_scope
 from certdesk.domain.profiles import Profiles
 from certdesk.store import reporting
@@ -144,9 +145,10 @@ def file_bytes(suffix: str, rows: list[dict], meta: dict[str, Any]) -> bytes:
 def check_out(out: Path) -> str:
     suffix = out.suffix.lower()
     if suffix not in FORMATS:
-        raise InputError(f"{out}: the export is .xlsx, .csv or .json, not {suffix or 'no suffix'}")
+        raise InputError(N_("{out}：导出文件应为 .xlsx、.csv 或 .json，而不是 {suffix}"), out=out,
+                         suffix=suffix or Msg(N_("没有后缀")))
     if not out.parent.is_dir():
-        raise InputError(f"{out}: folder {out.parent} does not exist")
+        raise InputError(N_("{out}：文件夹 {folder} 不存在"), out=out, folder=out.parent)
     return suffix
 
 

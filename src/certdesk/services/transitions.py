@@ -162,9 +162,9 @@ def change_status(publisher: Publisher, number: str, action: str, reason: str, *
     if not reason.strip():
         raise RuleViolation(N_("{action}证书须填写原因"), action=Msg(ACTION_NAMES[action]))
     if months is not None and action != "suspend":
-        raise RuleViolation("--months applies to suspension only")
+        raise RuleViolation(N_("--months 只适用于暂停"))
     if verified is not None and action not in ("suspend", "revoke"):
-        raise InputError("--verified applies to suspend and revoke only")
+        raise InputError(N_("--verified 只适用于暂停和撤销"))
     reason = clean_text(reason.strip(), "reason")
     number = str(parse(number))
     today = clock.today()
@@ -172,7 +172,7 @@ def change_status(publisher: Publisher, number: str, action: str, reason: str, *
     with session_scope(publisher.engine) as s:
         cert = s.exec(select(Certificate).where(Certificate.number == number)).first()
         if cert is None:
-            raise NotFound(f"no certificate {number}")
+            raise NotFound(N_("无此证书 {number}"), number=number)
         profile = publisher.profiles.get(cert.profile)
         status, backdating, late = _check(s, profile, cert, action, t, on, today,
                                           verified=verified, backdate_reason=backdate_reason)

@@ -33,6 +33,7 @@ from sqlalchemy.engine import Engine
 
 from certdesk.common.errors import ArchiveError, ConfigError, InputError
 from certdesk.common.files import private_dir
+from certdesk.common.i18n import N_, Msg, Said
 from certdesk.common.settings import Settings
 from certdesk.store.blobs import CHUNK, BlobStore, Store, blob_key
 
@@ -68,14 +69,14 @@ class BackupResult:
 
 def _empty_dir(path: Path, what: str) -> None:
     if path.exists() and (not path.is_dir() or any(path.iterdir())):
-        raise InputError(f"{path}: {what} must be a new or empty folder")
+        raise InputError(N_("{path}：{what}必须是新建或空的文件夹"), path=path, what=Msg(what))
 
 
 def _pg_tool(name: str) -> str:
     found = shutil.which(name) or next(iter(sorted(
         glob.glob(f"/usr/lib/postgresql/*/bin/{name}"), reverse=True)), None)
     if found is None:
-        raise ConfigError(f"{name} not found: install the PostgreSQL client tools")
+        raise ConfigError(N_("找不到 {name}：请安装 PostgreSQL 客户端工具"), name=name)
     return found
 
 
@@ -92,15 +93,14 @@ def _run(args: list[str], env: dict[str, str], what: str) -> None:
     done = subprocess.run(args, env=env, capture_output=True, text=True)
     if done.returncode != 0:
         last = (done.stderr.strip().splitlines() or ["no message"])[-1]
-        raise ArchiveError(f"{what} failed: {last}")
+        raise ArchiveError(N_("{what} 失败：{last}"), what=what, last=last)
 
 
 def _sqlite_database(url: str) -> str:
     """The file of a SQLite URL; ``sqlite://`` alone is in memory, with no file to copy."""
     database = make_url(url).database
     if not database:
-        raise ConfigError(f"{url}: an in-memory SQLite database cannot be backed up or "
-                          "restored")
+        raise ConfigError(N_("{url}：内存中的 SQLite 数据库无法备份或恢复"), url=url)
     return database
 
 
@@ -127,7 +127,8 @@ def _snapshot(engine: Engine, dest: Path) -> Iterator[tuple[str, list[str], int]
         yield SQLITE_FILE, shas, head[0] if head else 0
         return
     if engine.dialect.name != "postgresql":
-        raise ConfigError(f"backup supports SQLite and PostgreSQL, not {engine.dialect.name}")
+        raise ConfigError(N_("备份只支持 SQLite 和 PostgreSQL，不支持 {dialect}"),
+                          dialect=engine.dialect.name)
     with engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn, \
             conn.begin():
         snapshot = conn.execute(text("SELECT pg_export_snapshot()")).scalar_one()
@@ -142,7 +143,7 @@ def _snapshot(engine: Engine, dest: Path) -> Iterator[tuple[str, list[str], int]
 
 
 def backup(settings: Settings, engine: Engine, store: Store, dest: Path) -> BackupResult:
-    _empty_dir(dest, "the backup destination")
+    _empty_dir(dest, N_("备份目标"))
     dest.mkdir(parents=True, exist_ok=True)
     files: dict[str, str] = {}
     copied = isinstance(store, BlobStore)
@@ -157,10 +158,10 @@ def backup(settings: Settings, engine: Engine, store: Store, dest: Path) -> Back
         try:
             shutil.copyfile(store.path(sha), target)
         except FileNotFoundError:
-            raise ArchiveError(f"blob {sha} of the snapshot vanished during the backup "
-                               "(disposed of meanwhile?): run the backup again") from None
+            raise ArchiveError(N_("快照中的文件 {sha} 在备份过程中消失（其间被销毁？）："
+                                  "请重新备份"), sha=sha) from None
         if file_sha256(target) != sha:
-            raise ArchiveError(f"blob {sha} does not match its sha256: run archive audit")
+            raise ArchiveError(N_("文件 {sha} 与其 sha256 不符：请运行 archive audit"), sha=sha)
         files[f"blobs/{key}"] = sha
     keys = sorted(p for p in settings.key_dir.rglob("*") if p.is_file()) \
         if settings.key_dir.is_dir() else []
@@ -186,27 +187,31 @@ def read_manifest(src: Path) -> dict[str, Any]:
     try:
         manifest: dict[str, Any] = json.loads((src / MANIFEST).read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise InputError(f"{src}: no {MANIFEST}; not a certdesk backup (or an unfinished "
-                         "one)") from None
+        raise InputError(N_("{src}：没有 {manifest}；不是 certdesk 备份（或备份未完成）"),
+                         src=src, manifest=MANIFEST) from None
     except ValueError as exc:
-        raise InputError(f"{src / MANIFEST}: not valid JSON ({exc})") from None
+        raise InputError(N_("{path}：不是有效的 JSON（{error}）"), path=src / MANIFEST,
+                         error=exc) from None
     if manifest.get("format") != FORMAT:
-        raise InputError(f"{src / MANIFEST}: backup format {manifest.get('format')!r} is not "
-                         f"{FORMAT}")
-    bad = []
+        raise InputError(N_("{path}：备份格式 {format} 不是 {expected}"), path=src / MANIFEST,
+                         format=repr(manifest.get("format")), expected=FORMAT)
+    bad: list[Said] = []
     for rel, sha in manifest["files"].items():
         path = src / rel
         if not path.is_file():
-            bad.append(f"{rel} is missing")
+            bad.append(Said(N_("{rel} 缺失"), rel=rel))
         elif file_sha256(path) != sha:
-            bad.append(f"{rel} does not match its sha256")
+            bad.append(Said(N_("{rel} 与其 sha256 不符"), rel=rel))
     if manifest["blobs_copied"]:
         listed = {rel.rsplit("/", 1)[1] for rel in manifest["files"] if rel.startswith("blobs/")}
-        bad += [f"blob {sha} is not in the backup" for sha in manifest["blobs"]
+        bad += [Said(N_("文件 {sha} 不在备份中"), sha=sha) for sha in manifest["blobs"]
                 if sha not in listed]
     if bad:
-        more = f" (and {len(bad) - 1} more)" if len(bad) > 1 else ""
-        raise ArchiveError(f"{src}: backup damaged: {bad[0]}{more}; nothing was restored")
+        if len(bad) > 1:
+            raise ArchiveError(N_("{src}：备份已损坏：{problem}（另有 {more} 处）；未恢复任何内容"),
+                               src=src, problem=bad[0], more=len(bad) - 1)
+        raise ArchiveError(N_("{src}：备份已损坏：{problem}；未恢复任何内容"), src=src,
+                           problem=bad[0])
     return manifest
 
 
@@ -217,17 +222,16 @@ def _target_empty(settings: Settings, engine: Engine) -> None:
     # file holds nothing and is filled by the restore.
     fresh = db if db is not None and db.exists() and db.stat().st_size == 0 else None
     if home.exists() and any(p != fresh for p in home.iterdir()):
-        raise InputError(f"{home}: restore goes into an empty CERTDESK_HOME; this one is not "
-                         "empty (nothing was changed)")
+        raise InputError(N_("{home}：只能恢复到空的 CERTDESK_HOME；此目录不为空（未作任何改动）"),
+                         home=home)
     if db is not None:
         if db.exists() and db != fresh:
-            raise InputError(f"{db}: restore goes into a new database; this one exists "
-                             "(nothing was changed)")
+            raise InputError(N_("{db}：只能恢复到新数据库；此数据库已存在（未作任何改动）"), db=db)
     else:
         with engine.connect() as conn:
             if inspect(conn).get_table_names():
-                raise InputError(f"{engine.url.render_as_string()}: restore goes into an "
-                                 "empty database; this one has tables (nothing was changed)")
+                raise InputError(N_("{url}：只能恢复到空数据库；此数据库已有表（未作任何改动）"),
+                                 url=engine.url.render_as_string())
 
 
 def restore(settings: Settings, engine: Engine, src: Path) -> dict[str, Any]:
@@ -236,11 +240,12 @@ def restore(settings: Settings, engine: Engine, src: Path) -> dict[str, Any]:
     manifest = read_manifest(src)
     kind = manifest["database"]["kind"]
     if kind != engine.dialect.name:
-        raise InputError(f"{src}: a {kind} backup cannot go into a {engine.dialect.name} "
-                         "database (set CERTDESK_DATABASE_URL)")
+        raise InputError(N_("{src}：{kind} 备份不能恢复到 {dialect} 数据库（请设置 "
+                            "CERTDESK_DATABASE_URL）"), src=src, kind=kind,
+                         dialect=engine.dialect.name)
     if not manifest["blobs_copied"] and not settings.blob_url:
-        raise ConfigError(f"{src}: the blobs of this backup stay in {manifest['store']}; set "
-                          "CERTDESK_BLOB_URL to that store before restoring")
+        raise ConfigError(N_("{src}：此备份的文件仍在 {store}；恢复前请把 CERTDESK_BLOB_URL "
+                             "设为该存储"), src=src, store=manifest["store"])
     _target_empty(settings, engine)
     private_dir(settings.home)
     if kind == "sqlite":

@@ -26,6 +26,7 @@ from urllib.parse import parse_qs, urlparse
 
 from certdesk.common.errors import ArchiveError, ConfigError
 from certdesk.common.files import private_dir
+from certdesk.common.i18n import N_, Said
 from certdesk.common.proc import pid_alive
 from certdesk.common.settings import Settings
 
@@ -93,7 +94,7 @@ class BlobStore:
         dest = self.path(sha)
         if dest.exists():
             if self.digest(sha) != sha:
-                raise ArchiveError(f"blob {sha} exists with different content: run archive audit")
+                raise ArchiveError(N_("文件 {sha} 已存在但内容不同：请运行 archive audit"), sha=sha)
             return sha
         dest.parent.mkdir(parents=True, exist_ok=True)
         self.tmp.mkdir(parents=True, exist_ok=True)
@@ -116,7 +117,7 @@ class BlobStore:
         try:
             return self.path(sha).read_bytes()
         except FileNotFoundError:
-            raise ArchiveError(f"blob {sha} is missing from the store") from None
+            raise ArchiveError(N_("存储中缺少文件 {sha}"), sha=sha) from None
 
     def digest(self, sha: str) -> str | None:
         h = hashlib.sha256()
@@ -203,7 +204,7 @@ class S3BlobStore:
         parts = urlparse(url)
         query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
         if not parts.netloc:
-            raise ConfigError(f"CERTDESK_BLOB_URL {url!r} names no bucket")
+            raise ConfigError(N_("CERTDESK_BLOB_URL {url} 没有指明存储桶"), url=repr(url))
         client = boto3.client(
             "s3", endpoint_url=query.get("endpoint"), region_name=query.get("region", "us-east-1"),
             aws_access_key_id=settings.s3_access_key, aws_secret_access_key=settings.s3_secret_key,
@@ -213,7 +214,7 @@ class S3BlobStore:
     def _key(self, sha: str) -> str:
         return self.prefix + blob_key(sha)
 
-    def _call(self, what: str, fn: Callable[..., T], **kw: Any) -> T:
+    def _call(self, what: Said, fn: Callable[..., T], **kw: Any) -> T:
         # lazy as in from_url, which has loaded botocore by now
         from botocore.exceptions import BotoCoreError, ClientError
 
@@ -221,10 +222,12 @@ class S3BlobStore:
             return fn(**kw)
         except ClientError as exc:
             err = exc.response.get("Error", {})
-            raise ArchiveError(f"S3 refused to {what}: {err.get('Code')}: "
-                               f"{err.get('Message', '')}".rstrip(": ")) from None
+            raise ArchiveError(N_("S3 拒绝{what}：{detail}"), what=what,
+                               detail=f"{err.get('Code')}: {err.get('Message', '')}".rstrip(": "),
+                               ) from None
         except BotoCoreError as exc:
-            raise ArchiveError(f"S3 store unreachable while trying to {what}: {exc}") from None
+            raise ArchiveError(N_("尝试{what}时无法连接 S3 存储：{error}"), what=what,
+                               error=exc) from None
 
     def _head(self, key: str) -> HeadObjectOutputTypeDef | None:
         # lazy as in from_url, which has loaded botocore by now
@@ -235,7 +238,7 @@ class S3BlobStore:
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
                 return None
-            raise ArchiveError(f"S3 refused to look up {key}: {exc}") from None
+            raise ArchiveError(N_("S3 拒绝查询 {key}：{error}"), key=key, error=exc) from None
 
     def exists(self, sha: str) -> bool:
         return self._head(self._key(sha)) is not None
@@ -245,7 +248,7 @@ class S3BlobStore:
         key = self._key(sha)
         if self._head(key) is not None:
             if self.digest(sha) != sha:
-                raise ArchiveError(f"blob {sha} exists with different content: run archive audit")
+                raise ArchiveError(N_("文件 {sha} 已存在但内容不同：请运行 archive audit"), sha=sha)
             return sha
         lock = {}
         if retain_until is not None:
@@ -254,21 +257,22 @@ class S3BlobStore:
             lock = {"ObjectLockMode": "COMPLIANCE", "ObjectLockRetainUntilDate":
                     datetime.combine(retain_until, dtime.min, tzinfo=UTC)}
         # The server checks the body against our sha256 before it stores anything.
-        self._call(f"store {sha}", self.s3.put_object, Bucket=self.bucket, Key=key, Body=data,
+        self._call(Said(N_("存入 {sha}"), sha=sha),
+                   self.s3.put_object, Bucket=self.bucket, Key=key, Body=data,
                    ChecksumSHA256=base64.b64encode(bytes.fromhex(sha)).decode(), **lock)
         return sha
 
     def read(self, sha: str) -> bytes:
         if self._head(self._key(sha)) is None:
-            raise ArchiveError(f"blob {sha} is missing from the store")
-        obj = self._call(f"read {sha}", self.s3.get_object, Bucket=self.bucket,
+            raise ArchiveError(N_("存储中缺少文件 {sha}"), sha=sha)
+        obj = self._call(Said(N_("读取 {sha}"), sha=sha), self.s3.get_object, Bucket=self.bucket,
                          Key=self._key(sha))
         return obj["Body"].read()
 
     def digest(self, sha: str) -> str | None:
         if self._head(self._key(sha)) is None:
             return None
-        obj = self._call(f"read {sha}", self.s3.get_object, Bucket=self.bucket,
+        obj = self._call(Said(N_("读取 {sha}"), sha=sha), self.s3.get_object, Bucket=self.bucket,
                          Key=self._key(sha))
         h = hashlib.sha256()
         for chunk in obj["Body"].iter_chunks(CHUNK):
@@ -282,11 +286,12 @@ class S3BlobStore:
 
     def _erase_key(self, key: str) -> None:
         """Delete every version of ``key`` (a plain delete would only hide it)."""
-        listing = self._call(f"list versions of {key}", self.s3.list_object_versions,
+        listing = self._call(Said(N_("列出 {key} 的版本"), key=key), self.s3.list_object_versions,
                              Bucket=self.bucket, Prefix=key)
         for v in [*listing.get("Versions", []), *listing.get("DeleteMarkers", [])]:
             if v["Key"] == key:
-                self._call(f"erase {key}", self.s3.delete_object, Bucket=self.bucket, Key=key,
+                self._call(Said(N_("抹除 {key}"), key=key),
+                           self.s3.delete_object, Bucket=self.bucket, Key=key,
                            VersionId=v["VersionId"])
 
     def erase(self, sha: str) -> None:
@@ -305,10 +310,12 @@ class S3BlobStore:
         head = self._head(self.prefix + key)
         until = head.get("ObjectLockRetainUntilDate") if head else None
         if until is not None and until > datetime.now(UTC):
-            raise ArchiveError(f"{key} is under object lock until {until:%Y-%m-%d}; it stays")
+            raise ArchiveError(N_("{key} 处于对象锁定期，至 {until}；不能移除"), key=key,
+                               until=f"{until:%Y-%m-%d}")
         dest = self.prefix + QUARANTINE + "/" + key
-        self._call(f"copy {key} to the quarantine", self.s3.copy_object, Bucket=self.bucket,
-                   Key=dest, CopySource={"Bucket": self.bucket, "Key": self.prefix + key})
+        self._call(Said(N_("把 {key} 复制到隔离区"), key=key), self.s3.copy_object,
+                   Bucket=self.bucket, Key=dest,
+                   CopySource={"Bucket": self.bucket, "Key": self.prefix + key})
         self._erase_key(self.prefix + key)
         return f"s3://{self.bucket}/{dest}"
 
@@ -316,7 +323,8 @@ class S3BlobStore:
         src = self.prefix + QUARANTINE + "/" + blob_key(sha)
         if self._head(src) is None:
             return False
-        self._call(f"restore {sha}", self.s3.copy_object, Bucket=self.bucket, Key=self._key(sha),
+        self._call(Said(N_("恢复 {sha}"), sha=sha),
+                   self.s3.copy_object, Bucket=self.bucket, Key=self._key(sha),
                    CopySource={"Bucket": self.bucket, "Key": src})
         self._erase_key(src)
         return True
@@ -331,4 +339,5 @@ def open_store(settings: Settings) -> BlobStore | S3BlobStore:
         return S3BlobStore.from_url(url, settings)
     if url.startswith("file://"):
         return BlobStore(Path(urlparse(url).path))
-    raise ConfigError(f"CERTDESK_BLOB_URL {url!r}: use s3://bucket[/prefix] or file:///path")
+    raise ConfigError(N_("CERTDESK_BLOB_URL {url}：请使用 s3://bucket[/prefix] 或 file:///path"),
+                      url=repr(url))

@@ -15,6 +15,7 @@ from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
 from certdesk.common.errors import ArchiveError, InputError, NotFound
+from certdesk.common.i18n import N_
 from certdesk.domain.profiles import Profiles
 from certdesk.domain.uscc import validate_uscc
 from certdesk.store.blobs import Store, sha256_hex
@@ -51,11 +52,11 @@ def export_client(s: Session, store: Store, profiles: Profiles, client: str,
                   out: Path) -> Export:
     uscc = validate_uscc(client)
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise InputError(f"{out} exists and is not an empty folder")
+        raise InputError(N_("{out} 已存在且不是空文件夹"), out=out)
     org = s.exec(select(Organisation).where(Organisation.uscc == uscc)).first()
     records = find_records(s, client=uscc)
     if org is None and not records:
-        raise NotFound(f"no records of client {uscc}")
+        raise NotFound(N_("客户 {uscc} 没有记录"), uscc=uscc)
     certs = list(s.exec(select(Certificate).where(
         Certificate.organisation_id == (org.id if org else -1)).order_by(col(Certificate.number))))
     holds = list(s.exec(select(Hold).where(or_(
@@ -76,8 +77,8 @@ def export_client(s: Session, store: Store, profiles: Profiles, client: str,
         if r.disposed_at is None:
             data = store.read(r.sha256)
             if sha256_hex(data) != r.sha256:
-                raise ArchiveError(f"record {r.id}'s blob does not match its hash: "
-                                   "run certdesk archive audit")
+                raise ArchiveError(N_("记录 {id} 的文件与其哈希值不符：请运行 certdesk archive "
+                                      "audit"), id=r.id)
             rel = f"records/{r.id:06d}_{r.record_type}_{_safe(r.filename)}"
             (out / rel).write_bytes(data)
             entry["file"] = f"data/{rel}"

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, col, select
 
 from certdesk.common.errors import NotFound
+from certdesk.common.i18n import N_
 from certdesk.domain.profiles import Profiles
 from certdesk.domain.status import HOLDING
 from certdesk.store.models import Certificate, CertificateReturn, Event, ReportItem
@@ -76,7 +77,7 @@ def _return(ev: Event, data: Mapping[str, Any], kind: str,
 def _certificate(s: Session, number: str) -> Certificate:
     cert = s.exec(select(Certificate).where(Certificate.number == number)).first()
     if cert is None:  # the event log names a certificate the register does not hold: a bug
-        raise NotFound(f"报送台账：没有证书 {number}（no certificate {number}）")
+        raise NotFound(N_("报送台账：没有证书 {number}"), number=number)
     return cert
 
 

@@ -20,6 +20,7 @@ from sqlmodel import Session, col, select
 
 from certdesk.common import clock
 from certdesk.common.errors import ArchiveError, InputError, NotFound
+from certdesk.common.i18n import N_
 from certdesk.common.settings import Settings
 from certdesk.domain.numbering import parse
 from certdesk.domain.profiles import Profile, Profiles
@@ -75,8 +76,8 @@ def record_subject(record_id: int | None) -> str:
 
 def check_type(record_type: str) -> str:
     if record_type not in RECORD_TYPES:
-        raise InputError(f"unknown record type {record_type!r} (one of "
-                         f"{', '.join(RECORD_TYPES)})")
+        raise InputError(N_("未知的记录类型 {type}（应为 {types} 之一）"),
+                         type=repr(record_type), types=", ".join(RECORD_TYPES))
     return record_type
 
 
@@ -94,7 +95,7 @@ def resolve_filing(s: Session, profiles: Profiles, *, certificate: str | None,
                    client: str | None, profile: str | None) -> Filing:
     """Check the filing options and fill in what follows from them."""
     if not certificate and not client:
-        raise InputError("say whose record this is: --certificate NUMBER and/or --client USCC")
+        raise InputError(N_("请说明这是谁的记录：--certificate NUMBER 和/或 --client USCC"))
     uscc = validate_uscc(client) if client else None
     org = s.exec(select(Organisation).where(Organisation.uscc == uscc)).first() if uscc else None
     cert = None
@@ -102,16 +103,17 @@ def resolve_filing(s: Session, profiles: Profiles, *, certificate: str | None,
         number = str(parse(certificate))
         cert = s.exec(select(Certificate).where(Certificate.number == number)).first()
         if cert is None:
-            raise NotFound(f"no certificate {number} in the archive")
+            raise NotFound(N_("档案中没有证书 {number}"), number=number)
         cert_org = s.get_one(Organisation, cert.organisation_id)
         if uscc and cert_org.uscc != uscc:
-            raise InputError(f"certificate {number} belongs to {cert_org.uscc}, not {uscc}")
+            raise InputError(N_("证书 {number} 属于 {owner}，不属于 {uscc}"), number=number,
+                             owner=cert_org.uscc, uscc=uscc)
         org, uscc = cert_org, cert_org.uscc
     if profile:
         profiles.get(profile)  # an unknown id: say so
         if cert is not None and cert.profile != profile:
-            raise InputError(f"certificate {cert.number} is under profile {cert.profile!r}, "
-                             f"not {profile!r}")
+            raise InputError(N_("证书 {number} 属于认证方案 {profile}，不是 {asked}"),
+                             number=cert.number, profile=repr(cert.profile), asked=repr(profile))
     elif cert is not None:
         profile = cert.profile
     elif org is not None:
@@ -119,8 +121,7 @@ def resolve_filing(s: Session, profiles: Profiles, *, certificate: str | None,
                         .order_by(col(Certificate.issue_date).desc())).first()
         profile = latest.profile if latest else None
     if profile is None:
-        raise InputError("name the body profile with --profile: this client has no "
-                         "certificate yet to take it from")
+        raise InputError(N_("请用 --profile 指明认证机构配置：该客户尚无证书可供沿用"))
     return Filing(profiles.get(profile), uscc, org.id if org else None,
                   cert.number if cert else None)
 
@@ -138,8 +139,9 @@ def add_record(s: Session, store: Store, settings: Settings, data: bytes, *, rec
     sha = sha256_hex(data)
     if (existing := find_by_sha(s, sha)) is not None:
         if existing.disposed_at is not None:
-            raise ArchiveError(f"{filename}: these exact bytes were record {existing.id}, "
-                               f"disposed of on {existing.disposed_at:%Y-%m-%d}")
+            raise ArchiveError(N_("{filename}：内容完全相同的文件曾是记录 {id}，已于 {on} 销毁"),
+                               filename=filename, id=existing.id,
+                               on=f"{existing.disposed_at:%Y-%m-%d}")
         return existing, False
     row = Record(sha256=sha, size=len(data), record_type=check_type(record_type),
                  filename=filename, profile=filing.profile.id,
@@ -198,7 +200,7 @@ def find_records(s: Session, *, client: str | None = None, certificate: str | No
 def get_record(s: Session, record_id: int) -> Record:
     row = s.get(Record, record_id)
     if row is None:
-        raise NotFound(f"no record {record_id}")
+        raise NotFound(N_("没有记录 {id}"), id=record_id)
     return row
 
 

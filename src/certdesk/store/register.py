@@ -28,6 +28,7 @@ from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import Select
 
 from certdesk.common.errors import InputError
+from certdesk.common.i18n import N_, Msg
 from certdesk.domain.status import HOLDING, STATUS_LABELS, CertStatus
 from certdesk.store.models import Certificate, Organisation
 
@@ -69,14 +70,15 @@ class RegisterQuery:
     def __post_init__(self) -> None:
         unknown = [s for s in self.status if s not in STATUS_LABELS]
         if unknown:
-            raise InputError(f"未知的证书状态“{'、'.join(unknown)}”(status must be one of "
-                             f"{', '.join(STATUS_LABELS)})")
+            raise InputError(N_("未知的证书状态“{status}”（应为 {statuses} 之一）"),
+                             status="、".join(unknown), statuses=", ".join(STATUS_LABELS))
         if self.sort not in SORTS:
-            raise InputError(f"不能按“{self.sort}”排序 (sort must be one of {', '.join(SORTS)})")
+            raise InputError(N_("不能按“{sort}”排序（应为 {sorts} 之一）"), sort=self.sort,
+                             sorts=", ".join(SORTS))
         if not 1 <= self.limit <= MAX_PAGE:
-            raise InputError(f"每页条数应为 1–{MAX_PAGE} (page size must be 1-{MAX_PAGE})")
+            raise InputError(N_("每页条数应为 1–{max}"), max=MAX_PAGE)
         if self.expiring_within is not None and not 0 <= self.expiring_within <= 3660:
-            raise InputError("“到期天数”应为 0–3660 (expiring within must be 0-3660 days)")
+            raise InputError(N_("“到期天数”应为 0–3660"))
 
     def as_params(self) -> dict[str, Any]:
         """The query as URL/CLI parameters (defaults left out): links keep the view."""
@@ -228,8 +230,8 @@ def _decode_cursor(cursor: str, sort: str) -> tuple[Any, int]:
         if not isinstance(ident, int) or not isinstance(value, str | date):
             raise ValueError
     except (ValueError, TypeError):
-        raise InputError(f"翻页位置“{cursor[:40]}”无效，请从第一页重新开始 "
-                         "(the page cursor is not valid: start from the first page)") from None
+        raise InputError(N_("翻页位置“{cursor}”无效，请从第一页重新开始"),
+                         cursor=cursor[:40]) from None
     return value, ident
 
 
@@ -288,8 +290,7 @@ def all_rows(s: Session, q: RegisterQuery, today: date) -> list[RegisterRow]:
     stmt, _ = _base(s, replace(q, after=None), today)
     rows = s.exec(_ordered(stmt, q).limit(MAX_EXPORT + 1)).all()
     if len(rows) > MAX_EXPORT:
-        raise InputError(f"筛选结果超过 {MAX_EXPORT} 张证书，请缩小筛选范围后再导出 "
-                         f"(more than {MAX_EXPORT} certificates: narrow the filter)")
+        raise InputError(N_("筛选结果超过 {max} 张证书，请缩小筛选范围后再导出"), max=MAX_EXPORT)
     return [_row(r) for r in rows]
 
 
@@ -297,17 +298,17 @@ def pdf_records(s: Session, numbers: Sequence[str]) -> list[tuple[str, str]]:
     """(number, pdf sha256) of the selected certificates, in the order given."""
     numbers = list(dict.fromkeys(_normalised(n) for n in numbers if n.strip()))
     if not numbers:
-        raise InputError("请至少选择一张证书 (select at least one certificate)")
+        raise InputError(N_("请至少选择一张证书"))
     if len(numbers) > MAX_ZIP:
-        raise InputError(f"一次最多下载 {MAX_ZIP} 份证书 (at most {MAX_ZIP} PDFs at a time)")
+        raise InputError(N_("一次最多下载 {max} 份证书"), max=MAX_ZIP)
     found = dict(s.exec(select(Certificate.number, Certificate.pdf_sha256)
                         .where(col(Certificate.number).in_(numbers))).all())
     missing = [n for n in numbers if n not in found]
     if missing:
-        raise InputError(f"没有证书 {'、'.join(missing)} (no such certificate)")
+        raise InputError(N_("没有证书 {numbers}"), numbers="、".join(missing))
     no_pdf = [n for n in numbers if not found[n]]
     if no_pdf:
-        raise InputError(f"证书 {'、'.join(no_pdf)} 没有存档的 PDF (no archived PDF)")
+        raise InputError(N_("证书 {numbers} 没有存档的 PDF"), numbers="、".join(no_pdf))
     return [(n, sha) for n in numbers if (sha := found[n])]
 
 
@@ -362,8 +363,8 @@ def export_bytes(suffix: str, rows: Sequence[RegisterRow], q: RegisterQuery,
                              for v in _cells(row)])
         return text.getvalue().encode("utf-8-sig")
     if suffix != ".xlsx":
-        raise InputError(f"导出格式应为 .xlsx 或 .csv，而不是“{suffix or '无后缀'}” "
-                         "(export to .xlsx or .csv)")
+        raise InputError(N_("导出格式应为 .xlsx 或 .csv，而不是“{suffix}”"),
+                         suffix=suffix or Msg(N_("没有后缀")))
     # lazy: openpyxl costs ~0.3 s to import (measured); only .xlsx files need it
     from openpyxl import Workbook
     from openpyxl.cell import Cell, WriteOnlyCell

@@ -27,6 +27,7 @@ from datetime import date
 from typing import Any
 
 from certdesk.common.errors import ConfigError
+from certdesk.common.i18n import N_
 from certdesk.domain.profiles import RetentionSpec
 
 KEPT_FOR_GOOD = frozenset({"disposal_certificate"})
@@ -123,7 +124,8 @@ def _for_certificate(spec: RetentionSpec, cert: CertificateTerm) -> Retention:
         return Retention("after_end", kind, anchor, _years(spec.years),
                          add_years(anchor, spec.years), spec.clause, spec.seed_default,
                          cert.number)
-    raise ConfigError(f"unknown retention rule {spec.rule!r} (after_end or cycles)")
+    raise ConfigError(N_("未知的保存期规则 {rule}（应为 after_end 或 cycles）"),
+                      rule=repr(spec.rule))
 
 
 def _for_closure(spec: RetentionSpec, closure: Closure) -> Retention:

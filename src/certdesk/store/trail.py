@@ -20,6 +20,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
 from certdesk.common.errors import InputError
+from certdesk.common.i18n import N_
 from certdesk.store.models import Event
 
 MAX_PAGE = 500
@@ -45,13 +46,12 @@ class TrailQuery:
 
     def __post_init__(self) -> None:
         if not 1 <= self.limit <= MAX_PAGE:
-            raise InputError(f"每页条数应为 1–{MAX_PAGE} (page size must be 1-{MAX_PAGE})")
+            raise InputError(N_("每页条数应为 1–{max}"), max=MAX_PAGE)
         if self.since and self.until and self.since > self.until:
-            raise InputError(f"起始日期 {self.since} 晚于截止日期 {self.until} "
-                             "(--since is after --until)")
+            raise InputError(N_("起始日期 {since} 晚于截止日期 {until}"), since=self.since,
+                             until=self.until)
         if self.before is not None and self.before < 1:
-            raise InputError(f"翻页位置 {self.before} 无效 (the cursor must be a positive "
-                             "sequence number)")
+            raise InputError(N_("翻页位置 {before} 无效（应为正的序号）"), before=self.before)
 
     def as_params(self) -> dict[str, Any]:
         """The filter as URL parameters (empty ones and the cursor left out)."""

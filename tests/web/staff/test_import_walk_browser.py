@@ -83,7 +83,7 @@ def test_a_clerk_previews_a_gbk_file_issues_it_and_finds_the_batch_in_register_a
     assert [rows.nth(i).locator("td.state").inner_text() for i in range(3)] == [
         "可签发", "可签发", "有错误"]
     assert MAIN in rows.nth(0).inner_text() and "及分证书 2 份" in rows.nth(0).inner_text()
-    assert SECOND in rows.nth(1).inner_text() and "spaces normalised" in rows.nth(1).inner_text()
+    assert SECOND in rows.nth(1).inner_text() and "空白已规范" in rows.nth(1).inner_text()
     assert "列 uscc" in rows.nth(2).inner_text()
     if AXE.is_file():
         assert _axe_findings(page) == []

@@ -41,7 +41,7 @@ def test_a_file_that_cannot_be_archived_is_listed_and_the_others_are_kept(signed
     rhea.post("/staff/records", {"record_type": "report", "certificate": MAIN}, files=files)
     page = rhea.get(f"/staff/certificates/{MAIN}").text
     assert "已归档 1 份评价报告；1 份未归档" in page
-    assert "cannot archive notes.txt" in page
+    assert "无法归档 notes.txt" in page
     assert len(logged(engine, "record.added")) == 1
 
 

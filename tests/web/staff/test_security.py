@@ -129,5 +129,5 @@ def test_a_file_that_is_not_json_csv_or_xlsx_is_refused_before_anything_is_issue
     assert response.status_code == 400 and ".json、.csv 或 .xlsx" in response.text
     broken = client.post("/staff/issue", {"profile": "xbht"},
                          files={"file": ("clients.xlsx", b"PK\x03\x04")})
-    assert broken.status_code == 400 and "not a readable .xlsx workbook" in broken.text
+    assert broken.status_code == 400 and "不是可读取的 .xlsx 工作簿" in broken.text
     assert logged(engine, "number.drawn") == []
