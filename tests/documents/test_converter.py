@@ -179,7 +179,8 @@ def test_profiles_left_by_a_killed_certdesk_are_swept(tmp_path):
     other = tmp_path / "certdesk-lo-notapid"
     for path in (dead, mine, other):
         path.mkdir()
-    assert sweep_stale_profiles(tmp_path) == [dead]
+    # no pipes folder: other runs' dead pipes in the real /tmp are not this test's
+    assert sweep_stale_profiles(tmp_path, tmp_path / "no-pipes") == [dead]
     assert mine.exists() and other.exists() and not dead.exists()
 
 

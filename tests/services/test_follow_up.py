@@ -18,6 +18,7 @@ from certdesk.services.certification import certify, prepare, record_surveillanc
 from certdesk.services.cycle import due_list, record_surveillance
 from certdesk.services.issuing import Issuer
 from certdesk.store.models import Event
+from tests.english import raises_en
 from tests.services.conftest import TWO_SITES
 from tests.shipped import SHIPPED
 
@@ -86,7 +87,7 @@ def test_a_report_is_attached_once(cacq, today):
     record_surveillance(cacq.engine, cacq.profiles, number, HELD)
     report = {**REPORT, "end": HELD.isoformat(), "date": "2027-03-20"}
     record_surveillance_report(cacq, number, HELD, [report], "report.json", actor="ivy")
-    with pytest.raises(InputError, match="not after the last one"):
+    with raises_en(InputError, match="not after the last one"):
         record_surveillance_report(cacq, number, HELD, [report], "report.json", actor="ivy")
 
 
