@@ -22,8 +22,9 @@ from rich.table import Table
 from rich.text import Text
 
 from certdesk.cli.options import JSON_OPT, chosen_profiles, install_profiles
-from certdesk.cli.output import console, emit, err_console
+from certdesk.cli.output import console, emit, err_console, lang
 from certdesk.common.errors import CertdeskError, InputError
+from certdesk.common.i18n import shown
 from certdesk.common.settings import get_settings
 from certdesk.common.signals import stop_on_signals
 from certdesk.documents.records import load_records
@@ -80,18 +81,20 @@ def _render(kind_name: str, profile_id: str, input_file: Path, out: Path | None,
             rate.documents += documents
             progress.advance(task)
             if error and not as_json and len(records) > 1:
-                err_console.print(f"[red]failed:[/] {escape(error)}", highlight=False,
-                                  soft_wrap=True)
+                err_console.print(f"[red]failed:[/] {escape(shown(error, lang()))}",
+                                  highlight=False, soft_wrap=True)
 
         result = render_batch(kind, profile, records, out_dir, pool, settings=settings,
                               source=Path(input_file).name, on_done=on_done)
     if len(records) == 1 and result.failed and not as_json:
-        raise CertdeskError(result.failed[0].reason)  # one record: its error is the command's
+        # one record: its error is the command's
+        raise CertdeskError(shown(result.failed[0].reason, lang()))
     data = {
         "kind": kind.id, "profile": profile.id, "out_dir": str(out_dir),
         "signed": False,
         "documents": [r.as_dict() for r in result.rendered],
-        "failed": [f.as_dict() for f in result.failed],
+        "failed": [{**f.as_dict(), "record": shown(f.record, lang()),
+                    "reason": shown(f.reason, lang())} for f in result.failed],
         "summary": {"records": len(records), "documents": len(result.rendered),
                     "failed": len(result.failed), "interrupted": result.interrupted},
     }

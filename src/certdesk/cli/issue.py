@@ -157,7 +157,7 @@ def _issue_data(run: _Issued, records: int, located: dict, warnings: list[str],
         located = {r.label: (r.line, r.field) for r in run.rows}
     data = {"certificates": [c.as_dict() for c in run.certs],
             "skipped": [{**s.as_dict(), "reason": s.text(lang())} for s in run.skipped],
-            "failed": [{"organisation": o, "reason": shown(r, lang()),
+            "failed": [{"organisation": shown(o, lang()), "reason": shown(r, lang()),
                         "line": located.get(o, (None,))[0],
                         "field": located.get(o, (None, None))[1]} for o, r in run.failed],
             "warnings": warnings}
