@@ -31,7 +31,7 @@ def test_a_reading_warning_is_chinese_text_and_english_where_shown():
     (org,) = parse_csv("name,uscc,registered_address,scope,decision_date\n"
                        "某　公司,91110108MA01CD3E6R,北京,维修,2026-03-10\n", "o.csv")
     (warning,) = org.warnings
-    assert warning == ("o.csv: line 2 (某公司)：字段 'name'：空白已规范，"
+    assert warning == ("o.csv：第 2 行（某公司）：字段 'name'：空白已规范，"
                        "'某\\u3000公司' 按 '某公司' 读取")
     assert shown(warning, "en") == ("o.csv: line 2 (某公司): field 'name': spaces normalised, "
                                     "'某\\u3000公司' read as '某公司'")
@@ -41,7 +41,7 @@ def test_an_error_carried_inside_another_is_translated_with_it():
     (bad,) = parse_csv("name,uscc,registered_address,scope,decision_date\n"
                        "某公司,91110108MA01CD3E6X,北京,维修,2026-03-10\n", "o.csv")
     assert isinstance(bad, Rejected)
-    assert str(bad.error).startswith("o.csv: line 2 (某公司)：")
+    assert str(bad.error).startswith("o.csv：第 2 行（某公司）：")
     assert bad.error.text("en").startswith("o.csv: line 2 (某公司): ")
 
 

@@ -63,7 +63,6 @@ PLACES = {"line": N_("第 {n} 行"), "row": N_("表格第 {n} 行")}
 """A CSV line or a sheet row, as a message names it."""
 
 
-
 def _place(source: str, unit: str, n: int) -> Said:
     """A CSV line or sheet row of ``source`` (``o.csv：第 2 行`` / "o.csv: line 2"). A place
     is a ``Said``: a message naming it says it in the message's language (never an
