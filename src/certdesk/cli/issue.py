@@ -322,7 +322,8 @@ def certify_cmd(
                                dry_run=dry_run)
     data: dict[str, Any]
     data = {"cases": [c.as_dict() for c in result.certified],
-            "failed": [{"case": w, "reason": shown(r, lang())} for w, r in result.failed]}
+            "failed": [{"case": shown(w, lang()), "reason": shown(r, lang())}
+                       for w, r in result.failed]}
     if not dry_run and any(c["certificates"] for c in data["cases"]):
         warn_if_qr_unreachable()
     if dry_run:
