@@ -21,7 +21,7 @@ def locale(lang: str) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("lang, line", [
-    ("zh_CN.UTF-8", "error: orgs.json: record 1：字段 'name' 缺失或为空"),
+    ("zh_CN.UTF-8", "error: orgs.json：第 1 条记录：字段 'name' 缺失或为空"),
     ("C.UTF-8", "error: orgs.json: record 1: field 'name' is missing or empty"),
     ("en_US.UTF-8", "error: orgs.json: record 1: field 'name' is missing or empty"),
 ])
@@ -43,7 +43,7 @@ def test_a_batchs_summary_is_translated_and_its_json_keys_are_not(home, tmp_path
     assert "0 个组织将签发；跳过 0 个；2 个组织中 2 个失败（试运行：未保存任何内容）" in zh.stdout
     assert "0 organisation(s) would be issued; 0 skipped; 2 of 2 organisation(s) failed " \
            "(dry run: nothing stored)" in en.stdout
-    assert "第 1 条     有错误  -  [name] two.json: record 1：" in zh.stdout
+    assert "第 1 条     有错误  -  [name] two.json：第 1 条记录：" in zh.stdout
     assert "record 1  error  -  [name] two.json: record 1: " in en.stdout
     zh_json = json.loads(run_cli(*args, "--json", home=home, env=locale("zh_CN.UTF-8")).stdout)
     en_json = json.loads(run_cli(*args, "--json", home=home, env=locale("C")).stdout)

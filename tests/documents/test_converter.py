@@ -18,6 +18,7 @@ import pytest
 from docx import Document
 
 from certdesk.common.errors import ConversionError
+from certdesk.common.i18n import shown
 from certdesk.common.settings import Settings
 from certdesk.documents.convert import (
     PROFILE_PREFIX,
@@ -104,7 +105,8 @@ def test_a_document_that_hangs_every_worker_is_retried_once_then_reported_alone(
     assert [r.index for r in result.rendered] == [1, 3]
     assert [f.index for f in result.failed] == [2]
     reason = result.failed[0].reason
-    assert reason.startswith("batch.json: record 2:")
+    assert reason.startswith("batch.json：第 2 条记录：")
+    assert shown(reason, "en").startswith("batch.json: record 2:")
     assert "hung" in reason and "also on the retry" in reason
     assert small_pool.restarts == restarts + 2  # the first try and the one retry
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(

@@ -145,8 +145,9 @@ def test_the_nonconformity_deadline_follows_the_body_rule():
 
 def test_a_late_surveillance_notice_is_refused():
     record = {**example("surveillance_notice"), "start": "2028-01-15"}
-    with pytest.raises(RuleViolation, match="ground for suspension"):
+    with raises_en(RuleViolation, match="ground for suspension") as refused:
         contexts("cacq", "surveillance_notice", record)
+    assert "逾期未做监督审核是暂停证书的理由" in str(refused.value)
 
 
 def test_a_refusal_notice_lists_no_certificates():

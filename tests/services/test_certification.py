@@ -168,7 +168,7 @@ def test_a_step_restating_the_organisation_is_refused(home):
 
 
 def test_an_unknown_field_in_a_step_names_the_step(home):
-    with pytest.raises(InputError, match=r"case.json: decision：未知字段 approver"):
+    with pytest.raises(InputError, match=r"case.json：decision：未知字段 approver"):
         prepared(record=case(decision={"approver": "孙丽"}))
 
 

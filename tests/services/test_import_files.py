@@ -92,7 +92,8 @@ def test_a_quoted_cell_over_two_lines_does_not_shift_the_lines_named_later(tmp_p
     ok, bad = load_organisations(path)
     assert isinstance(ok, OrganisationInput) and ok.scope == "维修\n及安装"
     assert (bad.line, bad.field) == (4, "decision_date")
-    assert "o.csv: line 4 (乙公司)" in str(bad.error)
+    assert "o.csv：第 4 行（乙公司）" in str(bad.error)
+    assert bad.error.text("en").startswith("o.csv: line 4 (乙公司): ")
 
 
 def test_an_xlsx_sheet_reads_date_cells_text_dates_and_numbers_as_text(tmp_path):
@@ -124,7 +125,7 @@ def test_full_width_spaces_in_a_name_are_normalised_with_a_warning(tmp_path):
     assert en.name == "Acme Service Co" and en.sites[0].name == "总部网点"
     assert zh.warnings[0].text("en") == ("o.csv: line 2 (某公司): field 'name': spaces "
                                          "normalised, '某\\u3000公司' read as '某公司'")
-    assert zh.warnings[0].startswith("o.csv: line 2 (某公司)：字段 'name'：空白已规范")
+    assert zh.warnings[0].startswith("o.csv：第 2 行（某公司）：字段 'name'：空白已规范")
     assert len(en.warnings) == 2
 
 

@@ -20,7 +20,7 @@ from certdesk.common.errors import InputError
 from certdesk.common.settings import Settings
 from certdesk.domain.uscc import check_character
 from certdesk.services.inputs import OrganisationInput
-from certdesk.services.jobs import WORKER_DIED, Jobs, export_input, open_queue
+from certdesk.services.jobs import WORKER_DIED, Jobs, export_input, open_queue, translated
 from certdesk.store import jobs as table
 from certdesk.store import register
 from certdesk.store.db import session_scope
@@ -89,7 +89,8 @@ def test_bad_lines_of_the_file_are_the_jobs_failed_lines_and_the_others_issue(jo
     row = job(engine, submit(jobs, orgs))
     assert row.state == JobState.DONE and len(row.result["mains"]) == 1
     [line] = row.result["failed"]
-    assert line.startswith("batch.json: record 2")
+    assert line.startswith("batch.json：第 2 条记录")
+    assert translated(row.result, "en")["failed"][0].startswith("batch.json: record 2")
 
 
 def test_a_job_delivered_twice_runs_once(jobs, engine):

@@ -39,4 +39,5 @@ def test_a_business_address_becomes_the_one_covered_site():
 def test_bad_site_input_is_refused_in_one_line(extra, match):
     (bad,) = parse_json('{' + ORG + extra + '}', "o.json")
     assert isinstance(bad, Rejected)
-    assert match in bad.error.text("en") and "o.json: record 1" in str(bad.error)
+    assert match in bad.error.text("en") and "o.json: record 1" in bad.error.text("en")
+    assert "o.json：第 1 条记录" in str(bad.error)

@@ -157,7 +157,7 @@ def _issue_data(run: _Issued, records: int, located: dict, warnings: list[str],
         located = {r.label: (r.line, r.field) for r in run.rows}
     data = {"certificates": [c.as_dict() for c in run.certs],
             "skipped": [{**s.as_dict(), "reason": s.text(lang())} for s in run.skipped],
-            "failed": [{"organisation": o, "reason": shown(r, lang()),
+            "failed": [{"organisation": shown(o, lang()), "reason": shown(r, lang()),
                         "line": located.get(o, (None,))[0],
                         "field": located.get(o, (None, None))[1]} for o, r in run.failed],
             "warnings": warnings}
@@ -322,7 +322,8 @@ def certify_cmd(
                                dry_run=dry_run)
     data: dict[str, Any]
     data = {"cases": [c.as_dict() for c in result.certified],
-            "failed": [{"case": w, "reason": shown(r, lang())} for w, r in result.failed]}
+            "failed": [{"case": shown(w, lang()), "reason": shown(r, lang())}
+                       for w, r in result.failed]}
     if not dry_run and any(c["certificates"] for c in data["cases"]):
         warn_if_qr_unreachable()
     if dry_run:

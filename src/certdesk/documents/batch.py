@@ -17,6 +17,7 @@ from typing import Any
 
 from certdesk.common.batch import reason, run_jobs
 from certdesk.common.files import write_atomically
+from certdesk.common.i18n import N_, Said
 from certdesk.common.settings import Settings
 from certdesk.documents.converter import Converter
 from certdesk.documents.kinds import Build, DocumentKind
@@ -68,6 +69,11 @@ class _Names:
             return name
 
 
+def _record(source: str, index: int) -> Said:
+    """A record of a batch file, named in its reader's language."""
+    return Said(N_("{source}：第 {n} 条记录"), source=source, n=index)
+
+
 def render_batch(kind: DocumentKind, profile: Profile, records: Sequence[Any], out_dir: Path,
                  pool: Converter, *, settings: Settings, source: str = "input",
                  on_done: Callable[[str, int, str | None], None] | None = None) -> BatchResult:
@@ -94,14 +100,15 @@ def render_batch(kind: DocumentKind, profile: Profile, records: Sequence[Any], o
 
     def record_outcome(job: tuple[int, Any], fut: Future) -> None:  # in this thread
         index = job[0]
-        where = f"{source}: record {index}"
+        where = _record(source, index)
         exc = fut.exception()
         if exc is None:
             result.rendered.extend(fut.result())
         else:
             why = reason(exc)
             # Input errors already name the record; others get it in front.
-            why = why if why.startswith(where) else f"{where}: {why}"
+            if not why.startswith(where):
+                why = Said(N_("{where}：{error}"), where=where, error=why)
             result.failed.append(Failed(index, where, why))
         if on_done:
             on_done(where, len(fut.result()) if exc is None else 0,
@@ -109,7 +116,7 @@ def render_batch(kind: DocumentKind, profile: Profile, records: Sequence[Any], o
 
     # A second Ctrl-C closes the pool: the running conversions fail at once.
     result.interrupted = run_jobs(
-        enumerate(records, start=1), lambda job: one(job[0], job[1], f"{source}: record {job[0]}"),
+        enumerate(records, start=1), lambda job: one(job[0], job[1], _record(source, job[0])),
         pool.size, record_outcome, name="render", on_second_interrupt=pool.close)
     result.rendered.sort(key=lambda r: r.index)
     result.failed.sort(key=lambda f: f.index)

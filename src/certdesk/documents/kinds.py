@@ -17,7 +17,7 @@ from datetime import date
 from typing import Any
 
 from certdesk.common.errors import InputError, RuleViolation
-from certdesk.common.i18n import N_
+from certdesk.common.i18n import N_, Said
 from certdesk.common.settings import Settings
 from certdesk.documents import schema as S
 from certdesk.documents.context import (
@@ -330,7 +330,8 @@ def _programme_result(job: Build, f: Fields) -> Programme:
     md_rules, s_rules, d_rules = rules.man_days, rules.sampling, rules.dates
     # products: a count (CACQ's feature table), or the names, which the surveillances
     # then cover in turn [CACQ 7.5.5, DNI 5.6.1, ZPIC 5.4]
-    names = (product_names(f.data["products"], f"{f.where}: products")
+    names = (product_names(f.data["products"],
+                           Said(N_("{where}：{part}"), where=f.where, part="products"))
              if isinstance(f.data.get("products"), list) else ())
     extra = {k: len(names) if k == "products" and names else
              f.integer(k, required=md_rules.feature is not None, minimum=1)
@@ -745,9 +746,9 @@ def _surveillance_notice(job: Build, f: Fields) -> list[Rendition]:
     start = f.date("start")
     if start > due.due_by:
         raise RuleViolation(
-            f"{f.where}: surveillance {n} planned for {start} is after its due date "
-            f"{due.due_by} ({due.rule}); an overdue surveillance is a ground for suspension "
-            f"[{rules.surveillance.clause}]")
+            N_("{where}：第 {n} 次监督审核计划于 {start}，晚于其到期日 {due}（{rule}）；"
+               "逾期未做监督审核是暂停证书的理由 [{clause}]"), where=f.where, n=n, start=start,
+            due=due.due_by, rule=due.rule, clause=rules.surveillance.clause)
     expiry = f.date("expiry_date", required=False) or certificate_dates(
         rules, Audit.INITIAL, decision, issue=issue).expiry_date
     number = _number(f, "certificate_number")

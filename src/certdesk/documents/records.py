@@ -202,7 +202,7 @@ class Fields:
             return []
         if not isinstance(value, list):
             raise self.fail(key, N_("应为列表"))
-        return [Fields(v, f"{self.where}, {key}[{i}]", known)
+        return [Fields(v, Said(N_("{where}，{key}[{i}]"), where=self.where, key=key, i=i), known)
                 for i, v in enumerate(value, start=1)]
 
     def texts(self, key: str) -> list[str]:

@@ -30,7 +30,7 @@ from sqlmodel import Session, col, select
 from certdesk.common import clock
 from certdesk.common.batch import reason
 from certdesk.common.errors import CertdeskError, InputError, RuleViolation
-from certdesk.common.i18n import N_
+from certdesk.common.i18n import N_, Said, shown
 from certdesk.documents.context import cn_date
 from certdesk.documents.kinds import Build, Rendition, decision_rendition, kind
 from certdesk.documents.records import Fields
@@ -108,6 +108,12 @@ class Certified:
                 "warnings": list(self.warnings)}
 
 
+def _at(where: str, part: str) -> Said:
+    """A part of a case (``programme``, ``sites[2]``: its JSON key), named after the case's
+    place in the reader's language."""
+    return Said(N_("{where}：{part}"), where=where, part=part)
+
+
 def _named(where: str, make: Callable[[], Rendition]) -> Rendition:
     try:
         return make()
@@ -149,7 +155,7 @@ def prepare(job: Build, case: Any, where: str) -> Prepared:
     f = Fields(case, where, set(CASE_FIELDS))
     org = {k: f.text(k) for k in ("name", "uscc", "registered_address", "scope")}
     sites = list(case.get("sites") or [])
-    products = product_names(case.get("products") or [], f"{where}: products")
+    products = product_names(case.get("products") or [], _at(where, "products"))
     shared = {"sites": sites} | ({"products": list(products)} if products else {})
     team = f.mapping("plan").get("team")
 
@@ -161,19 +167,19 @@ def prepare(job: Build, case: Any, where: str) -> Prepared:
         return section
 
     programme = _one(job, "programme", {**org, **shared, "cycle": "initial",
-                                        **step("programme")}, f"{where}: programme")
+                                        **step("programme")}, _at(where, "programme"))
     first = _result(programme, Programme).first
     plan_fields = step("plan")
     plan_fields.setdefault("man_days", first.man_days.man_days)
     plan_fields.setdefault("mode", first.mode)
     plan = _one(job, "plan", {**org, "sites": sites, "audit": "initial", **plan_fields},
-                f"{where}: plan")
+                _at(where, "plan"))
     audit = {k: plan_fields[k] for k in ("start", "end", "man_days", "mode")
              if plan_fields.get(k) not in (None, "")}
     crew = _result(plan, Plan).team
     leader = crew.leader.name if crew.leader else ""  # the plan refuses a team without one
 
-    ncs = [Fields(n, f"{where}: nonconformities[{i}]", NC_FIELDS | CLOSE_OUT)
+    ncs = [Fields(n, _at(where, f"nonconformities[{i}]"), NC_FIELDS | CLOSE_OUT)
            for i, n in enumerate(case.get("nonconformities") or [], start=1)]
     report_fields = step("report")
     if first.sample:
@@ -183,10 +189,10 @@ def prepare(job: Build, case: Any, where: str) -> Prepared:
     report = _one(job, "report", {
         **org, "sites": sites, "audit": "initial", **audit, "team": team,
         "nonconformities": [{k: n.data[k] for k in REPORT_NC if k in n.data} for n in ncs],
-        **report_fields}, f"{where}: report")
+        **report_fields}, _at(where, "report"))
     reported = _result(report, Report)
     audit_end = plan_fields.get("end") or plan_fields["start"]
-    stated_report = Fields(report_fields, f"{where}: report")
+    stated_report = Fields(report_fields, _at(where, "report"))
     rules = job.profile.rules
     late = check_follow_up(rules.follow_up, rules.dates, Audit.INITIAL,
                            date.fromisoformat(str(audit_end)),
@@ -198,7 +204,7 @@ def prepare(job: Build, case: Any, where: str) -> Prepared:
         **{k: v for k, v in n.data.items() if k not in CLOSE_OUT}}, n.where) for n in ncs]
 
     decision_fields = step("decision")
-    stated = Fields(decision_fields, f"{where}: decision")
+    stated = Fields(decision_fields, _at(where, "decision"))
     decided, issue_date = stated.date("decision_date"), stated.date("issue_date", False)
     decision_fields.pop("issue_date", None)  # the certificate's, not the decision record's
     for graded in ("score", "deductions", "feature_result"):
@@ -209,8 +215,8 @@ def prepare(job: Build, case: Any, where: str) -> Prepared:
         "end": audit_end, "leader": leader, "team": list(crew.others),
         "report_reference": reported.doc.reference, "team_conclusion": reported.conclusion,
         **decision_fields}
-    decision = _named(f"{where}: decision", lambda: decision_rendition(
-        job, decision_record, f"{where}: decision", reported.verdict))
+    decision = _named(_at(where, "decision"), lambda: decision_rendition(
+        job, decision_record, _at(where, "decision"), reported.verdict))
     decided_result = _result(decision, Decision)
     verdict = decided_result.verdict
     findings = tuple(Finding(n.where, n.text("number"), n.text("severity", "轻微"),
@@ -222,7 +228,7 @@ def prepare(job: Build, case: Any, where: str) -> Prepared:
             findings, audit_end=end, decision=decided,
             deadline=nc_deadline(job.profile.rules.dates, Audit.INITIAL, end).due_by,
             clause=job.profile.rules.decision.nc_clause)
-    certificate_sites = [Fields(s, f"{where}: sites[{i}]") for i, s in enumerate(sites, 1)]
+    certificate_sites = [Fields(s, _at(where, f"sites[{i}]")) for i, s in enumerate(sites, 1)]
     organisation = OrganisationInput(
         name=org["name"], uscc=org["uscc"], registered_address=org["registered_address"],
         scope=org["scope"], decision_date=decided,
@@ -234,7 +240,8 @@ def prepare(job: Build, case: Any, where: str) -> Prepared:
              *(Step("nonconformity", r) for r in nc_reports), Step("decision", decision))
     return Prepared(organisation, steps, decided_result.approved, decided_result.outcome,
                     decided_result.makers, verdict.score, verdict.grade, findings,
-                    tuple(f"{where}: {w}" for w in late))
+                    # the late notes are English, as logged: their place is said with them
+                    tuple(f"{shown(where, 'en')}: {w}" for w in late))
 
 
 @dataclass(frozen=True)
@@ -333,7 +340,8 @@ def certify_cases(issuer: Issuer, cases: list[Any], source: str, *, today: date 
     others go on. A single case's error is raised as it is (it is the command's error)."""
     results: CaseResults[Certified | CasePreview] = CaseResults([], [])
     for i, case in enumerate(cases, start=1):
-        where = f"{source}: case {i}" if len(cases) > 1 else source
+        where = (Said(N_("{source}：第 {n} 份案卷"), source=source, n=i) if len(cases) > 1
+                 else source)
         job = Build(issuer.profile, issuer.settings, i, today or clock.today())
         try:
             after = sum(1 for c in results.certified
@@ -411,7 +419,7 @@ def record_surveillance_report(publisher: Publisher, number: str, held_on: date,
     notice = _one(job, "maintenance_notice", {
         "name": facts["name"], "uscc": facts["uscc"], "certificates": covered,
         "reason": f"监督审查（{cn_date(held_on)}）合格，审查组推荐保持认证注册",
-        "date": held_on.isoformat()}, f"{where}: maintenance notice")
+        "date": held_on.isoformat()}, _at(where, "maintenance notice"))
     if dry_run:
         return record_surveillance(publisher.engine, publisher.profiles, number, held_on,
                                    sites=sites, products=products, keep=lambda s, c: "",

@@ -44,8 +44,10 @@ class PlannedRow:
 
     @property
     def label(self) -> str:
-        """The row as a person finds it: its organisation, else its place."""
-        return self.organisation or (f"line {self.line}" if self.line else f"record {self.row}")
+        """The row as a person finds it: its organisation, else its place (a ``Said``:
+        shown in its reader's language)."""
+        return self.organisation or (Said(N_("第 {n} 行"), n=self.line) if self.line
+                                     else Said(N_("第 {n} 条"), n=self.row))
 
     @property
     def numbers(self) -> tuple[str, ...]:

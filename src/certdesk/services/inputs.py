@@ -62,6 +62,19 @@ OPTIONAL_COLUMNS = tuple(c.field for c in COLUMNS
 PLACES = {"line": N_("第 {n} 行"), "row": N_("表格第 {n} 行")}
 """A CSV line or a sheet row, as a message names it."""
 
+
+def _place(source: str, unit: str, n: int) -> Said:
+    """A CSV line or sheet row of ``source`` (``o.csv：第 2 行`` / "o.csv: line 2"). A place
+    is a ``Said``: a message naming it says it in the message's language (never an
+    f-string, which would freeze one language)."""
+    return Said(N_("{source}：{place}"), source=source, place=Said(PLACES[unit], n=n))
+
+
+def _named(where: str, name: str) -> Said:
+    """A place with the organisation read there (``…（某公司）`` / "… (某公司)")."""
+    return Said(N_("{where}（{organisation}）"), where=where, organisation=name)
+
+
 HEADERS: dict[str, str] = {h: c.field for c in COLUMNS for h in (*c.zh, c.field)}
 """Column headers a CSV or sheet may use (Chinese or English, docs/input-format.md), each
 to its field; headers are compared after NFKC, trimming and lower-casing."""
@@ -180,7 +193,8 @@ def _products(where: str, value: Any) -> tuple[str, ...]:
         return ()
     try:
         return tuple(clean_text(p, "products", where)
-                     for p in product_names(value, f"{where}: field 'products'"))
+                     for p in product_names(value, Said(N_("{where}：字段 {field}"),
+                                                        where=where, field=repr("products"))))
     except InputError as exc:
         raise _located(exc, "products") from None
 
@@ -208,7 +222,8 @@ def organisation_from_dict(rec: Any, where: str, *, line: int | None = None,
     sites = []
     for i, s in enumerate(raw_sites, start=1):
         try:
-            sw = site_wheres[i - 1] if site_wheres else f"{where}, site {i}"
+            sw = (site_wheres[i - 1] if site_wheres
+                  else Said(N_("{where}，第 {n} 个场所"), where=where, n=i))
             if not isinstance(s, dict):
                 raise InputError(N_("{where}：应为含 address 与 scope 的对象"), where=sw)
             unknown_site = set(s) - {"name", "address", "scope", "temporary"}
@@ -276,8 +291,8 @@ def _checked(rec: Any, where: str, line: int | None = None,
              ) -> Parsed:
     name = _name_of(rec)
     if name:  # every problem names the organisation as well as its place
-        where = f"{where} ({name})"
-        site_wheres = [f"{w} ({name})" for w in site_wheres or ()] or None
+        where = _named(where, name)
+        site_wheres = [_named(w, name) for w in site_wheres or ()] or None
     try:
         return organisation_from_dict(rec, where, line=line, site_wheres=site_wheres)
     except InputError as exc:
@@ -288,7 +303,7 @@ def _checked(rec: Any, where: str, line: int | None = None,
 
 
 def parse_json(text: str, source: str) -> list[Parsed]:
-    return [_checked(r, f"{source}: record {i}")
+    return [_checked(r, Said(N_("{source}：第 {n} 条记录"), source=source, n=i))
             for i, r in enumerate(records.parse_json(text, source, "organisations"), start=1)]
 
 
@@ -341,11 +356,11 @@ def _grouped(rows: list[tuple[int, list[str]]], source: str, unit: str) -> list[
                                           "address": row["site_address"],
                                           "scope": row.get("site_scope") or entry["rec"]["scope"],
                                           "temporary": row.get("site_temporary", "")})
-            entry["site_wheres"].append(f"{source}: {unit} {line_no}")
+            entry["site_wheres"].append(_place(source, unit, line_no))
             entry["site_lines"].append(line_no)
     if not grouped:
         raise InputError(N_("{source}：没有数据行"), source=source)
-    return [_checked(e["rec"], f"{source}: {unit} {e['line']}", e["line"], e["site_wheres"],
+    return [_checked(e["rec"], _place(source, unit, e["line"]), e["line"], e["site_wheres"],
                      e["site_lines"])
             for e in grouped.values()]
 

@@ -38,7 +38,7 @@ from sqlmodel import Session
 from certdesk.common.batch import reason
 from certdesk.common.errors import CertdeskError, InputError, NotFound
 from certdesk.common.files import private_file
-from certdesk.common.i18n import DEFAULT, LANGS, N_, shown
+from certdesk.common.i18n import DEFAULT, LANGS, N_, shown, translate
 from certdesk.common.proc import process_tag, tag_alive
 from certdesk.common.settings import Settings
 from certdesk.documents.records import load_records
@@ -148,7 +148,8 @@ def certify_result(issuer: Issuer, name: str, data: bytes, tick: Tick) -> dict[s
             "mains": [c.certificates[0].number for c in approved if c.certificates],
             **_in_languages(lambda lang: {
                 "refused": [f"{c.name}: {c.outcome}" for c in result.certified if not c.approved],
-                "failed": [f"{where}: {shown(why, lang)}" for where, why in result.failed]})}
+                "failed": [translate(lang, N_("{where}：{error}"), where=where, error=why)
+                           for where, why in result.failed]})}
 
 
 def sweep_input(on: date) -> bytes:

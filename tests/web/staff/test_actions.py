@@ -163,7 +163,7 @@ def test_bad_records_in_an_upload_are_listed_and_the_good_ones_issued(signed_in,
         response = ivy.post("/staff/issue", {"profile": "xbht", "form_token": form_token(ivy)},
                             files={"file": (path.name, fh, "application/json")})
     preview = ivy.get(response.headers["location"]).text
-    assert "batch.json: record 2" in preview and "有错误" in preview
+    assert "batch.json：第 2 条记录" in preview and "有错误" in preview
     assert "签发这 1 个组织" in preview
     response = confirm(ivy, preview)
     finished_job(ivy, response)

@@ -6,6 +6,7 @@ template sheet comes from the loader's own columns (issue 17)."""
 from __future__ import annotations
 
 import io
+import re
 import shutil
 from datetime import date
 
@@ -59,7 +60,9 @@ def test_a_gbk_csv_is_previewed_row_by_row_with_its_real_lines(signed_in, today)
     assert "第 5 行" in second and "杭州智联家居服务有限公司" in second and SECOND_MAIN in second
     assert "空白已规范" in second  # the full-width space, as a warning
     assert "第 6 行" in bad and "有错误" in bad and "列 uscc" in bad
-    assert "机构.csv: line 6 (坏公司)" in bad
+    assert "机构.csv：第 6 行（坏公司）" in bad
+    # the place is said in the page's language: no English word in the row's text
+    assert not re.search(r"\bline\b", re.sub(r"<[^>]*>", " ", bad))
     assert "统一社会信用代码 &#39;91110108MA01CD3E6X&#39; 的校验码为 &#39;X&#39;" in bad
     assert "签发这 2 个组织" in page
 

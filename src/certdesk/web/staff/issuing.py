@@ -13,7 +13,7 @@ from fastapi import Depends, File, Form, Request, UploadFile
 from fastapi.responses import Response
 
 from certdesk.common.errors import InputError, NotFound
-from certdesk.common.i18n import N_, shown
+from certdesk.common.i18n import N_
 from certdesk.documents.records import load_records
 from certdesk.services.certification import certify_cases
 from certdesk.services.import_plan import plan_rows
@@ -131,7 +131,7 @@ def certify(request: Request, desk: DeskDep, current: CertifyPost, publisher: Pu
                                  outcome=c.outcome, n=len(c.records))
                                + (_("；下一个证书编号 {next}", next=c.certificates.numbers[0])
                                   if c.certificates else "") for c in planned.certified),
-                             *(f"{where}: {shown(why, current_lang())}"
+                             *(_("{where}：{error}", where=where, error=why)
                                for where, why in planned.failed)])
     if not sessions.use_form_token(desk.engine, current, form_token):
         raise InputError(N_("这份认证决定表单已经提交过或已过期，请重新打开页面后再提交。"))
