@@ -104,7 +104,8 @@ def _recover(home: Path, env: dict) -> dict:
 
 def test_kill_9_at_random_points_then_recover_accounts_for_every_number(home, tmp_path,
                                                                        db_env, request):
-    batch = _batch(tmp_path)
+    # large enough that three short runs never finish it (a finished run cannot be killed)
+    batch = _batch(tmp_path, 200)
     rng = random.Random(13)
     figures = []
     for _ in range(3):

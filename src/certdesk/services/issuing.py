@@ -36,6 +36,7 @@ from certdesk.common.errors import (
 from certdesk.common.i18n import N_
 from certdesk.common.proc import process_tag
 from certdesk.common.settings import Settings, get_settings
+from certdesk.common.signals import signals_held
 from certdesk.documents.context import CertificateFacts, certificate_context
 from certdesk.documents.converter import Converter
 from certdesk.documents.merge import Part, convert_many
@@ -315,15 +316,21 @@ class Issuer(Publisher):
             self.refuse_held(org)  # re-checked under the write lock before storing
         self._dry_render(org, dates)
         self._checkpoint()
-        number = retrying(lambda: self._draw_logged(dates, previous))
+        number: CertNumber | None = None
         try:
+            # a stop request between the draw's commit and here is raised once ``number``
+            # is known, so it is voided below (it used to be left for `archive recover`)
+            with signals_held():
+                number = retrying(lambda: self._draw_logged(dates, previous))
             out, kept, exports = self._produce_and_store(org, number, dates, previous,
                                                          list(records), decision)
         except BaseException as exc:
-            why = _void_reason(exc)
+            if number is None:
+                raise
+            why, drawn = _void_reason(exc), number
             # If even this fails (the database is gone), `archive recover` voids it later:
             # the draw's log entry names this process, which is then no longer running.
-            retrying(lambda: self._void(number, why))
+            retrying(lambda: self._void(drawn, why))
             raise
         self.export_all(exports)  # after the commit: a failure here voids nothing issued
         return out, kept
